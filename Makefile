@@ -1,0 +1,151 @@
+# sdpp-gateway: build, test, fuzz and install. `make help` lists the targets.
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+
+CC        ?= cc
+FUZZ_CC   ?= clang
+PKG_CONFIG ?= pkg-config
+BUILD     ?= build
+# Seconds each fuzz target runs in `make fuzz` (CI uses `make fuzz-smoke`).
+FUZZ_SECONDS ?= 60
+# Published test vectors live beside the repository, never inside it.
+VECTORS   ?= $(abspath $(CURDIR)/../shared/vectors)
+
+# Debian packages the project needs, for `make deps` (build, test, fuzz, demo).
+DEB_PACKAGES = build-essential pkg-config clang libclang-rt-14-dev \
+	libssl-dev libcjson-dev libsodium-dev libsqlite3-dev sqlite3 \
+	libpaho-mqtt-dev mosquitto mosquitto-clients libcurl4-openssl-dev \
+	libinih-dev libevent-dev libsystemd-dev libqrencode-dev libcmocka-dev
+
+PKGS      = libcrypto libcjson
+TEST_PKGS = cmocka
+
+ifeq ($(V),1)
+Q =
+msg = @true
+else
+Q = @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+WARN   = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	 -Wpointer-arith -Wformat=2 -Wcast-qual -Wvla -Wundef
+ifeq ($(WERROR),1)
+WARN  += -Werror
+endif
+OPT    ?= -O2 -g
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -I.
+CFLAGS   += -std=c11 $(OPT) $(WARN) -fno-strict-aliasing $(SAN) \
+	    $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDFLAGS  += $(SAN)
+LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS))
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+SDPP_SRC = $(wildcard sdpp/*.c)
+UTIL_SRC = $(wildcard util/*.c)
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_COMMON_SRC = $(wildcard tests/common/*.c)
+FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
+
+SDPP_OBJ = $(SDPP_SRC:%.c=$(BUILD)/%.o)
+UTIL_OBJ = $(UTIL_SRC:%.c=$(BUILD)/%.o)
+TEST_COMMON_OBJ = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+LIBSDPP  = $(BUILD)/libsdpp.a
+LIBUTIL  = $(BUILD)/libutil.a
+
+.SECONDARY:
+
+.PHONY: all deps test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
+	install uninstall clean format help
+
+all: $(LIBSDPP) $(LIBUTIL) $(TEST_BIN)
+
+help:
+	@echo 'make            build the library, tools and tests'
+	@echo 'make deps       install the Debian packages we need (as root)'
+	@echo 'make test       run unit and integration tests (prints "N passed, N failed")'
+	@echo 'make check-asan run the tests under AddressSanitizer + UBSan'
+	@echo 'make fuzz       build libFuzzer targets and run each FUZZ_SECONDS (60)'
+	@echo 'make fuzz-smoke build the fuzz targets and run each corpus once plus 10 s'
+	@echo 'make bench      benchmarks against raw MQTT'
+	@echo 'make demo       a complete purchase on loopback'
+	@echo 'make install    install under DESTDIR/PREFIX'
+	@echo 'V=1             show full command lines'
+
+deps:
+	@if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make deps must run as root; run this instead:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PACKAGES)"; \
+		exit 1; \
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
+
+$(BUILD)/%.o: %.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBSDPP): $(SDPP_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBUTIL): $(UTIL_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_COMMON_OBJ) $(LIBUTIL) $(LIBSDPP)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+test: all
+	$(Q)VECTORS=$(VECTORS) ./tests/run.sh $(BUILD)/tests
+
+check: test
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in
+# its own build directory so it never mixes objects with the normal build.
+check-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
+
+FUZZ_FLAGS = -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+
+build/fuzz/%: fuzz/%.c $(SDPP_SRC) $(wildcard sdpp/*.h)
+	$(call msg,FUZZ,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDPP_SRC) $(LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	$(Q)./fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-smoke: fuzz-build
+	$(Q)./fuzz/run.sh 10 $(FUZZ_BIN)
+
+bench:
+	@echo "make bench: not yet -- the benchmarks arrive with the gateway (issue 6)."
+
+demo:
+	@echo "make demo: not yet -- the gateway daemon is not built yet (issue 4, issue 5)."
+
+install: all
+	@echo "make install: nothing to install yet -- sdpp-gateway and sdpp arrive with issue 4."
+
+uninstall:
+	@true
+
+format:
+	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(wildcard sdpp/*.h util/*.h) $(TEST_SRC) $(FUZZ_SRC)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

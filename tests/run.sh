@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs every test binary in DIR with cmocka's TAP output and prints one
+# summary line "N passed, N failed, N skipped". Exits 1 if anything failed.
+set -u
+dir=${1:?usage: run.sh BUILD/tests}
+passed=0 failed=0 skipped=0 broken=""
+out=$(mktemp) || exit 1
+trap 'rm -f "$out"' EXIT
+for t in "$dir"/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *.o|*.d) continue ;; esac
+	name=$(basename "$t")
+	CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$out" 2>&1
+	rc=$?
+	# cmocka 1.1 prints a skipped test as "not ok N # SKIP name".
+	s=$(grep -Ec '^(not )?ok [0-9]+ # SKIP' "$out")
+	p=$(grep -E '^ok [0-9]+' "$out" | grep -vc '# SKIP')
+	f=$(grep -E '^not ok [0-9]+' "$out" | grep -vc '# SKIP')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# Crashed or exited early: count the binary itself as a failure.
+		f=1
+		broken="$broken $name(rc=$rc)"
+	fi
+	if [ "$f" -ne 0 ] || [ "$rc" -ne 0 ]; then
+		echo "--- $name"
+		cat "$out"
+	fi
+	printf '%-28s %4d passed %3d failed %3d skipped\n' "$name" "$p" "$f" "$s"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+done
+[ -n "$broken" ] && echo "crashed:$broken"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
