@@ -1,0 +1,258 @@
+/* SDPP/1 message codec: the signed JSON envelope and the typed body of every message type. */
+#ifndef SDPP_MSG_H
+#define SDPP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "crypto.h"
+#include "err.h"
+
+#define SDPP_VERSION "sdpp/1"
+/* Signature input = SDPP_SIG_CONTEXT (7 bytes, with its NUL) || JCS(envelope
+ * without "signature"). The context keeps an SDPP signature from being valid
+ * for any other protocol that signs JSON with the same key. */
+#define SDPP_SIG_CONTEXT "sdpp/1"
+#define SDPP_SIG_CONTEXT_LEN 7
+
+/* Field limits (bytes of UTF-8, without NUL). */
+#define SDPP_NAME_MAX 64        /* product id, gateway name */
+#define SDPP_CURRENCY_MAX 16
+#define SDPP_UNIT_MAX 32
+#define SDPP_TEXT_MAX 256       /* descriptions, error messages */
+#define SDPP_ADDRESS_MAX 128    /* payment addresses */
+#define SDPP_VERIFICATION_MAX 256
+#define SDPP_METHOD_MAX 16
+#define SDPP_TOPIC_MAX 1024     /* MQTT topic in a data item */
+#define SDPP_PRODUCTS_MAX 256
+#define SDPP_PAYLOAD_MAX (256u * 1024) /* decoded sample payload */
+
+#define SDPP_ORDER_ID_BYTES 32  /* SHA-256 of the signed order */
+#define SDPP_ORDER_NONCE_BYTES 16
+#define SDPP_NONCE_PREFIX_BYTES 4
+#define SDPP_DIGEST_BYTES 32
+
+enum sdpp_type {
+	SDPP_T_NONE = 0,
+	SDPP_T_HELLO,
+	SDPP_T_MENU,
+	SDPP_T_ORDER,
+	SDPP_T_SESSION_KEY,
+	SDPP_T_DATA,
+	SDPP_T_DATA_INVOICE,
+	SDPP_T_ACK,
+	SDPP_T_PAYMENT_ACK,
+	SDPP_T_EXIT,
+	SDPP_T_ERROR,
+	SDPP_T__COUNT
+};
+
+/* Who sent a message: each side accepts only the other side's types. */
+enum sdpp_role { SDPP_ROLE_BUYER, SDPP_ROLE_SELLER };
+
+const char *sdpp_type_name(enum sdpp_type t);
+
+struct sdpp_hello {
+	char version[SDPP_NAME_MAX + 1];
+};
+
+struct sdpp_product {
+	char id[SDPP_NAME_MAX + 1];
+	uint64_t price;   /* per item, base units */
+	char unit[SDPP_UNIT_MAX + 1];
+	char description[SDPP_TEXT_MAX + 1];
+	int64_t last_seen; /* ms since the epoch of the latest sample; 0 = never */
+	int prepay;       /* 1: each block of K items is paid before it is sent */
+};
+
+struct sdpp_menu {
+	char version[SDPP_NAME_MAX + 1];
+	uint8_t seller[SDPP_SIGN_PUBLIC_BYTES];
+	char gateway[SDPP_NAME_MAX + 1];
+	char currency[SDPP_CURRENCY_MAX + 1];
+	char payment_method[SDPP_METHOD_MAX + 1]; /* "voucher" or "iota" */
+	char payment_address[SDPP_ADDRESS_MAX + 1];
+	uint64_t granularity; /* K: an invoice every K items, >= 1 */
+	uint64_t ack_every;   /* the buyer ACKs at least every this many items */
+	uint64_t max_unpaid;  /* items delivered beyond those paid before a pause */
+	int sign_items;       /* 1: every data item carries a seller signature */
+	uint64_t max_frame;   /* seller's frame cap once an order is accepted */
+	size_t nproducts;
+	struct sdpp_product *products; /* owned by the message */
+};
+
+struct sdpp_order {
+	char product[SDPP_NAME_MAX + 1];
+	uint64_t quantity; /* items; 0 = open-ended until exit */
+	uint64_t price;    /* per item, as on the menu */
+	char currency[SDPP_CURRENCY_MAX + 1];
+	char payment_address[SDPP_ADDRESS_MAX + 1]; /* buyer's, may be "" */
+	uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES];      /* signs this order and all later buyer messages */
+	uint8_t enc_key[SDPP_ENC_PUBLIC_BYTES];     /* receives the sealed session key */
+	uint8_t nonce[SDPP_ORDER_NONCE_BYTES];
+	int64_t time;      /* buyer's clock, ms since the epoch */
+};
+
+struct sdpp_session_key {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	uint8_t sealed[SDPP_SEALED_BYTES];
+	uint8_t nonce_prefix[SDPP_NONCE_PREFIX_BYTES];
+};
+
+struct sdpp_data {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	uint64_t seq; /* 1, 2, ... */
+	uint8_t *ciphertext; /* ciphertext || tag, owned by the message */
+	size_t ciphertext_len;
+};
+
+struct sdpp_invoice {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	uint64_t number;    /* 1, 2, ... */
+	uint64_t first_seq; /* items covered: first_seq..last_seq */
+	uint64_t last_seq;
+	uint64_t unit_price;
+	uint64_t amount;    /* (last_seq - first_seq + 1) * unit_price */
+	uint64_t total_due; /* cumulative over the order, this invoice included */
+	char currency[SDPP_CURRENCY_MAX + 1];
+	char payment_address[SDPP_ADDRESS_MAX + 1];
+	uint64_t delivered; /* items sent when the invoice was issued */
+	uint8_t digest[SDPP_DIGEST_BYTES]; /* receipt chain at `delivered` */
+};
+
+struct sdpp_ack {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	uint64_t seq;                       /* covers every item 1..seq */
+	uint8_t digest[SDPP_DIGEST_BYTES];  /* receipt chain at seq */
+};
+
+struct sdpp_payment {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	uint64_t invoice; /* number of the invoice being paid */
+	uint64_t total;   /* cumulative amount authorised over the order */
+};
+
+/* exit from the buyer: the final voucher. */
+struct sdpp_exit {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	uint64_t seq;                      /* items received */
+	uint8_t digest[SDPP_DIGEST_BYTES]; /* receipt chain at seq */
+	uint64_t total;                    /* cumulative amount authorised */
+};
+
+/* exit from the seller: the closing statement. */
+struct sdpp_statement {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	uint64_t delivered;
+	uint64_t acked;
+	uint64_t total_due;
+	uint64_t total_paid;
+	int settled; /* total_paid >= total_due */
+};
+
+struct sdpp_error_body {
+	char code[SDPP_NAME_MAX + 1];
+	char message[SDPP_TEXT_MAX + 1];
+};
+
+/*
+ * A decoded message. sdpp_msg_parse() fills it; sdpp_msg_free() releases
+ * what it owns (NULL-safe). Only the union member matching `type` (and the
+ * sender role) is valid.
+ */
+struct sdpp_msg {
+	enum sdpp_type type;
+	enum sdpp_role from;
+	uint8_t signature[SDPP_SIGN_BYTES];
+	int signed_; /* 1 if "signature" was non-empty */
+	char verification[SDPP_VERIFICATION_MAX + 1];
+	/* Signature input (context || JCS of the envelope without
+	 * "signature"), kept for sdpp_msg_verify() and for the ledger. */
+	char *signed_bytes;
+	size_t signed_len;
+	union {
+		struct sdpp_hello hello;
+		struct sdpp_menu menu;
+		struct sdpp_order order;
+		struct sdpp_session_key session_key;
+		struct sdpp_data data;
+		struct sdpp_invoice invoice;
+		struct sdpp_ack ack;
+		struct sdpp_payment payment;
+		struct sdpp_exit exit;
+		struct sdpp_statement statement;
+		struct sdpp_error_body error;
+	} u;
+};
+
+/*
+ * Parses one frame (without its '\n') sent by `from`. Strict: the envelope
+ * must be an object with exactly message_type, data, signature and
+ * verification (strings, data an object); the body must have exactly the
+ * fields of its type with the right types and ranges (docs/PROTOCOL.md).
+ * A type the other side sends is SDPP_E_UNEXPECTED; an unknown one
+ * SDPP_E_UNKNOWN_TYPE. Does not verify the signature (the state machine
+ * knows which key to use). On error *msg is untouched; err gets a reason
+ * (e.g. "order.quantity: not an integer") for the error reply.
+ */
+enum sdpp_err sdpp_msg_parse(struct sdpp_msg *msg, const char *frame, size_t len,
+    enum sdpp_role from, char *err, size_t errlen) SDPP_WARN_UNUSED;
+
+void sdpp_msg_free(struct sdpp_msg *msg);
+
+/* SDPP_OK if the message carries a valid signature by v, else SDPP_E_SIGNATURE. */
+enum sdpp_err sdpp_msg_verify(const struct sdpp_msg *msg,
+    const struct sdpp_verifier *v) SDPP_WARN_UNUSED;
+
+/*
+ * Encodes one frame: JCS(envelope) followed by '\n', signed by `signer`
+ * unless it is NULL (then "signature" is ""). The body is taken from the
+ * union member of msg that matches msg->type, with msg->verification.
+ * *out is malloc'd (free()), *len includes the '\n'.
+ */
+enum sdpp_err sdpp_msg_encode(const struct sdpp_msg *msg, const struct sdpp_identity *signer,
+    char **out, size_t *len) SDPP_WARN_UNUSED;
+
+/* order_id = SHA-256(signature input of the order), i.e. of the signed
+ * canonical order envelope without its signature. */
+enum sdpp_err sdpp_order_id(const struct sdpp_msg *order,
+    uint8_t id[SDPP_ORDER_ID_BYTES]) SDPP_WARN_UNUSED;
+
+/* The plaintext of one data item. */
+struct sdpp_item {
+	uint64_t seq;
+	char topic[SDPP_TOPIC_MAX + 1];
+	int64_t received_at; /* gateway receive time, ms since the epoch */
+	const uint8_t *payload; /* borrowed (encode) or owned (parse) */
+	size_t payload_len;
+};
+
+/* JCS of {"payload","received_at","seq","topic"} into a malloc'd buffer. */
+enum sdpp_err sdpp_item_encode(const struct sdpp_item *item, char **out,
+    size_t *len) SDPP_WARN_UNUSED;
+
+/* Strict parse of a decrypted item; item->payload is malloc'd, free with
+ * sdpp_item_free(). */
+enum sdpp_err sdpp_item_parse(struct sdpp_item *item, const char *buf, size_t len) SDPP_WARN_UNUSED;
+void sdpp_item_free(struct sdpp_item *item);
+
+/*
+ * Receipt chain: chain_0 = SHA-256("sdpp/1 receipts" || order_id),
+ * chain_n = SHA-256(chain_{n-1} || u64be(n) || ciphertext_n) where
+ * ciphertext_n is the decoded ciphertext || tag of item n as sent.
+ */
+enum sdpp_err sdpp_chain_init(uint8_t chain[SDPP_DIGEST_BYTES],
+    const uint8_t order_id[SDPP_ORDER_ID_BYTES]) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_chain_next(uint8_t chain[SDPP_DIGEST_BYTES], uint64_t seq,
+    const uint8_t *ct, size_t ctlen) SDPP_WARN_UNUSED;
+
+/* Nonce = nonce_prefix || u64be(seq); AAD = order_id || u64be(seq). */
+#define SDPP_DATA_AAD_BYTES (SDPP_ORDER_ID_BYTES + 8)
+void sdpp_data_nonce(uint8_t nonce[SDPP_AEAD_NONCE_BYTES],
+    const uint8_t prefix[SDPP_NONCE_PREFIX_BYTES], uint64_t seq);
+void sdpp_data_aad(uint8_t aad[SDPP_DATA_AAD_BYTES],
+    const uint8_t order_id[SDPP_ORDER_ID_BYTES], uint64_t seq);
+
+#endif

@@ -1,0 +1,18 @@
+/* Internal to sdpp/: appending frames and events to a struct sdpp_out. */
+#ifndef SDPP_OUT_H
+#define SDPP_OUT_H
+
+#include "session.h"
+
+/* Encodes msg (signed by signer unless NULL) and appends the frame. */
+enum sdpp_err out_msg(struct sdpp_out *o, const struct sdpp_msg *msg,
+    const struct sdpp_identity *signer) SDPP_WARN_UNUSED;
+/* Appends raw frame bytes (already ending in '\n'). */
+enum sdpp_err out_bytes(struct sdpp_out *o, const char *buf, size_t len) SDPP_WARN_UNUSED;
+/* Appends an event; NULL when the event cap or memory is exhausted. */
+struct sdpp_event *out_event(struct sdpp_out *o, enum sdpp_event_type type);
+/* Appends an `error` frame (code from why, text message). */
+enum sdpp_err out_error(struct sdpp_out *o, enum sdpp_err why, const char *message,
+    const struct sdpp_identity *signer, enum sdpp_role from);
+
+#endif

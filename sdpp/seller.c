@@ -1,0 +1,1085 @@
+/* Seller state machine: menu, order, session key, data, invoices, payments, exit (docs/PROTOCOL.md). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdpp/enc.h"
+#include "sdpp/out.h"
+#include "sdpp/session.h"
+
+#define DEF_HANDSHAKE_MS 30000
+#define DEF_ACK_MS 5000
+#define DEF_RESENDS 3
+#define DEF_PAYMENT_MS 60000
+#define DEF_IDLE_MS 60000
+#define DEF_QUEUE 64
+#define MIN_WINDOW 8
+/* Invoices recorded but not yet sent, and sent-invoice amounts kept for
+ * checking payments; the menu keeps max_unpaid <= 32 K so both suffice. */
+#define INVOICE_QUEUE_MAX 64
+#define DUE_RING 64
+
+enum seller_state {
+	SS_HELLO,        /* waiting for hello */
+	SS_ORDER,        /* menu sent, waiting for an order */
+	SS_RECORD_ORDER, /* order accepted, host recording it */
+	SS_STREAM,       /* session key sent, items flowing */
+	SS_EXITING,      /* buyer exit being recorded */
+	SS_DONE,
+};
+
+struct inflight {
+	uint64_t seq;
+	uint8_t chain[SDPP_DIGEST_BYTES]; /* receipt chain after this item */
+	char *frame;                      /* for resends */
+	size_t len;
+};
+
+struct qsample {
+	char *topic;
+	uint8_t *payload;
+	size_t len;
+	int64_t received_at;
+};
+
+struct sdpp_seller {
+	struct sdpp_seller_config cfg;
+	enum seller_state st;
+	uint64_t created;
+	uint64_t last_rx;
+	struct sdpp_msg in; /* last input, alive until the next call */
+	uint64_t next_req;
+
+	/* The accepted order and what it fixed. */
+	struct sdpp_msg order;
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	struct sdpp_verifier *buyer;
+	char product[SDPP_NAME_MAX + 1];
+	char currency[SDPP_CURRENCY_MAX + 1];
+	char payment_address[SDPP_ADDRESS_MAX + 1];
+	uint64_t price, quantity, k, ack_every, max_unpaid;
+	int prepay, sign_items;
+	uint64_t req_order;
+
+	/* Data. */
+	struct sdpp_aead *aead;
+	uint8_t nonce_prefix[SDPP_NONCE_PREFIX_BYTES];
+	uint64_t sent, acked;
+	uint8_t chain[SDPP_DIGEST_BYTES];       /* at sent */
+	uint8_t acked_chain[SDPP_DIGEST_BYTES]; /* at acked */
+	struct inflight *ring;                  /* window entries, by seq % window */
+	uint64_t window;
+	uint64_t ack_wait_since;
+	uint32_t resends;
+	uint64_t resent_items;
+	struct qsample *queue;
+	size_t qhead, qlen;
+	uint64_t dropped;
+
+	/* Billing. */
+	struct sdpp_invoice invq[INVOICE_QUEUE_MAX]; /* built, not yet sent */
+	size_t invq_head, invq_len;
+	uint64_t req_invoice; /* recording invq[invq_head] */
+	uint64_t invoiced;    /* items covered by built invoices */
+	uint64_t ninvoices;   /* invoices built */
+	uint64_t nsent_inv;   /* invoices sent */
+	uint64_t total_due;   /* over built invoices */
+	uint64_t sent_due[DUE_RING];
+	uint64_t paid_total;
+	int paused;
+	uint64_t paused_since;
+	struct sdpp_msg pay_cur, pay_next; /* being confirmed, latest waiting */
+	int have_pay_cur, have_pay_next;
+	uint64_t req_payment;
+
+	/* End. */
+	struct sdpp_msg exit_msg;
+	uint64_t req_exit;
+	uint64_t complete_since; /* all delivered and acked, waiting for exit */
+	int closing;             /* shutdown requested */
+};
+
+static enum sdpp_err seller_fail(struct sdpp_seller *s, struct sdpp_out *out, enum sdpp_err e,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static enum sdpp_err
+seller_fail(struct sdpp_seller *s, struct sdpp_out *out, enum sdpp_err e, const char *fmt, ...)
+{
+	char text[SDPP_TEXT_MAX + 1];
+	struct sdpp_event *ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	/* Best effort: if even the error frame cannot be built, the host
+	 * still gets SDPP_EV_CLOSE and drops the connection. */
+	(void)out_error(out, e, text, s->cfg.id, SDPP_ROLE_SELLER);
+	s->st = SS_DONE;
+	ev = out_event(out, SDPP_EV_CLOSE);
+	if (ev != NULL)
+		ev->err = e;
+	return e;
+}
+
+static void
+seller_close_ok(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	struct sdpp_event *ev;
+
+	s->st = SS_DONE;
+	ev = out_event(out, SDPP_EV_CLOSE);
+	if (ev != NULL)
+		ev->err = SDPP_OK;
+}
+
+enum sdpp_err
+sdpp_seller_new(struct sdpp_seller **out, const struct sdpp_seller_config *cfg, uint64_t now)
+{
+	struct sdpp_seller *s;
+
+	*out = NULL;
+	if (cfg->id == NULL || cfg->menu == NULL)
+		return SDPP_E_INVAL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return SDPP_E_NOMEM;
+	s->cfg = *cfg;
+	if (s->cfg.handshake_timeout_ms == 0)
+		s->cfg.handshake_timeout_ms = DEF_HANDSHAKE_MS;
+	if (s->cfg.ack_timeout_ms == 0)
+		s->cfg.ack_timeout_ms = DEF_ACK_MS;
+	if (s->cfg.max_resends == 0)
+		s->cfg.max_resends = DEF_RESENDS;
+	if (s->cfg.payment_timeout_ms == 0)
+		s->cfg.payment_timeout_ms = DEF_PAYMENT_MS;
+	if (s->cfg.idle_timeout_ms == 0)
+		s->cfg.idle_timeout_ms = DEF_IDLE_MS;
+	if (s->cfg.queue_max == 0)
+		s->cfg.queue_max = DEF_QUEUE;
+	if (s->cfg.max_quantity == 0)
+		s->cfg.max_quantity = 9007199254740991ULL;
+	s->created = now;
+	s->last_rx = now;
+	s->next_req = 1;
+	s->st = SS_HELLO;
+	*out = s;
+	return SDPP_OK;
+}
+
+static void
+seller_free_stream(struct sdpp_seller *s)
+{
+	uint64_t i;
+	size_t q;
+
+	if (s->ring != NULL)
+		for (i = 0; i < s->window; i++)
+			free(s->ring[i].frame);
+	free(s->ring);
+	s->ring = NULL;
+	if (s->queue != NULL)
+		for (q = 0; q < s->qlen; q++) {
+			struct qsample *x = &s->queue[(s->qhead + q) % s->cfg.queue_max];
+
+			free(x->topic);
+			free(x->payload);
+		}
+	free(s->queue);
+	s->queue = NULL;
+	s->qlen = 0;
+}
+
+void
+sdpp_seller_free(struct sdpp_seller *s)
+{
+	if (s == NULL)
+		return;
+	seller_free_stream(s);
+	sdpp_aead_free(s->aead);
+	sdpp_verifier_free(s->buyer);
+	sdpp_msg_free(&s->in);
+	sdpp_msg_free(&s->order);
+	sdpp_msg_free(&s->pay_cur);
+	sdpp_msg_free(&s->pay_next);
+	sdpp_msg_free(&s->exit_msg);
+	sdpp_wipe(s, sizeof(*s));
+	free(s);
+}
+
+void
+sdpp_seller_set_menu(struct sdpp_seller *s, const struct sdpp_menu *menu)
+{
+	s->cfg.menu = menu;
+}
+
+const char *
+sdpp_seller_product(const struct sdpp_seller *s)
+{
+	return s->st >= SS_RECORD_ORDER && s->product[0] != '\0' ? s->product : NULL;
+}
+
+const uint8_t *
+sdpp_seller_order_id(const struct sdpp_seller *s)
+{
+	return s->buyer != NULL ? s->order_id : NULL;
+}
+
+const uint8_t *
+sdpp_seller_buyer(const struct sdpp_seller *s)
+{
+	return s->buyer != NULL ? s->order.u.order.buyer : NULL;
+}
+
+int
+sdpp_seller_done(const struct sdpp_seller *s)
+{
+	return s->st == SS_DONE;
+}
+
+int
+sdpp_seller_streaming(const struct sdpp_seller *s)
+{
+	return s->st == SS_STREAM && !s->closing;
+}
+
+void
+sdpp_seller_progress(const struct sdpp_seller *s, struct sdpp_progress *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->sent = s->sent;
+	p->acked = s->acked;
+	p->invoiced = s->invoiced;
+	p->total_due = s->total_due;
+	p->total_paid = s->paid_total;
+	p->dropped = s->dropped;
+	p->resent = s->resent_items;
+	p->price = s->price;
+	p->quantity = s->quantity;
+}
+
+/* Items the buyer has paid for; in prepay mode never beyond what was invoiced. */
+static uint64_t
+paid_items(const struct sdpp_seller *s)
+{
+	uint64_t n = s->paid_total / s->price;
+
+	if (s->prepay && n > s->invoiced)
+		n = s->invoiced;
+	return n;
+}
+
+static int
+unpaid_blocked(const struct sdpp_seller *s)
+{
+	if (s->price == 0)
+		return 0;
+	if (s->prepay)
+		return s->sent >= paid_items(s);
+	return s->sent - paid_items(s) >= s->max_unpaid;
+}
+
+static int
+order_full(const struct sdpp_seller *s)
+{
+	return s->quantity != 0 && s->sent >= s->quantity;
+}
+
+static int
+can_send(const struct sdpp_seller *s)
+{
+	return s->st == SS_STREAM && !s->closing && !order_full(s) &&
+	    s->sent - s->acked < s->window && !unpaid_blocked(s);
+}
+
+/* Starts recording the oldest built invoice if none is being recorded. */
+static enum sdpp_err
+invoice_request(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	struct sdpp_event *ev;
+
+	if (s->req_invoice != 0 || s->invq_len == 0)
+		return SDPP_OK;
+	s->req_invoice = s->next_req++;
+	ev = out_event(out, SDPP_EV_INVOICE);
+	if (ev == NULL)
+		return SDPP_E_NOMEM;
+	ev->req = s->req_invoice;
+	ev->invoice = &s->invq[s->invq_head];
+	return SDPP_OK;
+}
+
+/* Builds invoices that are due now and queues them for recording. */
+static enum sdpp_err
+invoice_build(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	uint64_t first, last, n, amount, total;
+	struct sdpp_invoice *v;
+	enum sdpp_err e;
+
+	for (;;) {
+		if (s->price == 0 || s->st != SS_STREAM)
+			break;
+		first = s->invoiced + 1;
+		if (s->prepay) {
+			/* Bill the next block once the billed ones are delivered. */
+			if (s->closing || s->sent != s->invoiced ||
+			    (s->quantity != 0 && s->invoiced >= s->quantity))
+				break;
+			last = s->invoiced + s->k;
+			if (s->quantity != 0 && last > s->quantity)
+				last = s->quantity;
+		} else if (s->sent - s->invoiced >= s->k) {
+			last = s->invoiced + s->k;
+		} else if (s->closing && s->sent > s->invoiced) {
+			last = s->sent; /* final partial block on shutdown */
+		} else {
+			break;
+		}
+		if (s->invq_len == INVOICE_QUEUE_MAX)
+			return SDPP_E_INTERNAL;
+		n = last - first + 1;
+		e = sdpp_money_mul(&amount, n, s->price);
+		if (e != SDPP_OK)
+			return e;
+		if (amount > UINT64_MAX - s->total_due)
+			return SDPP_E_OVERFLOW;
+		total = s->total_due + amount;
+		v = &s->invq[(s->invq_head + s->invq_len) % INVOICE_QUEUE_MAX];
+		memset(v, 0, sizeof(*v));
+		memcpy(v->order_id, s->order_id, sizeof(v->order_id));
+		v->number = ++s->ninvoices;
+		v->first_seq = first;
+		v->last_seq = last;
+		v->unit_price = s->price;
+		v->amount = amount;
+		v->total_due = total;
+		memcpy(v->currency, s->currency, sizeof(v->currency));
+		memcpy(v->payment_address, s->payment_address, sizeof(v->payment_address));
+		v->delivered = s->sent;
+		memcpy(v->digest, s->chain, sizeof(v->digest));
+		s->invq_len++;
+		s->invoiced = last;
+		s->total_due = total;
+		if (s->prepay)
+			break;
+	}
+	return invoice_request(s, out);
+}
+
+static enum sdpp_err
+pause_check(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
+{
+	int blocked = s->st == SS_STREAM && !order_full(s) && unpaid_blocked(s);
+
+	if (blocked && !s->paused) {
+		s->paused = 1;
+		s->paused_since = now;
+		if (out_event(out, SDPP_EV_PAUSED) == NULL)
+			return SDPP_E_NOMEM;
+	} else if (!blocked && s->paused) {
+		s->paused = 0;
+		if (out_event(out, SDPP_EV_RESUMED) == NULL)
+			return SDPP_E_NOMEM;
+	}
+	return SDPP_OK;
+}
+
+static enum sdpp_err
+send_item(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size_t len,
+    int64_t received_at, uint64_t now, struct sdpp_out *out)
+{
+	struct sdpp_item item;
+	struct sdpp_msg m;
+	struct inflight *slot;
+	uint8_t nonce[SDPP_AEAD_NONCE_BYTES], aad[SDPP_DATA_AAD_BYTES];
+	uint8_t *ct = NULL;
+	char *pt = NULL, *frame = NULL;
+	size_t ptlen = 0, flen = 0;
+	uint64_t seq = s->sent + 1;
+	enum sdpp_err e;
+
+	memset(&item, 0, sizeof(item));
+	item.seq = seq;
+	if (strlen(topic) > SDPP_TOPIC_MAX || len > SDPP_PAYLOAD_MAX)
+		return SDPP_E_INVAL;
+	memcpy(item.topic, topic, strlen(topic) + 1);
+	item.received_at = received_at;
+	item.payload = payload;
+	item.payload_len = len;
+	e = sdpp_item_encode(&item, &pt, &ptlen);
+	if (e != SDPP_OK)
+		goto fail;
+	ct = malloc(ptlen + SDPP_AEAD_TAG_BYTES);
+	e = SDPP_E_NOMEM;
+	if (ct == NULL)
+		goto fail;
+	sdpp_data_nonce(nonce, s->nonce_prefix, seq);
+	sdpp_data_aad(aad, s->order_id, seq);
+	e = sdpp_aead_seal(s->aead, nonce, aad, sizeof(aad), (const uint8_t *)pt, ptlen, ct);
+	if (e != SDPP_OK)
+		goto fail;
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_DATA;
+	m.from = SDPP_ROLE_SELLER;
+	memcpy(m.u.data.order_id, s->order_id, sizeof(s->order_id));
+	m.u.data.seq = seq;
+	m.u.data.ciphertext = ct;
+	m.u.data.ciphertext_len = ptlen + SDPP_AEAD_TAG_BYTES;
+	e = sdpp_msg_encode(&m, s->sign_items ? s->cfg.id : NULL, &frame, &flen);
+	if (e != SDPP_OK)
+		goto fail;
+	e = out_bytes(out, frame, flen);
+	if (e != SDPP_OK)
+		goto fail;
+	e = sdpp_chain_next(s->chain, seq, ct, ptlen + SDPP_AEAD_TAG_BYTES);
+	if (e != SDPP_OK)
+		goto fail;
+	slot = &s->ring[seq % s->window];
+	free(slot->frame);
+	slot->seq = seq;
+	memcpy(slot->chain, s->chain, sizeof(slot->chain));
+	slot->frame = frame;
+	slot->len = flen;
+	frame = NULL;
+	if (s->sent == s->acked)
+		s->ack_wait_since = now;
+	s->sent = seq;
+	e = invoice_build(s, out);
+	if (e == SDPP_OK)
+		e = pause_check(s, now, out);
+fail:
+	free(frame);
+	free(ct);
+	if (pt != NULL)
+		sdpp_wipe(pt, ptlen);
+	free(pt);
+	return e;
+}
+
+/* Sends queued samples while the buyer may receive them. */
+static enum sdpp_err
+queue_flush(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
+{
+	enum sdpp_err e;
+
+	while (s->qlen > 0 && can_send(s)) {
+		struct qsample *x = &s->queue[s->qhead];
+
+		e = send_item(s, x->topic, x->payload, x->len, x->received_at, now, out);
+		free(x->topic);
+		free(x->payload);
+		x->topic = NULL;
+		x->payload = NULL;
+		s->qhead = (s->qhead + 1) % s->cfg.queue_max;
+		s->qlen--;
+		if (e != SDPP_OK)
+			return e;
+	}
+	return SDPP_OK;
+}
+
+enum sdpp_err
+sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size_t len,
+    int64_t received_at, uint64_t now, struct sdpp_out *out)
+{
+	struct qsample *x;
+	struct sdpp_event *ev;
+	enum sdpp_err e;
+
+	if (s->st != SS_STREAM || s->closing || order_full(s))
+		return SDPP_OK;
+	if (strlen(topic) > SDPP_TOPIC_MAX || len > SDPP_PAYLOAD_MAX)
+		return SDPP_E_INVAL;
+	if (s->qlen == 0 && can_send(s)) {
+		e = send_item(s, topic, payload, len, received_at, now, out);
+		if (e != SDPP_OK)
+			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot send item: %s",
+			    sdpp_strerror(e));
+		return SDPP_OK;
+	}
+	/* Live data: when the buyer's queue is full the oldest sample goes,
+	 * so a slow or unpaid buyer gets the freshest values when it resumes. */
+	if (s->qlen == s->cfg.queue_max) {
+		x = &s->queue[s->qhead];
+		free(x->topic);
+		free(x->payload);
+		s->qhead = (s->qhead + 1) % s->cfg.queue_max;
+		s->qlen--;
+		s->dropped++;
+		ev = out_event(out, SDPP_EV_DROPPED);
+		if (ev != NULL)
+			ev->count = 1;
+	}
+	x = &s->queue[(s->qhead + s->qlen) % s->cfg.queue_max];
+	x->topic = strdup(topic);
+	x->payload = malloc(len == 0 ? 1 : len);
+	if (x->topic == NULL || x->payload == NULL) {
+		free(x->topic);
+		free(x->payload);
+		x->topic = NULL;
+		x->payload = NULL;
+		return SDPP_E_NOMEM;
+	}
+	memcpy(x->payload, payload, len);
+	x->len = len;
+	x->received_at = received_at;
+	s->qlen++;
+	return SDPP_OK;
+}
+
+static const struct sdpp_product *
+menu_product(const struct sdpp_menu *m, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < m->nproducts; i++)
+		if (strcmp(m->products[i].id, id) == 0)
+			return &m->products[i];
+	return NULL;
+}
+
+static enum sdpp_err
+on_hello(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	struct sdpp_msg m;
+	enum sdpp_err e;
+
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_MENU;
+	m.from = SDPP_ROLE_SELLER;
+	m.u.menu = *s->cfg.menu; /* shallow: products stay borrowed */
+	sdpp_identity_sign_public(s->cfg.id, m.u.menu.seller);
+	e = out_msg(out, &m, s->cfg.id);
+	if (e != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build menu");
+	s->st = SS_ORDER;
+	return SDPP_OK;
+}
+
+static enum sdpp_err
+on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
+{
+	const struct sdpp_order *o = &s->in.u.order;
+	const struct sdpp_menu *menu = s->cfg.menu;
+	const struct sdpp_product *p;
+	struct sdpp_event *ev;
+	enum sdpp_err e;
+	uint64_t max_total;
+
+	(void)now;
+	e = sdpp_verifier_new(&s->buyer, o->buyer);
+	if (e != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_BAD_MESSAGE, "order.buyer: not an Ed25519 key");
+	if (sdpp_msg_verify(&s->in, s->buyer) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_SIGNATURE, "order: signature by order.buyer does not verify");
+	p = menu_product(menu, o->product);
+	if (p == NULL)
+		return seller_fail(s, out, SDPP_E_UNKNOWN_PRODUCT, "no product `%s' on the menu",
+		    o->product);
+	if (strcmp(o->currency, menu->currency) != 0)
+		return seller_fail(s, out, SDPP_E_CURRENCY, "currency `%s' not accepted, use `%s'",
+		    o->currency, menu->currency);
+	if (o->price != p->price)
+		return seller_fail(s, out, SDPP_E_PRICE, "price of `%s' is %llu, not %llu", p->id,
+		    (unsigned long long)p->price, (unsigned long long)o->price);
+	if (o->quantity > s->cfg.max_quantity)
+		return seller_fail(s, out, SDPP_E_QUANTITY, "quantity above %llu",
+		    (unsigned long long)s->cfg.max_quantity);
+	if (o->quantity != 0 && sdpp_money_mul(&max_total, o->quantity, p->price) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_OVERFLOW, "quantity * price exceeds 2^64-1");
+	if (sdpp_order_id(&s->in, s->order_id) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot hash order");
+	/* Fix everything the order depends on now: a reload may replace the menu. */
+	memcpy(s->product, p->id, sizeof(s->product));
+	memcpy(s->currency, menu->currency, sizeof(s->currency));
+	memcpy(s->payment_address, menu->payment_address, sizeof(s->payment_address));
+	s->price = p->price;
+	s->quantity = o->quantity;
+	s->k = menu->granularity;
+	s->ack_every = menu->ack_every;
+	s->max_unpaid = menu->max_unpaid;
+	s->prepay = p->prepay;
+	s->sign_items = menu->sign_items;
+	s->window = s->cfg.window;
+	if (s->window == 0)
+		s->window = 2 * s->ack_every > MIN_WINDOW ? 2 * s->ack_every : MIN_WINDOW;
+	if (s->window < s->ack_every || s->k == 0 || s->ack_every == 0 ||
+	    (!s->prepay && s->max_unpaid < s->k) || s->max_unpaid > 32 * s->k)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "inconsistent seller configuration");
+	s->order = s->in;
+	memset(&s->in, 0, sizeof(s->in));
+	s->req_order = s->next_req++;
+	s->st = SS_RECORD_ORDER;
+	ev = out_event(out, SDPP_EV_ORDER);
+	if (ev == NULL)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	ev->req = s->req_order;
+	ev->msg = &s->order;
+	return SDPP_OK;
+}
+
+static enum sdpp_err
+start_stream(struct sdpp_seller *s, const char *verification, uint64_t now, struct sdpp_out *out)
+{
+	uint8_t key[SDPP_SESSION_KEY_BYTES];
+	struct sdpp_msg m;
+	enum sdpp_err e;
+
+	memset(&m, 0, sizeof(m));
+	e = sdpp_random(key, sizeof(key));
+	if (e == SDPP_OK)
+		e = sdpp_random(s->nonce_prefix, sizeof(s->nonce_prefix));
+	if (e == SDPP_OK)
+		e = sdpp_aead_new(&s->aead, key);
+	if (e == SDPP_OK)
+		e = sdpp_seal(m.u.session_key.sealed, s->order.u.order.enc_key, key, s->order_id,
+		    sizeof(s->order_id));
+	sdpp_wipe(key, sizeof(key));
+	if (e != SDPP_OK)
+		return seller_fail(s, out, e == SDPP_E_CRYPTO ? SDPP_E_BAD_MESSAGE : SDPP_E_INTERNAL,
+		    "cannot seal the session key to order.enc_key");
+	s->ring = calloc(s->window, sizeof(*s->ring));
+	s->queue = calloc(s->cfg.queue_max, sizeof(*s->queue));
+	if (s->ring == NULL || s->queue == NULL)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	if (sdpp_chain_init(s->chain, s->order_id) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "hash failed");
+	memcpy(s->acked_chain, s->chain, sizeof(s->chain));
+	m.type = SDPP_T_SESSION_KEY;
+	m.from = SDPP_ROLE_SELLER;
+	memcpy(m.u.session_key.order_id, s->order_id, sizeof(s->order_id));
+	memcpy(m.u.session_key.nonce_prefix, s->nonce_prefix, sizeof(s->nonce_prefix));
+	snprintf(m.verification, sizeof(m.verification), "%s", verification);
+	if (out_msg(out, &m, s->cfg.id) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build session_key");
+	s->st = SS_STREAM;
+	e = invoice_build(s, out);
+	if (e == SDPP_OK)
+		e = pause_check(s, now, out);
+	if (e != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "%s", sdpp_strerror(e));
+	return SDPP_OK;
+}
+
+/* Receipt chain at seq, for acked <= seq <= sent; NULL if not held. */
+static const uint8_t *
+chain_at(const struct sdpp_seller *s, uint64_t seq)
+{
+	const struct inflight *slot;
+
+	if (seq == s->acked)
+		return s->acked_chain;
+	if (seq == s->sent)
+		return s->chain;
+	if (seq < s->acked || seq > s->sent)
+		return NULL;
+	slot = &s->ring[seq % s->window];
+	return slot->seq == seq ? slot->chain : NULL;
+}
+
+static enum sdpp_err
+check_order_id(struct sdpp_seller *s, const uint8_t *id, struct sdpp_out *out)
+{
+	if (memcmp(id, s->order_id, SDPP_ORDER_ID_BYTES) != 0)
+		return seller_fail(s, out, SDPP_E_ORDER_ID, "%s names another order",
+		    sdpp_type_name(s->in.type));
+	return SDPP_OK;
+}
+
+static enum sdpp_err
+on_ack(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
+{
+	const struct sdpp_ack *a = &s->in.u.ack;
+	const uint8_t *c;
+	struct sdpp_event *ev;
+
+	if (check_order_id(s, a->order_id, out) != SDPP_OK)
+		return SDPP_E_ORDER_ID;
+	if (a->seq > s->sent)
+		return seller_fail(s, out, SDPP_E_SEQUENCE, "ack for item %llu, only %llu sent",
+		    (unsigned long long)a->seq, (unsigned long long)s->sent);
+	if (a->seq <= s->acked)
+		return SDPP_OK; /* crossed with a resend: already covered */
+	c = chain_at(s, a->seq);
+	if (c == NULL || sdpp_memcmp_ct(c, a->digest, SDPP_DIGEST_BYTES) != 0)
+		return seller_fail(s, out, SDPP_E_DIGEST, "ack digest for item %llu does not match",
+		    (unsigned long long)a->seq);
+	memcpy(s->acked_chain, c, SDPP_DIGEST_BYTES);
+	s->acked = a->seq;
+	s->resends = 0;
+	s->ack_wait_since = now;
+	ev = out_event(out, SDPP_EV_RECEIPT);
+	if (ev != NULL)
+		ev->msg = &s->in;
+	if (s->acked == s->sent && order_full(s))
+		s->complete_since = now;
+	if (queue_flush(s, now, out) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot send item");
+	return SDPP_OK;
+}
+
+static enum sdpp_err
+payment_start(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	struct sdpp_event *ev;
+
+	if (s->have_pay_cur || !s->have_pay_next)
+		return SDPP_OK;
+	s->pay_cur = s->pay_next;
+	memset(&s->pay_next, 0, sizeof(s->pay_next));
+	s->have_pay_cur = 1;
+	s->have_pay_next = 0;
+	s->req_payment = s->next_req++;
+	ev = out_event(out, SDPP_EV_PAYMENT);
+	if (ev == NULL)
+		return SDPP_E_NOMEM;
+	ev->req = s->req_payment;
+	ev->msg = &s->pay_cur;
+	return SDPP_OK;
+}
+
+static enum sdpp_err
+on_payment(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	const struct sdpp_payment *p = &s->in.u.payment;
+	uint64_t due;
+
+	if (check_order_id(s, p->order_id, out) != SDPP_OK)
+		return SDPP_E_ORDER_ID;
+	if (p->invoice > s->nsent_inv)
+		return seller_fail(s, out, SDPP_E_INVOICE, "invoice %llu was not sent",
+		    (unsigned long long)p->invoice);
+	if (p->invoice + DUE_RING <= s->nsent_inv)
+		return SDPP_OK; /* superseded by later invoices */
+	due = s->sent_due[p->invoice % DUE_RING];
+	if (p->total < due || p->total < s->paid_total)
+		return seller_fail(s, out, SDPP_E_PAYMENT,
+		    "payment total %llu is less than %llu due by invoice %llu",
+		    (unsigned long long)p->total,
+		    (unsigned long long)(due > s->paid_total ? due : s->paid_total),
+		    (unsigned long long)p->invoice);
+	/* Vouchers are cumulative: a newer one replaces one still waiting. */
+	sdpp_msg_free(&s->pay_next);
+	s->pay_next = s->in;
+	memset(&s->in, 0, sizeof(s->in));
+	s->have_pay_next = 1;
+	if (payment_start(s, out) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	return SDPP_OK;
+}
+
+static enum sdpp_err
+on_exit_msg(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	const struct sdpp_exit *x = &s->in.u.exit;
+	const uint8_t *c;
+	uint64_t owed;
+	struct sdpp_event *ev;
+
+	if (check_order_id(s, x->order_id, out) != SDPP_OK)
+		return SDPP_E_ORDER_ID;
+	if (x->seq < s->acked || x->seq > s->sent)
+		return seller_fail(s, out, SDPP_E_SEQUENCE,
+		    "exit claims %llu items; %llu acknowledged, %llu sent",
+		    (unsigned long long)x->seq, (unsigned long long)s->acked,
+		    (unsigned long long)s->sent);
+	c = chain_at(s, x->seq);
+	if (c == NULL || sdpp_memcmp_ct(c, x->digest, SDPP_DIGEST_BYTES) != 0)
+		return seller_fail(s, out, SDPP_E_DIGEST, "exit digest does not match item %llu",
+		    (unsigned long long)x->seq);
+	if (sdpp_money_mul(&owed, x->seq, s->price) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_OVERFLOW, "amount owed exceeds 2^64-1");
+	if (x->total < owed || x->total < s->paid_total)
+		return seller_fail(s, out, SDPP_E_PAYMENT, "exit total %llu is less than %llu owed",
+		    (unsigned long long)x->total,
+		    (unsigned long long)(owed > s->paid_total ? owed : s->paid_total));
+	s->exit_msg = s->in;
+	memset(&s->in, 0, sizeof(s->in));
+	s->st = SS_EXITING;
+	s->req_exit = s->next_req++;
+	ev = out_event(out, SDPP_EV_EXIT);
+	if (ev == NULL)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	ev->req = s->req_exit;
+	ev->msg = &s->exit_msg;
+	return SDPP_OK;
+}
+
+enum sdpp_err
+sdpp_seller_input(struct sdpp_seller *s, const char *frame, size_t len, uint64_t now,
+    struct sdpp_out *out)
+{
+	char err[SDPP_TEXT_MAX + 1];
+	struct sdpp_event *ev;
+	enum sdpp_err e;
+
+	if (s->st == SS_DONE)
+		return SDPP_E_INVAL;
+	sdpp_msg_free(&s->in);
+	memset(&s->in, 0, sizeof(s->in));
+	s->last_rx = now;
+	e = sdpp_msg_parse(&s->in, frame, len, SDPP_ROLE_BUYER, err, sizeof(err));
+	if (e != SDPP_OK)
+		return seller_fail(s, out, e, "%s", err);
+	if (s->in.type == SDPP_T_ERROR) {
+		/* The buyer's key is known once ordered: then the error must
+		 * be its own, or anyone could end the session by forging one. */
+		if (s->buyer != NULL && sdpp_msg_verify(&s->in, s->buyer) != SDPP_OK)
+			return seller_fail(s, out, SDPP_E_SIGNATURE, "error: bad signature");
+		ev = out_event(out, SDPP_EV_PEER_ERROR);
+		if (ev != NULL)
+			ev->msg = &s->in;
+		s->st = SS_DONE;
+		ev = out_event(out, SDPP_EV_CLOSE);
+		if (ev != NULL)
+			ev->err = SDPP_E_REMOTE;
+		return SDPP_E_REMOTE;
+	}
+	if (s->buyer != NULL && s->in.type != SDPP_T_ORDER &&
+	    sdpp_msg_verify(&s->in, s->buyer) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_SIGNATURE, "%s: signature does not verify",
+		    sdpp_type_name(s->in.type));
+	switch (s->st) {
+	case SS_HELLO:
+		if (s->in.type == SDPP_T_HELLO)
+			return on_hello(s, out);
+		break;
+	case SS_ORDER:
+		if (s->in.type == SDPP_T_ORDER)
+			return on_order(s, now, out);
+		break;
+	case SS_STREAM:
+		if (s->in.type == SDPP_T_ACK)
+			return on_ack(s, now, out);
+		if (s->in.type == SDPP_T_PAYMENT_ACK)
+			return on_payment(s, out);
+		if (s->in.type == SDPP_T_EXIT)
+			return on_exit_msg(s, out);
+		break;
+	default:
+		break;
+	}
+	return seller_fail(s, out, SDPP_E_UNEXPECTED, "%s not expected now",
+	    sdpp_type_name(s->in.type));
+}
+
+enum sdpp_err
+sdpp_seller_fail(struct sdpp_seller *s, enum sdpp_err why, const char *message,
+    struct sdpp_out *out)
+{
+	if (s->st == SS_DONE)
+		return why;
+	return seller_fail(s, out, why, "%s", message != NULL ? message : sdpp_strerror(why));
+}
+
+static enum sdpp_err
+complete_invoice(struct sdpp_seller *s, int ok, const char *verification, uint64_t now,
+    struct sdpp_out *out)
+{
+	struct sdpp_invoice *v = &s->invq[s->invq_head];
+	struct sdpp_msg m;
+
+	if (!ok)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "invoice %llu could not be recorded",
+		    (unsigned long long)v->number);
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_DATA_INVOICE;
+	m.from = SDPP_ROLE_SELLER;
+	m.u.invoice = *v;
+	snprintf(m.verification, sizeof(m.verification), "%s", verification);
+	if (out_msg(out, &m, s->cfg.id) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build invoice");
+	s->nsent_inv = v->number;
+	s->sent_due[v->number % DUE_RING] = v->total_due;
+	s->invq_head = (s->invq_head + 1) % INVOICE_QUEUE_MAX;
+	s->invq_len--;
+	s->req_invoice = 0;
+	if (invoice_request(s, out) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	if (s->closing && s->invq_len == 0)
+		return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
+	if (queue_flush(s, now, out) != SDPP_OK || pause_check(s, now, out) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot send item");
+	return SDPP_OK;
+}
+
+static enum sdpp_err
+complete_payment(struct sdpp_seller *s, int ok, uint64_t now, struct sdpp_out *out)
+{
+	uint64_t total = s->pay_cur.u.payment.total;
+
+	if (!ok)
+		return seller_fail(s, out, SDPP_E_PAYMENT_REJECTED,
+		    "payment for invoice %llu was not confirmed",
+		    (unsigned long long)s->pay_cur.u.payment.invoice);
+	if (total > s->paid_total)
+		s->paid_total = total;
+	sdpp_msg_free(&s->pay_cur);
+	memset(&s->pay_cur, 0, sizeof(s->pay_cur));
+	s->have_pay_cur = 0;
+	s->req_payment = 0;
+	if (payment_start(s, out) != SDPP_OK || pause_check(s, now, out) != SDPP_OK ||
+	    queue_flush(s, now, out) != SDPP_OK || invoice_build(s, out) != SDPP_OK ||
+	    pause_check(s, now, out) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot resume");
+	return SDPP_OK;
+}
+
+static enum sdpp_err
+complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sdpp_out *out)
+{
+	const struct sdpp_exit *x = &s->exit_msg.u.exit;
+	struct sdpp_msg m;
+
+	if (!ok)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "exit could not be recorded");
+	if (x->total > s->paid_total)
+		s->paid_total = x->total;
+	if (x->seq > s->acked)
+		s->acked = x->seq;
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_EXIT;
+	m.from = SDPP_ROLE_SELLER;
+	memcpy(m.u.statement.order_id, s->order_id, sizeof(s->order_id));
+	m.u.statement.delivered = x->seq;
+	m.u.statement.acked = s->acked;
+	m.u.statement.total_due = x->seq * s->price; /* checked in on_exit_msg() */
+	m.u.statement.total_paid = s->paid_total;
+	m.u.statement.settled = s->paid_total >= m.u.statement.total_due;
+	snprintf(m.verification, sizeof(m.verification), "%s", verification);
+	if (out_msg(out, &m, s->cfg.id) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build statement");
+	seller_close_ok(s, out);
+	return SDPP_OK;
+}
+
+enum sdpp_err
+sdpp_seller_complete(struct sdpp_seller *s, uint64_t req, int ok, const char *verification,
+    uint64_t now, struct sdpp_out *out)
+{
+	if (s->st == SS_DONE || req == 0)
+		return SDPP_OK; /* the session ended while the host worked */
+	if (verification == NULL)
+		verification = "";
+	if (strlen(verification) > SDPP_VERIFICATION_MAX)
+		return SDPP_E_INVAL;
+	if (req == s->req_order && s->st == SS_RECORD_ORDER) {
+		s->req_order = 0;
+		if (!ok)
+			return seller_fail(s, out, SDPP_E_INTERNAL, "order could not be recorded");
+		if (s->closing)
+			return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
+		return start_stream(s, verification, now, out);
+	}
+	if (req == s->req_invoice)
+		return complete_invoice(s, ok, verification, now, out);
+	if (req == s->req_payment && s->have_pay_cur)
+		return complete_payment(s, ok, now, out);
+	if (req == s->req_exit && s->st == SS_EXITING)
+		return complete_exit(s, ok, verification, out);
+	return SDPP_E_INVAL;
+}
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t
+sdpp_seller_deadline(const struct sdpp_seller *s)
+{
+	uint64_t d = UINT64_MAX;
+
+	switch (s->st) {
+	case SS_HELLO:
+	case SS_ORDER:
+		d = s->created + s->cfg.handshake_timeout_ms;
+		break;
+	case SS_STREAM:
+		if (s->sent > s->acked)
+			d = min_u64(d, s->ack_wait_since + s->cfg.ack_timeout_ms);
+		if (s->paused)
+			d = min_u64(d, s->paused_since + s->cfg.payment_timeout_ms);
+		if (order_full(s) && s->acked == s->sent)
+			d = min_u64(d, s->complete_since + s->cfg.idle_timeout_ms);
+		break;
+	default:
+		break;
+	}
+	return d;
+}
+
+enum sdpp_err
+sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
+{
+	uint64_t seq;
+	enum sdpp_err e;
+
+	switch (s->st) {
+	case SS_HELLO:
+	case SS_ORDER:
+		if (now >= s->created + s->cfg.handshake_timeout_ms)
+			return seller_fail(s, out, SDPP_E_HANDSHAKE_TIMEOUT,
+			    "no order within %llu ms",
+			    (unsigned long long)s->cfg.handshake_timeout_ms);
+		break;
+	case SS_STREAM:
+		if (s->paused && now >= s->paused_since + s->cfg.payment_timeout_ms)
+			return seller_fail(s, out, SDPP_E_PAYMENT_TIMEOUT,
+			    "invoice %llu not paid within %llu ms",
+			    (unsigned long long)s->nsent_inv,
+			    (unsigned long long)s->cfg.payment_timeout_ms);
+		if (order_full(s) && s->acked == s->sent &&
+		    now >= s->complete_since + s->cfg.idle_timeout_ms)
+			return seller_fail(s, out, SDPP_E_IDLE_TIMEOUT,
+			    "order complete, no exit within %llu ms",
+			    (unsigned long long)s->cfg.idle_timeout_ms);
+		if (s->sent > s->acked && now >= s->ack_wait_since + s->cfg.ack_timeout_ms) {
+			if (s->resends >= s->cfg.max_resends)
+				return seller_fail(s, out, SDPP_E_ACK_TIMEOUT,
+				    "items %llu..%llu not acknowledged after %u resends",
+				    (unsigned long long)s->acked + 1,
+				    (unsigned long long)s->sent, s->resends);
+			/* Resending is also how the seller asks for an ACK of a
+			 * partial ack_every block: the buyer re-ACKs duplicates. */
+			for (seq = s->acked + 1; seq <= s->sent; seq++) {
+				const struct inflight *slot = &s->ring[seq % s->window];
+
+				e = out_bytes(out, slot->frame, slot->len);
+				if (e != SDPP_OK)
+					return seller_fail(s, out, SDPP_E_INTERNAL, "resend failed");
+				s->resent_items++;
+			}
+			s->resends++;
+			s->ack_wait_since = now;
+		}
+		break;
+	default:
+		break;
+	}
+	return SDPP_OK;
+}
+
+enum sdpp_err
+sdpp_seller_shutdown(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
+{
+	enum sdpp_err e;
+
+	(void)now;
+	if (s->st == SS_DONE)
+		return SDPP_OK;
+	s->closing = 1;
+	if (s->st == SS_RECORD_ORDER || s->st == SS_EXITING)
+		return SDPP_OK; /* finish when the pending record completes */
+	if (s->st != SS_STREAM)
+		return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
+	e = invoice_build(s, out);
+	if (e != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "%s", sdpp_strerror(e));
+	if (s->invq_len == 0)
+		return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
+	return SDPP_OK;
+}

@@ -1,0 +1,1055 @@
+/* Seller and buyer state machines driven against each other in memory, and against forged input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sdpp/enc.h"
+#include "sdpp/session.h"
+
+#define MAXF 4096
+
+/* A byte pipe between the two machines. */
+struct pipe {
+	char *buf;
+	size_t len, off;
+};
+
+/* Everything one conversation needs, plus what happened. */
+struct conv {
+	struct sdpp_identity *sid, *bid;
+	struct sdpp_product products[3];
+	struct sdpp_menu menu;
+	struct sdpp_seller_config scfg;
+	struct sdpp_buyer_config bcfg;
+	struct sdpp_seller *s;
+	struct sdpp_buyer *b;
+	struct sdpp_out so, bo;
+	struct pipe s2b, b2s;
+	uint64_t now;
+	/* Host behaviour. */
+	int hold_payments;  /* buyer does not pay (SDPP_EV_PAY left pending) */
+	int reject_payment; /* seller refuses payments */
+	uint64_t held_pay_req;
+	/* What happened. */
+	int items, invoices, payments, receipts, orders, exits, statements;
+	int paused, resumed, dropped, started;
+	uint64_t invoice_total[16], invoice_first[16], invoice_last[16];
+	uint64_t payment_total[16];
+	uint64_t item_seq[256];
+	char item_payload[256][32];
+	int seller_closed, buyer_closed;
+	enum sdpp_err seller_close_err, buyer_close_err;
+	char seller_got_error[SDPP_NAME_MAX + 1], buyer_got_error[SDPP_NAME_MAX + 1];
+	struct sdpp_statement statement;
+	uint64_t record_no;
+	uint8_t last_ack_digest[SDPP_DIGEST_BYTES];
+};
+
+static void
+pipe_put(struct pipe *p, const char *buf, size_t len)
+{
+	p->buf = realloc(p->buf, p->len + len + 1);
+	assert_non_null(p->buf);
+	memcpy(p->buf + p->len, buf, len);
+	p->len += len;
+}
+
+/* Next frame (without '\n') into a static-size buffer; 0 if none. */
+static int
+pipe_next(struct pipe *p, char *frame, size_t cap, size_t *len)
+{
+	char *nl;
+
+	if (p->off >= p->len)
+		return 0;
+	nl = memchr(p->buf + p->off, '\n', p->len - p->off);
+	assert_non_null(nl);
+	*len = (size_t)(nl - (p->buf + p->off));
+	assert_true(*len < cap);
+	memcpy(frame, p->buf + p->off, *len);
+	frame[*len] = '\0';
+	p->off += *len + 1;
+	if (p->off == p->len)
+		p->off = p->len = 0;
+	return 1;
+}
+
+static void seller_drain(struct conv *c);
+static void buyer_drain(struct conv *c);
+
+static void
+rec_id(struct conv *c, char *buf, size_t n)
+{
+	snprintf(buf, n, "rec-%llu", (unsigned long long)++c->record_no);
+}
+
+/* Moves the seller's output to the pipe and acts on its events like a host. */
+static void
+seller_drain(struct conv *c)
+{
+	uint64_t reqs[64];
+	size_t nreq = 0, i;
+	char id[32];
+
+	pipe_put(&c->s2b, c->so.buf, c->so.len);
+	for (i = 0; i < c->so.nev; i++) {
+		const struct sdpp_event *ev = &c->so.ev[i];
+
+		switch (ev->type) {
+		case SDPP_EV_ORDER:
+			c->orders++;
+			reqs[nreq++] = ev->req;
+			break;
+		case SDPP_EV_INVOICE:
+			reqs[nreq++] = ev->req;
+			break;
+		case SDPP_EV_PAYMENT:
+			c->payments++;
+			reqs[nreq++] = ev->req;
+			break;
+		case SDPP_EV_EXIT:
+			c->exits++;
+			reqs[nreq++] = ev->req;
+			break;
+		case SDPP_EV_RECEIPT:
+			c->receipts++;
+			assert_int_equal(ev->msg->type, SDPP_T_ACK);
+			memcpy(c->last_ack_digest, ev->msg->u.ack.digest, SDPP_DIGEST_BYTES);
+			break;
+		case SDPP_EV_PAUSED:
+			c->paused++;
+			break;
+		case SDPP_EV_RESUMED:
+			c->resumed++;
+			break;
+		case SDPP_EV_DROPPED:
+			c->dropped += (int)ev->count;
+			break;
+		case SDPP_EV_PEER_ERROR:
+			snprintf(c->seller_got_error, sizeof(c->seller_got_error), "%s",
+			    ev->msg->u.error.code);
+			break;
+		case SDPP_EV_CLOSE:
+			c->seller_closed = 1;
+			c->seller_close_err = ev->err;
+			break;
+		default:
+			fail_msg("unexpected seller event %d", ev->type);
+		}
+	}
+	sdpp_out_clear(&c->so);
+	for (i = 0; i < nreq; i++) {
+		int ok = 1;
+
+		if (c->reject_payment && c->payments > 0 && i == nreq - 1)
+			ok = 0;
+		rec_id(c, id, sizeof(id));
+		(void)sdpp_seller_complete(c->s, reqs[i], ok, id, c->now, &c->so);
+		seller_drain(c);
+	}
+}
+
+static void
+buyer_drain(struct conv *c)
+{
+	uint64_t reqs[64];
+	size_t nreq = 0, i;
+
+	pipe_put(&c->b2s, c->bo.buf, c->bo.len);
+	for (i = 0; i < c->bo.nev; i++) {
+		const struct sdpp_event *ev = &c->bo.ev[i];
+
+		switch (ev->type) {
+		case SDPP_EV_MENU:
+			break;
+		case SDPP_EV_STARTED:
+			c->started++;
+			break;
+		case SDPP_EV_ITEM:
+			assert_true(c->items < 256);
+			c->item_seq[c->items] = ev->item->seq;
+			assert_true(ev->item->payload_len < 32);
+			memcpy(c->item_payload[c->items], ev->item->payload, ev->item->payload_len);
+			c->item_payload[c->items][ev->item->payload_len] = '\0';
+			c->items++;
+			break;
+		case SDPP_EV_PAY:
+			assert_true(c->invoices < 16);
+			c->invoice_first[c->invoices] = ev->invoice->first_seq;
+			c->invoice_last[c->invoices] = ev->invoice->last_seq;
+			c->invoice_total[c->invoices] = ev->invoice->total_due;
+			c->invoices++;
+			if (c->hold_payments)
+				c->held_pay_req = ev->req;
+			else
+				reqs[nreq++] = ev->req;
+			break;
+		case SDPP_EV_STATEMENT:
+			c->statements++;
+			c->statement = ev->msg->u.statement;
+			break;
+		case SDPP_EV_PEER_ERROR:
+			snprintf(c->buyer_got_error, sizeof(c->buyer_got_error), "%s",
+			    ev->msg->u.error.code);
+			break;
+		case SDPP_EV_CLOSE:
+			c->buyer_closed = 1;
+			c->buyer_close_err = ev->err;
+			break;
+		default:
+			fail_msg("unexpected buyer event %d", ev->type);
+		}
+	}
+	sdpp_out_clear(&c->bo);
+	for (i = 0; i < nreq; i++) {
+		(void)sdpp_buyer_complete(c->b, reqs[i], 1, "", c->now, &c->bo);
+		buyer_drain(c);
+	}
+}
+
+/* Delivers frames both ways until both pipes are empty. */
+static void
+pump(struct conv *c)
+{
+	char *frame = malloc(MAXF);
+	size_t len;
+	int moved;
+
+	assert_non_null(frame);
+	do {
+		moved = 0;
+		while (!sdpp_buyer_done(c->b) && pipe_next(&c->s2b, frame, MAXF, &len)) {
+			(void)sdpp_buyer_input(c->b, frame, len, c->now, &c->bo);
+			buyer_drain(c);
+			moved = 1;
+		}
+		while (!sdpp_seller_done(c->s) && pipe_next(&c->b2s, frame, MAXF, &len)) {
+			(void)sdpp_seller_input(c->s, frame, len, c->now, &c->so);
+			seller_drain(c);
+			moved = 1;
+		}
+	} while (moved);
+	free(frame);
+}
+
+static void
+conv_setup(struct conv *c, uint64_t k, uint64_t ack_every, uint64_t price)
+{
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(sdpp_identity_generate(&c->sid), SDPP_OK);
+	assert_int_equal(sdpp_identity_generate(&c->bid), SDPP_OK);
+	snprintf(c->products[0].id, sizeof(c->products[0].id), "co2");
+	c->products[0].price = price;
+	snprintf(c->products[0].unit, sizeof(c->products[0].unit), "ppm");
+	snprintf(c->products[0].description, sizeof(c->products[0].description), "CO2, floor 2");
+	c->products[0].last_seen = 1764115200000;
+	snprintf(c->products[1].id, sizeof(c->products[1].id), "temp");
+	c->products[1].price = 1;
+	snprintf(c->products[2].id, sizeof(c->products[2].id), "occupancy");
+	c->products[2].price = 5;
+	c->products[2].prepay = 1;
+	c->menu.nproducts = 3;
+	c->menu.products = c->products;
+	snprintf(c->menu.gateway, sizeof(c->menu.gateway), "building-7");
+	snprintf(c->menu.currency, sizeof(c->menu.currency), "nanos");
+	snprintf(c->menu.payment_method, sizeof(c->menu.payment_method), "voucher");
+	c->menu.granularity = k;
+	c->menu.ack_every = ack_every;
+	c->menu.max_unpaid = 2 * k;
+	c->menu.max_frame = 1024 * 1024;
+	c->scfg.id = c->sid;
+	c->scfg.menu = &c->menu;
+	c->bcfg.id = c->bid;
+	sdpp_identity_sign_public(c->sid, c->bcfg.seller);
+	sdpp_out_init(&c->so, 1 << 20);
+	sdpp_out_init(&c->bo, 1 << 20);
+	c->now = 1000;
+}
+
+static void
+conv_start(struct conv *c)
+{
+	assert_int_equal(sdpp_seller_new(&c->s, &c->scfg, c->now), SDPP_OK);
+	assert_int_equal(sdpp_buyer_new(&c->b, &c->bcfg, c->now), SDPP_OK);
+	assert_int_equal(sdpp_buyer_start(c->b, c->now, &c->bo), SDPP_OK);
+	buyer_drain(c);
+	pump(c);
+	assert_non_null(sdpp_buyer_menu(c->b));
+}
+
+static void
+conv_order(struct conv *c, const char *product, uint64_t quantity)
+{
+	assert_int_equal(sdpp_buyer_order(c->b, product, quantity, c->now, &c->bo), SDPP_OK);
+	buyer_drain(c);
+	pump(c);
+}
+
+static void
+conv_sample(struct conv *c, int i)
+{
+	char payload[32];
+
+	snprintf(payload, sizeof(payload), "{\"v\":%d}", 400 + i);
+	(void)sdpp_seller_sample(c->s, "building/7/floor2/co2", (const uint8_t *)payload,
+	    strlen(payload), 1764115200000 + i, c->now, &c->so);
+	seller_drain(c);
+	pump(c);
+}
+
+static void
+conv_teardown(struct conv *c)
+{
+	sdpp_seller_free(c->s);
+	sdpp_buyer_free(c->b);
+	sdpp_identity_free(c->sid);
+	sdpp_identity_free(c->bid);
+	sdpp_out_free(&c->so);
+	sdpp_out_free(&c->bo);
+	free(c->s2b.buf);
+	free(c->b2s.buf);
+}
+
+/* The issue's scenario: 10 items, K = 4, invoices after 4 and 8, rest at exit. */
+static void
+test_full_conversation(void **state)
+{
+	struct conv c;
+	struct sdpp_progress p;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 4, 1, 3);
+	conv_start(&c);
+	conv_order(&c, "co2", 10);
+	assert_int_equal(c.orders, 1);
+	assert_int_equal(c.started, 1);
+	assert_true(sdpp_seller_streaming(c.s));
+	assert_memory_equal(sdpp_seller_order_id(c.s), sdpp_buyer_order_id(c.b), SDPP_ORDER_ID_BYTES);
+	for (i = 1; i <= 12; i++) /* two more than ordered: ignored */
+		conv_sample(&c, i);
+	assert_int_equal(c.items, 10);
+	for (i = 0; i < 10; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "{\"v\":%d}", 401 + i);
+		assert_true(c.item_seq[i] == (uint64_t)i + 1);
+		assert_string_equal(c.item_payload[i], want);
+	}
+	assert_int_equal(c.invoices, 2);
+	assert_true(c.invoice_first[0] == 1 && c.invoice_last[0] == 4 && c.invoice_total[0] == 12);
+	assert_true(c.invoice_first[1] == 5 && c.invoice_last[1] == 8 && c.invoice_total[1] == 24);
+	assert_int_equal(c.payments, 2);
+	assert_int_equal(c.receipts, 10);
+	assert_int_equal(c.exits, 1);
+	assert_int_equal(c.statements, 1);
+	assert_true(c.statement.delivered == 10);
+	assert_true(c.statement.total_due == 30);
+	assert_true(c.statement.total_paid == 30);
+	assert_int_equal(c.statement.settled, 1);
+	assert_int_equal(c.seller_closed, 1);
+	assert_int_equal(c.seller_close_err, SDPP_OK);
+	assert_int_equal(c.buyer_closed, 1);
+	assert_int_equal(c.buyer_close_err, SDPP_OK);
+	sdpp_seller_progress(c.s, &p);
+	assert_true(p.sent == 10 && p.acked == 10 && p.invoiced == 8 && p.total_paid == 30);
+	assert_int_equal(c.paused, 0);
+	conv_teardown(&c);
+}
+
+/* Cumulative ACKs and per-item signatures: fewer receipts, same account. */
+static void
+test_cumulative_acks_signed_items(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 5, 5, 2);
+	c.menu.sign_items = 1;
+	conv_start(&c);
+	conv_order(&c, "co2", 12);
+	for (i = 1; i <= 12; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.items, 12);
+	/* ACKs at 5, 10 and the last item. */
+	assert_int_equal(c.receipts, 3);
+	assert_int_equal(c.invoices, 2);
+	assert_true(c.statement.total_due == 24 && c.statement.settled);
+	conv_teardown(&c);
+}
+
+/* Open-ended order: runs until the buyer exits; then pays for what it got. */
+static void
+test_open_ended_exit(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 3, 1, 7);
+	conv_start(&c);
+	conv_order(&c, "co2", 0);
+	for (i = 1; i <= 7; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.items, 7);
+	assert_int_equal(c.invoices, 2);
+	assert_int_equal(sdpp_buyer_exit(c.b, c.now, &c.bo), SDPP_OK);
+	buyer_drain(&c);
+	pump(&c);
+	assert_int_equal(c.statements, 1);
+	assert_true(c.statement.delivered == 7 && c.statement.total_due == 49);
+	assert_true(c.statement.total_paid == 49 && c.statement.settled);
+	assert_int_equal(c.seller_close_err, SDPP_OK);
+	conv_teardown(&c);
+}
+
+/* Prepay: each block is invoiced and paid before its items flow. */
+static void
+test_prepay(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 4, 1, 3);
+	conv_start(&c);
+	c.hold_payments = 1;
+	conv_order(&c, "occupancy", 6);
+	assert_int_equal(c.invoices, 1); /* before any item */
+	assert_true(c.invoice_first[0] == 1 && c.invoice_last[0] == 4 && c.invoice_total[0] == 20);
+	assert_int_equal(c.paused, 1);
+	conv_sample(&c, 1);
+	assert_int_equal(c.items, 0); /* held until paid */
+	c.hold_payments = 0;
+	assert_int_equal(sdpp_buyer_complete(c.b, c.held_pay_req, 1, "", c.now, &c.bo), SDPP_OK);
+	buyer_drain(&c);
+	pump(&c);
+	assert_int_equal(c.items, 1); /* the queued sample */
+	for (i = 2; i <= 8; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.items, 6);
+	assert_int_equal(c.invoices, 2);
+	assert_true(c.invoice_first[1] == 5 && c.invoice_last[1] == 6 && c.invoice_total[1] == 30);
+	assert_true(c.statement.total_due == 30 && c.statement.total_paid == 30);
+	conv_teardown(&c);
+}
+
+/* An unpaid buyer is paused after max_unpaid items, then closed on timeout. */
+static void
+test_unpaid_pause_and_timeout(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 2, 1, 1);
+	c.menu.max_unpaid = 4;
+	c.scfg.queue_max = 3;
+	c.scfg.payment_timeout_ms = 1000;
+	conv_start(&c);
+	c.hold_payments = 1;
+	conv_order(&c, "co2", 0);
+	for (i = 1; i <= 9; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.items, 4);
+	assert_int_equal(c.paused, 1);
+	assert_int_equal(c.dropped, 2); /* 5 held, queue of 3 */
+	assert_true(sdpp_seller_deadline(c.s) == c.now + 1000);
+	c.now += 999;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+	seller_drain(&c);
+	assert_int_equal(c.seller_closed, 0);
+	c.now += 1;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_E_PAYMENT_TIMEOUT);
+	seller_drain(&c);
+	pump(&c);
+	assert_int_equal(c.seller_closed, 1);
+	assert_string_equal(c.buyer_got_error, "payment_timeout");
+	assert_int_equal(c.buyer_close_err, SDPP_E_REMOTE);
+	conv_teardown(&c);
+}
+
+/* Paying unblocks a paused buyer and the freshest queued samples flow. */
+static void
+test_pause_resume(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 2, 1, 1);
+	c.menu.max_unpaid = 2;
+	conv_start(&c);
+	c.hold_payments = 1;
+	conv_order(&c, "co2", 0);
+	for (i = 1; i <= 4; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.items, 2);
+	assert_int_equal(c.paused, 1);
+	c.hold_payments = 0;
+	assert_int_equal(sdpp_buyer_complete(c.b, c.held_pay_req, 1, "", c.now, &c.bo), SDPP_OK);
+	buyer_drain(&c);
+	pump(&c);
+	/* Paid -> resumed, items 3 and 4 -> invoice 2 -> paused, paid -> resumed. */
+	assert_int_equal(c.paused, 2);
+	assert_int_equal(c.resumed, 2);
+	assert_int_equal(c.items, 4);
+	conv_teardown(&c);
+}
+
+/* Without ACKs the seller resends, then gives up. */
+static void
+test_ack_timeout_resend(void **state)
+{
+	struct conv c;
+	struct sdpp_progress p;
+	char frame[MAXF];
+	size_t len;
+
+	(void)state;
+	conv_setup(&c, 4, 1, 1);
+	c.scfg.ack_timeout_ms = 100;
+	c.scfg.max_resends = 2;
+	conv_start(&c);
+	conv_order(&c, "co2", 0);
+	/* Send a sample, but lose the buyer's ACK. */
+	(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"x", 1, 1, c.now, &c.so);
+	seller_drain(&c);
+	assert_true(pipe_next(&c.s2b, frame, sizeof(frame), &len));
+	assert_int_equal(sdpp_buyer_input(c.b, frame, len, c.now, &c.bo), SDPP_OK);
+	sdpp_out_clear(&c.bo); /* ACK lost */
+	c.now += 100;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+	seller_drain(&c);
+	pump(&c); /* the resend reaches the buyer, which ACKs again */
+	sdpp_seller_progress(c.s, &p);
+	assert_true(p.resent == 1 && p.acked == 1);
+	sdpp_buyer_progress(c.b, &p);
+	assert_true(p.duplicates == 1 && p.sent == 1);
+	assert_int_equal(c.items, 0); /* the first copy bypassed buyer_drain(); no second delivery */
+	/* Now lose everything: two resends, then ack_timeout. */
+	(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"y", 1, 2, c.now, &c.so);
+	sdpp_out_clear(&c.so);
+	c.now += 100;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+	sdpp_out_clear(&c.so);
+	c.now += 100;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+	sdpp_out_clear(&c.so);
+	c.now += 100;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_E_ACK_TIMEOUT);
+	assert_true(sdpp_seller_done(c.s));
+	conv_teardown(&c);
+}
+
+static void
+test_handshake_timeout(void **state)
+{
+	struct conv c;
+
+	(void)state;
+	conv_setup(&c, 4, 1, 1);
+	c.scfg.handshake_timeout_ms = 500;
+	assert_int_equal(sdpp_seller_new(&c.s, &c.scfg, c.now), SDPP_OK);
+	assert_int_equal(sdpp_buyer_new(&c.b, &c.bcfg, c.now), SDPP_OK);
+	assert_true(sdpp_seller_deadline(c.s) == c.now + 500);
+	assert_int_equal(sdpp_seller_tick(c.s, c.now + 499, &c.so), SDPP_OK);
+	assert_int_equal(sdpp_seller_tick(c.s, c.now + 500, &c.so), SDPP_E_HANDSHAKE_TIMEOUT);
+	assert_non_null(strstr(c.so.buf, "\"handshake_timeout\""));
+	conv_teardown(&c);
+}
+
+/* Shutdown invoices delivered-but-unbilled items before closing. */
+static void
+test_shutdown_final_invoice(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 4, 1, 2);
+	conv_start(&c);
+	conv_order(&c, "co2", 0);
+	for (i = 1; i <= 6; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.invoices, 1);
+	assert_int_equal(sdpp_seller_shutdown(c.s, c.now, &c.so), SDPP_OK);
+	seller_drain(&c);
+	pump(&c);
+	assert_int_equal(c.invoices, 2);
+	assert_true(c.invoice_first[1] == 5 && c.invoice_last[1] == 6 && c.invoice_total[1] == 12);
+	assert_int_equal(c.seller_close_err, SDPP_E_SHUTDOWN);
+	assert_string_equal(c.buyer_got_error, "shutting_down");
+	conv_teardown(&c);
+}
+
+/* ---- forged and malformed input: every case expects an exact error code. */
+
+/* Encodes a buyer message signed by id. */
+static char *
+forge(const struct sdpp_msg *m, const struct sdpp_identity *id, size_t *len)
+{
+	char *frame = NULL;
+
+	assert_int_equal(sdpp_msg_encode(m, id, &frame, len), SDPP_OK);
+	(*len)--; /* without '\n' */
+	return frame;
+}
+
+/* Feeds one frame to the seller and returns the error code it answered. */
+static const char *
+seller_answer(struct conv *c, const char *frame, size_t len, enum sdpp_err want)
+{
+	static char code[64];
+	char *p, *q;
+
+	assert_int_equal(sdpp_seller_input(c->s, frame, len, c->now, &c->so), want);
+	assert_true(sdpp_seller_done(c->s));
+	assert_true(c->so.len > 0);
+	p = strstr(c->so.buf, "\"code\":\"");
+	assert_non_null(p);
+	p += 8;
+	q = strchr(p, '"');
+	snprintf(code, sizeof(code), "%.*s", (int)(q - p), p);
+	return code;
+}
+
+static void
+test_seller_illegal_transitions(void **state)
+{
+	/* In the hello state: everything but hello (and error) is refused. */
+	static const enum sdpp_type early[] = {
+		SDPP_T_ORDER, SDPP_T_ACK, SDPP_T_PAYMENT_ACK, SDPP_T_EXIT,
+	};
+	struct conv c;
+	struct sdpp_msg m;
+	char *f;
+	size_t len, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
+		conv_setup(&c, 4, 1, 1);
+		assert_int_equal(sdpp_seller_new(&c.s, &c.scfg, c.now), SDPP_OK);
+		memset(&m, 0, sizeof(m));
+		m.type = early[i];
+		m.from = SDPP_ROLE_BUYER;
+		m.u.ack.seq = 1;
+		m.u.payment.invoice = 1;
+		snprintf(m.u.order.product, sizeof(m.u.order.product), "co2");
+		snprintf(m.u.order.currency, sizeof(m.u.order.currency), "nanos");
+		if (early[i] == SDPP_T_ACK) {
+			memset(&m.u.ack, 0, sizeof(m.u.ack));
+			m.u.ack.seq = 1;
+		}
+		if (early[i] == SDPP_T_PAYMENT_ACK) {
+			memset(&m.u.payment, 0, sizeof(m.u.payment));
+			m.u.payment.invoice = 1;
+		}
+		if (early[i] == SDPP_T_EXIT)
+			memset(&m.u.exit, 0, sizeof(m.u.exit));
+		f = forge(&m, c.bid, &len);
+		assert_string_equal(seller_answer(&c, f, len, SDPP_E_UNEXPECTED),
+		    "unexpected_message");
+		free(f);
+		conv_teardown(&c);
+	}
+	/* A second hello after the menu. */
+	conv_setup(&c, 4, 1, 1);
+	conv_start(&c);
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_HELLO;
+	m.from = SDPP_ROLE_BUYER;
+	f = forge(&m, NULL, &len);
+	assert_string_equal(seller_answer(&c, f, len, SDPP_E_UNEXPECTED), "unexpected_message");
+	free(f);
+	conv_teardown(&c);
+	/* Seller-only types from a buyer. */
+	conv_setup(&c, 4, 1, 1);
+	assert_int_equal(sdpp_seller_new(&c.s, &c.scfg, c.now), SDPP_OK);
+	f = strdup("{\"data\":{\"code\":\"x\",\"message\":\"\"},\"message_type\":\"menu\","
+		   "\"signature\":\"\",\"verification\":\"\"}");
+	assert_string_equal(seller_answer(&c, f, strlen(f), SDPP_E_UNEXPECTED),
+	    "unexpected_message");
+	free(f);
+	conv_teardown(&c);
+	/* A second order while streaming. */
+	conv_setup(&c, 4, 1, 1);
+	conv_start(&c);
+	conv_order(&c, "co2", 3);
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_ORDER;
+	m.from = SDPP_ROLE_BUYER;
+	snprintf(m.u.order.product, sizeof(m.u.order.product), "co2");
+	snprintf(m.u.order.currency, sizeof(m.u.order.currency), "nanos");
+	m.u.order.price = 1;
+	sdpp_identity_sign_public(c.bid, m.u.order.buyer);
+	sdpp_identity_enc_public(c.bid, m.u.order.enc_key);
+	f = forge(&m, c.bid, &len);
+	assert_string_equal(seller_answer(&c, f, len, SDPP_E_UNEXPECTED), "unexpected_message");
+	free(f);
+	conv_teardown(&c);
+}
+
+/* Orders that must be refused, with the code the seller answers. */
+static void
+test_seller_bad_orders(void **state)
+{
+	static const struct {
+		const char *product, *currency;
+		uint64_t price, quantity;
+		int wrong_signer;
+		const char *code;
+		enum sdpp_err e;
+	} t[] = {
+		{ "co2", "nanos", 3, 10, 0, NULL, SDPP_OK },
+		{ "gas", "nanos", 3, 10, 0, "unknown_product", SDPP_E_UNKNOWN_PRODUCT },
+		{ "co2", "nanos", 2, 10, 0, "price_mismatch", SDPP_E_PRICE },
+		{ "co2", "iota", 3, 10, 0, "bad_currency", SDPP_E_CURRENCY },
+		{ "co2", "nanos", 3, 1001, 0, "bad_quantity", SDPP_E_QUANTITY },
+		{ "co2", "nanos", 3, 10, 1, "bad_signature", SDPP_E_SIGNATURE },
+	};
+	struct conv c;
+	struct sdpp_identity *other;
+	struct sdpp_msg m;
+	char *f;
+	size_t len, i;
+
+	(void)state;
+	assert_int_equal(sdpp_identity_generate(&other), SDPP_OK);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 1, 3);
+		c.scfg.max_quantity = 1000;
+		conv_start(&c);
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_ORDER;
+		m.from = SDPP_ROLE_BUYER;
+		snprintf(m.u.order.product, sizeof(m.u.order.product), "%s", t[i].product);
+		snprintf(m.u.order.currency, sizeof(m.u.order.currency), "%s", t[i].currency);
+		m.u.order.price = t[i].price;
+		m.u.order.quantity = t[i].quantity;
+		sdpp_identity_sign_public(c.bid, m.u.order.buyer);
+		sdpp_identity_enc_public(c.bid, m.u.order.enc_key);
+		f = forge(&m, t[i].wrong_signer ? other : c.bid, &len);
+		if (t[i].code == NULL) {
+			assert_int_equal(sdpp_seller_input(c.s, f, len, c.now, &c.so), SDPP_OK);
+			assert_int_equal(c.so.nev, 1);
+			assert_int_equal(c.so.ev[0].type, SDPP_EV_ORDER);
+		} else {
+			assert_string_equal(seller_answer(&c, f, len, t[i].e), t[i].code);
+		}
+		free(f);
+		conv_teardown(&c);
+	}
+	sdpp_identity_free(other);
+}
+
+/* Streaming-phase forgeries: each is answered with its code and closes. */
+enum forgery {
+	F_ACK_BEYOND, F_ACK_DIGEST, F_ACK_ORDER, F_ACK_SIGNER, F_PAY_SHORT, F_PAY_UNSENT,
+	F_EXIT_SHORT, F_EXIT_DIGEST, F_EXIT_SEQ,
+};
+
+static void
+test_seller_stream_forgeries(void **state)
+{
+	static const struct {
+		enum forgery f;
+		const char *code;
+		enum sdpp_err e;
+	} t[] = {
+		{ F_ACK_BEYOND, "bad_sequence", SDPP_E_SEQUENCE },
+		{ F_ACK_DIGEST, "bad_digest", SDPP_E_DIGEST },
+		{ F_ACK_ORDER, "bad_order_id", SDPP_E_ORDER_ID },
+		{ F_ACK_SIGNER, "bad_signature", SDPP_E_SIGNATURE },
+		{ F_PAY_SHORT, "payment_insufficient", SDPP_E_PAYMENT },
+		{ F_PAY_UNSENT, "bad_invoice", SDPP_E_INVOICE },
+		{ F_EXIT_SHORT, "payment_insufficient", SDPP_E_PAYMENT },
+		{ F_EXIT_DIGEST, "bad_digest", SDPP_E_DIGEST },
+		{ F_EXIT_SEQ, "bad_sequence", SDPP_E_SEQUENCE },
+	};
+	struct sdpp_identity *other;
+	struct conv c;
+	struct sdpp_msg m;
+	char *f;
+	size_t len, i;
+	int j;
+
+	(void)state;
+	assert_int_equal(sdpp_identity_generate(&other), SDPP_OK);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 1, 3);
+		conv_start(&c);
+		c.hold_payments = 1;
+		conv_order(&c, "co2", 0);
+		for (j = 1; j <= 5; j++)
+			conv_sample(&c, j); /* invoice 1 (12) sent, unpaid */
+		assert_int_equal(c.invoices, 1);
+		/* Item 6 leaves the seller but never reaches the buyer: sent 6, acked 5. */
+		(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"z", 1, 6, c.now, &c.so);
+		sdpp_out_clear(&c.so);
+		memset(&m, 0, sizeof(m));
+		m.from = SDPP_ROLE_BUYER;
+		memcpy(m.u.ack.order_id, sdpp_buyer_order_id(c.b), SDPP_ORDER_ID_BYTES);
+		switch (t[i].f) {
+		case F_ACK_BEYOND:
+		case F_ACK_DIGEST:
+		case F_ACK_ORDER:
+		case F_ACK_SIGNER:
+			m.type = SDPP_T_ACK;
+			m.u.ack.seq = t[i].f == F_ACK_BEYOND ? 7 : 6;
+			if (t[i].f == F_ACK_ORDER)
+				m.u.ack.order_id[0] ^= 1;
+			break;
+		case F_PAY_SHORT:
+		case F_PAY_UNSENT:
+			m.type = SDPP_T_PAYMENT_ACK;
+			m.u.payment.invoice = t[i].f == F_PAY_UNSENT ? 2 : 1;
+			m.u.payment.total = t[i].f == F_PAY_UNSENT ? 24 : 11;
+			break;
+		default:
+			m.type = SDPP_T_EXIT;
+			m.u.exit.seq = t[i].f == F_EXIT_SEQ ? 7 : 5;
+			m.u.exit.total = t[i].f == F_EXIT_SHORT ? 14 : 15;
+			break;
+		}
+		if (t[i].f == F_EXIT_SHORT) {
+			/* A correct digest, so only the amount is wrong: take
+			 * it from the buyer's own exit. */
+			struct sdpp_out o;
+			struct sdpp_msg parsed;
+
+			sdpp_out_init(&o, 1 << 16);
+			assert_int_equal(sdpp_buyer_exit(c.b, c.now, &o), SDPP_OK);
+			assert_int_equal(sdpp_msg_parse(&parsed, o.buf, o.len - 1, SDPP_ROLE_BUYER,
+			    NULL, 0), SDPP_OK);
+			assert_int_equal(parsed.type, SDPP_T_EXIT);
+			memcpy(m.u.exit.digest, parsed.u.exit.digest, SDPP_DIGEST_BYTES);
+			sdpp_msg_free(&parsed);
+			sdpp_out_free(&o);
+		}
+		f = forge(&m, t[i].f == F_ACK_SIGNER ? other : c.bid, &len);
+		assert_string_equal(seller_answer(&c, f, len, t[i].e), t[i].code);
+		free(f);
+		conv_teardown(&c);
+	}
+	sdpp_identity_free(other);
+}
+
+/* Rewrites the base64 field `name` of a frame by flipping one decoded bit. */
+static void
+flip_b64_field(char *frame, const char *name)
+{
+	char key[64], *p, *q, *enc;
+	uint8_t buf[MAXF];
+	size_t n;
+
+	snprintf(key, sizeof(key), "\"%s\":\"", name);
+	p = strstr(frame, key);
+	assert_non_null(p);
+	p += strlen(key);
+	q = strchr(p, '"');
+	assert_int_equal(sdpp_b64_decode(buf, sizeof(buf), &n, p, (size_t)(q - p)), SDPP_OK);
+	buf[n / 2] ^= 0x01;
+	enc = malloc(SDPP_B64_LEN(n));
+	sdpp_b64_encode(enc, buf, n);
+	assert_int_equal(strlen(enc), (size_t)(q - p));
+	memcpy(p, enc, (size_t)(q - p));
+	free(enc);
+}
+
+/* What the buyer does with forged, replayed and reordered seller frames. */
+enum bforgery { B_TAMPER_CT, B_TAMPER_SIGNED, B_REPLAY, B_REORDER, B_WRONG_KEY, B_WRONG_SELLER };
+
+static void
+test_buyer_forgeries(void **state)
+{
+	static const struct {
+		enum bforgery f;
+		int sign_items;
+		enum sdpp_err e;
+	} t[] = {
+		{ B_TAMPER_CT, 0, SDPP_E_DECRYPT },
+		{ B_TAMPER_SIGNED, 1, SDPP_E_SIGNATURE },
+		{ B_REPLAY, 0, SDPP_OK },
+		{ B_REORDER, 0, SDPP_E_SEQUENCE },
+		{ B_WRONG_KEY, 0, SDPP_E_DECRYPT },
+		{ B_WRONG_SELLER, 0, SDPP_E_SIGNATURE },
+	};
+	char f1[MAXF], f2[MAXF];
+	size_t l1, l2, i;
+	struct conv c;
+	struct sdpp_progress p;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 1, 1);
+		c.menu.sign_items = t[i].sign_items;
+		if (t[i].f == B_WRONG_SELLER) {
+			/* The buyer pinned someone else's key. */
+			struct sdpp_identity *other;
+
+			assert_int_equal(sdpp_identity_generate(&other), SDPP_OK);
+			sdpp_identity_sign_public(other, c.bcfg.seller);
+			sdpp_identity_free(other);
+			assert_int_equal(sdpp_seller_new(&c.s, &c.scfg, c.now), SDPP_OK);
+			assert_int_equal(sdpp_buyer_new(&c.b, &c.bcfg, c.now), SDPP_OK);
+			assert_int_equal(sdpp_buyer_start(c.b, c.now, &c.bo), SDPP_OK);
+			buyer_drain(&c);
+			pump(&c);
+			assert_int_equal(c.buyer_close_err, SDPP_E_SIGNATURE);
+			assert_string_equal(c.seller_got_error, "bad_signature");
+			conv_teardown(&c);
+			continue;
+		}
+		conv_start(&c);
+		if (t[i].f == B_WRONG_KEY) {
+			/* Session key sealed to another buyer: seller-signed, but
+			 * it cannot open. */
+			struct sdpp_identity *other;
+			struct sdpp_msg m;
+			char *frame;
+			size_t len;
+			uint8_t key[32] = { 1 }, enc[32];
+
+			assert_int_equal(sdpp_buyer_order(c.b, "co2", 3, c.now, &c.bo), SDPP_OK);
+			sdpp_out_clear(&c.bo);
+			assert_int_equal(sdpp_identity_generate(&other), SDPP_OK);
+			sdpp_identity_enc_public(other, enc);
+			memset(&m, 0, sizeof(m));
+			m.type = SDPP_T_SESSION_KEY;
+			m.from = SDPP_ROLE_SELLER;
+			memcpy(m.u.session_key.order_id, sdpp_buyer_order_id(c.b), 32);
+			assert_int_equal(sdpp_seal(m.u.session_key.sealed, enc, key,
+			    sdpp_buyer_order_id(c.b), 32), SDPP_OK);
+			frame = forge(&m, c.sid, &len);
+			assert_int_equal(sdpp_buyer_input(c.b, frame, len, c.now, &c.bo),
+			    SDPP_E_DECRYPT);
+			free(frame);
+			sdpp_identity_free(other);
+			conv_teardown(&c);
+			continue;
+		}
+		conv_order(&c, "co2", 5);
+		(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"a", 1, 1, c.now, &c.so);
+		(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"b", 1, 2, c.now, &c.so);
+		pipe_put(&c.s2b, c.so.buf, c.so.len);
+		sdpp_out_clear(&c.so);
+		assert_true(pipe_next(&c.s2b, f1, sizeof(f1), &l1));
+		assert_true(pipe_next(&c.s2b, f2, sizeof(f2), &l2));
+		switch (t[i].f) {
+		case B_TAMPER_CT:
+		case B_TAMPER_SIGNED:
+			flip_b64_field(f1, "ciphertext");
+			assert_int_equal(sdpp_buyer_input(c.b, f1, l1, c.now, &c.bo), t[i].e);
+			break;
+		case B_REPLAY:
+			assert_int_equal(sdpp_buyer_input(c.b, f1, l1, c.now, &c.bo), SDPP_OK);
+			assert_int_equal(sdpp_buyer_input(c.b, f1, l1, c.now, &c.bo), SDPP_OK);
+			assert_int_equal(sdpp_buyer_input(c.b, f2, l2, c.now, &c.bo), SDPP_OK);
+			sdpp_buyer_progress(c.b, &p);
+			assert_true(p.sent == 2 && p.duplicates == 1);
+			break;
+		default:
+			assert_int_equal(sdpp_buyer_input(c.b, f2, l2, c.now, &c.bo), t[i].e);
+			break;
+		}
+		if (t[i].e != SDPP_OK) {
+			assert_true(sdpp_buyer_done(c.b));
+			assert_non_null(strstr(c.bo.buf, sdpp_err_code(t[i].e)));
+		}
+		conv_teardown(&c);
+	}
+}
+
+/* A buyer refuses invoices that do not add up or exceed its budget. */
+static void
+test_buyer_bad_invoices(void **state)
+{
+	static const struct {
+		uint64_t number, first, last, amount, total;
+		uint64_t budget;
+		enum sdpp_err e;
+	} t[] = {
+		{ 1, 1, 4, 12, 12, 0, SDPP_OK },
+		{ 2, 1, 4, 12, 12, 0, SDPP_E_INVOICE },   /* skips invoice 1 */
+		{ 1, 2, 5, 12, 12, 0, SDPP_E_INVOICE },   /* gap */
+		{ 1, 1, 4, 13, 13, 0, SDPP_E_INVOICE },   /* wrong amount */
+		{ 1, 1, 4, 12, 11, 0, SDPP_E_INVOICE },   /* wrong total */
+		{ 1, 1, 5, 15, 15, 0, SDPP_E_INVOICE },   /* more than K / not received */
+		{ 1, 1, 4, 12, 12, 10, SDPP_E_BUDGET },   /* over budget */
+	};
+	struct conv c;
+	struct sdpp_msg m;
+	char *f;
+	size_t len, i;
+	int j;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 1, 3);
+		c.menu.granularity = 100; /* the seller never invoices by itself */
+		c.menu.max_unpaid = 200;
+		c.bcfg.budget = t[i].budget;
+		conv_start(&c);
+		conv_order(&c, "co2", 0);
+		for (j = 1; j <= 4; j++)
+			conv_sample(&c, j);
+		assert_int_equal(c.items, 4);
+		/* Forge invoices with the seller's own key: only the
+		 * buyer's arithmetic stands in the way. */
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_DATA_INVOICE;
+		m.from = SDPP_ROLE_SELLER;
+		memcpy(m.u.invoice.order_id, sdpp_buyer_order_id(c.b), 32);
+		m.u.invoice.number = t[i].number;
+		m.u.invoice.first_seq = t[i].first;
+		m.u.invoice.last_seq = t[i].last;
+		m.u.invoice.unit_price = 3;
+		m.u.invoice.amount = t[i].amount;
+		m.u.invoice.total_due = t[i].total;
+		m.u.invoice.delivered = t[i].last;
+		snprintf(m.u.invoice.currency, sizeof(m.u.invoice.currency), "nanos");
+		/* The right digest at item 4: the one the buyer ACKed. */
+		memcpy(m.u.invoice.digest, c.last_ack_digest, 32);
+		f = forge(&m, c.sid, &len);
+		assert_int_equal(sdpp_buyer_input(c.b, f, len, c.now, &c.bo), t[i].e);
+		if (t[i].e == SDPP_OK) {
+			assert_int_equal(c.bo.nev, 1);
+			assert_int_equal(c.bo.ev[0].type, SDPP_EV_PAY);
+		} else {
+			assert_true(sdpp_buyer_done(c.b));
+		}
+		free(f);
+		conv_teardown(&c);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_conversation),
+		cmocka_unit_test(test_cumulative_acks_signed_items),
+		cmocka_unit_test(test_open_ended_exit),
+		cmocka_unit_test(test_prepay),
+		cmocka_unit_test(test_unpaid_pause_and_timeout),
+		cmocka_unit_test(test_pause_resume),
+		cmocka_unit_test(test_ack_timeout_resend),
+		cmocka_unit_test(test_handshake_timeout),
+		cmocka_unit_test(test_shutdown_final_invoice),
+		cmocka_unit_test(test_seller_illegal_transitions),
+		cmocka_unit_test(test_seller_bad_orders),
+		cmocka_unit_test(test_seller_stream_forgeries),
+		cmocka_unit_test(test_buyer_forgeries),
+		cmocka_unit_test(test_buyer_bad_invoices),
+	};
+
+	return cmocka_run_group_tests_name("session", tests, NULL, NULL);
+}
