@@ -1,0 +1,35 @@
+#!/bin/sh
+# Source rules as tests (TAP): sdpp/ does no I/O, keeps no globals and does
+# not log; no banned libc calls anywhere; every C file opens with a purpose
+# comment. Run from the repository root.
+set -u
+n=0 fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+check() { # name, grep output (empty = pass)
+	if [ -z "$2" ]; then ok "$1"; else notok "$1"; printf '%s\n' "$2" | sed 's/^/# /'; fi
+}
+
+src=$(ls sdpp/*.c sdpp/*.h)
+# Strip comments and string literals crudely enough for call detection.
+strip() {
+	sed -e 's://.*$::' -e 's:/\*.*\*/::g' -e 's:"[^"]*"::g' -e '/^[[:space:]]*\*/d' \
+	    -e '/^[[:space:]]*\/\*/d' "$@"
+}
+
+io=$(for f in $src; do strip "$f" | grep -nE '\b(socket|connect|accept|bind|listen|send|recv|sendto|recvfrom|open|openat|close|read|write|pread|pwrite|fopen|fdopen|fclose|fread|fwrite|fgets|fputs|fprintf|printf|puts|perror|syslog|vsyslog|err|errx|warn|warnx|getenv|time|clock_gettime|gettimeofday|sleep|usleep|select|poll|epoll_wait|ioctl|fcntl|exit|abort)[[:space:]]*\(' | sed "s|^|$f:|"; done)
+check "sdpp/ makes no socket, file, clock or logging calls" "$io"
+
+# File-scope mutable state: 'static' or plain declarations at column 0 that
+# are not functions, consts or types.
+globals=$(for f in $(ls sdpp/*.c); do strip "$f" | grep -nE '^(static[[:space:]]+)?[a-z_]+[[:space:]*]+[a-z_][a-z0-9_]*(\[[^]]*\])*[[:space:]]*(=|;)' | grep -vE '\bconst\b' | sed "s|^|$f:|"; done)
+check "sdpp/ has no mutable globals" "$globals"
+
+banned=$(grep -nE '\b(atoi|atol|sprintf|vsprintf|strcat|strcpy|strtok|gets)[[:space:]]*\(' $(find sdpp util cli gateway mqtt ledger tests fuzz -name '*.[ch]' 2>/dev/null) | grep -v 'lint_source')
+check "no banned libc calls (atoi sprintf strcat strcpy strtok gets)" "$banned"
+
+nohead=$(for f in $(find sdpp util cli gateway mqtt ledger tests fuzz -name '*.[ch]' 2>/dev/null); do head -1 "$f" | grep -q '^/\* ' || echo "$f"; done)
+check "every C file opens with a one-line purpose comment" "$nohead"
+
+echo "1..$n"
+[ "$fails" -eq 0 ]
