@@ -22,6 +22,7 @@ DEB_PACKAGES = build-essential pkg-config clang libclang-rt-14-dev \
 
 PKGS      = libcrypto libcjson
 TEST_PKGS = cmocka
+CLI_PKGS  = libqrencode
 
 ifeq ($(V),1)
 Q =
@@ -43,16 +44,20 @@ CFLAGS   += -std=c11 $(OPT) $(WARN) -fno-strict-aliasing $(SAN) \
 LDFLAGS  += $(SAN)
 LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS))
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+CLI_LIBS  = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS))
 
 SDPP_SRC = $(wildcard sdpp/*.c)
 UTIL_SRC = $(wildcard util/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
 TEST_COMMON_SRC = $(wildcard tests/common/*.c)
+CLI_SRC  = $(wildcard cli/*.c)
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 
 SDPP_OBJ = $(SDPP_SRC:%.c=$(BUILD)/%.o)
 UTIL_OBJ = $(UTIL_SRC:%.c=$(BUILD)/%.o)
 TEST_COMMON_OBJ = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+PROGRAMS = $(BUILD)/bin/sdpp
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIBSDPP  = $(BUILD)/libsdpp.a
 LIBUTIL  = $(BUILD)/libutil.a
@@ -62,7 +67,7 @@ LIBUTIL  = $(BUILD)/libutil.a
 .PHONY: all deps test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
 	install uninstall clean format help
 
-all: $(LIBSDPP) $(LIBUTIL) $(TEST_BIN)
+all: $(LIBSDPP) $(LIBUTIL) $(PROGRAMS) $(TEST_BIN)
 
 help:
 	@echo 'make            build the library, tools and tests'
@@ -98,12 +103,17 @@ $(LIBUTIL): $(UTIL_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/bin/sdpp: $(CLI_OBJ) $(LIBUTIL) $(LIBSDPP)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CLI_LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_COMMON_OBJ) $(LIBUTIL) $(LIBSDPP)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
 test: all
-	$(Q)VECTORS=$(VECTORS) ./tests/run.sh $(BUILD)/tests
+	$(Q)VECTORS=$(VECTORS) SDPP_BIN=$(abspath $(BUILD)/bin) ./tests/run.sh $(BUILD)/tests
 
 check: test
 
@@ -136,14 +146,17 @@ bench:
 demo:
 	@echo "make demo: not yet -- the gateway daemon is not built yet (issue 4, issue 5)."
 
-install: all
-	@echo "make install: nothing to install yet -- sdpp-gateway and sdpp arrive with issue 4."
+# The daemon, its unit, sample config and man pages arrive with issues 4 and 5.
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/bin/sdpp $(DESTDIR)$(BINDIR)/sdpp
 
 uninstall:
-	@true
+	rm -f $(DESTDIR)$(BINDIR)/sdpp
 
 format:
-	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(wildcard sdpp/*.h util/*.h) $(TEST_SRC) $(FUZZ_SRC)
+	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(CLI_SRC) $(wildcard sdpp/*.h util/*.h cli/*.h) \
+		$(TEST_SRC) $(FUZZ_SRC)
 
 clean:
 	rm -rf build

@@ -27,6 +27,10 @@
  * SDPP_E_BAD_NUMBER. On success *out owns a tree the caller frees with
  * cJSON_Delete(). On failure *out is NULL. err (may be NULL) receives a short
  * reason with the byte offset, for logs and the `message` of an error reply.
+ * A full grammar pass runs before cJSON, which on its own accepts a BOM,
+ * overlongs, raw tabs in strings, leading zeros, -0 and trailing data. There
+ * is no size cap here: the framer caps len. SDPP_E_NOMEM if cJSON runs out
+ * of memory, SDPP_E_INVAL for a NULL out.
  */
 enum sdpp_err sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err,
     size_t errlen) SDPP_WARN_UNUSED;
@@ -38,7 +42,9 @@ enum sdpp_err sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *er
  * escaping, numbers follow ECMAScript Number.prototype.toString (so the
  * published JCS vectors with fractions and exponents also pass); NaN and
  * infinities are SDPP_E_BAD_NUMBER. Output larger than cap bytes is
- * SDPP_E_FRAME_TOO_LARGE. Invalid UTF-8 inside a string is SDPP_E_BAD_JSON.
+ * SDPP_E_FRAME_TOO_LARGE. Invalid UTF-8 inside a string, a duplicate member
+ * name (no canonical form exists, so signing it would be ambiguous) or a
+ * raw-JSON node is SDPP_E_BAD_JSON; NULL arguments SDPP_E_INVAL.
  */
 enum sdpp_err sdpp_jcs_serialize(const cJSON *v, size_t cap, char **out,
     size_t *outlen) SDPP_WARN_UNUSED;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs every test binary in DIR (cmocka, TAP output) and tests/lint_*.sh, and prints one
+# Runs every test binary in DIR (cmocka, TAP output) and tests/check_*.sh, and prints one
 # summary line "N passed, N failed, N skipped". Exits 1 if anything failed.
 set -u
 dir=${1:?usage: run.sh BUILD/tests}
@@ -7,7 +7,7 @@ passed=0 failed=0 skipped=0 broken=""
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
 # Compiled suites, then source-rule scripts (TAP too), run from the repo root.
-for t in "$dir"/test_* tests/lint_*.sh; do
+for t in "$dir"/test_* tests/check_*.sh; do
 	[ -x "$t" ] || continue
 	case "$t" in *.o|*.d) continue ;; esac
 	name=$(basename "$t")

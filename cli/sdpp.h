@@ -1,0 +1,10 @@
+/* Subcommands of the sdpp tool; each returns the process exit status. */
+#ifndef CLI_SDPP_H
+#define CLI_SDPP_H
+
+#define SDPP_TOOL_VERSION "0.1.0"
+
+int cmd_keygen(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
+
+#endif
