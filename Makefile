@@ -20,7 +20,7 @@ DEB_PACKAGES = build-essential pkg-config clang libclang-rt-14-dev \
 	libpaho-mqtt-dev mosquitto mosquitto-clients libcurl4-openssl-dev \
 	libinih-dev libevent-dev libsystemd-dev libqrencode-dev libcmocka-dev
 
-PKGS      = libcrypto libcjson
+PKGS      = libcrypto libcjson sqlite3
 TEST_PKGS = cmocka
 CLI_PKGS  = libqrencode
 
@@ -48,6 +48,7 @@ CLI_LIBS  = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS))
 
 SDPP_SRC = $(wildcard sdpp/*.c)
 UTIL_SRC = $(wildcard util/*.c)
+LEDGER_SRC = $(wildcard ledger/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
 TEST_COMMON_SRC = $(wildcard tests/common/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
@@ -55,19 +56,21 @@ FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 
 SDPP_OBJ = $(SDPP_SRC:%.c=$(BUILD)/%.o)
 UTIL_OBJ = $(UTIL_SRC:%.c=$(BUILD)/%.o)
+LEDGER_OBJ = $(LEDGER_SRC:%.c=$(BUILD)/%.o)
 TEST_COMMON_OBJ = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 PROGRAMS = $(BUILD)/bin/sdpp
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIBSDPP  = $(BUILD)/libsdpp.a
 LIBUTIL  = $(BUILD)/libutil.a
+LIBLEDGER = $(BUILD)/libledger.a
 
 .SECONDARY:
 
 .PHONY: all deps test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
 	install uninstall clean format help
 
-all: $(LIBSDPP) $(LIBUTIL) $(PROGRAMS) $(TEST_BIN)
+all: $(LIBSDPP) $(LIBUTIL) $(LIBLEDGER) $(PROGRAMS) $(TEST_BIN)
 
 help:
 	@echo 'make            build the library, tools and tests'
@@ -103,12 +106,16 @@ $(LIBUTIL): $(UTIL_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/sdpp: $(CLI_OBJ) $(LIBUTIL) $(LIBSDPP)
+$(LIBLEDGER): $(LEDGER_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/sdpp: $(CLI_OBJ) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CLI_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_COMMON_OBJ) $(LIBUTIL) $(LIBSDPP)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_COMMON_OBJ) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
@@ -155,7 +162,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sdpp
 
 format:
-	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(CLI_SRC) $(wildcard sdpp/*.h util/*.h cli/*.h) \
+	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(LEDGER_SRC) $(CLI_SRC) \
+		$(wildcard sdpp/*.h util/*.h ledger/*.h cli/*.h) \
 		$(TEST_SRC) $(FUZZ_SRC)
 
 clean:
