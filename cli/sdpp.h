@@ -6,5 +6,6 @@
 
 int cmd_keygen(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
 
 #endif

@@ -1,0 +1,384 @@
+/* `sdpp ledger`: verify, show, prove, check-proof and export a gateway's records. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/sdpp.h"
+#include "ledger/ledger.h"
+#include "sdpp/crypto.h"
+#include "sdpp/enc.h"
+
+/* Largest public key file or proof document we read. */
+#define TEXT_FILE_MAX (1024u * 1024)
+
+static void
+ledger_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sdpp ledger verify DB [--key KEY]\n"
+	    "       sdpp ledger show DB [--order ID] [--buyer KEY] [--json]\n"
+	    "       sdpp ledger prove DB RECORD            (RECORD: 42 or ledger:42)\n"
+	    "       sdpp ledger prove DB --consistency M N (two signed tree head sizes)\n"
+	    "       sdpp ledger check-proof FILE --key KEY (FILE - reads stdin)\n"
+	    "       sdpp ledger export DB                  (JSON lines, one per record)\n"
+	    "\n"
+	    "KEY is the gateway's public key: 64 hex digits or a public key file.\n"
+	    "verify and check-proof exit 0 when everything checks, 1 when not.\n");
+}
+
+/* Reads a whole (non-secret) file or stdin ("-") into a NUL-terminated buffer. */
+static char *
+read_text(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf = NULL, *nb;
+	size_t n = 0, alloc = 0, r;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > alloc) {
+			alloc = alloc == 0 ? 8192 : alloc * 2;
+			if (alloc > TEXT_FILE_MAX + 4096 + 1)
+				goto fail;
+			nb = realloc(buf, alloc);
+			if (nb == NULL)
+				goto fail;
+			buf = nb;
+		}
+		r = fread(buf + n, 1, 4096, f);
+		n += r;
+		if (r < 4096)
+			break;
+	}
+	if (ferror(f) || n > TEXT_FILE_MAX)
+		goto fail;
+	buf[n] = '\0';
+	*len = n;
+	if (f != stdin)
+		fclose(f);
+	return buf;
+fail:
+	free(buf);
+	if (f != stdin)
+		fclose(f);
+	return NULL;
+}
+
+/* KEY as 64 hex digits, or a file holding them or a public key PEM. */
+static int
+parse_key(const char *arg, uint8_t key[SDPP_SIGN_PUBLIC_BYTES])
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (sdpp_sign_public_parse(key, arg, strlen(arg)) == SDPP_OK)
+		return 0;
+	text = read_text(arg, &len);
+	if (text == NULL) {
+		fprintf(stderr, "sdpp ledger: key `%s' is neither 64 hex digits nor a readable "
+		    "file\n", arg);
+		return -1;
+	}
+	rc = sdpp_sign_public_parse(key, text, len) == SDPP_OK ? 0 : -1;
+	if (rc != 0)
+		fprintf(stderr, "sdpp ledger: %s: no Ed25519 public key in it\n", arg);
+	free(text);
+	return rc;
+}
+
+static int
+open_ro(const char *path, struct ledger **l)
+{
+	char err[LEDGER_ERR_MAX];
+
+	if (ledger_open_ro(l, path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sdpp ledger: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ledger_verify_main(int argc, char **argv)
+{
+	struct ledger_verify_report rep;
+	struct ledger *l = NULL;
+	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
+	const char *db = NULL, *keyarg = NULL;
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			keyarg = argv[++i];
+		else if (db == NULL && argv[i][0] != '-')
+			db = argv[i];
+		else
+			goto usage;
+	}
+	if (db == NULL)
+		goto usage;
+	if (keyarg != NULL && parse_key(keyarg, key) != 0)
+		return 1;
+	if (open_ro(db, &l) != 0)
+		return 1;
+	rc = ledger_verify(l, keyarg != NULL ? key : NULL, &rep);
+	if (rc < 0) {
+		fprintf(stderr, "sdpp ledger verify: %s: cannot read the log\n", db);
+		rc = 1;
+	} else if (rc > 0) {
+		fprintf(stderr, "%s: %s\n", db, rep.problem);
+	} else {
+		printf("ok: %" PRIu64 " records, %" PRIu64 " signed tree heads, %" PRIu64
+		    " buyer signatures (%" PRIu64 " ACKs) verified\n", rep.records, rep.tree_heads,
+		    rep.signatures, rep.acks);
+	}
+	ledger_close(l);
+	return rc;
+usage:
+	ledger_usage(stderr);
+	return 1;
+}
+
+static void
+fmt_time(char *buf, size_t n, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, n, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+		snprintf(buf, n, "%" PRId64 " ms", ms);
+}
+
+static int
+show_text(void *ctx, const struct ledger_account *a)
+{
+	char t[64];
+
+	(void)ctx;
+	fmt_time(t, sizeof(t), a->ordered_at);
+	printf("order %s\n", a->order_id);
+	printf("  buyer     %s\n", a->buyer);
+	printf("  ordered   %s: %s, %s at %" PRIu64 " %s each (record %" PRIu64 ")\n", t,
+	    a->product, a->quantity == 0 ? "open-ended" : "", a->price, a->currency,
+	    a->order_record);
+	if (a->quantity != 0)
+		printf("  quantity  %" PRIu64 " items\n", a->quantity);
+	printf("  received  %" PRIu64 " items acknowledged by buyer-signed receipts", a->acknowledged);
+	if (a->delivered > a->acknowledged)
+		printf(" (%" PRIu64 " sent)", a->delivered);
+	printf("\n  invoiced  %" PRIu64 " %s in %" PRIu64 " invoice%s (items 1..%" PRIu64 ")\n",
+	    a->invoiced, a->currency, a->invoices, a->invoices == 1 ? "" : "s", a->invoiced_items);
+	printf("  paid      %" PRIu64 " %s (buyer-signed vouchers)\n", a->paid, a->currency);
+	printf("  owed      %" PRIu64 " %s\n", a->owed, a->currency);
+	printf("  state     %s%s%s\n\n", a->closed ? "closed: " : a->exited ? "exited" : "open",
+	    a->closed ? a->reason : "", a->closed && a->exited ? " (buyer exited)" : "");
+	return 0;
+}
+
+static int
+show_json(void *ctx, const struct ledger_account *a)
+{
+	(void)ctx;
+	printf("{\"order_id\":\"%s\",\"buyer\":\"%s\",\"product\":\"%s\",\"currency\":\"%s\","
+	       "\"quantity\":%" PRIu64 ",\"price\":\"%" PRIu64 "\",\"ordered_at\":%" PRId64 ","
+	       "\"acknowledged\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"invoices\":%" PRIu64 ","
+	       "\"invoiced\":\"%" PRIu64 "\",\"paid\":\"%" PRIu64 "\",\"owed\":\"%" PRIu64 "\","
+	       "\"exited\":%s,\"closed\":%s,\"reason\":\"%s\"}\n",
+	    a->order_id, a->buyer, a->product, a->currency, a->quantity, a->price, a->ordered_at,
+	    a->acknowledged, a->delivered, a->invoices, a->invoiced, a->paid, a->owed,
+	    a->exited ? "true" : "false", a->closed ? "true" : "false", a->reason);
+	return 0;
+}
+
+static int
+ledger_show_main(int argc, char **argv)
+{
+	struct ledger *l = NULL;
+	const char *db = NULL, *order = NULL, *buyer = NULL;
+	char err[LEDGER_ERR_MAX], bhex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
+	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
+	int i, json = 0, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--order") == 0 && i + 1 < argc)
+			order = argv[++i];
+		else if (strcmp(argv[i], "--buyer") == 0 && i + 1 < argc)
+			buyer = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (db == NULL && argv[i][0] != '-')
+			db = argv[i];
+		else
+			goto usage;
+	}
+	if (db == NULL)
+		goto usage;
+	if (buyer != NULL) {
+		if (parse_key(buyer, key) != 0)
+			return 1;
+		sdpp_hex_encode(bhex, key, sizeof(key));
+		buyer = bhex;
+	}
+	if (open_ro(db, &l) != 0)
+		return 1;
+	rc = ledger_accounts(l, order, buyer, json ? show_json : show_text, NULL, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "sdpp ledger show: %s\n", err);
+	ledger_close(l);
+	return rc == 0 ? 0 : 1;
+usage:
+	ledger_usage(stderr);
+	return 1;
+}
+
+static int
+parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (strncmp(s, LEDGER_ID_PREFIX, strlen(LEDGER_ID_PREFIX)) == 0)
+		s += strlen(LEDGER_ID_PREFIX);
+	if (*s < '0' || *s > '9')
+		return -1;
+	x = strtoull(s, &end, 10);
+	if (*end != '\0' || x == 0 || x > INT64_MAX)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int
+ledger_prove_main(int argc, char **argv)
+{
+	struct ledger *l = NULL;
+	char err[LEDGER_ERR_MAX], *json = NULL;
+	uint64_t id, m, n;
+	int rc;
+
+	if (argc == 5 && strcmp(argv[2], "--consistency") == 0) {
+		if (parse_u64(argv[3], &m) != 0 || parse_u64(argv[4], &n) != 0) {
+			fprintf(stderr, "sdpp ledger prove: sizes must be positive integers\n");
+			return 1;
+		}
+		if (open_ro(argv[1], &l) != 0)
+			return 1;
+		rc = ledger_prove_consistency(l, m, n, &json, err, sizeof(err));
+	} else if (argc == 3) {
+		if (parse_u64(argv[2], &id) != 0) {
+			fprintf(stderr, "sdpp ledger prove: bad record id `%s' (use 42 or ledger:42)\n",
+			    argv[2]);
+			return 1;
+		}
+		if (open_ro(argv[1], &l) != 0)
+			return 1;
+		rc = ledger_prove(l, id, &json, err, sizeof(err));
+	} else {
+		ledger_usage(stderr);
+		return 1;
+	}
+	if (rc != 0)
+		fprintf(stderr, "sdpp ledger prove: %s: %s\n", argv[1], err);
+	else
+		printf("%s\n", json);
+	free(json);
+	ledger_close(l);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+ledger_check_main(int argc, char **argv)
+{
+	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
+	const char *file = NULL, *keyarg = NULL;
+	char err[LEDGER_ERR_MAX], summary[LEDGER_ERR_MAX], *text;
+	size_t len;
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			keyarg = argv[++i];
+		else if (file == NULL)
+			file = argv[i];
+		else
+			goto usage;
+	}
+	if (file == NULL || keyarg == NULL)
+		goto usage;
+	if (parse_key(keyarg, key) != 0)
+		return 1;
+	text = read_text(file, &len);
+	if (text == NULL) {
+		fprintf(stderr, "sdpp ledger check-proof: cannot read %s\n", file);
+		return 1;
+	}
+	rc = ledger_proof_check(text, len, key, summary, sizeof(summary), err, sizeof(err));
+	free(text);
+	if (rc != 0) {
+		fprintf(stderr, "%s: %s\n", file, err);
+		return 1;
+	}
+	printf("%s\n", summary);
+	return 0;
+usage:
+	ledger_usage(stderr);
+	return 1;
+}
+
+static int
+export_line(void *ctx, const char *line, size_t len)
+{
+	(void)ctx;
+	return fwrite(line, 1, len, stdout) == len ? 0 : -1;
+}
+
+static int
+ledger_export_main(int argc, char **argv)
+{
+	struct ledger *l = NULL;
+	char err[LEDGER_ERR_MAX];
+	int rc;
+
+	if (argc != 2) {
+		ledger_usage(stderr);
+		return 1;
+	}
+	if (open_ro(argv[1], &l) != 0)
+		return 1;
+	rc = ledger_export(l, export_line, NULL, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "sdpp ledger export: %s\n", err);
+	ledger_close(l);
+	return rc == 0 ? 0 : 1;
+}
+
+int
+cmd_ledger(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} sub[] = {
+		{ "verify", ledger_verify_main },
+		{ "show", ledger_show_main },
+		{ "prove", ledger_prove_main },
+		{ "check-proof", ledger_check_main },
+		{ "export", ledger_export_main },
+	};
+	size_t i;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		ledger_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 1 : 0;
+	}
+	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
+		if (strcmp(argv[1], sub[i].name) == 0)
+			return sub[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "sdpp ledger: unknown command `%s'\n", argv[1]);
+	ledger_usage(stderr);
+	return 1;
+}

@@ -1,0 +1,766 @@
+/* The records medium: an append-only, tamper-evident log of SDPP records on SQLite (RFC 9162 tree). */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "ledger/ledger.h"
+#include "ledger/ledger_int.h"
+#include "sdpp/enc.h"
+#include "sdpp/json.h"
+
+#define SCHEMA_VERSION "1"
+/* Tree head signature input: this context, then JCS of the head. */
+#define STH_CONTEXT "sdpp-sth/1"
+#define STH_CONTEXT_LEN 11
+#define OUTBOX_BATCH 64
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 600000
+
+/*
+ * Tables: `records` is the log (id = leaf index + 1; body is the leaf data;
+ * the other columns are copies for queries), `tree_heads` the signed heads,
+ * `acks` every signed ACK (committed to by receipts records), `outbox` the
+ * durable queue for remote anchoring, `meta` the log key. The views give
+ * auditors readable tables in the sqlite3 shell.
+ */
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS records("
+    " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, time INTEGER NOT NULL,"
+    " order_id TEXT NOT NULL, buyer TEXT NOT NULL, invoice INTEGER NOT NULL,"
+    " amount TEXT NOT NULL, body TEXT NOT NULL, leaf_hash BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS records_order ON records(order_id);"
+    "CREATE INDEX IF NOT EXISTS records_buyer ON records(buyer);"
+    "CREATE INDEX IF NOT EXISTS records_time ON records(time);"
+    "CREATE TABLE IF NOT EXISTS tree_heads("
+    " size INTEGER PRIMARY KEY, root TEXT NOT NULL, time INTEGER NOT NULL,"
+    " signature TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS acks("
+    " order_id TEXT NOT NULL, seq INTEGER NOT NULL, record INTEGER NOT NULL,"
+    " message TEXT NOT NULL, signature TEXT NOT NULL, PRIMARY KEY(order_id, seq));"
+    "CREATE TABLE IF NOT EXISTS outbox("
+    " item INTEGER PRIMARY KEY, record INTEGER, kind TEXT NOT NULL, payload TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt INTEGER NOT NULL DEFAULT 0, ref TEXT, last_error TEXT);"
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt);"
+    "CREATE VIEW IF NOT EXISTS invoices AS SELECT id, time, order_id, buyer, invoice,"
+    " amount, json_extract(body, '$.detail.total_due') AS total_due,"
+    " json_extract(body, '$.detail.first_seq') AS first_seq,"
+    " json_extract(body, '$.detail.last_seq') AS last_seq FROM records WHERE kind = 'invoice';"
+    "CREATE VIEW IF NOT EXISTS payments AS SELECT id, time, order_id, buyer, invoice,"
+    " amount AS total, json_extract(body, '$.detail.method') AS method"
+    " FROM records WHERE kind = 'payment';"
+    "CREATE VIEW IF NOT EXISTS orders AS SELECT id, time, order_id, buyer,"
+    " json_extract(body, '$.detail.product') AS product,"
+    " json_extract(body, '$.detail.quantity') AS quantity, amount AS price"
+    " FROM records WHERE kind = 'order';";
+
+struct pending {
+	uint64_t id;
+	struct ledger_record rec; /* detail/evidence owned; acks copied below */
+	struct ledger_ack *acks;
+	size_t nacks;
+	char *body;
+	size_t bodylen;
+	merkle_hash leaf;
+};
+
+struct inflight {
+	uint64_t item;
+};
+
+struct ledger {
+	sqlite3 *db;
+	const struct sdpp_identity *id;
+	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
+	char keyhex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
+	struct ledger_config cfg;
+	uint64_t committed; /* records on disk */
+	uint64_t last_sth;  /* size of the latest signed tree head */
+	struct merkle_frontier frontier; /* over committed records */
+	struct pending *q;
+	size_t qlen, qalloc;
+	struct ledger_remote remote;
+	int have_remote;
+	struct inflight *fl;
+	size_t nfl, flalloc;
+};
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int
+exec(struct ledger *l, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		seterr(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
+		    msg != NULL ? msg : sqlite3_errmsg(l->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prepare(struct ledger *l, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
+{
+	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL) != SQLITE_OK) {
+		seterr(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
+		    sqlite3_errmsg(l->db));
+		*st = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+ledger_id_format(char *buf, uint64_t id)
+{
+	snprintf(buf, LEDGER_ID_LEN, LEDGER_ID_PREFIX "%" PRIu64, id);
+}
+
+/*
+ * Reads meta, counts records, rebuilds the frontier from stored leaf hashes.
+ * A writer refuses a damaged log (appending would hide the damage under new
+ * tree heads); an auditor (strict = 0) opens it anyway so verify can say
+ * what is wrong.
+ */
+static int
+load_state(struct ledger *l, int strict, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, s;
+
+	merkle_frontier_init(&l->frontier);
+	if (prepare(l, &st, "SELECT id, leaf_hash FROM records ORDER BY id", err, errlen) != 0)
+		return -1;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((uint64_t)sqlite3_column_int64(st, 0) != l->frontier.size + 1 ||
+		    sqlite3_column_bytes(st, 1) != MERKLE_HASH_BYTES) {
+			if (!strict)
+				break;
+			seterr(err, errlen, "%s: record %" PRIu64 " is missing or damaged; run "
+			    "`sdpp ledger verify`", sqlite3_db_filename(l->db, "main"),
+			    l->frontier.size + 1);
+			goto fail;
+		}
+		if (merkle_frontier_push(&l->frontier, sqlite3_column_blob(st, 1)) != 0)
+			goto fail;
+	}
+	if (s != SQLITE_DONE && (strict || s != SQLITE_ROW)) {
+		seterr(err, errlen, "reading records: %s", sqlite3_errmsg(l->db));
+		goto fail;
+	}
+	l->committed = l->frontier.size;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (prepare(l, &st, "SELECT COALESCE(MAX(size), 0) FROM tree_heads", err, errlen) != 0)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		l->last_sth = (uint64_t)sqlite3_column_int64(st, 0);
+	rc = 0;
+fail:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+meta_get(struct ledger *l, const char *key, char *val, size_t vallen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (prepare(l, &st, "SELECT value FROM meta WHERE key = ?", NULL, 0) != 0)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(val, vallen, "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+open_db(struct ledger **out, const char *path, int flags, char *err, size_t errlen)
+{
+	struct ledger *l = calloc(1, sizeof(*l));
+
+	*out = NULL;
+	if (l == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
+		seterr(err, errlen, "%s: %s", path, l->db != NULL ? sqlite3_errmsg(l->db) :
+		    "cannot open");
+		ledger_close(l);
+		return -1;
+	}
+	sqlite3_busy_timeout(l->db, 5000);
+	*out = l;
+	return 0;
+}
+
+int
+ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, size_t errlen)
+{
+	struct ledger *l;
+	char stored[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES) + 8];
+	sqlite3_stmt *st = NULL;
+
+	if (cfg->id == NULL || cfg->path == NULL) {
+		seterr(err, errlen, "ledger: no path or key");
+		return -1;
+	}
+	if (open_db(&l, cfg->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0)
+		return -1;
+	l->cfg = *cfg;
+	l->id = cfg->id;
+	sdpp_identity_sign_public(cfg->id, l->key);
+	sdpp_hex_encode(l->keyhex, l->key, sizeof(l->key));
+	/*
+	 * WAL lets auditors read while the gateway writes. synchronous=FULL
+	 * fsyncs the WAL at every commit: with NORMAL a power cut can lose the
+	 * last commits, and we have already told buyers those records exist.
+	 * Group commit (many records per ledger_commit) keeps the cost of that
+	 * one fsync per batch, not per record.
+	 */
+	if (exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen) != 0 ||
+	    exec(l, "BEGIN IMMEDIATE", err, errlen) != 0 || exec(l, schema, err, errlen) != 0)
+		goto fail;
+	if (meta_get(l, "log_key", stored, sizeof(stored)) == 0) {
+		if (strcmp(stored, l->keyhex) != 0) {
+			seterr(err, errlen, "%s: log belongs to key %s, not %s", cfg->path, stored,
+			    l->keyhex);
+			goto fail;
+		}
+	} else {
+		if (prepare(l, &st, "INSERT INTO meta(key, value) VALUES ('log_key', ?),"
+			"('schema', '" SCHEMA_VERSION "')", err, errlen) != 0)
+			goto fail;
+		sqlite3_bind_text(st, 1, l->keyhex, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			seterr(err, errlen, "%s: %s", cfg->path, sqlite3_errmsg(l->db));
+			goto fail;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (exec(l, "COMMIT", err, errlen) != 0 || load_state(l, 1, err, errlen) != 0)
+		goto fail;
+	*out = l;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	ledger_close(l);
+	return -1;
+}
+
+int
+ledger_open_ro(struct ledger **out, const char *path, char *err, size_t errlen)
+{
+	struct ledger *l;
+	char stored[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES) + 8];
+
+	if (open_db(&l, path, SQLITE_OPEN_READONLY, err, errlen) != 0)
+		return -1;
+	if (meta_get(l, "log_key", stored, sizeof(stored)) != 0 ||
+	    sdpp_hex_decode(l->key, sizeof(l->key), stored) != SDPP_OK) {
+		seterr(err, errlen, "%s: not an sdpp ledger (no log key)", path);
+		ledger_close(l);
+		return -1;
+	}
+	sdpp_hex_encode(l->keyhex, l->key, sizeof(l->key));
+	if (load_state(l, 0, err, errlen) != 0) {
+		ledger_close(l);
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+static void
+pending_clear(struct pending *p)
+{
+	size_t i;
+
+	ledger_record_clear(&p->rec);
+	for (i = 0; i < p->nacks; i++)
+		ledger_ack_clear(&p->acks[i]);
+	free(p->acks);
+	free(p->body);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+queue_drop(struct ledger *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->qlen; i++)
+		pending_clear(&l->q[i]);
+	l->qlen = 0;
+}
+
+void
+ledger_close(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	queue_drop(l);
+	free(l->q);
+	free(l->fl);
+	sqlite3_close(l->db);
+	free(l);
+}
+
+sqlite3 *
+ledger_db(struct ledger *l)
+{
+	return l->db;
+}
+
+const uint8_t *
+ledger_key(const struct ledger *l)
+{
+	return l->key;
+}
+
+const char *
+ledger_keyhex(const struct ledger *l)
+{
+	return l->keyhex;
+}
+
+uint64_t
+ledger_size(const struct ledger *l)
+{
+	return l->committed;
+}
+
+size_t
+ledger_pending(const struct ledger *l)
+{
+	return l->qlen;
+}
+
+/* The body is JCS by construction: its keys are written in sorted order and
+ * detail/evidence are already canonical objects. */
+static int
+build_body(struct pending *p, char *err, size_t errlen)
+{
+	const struct ledger_record *r = &p->rec;
+	size_t cap;
+	int n;
+
+	cap = 256 + strlen(r->detail) + (r->evidence != NULL ? strlen(r->evidence) : 0);
+	if (cap > LEDGER_BODY_MAX) {
+		seterr(err, errlen, "record too large (%zu bytes)", cap);
+		return -1;
+	}
+	p->body = malloc(cap);
+	if (p->body == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	n = snprintf(p->body, cap,
+	    "{\"buyer\":\"%s\",\"detail\":%s%s%s,\"index\":%" PRIu64 ",\"kind\":\"%s\","
+	    "\"order_id\":\"%s\",\"time\":%" PRId64 "}",
+	    r->buyer, r->detail, r->evidence != NULL ? ",\"evidence\":" : "",
+	    r->evidence != NULL ? r->evidence : "", p->id - 1, ledger_kind_name(r->kind),
+	    r->order_id, r->time);
+	if (n < 0 || (size_t)n >= cap) {
+		seterr(err, errlen, "record body overflow");
+		return -1;
+	}
+	p->bodylen = (size_t)n;
+	return merkle_leaf_hash(p->leaf, p->body, p->bodylen);
+}
+
+int
+ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, char *err,
+    size_t errlen)
+{
+	struct pending *p;
+	size_t i;
+
+	if (r->detail == NULL || (unsigned)r->kind >= LEDGER_KIND__COUNT || r->kind == 0 ||
+	    r->time < 0 || (uint64_t)r->time > (uint64_t)SDPP_JSON_INT_MAX) {
+		seterr(err, errlen, "ledger_append: incomplete record");
+		return -1;
+	}
+	if (l->qlen == l->qalloc) {
+		size_t want = l->qalloc == 0 ? 16 : l->qalloc * 2;
+		struct pending *nq = realloc(l->q, want * sizeof(*nq));
+
+		if (nq == NULL) {
+			seterr(err, errlen, "out of memory");
+			return -1;
+		}
+		l->q = nq;
+		l->qalloc = want;
+	}
+	p = &l->q[l->qlen];
+	memset(p, 0, sizeof(*p));
+	p->id = l->committed + l->qlen + 1;
+	p->rec = *r;
+	p->rec.detail = strdup(r->detail);
+	p->rec.evidence = r->evidence != NULL ? strdup(r->evidence) : NULL;
+	p->rec.acks = NULL;
+	p->rec.nacks = 0;
+	if (p->rec.detail == NULL || (r->evidence != NULL && p->rec.evidence == NULL))
+		goto nomem;
+	if (r->nacks > 0) {
+		p->acks = calloc(r->nacks, sizeof(*p->acks));
+		if (p->acks == NULL)
+			goto nomem;
+		p->nacks = r->nacks;
+		for (i = 0; i < r->nacks; i++) {
+			p->acks[i].seq = r->acks[i].seq;
+			p->acks[i].message = strdup(r->acks[i].message);
+			p->acks[i].signature = strdup(r->acks[i].signature);
+			if (p->acks[i].message == NULL || p->acks[i].signature == NULL)
+				goto nomem;
+		}
+	}
+	if (build_body(p, err, errlen) != 0) {
+		pending_clear(p);
+		return -1;
+	}
+	l->qlen++;
+	*id = p->id;
+	return 0;
+nomem:
+	pending_clear(p);
+	seterr(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+ledger_sth_input(const char *keyhex, uint64_t size, const merkle_hash root, int64_t time, char **out,
+    size_t *outlen)
+{
+	char rhex[SDPP_HEX_LEN(MERKLE_HASH_BYTES)], *buf;
+	size_t cap = STH_CONTEXT_LEN + 256;
+	int n;
+
+	sdpp_hex_encode(rhex, root, MERKLE_HASH_BYTES);
+	buf = malloc(cap);
+	if (buf == NULL)
+		return -1;
+	memcpy(buf, STH_CONTEXT, STH_CONTEXT_LEN); /* includes the NUL */
+	n = snprintf(buf + STH_CONTEXT_LEN, cap - STH_CONTEXT_LEN,
+	    "{\"key\":\"%s\",\"root\":\"%s\",\"size\":%" PRIu64 ",\"time\":%" PRId64 "}", keyhex,
+	    rhex, size, time);
+	if (n < 0 || (size_t)n >= cap - STH_CONTEXT_LEN) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*outlen = STH_CONTEXT_LEN + (size_t)n;
+	return 0;
+}
+
+/* Outbox payload of a record: what a remote ledger anchors. */
+static int
+outbox_add(struct ledger *l, sqlite3_stmt *ob, uint64_t record, const char *kind,
+    const char *payload)
+{
+	sqlite3_reset(ob);
+	if (record != 0)
+		sqlite3_bind_int64(ob, 1, (sqlite3_int64)record);
+	else
+		sqlite3_bind_null(ob, 1);
+	sqlite3_bind_text(ob, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ob, 3, payload, -1, SQLITE_TRANSIENT);
+	(void)l;
+	return sqlite3_step(ob) == SQLITE_DONE ? 0 : -1;
+}
+
+int
+ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *ins = NULL, *ack = NULL, *sth = NULL, *ob = NULL;
+	struct merkle_frontier f = l->frontier;
+	merkle_hash root;
+	char amount[SDPP_MONEY_LEN], *sin = NULL;
+	char sigb64[SDPP_B64_LEN(SDPP_SIGN_BYTES)], rhex[SDPP_HEX_LEN(MERKLE_HASH_BYTES)];
+	char payload[512];
+	uint8_t sig[SDPP_SIGN_BYTES];
+	size_t i, j, sinlen;
+	uint64_t size;
+	int in_tx = 0;
+
+	if (l->qlen == 0)
+		return 0;
+	if (exec(l, "BEGIN IMMEDIATE", err, errlen) != 0)
+		goto fail;
+	in_tx = 1;
+	if (prepare(l, &ins, "INSERT INTO records(id, kind, time, order_id, buyer, invoice,"
+		" amount, body, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", err, errlen) != 0 ||
+	    prepare(l, &ack, "INSERT OR REPLACE INTO acks(order_id, seq, record, message,"
+		" signature) VALUES (?, ?, ?, ?, ?)", err, errlen) != 0 ||
+	    prepare(l, &ob, "INSERT INTO outbox(record, kind, payload) VALUES (?, ?, ?)", err,
+		errlen) != 0)
+		goto fail;
+	for (i = 0; i < l->qlen; i++) {
+		const struct pending *p = &l->q[i];
+
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, (sqlite3_int64)p->id);
+		sqlite3_bind_text(ins, 2, ledger_kind_name(p->rec.kind), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, p->rec.time);
+		sqlite3_bind_text(ins, 4, p->rec.order_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 5, p->rec.buyer, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 6, (sqlite3_int64)p->rec.invoice);
+		sdpp_money_format(amount, p->rec.amount);
+		sqlite3_bind_text(ins, 7, amount, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(ins, 8, p->body, (int)p->bodylen, SQLITE_STATIC);
+		sqlite3_bind_blob(ins, 9, p->leaf, MERKLE_HASH_BYTES, SQLITE_STATIC);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			seterr(err, errlen, "append record %" PRIu64 ": %s", p->id,
+			    sqlite3_errmsg(l->db));
+			goto fail;
+		}
+		for (j = 0; j < p->nacks; j++) {
+			sqlite3_reset(ack);
+			sqlite3_bind_text(ack, 1, p->rec.order_id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(ack, 2, (sqlite3_int64)p->acks[j].seq);
+			sqlite3_bind_int64(ack, 3, (sqlite3_int64)p->id);
+			sqlite3_bind_text(ack, 4, p->acks[j].message, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ack, 5, p->acks[j].signature, -1, SQLITE_STATIC);
+			if (sqlite3_step(ack) != SQLITE_DONE) {
+				seterr(err, errlen, "store ack: %s", sqlite3_errmsg(l->db));
+				goto fail;
+			}
+		}
+		if (merkle_frontier_push(&f, p->leaf) != 0)
+			goto fail;
+		if (l->cfg.anchor_kinds & (1u << p->rec.kind)) {
+			sdpp_hex_encode(rhex, p->leaf, MERKLE_HASH_BYTES);
+			snprintf(payload, sizeof(payload),
+			    "{\"kind\":\"%s\",\"leaf_hash\":\"%s\",\"log_key\":\"%s\",\"order_id\":\"%s\","
+			    "\"record\":%" PRIu64 "}", ledger_kind_name(p->rec.kind), rhex, l->keyhex,
+			    p->rec.order_id, p->id);
+			if (outbox_add(l, ob, p->id, "record", payload) != 0) {
+				seterr(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+				goto fail;
+			}
+		}
+	}
+	size = f.size;
+	if (l->cfg.sth_every == 0 || size - l->last_sth >= l->cfg.sth_every) {
+		if (merkle_frontier_root(&f, root) != 0 ||
+		    ledger_sth_input(l->keyhex, size, root, now, &sin, &sinlen) != 0 ||
+		    sdpp_sign(l->id, sin, sinlen, sig) != SDPP_OK) {
+			seterr(err, errlen, "cannot sign tree head");
+			goto fail;
+		}
+		sdpp_b64_encode(sigb64, sig, sizeof(sig));
+		sdpp_hex_encode(rhex, root, sizeof(root));
+		if (prepare(l, &sth, "INSERT INTO tree_heads(size, root, time, signature)"
+			" VALUES (?, ?, ?, ?)", err, errlen) != 0)
+			goto fail;
+		sqlite3_bind_int64(sth, 1, (sqlite3_int64)size);
+		sqlite3_bind_text(sth, 2, rhex, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(sth, 3, now);
+		sqlite3_bind_text(sth, 4, sigb64, -1, SQLITE_STATIC);
+		if (sqlite3_step(sth) != SQLITE_DONE) {
+			seterr(err, errlen, "tree head: %s", sqlite3_errmsg(l->db));
+			goto fail;
+		}
+		if (l->cfg.anchor_tree_heads) {
+			snprintf(payload, sizeof(payload),
+			    "{\"log_key\":\"%s\",\"root\":\"%s\",\"signature\":\"%s\",\"size\":%" PRIu64
+			    ",\"time\":%" PRId64 "}", l->keyhex, rhex, sigb64, size, now);
+			if (outbox_add(l, ob, 0, "tree_head", payload) != 0) {
+				seterr(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+				goto fail;
+			}
+		}
+	}
+	if (exec(l, "COMMIT", err, errlen) != 0)
+		goto fail;
+	in_tx = 0;
+	l->frontier = f;
+	l->committed = size;
+	if (sth != NULL)
+		l->last_sth = size;
+	queue_drop(l);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(ack);
+	sqlite3_finalize(sth);
+	sqlite3_finalize(ob);
+	free(sin);
+	return 0;
+fail:
+	if (in_tx)
+		(void)exec(l, "ROLLBACK", NULL, 0);
+	/* Nothing of the batch is on disk: forget it, so ids are reused and
+	 * the callers fail the requests that waited on it. */
+	queue_drop(l);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(ack);
+	sqlite3_finalize(sth);
+	sqlite3_finalize(ob);
+	free(sin);
+	return -1;
+}
+
+/* ---------------------------------------------------------------- outbox */
+
+void
+ledger_set_remote(struct ledger *l, const struct ledger_remote *r)
+{
+	if (r == NULL) {
+		l->have_remote = 0;
+		return;
+	}
+	l->remote = *r;
+	l->have_remote = 1;
+}
+
+static int
+in_flight(const struct ledger *l, uint64_t item)
+{
+	size_t i;
+
+	for (i = 0; i < l->nfl; i++)
+		if (l->fl[i].item == item)
+			return 1;
+	return 0;
+}
+
+int
+ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0, s;
+
+	if (!l->have_remote)
+		return 0;
+	if (prepare(l, &st, "SELECT item, payload FROM outbox WHERE state = 'pending' AND"
+		" next_attempt <= ? ORDER BY item LIMIT " "64", err, errlen) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t item = (uint64_t)sqlite3_column_int64(st, 0);
+		const unsigned char *payload = sqlite3_column_text(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (in_flight(l, item))
+			continue;
+		if (l->nfl == l->flalloc) {
+			size_t want = l->flalloc == 0 ? OUTBOX_BATCH : l->flalloc * 2;
+			struct inflight *nf = realloc(l->fl, want * sizeof(*nf));
+
+			if (nf == NULL) {
+				seterr(err, errlen, "out of memory");
+				n = -1;
+				break;
+			}
+			l->fl = nf;
+			l->flalloc = want;
+		}
+		l->fl[l->nfl++].item = item;
+		/* A backend that fails to even start counts as a failed try. */
+		if (l->remote.submit(l->remote.ctx, item, payload, len) != 0)
+			(void)ledger_outbox_done(l, item, 0, "submit failed", now, NULL, 0);
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, int64_t now,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < l->nfl; i++)
+		if (l->fl[i].item == item) {
+			l->fl[i] = l->fl[--l->nfl];
+			break;
+		}
+	if (ok) {
+		if (prepare(l, &st, "UPDATE outbox SET state = 'done', ref = ?,"
+			" attempts = attempts + 1 WHERE item = ?", err, errlen) != 0)
+			return -1;
+		sqlite3_bind_text(st, 1, ref != NULL ? ref : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)item);
+	} else {
+		uint32_t jitter = 0;
+		int64_t delay;
+
+		if (prepare(l, &st, "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+			" next_attempt = ? + MIN(?, ? << MIN(attempts, 20)) WHERE item = ?",
+			err, errlen) != 0)
+			return -1;
+		/* Jitter spreads retries of many items after an outage. */
+		if (sdpp_random(&jitter, sizeof(jitter)) != SDPP_OK)
+			jitter = 0;
+		delay = BACKOFF_FIRST_MS + (int64_t)(jitter % (BACKOFF_FIRST_MS / 4));
+		sqlite3_bind_text(st, 1, ref != NULL ? ref : "failed", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int64(st, 3, BACKOFF_MAX_MS);
+		sqlite3_bind_int64(st, 4, delay);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)item);
+	}
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	else
+		seterr(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int64_t
+ledger_outbox_next(struct ledger *l)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t t = INT64_MAX;
+
+	if (prepare(l, &st, "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'", NULL,
+		0) != 0)
+		return t;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		t = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return t;
+}
+
+uint64_t
+ledger_outbox_pending(struct ledger *l)
+{
+	sqlite3_stmt *st = NULL;
+	uint64_t n = 0;
+
+	if (prepare(l, &st, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'", NULL, 0) != 0)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}

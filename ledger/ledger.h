@@ -1,0 +1,239 @@
+/* The records medium: an append-only, tamper-evident log of SDPP records on SQLite (RFC 9162 tree). */
+#ifndef LEDGER_LEDGER_H
+#define LEDGER_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/merkle.h"
+#include "sdpp/crypto.h"
+#include "sdpp/enc.h"
+#include "sdpp/msg.h"
+#include "sdpp/session.h"
+
+/* Size of err buffers the ledger fills. */
+#define LEDGER_ERR_MAX 512
+/* Largest record body (the leaf data). Orders and exits are small; this
+ * leaves room for long verification strings. */
+#define LEDGER_BODY_MAX (64u * 1024)
+/* Prefix of record ids in `verification` fields: "ledger:42". */
+#define LEDGER_ID_PREFIX "ledger:"
+#define LEDGER_ID_LEN 32
+
+enum ledger_kind {
+	LEDGER_ORDER = 1, /* the buyer's signed order, before the session key */
+	LEDGER_SESSION,   /* session key sent, streaming started */
+	LEDGER_INVOICE,   /* an invoice, before it is sent */
+	LEDGER_PAYMENT,   /* the buyer's signed voucher or remote transaction id */
+	LEDGER_RECEIPTS,  /* per invoice block: latest signed ACK + digest of all ACKs */
+	LEDGER_EXIT,      /* the buyer's signed exit (final voucher) */
+	LEDGER_CLOSE,     /* final state of an order, however it ended */
+	LEDGER_KIND__COUNT
+};
+
+const char *ledger_kind_name(enum ledger_kind k);
+
+/*
+ * A record ready to append: body is the leaf data, the RFC 8785 JSON of
+ * {"kind","index","time","order_id","buyer","detail",["evidence"]} where
+ * evidence holds a buyer-signed message as {"message","signature"}
+ * (message = the signature input without its 7-byte context). The
+ * builders below fill it; free with ledger_record_clear().
+ */
+struct ledger_record {
+	enum ledger_kind kind;
+	int64_t time;
+	char order_id[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+	char buyer[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
+	uint64_t invoice; /* invoice number, 0 if none */
+	uint64_t amount;  /* amount of an invoice, total of a voucher */
+	char *detail;     /* JCS object, malloc'd */
+	char *evidence;   /* JCS object or NULL, malloc'd */
+	/* Signed ACKs that this receipts record commits to (stored in the
+	 * acks table in the same transaction). Borrowed. */
+	const struct ledger_ack *acks;
+	size_t nacks;
+};
+
+/* One signed ACK kept for disputes. */
+struct ledger_ack {
+	uint64_t seq;
+	char *message;   /* signature input without context, JCS */
+	char *signature; /* base64 */
+};
+
+void ledger_record_clear(struct ledger_record *r);
+
+/* Builders: each fills r from verified protocol messages (0 or -1). */
+int ledger_record_order(struct ledger_record *r, const struct sdpp_msg *order,
+    const uint8_t order_id[SDPP_ORDER_ID_BYTES], const char *product, int64_t time);
+int ledger_record_session(struct ledger_record *r, const uint8_t order_id[SDPP_ORDER_ID_BYTES],
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], int64_t time);
+int ledger_record_invoice(struct ledger_record *r, const struct sdpp_invoice *inv,
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], int64_t time);
+int ledger_record_payment(struct ledger_record *r, const struct sdpp_msg *payment,
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const char *method, int64_t time);
+/* acks: the signed ACKs of one invoice block, in order; the last one
+ * covers every item of the order up to its seq. */
+int ledger_record_receipts(struct ledger_record *r, const uint8_t order_id[SDPP_ORDER_ID_BYTES],
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const struct ledger_ack *acks, size_t nacks,
+    int64_t time);
+int ledger_record_exit(struct ledger_record *r, const struct sdpp_msg *exit,
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], int64_t time);
+int ledger_record_close(struct ledger_record *r, const uint8_t order_id[SDPP_ORDER_ID_BYTES],
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const char *product,
+    const struct sdpp_progress *p, const char *reason, int64_t time);
+
+/* Digest a receipts record commits to: SHA-256 over message "\n" signature
+ * "\n" of each ACK in order. */
+int ledger_acks_digest(uint8_t out[SDPP_SHA256_BYTES], const struct ledger_ack *acks, size_t n);
+
+/* Copies a verified ACK into a ledger_ack (free with ledger_ack_clear()). */
+int ledger_ack_from_msg(struct ledger_ack *a, const struct sdpp_msg *ack);
+void ledger_ack_clear(struct ledger_ack *a);
+
+struct ledger_config {
+	const char *path;
+	const struct sdpp_identity *id; /* signs tree heads; borrowed */
+	/* A signed tree head is written with every commit that adds records
+	 * (0), or once sth_every records have accumulated. Records after the
+	 * last tree head are not yet covered by a signature. */
+	uint64_t sth_every;
+	/* Remote anchoring: record kinds (bit 1 << kind) queued in the outbox. */
+	unsigned anchor_kinds;
+	int anchor_tree_heads;
+};
+
+struct ledger;
+
+/*
+ * Opens (creating if needed) the log at cfg->path: WAL journal,
+ * synchronous=FULL so a commit is on disk before anything that depends
+ * on it is sent, and the schema. Refuses a file whose log key differs from
+ * cfg->id. Returns 0 or -1 with err.
+ */
+int ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, size_t errlen);
+/* Opens read-only for auditing (no key needed). */
+int ledger_open_ro(struct ledger **out, const char *path, char *err, size_t errlen);
+void ledger_close(struct ledger *l);
+
+/*
+ * Queues a record and returns its id (the leaf index + 1) in *id. Nothing
+ * is durable until ledger_commit() succeeds: callers reply to buyers only
+ * after that (group commit: many appends, one fsync).
+ */
+int ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, char *err,
+    size_t errlen);
+
+/* Records queued and not yet committed. */
+size_t ledger_pending(const struct ledger *l);
+
+/* Writes every queued record in one transaction, plus a signed tree head
+ * when due. On failure nothing queued is kept and -1 is returned (the
+ * caller fails the requests that waited for it). */
+int ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen);
+
+/* Number of records committed (the tree size). */
+uint64_t ledger_size(const struct ledger *l);
+
+/* Formats "ledger:ID" into buf (LEDGER_ID_LEN bytes). */
+void ledger_id_format(char *buf, uint64_t id);
+
+/* ---------------------------------------------------------------- remote */
+
+/*
+ * A remote records backend (e.g. IOTA). submit() starts anchoring one outbox
+ * item and must not block; the backend later calls ledger_outbox_done() on
+ * the same thread. The embedded ledger stays the source of truth: a remote
+ * that is slow or down only delays anchoring.
+ */
+struct ledger_remote {
+	const char *name;
+	void *ctx;
+	int (*submit)(void *ctx, uint64_t item, const uint8_t *payload, size_t len);
+};
+
+void ledger_set_remote(struct ledger *l, const struct ledger_remote *r);
+
+/* Submits due outbox items (not in flight, next attempt reached); returns
+ * how many were submitted, or -1. */
+int ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen);
+
+/* Result of a submission: ok stores ref (e.g. a transaction digest) with
+ * the record; failure retries with exponential backoff (1 s doubling to
+ * 10 min, with jitter). */
+int ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, int64_t now,
+    char *err, size_t errlen);
+
+/* Earliest next attempt of a pending item, INT64_MAX if none. */
+int64_t ledger_outbox_next(struct ledger *l);
+
+/* Items waiting (pending or in flight). */
+uint64_t ledger_outbox_pending(struct ledger *l);
+
+/* ----------------------------------------------------------------- audit */
+
+/* Called for each problem; return non-zero to stop. */
+struct ledger_verify_report {
+	uint64_t records, tree_heads, signatures, acks;
+	uint64_t first_bad; /* record id of the first bad record, 0 if none */
+	char problem[LEDGER_ERR_MAX];
+};
+
+/*
+ * Recomputes every leaf and the root at every signed tree head, checks each
+ * tree head's signature with the log key (and that it equals expect_key if
+ * given), every buyer signature inside records and stored ACKs, and that the
+ * queryable columns match the bodies. Returns 0 if the log verifies, 1 if a
+ * problem was found (described in rep), -1 on I/O errors.
+ */
+int ledger_verify(struct ledger *l, const uint8_t *expect_key, struct ledger_verify_report *rep);
+
+/*
+ * Inclusion proof of record id against the latest signed tree head, as a
+ * JSON document (malloc'd, NUL-terminated) that ledger_proof_check() can
+ * verify with the log's public key alone.
+ */
+int ledger_prove(struct ledger *l, uint64_t id, char **json, char *err, size_t errlen);
+int ledger_proof_check(const char *json, size_t len, const uint8_t key[SDPP_SIGN_PUBLIC_BYTES],
+    char *summary, size_t sumlen, char *err, size_t errlen);
+
+/* 0 if sig is the log key's signature of the tree head (size, root, time). */
+int ledger_sth_verify(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES], uint64_t size,
+    const merkle_hash root, int64_t time, const uint8_t sig[SDPP_SIGN_BYTES]);
+
+/* Consistency proof between the signed tree heads of sizes m and n (JSON);
+ * ledger_proof_check() also checks these. */
+int ledger_prove_consistency(struct ledger *l, uint64_t m, uint64_t n, char **json, char *err,
+    size_t errlen);
+
+/* What one order came to, from the records alone (for `sdpp ledger show`). */
+struct ledger_account {
+	char order_id[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+	char buyer[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
+	char product[SDPP_NAME_MAX + 1];
+	char currency[SDPP_CURRENCY_MAX + 1];
+	uint64_t order_record;
+	int64_t ordered_at, last_at;
+	uint64_t quantity, price;
+	uint64_t delivered;     /* items sent, from the close record */
+	uint64_t acknowledged;  /* highest item covered by a buyer-signed receipt or exit */
+	uint64_t invoices, invoiced_items, invoiced; /* count, items, amount */
+	uint64_t paid;          /* highest buyer-signed voucher (payment or exit) */
+	uint64_t owed;          /* max(acknowledged * price, invoiced) - paid, if positive */
+	int exited, closed;
+	char reason[SDPP_NAME_MAX + 1]; /* close reason ("" while open) */
+};
+
+/*
+ * Calls fn for each order (optionally only order_hex and/or buyer_hex), in
+ * order of first record. Returns 0, or -1 on read errors.
+ */
+int ledger_accounts(struct ledger *l, const char *order_hex, const char *buyer_hex,
+    int (*fn)(void *ctx, const struct ledger_account *a), void *ctx, char *err, size_t errlen);
+
+/* Calls fn with each record as a JSON line {"id","leaf_hash","record"}. */
+int ledger_export(struct ledger *l, int (*fn)(void *ctx, const char *line, size_t len),
+    void *ctx, char *err, size_t errlen);
+
+#endif

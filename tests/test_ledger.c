@@ -1,0 +1,573 @@
+/* The SQLite ledger: a recorded purchase verifies, every tampering is caught, proofs check, outbox drains. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "ledger/ledger.h"
+#include "tests/common/conv.h"
+#include "tests/common/glue.h"
+
+struct fixture {
+	char dir[64];
+	char db[128];
+	struct conv c;
+	struct glue g;
+	struct ledger *l;
+	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
+	uint64_t records;
+};
+
+static void
+open_ledger(struct fixture *f, const struct sdpp_identity *id)
+{
+	struct ledger_config cfg;
+	char err[LEDGER_ERR_MAX];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = f->db;
+	cfg.id = id;
+	if (ledger_open(&f->l, &cfg, err, sizeof(err)) != 0)
+		fail_msg("open: %s", err);
+}
+
+/* The issue's purchase (10 items, K = 4, price 3) recorded in a fresh ledger. */
+static int
+setup_purchase(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int i;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sdpp-ledger-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/ledger.db", f->dir);
+	conv_setup(&f->c, 4, 1, 3);
+	open_ledger(f, f->c.sid);
+	sdpp_identity_sign_public(f->c.sid, f->key);
+	glue_attach(&f->g, &f->c, f->l);
+	conv_start(&f->c);
+	conv_order(&f->c, "co2", 10);
+	for (i = 1; i <= 10; i++)
+		conv_sample(&f->c, i);
+	assert_int_equal(f->c.statements, 1);
+	f->records = ledger_size(f->l);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown_purchase(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[160];
+
+	glue_detach(&f->g);
+	ledger_close(f->l);
+	conv_teardown(&f->c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static int
+verify_file(const char *path, const uint8_t *key, struct ledger_verify_report *rep)
+{
+	struct ledger *l;
+	char err[LEDGER_ERR_MAX];
+	int rc;
+
+	if (ledger_open_ro(&l, path, err, sizeof(err)) != 0) {
+		snprintf(rep->problem, sizeof(rep->problem), "%s", err);
+		return 2;
+	}
+	rc = ledger_verify(l, key, rep);
+	ledger_close(l);
+	return rc;
+}
+
+static void
+sql(const char *path, const char *stmt)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, stmt, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", stmt, msg);
+	sqlite3_close(db);
+}
+
+/* A copy of the purchase's database to tamper with. */
+static void
+copy_db(const struct fixture *f, const char *to)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -f %s && sqlite3 %s \".backup %s\"", to, f->db, to);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int
+count_kind(const struct fixture *f, const char *kind)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM records WHERE kind = ?", -1,
+	    &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+test_purchase_verifies(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_verify_report rep;
+
+	assert_int_equal(count_kind(f, "order"), 1);
+	assert_int_equal(count_kind(f, "invoice"), 2);
+	assert_int_equal(count_kind(f, "payment"), 2);
+	assert_int_equal(count_kind(f, "receipts"), 3); /* items 1-4, 5-8, 9-10 */
+	assert_int_equal(count_kind(f, "exit"), 1);
+	assert_int_equal(count_kind(f, "close"), 1);
+	assert_int_equal(f->records, 10);
+	assert_int_equal(verify_file(f->db, f->key, &rep), 0);
+	assert_true(rep.records == 10 && rep.tree_heads == 10 && rep.acks == 10);
+	/* 1 order + 2 payments + 3 receipts + 1 exit evidence, + 10 ACKs. */
+	assert_true(rep.signatures == 17);
+	/* Another key is refused. */
+	{
+		uint8_t other[SDPP_SIGN_PUBLIC_BYTES];
+
+		memcpy(other, f->key, sizeof(other));
+		other[0] ^= 1;
+		assert_int_equal(verify_file(f->db, other, &rep), 1);
+	}
+}
+
+/* Flip one byte in the body of every record, at several places: verify must
+ * fail and name that record. */
+static void
+test_tamper_every_record(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_verify_report rep;
+	char copy[160], stmt[512];
+	uint64_t id;
+	int pos;
+
+	snprintf(copy, sizeof(copy), "%s/tamper.db", f->dir);
+	for (id = 1; id <= f->records; id++) {
+		for (pos = 2; pos < 400; pos += 97) {
+			copy_db(f, copy);
+			/* Replace the byte at pos with a different printable one. */
+			snprintf(stmt, sizeof(stmt),
+			    "UPDATE records SET body = substr(body, 1, %d) ||"
+			    " CASE WHEN substr(body, %d, 1) = 'x' THEN 'y' ELSE 'x' END ||"
+			    " substr(body, %d) WHERE id = %llu", pos - 1, pos, pos + 1,
+			    (unsigned long long)id);
+			sql(copy, stmt);
+			assert_int_equal(verify_file(copy, f->key, &rep), 1);
+			assert_true(rep.first_bad == id);
+		}
+	}
+}
+
+/* Tamperings beyond a plain byte flip, each with the record verify names. */
+static void
+test_tamper_table(void **state)
+{
+	static const struct {
+		const char *what;
+		const char *stmt;
+		uint64_t first_bad; /* 0: any */
+		const char *says;
+	} t[] = {
+		{ "amount column", "UPDATE records SET amount = '1' WHERE kind = 'invoice' AND invoice = 2",
+		  0, "amount column" },
+		{ "kind column", "UPDATE records SET kind = 'payment' WHERE id = 1", 1, "kind column" },
+		{ "delete a middle row", "DELETE FROM records WHERE id = 4", 4, "missing" },
+		{ "delete the last row", "DELETE FROM records WHERE id = 10", 10, "deleted" },
+		{ "swap two rows",
+		  "UPDATE records SET body = (SELECT body FROM records WHERE id = 3),"
+		  " leaf_hash = (SELECT leaf_hash FROM records WHERE id = 3),"
+		  " kind = (SELECT kind FROM records WHERE id = 3) WHERE id = 2",
+		  2, "body says it is record 3" },
+		{ "forged tree head root",
+		  "UPDATE tree_heads SET root = '00' || substr(root, 3) WHERE size = 7", 0,
+		  "tree head at size 7" },
+		{ "forged tree head signature",
+		  "UPDATE tree_heads SET signature = CASE WHEN signature LIKE 'A%' THEN 'B' ELSE 'A'"
+		  " END || substr(signature, 2) WHERE size = 3", 3,
+		  "bad signature" },
+		{ "tree head time changed", "UPDATE tree_heads SET time = time + 1 WHERE size = 5", 5,
+		  "bad signature" },
+		{ "ACK changed", "UPDATE acks SET signature = CASE WHEN signature LIKE 'A%' THEN 'B'"
+		  " ELSE 'A' END || substr(signature, 2) WHERE seq = 6",
+		  0, "ACK" },
+		{ "ACK deleted", "DELETE FROM acks WHERE seq = 2", 0, "do not match" },
+		{ "ACK inserted",
+		  "INSERT INTO acks SELECT order_id, 99, record, message, signature FROM acks"
+		  " WHERE seq = 1", 0, "do not match" },
+	};
+	struct fixture *f = *state;
+	struct ledger_verify_report rep;
+	char copy[160];
+	size_t i;
+
+	snprintf(copy, sizeof(copy), "%s/tamper.db", f->dir);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		copy_db(f, copy);
+		sql(copy, t[i].stmt);
+		if (verify_file(copy, f->key, &rep) != 1)
+			fail_msg("%s: verify passed", t[i].what);
+		if (t[i].first_bad != 0 && rep.first_bad != t[i].first_bad)
+			fail_msg("%s: named record %llu, not %llu (%s)", t[i].what,
+			    (unsigned long long)rep.first_bad, (unsigned long long)t[i].first_bad,
+			    rep.problem);
+		if (strstr(rep.problem, t[i].says) == NULL)
+			fail_msg("%s: message `%s' lacks `%s'", t[i].what, rep.problem, t[i].says);
+	}
+}
+
+/* A careful forger rewrites a body and its stored leaf hash together: the
+ * signed tree heads still catch it. */
+static void
+test_tamper_with_leaf_hash(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_verify_report rep;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char copy[160], *body, *p;
+	merkle_hash leaf;
+
+	snprintf(copy, sizeof(copy), "%s/tamper.db", f->dir);
+	copy_db(f, copy);
+	assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT body FROM records WHERE kind = 'invoice'"
+	    " AND invoice = 2", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	body = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	p = strstr(body, "\"amount\":\"12\"");
+	assert_non_null(p);
+	p[10] = '9'; /* "12" -> "92": the buyer was billed 92 */
+	assert_int_equal(merkle_leaf_hash(leaf, body, strlen(body)), 0);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE records SET body = ?, leaf_hash = ?,"
+	    " amount = '92' WHERE kind = 'invoice' AND invoice = 2", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, body, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, leaf, sizeof(leaf), SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(body);
+	assert_int_equal(verify_file(copy, f->key, &rep), 1);
+	assert_non_null(strstr(rep.problem, "does not match records"));
+}
+
+/* Every record proves against the latest head with the public key alone. */
+static void
+test_prove_and_check(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger *l;
+	char err[LEDGER_ERR_MAX], sum[LEDGER_ERR_MAX], *json, *p;
+	uint8_t other[SDPP_SIGN_PUBLIC_BYTES];
+	uint64_t id;
+
+	assert_int_equal(ledger_open_ro(&l, f->db, err, sizeof(err)), 0);
+	memcpy(other, f->key, sizeof(other));
+	other[31] ^= 0x40;
+	for (id = 1; id <= f->records; id++) {
+		assert_int_equal(ledger_prove(l, id, &json, err, sizeof(err)), 0);
+		assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err,
+		    sizeof(err)), 0);
+		assert_non_null(strstr(sum, "ok: record"));
+		assert_int_equal(ledger_proof_check(json, strlen(json), other, sum, sizeof(sum), err,
+		    sizeof(err)), -1);
+		/* Change the body inside the proof: no longer included. */
+		p = strstr(json, "\\\"time\\\":");
+		assert_non_null(p);
+		p[9] = p[9] == '1' ? '2' : '1';
+		assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err,
+		    sizeof(err)), -1);
+		free(json);
+	}
+	assert_int_equal(ledger_prove(l, 0, &json, err, sizeof(err)), -1);
+	assert_int_equal(ledger_prove(l, f->records + 1, &json, err, sizeof(err)), -1);
+	/* Consistency between two heads, and a refusal for a forged one. */
+	assert_int_equal(ledger_prove_consistency(l, 3, 10, &json, err, sizeof(err)), 0);
+	assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err,
+	    sizeof(err)), 0);
+	assert_non_null(strstr(sum, "consistent"));
+	p = strstr(json, "\"consistency\"");
+	assert_non_null(p);
+	p = strchr(p, '[');
+	p = strchr(p, '"') + 1;
+	*p = *p == 'a' ? 'b' : 'a';
+	assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err,
+	    sizeof(err)), -1);
+	free(json);
+	ledger_close(l);
+}
+
+/* From the ledger alone: what the buyer acknowledged and paid. */
+static int
+account_cb(void *ctx, const struct ledger_account *a)
+{
+	*(struct ledger_account *)ctx = *a;
+	return 0;
+}
+
+static void
+test_dispute_from_ledger(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_account a;
+	struct ledger *l;
+	char err[LEDGER_ERR_MAX], bhex[SDPP_HEX_LEN(32)];
+	uint8_t buyer[32];
+
+	assert_int_equal(ledger_open_ro(&l, f->db, err, sizeof(err)), 0);
+	memset(&a, 0, sizeof(a));
+	sdpp_identity_sign_public(f->c.bid, buyer);
+	sdpp_hex_encode(bhex, buyer, sizeof(buyer));
+	assert_int_equal(ledger_accounts(l, NULL, bhex, account_cb, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.buyer, bhex);
+	assert_string_equal(a.product, "co2");
+	assert_true(a.quantity == 10 && a.price == 3);
+	assert_true(a.acknowledged == 10); /* buyer-signed receipts and exit */
+	assert_true(a.invoices == 2 && a.invoiced == 24 && a.invoiced_items == 8);
+	assert_true(a.paid == 30 && a.owed == 0);
+	assert_true(a.exited && a.closed);
+	assert_string_equal(a.reason, "settled");
+	/* Another buyer has no orders. */
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(ledger_accounts(l, NULL, "00", account_cb, &a, err, sizeof(err)), 0);
+	assert_string_equal(a.order_id, "");
+	ledger_close(l);
+}
+
+/* A remote that fails twice then succeeds; items survive a restart. */
+struct loop_remote {
+	uint64_t items[64];
+	int n, calls, fail_first;
+};
+
+static int
+loop_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len)
+{
+	struct loop_remote *r = ctx;
+
+	assert_true(len > 0 && payload[0] == '{');
+	r->calls++;
+	r->items[r->n++] = item;
+	return 0;
+}
+
+static void
+test_outbox(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_config cfg;
+	struct ledger *l;
+	struct ledger_record r;
+	struct loop_remote rem;
+	struct ledger_remote ops = { "loopback", &rem, loop_submit };
+	char err[LEDGER_ERR_MAX], path[160];
+	uint8_t oid[32] = { 7 }, buyer[32] = { 9 };
+	uint64_t id;
+	int64_t now = 1000000;
+	int i;
+
+	memset(&rem, 0, sizeof(rem));
+	snprintf(path, sizeof(path), "%s/outbox.db", f->dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = path;
+	cfg.id = f->c.sid;
+	cfg.anchor_kinds = 1u << LEDGER_SESSION;
+	cfg.anchor_tree_heads = 1;
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(ledger_record_session(&r, oid, buyer, now), 0);
+		assert_int_equal(ledger_append(l, &r, &id, err, sizeof(err)), 0);
+		ledger_record_clear(&r);
+	}
+	assert_int_equal(ledger_commit(l, now, err, sizeof(err)), 0);
+	/* Three records and one tree head queued durably. */
+	assert_true(ledger_outbox_pending(l) == 4);
+	ledger_close(l); /* restart before anything was sent */
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+	assert_true(ledger_outbox_pending(l) == 4);
+	ledger_set_remote(l, &ops);
+	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 4);
+	/* In flight: not submitted twice. */
+	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 0);
+	/* The remote is down: every item fails, and is retried after backoff. */
+	for (i = 0; i < 4; i++)
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", now, err,
+		    sizeof(err)), 0);
+	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 0);
+	assert_true(ledger_outbox_next(l) >= now + 1000 && ledger_outbox_next(l) < now + 1250);
+	now += 1250;
+	rem.n = 0;
+	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 4);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", now, err,
+		    sizeof(err)), 0);
+	for (i = 2; i < 4; i++)
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", now, err,
+		    sizeof(err)), 0);
+	/* Second failure doubles the delay. */
+	assert_true(ledger_outbox_next(l) >= now + 2000 && ledger_outbox_next(l) < now + 2500);
+	assert_true(ledger_outbox_pending(l) == 2);
+	now += 60000;
+	rem.n = 0;
+	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 2);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", now, err,
+		    sizeof(err)), 0);
+	assert_true(ledger_outbox_pending(l) == 0);
+	assert_true(ledger_outbox_next(l) == INT64_MAX);
+	assert_int_equal(rem.calls, 10);
+	ledger_close(l);
+}
+
+/* Group commit: many appends, one transaction, one tree head. */
+static void
+test_group_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_config cfg;
+	struct ledger *l;
+	struct ledger_record r;
+	struct ledger_verify_report rep;
+	char err[LEDGER_ERR_MAX], path[160];
+	uint8_t oid[32] = { 1 }, buyer[32] = { 2 };
+	uint64_t id, i;
+
+	snprintf(path, sizeof(path), "%s/group.db", f->dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = path;
+	cfg.id = f->c.sid;
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+	for (i = 1; i <= 100; i++) {
+		assert_int_equal(ledger_record_session(&r, oid, buyer, 5), 0);
+		assert_int_equal(ledger_append(l, &r, &id, err, sizeof(err)), 0);
+		assert_true(id == i);
+		ledger_record_clear(&r);
+	}
+	assert_true(ledger_pending(l) == 100 && ledger_size(l) == 0);
+	assert_int_equal(ledger_commit(l, 6, err, sizeof(err)), 0);
+	assert_true(ledger_pending(l) == 0 && ledger_size(l) == 100);
+	ledger_close(l);
+	assert_int_equal(verify_file(path, NULL, &rep), 0);
+	assert_true(rep.records == 100 && rep.tree_heads == 1);
+	/* A log written with one key refuses to open with another. */
+	cfg.id = f->c.bid;
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "belongs to key"));
+}
+
+/* Kill a writer at random points: the log always verifies, no half record. */
+static void
+test_crash_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_verify_report rep;
+	char path[160];
+	uint64_t last = 0;
+	unsigned seed = 12345;
+	int round;
+
+	snprintf(path, sizeof(path), "%s/crash.db", f->dir);
+	for (round = 0; round < 12; round++) {
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct ledger_config cfg;
+			struct ledger *l;
+			struct ledger_record r;
+			char err[LEDGER_ERR_MAX];
+			uint8_t oid[32] = { 3 }, buyer[32] = { 4 };
+			uint64_t id;
+			int k;
+
+			memset(&cfg, 0, sizeof(cfg));
+			cfg.path = path;
+			cfg.id = f->c.sid;
+			if (ledger_open(&l, &cfg, err, sizeof(err)) != 0)
+				_exit(2);
+			for (;;) {
+				for (k = 0; k < 5; k++) {
+					if (ledger_record_session(&r, oid, buyer, k) != 0 ||
+					    ledger_append(l, &r, &id, err, sizeof(err)) != 0)
+						_exit(3);
+					ledger_record_clear(&r);
+				}
+				if (ledger_commit(l, 1, err, sizeof(err)) != 0)
+					_exit(4);
+			}
+		}
+		seed = seed * 1103515245u + 12345u;
+		{
+			struct timespec ts = { 0, (long)(20000 + (seed >> 8) % 60000) * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (verify_file(path, f->key, &rep) != 0)
+			fail_msg("round %d: %s", round, rep.problem);
+		/* Whole batches only, and never fewer than before. */
+		assert_true(rep.records % 5 == 0);
+		assert_true(rep.records >= last);
+		last = rep.records;
+	}
+	assert_true(last > 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_purchase_verifies, setup_purchase,
+		    teardown_purchase),
+		cmocka_unit_test_setup_teardown(test_tamper_every_record, setup_purchase,
+		    teardown_purchase),
+		cmocka_unit_test_setup_teardown(test_tamper_table, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(test_tamper_with_leaf_hash, setup_purchase,
+		    teardown_purchase),
+		cmocka_unit_test_setup_teardown(test_prove_and_check, setup_purchase,
+		    teardown_purchase),
+		cmocka_unit_test_setup_teardown(test_dispute_from_ledger, setup_purchase,
+		    teardown_purchase),
+		cmocka_unit_test_setup_teardown(test_outbox, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(test_group_commit, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(test_crash_writer, setup_purchase, teardown_purchase),
+	};
+
+	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
+}
