@@ -50,6 +50,8 @@ SDPP_SRC = $(wildcard sdpp/*.c)
 UTIL_SRC = $(wildcard util/*.c)
 LEDGER_SRC = $(wildcard ledger/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
+# Programs the script tests drive (not suites themselves).
+TOOL_SRC = $(wildcard tests/tool_*.c)
 TEST_COMMON_SRC = $(wildcard tests/common/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
@@ -60,7 +62,7 @@ LEDGER_OBJ = $(LEDGER_SRC:%.c=$(BUILD)/%.o)
 TEST_COMMON_OBJ = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 PROGRAMS = $(BUILD)/bin/sdpp
-TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
 LIBSDPP  = $(BUILD)/libsdpp.a
 LIBUTIL  = $(BUILD)/libutil.a
 LIBLEDGER = $(BUILD)/libledger.a
@@ -120,7 +122,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_COMMON_OBJ) $(LIBLEDGER) $(LIBUTIL) 
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
 test: all
-	$(Q)VECTORS=$(VECTORS) SDPP_BIN=$(abspath $(BUILD)/bin) ./tests/run.sh $(BUILD)/tests
+	$(Q)VECTORS=$(VECTORS) SDPP_BIN=$(abspath $(BUILD)/bin) SDPP_TOOLS=$(abspath $(BUILD)/tests) \
+		./tests/run.sh $(BUILD)/tests
 
 check: test
 

@@ -162,11 +162,12 @@ show_text(void *ctx, const struct ledger_account *a)
 	fmt_time(t, sizeof(t), a->ordered_at);
 	printf("order %s\n", a->order_id);
 	printf("  buyer     %s\n", a->buyer);
-	printf("  ordered   %s: %s, %s at %" PRIu64 " %s each (record %" PRIu64 ")\n", t,
-	    a->product, a->quantity == 0 ? "open-ended" : "", a->price, a->currency,
-	    a->order_record);
 	if (a->quantity != 0)
-		printf("  quantity  %" PRIu64 " items\n", a->quantity);
+		printf("  ordered   %" PRIu64 " items of %s", a->quantity, a->product);
+	else
+		printf("  ordered   %s, open-ended", a->product);
+	printf(" at %" PRIu64 " %s each, %s (record %" PRIu64 ")\n", a->price, a->currency, t,
+	    a->order_record);
 	printf("  received  %" PRIu64 " items acknowledged by buyer-signed receipts", a->acknowledged);
 	if (a->delivered > a->acknowledged)
 		printf(" (%" PRIu64 " sent)", a->delivered);

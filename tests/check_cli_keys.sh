@@ -1,7 +1,7 @@
 #!/bin/sh
 # The sdpp tool's key commands against real files (TAP): modes, refusals, messages.
 set -u
-S=${SDPP_BIN:-build/bin}/sdpp
+S=$(cd "${SDPP_BIN:-build/bin}" && pwd)/sdpp
 n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
