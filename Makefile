@@ -150,8 +150,18 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	$(Q)./fuzz/run.sh 10 $(FUZZ_BIN)
 
-bench:
-	@echo "make bench: not yet -- the benchmarks arrive with the gateway (issue 6)."
+# Benchmarks print figures, never pass/fail; the MQTT and buyer scenarios
+# arrive with the gateway (issue 6).
+BENCH_SRC = $(wildcard bench/bench_*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=build/bench/%)
+
+build/bench/%: bench/%.c $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
+	$(call msg,BENCH,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
+
+bench: $(BENCH_BIN)
+	$(Q)for b in $(BENCH_BIN); do $$b build/bench || exit 1; done
 
 demo:
 	@echo "make demo: not yet -- the gateway daemon is not built yet (issue 4, issue 5)."
