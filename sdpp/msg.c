@@ -306,7 +306,6 @@ rd_done(struct rd *r)
 	for (c = r->obj->child; c != NULL; c = c->next)
 		n++;
 	if (n != r->nread) {
-		/* Name the first stray member to help implementers. */
 		r->e = SDPP_E_BAD_MESSAGE;
 		if (r->err != NULL && r->errlen > 0)
 			snprintf(r->err, r->errlen, "%s: unknown member", r->ctx);
@@ -887,6 +886,11 @@ sdpp_item_encode(const struct sdpp_item *item, char **out, size_t *len)
 	enum sdpp_err e = SDPP_E_NOMEM;
 
 	*out = NULL;
+	if (item->seq > (uint64_t)SDPP_JSON_INT_MAX || item->received_at < 0 ||
+	    item->received_at > SDPP_JSON_INT_MAX) {
+		e = SDPP_E_INVAL;
+		goto fail;
+	}
 	if (o == NULL)
 		goto fail;
 	if (put_b64(o, "payload", item->payload, item->payload_len) |
@@ -897,6 +901,56 @@ sdpp_item_encode(const struct sdpp_item *item, char **out, size_t *len)
 fail:
 	cJSON_Delete(o);
 	return e;
+}
+
+/* Well-formed UTF-8 (RFC 3629): no overlongs, surrogates or values above U+10FFFF. */
+static int
+utf8_ok(const unsigned char *p)
+{
+	uint32_t c, min;
+	size_t need, i;
+
+	while (*p != '\0') {
+		c = *p;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c < 0xe0) {
+			need = 2;
+			min = 0x80;
+			c &= 0x1f;
+		} else if (c >= 0xe0 && c < 0xf0) {
+			need = 3;
+			min = 0x800;
+			c &= 0x0f;
+		} else if (c >= 0xf0 && c < 0xf5) {
+			need = 4;
+			min = 0x10000;
+			c &= 0x07;
+		} else {
+			return 0;
+		}
+		for (i = 1; i < need; i++) {
+			if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
+				return 0;
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		p += need;
+	}
+	return 1;
+}
+
+int
+sdpp_item_topic_ok(const char *topic)
+{
+	size_t n = strlen(topic);
+
+	/* The same rules rd_str() applies to "topic" in sdpp_item_parse(). */
+	return n > 0 && n <= SDPP_TOPIC_MAX && utf8_ok((const unsigned char *)topic) &&
+	    text_ok(topic, TEXT_ANY);
 }
 
 enum sdpp_err

@@ -233,6 +233,11 @@ struct sdpp_item {
 enum sdpp_err sdpp_item_encode(const struct sdpp_item *item, char **out,
     size_t *len) SDPP_WARN_UNUSED;
 
+/* 1 if topic can travel in an item, i.e. sdpp_item_parse() will accept it:
+ * 1..SDPP_TOPIC_MAX bytes of well-formed UTF-8 without control characters
+ * (C0, DEL, C1). MQTT allows some topics that fail this; drop those samples. */
+int sdpp_item_topic_ok(const char *topic);
+
 /* Strict parse of a decrypted item; item->payload is malloc'd, free with
  * sdpp_item_free(). */
 enum sdpp_err sdpp_item_parse(struct sdpp_item *item, const char *buf, size_t len) SDPP_WARN_UNUSED;

@@ -490,7 +490,12 @@ sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const uint8_t *payl
 
 	if (s->st != SS_STREAM || s->closing || order_full(s))
 		return SDPP_OK;
-	if (strlen(topic) > SDPP_TOPIC_MAX || len > SDPP_PAYLOAD_MAX)
+	/* Refuse here what the buyer's item parser refuses: MQTT lets any
+	 * publisher use a topic with control characters, and sending it in an
+	 * item would make every buyer of the product close its session with
+	 * bad_message (invalid UTF-8 would even close ours). The host drops
+	 * the sample and keeps the session. */
+	if (!sdpp_item_topic_ok(topic) || len > SDPP_PAYLOAD_MAX)
 		return SDPP_E_INVAL;
 	if (s->qlen == 0 && can_send(s)) {
 		e = send_item(s, topic, payload, len, received_at, now, out);
