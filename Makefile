@@ -23,6 +23,10 @@ DEB_PACKAGES = build-essential pkg-config clang libclang-rt-14-dev \
 PKGS      = libcrypto libcjson sqlite3
 TEST_PKGS = cmocka
 CLI_PKGS  = libqrencode
+# The daemon's own dependencies (Paho ships no .pc file: -lpaho-mqtt3as is
+# the asynchronous client with TLS).
+GW_PKGS   = libevent libevent_pthreads inih libsystemd
+PAHO_LIBS = -lpaho-mqtt3as
 
 ifeq ($(V),1)
 Q =
@@ -40,15 +44,19 @@ endif
 OPT    ?= -O2 -g
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -I.
 CFLAGS   += -std=c11 $(OPT) $(WARN) -fno-strict-aliasing $(SAN) \
-	    $(shell $(PKG_CONFIG) --cflags $(PKGS))
+	    $(shell $(PKG_CONFIG) --cflags $(PKGS) $(GW_PKGS))
 LDFLAGS  += $(SAN)
 LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS))
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
-CLI_LIBS  = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS))
+CLI_LIBS  = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) $(PAHO_LIBS)
+GW_LIBS   = $(shell $(PKG_CONFIG) --libs $(GW_PKGS)) $(PAHO_LIBS) -lpthread
 
 SDPP_SRC = $(wildcard sdpp/*.c)
 UTIL_SRC = $(wildcard util/*.c)
 LEDGER_SRC = $(wildcard ledger/*.c)
+MQTT_SRC = $(wildcard mqtt/*.c)
+GW_SRC   = $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+GW_MAIN  = $(wildcard gateway/main.c)
 TEST_SRC = $(wildcard tests/test_*.c)
 # Programs the script tests drive (not suites themselves).
 TOOL_SRC = $(wildcard tests/tool_*.c)
@@ -59,20 +67,26 @@ FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
 SDPP_OBJ = $(SDPP_SRC:%.c=$(BUILD)/%.o)
 UTIL_OBJ = $(UTIL_SRC:%.c=$(BUILD)/%.o)
 LEDGER_OBJ = $(LEDGER_SRC:%.c=$(BUILD)/%.o)
+MQTT_OBJ = $(MQTT_SRC:%.c=$(BUILD)/%.o)
+GW_OBJ   = $(GW_SRC:%.c=$(BUILD)/%.o)
 TEST_COMMON_OBJ = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
-PROGRAMS = $(BUILD)/bin/sdpp
+PROGRAMS = $(BUILD)/bin/sdpp $(if $(GW_MAIN),$(BUILD)/bin/sdpp-gateway)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
 LIBSDPP  = $(BUILD)/libsdpp.a
 LIBUTIL  = $(BUILD)/libutil.a
 LIBLEDGER = $(BUILD)/libledger.a
+LIBMQTT  = $(BUILD)/libmqtt.a
+LIBGW    = $(BUILD)/libgateway.a
+# Link order: users before what they use.
+ALL_LIBS = $(LIBGW) $(LIBMQTT) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
 
 .SECONDARY:
 
 .PHONY: all deps test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
 	install uninstall clean format help
 
-all: $(LIBSDPP) $(LIBUTIL) $(LIBLEDGER) $(PROGRAMS) $(TEST_BIN)
+all: $(ALL_LIBS) $(PROGRAMS) $(TEST_BIN)
 
 help:
 	@echo 'make            build the library, tools and tests'
@@ -112,14 +126,27 @@ $(LIBLEDGER): $(LEDGER_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/sdpp: $(CLI_OBJ) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
+$(LIBMQTT): $(MQTT_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBGW): $(GW_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/sdpp-gateway: $(GW_MAIN:%.c=$(BUILD)/%.o) $(ALL_LIBS)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(GW_LIBS)
+
+$(BUILD)/bin/sdpp: $(CLI_OBJ) $(ALL_LIBS)
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CLI_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_COMMON_OBJ) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_COMMON_OBJ) $(ALL_LIBS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(GW_LIBS) $(TEST_LIBS)
 
 test: all
 	$(Q)VECTORS=$(VECTORS) SDPP_BIN=$(abspath $(BUILD)/bin) SDPP_TOOLS=$(abspath $(BUILD)/tests) \
@@ -155,10 +182,10 @@ fuzz-smoke: fuzz-build
 BENCH_SRC = $(wildcard bench/bench_*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=build/bench/%)
 
-build/bench/%: bench/%.c $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
+build/bench/%: bench/%.c $(ALL_LIBS)
 	$(call msg,BENCH,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(GW_LIBS)
 
 bench: $(BENCH_BIN)
 	$(Q)for b in $(BENCH_BIN); do $$b build/bench || exit 1; done
@@ -175,8 +202,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sdpp
 
 format:
-	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(LEDGER_SRC) $(CLI_SRC) \
-		$(wildcard sdpp/*.h util/*.h ledger/*.h cli/*.h) \
+	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(LEDGER_SRC) $(MQTT_SRC) $(GW_SRC) $(GW_MAIN) \
+		$(CLI_SRC) $(wildcard sdpp/*.h util/*.h ledger/*.h mqtt/*.h gateway/*.h cli/*.h) \
 		$(TEST_SRC) $(FUZZ_SRC)
 
 clean:

@@ -1,0 +1,104 @@
+/* sdpp-gateway.ini: one table of keys drives parsing, defaults, checks and the sample file. */
+#ifndef GATEWAY_CONFIG_H
+#define GATEWAY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdpp/msg.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/sdpp-gateway/sdpp-gateway.ini"
+#define CONFIG_PATH_MAX 4096
+#define CONFIG_PRODUCTS_MAX SDPP_PRODUCTS_MAX
+#define CONFIG_TOPIC_MAX 1024
+
+struct product_config {
+	char id[SDPP_NAME_MAX + 1];    /* from the section header [product ID] */
+	char topic[CONFIG_TOPIC_MAX + 1]; /* MQTT filter, wildcards allowed */
+	uint64_t price;                /* base units per sample */
+	char unit[SDPP_UNIT_MAX + 1];  /* of the sample values, e.g. "ppm" */
+	char description[SDPP_TEXT_MAX + 1];
+	int prepay;                    /* -1: inherit [gateway] prepay */
+	int line;                      /* of the section header, for messages */
+};
+
+struct gateway_config {
+	char path[CONFIG_PATH_MAX];
+
+	/* [gateway] */
+	char name[SDPP_NAME_MAX + 1];       /* default: "sdpp-gateway" */
+	char listen[256];                   /* host:port, [v6]:port; default "0.0.0.0:7878" */
+	char key[CONFIG_PATH_MAX];          /* default /var/lib/sdpp-gateway/seller.key */
+	char currency[SDPP_CURRENCY_MAX + 1]; /* base unit name; default "nanos" */
+	uint64_t granularity;               /* K, default 10 */
+	uint64_t ack_every;                 /* default 1 */
+	uint64_t max_unpaid;                /* default 2 * K */
+	int sign_items;                     /* default no */
+	int prepay;                         /* default no */
+	char payment_method[SDPP_METHOD_MAX + 1]; /* "voucher" (default) */
+	char payment_address[SDPP_ADDRESS_MAX + 1]; /* default "" */
+	uint64_t max_buyers;                /* default 1000 */
+	uint64_t max_quantity;              /* default 0 = up to 2^53-1 */
+	uint64_t handshake_timeout_ms;      /* default 30000 */
+	uint64_t ack_timeout_ms;            /* default 5000 */
+	uint64_t max_resends;               /* default 3 */
+	uint64_t payment_timeout_ms;        /* default 60000 */
+	uint64_t idle_timeout_ms;           /* default 60000 */
+	uint64_t window;                    /* default 0 = 2 * ack_every, at least 8 */
+	uint64_t buyer_queue;               /* samples held per blocked buyer, default 64 */
+	uint64_t max_frame;                 /* default 1048576 */
+	uint64_t output_cap;                /* bytes queued to one buyer, default 4194304 */
+	char metrics_listen[256];           /* Prometheus text endpoint, default "" (off) */
+
+	/* [mqtt] */
+	char mqtt_uri[512];                 /* required: tcp://host:port or ssl://host:port */
+	char mqtt_client_id[128];           /* default "sdpp-gateway-<name>" */
+	char mqtt_username[256];
+	char mqtt_password_file[CONFIG_PATH_MAX]; /* e.g. $CREDENTIALS_DIRECTORY/mqtt-password */
+	char mqtt_ca_file[CONFIG_PATH_MAX];
+	char mqtt_cert_file[CONFIG_PATH_MAX];
+	char mqtt_key_file[CONFIG_PATH_MAX];
+	int mqtt_qos;                       /* 0..2, default 1 */
+	int mqtt_persistent_session;        /* default no (clean session) */
+	uint64_t mqtt_keepalive_s;          /* default 30 */
+	uint64_t mqtt_queue;                /* samples between Paho and the loop, default 10000 */
+	int mqtt_publish_menu;              /* default yes */
+	char mqtt_menu_topic[CONFIG_TOPIC_MAX + 1];   /* default sdpp/<name>/menu */
+	char mqtt_status_topic[CONFIG_TOPIC_MAX + 1]; /* default sdpp/<name>/status */
+
+	/* [ledger] */
+	char ledger_path[CONFIG_PATH_MAX];  /* default /var/lib/sdpp-gateway/ledger.db */
+	uint64_t ledger_sth_every;          /* default 0 = every commit */
+	uint64_t ledger_commit_delay_ms;    /* extra wait to batch commits, default 0 */
+
+	size_t nproducts;
+	struct product_config products[CONFIG_PRODUCTS_MAX];
+};
+
+/* Receives each problem found; file is the config path, line 0 when the
+ * problem is not tied to a line (e.g. a missing required key). */
+typedef void (*config_error_fn)(void *ctx, const char *file, int line, const char *msg);
+
+/*
+ * Parses path completely (every error is reported, in file order, through
+ * err, then cross-field checks), fills *out (malloc'd, free with
+ * config_free()) and returns the number of errors; on errors *out is NULL.
+ * Unknown sections and keys, duplicate keys or products, bad values, lines
+ * longer than 200 bytes and conflicts (e.g. ack_every > payment_granularity)
+ * are errors. Relative paths in the file are taken relative to its directory.
+ */
+int config_load(const char *path, struct gateway_config **out, config_error_fn err, void *ctx);
+void config_free(struct gateway_config *c);
+
+/*
+ * Parses a price: an integer in base units ("250", "250 nanos" when the
+ * currency is "nanos"), or a decimal with an explicit larger unit the
+ * currency knows ("0.25 IOTA" = 250000000 nanos). Returns 0 or -1.
+ */
+int config_parse_price(const char *s, const char *currency, uint64_t *out);
+
+/* Builds the menu offered by this config (products point into c). */
+void config_menu(const struct gateway_config *c, struct sdpp_menu *m,
+    struct sdpp_product *products);
+
+#endif
