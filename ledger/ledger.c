@@ -333,6 +333,29 @@ ledger_close(struct ledger *l)
 	free(l);
 }
 
+int
+ledger_has_order(struct ledger *l, const char *order_hex)
+{
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int rc = -1, s;
+
+	for (i = 0; i < l->qlen; i++)
+		if (l->q[i].rec.kind == LEDGER_ORDER && strcmp(l->q[i].rec.order_id, order_hex) == 0)
+			return 1;
+	if (prepare(l, &st, "SELECT 1 FROM records WHERE order_id = ? AND kind = 'order' LIMIT 1",
+		NULL, 0) != 0)
+		return -1;
+	sqlite3_bind_text(st, 1, order_hex, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		rc = 1;
+	else if (s == SQLITE_DONE)
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 sqlite3 *
 ledger_db(struct ledger *l)
 {

@@ -133,6 +133,10 @@ size_t ledger_pending(const struct ledger *l);
  * caller fails the requests that waited for it). */
 int ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen);
 
+/* 1 if an order record with this id is committed or queued, 0 if not,
+ * -1 on read errors. A replayed order must not be sold twice. */
+int ledger_has_order(struct ledger *l, const char *order_hex);
+
 /* Number of records committed (the tree size). */
 uint64_t ledger_size(const struct ledger *l);
 

@@ -1,0 +1,141 @@
+/* The gateway's state, owned by one libevent loop: buyers, feeds of MQTT samples, records, payments. */
+#ifndef GATEWAY_GATEWAY_H
+#define GATEWAY_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include "gateway/config.h"
+#include "ledger/ledger.h"
+#include "sdpp/framer.h"
+#include "sdpp/session.h"
+
+struct gw;
+struct conn;
+
+/*
+ * A menu snapshot. Buyers that have not ordered yet point at the current
+ * one; a reload makes a new one and the old one lives until its last
+ * reader goes (reference counted), so a session never sees a menu change
+ * under it.
+ */
+struct menu {
+	int refs;
+	struct sdpp_menu m;
+	struct sdpp_product products[CONFIG_PRODUCTS_MAX];
+};
+
+/*
+ * A feed: one MQTT filter and the buyers streaming it. Products map to
+ * feeds by filter; a feed outlives a reload while running orders use it.
+ */
+struct feed {
+	char filter[CONFIG_TOPIC_MAX + 1];
+	int in_config; /* a current product uses it */
+	int64_t last_seen;
+	uint64_t samples;
+	TAILQ_HEAD(, conn) buyers;
+	TAILQ_ENTRY(feed) entry;
+};
+
+/* Asynchronous payment confirmation (BRIEF.md: the payment channel). The
+ * session already checked the buyer's signature and the amount; a backend
+ * confirms the money (a voucher needs nothing more, a chain transfer must
+ * be found on chain) and calls done() later, on the loop. */
+typedef void (*payment_done_fn)(void *arg, int ok, const char *ref);
+struct payment_backend {
+	const char *name;
+	void *ctx;
+	int (*confirm)(void *ctx, struct gw *gw, const struct sdpp_msg *payment,
+	    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], payment_done_fn done, void *arg);
+};
+
+/* A request of a session waiting for a ledger commit. */
+struct waiter {
+	struct conn *c;
+	uint64_t req;
+	uint64_t record; /* 0: the request failed before reaching the ledger */
+};
+
+struct conn {
+	uint64_t id;              /* session id in logs */
+	struct gw *gw;
+	struct bufferevent *bev;
+	char peer[300]; /* numeric host:port */
+	struct sdpp_framer *framer;
+	struct sdpp_seller *s;
+	struct sdpp_out out;
+	struct event *timer;
+	struct menu *menu;        /* until the order is accepted */
+	struct feed *feed;        /* while streaming */
+	char product[SDPP_NAME_MAX + 1];
+	struct ledger_ack acks[64]; /* ACKs not yet committed in a receipts record */
+	size_t nacks;
+	int refs;                 /* waiters and payments in flight */
+	int closing;              /* flush output, then free */
+	int dead;                 /* freed at the next safe point */
+	int recorded_close;
+	uint64_t dropped_logged;
+	TAILQ_ENTRY(conn) entry;      /* all connections */
+	TAILQ_ENTRY(conn) feed_entry; /* buyers of c->feed */
+};
+
+struct gw_stats {
+	uint64_t accepted, refused, orders, items, invoices, payments, closed;
+	uint64_t samples, samples_unmatched, ledger_commits, ledger_records, ledger_failures;
+};
+
+struct gw {
+	struct event_base *base;
+	struct gateway_config *cfg;
+	struct sdpp_identity *id;
+	struct menu *menu;
+	struct ledger *ledger;
+	struct mqtt *mqtt;
+	struct payment_backend payment;
+	struct evconnlistener *listener;
+	struct event *sample_ev, *commit_ev, *reap_ev, *stop_timer;
+	TAILQ_HEAD(, conn) conns;
+	TAILQ_HEAD(, feed) feeds;
+	size_t nconns;
+	uint64_t next_conn_id;
+	struct waiter *waiters;
+	size_t nwaiters, waiters_alloc;
+	int commit_scheduled;
+	int stopping;
+	uint64_t ticks; /* housekeeping seconds */
+	struct gw_stats stats;
+};
+
+/* server.c */
+int gw_listen(struct gw *gw, char *err, size_t errlen);
+void gw_conn_process(struct conn *c);
+void gw_conn_release(struct conn *c);
+/* Frees a connection that is no longer in any list (shutdown, reaper). */
+void gw_conn_free(struct conn *c);
+void gw_samples_cb(evutil_socket_t fd, short what, void *arg);
+void gw_reap_cb(evutil_socket_t fd, short what, void *arg);
+int gw_feeds_sync(struct gw *gw);
+void gw_shutdown(struct gw *gw);
+struct menu *gw_menu_new(struct gw *gw, const struct gateway_config *cfg);
+void gw_menu_release(struct menu *m);
+void gw_menu_install(struct gw *gw, struct menu *m);
+
+/* records.c: the records medium glue. Each returns 0, or -1 if the record
+ * could not even be queued (the request is then failed by the caller). */
+int gw_record(struct conn *c, struct ledger_record *r, uint64_t req);
+void gw_record_receipts(struct conn *c);
+void gw_record_close(struct conn *c, const char *reason);
+void gw_commit_cb(evutil_socket_t fd, short what, void *arg);
+int gw_order_seen(struct gw *gw, const uint8_t order_id[SDPP_ORDER_ID_BYTES]);
+
+/* payment.c */
+void payment_voucher_init(struct payment_backend *b);
+
+/* Milliseconds since the epoch. */
+int64_t gw_now(void);
+
+#endif

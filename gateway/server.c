@@ -1,0 +1,719 @@
+/* Buyer connections on the libevent loop: framing, the seller machine, feeds of live samples. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+#include "mqtt/mqtt.h"
+#include "sdpp/enc.h"
+
+/* Bytes moved from the socket per read callback; the framer caps frames. */
+#define READ_CHUNK 16384
+/* Samples taken from the MQTT queue per loop turn, so buyers' sockets get
+ * written between batches. */
+#define SAMPLE_BATCH 256
+/* Log one line per this many samples dropped for one buyer. */
+#define DROP_LOG_EVERY 1000
+
+static void conn_kill(struct conn *c, const char *why);
+
+static void
+reap_schedule(struct gw *gw)
+{
+	event_active(gw->reap_ev, EV_TIMEOUT, 0);
+}
+
+void
+gw_menu_release(struct menu *m)
+{
+	if (m != NULL && --m->refs == 0)
+		free(m);
+}
+
+static const char *
+menu_filter(const struct gw *gw, const char *product)
+{
+	size_t i;
+
+	for (i = 0; i < gw->cfg->nproducts; i++)
+		if (strcmp(gw->cfg->products[i].id, product) == 0)
+			return gw->cfg->products[i].topic;
+	return NULL;
+}
+
+static struct feed *
+feed_find(struct gw *gw, const char *filter)
+{
+	struct feed *f;
+
+	TAILQ_FOREACH(f, &gw->feeds, entry)
+		if (strcmp(f->filter, filter) == 0)
+			return f;
+	return NULL;
+}
+
+static struct feed *
+feed_get(struct gw *gw, const char *filter)
+{
+	struct feed *f = feed_find(gw, filter);
+
+	if (f != NULL)
+		return f;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		fatalx("out of memory");
+	snprintf(f->filter, sizeof(f->filter), "%s", filter);
+	TAILQ_INIT(&f->buyers);
+	TAILQ_INSERT_TAIL(&gw->feeds, f, entry);
+	return f;
+}
+
+struct menu *
+gw_menu_new(struct gw *gw, const struct gateway_config *cfg)
+{
+	struct menu *m = calloc(1, sizeof(*m));
+	struct feed *f;
+	size_t i;
+
+	if (m == NULL)
+		fatalx("out of memory");
+	m->refs = 1;
+	config_menu(cfg, &m->m, m->products);
+	sdpp_identity_sign_public(gw->id, m->m.seller);
+	for (i = 0; i < cfg->nproducts; i++) {
+		f = feed_find(gw, cfg->products[i].topic);
+		m->products[i].last_seen = f != NULL ? f->last_seen : 0;
+	}
+	return m;
+}
+
+void
+gw_menu_install(struct gw *gw, struct menu *m)
+{
+	struct conn *c;
+
+	gw_menu_release(gw->menu);
+	gw->menu = m;
+	/* Buyers still choosing see new prices; running orders keep theirs
+	 * (the session copied product, price and K when it accepted). */
+	TAILQ_FOREACH(c, &gw->conns, entry) {
+		if (c->menu == NULL || c->dead)
+			continue;
+		gw_menu_release(c->menu);
+		c->menu = m;
+		m->refs++;
+		sdpp_seller_set_menu(c->s, &m->m);
+	}
+}
+
+int
+gw_feeds_sync(struct gw *gw)
+{
+	const char *filters[CONFIG_PRODUCTS_MAX * 2];
+	char err[256];
+	struct feed *f, *next;
+	size_t i, n = 0;
+
+	TAILQ_FOREACH(f, &gw->feeds, entry)
+		f->in_config = 0;
+	for (i = 0; i < gw->cfg->nproducts; i++)
+		feed_get(gw, gw->cfg->products[i].topic)->in_config = 1;
+	for (f = TAILQ_FIRST(&gw->feeds); f != NULL; f = next) {
+		next = TAILQ_NEXT(f, entry);
+		if (!f->in_config && TAILQ_EMPTY(&f->buyers)) {
+			TAILQ_REMOVE(&gw->feeds, f, entry);
+			free(f);
+			continue;
+		}
+		if (n < sizeof(filters) / sizeof(filters[0]))
+			filters[n++] = f->filter;
+	}
+	if (gw->mqtt == NULL)
+		return 0;
+	if (mqtt_set_filters(gw->mqtt, filters, n, err, sizeof(err)) != 0) {
+		log_warnx("event=mqtt_subscribe error=\"%s\"", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+timer_arm(struct conn *c)
+{
+	uint64_t d = sdpp_seller_deadline(c->s), now = (uint64_t)gw_now();
+	struct timeval tv;
+
+	if (d == UINT64_MAX || c->dead) {
+		evtimer_del(c->timer);
+		return;
+	}
+	d = d > now ? d - now : 0;
+	tv.tv_sec = (time_t)(d / 1000);
+	tv.tv_usec = (suseconds_t)(d % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}
+
+/* Where a streaming order gets its samples from. */
+static void
+conn_join_feed(struct conn *c)
+{
+	const char *product = sdpp_seller_product(c->s), *filter;
+
+	if (product == NULL || c->feed != NULL)
+		return;
+	snprintf(c->product, sizeof(c->product), "%s", product);
+	filter = menu_filter(c->gw, product);
+	if (filter == NULL)
+		return; /* removed by a reload between order and now: no samples */
+	c->feed = feed_get(c->gw, filter);
+	TAILQ_INSERT_TAIL(&c->feed->buyers, c, feed_entry);
+}
+
+struct pay_ctx {
+	struct conn *c;
+	uint64_t req;
+	const struct sdpp_msg *msg; /* the session keeps it until completed */
+};
+
+static void
+payment_done(void *arg, int ok, const char *ref)
+{
+	struct pay_ctx *p = arg;
+	struct conn *c = p->c;
+	struct ledger_record r;
+
+	if (!c->dead && !sdpp_seller_done(c->s)) {
+		if (ok && ledger_record_payment(&r, p->msg, sdpp_seller_buyer(c->s),
+			c->gw->payment.name, gw_now()) == 0 && gw_record(c, &r, p->req) == 0) {
+			c->gw->stats.payments++;
+			log_info("%llu event=payment invoice=%llu total=%llu ref=\"%s\"",
+			    (unsigned long long)c->id,
+			    (unsigned long long)p->msg->u.payment.invoice,
+			    (unsigned long long)p->msg->u.payment.total, ref != NULL ? ref : "");
+		} else {
+			(void)sdpp_seller_complete(c->s, p->req, 0, "", (uint64_t)gw_now(), &c->out);
+			gw_conn_process(c);
+		}
+	}
+	gw_conn_release(c);
+	free(p);
+}
+
+static void
+handle_event(struct conn *c, const struct sdpp_event *ev)
+{
+	struct gw *gw = c->gw;
+	struct ledger_record r;
+	struct pay_ctx *p;
+	const uint8_t *oid;
+	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+
+	switch (ev->type) {
+	case SDPP_EV_ORDER:
+		oid = sdpp_seller_order_id(c->s);
+		sdpp_hex_encode(hex, oid, SDPP_ORDER_ID_BYTES);
+		if (gw_order_seen(gw, oid) != 0) {
+			/* A replayed order would be sold (and billed) twice. */
+			log_warnx("%llu event=order_refused order=%.16s reason=replayed",
+			    (unsigned long long)c->id, hex);
+			(void)sdpp_seller_complete(c->s, ev->req, 0, "", (uint64_t)gw_now(), &c->out);
+			break;
+		}
+		if (sdpp_framer_set_cap(c->framer, gw->cfg->max_frame) != SDPP_OK ||
+		    ledger_record_order(&r, ev->msg, oid, sdpp_seller_product(c->s), gw_now()) != 0 ||
+		    gw_record(c, &r, ev->req) != 0) {
+			(void)sdpp_seller_complete(c->s, ev->req, 0, "", (uint64_t)gw_now(), &c->out);
+			break;
+		}
+		gw->stats.orders++;
+		conn_join_feed(c);
+		gw_menu_release(c->menu);
+		c->menu = NULL;
+		{
+			char bhex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
+
+			sdpp_hex_encode(bhex, sdpp_seller_buyer(c->s), SDPP_SIGN_PUBLIC_BYTES);
+			log_info("%llu event=order order=%.16s buyer=%.16s peer=%s product=%s "
+			    "quantity=%llu price=%llu", (unsigned long long)c->id, hex, bhex, c->peer,
+			    sdpp_seller_product(c->s),
+			    (unsigned long long)ev->msg->u.order.quantity,
+			    (unsigned long long)ev->msg->u.order.price);
+		}
+		break;
+	case SDPP_EV_INVOICE:
+		gw_record_receipts(c);
+		if (ledger_record_invoice(&r, ev->invoice, sdpp_seller_buyer(c->s), gw_now()) != 0 ||
+		    gw_record(c, &r, ev->req) != 0) {
+			(void)sdpp_seller_complete(c->s, ev->req, 0, "", (uint64_t)gw_now(), &c->out);
+			break;
+		}
+		gw->stats.invoices++;
+		log_info("%llu event=invoice invoice=%llu items=%llu-%llu amount=%llu total_due=%llu",
+		    (unsigned long long)c->id, (unsigned long long)ev->invoice->number,
+		    (unsigned long long)ev->invoice->first_seq,
+		    (unsigned long long)ev->invoice->last_seq,
+		    (unsigned long long)ev->invoice->amount,
+		    (unsigned long long)ev->invoice->total_due);
+		break;
+	case SDPP_EV_PAYMENT:
+		p = calloc(1, sizeof(*p));
+		if (p == NULL)
+			fatalx("out of memory");
+		p->c = c;
+		p->req = ev->req;
+		p->msg = ev->msg;
+		c->refs++;
+		if (gw->payment.confirm(gw->payment.ctx, gw, ev->msg, sdpp_seller_buyer(c->s),
+			payment_done, p) != 0)
+			payment_done(p, 0, "payment backend refused to start");
+		break;
+	case SDPP_EV_RECEIPT:
+		if (ledger_ack_from_msg(&c->acks[c->nacks], ev->msg) == 0)
+			c->nacks++;
+		if (c->nacks == sizeof(c->acks) / sizeof(c->acks[0]))
+			gw_record_receipts(c);
+		break;
+	case SDPP_EV_EXIT:
+		gw_record_receipts(c);
+		if (ledger_record_exit(&r, ev->msg, sdpp_seller_buyer(c->s), gw_now()) != 0 ||
+		    gw_record(c, &r, ev->req) != 0) {
+			(void)sdpp_seller_complete(c->s, ev->req, 0, "", (uint64_t)gw_now(), &c->out);
+			break;
+		}
+		log_info("%llu event=exit items=%llu total=%llu", (unsigned long long)c->id,
+		    (unsigned long long)ev->msg->u.exit.seq,
+		    (unsigned long long)ev->msg->u.exit.total);
+		break;
+	case SDPP_EV_PAUSED:
+		log_info("%llu event=paused reason=unpaid", (unsigned long long)c->id);
+		break;
+	case SDPP_EV_RESUMED:
+		log_debug("%llu event=resumed", (unsigned long long)c->id);
+		break;
+	case SDPP_EV_DROPPED: {
+		struct sdpp_progress pr;
+
+		sdpp_seller_progress(c->s, &pr);
+		if (pr.dropped >= c->dropped_logged + DROP_LOG_EVERY || c->dropped_logged == 0) {
+			log_info("%llu event=dropped samples=%llu reason=buyer_blocked",
+			    (unsigned long long)c->id, (unsigned long long)pr.dropped);
+			c->dropped_logged = pr.dropped;
+		}
+		break;
+	}
+	case SDPP_EV_PEER_ERROR:
+		log_info("%llu event=buyer_error code=%s message=\"%s\"", (unsigned long long)c->id,
+		    ev->msg->u.error.code, ev->msg->u.error.message);
+		break;
+	case SDPP_EV_CLOSE: {
+		struct sdpp_progress pr;
+
+		sdpp_seller_progress(c->s, &pr);
+		log_info("%llu event=close reason=%s sent=%llu acked=%llu due=%llu paid=%llu",
+		    (unsigned long long)c->id, ev->err == SDPP_OK ? "settled" : sdpp_err_code(ev->err),
+		    (unsigned long long)pr.sent, (unsigned long long)pr.acked,
+		    (unsigned long long)pr.total_due, (unsigned long long)pr.total_paid);
+		gw_record_close(c, ev->err == SDPP_OK ? "settled" : sdpp_err_code(ev->err));
+		c->closing = 1;
+		gw->stats.closed++;
+		gw->stats.items += pr.sent;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void
+gw_conn_process(struct conn *c)
+{
+	struct evbuffer *output;
+	size_t i;
+
+	if (c->dead)
+		return;
+	/* Handling an event may call into the session again (a failed record
+	 * completes its request at once): those add events to the same out,
+	 * which this index loop then also handles, in order. */
+	for (i = 0; i < c->out.nev; i++)
+		handle_event(c, &c->out.ev[i]);
+	if (c->out.len > 0 && bufferevent_write(c->bev, c->out.buf, c->out.len) != 0) {
+		sdpp_out_clear(&c->out);
+		conn_kill(c, "write failed");
+		return;
+	}
+	sdpp_out_clear(&c->out);
+	output = bufferevent_get_output(c->bev);
+	if (!c->closing && evbuffer_get_length(output) > c->gw->cfg->output_cap) {
+		/* The session's window bounds what an honest buyer has in
+		 * flight; only a buyer that stopped reading gets here. */
+		log_info("%llu event=close reason=slow_consumer queued=%zu", (unsigned long long)c->id,
+		    evbuffer_get_length(output));
+		gw_record_close(c, "slow_consumer");
+		conn_kill(c, NULL);
+		return;
+	}
+	if (c->closing) {
+		evtimer_del(c->timer);
+		if (evbuffer_get_length(output) == 0)
+			conn_kill(c, NULL);
+		return; /* the write callback kills it once flushed */
+	}
+	timer_arm(c);
+}
+
+void
+gw_conn_release(struct conn *c)
+{
+	if (--c->refs == 0 && c->dead)
+		reap_schedule(c->gw);
+}
+
+void
+gw_conn_free(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nacks; i++)
+		ledger_ack_clear(&c->acks[i]);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	sdpp_seller_free(c->s);
+	sdpp_framer_free(c->framer);
+	sdpp_out_free(&c->out);
+	gw_menu_release(c->menu);
+	free(c);
+}
+
+/* Marks c dead and detaches it; the memory goes at the next safe point. */
+static void
+conn_kill(struct conn *c, const char *why)
+{
+	struct gw *gw = c->gw;
+
+	if (c->dead)
+		return;
+	if (why != NULL)
+		log_debug("%llu event=disconnect reason=\"%s\"", (unsigned long long)c->id, why);
+	c->dead = 1;
+	if (c->feed != NULL) {
+		TAILQ_REMOVE(&c->feed->buyers, c, feed_entry);
+		c->feed = NULL;
+	}
+	evtimer_del(c->timer);
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev); /* closes the socket; libevent defers the free */
+		c->bev = NULL;
+	}
+	gw->nconns--;
+	reap_schedule(gw);
+}
+
+void
+gw_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *gw = arg;
+	struct conn *c, *next;
+
+	(void)fd;
+	(void)what;
+	for (c = TAILQ_FIRST(&gw->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->dead && c->refs == 0) {
+			TAILQ_REMOVE(&gw->conns, c, entry);
+			gw_conn_free(c);
+		}
+	}
+	if (gw->stopping && TAILQ_EMPTY(&gw->conns) && ledger_pending(gw->ledger) == 0)
+		event_base_loopexit(gw->base, NULL);
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->dead || sdpp_seller_done(c->s))
+		return;
+	(void)sdpp_seller_tick(c->s, (uint64_t)gw_now(), &c->out);
+	gw_conn_process(c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char buf[READ_CHUNK];
+	const char *frame;
+	size_t n, off, took, len;
+	enum sdpp_err e;
+
+	while (!c->dead && !c->closing && evbuffer_get_length(in) > 0) {
+		n = (size_t)evbuffer_remove(in, buf, sizeof(buf));
+		off = 0;
+		while (!c->dead && !c->closing && off < n) {
+			took = sdpp_framer_feed(c->framer, buf + off, n - off, &e);
+			off += took;
+			if (e == SDPP_E_NOMEM)
+				fatalx("out of memory");
+			while (!c->dead && !c->closing &&
+			    (e = sdpp_framer_next(c->framer, &frame, &len)) == SDPP_OK) {
+				(void)sdpp_seller_input(c->s, frame, len, (uint64_t)gw_now(), &c->out);
+				gw_conn_process(c);
+			}
+			if (e == SDPP_E_FRAME_TOO_LARGE && !c->dead && !c->closing) {
+				log_info("%llu event=refused reason=frame_too_large", (unsigned long long)c->id);
+				(void)sdpp_seller_fail(c->s, SDPP_E_FRAME_TOO_LARGE, "frame exceeds the limit",
+				    &c->out);
+				gw_conn_process(c);
+			}
+			if (took == 0)
+				break;
+		}
+	}
+	/* Input after an error or exit is ignored: the connection is going. */
+	if (c->closing || c->dead)
+		evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->closing && !c->dead)
+		conn_kill(c, NULL);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	if (!sdpp_seller_done(c->s) && sdpp_seller_order_id(c->s) != NULL) {
+		struct sdpp_progress pr;
+
+		sdpp_seller_progress(c->s, &pr);
+		log_info("%llu event=close reason=disconnected sent=%llu acked=%llu due=%llu paid=%llu",
+		    (unsigned long long)c->id, (unsigned long long)pr.sent,
+		    (unsigned long long)pr.acked, (unsigned long long)pr.total_due,
+		    (unsigned long long)pr.total_paid);
+		gw_record_close(c, "disconnected");
+	}
+	conn_kill(c, what & BEV_EVENT_ERROR ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) :
+	    "eof");
+}
+
+static struct conn *
+conn_new(struct gw *gw, evutil_socket_t fd, struct sockaddr *sa, int salen)
+{
+	struct sdpp_seller_config scfg;
+	struct conn *c = calloc(1, sizeof(*c));
+	char host[256], serv[32];
+	int one = 1;
+
+	if (c == NULL)
+		fatalx("out of memory");
+	c->gw = gw;
+	c->id = ++gw->next_conn_id;
+	if (getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv),
+		NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
+	/* Frames are small and latency matters: never wait for Nagle. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	c->bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->framer = sdpp_framer_new(SDPP_FRAME_CAP_HANDSHAKE);
+	c->timer = evtimer_new(gw->base, conn_timer_cb, c);
+	if (c->bev == NULL || c->framer == NULL || c->timer == NULL)
+		fatalx("out of memory");
+	c->menu = gw->menu;
+	c->menu->refs++;
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.id = gw->id;
+	scfg.menu = &c->menu->m;
+	scfg.handshake_timeout_ms = gw->cfg->handshake_timeout_ms;
+	scfg.ack_timeout_ms = gw->cfg->ack_timeout_ms;
+	scfg.max_resends = (uint32_t)gw->cfg->max_resends;
+	scfg.payment_timeout_ms = gw->cfg->payment_timeout_ms;
+	scfg.idle_timeout_ms = gw->cfg->idle_timeout_ms;
+	scfg.window = gw->cfg->window;
+	scfg.queue_max = (size_t)gw->cfg->buyer_queue;
+	scfg.max_quantity = gw->cfg->max_quantity;
+	if (sdpp_seller_new(&c->s, &scfg, (uint64_t)gw_now()) != SDPP_OK)
+		fatalx("cannot create a session");
+	sdpp_out_init(&c->out, SDPP_FRAME_CAP_MAX * 2);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&gw->conns, c, entry);
+	gw->nconns++;
+	return c;
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct gw *gw = arg;
+	struct conn *c;
+
+	(void)l;
+	gw->stats.accepted++;
+	c = conn_new(gw, fd, sa, salen);
+	if (gw->stopping || gw->nconns > gw->cfg->max_buyers) {
+		gw->stats.refused++;
+		log_info("%llu event=refused peer=%s reason=%s", (unsigned long long)c->id, c->peer,
+		    gw->stopping ? "shutting_down" : "busy");
+		(void)sdpp_seller_fail(c->s, gw->stopping ? SDPP_E_SHUTDOWN : SDPP_E_BUSY,
+		    gw->stopping ? "seller is shutting down" : "too many buyers, try later", &c->out);
+		gw_conn_process(c);
+		return;
+	}
+	log_debug("%llu event=connect peer=%s", (unsigned long long)c->id, c->peer);
+	timer_arm(c);
+}
+
+static void
+listener_error_cb(struct evconnlistener *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	/* EMFILE and friends: keep serving the buyers we have. */
+	log_warn("accept");
+}
+
+int
+gw_listen(struct gw *gw, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL;
+	char host[256], *port;
+	int rc;
+
+	snprintf(host, sizeof(host), "%s", gw->cfg->listen);
+	port = strrchr(host, ':');
+	if (port == NULL) {
+		snprintf(err, errlen, "listen `%s': no port", gw->cfg->listen);
+		return -1;
+	}
+	*port++ = '\0';
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "listen `%s': %s", gw->cfg->listen, gai_strerror(rc));
+		return -1;
+	}
+	gw->listener = evconnlistener_new_bind(gw->base, accept_cb, gw,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 512, res->ai_addr,
+	    (int)res->ai_addrlen);
+	freeaddrinfo(res);
+	if (gw->listener == NULL) {
+		snprintf(err, errlen, "listen `%s': %s", gw->cfg->listen, strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(gw->listener, listener_error_cb);
+	return 0;
+}
+
+/* Updates last_seen in the current menu for every product on this feed. */
+static void
+menu_seen(struct gw *gw, const struct feed *f)
+{
+	size_t i;
+
+	for (i = 0; i < gw->cfg->nproducts && i < gw->menu->m.nproducts; i++)
+		if (strcmp(gw->cfg->products[i].topic, f->filter) == 0)
+			gw->menu->products[i].last_seen = f->last_seen;
+}
+
+void
+gw_samples_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *gw = arg;
+	struct mqtt_sample batch[SAMPLE_BATCH];
+	struct feed *f;
+	struct conn *c, *next;
+	size_t n, i;
+	int matched;
+	enum sdpp_err e;
+
+	(void)fd;
+	(void)what;
+	n = mqtt_drain(gw->mqtt, batch, SAMPLE_BATCH);
+	for (i = 0; i < n; i++) {
+		matched = 0;
+		gw->stats.samples++;
+		TAILQ_FOREACH(f, &gw->feeds, entry) {
+			if (!mqtt_topic_match(f->filter, batch[i].topic))
+				continue;
+			matched = 1;
+			f->last_seen = batch[i].received_at;
+			f->samples++;
+			menu_seen(gw, f);
+			for (c = TAILQ_FIRST(&f->buyers); c != NULL; c = next) {
+				next = TAILQ_NEXT(c, feed_entry);
+				if (c->dead)
+					continue;
+				e = sdpp_seller_sample(c->s, batch[i].topic, batch[i].payload,
+				    batch[i].len, batch[i].received_at, (uint64_t)gw_now(), &c->out);
+				if (e == SDPP_E_INVAL)
+					log_debug("%llu event=sample_skipped reason=topic_or_size",
+					    (unsigned long long)c->id);
+				gw_conn_process(c);
+			}
+		}
+		if (!matched)
+			gw->stats.samples_unmatched++;
+		mqtt_sample_free(&batch[i]);
+	}
+	/* More waiting: yield to sockets first, then come back. */
+	if (n == SAMPLE_BATCH)
+		event_active(gw->sample_ev, EV_READ, 0);
+}
+
+void
+gw_shutdown(struct gw *gw)
+{
+	struct conn *c, *next;
+
+	if (gw->stopping)
+		return;
+	gw->stopping = 1;
+	if (gw->listener != NULL)
+		evconnlistener_disable(gw->listener);
+	/* Open orders get a final invoice for what was delivered; each
+	 * session closes once that invoice is recorded and sent. */
+	for (c = TAILQ_FIRST(&gw->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->dead)
+			continue;
+		(void)sdpp_seller_shutdown(c->s, (uint64_t)gw_now(), &c->out);
+		gw_conn_process(c);
+	}
+	reap_schedule(gw);
+}
