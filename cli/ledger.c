@@ -5,13 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/common.h"
 #include "cli/sdpp.h"
 #include "ledger/ledger.h"
 #include "sdpp/crypto.h"
 #include "sdpp/enc.h"
-
-/* Largest public key file or proof document we read. */
-#define TEXT_FILE_MAX (1024u * 1024)
 
 static void
 ledger_usage(FILE *f)
@@ -26,68 +24,6 @@ ledger_usage(FILE *f)
 	    "\n"
 	    "KEY is the gateway's public key: 64 hex digits or a public key file.\n"
 	    "verify and check-proof exit 0 when everything checks, 1 when not.\n");
-}
-
-/* Reads a whole (non-secret) file or stdin ("-") into a NUL-terminated buffer. */
-static char *
-read_text(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL, *nb;
-	size_t n = 0, alloc = 0, r;
-
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > alloc) {
-			alloc = alloc == 0 ? 8192 : alloc * 2;
-			if (alloc > TEXT_FILE_MAX + 4096 + 1)
-				goto fail;
-			nb = realloc(buf, alloc);
-			if (nb == NULL)
-				goto fail;
-			buf = nb;
-		}
-		r = fread(buf + n, 1, 4096, f);
-		n += r;
-		if (r < 4096)
-			break;
-	}
-	if (ferror(f) || n > TEXT_FILE_MAX)
-		goto fail;
-	buf[n] = '\0';
-	*len = n;
-	if (f != stdin)
-		fclose(f);
-	return buf;
-fail:
-	free(buf);
-	if (f != stdin)
-		fclose(f);
-	return NULL;
-}
-
-/* KEY as 64 hex digits, or a file holding them or a public key PEM. */
-static int
-parse_key(const char *arg, uint8_t key[SDPP_SIGN_PUBLIC_BYTES])
-{
-	char *text;
-	size_t len;
-	int rc;
-
-	if (sdpp_sign_public_parse(key, arg, strlen(arg)) == SDPP_OK)
-		return 0;
-	text = read_text(arg, &len);
-	if (text == NULL) {
-		fprintf(stderr, "sdpp ledger: key `%s' is neither 64 hex digits nor a readable "
-		    "file\n", arg);
-		return -1;
-	}
-	rc = sdpp_sign_public_parse(key, text, len) == SDPP_OK ? 0 : -1;
-	if (rc != 0)
-		fprintf(stderr, "sdpp ledger: %s: no Ed25519 public key in it\n", arg);
-	free(text);
-	return rc;
 }
 
 static int
@@ -121,7 +57,7 @@ ledger_verify_main(int argc, char **argv)
 	}
 	if (db == NULL)
 		goto usage;
-	if (keyarg != NULL && parse_key(keyarg, key) != 0)
+	if (keyarg != NULL && cli_parse_key(keyarg, key) != 0)
 		return 1;
 	if (open_ro(db, &l) != 0)
 		return 1;
@@ -219,7 +155,7 @@ ledger_show_main(int argc, char **argv)
 	if (db == NULL)
 		goto usage;
 	if (buyer != NULL) {
-		if (parse_key(buyer, key) != 0)
+		if (cli_parse_key(buyer, key) != 0)
 			return 1;
 		sdpp_hex_encode(bhex, key, sizeof(key));
 		buyer = bhex;
@@ -310,9 +246,9 @@ ledger_check_main(int argc, char **argv)
 	}
 	if (file == NULL || keyarg == NULL)
 		goto usage;
-	if (parse_key(keyarg, key) != 0)
+	if (cli_parse_key(keyarg, key) != 0)
 		return 1;
-	text = read_text(file, &len);
+	text = cli_read_text(file, &len);
 	if (text == NULL) {
 		fprintf(stderr, "sdpp ledger check-proof: cannot read %s\n", file);
 		return 1;

@@ -12,6 +12,8 @@ static const struct subcommand {
 } subcommands[] = {
 	{ "keygen", cmd_keygen, "Creates an identity key file (mode 0600) and prints its public key" },
 	{ "pubkey", cmd_pubkey, "Prints the public identity of a key file (hex, or --qr)" },
+	{ "menu", cmd_menu, "Shows a gateway's verified menu" },
+	{ "buy", cmd_buy, "Buys a stream: verified, decrypted samples as JSON lines or into MQTT" },
 	{ "ledger", cmd_ledger, "Audits a gateway's records: verify, show, prove, check-proof, export" },
 };
 

@@ -7,5 +7,7 @@
 int cmd_keygen(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
+int cmd_menu(int argc, char **argv);
+int cmd_buy(int argc, char **argv);
 
 #endif

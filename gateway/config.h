@@ -97,7 +97,10 @@ void config_free(struct gateway_config *c);
  */
 int config_parse_price(const char *s, const char *currency, uint64_t *out);
 
-/* Builds the menu offered by this config (products point into c). */
+/* Builds the menu offered by this config: m->products = products (the
+ * caller's array of at least c->nproducts entries; strings are copied);
+ * m->seller is left zero for the caller and last_seen is 0. The menu does
+ * not own the array: never pass a message holding it to sdpp_msg_free(). */
 void config_menu(const struct gateway_config *c, struct sdpp_menu *m,
     struct sdpp_product *products);
 

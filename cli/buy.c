@@ -1,0 +1,698 @@
+/* `sdpp menu` and `sdpp buy`: read a gateway's signed menu, buy a stream, pay, settle. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/common.h"
+#include "cli/mqtt_out.h"
+#include "cli/net.h"
+#include "cli/sdpp.h"
+#include "sdpp/enc.h"
+#include "sdpp/framer.h"
+#include "sdpp/session.h"
+#include "util/keyfile.h"
+
+#define CONNECT_TIMEOUT_MS 10000
+#define WRITE_TIMEOUT_MS 30000
+/* After exit (or Ctrl-C), wait this long for the seller's statement. */
+#define SETTLE_TIMEOUT_MS 10000
+
+/* Set by SIGINT/SIGTERM: stop buying, settle, leave. */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct client {
+	int fd;
+	struct sdpp_framer *framer;
+	struct sdpp_buyer *b;
+	struct sdpp_out out;
+	struct sdpp_identity *id;
+	int closed;
+	enum sdpp_err close_err;
+	char peer_code[SDPP_NAME_MAX + 1];
+	char peer_message[SDPP_TEXT_MAX + 1];
+};
+
+/* What buy does with events; menu uses none of the item/pay parts. */
+struct buyer_ctx {
+	struct client *cl;
+	FILE *out;
+	struct mqtt_out *mqtt;
+	const char *prefix;
+	int mqtt_qos;
+	const char *product;
+	uint64_t count;
+	int want_menu;  /* print the menu and stop (sdpp menu) */
+	int json;
+	int ask;        /* no --product: show the menu, read the order from stdin */
+	int progress;   /* stderr is a terminal */
+	uint64_t items, invoices, paid;
+	int have_statement;
+	struct sdpp_statement st;
+	const char *currency;
+	int ordered;
+	int failed;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+client_flush(struct client *cl)
+{
+	if (cl->out.len > 0 && net_write_all(cl->fd, cl->out.buf, cl->out.len,
+	    WRITE_TIMEOUT_MS) != 0) {
+		fprintf(stderr, "sdpp: write to the seller: %s\n", strerror(errno));
+		return -1;
+	}
+	cl->out.len = 0;
+	return 0;
+}
+
+static void
+print_menu(const struct sdpp_menu *m, int json)
+{
+	char hex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
+	uint64_t now = now_ms();
+	size_t i;
+
+	sdpp_hex_encode(hex, m->seller, sizeof(m->seller));
+	if (json) {
+		printf("{\"gateway\":\"%s\",\"seller\":\"%s\",\"currency\":\"%s\","
+		       "\"payment_method\":\"%s\",\"payment_address\":\"%s\","
+		       "\"payment_granularity\":%" PRIu64 ",\"ack_every\":%" PRIu64 ","
+		       "\"max_unpaid\":%" PRIu64 ",\"sign_items\":%s,\"products\":[",
+		    m->gateway, hex, m->currency, m->payment_method, m->payment_address,
+		    m->granularity, m->ack_every, m->max_unpaid, m->sign_items ? "true" : "false");
+		for (i = 0; i < m->nproducts; i++) {
+			const struct sdpp_product *p = &m->products[i];
+			char price[SDPP_MONEY_LEN];
+
+			sdpp_money_format(price, p->price);
+			/* Ids, units and descriptions are printable and quote-free
+			 * only by policy: escape the two JSON specials anyway. */
+			printf("%s{\"id\":\"%s\",\"price\":\"%s\",\"unit\":\"", i ? "," : "", p->id, price);
+			for (const char *s = p->unit; *s != '\0'; s++)
+				printf(*s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+			printf("\",\"description\":\"");
+			for (const char *s = p->description; *s != '\0'; s++)
+				printf(*s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+			printf("\",\"last_seen\":%" PRId64 ",\"prepay\":%s}", p->last_seen,
+			    p->prepay ? "true" : "false");
+		}
+		printf("]}\n");
+		return;
+	}
+	printf("gateway %s (seller %s)\n", m->gateway, hex);
+	printf("prices in %s, invoice every %" PRIu64 " items, pay by %s%s%s\n", m->currency,
+	    m->granularity, m->payment_method, m->payment_address[0] ? " to " : "",
+	    m->payment_address);
+	printf("items %s signed; ACK every %" PRIu64 "; at most %" PRIu64 " unpaid items\n\n",
+	    m->sign_items ? "are" : "are not", m->ack_every, m->max_unpaid);
+	printf("%-20s %12s  %-8s %-12s %s\n", "PRODUCT", "PRICE", "UNIT", "LAST SEEN", "DESCRIPTION");
+	for (i = 0; i < m->nproducts; i++) {
+		const struct sdpp_product *p = &m->products[i];
+		char seen[32];
+
+		if (p->last_seen == 0)
+			snprintf(seen, sizeof(seen), "never");
+		else if ((uint64_t)p->last_seen > now)
+			snprintf(seen, sizeof(seen), "now");
+		else
+			snprintf(seen, sizeof(seen), "%" PRIu64 "s ago",
+			    (now - (uint64_t)p->last_seen) / 1000);
+		printf("%-20s %12" PRIu64 "  %-8s %-12s %s%s\n", p->id, p->price, p->unit, seen,
+		    p->description, p->prepay ? " (prepaid)" : "");
+	}
+}
+
+/* 1 if p is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF). */
+static int
+utf8_text(const uint8_t *p, size_t n)
+{
+	size_t i = 0, k, need;
+	uint32_t cp;
+
+	while (i < n) {
+		uint8_t c = p[i];
+
+		need = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+		    (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (need == 0 || i + need > n)
+			return 0;
+		cp = need == 1 ? c : need == 2 ? (c & 0x1fu) : need == 3 ? (c & 0x0fu) : (c & 0x07u);
+		for (k = 1; k < need; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) ||
+		    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need;
+	}
+	return 1;
+}
+
+/* Writes bytes as the contents of a JSON string. */
+static void
+write_escaped(FILE *f, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			fprintf(f, "\\%c", p[i]);
+		else if (p[i] < 0x20 || p[i] == 0x7f)
+			fprintf(f, "\\u%04x", p[i]);
+		else
+			fputc(p[i], f);
+	}
+}
+
+static void
+write_item(struct buyer_ctx *x, const struct sdpp_item *it)
+{
+	FILE *f = x->out;
+
+	if (x->mqtt != NULL) {
+		char topic[SDPP_TOPIC_MAX + 256];
+
+		snprintf(topic, sizeof(topic), "%s%s", x->prefix, it->topic);
+		if (mqtt_out_publish(x->mqtt, topic, it->payload, it->payload_len) != 0)
+			fprintf(stderr, "sdpp: republish of item %" PRIu64 " failed\n", it->seq);
+		return;
+	}
+	fprintf(f, "{\"seq\":%" PRIu64 ",\"topic\":\"", it->seq);
+	write_escaped(f, (const uint8_t *)it->topic, strlen(it->topic));
+	fprintf(f, "\",\"ts\":%" PRId64 ",\"payload\":\"", it->received_at);
+	if (utf8_text(it->payload, it->payload_len)) {
+		write_escaped(f, it->payload, it->payload_len);
+		fprintf(f, "\"}\n");
+	} else {
+		char *b = malloc(SDPP_B64_LEN(it->payload_len));
+
+		if (b != NULL) {
+			sdpp_b64_encode(b, it->payload, it->payload_len);
+			fputs(b, f);
+			free(b);
+		}
+		fprintf(f, "\",\"payload_base64\":true}\n");
+	}
+}
+
+static int
+ask_order(struct buyer_ctx *x, char *product, size_t cap, uint64_t *count)
+{
+	char line[256], name[SDPP_NAME_MAX + 1];
+	unsigned long long n;
+
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "sdpp buy: --product is required when stdin is not a terminal\n");
+		return -1;
+	}
+	fprintf(stderr, "\nPlease enter your order (PRODUCT COUNT, 0 = until Ctrl-C): ");
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return -1;
+	if (sscanf(line, "%64s %llu", name, &n) != 2) {
+		fprintf(stderr, "sdpp buy: expected PRODUCT COUNT\n");
+		return -1;
+	}
+	snprintf(product, cap, "%s", name);
+	*count = n;
+	(void)x;
+	return 0;
+}
+
+static void
+progress(struct buyer_ctx *x)
+{
+	if (!x->progress)
+		return;
+	if (x->count != 0)
+		fprintf(stderr, "\r%" PRIu64 "/%" PRIu64 " items, %" PRIu64 " invoices, paid %" PRIu64
+		    " %s   ", x->items, x->count, x->invoices, x->paid, x->currency);
+	else
+		fprintf(stderr, "\r%" PRIu64 " items, %" PRIu64 " invoices, paid %" PRIu64 " %s   ",
+		    x->items, x->invoices, x->paid, x->currency);
+}
+
+/* Acts on the session's events after each step; -1 stops the run. */
+static int
+handle(struct buyer_ctx *x, uint64_t now)
+{
+	struct client *cl = x->cl;
+	size_t i;
+	char product[SDPP_NAME_MAX + 1];
+	uint64_t count;
+	enum sdpp_err e;
+
+	for (i = 0; i < cl->out.nev; i++) {
+		const struct sdpp_event *ev = &cl->out.ev[i];
+
+		switch (ev->type) {
+		case SDPP_EV_MENU:
+			x->currency = sdpp_buyer_menu(cl->b)->currency;
+			if (x->want_menu) {
+				print_menu(sdpp_buyer_menu(cl->b), x->json);
+				(void)sdpp_buyer_exit(cl->b, now, &cl->out);
+				break;
+			}
+			snprintf(product, sizeof(product), "%s", x->product != NULL ? x->product : "");
+			count = x->count;
+			if (x->ask) {
+				print_menu(sdpp_buyer_menu(cl->b), 0);
+				if (ask_order(x, product, sizeof(product), &count) != 0) {
+					x->failed = 1;
+					return -1;
+				}
+				x->count = count;
+			}
+			e = sdpp_buyer_order(cl->b, product, count, now, &cl->out);
+			if (e == SDPP_E_UNKNOWN_PRODUCT) {
+				fprintf(stderr, "sdpp buy: no product `%s' on the menu\n", product);
+				x->failed = 1;
+				return -1;
+			}
+			if (e == SDPP_E_BUDGET) {
+				size_t k;
+				const struct sdpp_menu *m = sdpp_buyer_menu(cl->b);
+
+				for (k = 0; k < m->nproducts; k++)
+					if (strcmp(m->products[k].id, product) == 0)
+						fprintf(stderr, "sdpp buy: `%s' costs %" PRIu64 " %s per item, "
+						    "above --max-price\n", product, m->products[k].price,
+						    m->currency);
+				x->failed = 1;
+				return -1;
+			}
+			if (e != SDPP_OK) {
+				fprintf(stderr, "sdpp buy: cannot order: %s\n", sdpp_strerror(e));
+				x->failed = 1;
+				return -1;
+			}
+			x->ordered = 1;
+			break;
+		case SDPP_EV_STARTED:
+			if (x->progress)
+				fprintf(stderr, "session key received, buying %s\n",
+				    x->product != NULL ? x->product : "");
+			break;
+		case SDPP_EV_ITEM:
+			write_item(x, ev->item);
+			x->items++;
+			break;
+		case SDPP_EV_PAY:
+			/* Vouchers: the signed payment_ack is the payment. */
+			x->invoices++;
+			x->paid = ev->invoice->total_due;
+			(void)sdpp_buyer_complete(cl->b, ev->req, 1, "", now, &cl->out);
+			break;
+		case SDPP_EV_STATEMENT:
+			x->have_statement = 1;
+			x->st = ev->msg->u.statement;
+			break;
+		case SDPP_EV_PEER_ERROR:
+			snprintf(cl->peer_code, sizeof(cl->peer_code), "%s", ev->msg->u.error.code);
+			snprintf(cl->peer_message, sizeof(cl->peer_message), "%s",
+			    ev->msg->u.error.message);
+			break;
+		case SDPP_EV_CLOSE:
+			cl->closed = 1;
+			cl->close_err = ev->err;
+			break;
+		default:
+			break;
+		}
+	}
+	cl->out.nev = 0;
+	progress(x);
+	return client_flush(cl);
+}
+
+/* Runs the session until it closes. */
+static int
+run(struct buyer_ctx *x)
+{
+	struct client *cl = x->cl;
+	char buf[16384];
+	const char *frame;
+	size_t flen, off, took;
+	uint64_t now, d;
+	ssize_t n;
+	int exiting = 0;
+	uint64_t exit_deadline = 0;
+	enum sdpp_err e;
+
+	now = now_ms();
+	if (sdpp_buyer_start(cl->b, now, &cl->out) != SDPP_OK || client_flush(cl) != 0)
+		return -1;
+	while (!cl->closed) {
+		struct pollfd p = { cl->fd, POLLIN, 0 };
+		int timeout = 1000;
+
+		now = now_ms();
+		if (interrupted && !exiting) {
+			exiting = 1;
+			exit_deadline = now + SETTLE_TIMEOUT_MS;
+			if (x->progress)
+				fprintf(stderr, "\ninterrupted: settling with the seller\n");
+			(void)sdpp_buyer_exit(cl->b, now, &cl->out);
+			if (handle(x, now) != 0)
+				return -1;
+			continue;
+		}
+		if (exiting && now >= exit_deadline) {
+			fprintf(stderr, "sdpp: no statement from the seller; leaving\n");
+			return -1;
+		}
+		d = sdpp_buyer_deadline(cl->b);
+		if (d != UINT64_MAX)
+			timeout = d <= now ? 0 : d - now < 1000 ? (int)(d - now) : 1000;
+		if (poll(&p, 1, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		now = now_ms();
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) {
+			(void)sdpp_buyer_tick(cl->b, now, &cl->out);
+			if (handle(x, now) != 0)
+				return -1;
+			continue;
+		}
+		n = read(cl->fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "sdpp: the seller closed the connection\n");
+			return -1;
+		}
+		for (off = 0; off < (size_t)n && !cl->closed; off += took) {
+			took = sdpp_framer_feed(cl->framer, buf + off, (size_t)n - off, &e);
+			while (!cl->closed && (e = sdpp_framer_next(cl->framer, &frame, &flen)) == SDPP_OK) {
+				(void)sdpp_buyer_input(cl->b, frame, flen, now, &cl->out);
+				if (handle(x, now) != 0)
+					return -1;
+			}
+			if (e == SDPP_E_FRAME_TOO_LARGE) {
+				fprintf(stderr, "sdpp: the seller sent a frame over the limit\n");
+				return -1;
+			}
+			if (took == 0)
+				break;
+		}
+		if (x->out != NULL)
+			fflush(x->out);
+	}
+	return 0;
+}
+
+static int
+client_open(struct client *cl, const char *hostport, const uint8_t seller[32],
+    struct sdpp_identity *id, uint64_t max_price, uint64_t budget)
+{
+	struct sdpp_buyer_config bc;
+	char err[512];
+
+	memset(cl, 0, sizeof(*cl));
+	cl->fd = net_connect(hostport, CONNECT_TIMEOUT_MS, err, sizeof(err));
+	if (cl->fd < 0) {
+		fprintf(stderr, "sdpp: %s\n", err);
+		return -1;
+	}
+	memset(&bc, 0, sizeof(bc));
+	bc.id = id;
+	memcpy(bc.seller, seller, 32);
+	bc.max_price = max_price;
+	bc.budget = budget;
+	cl->framer = sdpp_framer_new(SDPP_FRAME_CAP_SESSION);
+	sdpp_out_init(&cl->out, SDPP_FRAME_CAP_MAX);
+	if (cl->framer == NULL || sdpp_buyer_new(&cl->b, &bc, now_ms()) != SDPP_OK) {
+		fprintf(stderr, "sdpp: cannot start a buyer session\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+client_close(struct client *cl)
+{
+	if (cl->fd >= 0)
+		close(cl->fd);
+	sdpp_buyer_free(cl->b);
+	sdpp_framer_free(cl->framer);
+	sdpp_out_free(&cl->out);
+}
+
+/* Explains why a session ended badly; returns the exit status. */
+static int
+report_end(struct client *cl)
+{
+	if (cl->peer_code[0] != '\0') {
+		fprintf(stderr, "sdpp: the seller refused: %s: %s\n", cl->peer_code,
+		    cl->peer_message);
+		return 1;
+	}
+	if (cl->closed && cl->close_err != SDPP_OK) {
+		fprintf(stderr, "sdpp: session ended: %s\n", sdpp_strerror(cl->close_err));
+		return 1;
+	}
+	return 0;
+}
+
+int
+cmd_menu(int argc, char **argv)
+{
+	struct buyer_ctx x;
+	struct client cl;
+	struct sdpp_identity *id = NULL;
+	uint8_t seller[32];
+	const char *hostport = NULL, *keyarg = NULL;
+	int i, rc = 1;
+
+	memset(&x, 0, sizeof(x));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--seller-key") == 0 && i + 1 < argc)
+			keyarg = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			x.json = 1;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json]\n\n"
+			       "Shows the gateway's menu after checking its signature against the\n"
+			       "seller key you were given out of band.\n");
+			return 0;
+		} else if (hostport == NULL && argv[i][0] != '-')
+			hostport = argv[i];
+		else {
+			fprintf(stderr, "sdpp menu: unexpected argument `%s' (see --help)\n", argv[i]);
+			return 1;
+		}
+	}
+	if (hostport == NULL || keyarg == NULL) {
+		fprintf(stderr, "usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json]\n");
+		return 1;
+	}
+	if (cli_parse_key(keyarg, seller) != 0)
+		return 1;
+	/* Reading a menu needs no identity of ours: a throwaway one will do. */
+	if (sdpp_identity_generate(&id) != SDPP_OK)
+		return 1;
+	if (client_open(&cl, hostport, seller, id, 0, 0) == 0) {
+		x.cl = &cl;
+		x.want_menu = 1;
+		if (run(&x) == 0 && report_end(&cl) == 0)
+			rc = 0;
+		else if (cl.peer_code[0] != '\0' || cl.close_err != SDPP_OK)
+			(void)report_end(&cl);
+	}
+	client_close(&cl);
+	sdpp_identity_free(id);
+	return rc;
+}
+
+static int
+parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > 9007199254740991ULL)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cmd_buy(int argc, char **argv)
+{
+	struct buyer_ctx x;
+	struct client cl;
+	struct sdpp_identity *id = NULL;
+	struct sigaction sa;
+	uint8_t seller[32];
+	const char *hostport = NULL, *keyarg = NULL, *keyfile = NULL, *output = NULL;
+	const char *mqtt_uri = NULL;
+	char *pem = NULL, err[4200];
+	size_t pemlen = 0;
+	uint64_t max_price = 0, budget = 0;
+	int i, rc = 1, have_count = 0;
+
+	memset(&x, 0, sizeof(x));
+	memset(&cl, 0, sizeof(cl));
+	cl.fd = -1;
+	x.prefix = "";
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			printf("usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE\n"
+			       "                [--product NAME --count N] [--max-price P] [--budget B]\n"
+			       "                [--output FILE] [--mqtt-out URI [--mqtt-prefix P]\n"
+			       "                [--mqtt-qos 0|1|2]]\n\n"
+			       "Buys COUNT samples of PRODUCT (0: until Ctrl-C), verifying every seller\n"
+			       "message, acknowledging each item and paying each invoice with a signed\n"
+			       "voucher. Samples go to stdout (or --output) as JSON lines\n"
+			       "{\"seq\",\"topic\",\"ts\",\"payload\"} (payload_base64 when not text), or\n"
+			       "to your own MQTT broker with --mqtt-out. Ctrl-C settles and exits.\n"
+			       "Without --product the menu is shown and the order asked for.\n");
+			return 0;
+		}
+		if (v == NULL && a[0] == '-') {
+			fprintf(stderr, "sdpp buy: %s needs a value\n", a);
+			return 1;
+		}
+		if (strcmp(a, "--seller-key") == 0)
+			keyarg = argv[++i];
+		else if (strcmp(a, "--key") == 0)
+			keyfile = argv[++i];
+		else if (strcmp(a, "--product") == 0)
+			x.product = argv[++i];
+		else if (strcmp(a, "--count") == 0) {
+			if (parse_count(argv[++i], &x.count) != 0) {
+				fprintf(stderr, "sdpp buy: --count is not an integer 0-2^53: `%s'\n", v);
+				return 1;
+			}
+			have_count = 1;
+		} else if (strcmp(a, "--max-price") == 0) {
+			if (sdpp_money_parse(&max_price, argv[++i]) != SDPP_OK) {
+				fprintf(stderr, "sdpp buy: --max-price is not an amount: `%s'\n", v);
+				return 1;
+			}
+		} else if (strcmp(a, "--budget") == 0) {
+			if (sdpp_money_parse(&budget, argv[++i]) != SDPP_OK) {
+				fprintf(stderr, "sdpp buy: --budget is not an amount: `%s'\n", v);
+				return 1;
+			}
+		} else if (strcmp(a, "--output") == 0)
+			output = argv[++i];
+		else if (strcmp(a, "--mqtt-out") == 0)
+			mqtt_uri = argv[++i];
+		else if (strcmp(a, "--mqtt-prefix") == 0)
+			x.prefix = argv[++i];
+		else if (strcmp(a, "--mqtt-qos") == 0) {
+			x.mqtt_qos = argv[++i][0] - '0';
+			if (x.mqtt_qos < 0 || x.mqtt_qos > 2 || argv[i][1] != '\0') {
+				fprintf(stderr, "sdpp buy: --mqtt-qos is not 0, 1 or 2: `%s'\n", v);
+				return 1;
+			}
+		} else if (hostport == NULL && a[0] != '-')
+			hostport = a;
+		else {
+			fprintf(stderr, "sdpp buy: unexpected argument `%s' (see --help)\n", a);
+			return 1;
+		}
+	}
+	if (hostport == NULL || keyarg == NULL || keyfile == NULL) {
+		fprintf(stderr, "usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE "
+		    "[--product NAME --count N] ... (see --help)\n");
+		return 1;
+	}
+	if (x.product != NULL && !have_count) {
+		fprintf(stderr, "sdpp buy: --product needs --count (0 buys until Ctrl-C)\n");
+		return 1;
+	}
+	x.ask = x.product == NULL;
+	if (cli_parse_key(keyarg, seller) != 0)
+		return 1;
+	if (keyfile_read(keyfile, &pem, &pemlen, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sdpp buy: %s\n", err);
+		return 1;
+	}
+	if (sdpp_identity_from_pem(&id, pem, pemlen) != SDPP_OK) {
+		fprintf(stderr, "sdpp buy: %s: not an sdpp key file (make one with sdpp keygen)\n",
+		    keyfile);
+		goto out;
+	}
+	x.out = stdout;
+	if (output != NULL) {
+		x.out = fopen(output, "w");
+		if (x.out == NULL) {
+			fprintf(stderr, "sdpp buy: %s: %s\n", output, strerror(errno));
+			goto out;
+		}
+	}
+	if (mqtt_uri != NULL) {
+		x.mqtt = mqtt_out_open(mqtt_uri, x.mqtt_qos, err, sizeof(err));
+		if (x.mqtt == NULL) {
+			fprintf(stderr, "sdpp buy: --mqtt-out: %s\n", err);
+			goto out;
+		}
+	}
+	x.progress = isatty(STDERR_FILENO);
+	x.currency = "";
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (client_open(&cl, hostport, seller, id, max_price, budget) != 0)
+		goto out;
+	x.cl = &cl;
+	if (run(&x) != 0 || x.failed) {
+		(void)report_end(&cl);
+		goto out;
+	}
+	if (x.progress)
+		fputc('\n', stderr);
+	if (report_end(&cl) != 0)
+		goto out;
+	if (x.have_statement)
+		fprintf(stderr, "settled: %" PRIu64 " items received, %" PRIu64 " %s due, %" PRIu64
+		    " %s paid\n", x.st.delivered, x.st.total_due, x.currency, x.st.total_paid,
+		    x.currency);
+	rc = x.have_statement && x.st.settled ? 0 : 1;
+out:
+	if (x.out != NULL && x.out != stdout)
+		fclose(x.out);
+	else if (x.out != NULL)
+		fflush(stdout);
+	mqtt_out_close(x.mqtt);
+	client_close(&cl);
+	sdpp_secret_free(pem, pemlen);
+	sdpp_identity_free(id);
+	return rc;
+}

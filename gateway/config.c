@@ -1,0 +1,1329 @@
+/* sdpp-gateway.ini: a table of keys drives parsing, defaults and checks; errors carry lines. */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "gateway/config.h"
+#include "mqtt/mqtt.h"
+#include "sdpp/framer.h"
+#include "sdpp/json.h"
+
+/*
+ * Longest line, newline included. Debian's inih is built with INI_MAX_LINE
+ * 200 and no realloc: it hands a longer line to the parser in pieces, and
+ * the tail becomes a line of its own. Our reader refuses such lines whole.
+ */
+#define CONFIG_LINE_MAX 200
+#define MSG_MAX 512
+
+#define MS_S UINT64_C(1000)
+#define MS_M (60 * MS_S)
+#define MS_H (60 * MS_M)
+#define MS_D (24 * MS_H)
+
+/* Systemd's LoadCredential= directory; the only variable a path may use. */
+#define CRED_VAR "$CREDENTIALS_DIRECTORY"
+
+enum ktype {
+	T_UINT,   /* uint64_t, min..max */
+	T_INT,    /* int, min..max (qos) */
+	T_BOOL,   /* int 0/1 */
+	T_MS,     /* uint64_t ms, written as a duration; min..max in ms */
+	T_SEC,    /* uint64_t s, written as a duration in whole seconds; min..max in ms */
+	T_NAME,   /* [A-Za-z0-9._-], min..size-1 bytes, as the menu requires */
+	T_TEXT,   /* UTF-8 without control characters, min..size-1 bytes */
+	T_PATH,   /* resolved against the config file's directory; "" allowed if min 0 */
+	T_ADDR,   /* host:port or [v6]:port; "" allowed if min 0 */
+	T_URI,    /* broker URI as Paho takes it */
+	T_FILTER, /* MQTT subscription filter */
+	T_TOPIC,  /* MQTT publish topic (no wildcards); "" allowed if min 0 */
+	T_METHOD, /* payment method this build supports */
+	T_PRICE,  /* kept raw until the currency is known */
+};
+
+struct key {
+	const char *section;
+	const char *name;
+	enum ktype type;
+	size_t off, size;
+	uint64_t min, max; /* strings: min is the shortest length; max is size - 1 */
+	const char *def;   /* in INI syntax, parsed like a value; NULL: derived or required */
+};
+
+#define GW(f) offsetof(struct gateway_config, f), sizeof(((struct gateway_config *)0)->f)
+#define PR(f) offsetof(struct product_config, f), sizeof(((struct product_config *)0)->f)
+
+/* Keys of [gateway], [mqtt] and [ledger], in file order; they index gw_keys. */
+enum gw_key {
+	G_NAME,
+	G_LISTEN,
+	G_KEY,
+	G_CURRENCY,
+	G_PAYMENT_GRANULARITY,
+	G_ACK_EVERY,
+	G_MAX_UNPAID,
+	G_SIGN_ITEMS,
+	G_PREPAY,
+	G_PAYMENT_METHOD,
+	G_PAYMENT_ADDRESS,
+	G_MAX_BUYERS,
+	G_MAX_QUANTITY,
+	G_HANDSHAKE_TIMEOUT,
+	G_ACK_TIMEOUT,
+	G_MAX_RESENDS,
+	G_PAYMENT_TIMEOUT,
+	G_IDLE_TIMEOUT,
+	G_WINDOW,
+	G_BUYER_QUEUE,
+	G_MAX_FRAME,
+	G_OUTPUT_CAP,
+	G_METRICS_LISTEN,
+	G_URI,
+	G_CLIENT_ID,
+	G_USERNAME,
+	G_PASSWORD_FILE,
+	G_CA_FILE,
+	G_CERT_FILE,
+	G_MQTT_KEY_FILE,
+	G_QOS,
+	G_PERSISTENT_SESSION,
+	G_KEEPALIVE,
+	G_QUEUE,
+	G_PUBLISH_MENU,
+	G_MENU_TOPIC,
+	G_STATUS_TOPIC,
+	G_PATH,
+	G_STH_EVERY,
+	G_COMMIT_DELAY,
+	G__COUNT
+};
+
+/*
+ * Every key of [gateway], [mqtt] and [ledger]. etc/sdpp-gateway.ini shows
+ * each with this default (tests/test_config.c checks that they agree).
+ */
+static const struct key gw_keys[G__COUNT] = {
+	[G_NAME] = { "gateway", "name", T_NAME, GW(name), 1, 0, "sdpp-gateway" },
+	[G_LISTEN] = { "gateway", "listen", T_ADDR, GW(listen), 1, 0, "0.0.0.0:7878" },
+	[G_KEY] = { "gateway", "key", T_PATH, GW(key), 1, 0, "/var/lib/sdpp-gateway/seller.key" },
+	[G_CURRENCY] = { "gateway", "currency", T_NAME, GW(currency), 1, 0, "nanos" },
+	[G_PAYMENT_GRANULARITY] = { "gateway", "payment_granularity", T_UINT, GW(granularity), 1,
+	    1000000, "10" },
+	[G_ACK_EVERY] = { "gateway", "ack_every", T_UINT, GW(ack_every), 1, 1000000, "1" },
+	[G_MAX_UNPAID] = { "gateway", "max_unpaid", T_UINT, GW(max_unpaid), 0, 32000000, NULL },
+	[G_SIGN_ITEMS] = { "gateway", "sign_items", T_BOOL, GW(sign_items), 0, 1, "no" },
+	[G_PREPAY] = { "gateway", "prepay", T_BOOL, GW(prepay), 0, 1, "no" },
+	[G_PAYMENT_METHOD] = { "gateway", "payment_method", T_METHOD, GW(payment_method), 1, 0,
+	    "voucher" },
+	[G_PAYMENT_ADDRESS] = { "gateway", "payment_address", T_TEXT, GW(payment_address), 0, 0,
+	    "" },
+	[G_MAX_BUYERS] = { "gateway", "max_buyers", T_UINT, GW(max_buyers), 1, 100000, "1000" },
+	[G_MAX_QUANTITY] = { "gateway", "max_quantity", T_UINT, GW(max_quantity), 0,
+	    SDPP_JSON_INT_MAX, "0" },
+	[G_HANDSHAKE_TIMEOUT] = { "gateway", "handshake_timeout", T_MS, GW(handshake_timeout_ms),
+	    100, MS_H, "30s" },
+	[G_ACK_TIMEOUT] = { "gateway", "ack_timeout", T_MS, GW(ack_timeout_ms), 100, MS_H, "5s" },
+	[G_MAX_RESENDS] = { "gateway", "max_resends", T_UINT, GW(max_resends), 0, 100, "3" },
+	[G_PAYMENT_TIMEOUT] = { "gateway", "payment_timeout", T_MS, GW(payment_timeout_ms), MS_S,
+	    MS_D, "60s" },
+	[G_IDLE_TIMEOUT] = { "gateway", "idle_timeout", T_MS, GW(idle_timeout_ms), MS_S, MS_D,
+	    "60s" },
+	[G_WINDOW] = { "gateway", "window", T_UINT, GW(window), 0, 10000000, "0" },
+	[G_BUYER_QUEUE] = { "gateway", "buyer_queue", T_UINT, GW(buyer_queue), 1, 1000000, "64" },
+	[G_MAX_FRAME] = { "gateway", "max_frame", T_UINT, GW(max_frame), SDPP_FRAME_CAP_HANDSHAKE,
+	    SDPP_FRAME_CAP_MAX, "1048576" },
+	[G_OUTPUT_CAP] = { "gateway", "output_cap", T_UINT, GW(output_cap),
+	    SDPP_FRAME_CAP_HANDSHAKE, UINT64_C(1073741824), "4194304" },
+	[G_METRICS_LISTEN] = { "gateway", "metrics_listen", T_ADDR, GW(metrics_listen), 0, 0, "" },
+
+	[G_URI] = { "mqtt", "uri", T_URI, GW(mqtt_uri), 1, 0, NULL },
+	[G_CLIENT_ID] = { "mqtt", "client_id", T_TEXT, GW(mqtt_client_id), 1, 0, NULL },
+	[G_USERNAME] = { "mqtt", "username", T_TEXT, GW(mqtt_username), 0, 0, "" },
+	[G_PASSWORD_FILE] = { "mqtt", "password_file", T_PATH, GW(mqtt_password_file), 0, 0, "" },
+	[G_CA_FILE] = { "mqtt", "ca_file", T_PATH, GW(mqtt_ca_file), 0, 0, "" },
+	[G_CERT_FILE] = { "mqtt", "cert_file", T_PATH, GW(mqtt_cert_file), 0, 0, "" },
+	[G_MQTT_KEY_FILE] = { "mqtt", "key_file", T_PATH, GW(mqtt_key_file), 0, 0, "" },
+	[G_QOS] = { "mqtt", "qos", T_INT, GW(mqtt_qos), 0, 2, "1" },
+	[G_PERSISTENT_SESSION] = { "mqtt", "persistent_session", T_BOOL,
+	    GW(mqtt_persistent_session), 0, 1, "no" },
+	[G_KEEPALIVE] = { "mqtt", "keepalive", T_SEC, GW(mqtt_keepalive_s), 0, 65535 * MS_S,
+	    "30s" },
+	[G_QUEUE] = { "mqtt", "queue", T_UINT, GW(mqtt_queue), 1, 10000000, "10000" },
+	[G_PUBLISH_MENU] = { "mqtt", "publish_menu", T_BOOL, GW(mqtt_publish_menu), 0, 1, "yes" },
+	[G_MENU_TOPIC] = { "mqtt", "menu_topic", T_TOPIC, GW(mqtt_menu_topic), 1, 0, NULL },
+	/* "" turns the status topic (and its last will) off. */
+	[G_STATUS_TOPIC] = { "mqtt", "status_topic", T_TOPIC, GW(mqtt_status_topic), 0, 0, NULL },
+
+	[G_PATH] = { "ledger", "path", T_PATH, GW(ledger_path), 1, 0,
+	    "/var/lib/sdpp-gateway/ledger.db" },
+	[G_STH_EVERY] = { "ledger", "sth_every", T_UINT, GW(ledger_sth_every), 0, 1000000, "0" },
+	[G_COMMIT_DELAY] = { "ledger", "commit_delay", T_MS, GW(ledger_commit_delay_ms), 0,
+	    10 * MS_S, "0" },
+};
+#define NGW ((size_t)G__COUNT)
+
+static const struct key product_keys[] = {
+	{ "product", "topic", T_FILTER, PR(topic), 1, 0, NULL },
+	{ "product", "price", T_PRICE, PR(price), 0, 0, NULL },
+	{ "product", "unit", T_TEXT, PR(unit), 0, 0, "" },
+	{ "product", "description", T_TEXT, PR(description), 0, 0, "" },
+	/* Unset stays -1: the product follows [gateway] prepay. */
+	{ "product", "prepay", T_BOOL, PR(prepay), 0, 1, NULL },
+};
+#define NPR (sizeof(product_keys) / sizeof(product_keys[0]))
+enum { P_TOPIC = 0, P_PRICE = 1 };
+
+/*
+ * Units a price may be written in besides the base unit itself: IOTA
+ * Rebased counts in nanos, 10^9 to the IOTA. The legacy "MIOTA" (10^6 of
+ * the old pre-Rebased IOTA) is deliberately absent: it would be ambiguous.
+ */
+static const struct unit {
+	const char *currency, *name;
+	unsigned exp;
+} units[] = {
+	{ "nanos", "IOTA", 9 },
+};
+
+struct perr {
+	int line;
+	unsigned seq;
+	char *msg;
+};
+
+enum sect { S_NONE, S_GATEWAY, S_MQTT, S_LEDGER, S_PRODUCT, S_SKIP };
+
+struct parse {
+	struct gateway_config *c;
+	FILE *fp;
+	char dir[CONFIG_PATH_MAX]; /* absolute directory of the file */
+	int line;                  /* line being parsed: INI_HANDLER_LINENO is 0 */
+	int read_errno;
+	enum sect sect;
+	size_t prod;               /* current product, S_PRODUCT */
+	int mqtt_line;             /* first [mqtt] header, 0 if none */
+	int nheaders;              /* [product ...] headers seen, valid or not */
+	int too_many;
+	int gw_line[NGW];          /* where each key was set; 0: default */
+	unsigned char gw_bad[NGW]; /* set, but to a refused value */
+	int pr_line[CONFIG_PRODUCTS_MAX][NPR];
+	unsigned char pr_bad[CONFIG_PRODUCTS_MAX][NPR];
+	char price_raw[CONFIG_PRODUCTS_MAX][CONFIG_LINE_MAX];
+	struct perr *errs;
+	size_t nerrs, caperrs;
+	unsigned seq;
+	int nomem;
+};
+
+static void add_err(struct parse *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+add_err(struct parse *p, int line, const char *fmt, ...)
+{
+	char msg[MSG_MAX], *s;
+	struct perr *n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Quoted values come from the file: keep their control characters
+	 * (an escape sequence, a tab) off the operator's terminal. */
+	for (s = msg; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+	if (p->nerrs == p->caperrs) {
+		size_t cap = p->caperrs ? 2 * p->caperrs : 16;
+
+		n = realloc(p->errs, cap * sizeof(*n));
+		if (n == NULL) {
+			p->nomem = 1;
+			return;
+		}
+		p->errs = n;
+		p->caperrs = cap;
+	}
+	p->errs[p->nerrs].line = line;
+	p->errs[p->nerrs].seq = p->seq++;
+	p->errs[p->nerrs].msg = strdup(msg);
+	if (p->errs[p->nerrs].msg == NULL) {
+		p->nomem = 1;
+		return;
+	}
+	p->nerrs++;
+}
+
+/* Line order; errors of no line (0) after the others, in the order found. */
+static int
+err_cmp(const void *a, const void *b)
+{
+	const struct perr *x = a, *y = b;
+	unsigned xl = (unsigned)x->line - 1, yl = (unsigned)y->line - 1;
+
+	if (xl != yl)
+		return xl < yl ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Copies s into a buffer of size cap; -1 (and nothing copied) if it does not fit. */
+static int
+copy_str(char *dst, size_t cap, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= cap)
+		return -1;
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+static int
+name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* Well-formed UTF-8 without C0, DEL or C1 controls: what the menu's text
+ * fields and item topics accept (sdpp/msg.c). */
+static int
+text_ok(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t cp;
+	int n, i;
+
+	while (*u != '\0') {
+		if (*u < 0x80) {
+			if (*u < 0x20 || *u == 0x7f)
+				return 0;
+			u++;
+			continue;
+		}
+		if (*u >= 0xc2 && *u <= 0xdf) {
+			n = 1;
+			cp = *u & 0x1f;
+		} else if (*u >= 0xe0 && *u <= 0xef) {
+			n = 2;
+			cp = *u & 0x0f;
+		} else if (*u >= 0xf0 && *u <= 0xf4) {
+			n = 3;
+			cp = *u & 0x07;
+		} else {
+			return 0;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((u[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (u[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+			return 0;
+		u += n + 1;
+	}
+	return 1;
+}
+
+/* Decimal digits only (no sign, no space), within min..max. */
+static int
+parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "30s", "500ms", "2m", "1h"; a bare number is seconds. Result in ms. */
+static int
+parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mul;
+	} sfx[] = { { "", MS_S }, { "ms", 1 }, { "s", MS_S }, { "m", MS_M }, { "h", MS_H } };
+	char num[32];
+	size_t n = 0, i;
+	uint64_t v;
+
+	while (isdigit((unsigned char)s[n]))
+		n++;
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (parse_uint(num, 0, UINT64_MAX, &v) != 0)
+		return -1;
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		if (strcmp(s + n, sfx[i].suffix) != 0)
+			continue;
+		if (v > UINT64_MAX / sfx[i].mul)
+			return -1;
+		*ms = v * sfx[i].mul;
+		return 0;
+	}
+	return -1;
+}
+
+/* Writes ms in the largest unit that divides it, as the file would. */
+static void
+fmt_duration(char *buf, size_t cap, uint64_t ms)
+{
+	if (ms != 0 && ms % MS_H == 0)
+		snprintf(buf, cap, "%" PRIu64 "h", ms / MS_H);
+	else if (ms != 0 && ms % MS_M == 0)
+		snprintf(buf, cap, "%" PRIu64 "m", ms / MS_M);
+	else if (ms % MS_S == 0)
+		snprintf(buf, cap, "%" PRIu64 "s", ms / MS_S);
+	else
+		snprintf(buf, cap, "%" PRIu64 "ms", ms);
+}
+
+static int
+parse_bool(const char *s, int *out)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* host:port with port 1..65535, or [IPv6]:port. Syntax only: nothing is
+ * resolved, so a check passes offline. port_required 0 makes ":port" optional. */
+static int
+hostport_ok(const char *s, size_t len, int port_required)
+{
+	const char *rest, *colon;
+	char host[64], num[8];
+	unsigned char a6[16];
+	uint64_t port;
+	size_t i, n;
+
+	if (len > 0 && s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+
+		if (close == NULL)
+			return 0;
+		n = (size_t)(close - s - 1);
+		if (n == 0 || n >= sizeof(host))
+			return 0;
+		memcpy(host, s + 1, n);
+		host[n] = '\0';
+		if (inet_pton(AF_INET6, host, a6) != 1)
+			return 0;
+		rest = close + 1;
+	} else {
+		colon = NULL;
+		for (i = 0; i < len; i++)
+			if (s[i] == ':')
+				colon = s + i;
+		n = colon != NULL ? (size_t)(colon - s) : len;
+		if (n == 0 || n > 253)
+			return 0;
+		for (i = 0; i < n; i++)
+			if (!(isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-' ||
+				s[i] == '_'))
+				return 0;
+		rest = s + n;
+	}
+	n = len - (size_t)(rest - s);
+	if (n == 0)
+		return !port_required;
+	if (rest[0] != ':' || n < 2 || n > 6)
+		return 0;
+	memcpy(num, rest + 1, n - 1);
+	num[n - 1] = '\0';
+	return parse_uint(num, 1, 65535, &port) == 0;
+}
+
+static const char *const tls_schemes[] = { "ssl://", "mqtts://" };
+
+static int
+uri_tls(const char *uri)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tls_schemes) / sizeof(tls_schemes[0]); i++)
+		if (strncmp(uri, tls_schemes[i], strlen(tls_schemes[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* The prefixes the MQTT adapter takes (mqtt/mqtt.c; Paho's ws:// and
+ * wss:// are not among them), then host[:port]. */
+static int
+uri_ok(const char *uri)
+{
+	static const char *const sch[] = { "tcp://", "mqtt://", "ssl://", "mqtts://" };
+	size_t i;
+
+	for (i = 0; i < sizeof(sch) / sizeof(sch[0]); i++)
+		if (strncmp(uri, sch[i], strlen(sch[i])) == 0)
+			return hostport_ok(uri + strlen(sch[i]), strlen(uri + strlen(sch[i])), 0);
+	return 0;
+}
+
+/* The adapter's rules (MQTT 3.1.1 s.4.7: `+' and `#' fill a level, `#'
+ * only the last), and no control characters: samples on such topics could
+ * not travel in an item anyway (sdpp_item_topic_ok). */
+static int
+topic_ok(const char *t, int wildcards)
+{
+	if (strlen(t) > CONFIG_TOPIC_MAX || !text_ok(t) || !mqtt_filter_valid(t))
+		return 0;
+	return wildcards || strpbrk(t, "+#") == NULL;
+}
+
+/* Looks up a unit of currency, the base unit included (exponent 0). */
+static int
+unit_exp(const char *currency, const char *name, unsigned *exp)
+{
+	size_t i;
+
+	if (strcasecmp(name, currency) == 0) {
+		*exp = 0;
+		return 0;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(units[i].currency, currency) == 0 &&
+		    strcasecmp(units[i].name, name) == 0) {
+			*exp = units[i].exp;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* "N", "N <base>" or "D <unit>"; on error fills err (prefixed by the key
+ * name "price") and returns -1. */
+static int
+price_parse(const char *s, const char *currency, uint64_t *out, char *err, size_t errlen)
+{
+	const char *p = s, *ip, *fp = NULL, *unit = NULL;
+	size_t ni = 0, nf = 0, i;
+	unsigned exp = 0;
+	uint64_t v = 0, scale = 1;
+	char known[128];
+
+	ip = p;
+	while (isdigit((unsigned char)p[ni]))
+		ni++;
+	p += ni;
+	if (*p == '.') {
+		fp = ++p;
+		while (isdigit((unsigned char)p[nf]))
+			nf++;
+		p += nf;
+	}
+	if (*p == ' ' || *p == '\t') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		unit = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+	}
+	if (ni == 0 || (fp != NULL && nf == 0) || *p != '\0' || (unit != NULL && *unit == '\0'))
+		goto syntax;
+	if (unit != NULL && unit_exp(currency, unit, &exp) != 0) {
+		size_t k;
+
+		k = (size_t)snprintf(known, sizeof(known), "%s", currency);
+		for (i = 0; i < sizeof(units) / sizeof(units[0]) && k < sizeof(known); i++)
+			if (strcmp(units[i].currency, currency) == 0)
+				k += (size_t)snprintf(known + k, sizeof(known) - k, ", %s",
+				    units[i].name);
+		snprintf(err, errlen, "price has an unknown unit `%s' (known: %s): `%s'", unit,
+		    known, s);
+		return -1;
+	}
+	if (nf > exp) {
+		if (exp == 0)
+			snprintf(err, errlen, "price is not a whole number of %s: `%s'", currency,
+			    s);
+		else
+			snprintf(err, errlen, "price has more than %u decimals for %s: `%s'", exp,
+			    unit, s);
+		return -1;
+	}
+	/* v = integer part * 10^exp + fraction * 10^(exp - nf), overflow-checked. */
+	for (i = 0; i < exp; i++)
+		scale *= 10;
+	for (i = 0; i < ni; i++) {
+		unsigned d = (unsigned)(ip[i] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			goto overflow;
+		v = v * 10 + d;
+	}
+	if (v > UINT64_MAX / scale)
+		goto overflow;
+	v *= scale;
+	for (i = 0; i < nf; i++) {
+		uint64_t d = (uint64_t)(fp[i] - '0');
+
+		scale /= 10;
+		if (v > UINT64_MAX - d * scale)
+			goto overflow;
+		v += d * scale;
+	}
+	*out = v;
+	return 0;
+syntax:
+	if (strcmp(currency, "nanos") == 0)
+		snprintf(err, errlen, "price is not `N', `N nanos' or `D IOTA': `%s'", s);
+	else
+		snprintf(err, errlen, "price is not `N' or `N %s': `%s'", currency, s);
+	return -1;
+overflow:
+	snprintf(err, errlen, "price is above 2^64-1 %s: `%s'", currency, s);
+	return -1;
+}
+
+int
+config_parse_price(const char *s, const char *currency, uint64_t *out)
+{
+	char err[MSG_MAX];
+
+	if (s == NULL || currency == NULL || out == NULL)
+		return -1;
+	return price_parse(s, currency, out, err, sizeof(err));
+}
+
+/* Absolute path: v itself, $CREDENTIALS_DIRECTORY/..., or dir/v. */
+static int
+resolve_path(const struct parse *p, const char *name, const char *v, char *dst, size_t cap,
+    char *err, size_t errlen)
+{
+	const char *base = NULL, *rel = v;
+	int n;
+
+	if (strncmp(v, CRED_VAR "/", strlen(CRED_VAR) + 1) == 0) {
+		base = getenv(CRED_VAR + 1);
+		rel = v + strlen(CRED_VAR) + 1;
+		if (base == NULL || base[0] == '\0') {
+			snprintf(err, errlen,
+			    "%s uses " CRED_VAR ", which is not set (systemd LoadCredential=): `%s'",
+			    name, v);
+			return -1;
+		}
+	} else if (v[0] != '/') {
+		base = p->dir;
+	}
+	if (base != NULL)
+		n = snprintf(dst, cap, "%s%s%s", base,
+		    base[0] != '\0' && base[strlen(base) - 1] == '/' ? "" : "/", rel);
+	else
+		n = snprintf(dst, cap, "%s", v);
+	if (n < 0 || (size_t)n >= cap) {
+		dst[0] = '\0';
+		snprintf(err, errlen, "%s is longer than %zu bytes once resolved: `%s'", name,
+		    cap - 1, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses v for key k into base (a gateway_config or product_config).
+ * Returns 0, or -1 with err and the field left as it was. */
+static int
+set_value(const struct parse *p, const struct key *k, void *base, const char *v, char *err,
+    size_t errlen)
+{
+	char *field = (char *)base + k->off;
+	char lo[24], hi[24];
+	uint64_t u;
+	int b;
+
+	switch (k->type) {
+	case T_UINT:
+	case T_INT:
+		if (parse_uint(v, k->min, k->max, &u) != 0)
+			goto bad_int;
+		if (k->type == T_INT)
+			*(int *)(void *)field = (int)u;
+		else
+			*(uint64_t *)(void *)field = u;
+		return 0;
+	case T_BOOL:
+		if (parse_bool(v, &b) != 0) {
+			snprintf(err, errlen,
+			    "%s is not a boolean (yes/no, true/false, on/off, 1/0): `%s'", k->name,
+			    v);
+			return -1;
+		}
+		*(int *)(void *)field = b;
+		return 0;
+	case T_MS:
+	case T_SEC:
+		if (parse_duration(v, &u) != 0 || u < k->min || u > k->max ||
+		    (k->type == T_SEC && u % MS_S != 0)) {
+			fmt_duration(lo, sizeof(lo), k->min);
+			fmt_duration(hi, sizeof(hi), k->max);
+			snprintf(err, errlen, "%s is not a duration %s-%s (e.g. %s): `%s'", k->name,
+			    lo, hi, k->type == T_SEC ? "30s, 2m; whole seconds" : "30s, 500ms, 2m",
+			    v);
+			return -1;
+		}
+		*(uint64_t *)(void *)field = k->type == T_SEC ? u / MS_S : u;
+		return 0;
+	case T_NAME:
+		if (!name_ok(v, k->size - 1)) {
+			snprintf(err, errlen, "%s is not 1-%zu characters of A-Z a-z 0-9 . _ -: `%s'",
+			    k->name, k->size - 1, v);
+			return -1;
+		}
+		break;
+	case T_TEXT:
+		if (strlen(v) < k->min) {
+			snprintf(err, errlen, "%s must not be empty", k->name);
+			return -1;
+		}
+		if (strlen(v) >= k->size) {
+			snprintf(err, errlen, "%s is longer than %zu bytes: `%s'", k->name,
+			    k->size - 1, v);
+			return -1;
+		}
+		if (!text_ok(v)) {
+			snprintf(err, errlen, "%s has control characters or invalid UTF-8: `%s'",
+			    k->name, v);
+			return -1;
+		}
+		break;
+	case T_PATH:
+		if (v[0] == '\0') {
+			if (k->min > 0) {
+				snprintf(err, errlen, "%s must not be empty", k->name);
+				return -1;
+			}
+			field[0] = '\0';
+			return 0;
+		}
+		return resolve_path(p, k->name, v, field, k->size, err, errlen);
+	case T_ADDR:
+		if (v[0] == '\0' && k->min == 0)
+			break;
+		if (strlen(v) >= k->size || !hostport_ok(v, strlen(v), 1)) {
+			snprintf(err, errlen,
+			    "%s is not host:port or [IPv6]:port with port 1-65535: `%s'", k->name,
+			    v);
+			return -1;
+		}
+		break;
+	case T_URI:
+		if (strlen(v) >= k->size || !uri_ok(v)) {
+			snprintf(err, errlen,
+			    "%s is not tcp://, mqtt://, ssl:// or mqtts:// with host[:port]: `%s'",
+			    k->name, v);
+			return -1;
+		}
+		break;
+	case T_FILTER:
+		if (strlen(v) >= k->size || !topic_ok(v, 1)) {
+			snprintf(err, errlen,
+			    "%s is not an MQTT filter (`+' and `#' fill a level, `#' only the "
+			    "last): `%s'",
+			    k->name, v);
+			return -1;
+		}
+		break;
+	case T_TOPIC:
+		if (v[0] == '\0' && k->min == 0)
+			break;
+		if (strlen(v) >= k->size || !topic_ok(v, 0)) {
+			snprintf(err, errlen,
+			    "%s is not an MQTT topic (not empty, no `+' or `#'): `%s'", k->name, v);
+			return -1;
+		}
+		break;
+	case T_METHOD:
+		if (strcmp(v, "iota") == 0) {
+			snprintf(err, errlen, "payment_method iota is not available in this build");
+			return -1;
+		}
+		if (strcmp(v, "voucher") != 0) {
+			snprintf(err, errlen, "unknown %s `%s' (this build has: voucher)", k->name,
+			    v);
+			return -1;
+		}
+		break;
+	case T_PRICE:
+		/* Kept raw by the caller: the currency may come later in the file. */
+		return 0;
+	}
+	if (copy_str(field, k->size, v) != 0) {
+		snprintf(err, errlen, "%s is longer than %zu bytes: `%s'", k->name, k->size - 1, v);
+		return -1;
+	}
+	return 0;
+
+bad_int:
+	snprintf(err, errlen, "%s is not an integer %" PRIu64 "-%" PRIu64 ": `%s'", k->name,
+	    k->min, k->max, v);
+	return -1;
+}
+
+static int
+apply_defaults(struct parse *p, const struct key *tab, size_t n, void *base)
+{
+	char err[MSG_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (tab[i].def == NULL)
+			continue;
+		if (set_value(p, &tab[i], base, tab[i].def, err, sizeof(err)) != 0) {
+			/* A broken table, not a broken file. */
+			add_err(p, 0, "internal: bad default for %s: %s", tab[i].name, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static void
+product_begin(struct parse *p, const char *id)
+{
+	struct gateway_config *c = p->c;
+	struct product_config *pc;
+	size_t i;
+
+	p->sect = S_SKIP;
+	p->nheaders++;
+	if (!name_ok(id, SDPP_NAME_MAX)) {
+		add_err(p, p->line, "product id is not 1-%d characters of A-Z a-z 0-9 . _ -: `%s'",
+		    SDPP_NAME_MAX, id);
+		return;
+	}
+	for (i = 0; i < c->nproducts; i++) {
+		if (strcmp(c->products[i].id, id) == 0) {
+			add_err(p, p->line, "duplicate product `%s' (first on line %d)", id,
+			    c->products[i].line);
+			return;
+		}
+	}
+	if (c->nproducts == CONFIG_PRODUCTS_MAX) {
+		if (!p->too_many)
+			add_err(p, p->line, "more than %d products", CONFIG_PRODUCTS_MAX);
+		p->too_many = 1;
+		return;
+	}
+	pc = &c->products[c->nproducts];
+	memset(pc, 0, sizeof(*pc));
+	(void)copy_str(pc->id, sizeof(pc->id), id);
+	pc->prepay = -1;
+	pc->line = p->line;
+	if (apply_defaults(p, product_keys, NPR, pc) != 0)
+		return;
+	p->prod = c->nproducts++;
+	p->sect = S_PRODUCT;
+}
+
+/* s points at '['. Section lines never reach inih: its section buffer is
+ * 50 bytes, too short for "product " and a 64-byte id. */
+static void
+section_line(struct parse *p, char *s)
+{
+	char *close = strchr(s, ']'), *rest, *name;
+
+	p->sect = S_SKIP;
+	if (close == NULL) {
+		add_err(p, p->line, "section header has no closing `]'");
+		return;
+	}
+	rest = close + 1;
+	while (isspace((unsigned char)*rest))
+		rest++;
+	if (*rest != '\0' && *rest != ';' && *rest != '#') {
+		add_err(p, p->line, "text after the section header: `%s'", rest);
+		return;
+	}
+	*close = '\0';
+	name = trim(s + 1);
+	if (strcmp(name, "gateway") == 0) {
+		p->sect = S_GATEWAY;
+	} else if (strcmp(name, "mqtt") == 0) {
+		p->sect = S_MQTT;
+		if (p->mqtt_line == 0)
+			p->mqtt_line = p->line;
+	} else if (strcmp(name, "ledger") == 0) {
+		p->sect = S_LEDGER;
+	} else if (strncmp(name, "product", 7) == 0 &&
+	    (name[7] == '\0' || isspace((unsigned char)name[7]))) {
+		product_begin(p, trim(name + 7));
+	} else {
+		add_err(p, p->line, "unknown section [%s]", name);
+	}
+}
+
+/*
+ * inih's reader: hands over one physical line per call, so our count is the
+ * line inih parses. Lines of more than CONFIG_LINE_MAX bytes are refused
+ * whole. Leading blanks are dropped so that inih's multiline mode (on in
+ * Debian's build) never glues an indented `key = value' onto the previous
+ * value. Comments, section headers, bad lines and keys of skipped sections
+ * are handled here and reach inih as empty lines.
+ */
+static char *
+read_line(char *str, int num, void *arg)
+{
+	struct parse *p = arg;
+	char raw[CONFIG_LINE_MAX + 1], *s, *e;
+	size_t n = 0, max = CONFIG_LINE_MAX;
+	int ch, any = 0, nul = 0;
+
+	if (num < 1)
+		return NULL;
+	/* The newline needs no room in str but the NUL does. */
+	if ((size_t)num < max)
+		max = (size_t)num;
+	while ((ch = getc(p->fp)) != EOF) {
+		any = 1;
+		if (ch == '\n')
+			break;
+		if (ch == '\0')
+			nul = 1;
+		if (n < sizeof(raw) - 1)
+			raw[n] = (char)ch;
+		n++;
+	}
+	if (!any) {
+		if (ferror(p->fp))
+			p->read_errno = errno != 0 ? errno : EIO;
+		return NULL;
+	}
+	p->line++;
+	str[0] = '\0';
+	if (n + 1 > max) {
+		add_err(p, p->line, "line too long (max %zu bytes)", max);
+		return str;
+	}
+	raw[n] = '\0';
+	if (nul) {
+		add_err(p, p->line, "NUL byte in line");
+		return str;
+	}
+	s = raw;
+	if (p->line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return str;
+	if (*s == '[') {
+		section_line(p, s);
+		return str;
+	}
+	/* inih's rule: the first `=' or `:' not inside an inline comment. */
+	for (e = s; *e != '\0' && *e != '=' && *e != ':'; e++)
+		if (*e == ';' && isspace((unsigned char)e[-1]))
+			break;
+	if (*e != '=' && *e != ':') {
+		add_err(p, p->line, "expected `key = value' or [section]: `%s'", trim(s));
+		return str;
+	}
+	if (e == s) {
+		add_err(p, p->line, "missing key name before `%c'", *e);
+		return str;
+	}
+	if (p->sect == S_NONE) {
+		*e = '\0';
+		add_err(p, p->line, "key `%s' outside a section", trim(s));
+		return str;
+	}
+	if (p->sect == S_SKIP)
+		return str;
+	memcpy(str, s, strlen(s) + 1);
+	return str;
+}
+
+/* inih's handler; section is always "" since section lines stay with us. */
+static int
+on_key(void *arg, const char *section, const char *name, const char *value)
+{
+	struct parse *p = arg;
+	const struct key *tab;
+	const char *secname;
+	char err[MSG_MAX];
+	unsigned char *bad;
+	size_t n, i;
+	void *base;
+	int *lines;
+
+	(void)section;
+	switch (p->sect) {
+	case S_GATEWAY:
+	case S_MQTT:
+	case S_LEDGER:
+		secname = p->sect == S_GATEWAY ? "gateway" : p->sect == S_MQTT ? "mqtt" : "ledger";
+		tab = gw_keys;
+		n = NGW;
+		base = p->c;
+		lines = p->gw_line;
+		bad = p->gw_bad;
+		break;
+	case S_PRODUCT:
+		secname = "product";
+		tab = product_keys;
+		n = NPR;
+		base = &p->c->products[p->prod];
+		lines = p->pr_line[p->prod];
+		bad = p->pr_bad[p->prod];
+		break;
+	default:
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(tab[i].section, secname) == 0 && strcmp(tab[i].name, name) == 0)
+			break;
+	if (i == n) {
+		if (p->sect == S_PRODUCT)
+			add_err(p, p->line, "unknown key `%s' in [product %s]", name,
+			    p->c->products[p->prod].id);
+		else
+			add_err(p, p->line, "unknown key `%s' in [%s]", name, secname);
+		return 1;
+	}
+	if (lines[i] != 0) {
+		add_err(p, p->line, "duplicate key `%s' (first on line %d)", name, lines[i]);
+		return 1;
+	}
+	lines[i] = p->line;
+	if (tab[i].type == T_PRICE)
+		(void)copy_str(p->price_raw[p->prod], sizeof(p->price_raw[p->prod]), value);
+	else if (set_value(p, &tab[i], base, value, err, sizeof(err)) != 0) {
+		bad[i] = 1;
+		add_err(p, p->line, "%s", err);
+	}
+	return 1;
+}
+
+/* Line to blame for a conflict between keys a and b: a's if set, else b's. */
+static int
+blame(const struct parse *p, size_t a, size_t b)
+{
+	return p->gw_line[a] != 0 ? p->gw_line[a] : p->gw_line[b];
+}
+
+static int
+gw_ok(const struct parse *p, size_t a)
+{
+	return !p->gw_bad[a];
+}
+
+/* Fills the defaults that depend on other keys. */
+static void
+derive(struct parse *p)
+{
+	struct gateway_config *c = p->c;
+
+	if (p->gw_line[G_MAX_UNPAID] == 0)
+		c->max_unpaid = 2 * c->granularity;
+	if (p->gw_line[G_CLIENT_ID] == 0)
+		snprintf(c->mqtt_client_id, sizeof(c->mqtt_client_id), "sdpp-gateway-%s", c->name);
+	if (p->gw_line[G_MENU_TOPIC] == 0)
+		snprintf(c->mqtt_menu_topic, sizeof(c->mqtt_menu_topic), "sdpp/%s/menu", c->name);
+	if (p->gw_line[G_STATUS_TOPIC] == 0)
+		snprintf(c->mqtt_status_topic, sizeof(c->mqtt_status_topic), "sdpp/%s/status",
+		    c->name);
+}
+
+/* Prices wait for the end of the file: [gateway] currency may follow them. */
+static void
+resolve_prices(struct parse *p)
+{
+	char err[MSG_MAX];
+	size_t i;
+
+	for (i = 0; i < p->c->nproducts; i++) {
+		if (p->pr_line[i][P_PRICE] == 0 || !gw_ok(p, G_CURRENCY))
+			continue;
+		if (price_parse(p->price_raw[i], p->c->currency, &p->c->products[i].price, err,
+		    sizeof(err)) != 0) {
+			p->pr_bad[i][P_PRICE] = 1;
+			add_err(p, p->pr_line[i][P_PRICE], "%s", err);
+		}
+	}
+}
+
+/* Rules between keys, the seller's own (sdpp/seller.c, PROTOCOL.md s.10). */
+static void
+cross_checks(struct parse *p)
+{
+	const struct gateway_config *c = p->c;
+	int postpaid = 0;
+	size_t i;
+
+	if (p->gw_line[G_URI] == 0)
+		add_err(p, p->mqtt_line, "[mqtt] needs uri, e.g. uri = tcp://localhost:1883");
+	if (p->nheaders == 0)
+		add_err(p, 0, "no [product ID] section: nothing to sell");
+	for (i = 0; i < c->nproducts; i++) {
+		const struct product_config *pc = &c->products[i];
+
+		if (p->pr_line[i][P_TOPIC] == 0)
+			add_err(p, pc->line, "product %s has no topic", pc->id);
+		if (p->pr_line[i][P_PRICE] == 0)
+			add_err(p, pc->line, "product %s has no price", pc->id);
+		else if (!p->pr_bad[i][P_PRICE] && gw_ok(p, G_PAYMENT_GRANULARITY) &&
+		    c->granularity != 0 && pc->price > UINT64_MAX / c->granularity)
+			/* An invoice of K items could not state its amount. */
+			add_err(p, p->pr_line[i][P_PRICE],
+			    "price of product %s times payment_granularity (%" PRIu64 ") "
+			    "is above 2^64-1",
+			    pc->id, c->granularity);
+		if ((pc->prepay < 0 ? c->prepay : pc->prepay) == 0)
+			postpaid = 1;
+	}
+	if (gw_ok(p, G_PAYMENT_GRANULARITY) && gw_ok(p, G_ACK_EVERY)) {
+		if (c->ack_every > c->granularity)
+			add_err(p, blame(p, G_ACK_EVERY, G_PAYMENT_GRANULARITY),
+			    "ack_every (%" PRIu64 ") is greater than "
+			    "payment_granularity (%" PRIu64 ")",
+			    c->ack_every, c->granularity);
+	}
+	if (gw_ok(p, G_PAYMENT_GRANULARITY) && gw_ok(p, G_MAX_UNPAID)) {
+		if (postpaid && c->max_unpaid < c->granularity)
+			add_err(p, blame(p, G_MAX_UNPAID, G_PAYMENT_GRANULARITY),
+			    "max_unpaid (%" PRIu64 ") is less than payment_granularity (%" PRIu64
+			    "), which only prepay products allow",
+			    c->max_unpaid, c->granularity);
+		if (c->max_unpaid > 32 * c->granularity)
+			add_err(p, blame(p, G_MAX_UNPAID, G_PAYMENT_GRANULARITY),
+			    "max_unpaid (%" PRIu64 ") is more than "
+			    "32 * payment_granularity (%" PRIu64 ")",
+			    c->max_unpaid, 32 * c->granularity);
+	}
+	if (gw_ok(p, G_WINDOW) && gw_ok(p, G_ACK_EVERY) && c->window != 0 &&
+	    c->window < c->ack_every)
+		add_err(p, blame(p, G_WINDOW, G_ACK_EVERY),
+		    "window (%" PRIu64 ") is less than ack_every (%" PRIu64 ")", c->window,
+		    c->ack_every);
+	if (gw_ok(p, G_OUTPUT_CAP) && gw_ok(p, G_MAX_FRAME) && c->output_cap < c->max_frame)
+		add_err(p, blame(p, G_OUTPUT_CAP, G_MAX_FRAME),
+		    "output_cap (%" PRIu64 ") is less than max_frame (%" PRIu64 ")",
+		    c->output_cap, c->max_frame);
+	if (p->gw_line[G_URI] != 0 && gw_ok(p, G_URI) && !uri_tls(c->mqtt_uri)) {
+		static const size_t tls[] = { G_CA_FILE, G_CERT_FILE, G_MQTT_KEY_FILE };
+
+		for (i = 0; i < sizeof(tls) / sizeof(tls[0]); i++)
+			if (p->gw_line[tls[i]] != 0 && gw_ok(p, tls[i]) &&
+			    ((const char *)c + gw_keys[tls[i]].off)[0] != '\0')
+				add_err(p, p->gw_line[tls[i]],
+				    "%s needs a TLS uri (ssl:// or mqtts://)",
+				    gw_keys[tls[i]].name);
+	}
+	if (c->mqtt_key_file[0] != '\0' && c->mqtt_cert_file[0] == '\0')
+		add_err(p, p->gw_line[G_MQTT_KEY_FILE], "key_file needs cert_file");
+	if (c->mqtt_password_file[0] != '\0' && c->mqtt_username[0] == '\0')
+		add_err(p, p->gw_line[G_PASSWORD_FILE], "password_file needs username");
+}
+
+/*
+ * Sets p->dir to the absolute directory holding path, lexically (getcwd()
+ * plus the path's directory part), so that relative paths in the file
+ * still work after the daemon changes directory.
+ */
+static int
+set_dir(struct parse *p, const char *path)
+{
+	char cwd[CONFIG_PATH_MAX];
+	const char *slash = strrchr(path, '/'), *d = path;
+	size_t dlen;
+	int n;
+
+	if (path[0] == '/') {
+		dlen = slash == path ? 1 : (size_t)(slash - path);
+		n = snprintf(p->dir, sizeof(p->dir), "%.*s", (int)dlen, path);
+	} else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return -1;
+		dlen = slash == NULL ? 0 : (size_t)(slash - path);
+		while (dlen >= 2 && d[0] == '.' && d[1] == '/') {
+			d += 2;
+			dlen -= 2;
+			while (dlen > 0 && d[0] == '/') {
+				d++;
+				dlen--;
+			}
+		}
+		if (dlen == 0 || (dlen == 1 && d[0] == '.'))
+			n = snprintf(p->dir, sizeof(p->dir), "%s", cwd);
+		else
+			n = snprintf(p->dir, sizeof(p->dir), "%s%s%.*s", cwd,
+			    strcmp(cwd, "/") == 0 ? "" : "/", (int)dlen, d);
+	}
+	if (n < 0 || (size_t)n >= sizeof(p->dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(const char *path, struct gateway_config **out, config_error_fn err, void *ctx)
+{
+	struct gateway_config *c = NULL;
+	struct parse *p = NULL;
+	size_t i, nline;
+	int rc, n = 0;
+
+	*out = NULL;
+	p = calloc(1, sizeof(*p));
+	c = calloc(1, sizeof(*c));
+	if (p == NULL || c == NULL) {
+		if (err != NULL)
+			err(ctx, path, 0, "out of memory");
+		n = 1;
+		goto fail;
+	}
+	p->c = c;
+	if (copy_str(c->path, sizeof(c->path), path) != 0) {
+		add_err(p, 0, "path longer than %d bytes", CONFIG_PATH_MAX - 1);
+		goto report;
+	}
+	p->fp = fopen(path, "r");
+	if (p->fp == NULL) {
+		add_err(p, 0, "cannot open: %s", strerror(errno));
+		goto report;
+	}
+	if (set_dir(p, path) != 0) {
+		add_err(p, 0, "cannot resolve its directory: %s", strerror(errno));
+		goto report;
+	}
+	if (apply_defaults(p, gw_keys, NGW, c) != 0)
+		goto report;
+	rc = ini_parse_stream(read_line, p, on_key, p);
+	if (p->read_errno != 0)
+		add_err(p, p->line, "read error: %s", strerror(p->read_errno));
+	else if (rc == -2)
+		p->nomem = 1;
+	else if (rc != 0 && p->nerrs == 0)
+		/* Our reader screens every line inih would refuse; just in case. */
+		add_err(p, rc, "syntax error");
+	resolve_prices(p);
+	/* Errors of single lines, then errors between keys (as the header
+	 * promises), each group in line order. */
+	nline = p->nerrs;
+	if (nline > 1)
+		qsort(p->errs, nline, sizeof(p->errs[0]), err_cmp);
+	derive(p);
+	cross_checks(p);
+	if (p->nerrs - nline > 1)
+		qsort(p->errs + nline, p->nerrs - nline, sizeof(p->errs[0]), err_cmp);
+
+report:
+	for (i = 0; i < p->nerrs; i++) {
+		if (err != NULL)
+			err(ctx, path, p->errs[i].line, p->errs[i].msg);
+		n++;
+	}
+	if (p->nomem) {
+		if (err != NULL)
+			err(ctx, path, 0, "out of memory");
+		n++;
+	}
+	if (n == 0) {
+		*out = c;
+		c = NULL;
+	}
+fail:
+	if (p != NULL) {
+		if (p->fp != NULL)
+			fclose(p->fp);
+		for (i = 0; i < p->nerrs; i++)
+			free(p->errs[i].msg);
+		free(p->errs);
+		free(p);
+	}
+	free(c);
+	return n;
+}
+
+void
+config_free(struct gateway_config *c)
+{
+	free(c);
+}
+
+void
+config_menu(const struct gateway_config *c, struct sdpp_menu *m, struct sdpp_product *products)
+{
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	(void)copy_str(m->version, sizeof(m->version), SDPP_VERSION);
+	(void)copy_str(m->gateway, sizeof(m->gateway), c->name);
+	(void)copy_str(m->currency, sizeof(m->currency), c->currency);
+	(void)copy_str(m->payment_method, sizeof(m->payment_method), c->payment_method);
+	(void)copy_str(m->payment_address, sizeof(m->payment_address), c->payment_address);
+	m->granularity = c->granularity;
+	m->ack_every = c->ack_every;
+	m->max_unpaid = c->max_unpaid;
+	m->sign_items = c->sign_items;
+	m->max_frame = c->max_frame;
+	m->nproducts = c->nproducts;
+	m->products = products;
+	for (i = 0; i < c->nproducts; i++) {
+		const struct product_config *pc = &c->products[i];
+		struct sdpp_product *sp = &products[i];
+
+		memset(sp, 0, sizeof(*sp));
+		(void)copy_str(sp->id, sizeof(sp->id), pc->id);
+		sp->price = pc->price;
+		(void)copy_str(sp->unit, sizeof(sp->unit), pc->unit);
+		(void)copy_str(sp->description, sizeof(sp->description), pc->description);
+		sp->prepay = pc->prepay < 0 ? c->prepay : pc->prepay;
+	}
+}
