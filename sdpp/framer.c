@@ -135,7 +135,8 @@ sdpp_framer_next(struct sdpp_framer *f, const char **frame, size_t *len)
 			f->toolarge = 1;
 			continue;
 		}
-		if (*len > 0)
+		/* Blank lines are keepalives; "\r" alone is a CRLF keepalive. */
+		if (*len > 1 || (*len == 1 && (*frame)[0] != '\r'))
 			return SDPP_OK;
 	}
 }

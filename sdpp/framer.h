@@ -36,7 +36,8 @@ size_t sdpp_framer_feed(struct sdpp_framer *f, const void *data, size_t len,
 
 /*
  * Returns the next complete frame without its '\n' in *frame and *len (valid
- * until the next call on f). Empty lines are skipped (usable as keepalives).
+ * until the next call on f). Empty lines, and lines of just "\r", are skipped
+ * (keepalives, CRLF ones too).
  * SDPP_E_AGAIN: no complete frame yet. SDPP_E_FRAME_TOO_LARGE: the current
  * frame exceeds the cap; the framer stays in that state (close the peer).
  */

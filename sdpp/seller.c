@@ -14,6 +14,7 @@
 #define DEF_PAYMENT_MS 60000
 #define DEF_IDLE_MS 60000
 #define DEF_QUEUE 64
+#define DEF_SHUTDOWN_GRACE_MS 5000
 #define MIN_WINDOW 8
 /* Invoices recorded but not yet sent, and sent-invoice amounts kept for
  * checking payments; the menu keeps max_unpaid <= 32 K so both suffice. */
@@ -98,6 +99,8 @@ struct sdpp_seller {
 	uint64_t req_exit;
 	uint64_t complete_since; /* all delivered and acked, waiting for exit */
 	int closing;             /* shutdown requested */
+	uint64_t grace_until;    /* shutting down: last chance to pay, 0 if not waiting */
+	uint64_t inv_sent_at;    /* when the latest invoice went out */
 };
 
 static enum sdpp_err seller_fail(struct sdpp_seller *s, struct sdpp_out *out, enum sdpp_err e,
@@ -160,6 +163,8 @@ sdpp_seller_new(struct sdpp_seller **out, const struct sdpp_seller_config *cfg, 
 		s->cfg.queue_max = DEF_QUEUE;
 	if (s->cfg.max_quantity == 0)
 		s->cfg.max_quantity = 9007199254740991ULL;
+	if (s->cfg.shutdown_grace_ms == 0)
+		s->cfg.shutdown_grace_ms = DEF_SHUTDOWN_GRACE_MS;
 	s->created = now;
 	s->last_rx = now;
 	s->next_req = 1;
@@ -273,11 +278,17 @@ paid_items(const struct sdpp_seller *s)
 static int
 unpaid_blocked(const struct sdpp_seller *s)
 {
+	uint64_t paid;
+
 	if (s->price == 0)
 		return 0;
+	paid = paid_items(s);
 	if (s->prepay)
-		return s->sent >= paid_items(s);
-	return s->sent - paid_items(s) >= s->max_unpaid;
+		return s->sent >= paid;
+	/* sent - paid is negative when the buyer has paid ahead (a voucher may
+	 * authorise more than is due): never blocked then. The unsigned
+	 * difference would wrap and pause, then time out, a buyer in credit. */
+	return s->sent >= paid && s->sent - paid >= s->max_unpaid;
 }
 
 static int
@@ -594,6 +605,17 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		    (unsigned long long)s->cfg.max_quantity);
 	if (o->quantity != 0 && sdpp_money_mul(&max_total, o->quantity, p->price) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_OVERFLOW, "quantity * price exceeds 2^64-1");
+	{
+		/* A small-order enc_key cannot receive a session key: refuse
+		 * the order now rather than after it is recorded. */
+		static const uint8_t probe[SDPP_X25519_BYTES] = { 0x48, 1, 2, 3, 4, 5, 6, 7, 8 };
+		uint8_t shared[SDPP_X25519_BYTES];
+
+		if (sdpp_x25519(shared, probe, o->enc_key) != SDPP_OK)
+			return seller_fail(s, out, SDPP_E_BAD_MESSAGE,
+			    "order.enc_key: not a usable X25519 key");
+		sdpp_wipe(shared, sizeof(shared));
+	}
 	if (sdpp_order_id(&s->in, s->order_id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot hash order");
 	/* Fix everything the order depends on now: a reload may replace the menu. */
@@ -879,6 +901,21 @@ sdpp_seller_fail(struct sdpp_seller *s, enum sdpp_err why, const char *message,
 	return seller_fail(s, out, why, "%s", message != NULL ? message : sdpp_strerror(why));
 }
 
+/*
+ * Shutting down with everything invoiced: a buyer that still owes gets a
+ * short grace to pay the final invoice (or exit), so the seller does not
+ * walk away from a voucher it could have had; then shutting_down.
+ */
+static enum sdpp_err
+shutdown_settle(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
+{
+	if (s->price == 0 || s->paid_total >= s->total_due)
+		return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
+	if (s->grace_until == 0)
+		s->grace_until = now + s->cfg.shutdown_grace_ms;
+	return SDPP_OK;
+}
+
 static enum sdpp_err
 complete_invoice(struct sdpp_seller *s, int ok, const char *verification, uint64_t now,
     struct sdpp_out *out)
@@ -903,8 +940,9 @@ complete_invoice(struct sdpp_seller *s, int ok, const char *verification, uint64
 	s->req_invoice = 0;
 	if (invoice_request(s, out) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
-	if (s->closing && s->invq_len == 0)
-		return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
+	s->inv_sent_at = now;
+	if (s->closing && s->st == SS_STREAM && s->invq_len == 0)
+		return shutdown_settle(s, now, out);
 	if (queue_flush(s, now, out) != SDPP_OK || pause_check(s, now, out) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot send item");
 	return SDPP_OK;
@@ -929,6 +967,9 @@ complete_payment(struct sdpp_seller *s, int ok, uint64_t now, struct sdpp_out *o
 	    queue_flush(s, now, out) != SDPP_OK || invoice_build(s, out) != SDPP_OK ||
 	    pause_check(s, now, out) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot resume");
+	if (s->closing && s->st == SS_STREAM && s->invq_len == 0 && s->req_invoice == 0 &&
+	    !s->have_pay_cur)
+		return shutdown_settle(s, now, out);
 	return SDPP_OK;
 }
 
@@ -944,11 +985,15 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 		s->paid_total = x->total;
 	if (x->seq > s->acked)
 		s->acked = x->seq;
+	/* The exit settles the items after the last invoice: count them as
+	 * due, so progress (and the close record) shows the whole bill. */
+	if (x->seq * s->price > s->total_due)
+		s->total_due = x->seq * s->price;
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_EXIT;
 	m.from = SDPP_ROLE_SELLER;
 	memcpy(m.u.statement.order_id, s->order_id, sizeof(s->order_id));
-	m.u.statement.delivered = x->seq;
+	m.u.statement.delivered = s->sent;
 	m.u.statement.acked = s->acked;
 	m.u.statement.total_due = x->seq * s->price; /* checked in on_exit_msg() */
 	m.u.statement.total_paid = s->paid_total;
@@ -993,6 +1038,17 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * The payment timeout runs from the later of the pause and the last invoice
+ * sent: a slow ledger delays the invoice, and the buyer cannot pay what it
+ * has not seen (BRIEF.md: a slow records medium never costs a buyer).
+ */
+static uint64_t
+pay_clock(const struct sdpp_seller *s)
+{
+	return s->inv_sent_at > s->paused_since ? s->inv_sent_at : s->paused_since;
+}
+
 uint64_t
 sdpp_seller_deadline(const struct sdpp_seller *s)
 {
@@ -1006,8 +1062,10 @@ sdpp_seller_deadline(const struct sdpp_seller *s)
 	case SS_STREAM:
 		if (s->sent > s->acked)
 			d = min_u64(d, s->ack_wait_since + s->cfg.ack_timeout_ms);
-		if (s->paused)
-			d = min_u64(d, s->paused_since + s->cfg.payment_timeout_ms);
+		if (s->paused && s->invq_len == 0)
+			d = min_u64(d, pay_clock(s) + s->cfg.payment_timeout_ms);
+		if (s->grace_until != 0)
+			d = min_u64(d, s->grace_until);
 		if (order_full(s) && s->acked == s->sent)
 			d = min_u64(d, s->complete_since + s->cfg.idle_timeout_ms);
 		break;
@@ -1032,7 +1090,10 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 			    (unsigned long long)s->cfg.handshake_timeout_ms);
 		break;
 	case SS_STREAM:
-		if (s->paused && now >= s->paused_since + s->cfg.payment_timeout_ms)
+		if (s->grace_until != 0 && now >= s->grace_until)
+			return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
+		if (s->paused && s->invq_len == 0 &&
+		    now >= pay_clock(s) + s->cfg.payment_timeout_ms)
 			return seller_fail(s, out, SDPP_E_PAYMENT_TIMEOUT,
 			    "invoice %llu not paid within %llu ms",
 			    (unsigned long long)s->nsent_inv,
@@ -1073,7 +1134,6 @@ sdpp_seller_shutdown(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 {
 	enum sdpp_err e;
 
-	(void)now;
 	if (s->st == SS_DONE)
 		return SDPP_OK;
 	s->closing = 1;
@@ -1084,7 +1144,7 @@ sdpp_seller_shutdown(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	e = invoice_build(s, out);
 	if (e != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "%s", sdpp_strerror(e));
-	if (s->invq_len == 0)
-		return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
+	if (s->invq_len == 0 && s->req_invoice == 0)
+		return shutdown_settle(s, now, out);
 	return SDPP_OK;
 }

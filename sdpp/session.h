@@ -109,6 +109,7 @@ struct sdpp_seller_config {
 	uint64_t window;               /* items sent but unacked (0: 2*ack_every, min 8) */
 	size_t queue_max;              /* samples held while blocked (0: 64), oldest dropped */
 	uint64_t max_quantity;         /* largest order accepted (0: 2^53-1) */
+	uint64_t shutdown_grace_ms;    /* shutting down: time to pay the final invoice (0: 5 s) */
 };
 
 struct sdpp_seller;
@@ -148,8 +149,9 @@ enum sdpp_err sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_
 /* Earliest time at which tick() has something to do; UINT64_MAX if none. */
 uint64_t sdpp_seller_deadline(const struct sdpp_seller *s);
 
-/* Graceful stop: invoice what was delivered and not yet invoiced, then
- * send shutting_down and close once that invoice is recorded. */
+/* Graceful stop: invoice what was delivered and not yet invoiced; once
+ * that invoice is recorded and sent, the buyer has shutdown_grace_ms to pay
+ * it (or exit), then shutting_down and close. */
 enum sdpp_err sdpp_seller_shutdown(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out);
 
 /* Product id of the accepted order, or NULL before. */

@@ -176,7 +176,7 @@ test_split_table(void **state)
 		{ "NUL bytes pass through", 8, B("a\0b\n\0\n\0\0\0\n"), B("a\0b\n\0\n\0\0\0\n"),
 		    SDPP_E_AGAIN, 0 },
 		{ "CRLF keeps the CR", 8, B("a\r\nbc\r\n"), B("a\r\nbc\r\n"), SDPP_E_AGAIN, 0 },
-		{ "lone CR is a frame", 8, B("\r\n\n\r\r\n"), B("\r\n\r\r\n"), SDPP_E_AGAIN, 0 },
+		{ "lone CR is a CRLF keepalive", 8, B("\r\n\n\r\r\n"), B("\r\r\n"), SDPP_E_AGAIN, 0 },
 		{ "high bytes", 8, B("\xff\xfe\x80\n{\"a\":1}\n"), B("\xff\xfe\x80\n{\"a\":1}\n"),
 		    SDPP_E_AGAIN, 0 },
 	};
@@ -307,7 +307,7 @@ test_pending(void **state)
 		{ B("e"), 3, SDPP_E_AGAIN, NULL, 3 },
 		{ B("\n\n\n"), 6, SDPP_OK, "cde", 2 },
 		{ B(""), 2, SDPP_E_AGAIN, NULL, 0 },
-		{ B("\r\n"), 2, SDPP_OK, "\r", 0 },
+		{ B("\r\n"), 2, SDPP_E_AGAIN, NULL, 0 }, /* CRLF keepalive */
 		{ B("x"), 1, SDPP_E_AGAIN, NULL, 1 },
 	};
 	struct sdpp_framer *f;
@@ -427,7 +427,8 @@ test_random_splits(void **state)
 			memcpy(stream + slen, frame, flen);
 			stream[slen + flen] = '\n';
 			slen += flen + 1;
-			if (flen > 0)
+			/* Keepalives (empty or a lone "\r") are not frames. */
+			if (flen > 1 || (flen == 1 && frame[0] != '\r'))
 				sink_put(&want, frame, flen);
 		}
 		f = sdpp_framer_new(v[i].cap);

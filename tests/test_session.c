@@ -287,6 +287,111 @@ test_shutdown_final_invoice(void **state)
 	conv_teardown(&c);
 }
 
+/* Shutting down: a buyer that does not pay the final invoice gets a grace
+ * period, then shutting_down. */
+static void
+test_shutdown_grace(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 4, 1, 2);
+	c.scfg.shutdown_grace_ms = 300;
+	conv_start(&c);
+	conv_order(&c, "co2", 0);
+	for (i = 1; i <= 6; i++)
+		conv_sample(&c, i);
+	c.hold_payments = 1;
+	assert_int_equal(sdpp_seller_shutdown(c.s, c.now, &c.so), SDPP_OK);
+	seller_drain(&c);
+	pump(&c);
+	assert_int_equal(c.invoices, 2);
+	assert_int_equal(c.seller_closed, 0); /* waiting for the voucher */
+	assert_true(sdpp_seller_deadline(c.s) == c.now + 300);
+	/* Samples during shutdown are not sent. */
+	conv_sample(&c, 7);
+	assert_int_equal(c.items, 6);
+	c.now += 300;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_E_SHUTDOWN);
+	seller_drain(&c);
+	pump(&c);
+	assert_string_equal(c.buyer_got_error, "shutting_down");
+	conv_teardown(&c);
+}
+
+/* A slow ledger delays the invoice; the payment clock starts when it is sent. */
+static void
+test_payment_clock_waits_for_invoice(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 2, 1, 1);
+	c.menu.max_unpaid = 2;
+	c.scfg.payment_timeout_ms = 1000;
+	conv_start(&c);
+	conv_order(&c, "co2", 0);
+	c.hold_invoices = 1;
+	c.hold_payments = 1;
+	for (i = 1; i <= 3; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.items, 2);
+	assert_int_equal(c.paused, 1);
+	assert_true(sdpp_seller_deadline(c.s) == UINT64_MAX); /* invoice not sent yet */
+	c.now += 5000;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+	c.hold_invoices = 0;
+	assert_int_equal(sdpp_seller_complete(c.s, c.held_invoice_req, 1, "rec-9", c.now, &c.so),
+	    SDPP_OK);
+	seller_drain(&c);
+	pump(&c);
+	assert_int_equal(c.invoices, 1);
+	assert_true(sdpp_seller_deadline(c.s) == c.now + 1000);
+	c.now += 999;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+	c.now += 1;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_E_PAYMENT_TIMEOUT);
+	conv_teardown(&c);
+}
+
+/* A voucher beyond what is due (paying ahead) never pauses the buyer. */
+static void
+test_overpaid_not_blocked(void **state)
+{
+	struct conv c;
+	struct sdpp_msg m;
+	char *f;
+	size_t len;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 2, 1, 5);
+	c.menu.max_unpaid = 2;
+	conv_start(&c);
+	c.hold_payments = 1;
+	conv_order(&c, "co2", 0);
+	conv_sample(&c, 1);
+	conv_sample(&c, 2);
+	assert_int_equal(c.invoices, 1);
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_PAYMENT_ACK;
+	m.from = SDPP_ROLE_BUYER;
+	memcpy(m.u.payment.order_id, sdpp_buyer_order_id(c.b), 32);
+	m.u.payment.invoice = 1;
+	m.u.payment.total = 1000;
+	assert_int_equal(sdpp_msg_encode(&m, c.bid, &f, &len), SDPP_OK);
+	assert_int_equal(sdpp_seller_input(c.s, f, len - 1, c.now, &c.so), SDPP_OK);
+	free(f);
+	seller_drain(&c);
+	pump(&c);
+	for (i = 3; i <= 10; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.items, 10);
+	conv_teardown(&c);
+}
+
 /* ---- forged and malformed input: every case expects an exact error code. */
 
 /* Encodes a buyer message signed by id. */
@@ -411,6 +516,8 @@ test_seller_bad_orders(void **state)
 		{ "co2", "iota", 3, 10, 0, "bad_currency", SDPP_E_CURRENCY },
 		{ "co2", "nanos", 3, 1001, 0, "bad_quantity", SDPP_E_QUANTITY },
 		{ "co2", "nanos", 3, 10, 1, "bad_signature", SDPP_E_SIGNATURE },
+		/* wrong_signer 2: a small-order (all-zero) encryption key */
+		{ "co2", "nanos", 3, 10, 2, "bad_message", SDPP_E_BAD_MESSAGE },
 	};
 	struct conv c;
 	struct sdpp_identity *other;
@@ -433,7 +540,9 @@ test_seller_bad_orders(void **state)
 		m.u.order.quantity = t[i].quantity;
 		sdpp_identity_sign_public(c.bid, m.u.order.buyer);
 		sdpp_identity_enc_public(c.bid, m.u.order.enc_key);
-		f = forge(&m, t[i].wrong_signer ? other : c.bid, &len);
+		if (t[i].wrong_signer == 2)
+			memset(m.u.order.enc_key, 0, sizeof(m.u.order.enc_key));
+		f = forge(&m, t[i].wrong_signer == 1 ? other : c.bid, &len);
 		if (t[i].code == NULL) {
 			assert_int_equal(sdpp_seller_input(c.s, f, len, c.now, &c.so), SDPP_OK);
 			assert_int_equal(c.so.nev, 1);
@@ -741,6 +850,9 @@ main(void)
 		cmocka_unit_test(test_ack_timeout_resend),
 		cmocka_unit_test(test_handshake_timeout),
 		cmocka_unit_test(test_shutdown_final_invoice),
+		cmocka_unit_test(test_shutdown_grace),
+		cmocka_unit_test(test_payment_clock_waits_for_invoice),
+		cmocka_unit_test(test_overpaid_not_blocked),
 		cmocka_unit_test(test_seller_illegal_transitions),
 		cmocka_unit_test(test_seller_bad_orders),
 		cmocka_unit_test(test_seller_stream_forgeries),

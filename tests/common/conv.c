@@ -69,7 +69,10 @@ seller_drain(struct conv *c)
 			reqs[nreq++] = ev->req;
 			break;
 		case SDPP_EV_INVOICE:
-			reqs[nreq++] = ev->req;
+			if (c->hold_invoices)
+				c->held_invoice_req = ev->req;
+			else
+				reqs[nreq++] = ev->req;
 			break;
 		case SDPP_EV_PAYMENT:
 			c->payments++;

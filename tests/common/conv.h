@@ -38,6 +38,8 @@ struct conv {
 	int hold_payments;  /* buyer does not pay (SDPP_EV_PAY left pending) */
 	int reject_payment; /* seller refuses payments */
 	uint64_t held_pay_req;
+	int hold_invoices;  /* the ledger is slow: SDPP_EV_INVOICE left pending */
+	uint64_t held_invoice_req;
 	/* What happened. */
 	int items, invoices, payments, receipts, orders, exits, statements;
 	int paused, resumed, dropped, started;
