@@ -227,7 +227,7 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 			/* A replayed order would be sold (and billed) twice. */
 			log_warnx("%llu event=order_refused order=%.16s reason=replayed",
 			    (unsigned long long)c->id, hex);
-			(void)sdpp_seller_complete(c->s, ev->req, 0, "", (uint64_t)gw_now(), &c->out);
+			(void)sdpp_seller_fail(c->s, SDPP_E_ORDER_ID, "order already placed", &c->out);
 			break;
 		}
 		if (sdpp_framer_set_cap(c->framer, gw->cfg->max_frame) != SDPP_OK ||
@@ -668,6 +668,15 @@ gw_samples_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < n; i++) {
 		matched = 0;
 		gw->stats.samples++;
+		/* A retained message is the broker's stored last value, sent again
+		 * on every (re)subscribe: not a live sample, so not for sale. Our
+		 * own menu and status topics are never products either. */
+		if (batch[i].retained || strcmp(batch[i].topic, gw->cfg->mqtt_menu_topic) == 0 ||
+		    strcmp(batch[i].topic, gw->cfg->mqtt_status_topic) == 0) {
+			gw->stats.samples_unmatched++;
+			mqtt_sample_free(&batch[i]);
+			continue;
+		}
 		TAILQ_FOREACH(f, &gw->feeds, entry) {
 			if (!mqtt_topic_match(f->filter, batch[i].topic))
 				continue;

@@ -29,6 +29,7 @@ struct mqtt_sample {
 	uint8_t *payload;
 	size_t len;
 	int64_t received_at; /* ms since the epoch, when Paho handed it over */
+	int retained;        /* the broker's stored last value, replayed on (re)subscribe */
 };
 
 void mqtt_sample_free(struct mqtt_sample *s);
@@ -37,8 +38,10 @@ void mqtt_sample_free(struct mqtt_sample *s);
 enum { MQTT_LOG_ERR = 3, MQTT_LOG_WARNING = 4, MQTT_LOG_INFO = 6, MQTT_LOG_DEBUG = 7 };
 
 struct mqtt_callbacks {
-	/* Called from Paho's thread when samples were queued: must only wake
-	 * the owner's loop (e.g. event_active on a pthreads-enabled base). */
+	/* Called from Paho's thread (holding Paho's lock) when the queue went
+	 * from empty to non-empty: must only wake the owner's loop (e.g.
+	 * event_active on a pthreads-enabled base), never call mqtt_stop() or
+	 * mqtt_free(). */
 	void (*wake)(void *arg);
 	/* Connection events and errors, from Paho's thread; the module itself
 	 * never logs. May be NULL. */
@@ -64,7 +67,9 @@ int mqtt_start(struct mqtt *m, const char *const *filters, size_t n, char *err, 
 int mqtt_set_filters(struct mqtt *m, const char *const *filters, size_t n, char *err,
     size_t errlen);
 
-/* Moves up to max queued samples into out; returns how many. Loop thread. */
+/* Moves up to max queued samples into out; returns how many. Loop thread.
+ * Call again until it returns less than max: samples left behind raise no
+ * new wake. */
 size_t mqtt_drain(struct mqtt *m, struct mqtt_sample *out, size_t max);
 
 /* Publishes a retained message (menu, status) now or on the next connect. */
@@ -73,7 +78,7 @@ int mqtt_publish_retained(struct mqtt *m, const char *topic, const void *payload
 int mqtt_connected(const struct mqtt *m);
 /* Samples dropped because the queue was full or they were too large. */
 uint64_t mqtt_dropped(const struct mqtt *m);
-/* Samples received in total. */
+/* Samples Paho handed over in total, dropped ones included. */
 uint64_t mqtt_received(const struct mqtt *m);
 
 /* Publishes "offline" to the status topic, disconnects (waits at most
