@@ -190,16 +190,41 @@ build/bench/%: bench/%.c $(ALL_LIBS)
 bench: $(BENCH_BIN)
 	$(Q)for b in $(BENCH_BIN); do $$b build/bench || exit 1; done
 
+# A complete purchase on loopback: installs what is missing (as root),
+# builds, runs broker, building, gateway and buyer, then cleans up.
 demo:
-	@echo "make demo: not yet -- the gateway daemon is not built yet (issue 4, issue 5)."
+	$(Q)./demo/run.sh
 
-# The daemon, its unit, sample config and man pages arrive with issues 4 and 5.
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+MANDIR     ?= $(PREFIX)/share/man
+
+# Binaries, the systemd unit (with this PREFIX's paths), the sample config
+# (never over an existing one), an empty credential file for the MQTT
+# password, and the man pages.
 install: $(PROGRAMS)
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/sdpp-gateway $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/bin/sdpp $(DESTDIR)$(BINDIR)/sdpp
+	install -m 0755 $(BUILD)/bin/sdpp-gateway $(DESTDIR)$(SBINDIR)/sdpp-gateway
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/sdpp-gateway.service.in \
+		> $(DESTDIR)$(UNITDIR)/sdpp-gateway.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sdpp-gateway.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/sdpp-gateway/sdpp-gateway.ini ] || \
+		install -m 0644 etc/sdpp-gateway.ini $(DESTDIR)$(SYSCONFDIR)/sdpp-gateway/sdpp-gateway.ini
+	[ -e $(DESTDIR)$(SYSCONFDIR)/sdpp-gateway/mqtt-password ] || \
+		install -m 0600 /dev/null $(DESTDIR)$(SYSCONFDIR)/sdpp-gateway/mqtt-password
+	for m in $(wildcard man/*.[158]); do \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 
+# Keeps /etc/sdpp-gateway and /var/lib/sdpp-gateway: configuration, keys
+# and the ledger are the operator's.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/sdpp
+	rm -f $(DESTDIR)$(BINDIR)/sdpp $(DESTDIR)$(SBINDIR)/sdpp-gateway \
+		$(DESTDIR)$(UNITDIR)/sdpp-gateway.service
+	for m in $(notdir $(wildcard man/*.[158])); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 
 format:
 	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(LEDGER_SRC) $(MQTT_SRC) $(GW_SRC) $(GW_MAIN) \

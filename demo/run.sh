@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# make demo: a complete SDPP purchase on loopback. A private mosquitto, a
+# simulated office building replaying a real sensor trace, the gateway, and
+# a buyer that buys CO2 readings, then the seller's ledger is audited.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+trace=$root/../shared/data/occupancy/datatest.txt
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# 1. Dependencies: install what is missing when we can, say how otherwise.
+need_deps() {
+	command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null &&
+		pkg-config --exists libevent inih libsystemd libcjson sqlite3 libqrencode cmocka &&
+		[ -e /usr/include/MQTTAsync.h ]
+}
+if ! need_deps; then
+	if [ "$(id -u)" -eq 0 ]; then
+		say "installing dependencies (make deps)"
+		make deps
+	else
+		echo "Missing dependencies. Run: sudo make deps   (then make demo again)"
+		exit 1
+	fi
+fi
+say "building"
+make -j2 --no-print-directory >/dev/null
+S=$root/build/bin/sdpp
+G=$root/build/bin/sdpp-gateway
+export PATH=/usr/sbin:$PATH
+
+work=$(mktemp -d /tmp/sdpp-demo.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# A free loopback port: nothing answers a connect there.
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	echo "no free port" >&2
+	exit 1
+}
+wait_port() {
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on port $1" >&2
+	exit 1
+}
+mport=$(free_port)
+gport=$(free_port)
+cd "$work"
+
+say "starting a private MQTT broker on 127.0.0.1:$mport"
+cat >mosquitto.conf <<CONF
+listener $mport 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 100000
+$( [ "$(id -u)" -eq 0 ] && echo "user root" )
+CONF
+mosquitto -c mosquitto.conf >mosquitto.log 2>&1 &
+pids+=($!)
+wait_port "$mport"
+
+say "starting the gateway on 127.0.0.1:$gport (3 products)"
+cat >sdpp-gateway.ini <<CONF
+[gateway]
+name = demo-office
+listen = 127.0.0.1:$gport
+key = seller.key
+payment_granularity = 4
+[mqtt]
+uri = tcp://127.0.0.1:$mport
+[ledger]
+path = ledger.db
+[product co2]
+topic = building/7/floor2/co2
+price = 3
+unit = ppm
+description = CO2 concentration, office 2.14
+[product temperature]
+topic = building/7/floor2/temperature
+price = 1
+unit = degC
+description = Air temperature, office 2.14
+[product occupancy]
+topic = building/7/floor2/occupancy
+price = 5
+description = Room occupied (0/1), paid in advance
+prepay = yes
+CONF
+"$G" -t -c sdpp-gateway.ini
+"$G" -c sdpp-gateway.ini 2>gateway.log &
+pids+=($!)
+wait_port "$gport"
+echo "seller identity (give this to buyers): $("$S" pubkey seller.key)"
+
+say "a simulated building publishes CO2, temperature and occupancy"
+(
+	# The real office trace when it is here, else a synthetic one.
+	if [ -r "$trace" ]; then
+		tail -n +2 "$trace" | tr -d '"' | awk -F, '{print $3, $6, $8}'
+	else
+		for i in $(seq 1 2000); do echo "$((21 + i % 3)).5 $((450 + i % 200)) $((i / 50 % 2))"; done
+	fi
+) | while read -r temp co2 occ; do
+	echo "{\"ppm\":$co2}" >&3
+	echo "{\"celsius\":$temp}" >&4
+	echo "$occ" >&5
+	sleep 0.05
+done 3> >(mosquitto_pub -h 127.0.0.1 -p "$mport" -t building/7/floor2/co2 -l) \
+     4> >(mosquitto_pub -h 127.0.0.1 -p "$mport" -t building/7/floor2/temperature -l) \
+     5> >(mosquitto_pub -h 127.0.0.1 -p "$mport" -t building/7/floor2/occupancy -l) &
+pids+=($!)
+sleep 0.5
+
+say "the buyer makes a key and reads the signed menu"
+"$S" keygen -o buyer.key >/dev/null
+"$S" menu "127.0.0.1:$gport" --seller-key seller.key.pub
+
+say "the buyer buys 10 CO2 readings (an invoice every 4, paid with signed vouchers)"
+"$S" buy "127.0.0.1:$gport" --seller-key seller.key.pub --key buyer.key \
+	--product co2 --count 10 --max-price 5
+
+say "and 4 occupancy readings, paid in advance"
+"$S" buy "127.0.0.1:$gport" --seller-key seller.key.pub --key buyer.key \
+	--product occupancy --count 4
+
+say "the seller's ledger: what was sold, invoiced and paid"
+"$S" ledger show ledger.db
+say "anyone with the seller's public key can audit it"
+"$S" ledger verify ledger.db --key seller.key.pub
+"$S" ledger prove ledger.db 1 >proof.json
+"$S" ledger check-proof proof.json --key seller.key.pub
+
+say "gateway log (one line per event)"
+grep -E 'event=(order|invoice|payment|exit|close)' gateway.log | head -20
+echo
+echo "demo finished: everything ran on 127.0.0.1 and is cleaned up now."
