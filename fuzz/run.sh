@@ -17,7 +17,7 @@ for bin in "$@"; do
 		rm -rf "$scratch"
 		exit 1
 	}
-	grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' build/fuzz/"$name".log | tr '\n' ' '
+	grep -aE '^stat::number_of_executed_units|^stat::peak_rss_mb' build/fuzz/"$name".log | tr '\n' ' '
 	echo
 	rm -rf "$scratch"
 done

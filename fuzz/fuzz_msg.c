@@ -1,0 +1,161 @@
+/* libFuzzer target: the SDPP/1 message and item codecs (parse, encode, parse again). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdpp/crypto.h"
+#include "sdpp/msg.h"
+
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c);  \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* One signing key for the whole run: key generation is far slower than a parse. */
+static struct sdpp_identity *signer;
+static struct sdpp_verifier *verifier;
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	uint8_t pub[SDPP_SIGN_PUBLIC_BYTES];
+
+	(void)argc;
+	(void)argv;
+	CHECK(sdpp_identity_generate(&signer) == SDPP_OK);
+	sdpp_identity_sign_public(signer, pub);
+	CHECK(sdpp_verifier_new(&verifier, pub) == SDPP_OK);
+	return 0;
+}
+
+/* Encodes m (signed by id unless NULL) and checks the frame's shape. */
+static char *
+encode(const struct sdpp_msg *m, const struct sdpp_identity *id, size_t *len)
+{
+	char *frame = NULL;
+	enum sdpp_err e;
+
+	e = sdpp_msg_encode(m, id, &frame, len);
+	CHECK(e == SDPP_OK);
+	CHECK(*len >= 2 && frame[*len - 1] == '\n');
+	CHECK(memchr(frame, '\n', *len - 1) == NULL);
+	return frame;
+}
+
+static void
+same_signed_input(const struct sdpp_msg *a, const struct sdpp_msg *b)
+{
+	CHECK(a->signed_bytes != NULL && b->signed_bytes != NULL);
+	CHECK(a->signed_len == b->signed_len);
+	CHECK(memcmp(a->signed_bytes, b->signed_bytes, a->signed_len) == 0);
+}
+
+static void
+one_role(const uint8_t *data, size_t size, enum sdpp_role role)
+{
+	struct sdpp_msg m, m2, m3;
+	char err[SDPP_TEXT_MAX + 1], *f1, *f2, *fs;
+	size_t l1 = 0, l2 = 0, ls = 0;
+	uint8_t id1[SDPP_ORDER_ID_BYTES], id2[SDPP_ORDER_ID_BYTES];
+	struct sdpp_msg pristine;
+	enum sdpp_err e;
+
+	memset(&m, 0xa5, sizeof(m));
+	memset(&pristine, 0xa5, sizeof(pristine));
+	memset(err, 'x', sizeof(err));
+	e = sdpp_msg_parse(&m, (const char *)data, size, role, err, sizeof(err));
+	CHECK(memchr(err, '\0', sizeof(err)) != NULL);
+	if (e != SDPP_OK) {
+		/* "On error *msg is untouched." */
+		CHECK(memcmp(&m, &pristine, sizeof(m)) == 0);
+		CHECK(err[0] != '\0');
+		CHECK(e > SDPP_E_AGAIN && e < SDPP_E__COUNT);
+		return;
+	}
+	CHECK(m.type > SDPP_T_NONE && m.type < SDPP_T__COUNT);
+	CHECK(m.from == role);
+	CHECK(m.signed_bytes != NULL && m.signed_len > SDPP_SIG_CONTEXT_LEN);
+	CHECK(memcmp(m.signed_bytes, SDPP_SIG_CONTEXT, SDPP_SIG_CONTEXT_LEN) == 0);
+	/* A signature from the input only verifies if someone forged Ed25519. */
+	(void)sdpp_msg_verify(&m, verifier);
+
+	/* Unsigned round trip: same type, same signature input, same bytes. */
+	f1 = encode(&m, NULL, &l1);
+	e = sdpp_msg_parse(&m2, f1, l1 - 1, role, NULL, 0);
+	CHECK(e == SDPP_OK);
+	CHECK(m2.type == m.type && !m2.signed_);
+	CHECK(sdpp_msg_verify(&m2, verifier) == SDPP_E_SIGNATURE);
+	same_signed_input(&m, &m2);
+	f2 = encode(&m2, NULL, &l2);
+	CHECK(l2 == l1 && memcmp(f1, f2, l1) == 0);
+	if (m.type == SDPP_T_ORDER) {
+		CHECK(sdpp_order_id(&m, id1) == SDPP_OK);
+		CHECK(sdpp_order_id(&m2, id2) == SDPP_OK);
+		CHECK(memcmp(id1, id2, sizeof(id1)) == 0);
+	} else {
+		CHECK(sdpp_order_id(&m, id1) == SDPP_E_INVAL);
+	}
+
+	/* Signed round trip: the signature verifies over the same input. */
+	fs = encode(&m, signer, &ls);
+	e = sdpp_msg_parse(&m3, fs, ls - 1, role, NULL, 0);
+	CHECK(e == SDPP_OK);
+	CHECK(m3.type == m.type && m3.signed_);
+	CHECK(sdpp_msg_verify(&m3, verifier) == SDPP_OK);
+	same_signed_input(&m, &m3);
+
+	free(f1);
+	free(f2);
+	free(fs);
+	sdpp_msg_free(&m);
+	sdpp_msg_free(&m2);
+	sdpp_msg_free(&m3);
+	sdpp_msg_free(NULL);
+}
+
+/* The plaintext of a data item is parsed after decryption: same treatment. */
+static void
+item(const uint8_t *data, size_t size)
+{
+	struct sdpp_item it, it2;
+	char *b1 = NULL, *b2 = NULL;
+	size_t n1 = 0, n2 = 0;
+
+	memset(&it, 0xa5, sizeof(it));
+	if (sdpp_item_parse(&it, (const char *)data, size) != SDPP_OK) {
+		CHECK(it.payload == NULL);
+		return;
+	}
+	CHECK(it.seq >= 1);
+	CHECK(it.payload != NULL && it.payload_len <= SDPP_PAYLOAD_MAX);
+	CHECK(sdpp_item_encode(&it, &b1, &n1) == SDPP_OK);
+	CHECK(sdpp_item_parse(&it2, b1, n1) == SDPP_OK);
+	CHECK(it2.seq == it.seq && it2.received_at == it.received_at);
+	CHECK(strcmp(it2.topic, it.topic) == 0);
+	CHECK(it2.payload_len == it.payload_len);
+	CHECK(it.payload_len == 0 || memcmp(it2.payload, it.payload, it.payload_len) == 0);
+	CHECK(sdpp_item_encode(&it2, &b2, &n2) == SDPP_OK);
+	CHECK(n2 == n1 && memcmp(b1, b2, n1) == 0);
+	sdpp_item_free(&it);
+	sdpp_item_free(&it2);
+	sdpp_item_free(NULL);
+	free(b1);
+	free(b2);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	one_role(data, size, SDPP_ROLE_BUYER);
+	one_role(data, size, SDPP_ROLE_SELLER);
+	item(data, size);
+	return 0;
+}
