@@ -97,6 +97,7 @@ struct gw {
 	struct mqtt *mqtt;
 	struct payment_backend payment;
 	struct evconnlistener *listener;
+	struct evhttp *http; /* metrics, when metrics_listen is set */
 	struct event *sample_ev, *commit_ev, *reap_ev, *stop_timer;
 	TAILQ_HEAD(, conn) conns;
 	TAILQ_HEAD(, feed) feeds;
@@ -131,6 +132,10 @@ void gw_record_receipts(struct conn *c);
 void gw_record_close(struct conn *c, const char *reason);
 void gw_commit_cb(evutil_socket_t fd, short what, void *arg);
 int gw_order_seen(struct gw *gw, const uint8_t order_id[SDPP_ORDER_ID_BYTES]);
+
+/* metrics.c: Prometheus text at http://metrics_listen/metrics */
+int gw_metrics_start(struct gw *gw, char *err, size_t errlen);
+void gw_metrics_stop(struct gw *gw);
 
 /* payment.c */
 void payment_voucher_init(struct payment_backend *b);

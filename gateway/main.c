@@ -411,6 +411,8 @@ main(int argc, char **argv)
 	gw.menu = gw_menu_new(&gw, gw.cfg);
 	if (gw_listen(&gw, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	if (gw_metrics_start(&gw, err, sizeof(err)) != 0)
+		fatalx("%s", err);
 	if (start_mqtt(&gw) != 0)
 		fatalx("cannot start the MQTT client");
 	publish_menu(&gw);
@@ -436,6 +438,7 @@ main(int argc, char **argv)
 		}
 	}
 	mqtt_free(gw.mqtt);
+	gw_metrics_stop(&gw);
 	ledger_close(gw.ledger);
 	if (gw.listener != NULL)
 		evconnlistener_free(gw.listener);

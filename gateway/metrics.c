@@ -1,0 +1,98 @@
+/* Prometheus text metrics over HTTP (metrics_listen): buyers, samples, records, drops. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+#include "mqtt/mqtt.h"
+
+static void
+metric(struct evbuffer *b, const char *name, const char *type, const char *help,
+    unsigned long long v)
+{
+	evbuffer_add_printf(b, "# HELP sdpp_%s %s\n# TYPE sdpp_%s %s\nsdpp_%s %llu\n", name, help,
+	    name, type, name, v);
+}
+
+static void
+metrics_cb(struct evhttp_request *req, void *arg)
+{
+	struct gw *gw = arg;
+	struct evbuffer *b;
+	const struct gw_stats *s = &gw->stats;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_send_error(req, 405, "only GET");
+		return;
+	}
+	b = evbuffer_new();
+	if (b == NULL) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	metric(b, "buyers_connected", "gauge", "Buyer connections open.", gw->nconns);
+	metric(b, "connections_total", "counter", "Buyer connections accepted.", s->accepted);
+	metric(b, "connections_refused_total", "counter", "Connections refused (busy, stopping).",
+	    s->refused);
+	metric(b, "orders_total", "counter", "Orders accepted and recorded.", s->orders);
+	metric(b, "invoices_total", "counter", "Invoices recorded.", s->invoices);
+	metric(b, "payments_total", "counter", "Payments confirmed and recorded.", s->payments);
+	metric(b, "sessions_closed_total", "counter", "Sessions ended by the protocol.", s->closed);
+	metric(b, "items_sent_total", "counter", "Items delivered in closed sessions.", s->items);
+	metric(b, "samples_total", "counter", "MQTT samples taken from the broker.", s->samples);
+	metric(b, "samples_unmatched_total", "counter",
+	    "Samples no product wanted (retained, own topics, no filter).", s->samples_unmatched);
+	metric(b, "mqtt_dropped_total", "counter", "Samples dropped before the loop (queue full).",
+	    gw->mqtt != NULL ? mqtt_dropped(gw->mqtt) : 0);
+	metric(b, "mqtt_connected", "gauge", "1 while connected to the broker.",
+	    gw->mqtt != NULL ? (unsigned long long)mqtt_connected(gw->mqtt) : 0);
+	metric(b, "ledger_commits_total", "counter", "Ledger group commits.", s->ledger_commits);
+	metric(b, "ledger_records_total", "counter", "Records committed to the ledger.",
+	    s->ledger_records);
+	metric(b, "ledger_failures_total", "counter", "Failed ledger commits.", s->ledger_failures);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+int
+gw_metrics_start(struct gw *gw, char *err, size_t errlen)
+{
+	char host[256], *port;
+	unsigned long p;
+
+	if (gw->cfg->metrics_listen[0] == '\0')
+		return 0;
+	snprintf(host, sizeof(host), "%s", gw->cfg->metrics_listen);
+	port = strrchr(host, ':');
+	if (port == NULL) {
+		snprintf(err, errlen, "metrics_listen `%s': no port", gw->cfg->metrics_listen);
+		return -1;
+	}
+	*port++ = '\0';
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	p = strtoul(port, NULL, 10);
+	gw->http = evhttp_new(gw->base);
+	if (gw->http == NULL || evhttp_bind_socket(gw->http, host, (unsigned short)p) != 0) {
+		snprintf(err, errlen, "metrics_listen `%s': cannot listen", gw->cfg->metrics_listen);
+		return -1;
+	}
+	evhttp_set_cb(gw->http, "/metrics", metrics_cb, gw);
+	return 0;
+}
+
+void
+gw_metrics_stop(struct gw *gw)
+{
+	if (gw->http != NULL)
+		evhttp_free(gw->http);
+	gw->http = NULL;
+}
