@@ -68,7 +68,6 @@ static enum sdpp_err
 buyer_fail(struct sdpp_buyer *b, struct sdpp_out *out, enum sdpp_err e, const char *fmt, ...)
 {
 	char text[SDPP_TEXT_MAX + 1];
-	struct sdpp_event *ev;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -76,9 +75,7 @@ buyer_fail(struct sdpp_buyer *b, struct sdpp_out *out, enum sdpp_err e, const ch
 	va_end(ap);
 	(void)out_error(out, e, text, b->cfg.id, SDPP_ROLE_BUYER);
 	b->st = BS_DONE;
-	ev = out_event(out, SDPP_EV_CLOSE);
-	if (ev != NULL)
-		ev->err = e;
+	out_close(out, e);
 	return e;
 }
 
@@ -523,9 +520,7 @@ on_statement(struct sdpp_buyer *b, struct sdpp_out *out)
 	if (ev != NULL)
 		ev->msg = &b->in;
 	b->st = BS_DONE;
-	ev = out_event(out, SDPP_EV_CLOSE);
-	if (ev != NULL)
-		ev->err = SDPP_OK;
+	out_close(out, SDPP_OK);
 	return SDPP_OK;
 }
 
@@ -534,7 +529,6 @@ sdpp_buyer_input(struct sdpp_buyer *b, const char *frame, size_t len, uint64_t n
     struct sdpp_out *out)
 {
 	char err[SDPP_TEXT_MAX + 1];
-	struct sdpp_event *ev;
 	enum sdpp_err e;
 
 	if (b->st == BS_DONE)
@@ -552,13 +546,8 @@ sdpp_buyer_input(struct sdpp_buyer *b, const char *frame, size_t len, uint64_t n
 			    sdpp_type_name(b->in.type));
 	}
 	if (b->in.type == SDPP_T_ERROR) {
-		ev = out_event(out, SDPP_EV_PEER_ERROR);
-		if (ev != NULL)
-			ev->msg = &b->in;
 		b->st = BS_DONE;
-		ev = out_event(out, SDPP_EV_CLOSE);
-		if (ev != NULL)
-			ev->err = SDPP_E_REMOTE;
+		out_peer_error(out, &b->in);
 		return SDPP_E_REMOTE;
 	}
 	switch (b->st) {
@@ -636,7 +625,6 @@ sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok, const char *veri
 enum sdpp_err
 sdpp_buyer_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 {
-	struct sdpp_event *ev;
 
 	if (b->st == BS_STREAM) {
 		if (b->acked < b->received && send_ack(b, out) != SDPP_OK)
@@ -649,9 +637,7 @@ sdpp_buyer_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 		return SDPP_OK;
 	/* No order running: nothing to settle, just leave. */
 	b->st = BS_DONE;
-	ev = out_event(out, SDPP_EV_CLOSE);
-	if (ev != NULL)
-		ev->err = SDPP_OK;
+	out_close(out, SDPP_OK);
 	return SDPP_OK;
 }
 

@@ -107,3 +107,23 @@ out_error(struct sdpp_out *o, enum sdpp_err why, const char *message,
 	m.u.error.message[i] = '\0';
 	return out_msg(o, &m, signer);
 }
+
+void
+out_close(struct sdpp_out *o, enum sdpp_err why)
+{
+	struct sdpp_event *ev = out_event(o, SDPP_EV_CLOSE);
+
+	/* Without memory for the event the host still sees the session done. */
+	if (ev != NULL)
+		ev->err = why;
+}
+
+void
+out_peer_error(struct sdpp_out *o, const struct sdpp_msg *msg)
+{
+	struct sdpp_event *ev = out_event(o, SDPP_EV_PEER_ERROR);
+
+	if (ev != NULL)
+		ev->msg = msg;
+	out_close(o, SDPP_E_REMOTE);
+}

@@ -15,4 +15,9 @@ struct sdpp_event *out_event(struct sdpp_out *o, enum sdpp_event_type type);
 enum sdpp_err out_error(struct sdpp_out *o, enum sdpp_err why, const char *message,
     const struct sdpp_identity *signer, enum sdpp_role from);
 
+/* Appends SDPP_EV_CLOSE with why (SDPP_OK for a clean end). */
+void out_close(struct sdpp_out *o, enum sdpp_err why);
+/* The peer sent `error` (msg): SDPP_EV_PEER_ERROR, then SDPP_EV_CLOSE. */
+void out_peer_error(struct sdpp_out *o, const struct sdpp_msg *msg);
+
 #endif

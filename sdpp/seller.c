@@ -110,7 +110,6 @@ static enum sdpp_err
 seller_fail(struct sdpp_seller *s, struct sdpp_out *out, enum sdpp_err e, const char *fmt, ...)
 {
 	char text[SDPP_TEXT_MAX + 1];
-	struct sdpp_event *ev;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -120,21 +119,16 @@ seller_fail(struct sdpp_seller *s, struct sdpp_out *out, enum sdpp_err e, const 
 	 * still gets SDPP_EV_CLOSE and drops the connection. */
 	(void)out_error(out, e, text, s->cfg.id, SDPP_ROLE_SELLER);
 	s->st = SS_DONE;
-	ev = out_event(out, SDPP_EV_CLOSE);
-	if (ev != NULL)
-		ev->err = e;
+	out_close(out, e);
 	return e;
 }
 
 static void
 seller_close_ok(struct sdpp_seller *s, struct sdpp_out *out)
 {
-	struct sdpp_event *ev;
 
 	s->st = SS_DONE;
-	ev = out_event(out, SDPP_EV_CLOSE);
-	if (ev != NULL)
-		ev->err = SDPP_OK;
+	out_close(out, SDPP_OK);
 }
 
 enum sdpp_err
@@ -839,7 +833,6 @@ sdpp_seller_input(struct sdpp_seller *s, const char *frame, size_t len, uint64_t
     struct sdpp_out *out)
 {
 	char err[SDPP_TEXT_MAX + 1];
-	struct sdpp_event *ev;
 	enum sdpp_err e;
 
 	if (s->st == SS_DONE)
@@ -855,13 +848,8 @@ sdpp_seller_input(struct sdpp_seller *s, const char *frame, size_t len, uint64_t
 		 * be its own, or anyone could end the session by forging one. */
 		if (s->buyer != NULL && sdpp_msg_verify(&s->in, s->buyer) != SDPP_OK)
 			return seller_fail(s, out, SDPP_E_SIGNATURE, "error: bad signature");
-		ev = out_event(out, SDPP_EV_PEER_ERROR);
-		if (ev != NULL)
-			ev->msg = &s->in;
 		s->st = SS_DONE;
-		ev = out_event(out, SDPP_EV_CLOSE);
-		if (ev != NULL)
-			ev->err = SDPP_E_REMOTE;
+		out_peer_error(out, &s->in);
 		return SDPP_E_REMOTE;
 	}
 	if (s->buyer != NULL && s->in.type != SDPP_T_ORDER &&
