@@ -20,7 +20,7 @@ DEB_PACKAGES = build-essential pkg-config clang libclang-rt-14-dev \
 	libpaho-mqtt-dev mosquitto mosquitto-clients libcurl4-openssl-dev \
 	libinih-dev libevent-dev libsystemd-dev libqrencode-dev libcmocka-dev
 
-PKGS      = libcrypto libcjson sqlite3
+PKGS      = libcrypto libcjson sqlite3 libsodium
 TEST_PKGS = cmocka
 CLI_PKGS  = libqrencode
 # The daemon's own dependencies (Paho ships no .pc file: -lpaho-mqtt3as is
@@ -55,6 +55,7 @@ SDPP_SRC = $(wildcard sdpp/*.c)
 UTIL_SRC = $(wildcard util/*.c)
 LEDGER_SRC = $(wildcard ledger/*.c)
 MQTT_SRC = $(wildcard mqtt/*.c)
+IOTA_SRC = $(wildcard iota/*.c)
 GW_SRC   = $(filter-out gateway/main.c,$(wildcard gateway/*.c))
 GW_MAIN  = $(wildcard gateway/main.c)
 TEST_SRC = $(wildcard tests/test_*.c)
@@ -68,6 +69,7 @@ SDPP_OBJ = $(SDPP_SRC:%.c=$(BUILD)/%.o)
 UTIL_OBJ = $(UTIL_SRC:%.c=$(BUILD)/%.o)
 LEDGER_OBJ = $(LEDGER_SRC:%.c=$(BUILD)/%.o)
 MQTT_OBJ = $(MQTT_SRC:%.c=$(BUILD)/%.o)
+IOTA_OBJ = $(IOTA_SRC:%.c=$(BUILD)/%.o)
 GW_OBJ   = $(GW_SRC:%.c=$(BUILD)/%.o)
 TEST_COMMON_OBJ = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -77,9 +79,10 @@ LIBSDPP  = $(BUILD)/libsdpp.a
 LIBUTIL  = $(BUILD)/libutil.a
 LIBLEDGER = $(BUILD)/libledger.a
 LIBMQTT  = $(BUILD)/libmqtt.a
+LIBIOTA  = $(BUILD)/libiota.a
 LIBGW    = $(BUILD)/libgateway.a
 # Link order: users before what they use.
-ALL_LIBS = $(LIBGW) $(LIBMQTT) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
+ALL_LIBS = $(LIBGW) $(LIBIOTA) $(LIBMQTT) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
 
 .SECONDARY:
 
@@ -127,6 +130,10 @@ $(LIBLEDGER): $(LEDGER_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(LIBMQTT): $(MQTT_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBIOTA): $(IOTA_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -227,8 +234,9 @@ uninstall:
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 
 format:
-	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(LEDGER_SRC) $(MQTT_SRC) $(GW_SRC) $(GW_MAIN) \
-		$(CLI_SRC) $(wildcard sdpp/*.h util/*.h ledger/*.h mqtt/*.h gateway/*.h cli/*.h) \
+	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(LEDGER_SRC) $(MQTT_SRC) $(IOTA_SRC) $(GW_SRC) \
+		$(GW_MAIN) $(CLI_SRC) \
+		$(wildcard sdpp/*.h util/*.h ledger/*.h mqtt/*.h iota/*.h gateway/*.h cli/*.h) \
 		$(TEST_SRC) $(FUZZ_SRC)
 
 clean:
