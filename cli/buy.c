@@ -521,8 +521,6 @@ cmd_menu(int argc, char **argv)
 		x.want_menu = 1;
 		if (run(&x) == 0 && report_end(&cl) == 0)
 			rc = 0;
-		else if (cl.peer_code[0] != '\0' || cl.close_err != SDPP_OK)
-			(void)report_end(&cl);
 	}
 	client_close(&cl);
 	sdpp_identity_free(id);
@@ -629,6 +627,10 @@ cmd_buy(int argc, char **argv)
 	if (hostport == NULL || keyarg == NULL || keyfile == NULL) {
 		fprintf(stderr, "usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE "
 		    "[--product NAME --count N] ... (see --help)\n");
+		return 1;
+	}
+	if (output != NULL && mqtt_uri != NULL) {
+		fprintf(stderr, "sdpp buy: --output and --mqtt-out exclude each other\n");
 		return 1;
 	}
 	if (x.product != NULL && !have_count) {

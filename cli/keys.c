@@ -6,6 +6,7 @@
 
 #include <qrencode.h>
 
+#include "cli/common.h"
 #include "cli/sdpp.h"
 #include "sdpp/crypto.h"
 #include "sdpp/enc.h"
@@ -117,7 +118,8 @@ cmd_pubkey(int argc, char **argv)
 			all = 1;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			printf("usage: sdpp pubkey FILE [--qr] [--all]\n\n"
-			       "Prints the public identity (Ed25519, hex) of key file FILE, as a\n"
+			       "Prints the public identity (Ed25519, hex) of key file FILE (or of a\n"
+			       "public key file FILE.pub), as a\n"
 			       "QR code with --qr; --all also prints the X25519 encryption key.\n");
 			return 0;
 		} else if (path == NULL && argv[i][0] != '-') {
@@ -131,6 +133,25 @@ cmd_pubkey(int argc, char **argv)
 	if (path == NULL) {
 		fprintf(stderr, "sdpp pubkey: FILE is required\n");
 		return 1;
+	}
+	{
+		/* A public key file (FILE.pub) is not secret: read it as text. */
+		size_t tlen;
+		char *text = cli_read_text(path, &tlen);
+
+		if (text != NULL && strstr(text, "PRIVATE KEY") == NULL &&
+		    sdpp_sign_public_parse(sign, text, tlen) == SDPP_OK) {
+			free(text);
+			sdpp_hex_encode(hex, sign, sizeof(sign));
+			if (qr)
+				print_qr(hex);
+			printf("%s\n", hex);
+			if (all)
+				fprintf(stderr, "sdpp pubkey: %s is a public key file; --all needs the "
+				    "key file\n", path);
+			return 0;
+		}
+		free(text);
 	}
 	if (keyfile_read(path, &buf, &len, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sdpp pubkey: %s\n", err);

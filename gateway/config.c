@@ -161,7 +161,7 @@ static const struct key gw_keys[G__COUNT] = {
 	    GW(mqtt_persistent_session), 0, 1, "no" },
 	[G_KEEPALIVE] = { "mqtt", "keepalive", T_SEC, GW(mqtt_keepalive_s), 0, 65535 * MS_S,
 	    "30s" },
-	[G_QUEUE] = { "mqtt", "queue", T_UINT, GW(mqtt_queue), 1, 10000000, "10000" },
+	[G_QUEUE] = { "mqtt", "queue", T_UINT, GW(mqtt_queue), 1, 1048576, "10000" },
 	[G_PUBLISH_MENU] = { "mqtt", "publish_menu", T_BOOL, GW(mqtt_publish_menu), 0, 1, "yes" },
 	[G_MENU_TOPIC] = { "mqtt", "menu_topic", T_TOPIC, GW(mqtt_menu_topic), 1, 0, NULL },
 	/* "" turns the status topic (and its last will) off. */

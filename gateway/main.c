@@ -160,7 +160,7 @@ static void
 mqtt_log(void *arg, int level, const char *msg)
 {
 	(void)arg;
-	log_level(level, "event=mqtt %s", msg);
+	log_level(level, "source=mqtt %s", msg);
 }
 
 static void
@@ -257,10 +257,22 @@ keep_fixed(const struct gateway_config *old, struct gateway_config *new)
 			memcpy(n, o, fixed[i].len);
 		}
 	}
+	if (new->mqtt_qos != old->mqtt_qos ||
+	    new->mqtt_persistent_session != old->mqtt_persistent_session ||
+	    new->mqtt_keepalive_s != old->mqtt_keepalive_s || new->mqtt_queue != old->mqtt_queue)
+		log_warnx("event=reload mqtt.qos/persistent_session/keepalive/queue changed: "
+		    "takes effect at the next restart");
+	if (new->ledger_sth_every != old->ledger_sth_every)
+		log_warnx("event=reload ledger.sth_every changed: takes effect at the next restart");
+	if (strcmp(new->metrics_listen, old->metrics_listen) != 0)
+		log_warnx("event=reload gateway.metrics_listen changed: takes effect at the next "
+		    "restart");
 	new->mqtt_qos = old->mqtt_qos;
 	new->mqtt_persistent_session = old->mqtt_persistent_session;
 	new->mqtt_keepalive_s = old->mqtt_keepalive_s;
 	new->mqtt_queue = old->mqtt_queue;
+	new->ledger_sth_every = old->ledger_sth_every;
+	memcpy(new->metrics_listen, old->metrics_listen, sizeof(new->metrics_listen));
 }
 
 static void
@@ -278,6 +290,10 @@ reload(struct gw *gw)
 		return;
 	}
 	keep_fixed(gw->cfg, cfg);
+	/* Turning the menu off withdraws it: an empty retained message
+	 * deletes the broker's copy. */
+	if (gw->cfg->mqtt_publish_menu && !cfg->mqtt_publish_menu && gw->mqtt != NULL)
+		(void)mqtt_publish_retained(gw->mqtt, cfg->mqtt_menu_topic, "", 0);
 	config_free(gw->cfg);
 	gw->cfg = cfg;
 	gw_menu_install(gw, gw_menu_new(gw, cfg));

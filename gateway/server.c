@@ -410,8 +410,13 @@ conn_kill(struct conn *c, const char *why)
 		log_debug("%llu event=disconnect reason=\"%s\"", (unsigned long long)c->id, why);
 	c->dead = 1;
 	if (c->feed != NULL) {
-		TAILQ_REMOVE(&c->feed->buyers, c, feed_entry);
+		struct feed *f = c->feed;
+
+		TAILQ_REMOVE(&f->buyers, c, feed_entry);
 		c->feed = NULL;
+		/* The last buyer of a product a reload removed: unsubscribe. */
+		if (!f->in_config && TAILQ_EMPTY(&f->buyers))
+			(void)gw_feeds_sync(gw);
 	}
 	evtimer_del(c->timer);
 	if (c->bev != NULL) {

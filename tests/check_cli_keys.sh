@@ -20,6 +20,8 @@ pub=$("$S" pubkey "$d/k")
 [ "$pub" = "$(cat "$d/out")" ] && ok "pubkey matches keygen" || notok "pubkey $pub"
 grep -q 'BEGIN PUBLIC KEY' "$d/k.pub" && ok "public key file written" || notok "no .pub"
 grep -q 'PRIVATE' "$d/k.pub" && notok "private key material in .pub" || ok ".pub holds no private key"
+[ "$("$S" pubkey "$d/k.pub")" = "$pub" ] && ok "pubkey reads a public key file too" ||
+	notok "pubkey of the .pub file"
 
 "$S" keygen -o "$d/k" >/dev/null 2>"$d/err"
 expect "keygen refuses to overwrite" $? 1

@@ -44,7 +44,7 @@ price = 1" || return
 		notok "s7: a stale retained value is left before the gateway is back"
 		diag "$d/s7-mq.log"
 	fi
-	wait_until 15 has_at_least "$GLOG" 'event=mqtt event=connected' 2 &&
+	wait_until 15 has_at_least "$GLOG" 'source=mqtt event=connected' 2 &&
 	    wait_until 10 has_at_least "$d/s7-mq.log" "^sdpp-gateway-s7 1 $CO2\$" 2 &&
 	    wait_until 10 has_at_least "$d/s7-mq.log" "^sdpp-gateway-s7 1 #\$" 2
 	check "s7: the gateway reconnects and subscribes again" $? "$GLOG" "$d/s7-mq.log"

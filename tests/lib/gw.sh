@@ -230,7 +230,7 @@ gw_start() {
 	"$GATEWAY" -c "$d/$name.ini" -d 2>>"$d/$name.log" &
 	GW_PID=$!
 	track $GW_PID
-	wait_until 10 has_at_least "$d/$name.log" 'event=mqtt event=connected' 1 &&
+	wait_until 10 has_at_least "$d/$name.log" 'source=mqtt event=connected' 1 &&
 		wait_until 10 has_at_least "$d/$name-mq.log" "^sdpp-gateway-$name 1 " "$nproducts"
 }
 
