@@ -89,7 +89,10 @@ path = $d/state/ledger.db
 topic = b/co2
 price = 2
 CONF
-chmod 755 "$d" "$d/conf"
+# The daemon's binary must be visible under the private /tmp: copy it
+# beside the state (the build tree may itself live under /tmp).
+cp "$BIN/sdpp-gateway" "$d/sdpp-gateway"
+chmod 755 "$d" "$d/conf" "$d/sdpp-gateway"
 chmod 644 "$d/conf/gw.ini"
 chown 65534:65534 "$d/state"
 chmod 700 "$d/state"
@@ -101,7 +104,7 @@ unshare -m --propagation private bash -c '
 	mount -t tmpfs -o mode=1777 tmpfs /tmp &&
 	exec setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs \
 		--inh-caps=-all --bounding-set=-all "$2" -c "$3"' _ \
-	"$d/state" "$BIN/sdpp-gateway" "$d/conf/gw.ini" 2>"$d/gw.log" &
+	"$d/state" "$d/sdpp-gateway" "$d/conf/gw.ini" 2>"$d/gw.log" &
 pids+=($!)
 for _ in $(seq 1 100); do
 	(exec 3<>"/dev/tcp/127.0.0.1/$gport") 2>/dev/null && break
