@@ -129,8 +129,10 @@ drain(struct sdpp_framer *f, struct model *m)
  * Input: two bytes of initial cap, then operations. An operation byte below
  * 0xf0 is a chunk length (0..239); that many following bytes are fed, in
  * pieces as the framer takes them, draining frames after each piece. 0xf0..
- * 0xfd changes the cap (two more bytes), 0xfe feeds a zero-length chunk and
- * 0xff feeds a one-byte chunk whose length repeats (a long run of one byte).
+ * 0xfc changes the cap (two more bytes), 0xfd feeds the next chunk twice
+ * before draining (a caller that feeds what it has first), 0xfe feeds a
+ * zero-length chunk and 0xff feeds a one-byte chunk whose length repeats (a
+ * long run of one byte).
  */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -138,7 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sdpp_framer *f;
 	struct model m;
 	const uint8_t *p = data, *chunk;
-	size_t n = size, len, took, i;
+	size_t n = size, len, took, i, k;
 	enum sdpp_err e;
 	uint8_t run[4096];
 
@@ -151,13 +153,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	take(&p, &n, 2);
 	f = sdpp_framer_new(m.cap);
 	CHECK(f != NULL);
+	CHECK(sdpp_framer_set_cap(f, 0) == SDPP_E_INVAL);
+	CHECK(sdpp_framer_set_cap(f, SDPP_FRAME_CAP_MAX + 1) == SDPP_E_INVAL);
 	m.acc = malloc(MODEL_MAX);
 	CHECK(m.acc != NULL);
 	while (n > 0) {
 		uint8_t op = *p;
 
 		take(&p, &n, 1);
-		if (op >= 0xf0 && op <= 0xfd) {
+		if (op >= 0xf0 && op <= 0xfc) {
 			if (n < 2)
 				break;
 			len = cap_from(p);
@@ -175,7 +179,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(sdpp_framer_feed(f, "x", 0, &e) == 0 && e == SDPP_OK);
 			continue;
 		}
-		if (op == 0xff) {
+		if (op == 0xfd) {
+			/* Feed twice before draining, like a caller that pushes what
+			 * it has first: a full framer takes nothing until frames are
+			 * drained, and the loop below feeds the rest. */
+			if (n < 1)
+				break;
+			len = p[0];
+			take(&p, &n, 1);
+			chunk = p;
+			len = take(&p, &n, len);
+			for (k = 0; k < 2; k++) {
+				took = sdpp_framer_feed(f, chunk, len, &e);
+				CHECK(e == SDPP_OK && took <= len);
+				CHECK(took == 0 || !m.toolarge);
+				model_append(&m, chunk, took);
+				chunk += took;
+				len -= took;
+			}
+			CHECK(sdpp_framer_pending(f) <= m.maxcap + 1);
+			drain(f, &m);
+		} else if (op == 0xff) {
 			if (n < 2)
 				break;
 			len = 1 + ((size_t)p[1] << 4) % sizeof(run);

@@ -28,8 +28,10 @@ enum sdpp_err sdpp_framer_set_cap(struct sdpp_framer *f, size_t cap) SDPP_WARN_U
 /*
  * Copies as many of len bytes as fit and returns how many were taken; the
  * caller drains frames with sdpp_framer_next() and feeds the rest again.
- * Returns 0 when full (then next() reports SDPP_E_FRAME_TOO_LARGE) or
- * when memory is short (*err set to SDPP_E_NOMEM).
+ * Returns 0 when full or when memory is short (*err set to SDPP_E_NOMEM).
+ * Full means: the frames buffered so far come out of next() first; if the
+ * buffer then holds one unfinished frame, next() reports
+ * SDPP_E_FRAME_TOO_LARGE.
  */
 size_t sdpp_framer_feed(struct sdpp_framer *f, const void *data, size_t len,
     enum sdpp_err *err);

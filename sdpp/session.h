@@ -84,7 +84,7 @@ struct sdpp_progress {
 	uint64_t sent;       /* seller: items sent; buyer: items received */
 	uint64_t acked;      /* highest item covered by an ACK */
 	uint64_t invoiced;   /* items invoiced */
-	uint64_t total_due;  /* cumulative amount invoiced */
+	uint64_t total_due;  /* invoiced so far, plus what the buyer's exit settled */
 	uint64_t total_paid; /* cumulative amount paid (confirmed) */
 	uint64_t dropped;    /* seller: samples dropped for this buyer */
 	uint64_t resent;     /* seller: items sent again after an ACK timeout */
