@@ -8,16 +8,18 @@ for bin in "$@"; do
 	name=$(basename "$bin")
 	corpus=fuzz/corpus/${name#fuzz_}
 	scratch=$(mktemp -d)
+	# One log per run: two runs of a target must not write one file.
+	log=build/fuzz/$name.$$.log
 	mkdir -p "$corpus"
 	echo "fuzz $name for ${secs}s (corpus $corpus)"
 	"$bin" -max_total_time="$secs" -max_len=20000 -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix=build/fuzz/"$name"- \
-		"$scratch" "$corpus" 2>build/fuzz/"$name".log || {
-		tail -40 build/fuzz/"$name".log
+		"$scratch" "$corpus" 2>"$log" || {
+		tail -40 "$log"
 		rm -rf "$scratch"
 		exit 1
 	}
-	grep -aE '^stat::number_of_executed_units|^stat::peak_rss_mb' build/fuzz/"$name".log | tr '\n' ' '
+	grep -aE '^stat::number_of_executed_units|^stat::peak_rss_mb' "$log" | tr '\n' ' '
 	echo
-	rm -rf "$scratch"
+	rm -rf "$scratch" "$log"
 done
