@@ -59,6 +59,7 @@ struct sdpp_buyer {
 	int paying;
 	uint64_t req_pay;
 	uint64_t paid_total; /* highest voucher sent */
+	int exit_pending;    /* all items in; waiting for the last block's invoice */
 };
 
 static enum sdpp_err buyer_fail(struct sdpp_buyer *b, struct sdpp_out *out, enum sdpp_err e,
@@ -287,6 +288,26 @@ send_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/*
+ * Every complete block of K items gets an invoice, and each invoice its
+ * payment_ack, so the ledger pairs them one to one; only a last partial
+ * block is settled by the exit's voucher. So at the end of an order wait
+ * for the invoices still due (a bounded wait: the response timeout), pay
+ * them, then exit.
+ */
+static enum sdpp_err
+exit_when_billed(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
+{
+	uint64_t due_blocks = b->prepay || b->price == 0 ? b->billed : b->received / b->k * b->k;
+
+	if (!b->exit_pending || b->st != BS_STREAM)
+		return SDPP_OK;
+	if (b->billed < due_blocks || b->paying)
+		return SDPP_OK;
+	b->exit_pending = 0;
+	return send_exit(b, now, out);
+}
+
 static enum sdpp_err
 on_menu(struct sdpp_buyer *b, struct sdpp_out *out)
 {
@@ -417,7 +438,9 @@ on_data(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send ack");
 	}
 	if (b->quantity != 0 && b->received == b->quantity) {
-		if (send_exit(b, now, out) != SDPP_OK)
+		b->exit_pending = 1;
+		b->wait_since = now;
+		if (exit_when_billed(b, now, out) != SDPP_OK)
 			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send exit");
 	}
 	return SDPP_OK;
@@ -587,7 +610,6 @@ sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok, const char *veri
 {
 	struct sdpp_msg m;
 
-	(void)now;
 	if (b->st == BS_DONE || req == 0)
 		return SDPP_OK;
 	if (req != b->req_pay || !b->paying)
@@ -617,8 +639,8 @@ sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok, const char *veri
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send payment");
 	if (m.u.payment.total > b->paid_total)
 		b->paid_total = m.u.payment.total;
-	if (pay_start(b, out) != SDPP_OK)
-		return buyer_fail(b, out, SDPP_E_INTERNAL, "out of memory");
+	if (pay_start(b, out) != SDPP_OK || exit_when_billed(b, now, out) != SDPP_OK)
+		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot pay or exit");
 	return SDPP_OK;
 }
 
@@ -649,6 +671,8 @@ sdpp_buyer_deadline(const struct sdpp_buyer *b)
 	case BS_SESSION:
 	case BS_EXIT:
 		return b->wait_since + b->cfg.response_timeout_ms;
+	case BS_STREAM:
+		return b->exit_pending ? b->wait_since + b->cfg.response_timeout_ms : UINT64_MAX;
 	default:
 		return UINT64_MAX;
 	}
@@ -661,6 +685,13 @@ sdpp_buyer_tick(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 
 	if (d == UINT64_MAX || now < d)
 		return SDPP_OK;
+	if (b->st == BS_STREAM && b->exit_pending) {
+		/* The last invoice did not come: the exit's voucher settles. */
+		b->exit_pending = 0;
+		if (send_exit(b, now, out) != SDPP_OK)
+			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send exit");
+		return SDPP_OK;
+	}
 	return buyer_fail(b, out, SDPP_E_IDLE_TIMEOUT, "no %s from the seller within %llu ms",
 	    b->st == BS_MENU ? "menu" : b->st == BS_SESSION ? "session key" : "statement",
 	    (unsigned long long)b->cfg.response_timeout_ms);

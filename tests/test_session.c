@@ -392,6 +392,46 @@ test_overpaid_not_blocked(void **state)
 	conv_teardown(&c);
 }
 
+/* An order of whole blocks: every invoice is paid by its own payment_ack,
+ * the buyer exits after paying the last; if that invoice never comes, the
+ * exit's voucher settles after the response timeout. */
+static void
+test_exit_waits_for_last_invoice(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 4, 1, 3);
+	conv_start(&c);
+	conv_order(&c, "co2", 8);
+	for (i = 1; i <= 8; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.invoices, 2);
+	assert_int_equal(c.payments, 2);
+	assert_true(c.statement.total_due == 24 && c.statement.total_paid == 24);
+	conv_teardown(&c);
+
+	conv_setup(&c, 4, 1, 3);
+	c.bcfg.response_timeout_ms = 700;
+	conv_start(&c);
+	conv_order(&c, "co2", 8);
+	for (i = 1; i <= 7; i++)
+		conv_sample(&c, i);
+	c.hold_invoices = 1; /* the ledger stalls on the last invoice */
+	conv_sample(&c, 8);
+	assert_int_equal(c.items, 8);
+	assert_int_equal(c.exits, 0);
+	assert_true(sdpp_buyer_deadline(c.b) == c.now + 700);
+	c.now += 700;
+	assert_int_equal(sdpp_buyer_tick(c.b, c.now, &c.bo), SDPP_OK);
+	buyer_drain(&c);
+	pump(&c);
+	assert_int_equal(c.exits, 1);
+	assert_true(c.statement.total_due == 24 && c.statement.total_paid == 24);
+	conv_teardown(&c);
+}
+
 /* ---- forged and malformed input: every case expects an exact error code. */
 
 /* Encodes a buyer message signed by id. */
@@ -853,6 +893,7 @@ main(void)
 		cmocka_unit_test(test_shutdown_grace),
 		cmocka_unit_test(test_payment_clock_waits_for_invoice),
 		cmocka_unit_test(test_overpaid_not_blocked),
+		cmocka_unit_test(test_exit_waits_for_last_invoice),
 		cmocka_unit_test(test_seller_illegal_transitions),
 		cmocka_unit_test(test_seller_bad_orders),
 		cmocka_unit_test(test_seller_stream_forgeries),
