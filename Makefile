@@ -87,7 +87,7 @@ ALL_LIBS = $(LIBGW) $(LIBIOTA) $(LIBMQTT) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
 .SECONDARY:
 
 .PHONY: all deps test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
-	install uninstall clean format help
+	install uninstall clean format help iota-oracle
 
 all: $(ALL_LIBS) $(PROGRAMS) $(TEST_BIN)
 
@@ -101,6 +101,7 @@ help:
 	@echo 'make bench      benchmarks against raw MQTT'
 	@echo 'make demo       a complete purchase on loopback'
 	@echo 'make install    install under DESTDIR/PREFIX'
+	@echo 'make iota-oracle install the pinned IOTA SDK for the conformance check (npm)'
 	@echo 'V=1             show full command lines'
 
 deps:
@@ -232,6 +233,12 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/sdpp-gateway.service
 	for m in $(notdir $(wildcard man/*.[158])); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+
+# The official SDK (pinned in tests/iota-oracle/package-lock.json) that
+# produced tests/iota/expected.json; check_iota_oracle.sh reruns it when
+# installed, and is skipped otherwise.
+iota-oracle:
+	cd tests/iota-oracle && npm ci
 
 format:
 	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(LEDGER_SRC) $(MQTT_SRC) $(IOTA_SRC) $(GW_SRC) \

@@ -15,6 +15,7 @@ static const struct subcommand {
 	{ "menu", cmd_menu, "Shows a gateway's verified menu" },
 	{ "buy", cmd_buy, "Buys a stream: verified, decrypted samples as JSON lines or into MQTT" },
 	{ "ledger", cmd_ledger, "Audits a gateway's records: verify, show, prove, check-proof, export" },
+	{ "iota", cmd_iota, "IOTA account address; signed payments and notarizations (--offline)" },
 };
 
 static void

@@ -9,5 +9,6 @@ int cmd_pubkey(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
 int cmd_menu(int argc, char **argv);
 int cmd_buy(int argc, char **argv);
+int cmd_iota(int argc, char **argv);
 
 #endif

@@ -10,7 +10,7 @@ check() { # name, grep output (empty = pass)
 	if [ -z "$2" ]; then ok "$1"; else notok "$1"; printf '%s\n' "$2" | sed 's/^/# /'; fi
 }
 
-src=$(ls sdpp/*.c sdpp/*.h)
+src=$(ls sdpp/*.c sdpp/*.h iota/*.c iota/*.h)
 # Strip comments and string literals crudely enough for call detection.
 strip() {
 	sed -e 's://.*$::' -e 's:/\*.*\*/::g' -e 's:"[^"]*"::g' -e '/^[[:space:]]*\*/d' \
@@ -18,17 +18,17 @@ strip() {
 }
 
 io=$(for f in $src; do strip "$f" | grep -nE '\b(socket|connect|accept|bind|listen|send|recv|sendto|recvfrom|open|openat|close|read|write|pread|pwrite|fopen|fdopen|fclose|fread|fwrite|fgets|fputs|fprintf|printf|puts|perror|syslog|vsyslog|err|errx|warn|warnx|getenv|time|clock_gettime|gettimeofday|sleep|usleep|select|poll|epoll_wait|ioctl|fcntl|exit|abort)[[:space:]]*\(' | sed "s|^|$f:|"; done)
-check "sdpp/ makes no socket, file, clock or logging calls" "$io"
+check "sdpp/ and iota/ make no socket, file, clock or logging calls" "$io"
 
 # File-scope mutable state: 'static' or plain declarations at column 0 that
 # are not functions, consts or types.
-globals=$(for f in $(ls sdpp/*.c); do strip "$f" | grep -nE '^(static[[:space:]]+)?[a-z_]+[[:space:]*]+[a-z_][a-z0-9_]*(\[[^]]*\])*[[:space:]]*(=|;)' | grep -vE '\bconst\b' | sed "s|^|$f:|"; done)
-check "sdpp/ has no mutable globals" "$globals"
+globals=$(for f in $(ls sdpp/*.c iota/*.c); do strip "$f" | grep -nE '^(static[[:space:]]+)?[a-z_]+[[:space:]*]+[a-z_][a-z0-9_]*(\[[^]]*\])*[[:space:]]*(=|;)' | grep -vE '\bconst\b' | sed "s|^|$f:|"; done)
+check "sdpp/ and iota/ have no mutable globals" "$globals"
 
-banned=$(grep -nE '\b(atoi|atol|sprintf|vsprintf|strcat|strcpy|strtok|gets)[[:space:]]*\(' $(find sdpp util cli gateway mqtt ledger tests fuzz -name '*.[ch]' 2>/dev/null) | grep -v 'check_source')
+banned=$(grep -nE '\b(atoi|atol|sprintf|vsprintf|strcat|strcpy|strtok|gets)[[:space:]]*\(' $(find sdpp util cli gateway mqtt ledger iota tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null) | grep -v 'check_source')
 check "no banned libc calls (atoi sprintf strcat strcpy strtok gets)" "$banned"
 
-nohead=$(for f in $(find sdpp util cli gateway mqtt ledger tests fuzz -name '*.[ch]' 2>/dev/null); do head -1 "$f" | grep -q '^/\* ' || echo "$f"; done)
+nohead=$(for f in $(find sdpp util cli gateway mqtt ledger iota tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null); do head -1 "$f" | grep -q '^/\* ' || echo "$f"; done)
 check "every C file opens with a one-line purpose comment" "$nohead"
 
 echo "1..$n"

@@ -1,0 +1,453 @@
+/* `sdpp iota`: a key file's IOTA address; signed payments and notarizations, offline. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/sdpp.h"
+#include "iota/bcs.h"
+#include "iota/iota.h"
+#include "sdpp/crypto.h"
+#include "sdpp/enc.h"
+#include "util/keyfile.h"
+
+/* Room for "PATH: reason" from keyfile_read(). */
+#define ERR_CAP 4352
+
+static void
+iota_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sdpp iota address KEY\n"
+	    "       sdpp iota pay --offline --key KEY --network NET --to ADDRESS --amount NANOS\n"
+	    "                 --gas-coin ID:VERSION:DIGEST [--gas-coin ...]\n"
+	    "                 --gas-price N --gas-budget N\n"
+	    "       sdpp iota notarize --offline --key KEY --network NET --data-hex HEX\n"
+	    "                 [--description TEXT] --gas-coin ID:VERSION:DIGEST [...]\n"
+	    "                 --gas-price N --gas-budget N\n"
+	    "\n"
+	    "KEY is an sdpp key file; its Ed25519 key is the IOTA account. NET is mainnet,\n"
+	    "testnet or devnet. address prints the account's address (0x + 64 hex).\n"
+	    "pay sends NANOS (10^9 per IOTA) to ADDRESS out of the gas coins; notarize\n"
+	    "records the bytes HEX as a locked notarization owned by the account, with an\n"
+	    "optional immutable description. Gas coins are the account's own, as\n"
+	    "iotax_getCoins lists them; gas price and budget are in nanos.\n"
+	    "\n"
+	    "--offline touches no network: it prints the signed transaction as one JSON\n"
+	    "line {\"tx_bytes\":BASE64,\"digest\":BASE58,\"signature\":BASE64} for\n"
+	    "iota_executeTransactionBlock. It is required for now.\n");
+}
+
+/* Options of pay and notarize; pointers into argv. */
+struct iota_opts {
+	int offline;
+	const char *key;
+	const char *network;
+	const char *to;
+	const char *amount;
+	const char *data_hex;
+	const char *description;
+	const char *gas_price;
+	const char *gas_budget;
+	const char *coins[IOTA_GAS_COINS_MAX];
+	size_t n_coins;
+};
+
+#define FOR_PAY 1
+#define FOR_NOTARIZE 2
+
+/* Options that take one value, the subcommands that accept them, and
+ * whether they must be given. */
+static const struct {
+	const char *name;
+	size_t off;
+	int used_by;
+	int required;
+} value_opts[] = {
+	{ "--key", offsetof(struct iota_opts, key), FOR_PAY | FOR_NOTARIZE, 1 },
+	{ "--network", offsetof(struct iota_opts, network), FOR_PAY | FOR_NOTARIZE, 1 },
+	{ "--gas-price", offsetof(struct iota_opts, gas_price), FOR_PAY | FOR_NOTARIZE, 1 },
+	{ "--gas-budget", offsetof(struct iota_opts, gas_budget), FOR_PAY | FOR_NOTARIZE, 1 },
+	{ "--to", offsetof(struct iota_opts, to), FOR_PAY, 1 },
+	{ "--amount", offsetof(struct iota_opts, amount), FOR_PAY, 1 },
+	{ "--data-hex", offsetof(struct iota_opts, data_hex), FOR_NOTARIZE, 1 },
+	{ "--description", offsetof(struct iota_opts, description), FOR_NOTARIZE, 0 },
+};
+
+#define N_VALUE_OPTS (sizeof(value_opts) / sizeof(value_opts[0]))
+
+/* Fills o from argv[1..]. Returns 0, 1 for --help, or -1 after printing
+ * why on anything unexpected. */
+static int
+parse_opts(const char *cmd, int which, int argc, char **argv, struct iota_opts *o)
+{
+	const char **slot;
+	size_t k;
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+			return 1;
+		if (strcmp(a, "--offline") == 0) {
+			o->offline = 1;
+			continue;
+		}
+		if (strcmp(a, "--gas-coin") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "sdpp iota %s: --gas-coin needs a value\n", cmd);
+				return -1;
+			}
+			if (o->n_coins == IOTA_GAS_COINS_MAX) {
+				fprintf(stderr,
+				    "sdpp iota %s: more than %d --gas-coin options "
+				    "(the network's limit)\n",
+				    cmd, IOTA_GAS_COINS_MAX);
+				return -1;
+			}
+			o->coins[o->n_coins++] = argv[++i];
+			continue;
+		}
+		for (k = 0; k < N_VALUE_OPTS; k++)
+			if ((value_opts[k].used_by & which) && strcmp(a, value_opts[k].name) == 0)
+				break;
+		if (k == N_VALUE_OPTS) {
+			fprintf(stderr, "sdpp iota %s: unexpected argument `%s' (see --help)\n",
+			    cmd, a);
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "sdpp iota %s: %s needs a value\n", cmd, a);
+			return -1;
+		}
+		slot = (const char **)(void *)((char *)o + value_opts[k].off);
+		if (*slot != NULL) {
+			fprintf(stderr, "sdpp iota %s: %s given twice\n", cmd, a);
+			return -1;
+		}
+		*slot = argv[++i];
+	}
+	for (k = 0; k < N_VALUE_OPTS; k++) {
+		const char **v = (const char **)(void *)((char *)o + value_opts[k].off);
+
+		if ((value_opts[k].used_by & which) && value_opts[k].required && *v == NULL) {
+			fprintf(stderr, "sdpp iota %s: %s is required (see --help)\n", cmd,
+			    value_opts[k].name);
+			return -1;
+		}
+	}
+	if (o->n_coins == 0) {
+		fprintf(stderr, "sdpp iota %s: at least one --gas-coin is required\n", cmd);
+		return -1;
+	}
+	if (!o->offline) {
+		fprintf(stderr,
+		    "sdpp iota %s: only --offline is available so far: it prints "
+		    "the signed transaction for you to submit\n",
+		    cmd);
+		return -1;
+	}
+	return 0;
+}
+
+/* A u64 of nanos or gas units: "0" or [1-9][0-9]* below 2^64. */
+static int
+parse_nanos(const char *cmd, const char *opt, const char *s, uint64_t *v)
+{
+	if (sdpp_money_parse(v, s) != SDPP_OK) {
+		fprintf(stderr,
+		    "sdpp iota %s: %s is not a whole number from 0 to "
+		    "18446744073709551615: `%s'\n",
+		    cmd, opt, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads an sdpp key file; prints why on failure. */
+static int
+load_key(const char *cmd, const char *path, struct sdpp_identity **id)
+{
+	char *buf = NULL, err[ERR_CAP];
+	size_t len = 0;
+	int rc = -1;
+
+	if (keyfile_read(path, &buf, &len, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sdpp iota %s: %s\n", cmd, err);
+		return -1;
+	}
+	if (sdpp_identity_from_pem(id, buf, len) != SDPP_OK) {
+		fprintf(stderr, "sdpp iota %s: %s: not an sdpp key file\n", cmd, path);
+		goto fail;
+	}
+	rc = 0;
+fail:
+	sdpp_secret_free(buf, len);
+	return rc;
+}
+
+static int
+account_address(const struct sdpp_identity *id, uint8_t addr[IOTA_ADDRESS_BYTES])
+{
+	uint8_t pub[SDPP_SIGN_PUBLIC_BYTES];
+
+	sdpp_identity_sign_public(id, pub);
+	return iota_address_from_public(addr, pub) == IOTA_OK ? 0 : -1;
+}
+
+static int
+iota_address_main(int argc, char **argv)
+{
+	struct sdpp_identity *id = NULL;
+	uint8_t addr[IOTA_ADDRESS_BYTES];
+	char text[IOTA_ADDRESS_TEXT_LEN];
+	const char *path = NULL;
+	int i, rc = 1;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			iota_usage(stdout);
+			return 0;
+		} else if (path == NULL && argv[i][0] != '-') {
+			path = argv[i];
+		} else {
+			fprintf(stderr,
+			    "sdpp iota address: unexpected argument `%s' (see --help)\n", argv[i]);
+			return 1;
+		}
+	}
+	if (path == NULL) {
+		fprintf(stderr, "sdpp iota address: KEY is required\n");
+		return 1;
+	}
+	if (load_key("address", path, &id) != 0)
+		return 1;
+	if (account_address(id, addr) != 0) {
+		fprintf(stderr, "sdpp iota address: hashing failed\n");
+		goto fail;
+	}
+	iota_address_format(text, addr);
+	printf("%s\n", text);
+	rc = 0;
+fail:
+	sdpp_identity_free(id);
+	return rc;
+}
+
+/* Gas coins, price and budget into m (coins into the caller's array). */
+static int
+parse_gas(const char *cmd, const struct iota_opts *o, struct iota_object_ref *coins,
+    struct iota_tx_meta *m)
+{
+	char err[128];
+	size_t i, j;
+
+	for (i = 0; i < o->n_coins; i++) {
+		if (iota_object_ref_parse(&coins[i], o->coins[i], err, sizeof(err)) != 0) {
+			fprintf(
+			    stderr, "sdpp iota %s: --gas-coin: %s: `%s'\n", cmd, err, o->coins[i]);
+			return -1;
+		}
+		for (j = 0; j < i; j++) {
+			if (memcmp(coins[j].id, coins[i].id, IOTA_ADDRESS_BYTES) == 0) {
+				fprintf(stderr,
+				    "sdpp iota %s: --gas-coin: the same coin twice: "
+				    "`%s'\n",
+				    cmd, o->coins[i]);
+				return -1;
+			}
+		}
+	}
+	m->gas_coins = coins;
+	m->n_gas_coins = o->n_coins;
+	if (parse_nanos(cmd, "--gas-price", o->gas_price, &m->gas_price) != 0 ||
+	    parse_nanos(cmd, "--gas-budget", o->gas_budget, &m->gas_budget) != 0)
+		return -1;
+	return 0;
+}
+
+/* Signs tx and prints the JSON line. */
+static int
+print_signed(const char *cmd, const struct sdpp_identity *id, const uint8_t *tx, size_t len)
+{
+	uint8_t digest[IOTA_DIGEST_BYTES], sig[IOTA_SIGNATURE_BYTES];
+	char digest_text[IOTA_DIGEST_TEXT_LEN], sig_b64[SDPP_B64_LEN(IOTA_SIGNATURE_BYTES)];
+	char *tx_b64;
+
+	if (iota_tx_digest(digest, tx, len) != IOTA_OK ||
+	    iota_sign_tx(id, tx, len, sig) != IOTA_OK) {
+		fprintf(stderr, "sdpp iota %s: signing failed\n", cmd);
+		return -1;
+	}
+	tx_b64 = malloc(SDPP_B64_LEN(len));
+	if (tx_b64 == NULL) {
+		fprintf(stderr, "sdpp iota %s: out of memory\n", cmd);
+		return -1;
+	}
+	sdpp_b64_encode(tx_b64, tx, len);
+	iota_digest_format(digest_text, digest);
+	sdpp_b64_encode(sig_b64, sig, sizeof(sig));
+	/* Base64 and base58 need no JSON escaping. */
+	printf("{\"tx_bytes\":\"%s\",\"digest\":\"%s\",\"signature\":\"%s\"}\n", tx_b64,
+	    digest_text, sig_b64);
+	free(tx_b64);
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+/* What the builders' errors mean to someone at the command line. */
+static void
+build_error(const char *cmd, enum iota_err err)
+{
+	if (err == IOTA_E_SPACE)
+		fprintf(stderr,
+		    "sdpp iota %s: the transaction would exceed the network's %d-byte "
+		    "limit\n",
+		    cmd, IOTA_TX_MAX_BYTES);
+	else
+		fprintf(stderr, "sdpp iota %s: cannot build the transaction: %s\n", cmd,
+		    iota_strerror(err));
+}
+
+/* pay and notarize: options, key, build, sign, print. */
+static int
+iota_tx_main(const char *cmd, int which, int argc, char **argv)
+{
+	struct iota_opts o;
+	struct sdpp_identity *id = NULL;
+	struct iota_object_ref *coins = NULL;
+	struct iota_tx_meta m;
+	enum iota_network net;
+	uint8_t recipient[IOTA_ADDRESS_BYTES], *tx = NULL, *data = NULL;
+	uint64_t amount = 0;
+	size_t len = 0, n_data = 0, hexlen;
+	enum iota_err err;
+	int rc = 1;
+
+	switch (parse_opts(cmd, which, argc, argv, &o)) {
+	case 0:
+		break;
+	case 1:
+		iota_usage(stdout);
+		return 0;
+	default:
+		return 1;
+	}
+	if (iota_network_parse(&net, o.network) != 0) {
+		fprintf(stderr,
+		    "sdpp iota %s: --network is not mainnet, testnet or devnet: "
+		    "`%s'\n",
+		    cmd, o.network);
+		return 1;
+	}
+	if (which == FOR_PAY) {
+		if (iota_address_parse(recipient, o.to) != 0) {
+			fprintf(stderr,
+			    "sdpp iota %s: --to is not an address (0x and 64 hex "
+			    "digits): `%s'\n",
+			    cmd, o.to);
+			return 1;
+		}
+		if (parse_nanos(cmd, "--amount", o.amount, &amount) != 0)
+			return 1;
+	} else {
+		hexlen = strlen(o.data_hex);
+		if (hexlen == 0 || hexlen % 2 != 0 ||
+		    strspn(o.data_hex, "0123456789abcdefABCDEF") != hexlen) {
+			fprintf(stderr,
+			    "sdpp iota %s: --data-hex is not an even number of hex "
+			    "digits: `%s'\n",
+			    cmd, o.data_hex);
+			return 1;
+		}
+		n_data = hexlen / 2;
+		/* The network refuses larger pure arguments; say so before signing. */
+		if (n_data > IOTA_NOTARIZE_DATA_MAX) {
+			fprintf(stderr,
+			    "sdpp iota %s: --data-hex: %zu bytes, more than the %d a "
+			    "transaction argument may hold; notarize a hash of the data instead\n",
+			    cmd, n_data, IOTA_NOTARIZE_DATA_MAX);
+			return 1;
+		}
+		if (o.description != NULL) {
+			size_t dlen = strlen(o.description);
+
+			if (!iota_utf8_valid(o.description, dlen)) {
+				fprintf(stderr, "sdpp iota %s: --description is not valid UTF-8\n",
+				    cmd);
+				return 1;
+			}
+			if (1 + bcs_uleb128_size(dlen) + dlen > IOTA_PURE_ARG_MAX) {
+				fprintf(stderr,
+				    "sdpp iota %s: --description: %zu bytes, more than "
+				    "a transaction argument may hold\n",
+				    cmd, dlen);
+				return 1;
+			}
+		}
+	}
+	memset(&m, 0, sizeof(m));
+	coins = calloc(o.n_coins, sizeof(*coins));
+	tx = malloc(IOTA_TX_MAX_BYTES);
+	data = malloc(n_data + 1);
+	if (coins == NULL || tx == NULL || data == NULL) {
+		fprintf(stderr, "sdpp iota %s: out of memory\n", cmd);
+		goto fail;
+	}
+	if (parse_gas(cmd, &o, coins, &m) != 0)
+		goto fail;
+	if (which == FOR_NOTARIZE && sdpp_hex_decode(data, n_data, o.data_hex) != SDPP_OK) {
+		fprintf(stderr, "sdpp iota %s: --data-hex: cannot decode `%s'\n", cmd, o.data_hex);
+		goto fail;
+	}
+	if (load_key(cmd, o.key, &id) != 0)
+		goto fail;
+	if (account_address(id, m.sender) != 0) {
+		fprintf(stderr, "sdpp iota %s: hashing failed\n", cmd);
+		goto fail;
+	}
+	if (which == FOR_PAY)
+		err = iota_tx_payment(&m, recipient, amount, tx, IOTA_TX_MAX_BYTES, &len);
+	else
+		err = iota_tx_notarize(
+		    &m, net, data, n_data, o.description, tx, IOTA_TX_MAX_BYTES, &len);
+	if (err != IOTA_OK) {
+		build_error(cmd, err);
+		goto fail;
+	}
+	if (print_signed(cmd, id, tx, len) != 0)
+		goto fail;
+	rc = 0;
+fail:
+	sdpp_identity_free(id);
+	free(coins);
+	free(tx);
+	free(data);
+	return rc;
+}
+
+int
+cmd_iota(int argc, char **argv)
+{
+	const char *sub;
+
+	if (argc < 2) {
+		iota_usage(stderr);
+		return 1;
+	}
+	sub = argv[1];
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
+		iota_usage(stdout);
+		return 0;
+	}
+	if (strcmp(sub, "address") == 0)
+		return iota_address_main(argc - 1, argv + 1);
+	if (strcmp(sub, "pay") == 0)
+		return iota_tx_main("pay", FOR_PAY, argc - 1, argv + 1);
+	if (strcmp(sub, "notarize") == 0)
+		return iota_tx_main("notarize", FOR_NOTARIZE, argc - 1, argv + 1);
+	fprintf(stderr, "sdpp iota: unknown command `%s'\n", sub);
+	iota_usage(stderr);
+	return 1;
+}
