@@ -195,7 +195,7 @@ build/bench/%: bench/%.c $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(GW_LIBS)
 
-bench: $(BENCH_BIN)
+bench: $(BENCH_BIN) $(PROGRAMS)
 	$(Q)for b in $(BENCH_BIN); do $$b build/bench || exit 1; done
 
 # A complete purchase on loopback: installs what is missing (as root),

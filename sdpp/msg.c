@@ -594,7 +594,9 @@ sdpp_msg_parse(struct sdpp_msg *msg, const char *frame, size_t len, enum sdpp_ro
 		goto fail;
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "signature");
-	e = signed_input(root, &m.signed_bytes, &m.signed_len);
+	/* Only a signature needs the canonical re-serialisation: unsigned
+	 * data items (most of the traffic) skip it. */
+	e = m.signed_ ? signed_input(root, &m.signed_bytes, &m.signed_len) : SDPP_OK;
 	if (e != SDPP_OK) {
 		r.e = e;
 		goto fail;

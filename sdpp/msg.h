@@ -169,7 +169,8 @@ struct sdpp_msg {
 	int signed_; /* 1 if "signature" was non-empty */
 	char verification[SDPP_VERIFICATION_MAX + 1];
 	/* Signature input (context || JCS of the envelope without
-	 * "signature"), kept for sdpp_msg_verify() and for the ledger. */
+	 * "signature"), kept for sdpp_msg_verify() and for the ledger; NULL
+	 * when the message is unsigned. */
 	char *signed_bytes;
 	size_t signed_len;
 	union {

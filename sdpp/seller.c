@@ -79,7 +79,8 @@ struct sdpp_seller {
 	uint64_t dropped;
 
 	/* Billing. */
-	struct sdpp_invoice invq[INVOICE_QUEUE_MAX]; /* built, not yet sent */
+	struct sdpp_invoice *invq; /* built, not yet sent; allocated with the order */
+	size_t invq_cap;
 	size_t invq_head, invq_len;
 	uint64_t req_invoice; /* recording invq[invq_head] */
 	uint64_t invoiced;    /* items covered by built invoices */
@@ -196,6 +197,7 @@ sdpp_seller_free(struct sdpp_seller *s)
 	if (s == NULL)
 		return;
 	seller_free_stream(s);
+	free(s->invq);
 	sdpp_aead_free(s->aead);
 	sdpp_verifier_free(s->buyer);
 	sdpp_msg_free(&s->in);
@@ -342,7 +344,7 @@ invoice_build(struct sdpp_seller *s, struct sdpp_out *out)
 		} else {
 			break;
 		}
-		if (s->invq_len == INVOICE_QUEUE_MAX)
+		if (s->invq_len == s->invq_cap)
 			return SDPP_E_INTERNAL;
 		n = last - first + 1;
 		e = sdpp_money_mul(&amount, n, s->price);
@@ -351,7 +353,7 @@ invoice_build(struct sdpp_seller *s, struct sdpp_out *out)
 		if (amount > UINT64_MAX - s->total_due)
 			return SDPP_E_OVERFLOW;
 		total = s->total_due + amount;
-		v = &s->invq[(s->invq_head + s->invq_len) % INVOICE_QUEUE_MAX];
+		v = &s->invq[(s->invq_head + s->invq_len) % s->invq_cap];
 		memset(v, 0, sizeof(*v));
 		memcpy(v->order_id, s->order_id, sizeof(v->order_id));
 		v->number = ++s->ninvoices;
@@ -629,6 +631,18 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	if (s->window < s->ack_every || s->k == 0 || s->ack_every == 0 ||
 	    (!s->prepay && s->max_unpaid < s->k) || s->max_unpaid > 32 * s->k)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "inconsistent seller configuration");
+	/*
+	 * Invoices waiting to be recorded: sending pauses at max_unpaid items
+	 * beyond those paid, so at most max_unpaid / K + 1 blocks are built
+	 * and unsent, plus a final one on shutdown. Sized per order, not per
+	 * connection, so a buyer that never orders costs nothing here.
+	 */
+	s->invq_cap = (size_t)(s->prepay ? 1 : s->max_unpaid / s->k + 1) + 2;
+	if (s->invq_cap > INVOICE_QUEUE_MAX)
+		s->invq_cap = INVOICE_QUEUE_MAX;
+	s->invq = calloc(s->invq_cap, sizeof(*s->invq));
+	if (s->invq == NULL)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	s->order = s->in;
 	memset(&s->in, 0, sizeof(s->in));
 	s->req_order = s->next_req++;
@@ -923,7 +937,7 @@ complete_invoice(struct sdpp_seller *s, int ok, const char *verification, uint64
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build invoice");
 	s->nsent_inv = v->number;
 	s->sent_due[v->number % DUE_RING] = v->total_due;
-	s->invq_head = (s->invq_head + 1) % INVOICE_QUEUE_MAX;
+	s->invq_head = (s->invq_head + 1) % s->invq_cap;
 	s->invq_len--;
 	s->req_invoice = 0;
 	if (invoice_request(s, out) != SDPP_OK)

@@ -447,9 +447,14 @@ test_roundtrip(void **state)
 				    s ? "signed" : "unsigned", e, err);
 			assert_msg_equal(&m, &p);
 			assert_int_equal(p.signed_, s);
-			assert_non_null(p.signed_bytes);
-			assert_true(p.signed_len > SDPP_SIG_CONTEXT_LEN);
-			assert_memory_equal(p.signed_bytes, "sdpp/1\0", SDPP_SIG_CONTEXT_LEN);
+			/* The signature input is kept for signed messages only. */
+			if (s) {
+				assert_non_null(p.signed_bytes);
+				assert_true(p.signed_len > SDPP_SIG_CONTEXT_LEN);
+				assert_memory_equal(p.signed_bytes, "sdpp/1\0", SDPP_SIG_CONTEXT_LEN);
+			} else {
+				assert_null(p.signed_bytes);
+			}
 			/* Signed by id[0]: only id[0]'s verifier accepts it. */
 			assert_int_equal(
 			    sdpp_msg_verify(&p, k->ver[0]), s ? SDPP_OK : SDPP_E_SIGNATURE);
@@ -1821,9 +1826,15 @@ test_order_id(void **state)
 
 	assert_int_equal(sdpp_msg_parse(&m, ORDER_OK, strlen(ORDER_OK), BUY, NULL, 0), SDPP_OK);
 	want = test_unhex(ORDER_ID_HEX, &n);
-	for (s = 0; s < 2; s++) {
-		/* Unsigned and signed encodings of one order have one id. */
-		assert_int_equal(sdpp_msg_encode(&m, s ? k->id[0] : NULL, &out, &len), SDPP_OK);
+	/* An unsigned order has no id: the id hashes the signature input. */
+	assert_int_equal(sdpp_msg_encode(&m, NULL, &out, &len), SDPP_OK);
+	assert_int_equal(sdpp_msg_parse(&p, out, len - 1, BUY, NULL, 0), SDPP_OK);
+	assert_int_equal(sdpp_order_id(&p, id), SDPP_E_INVAL);
+	sdpp_msg_free(&p);
+	free(out);
+	for (s = 1; s < 2; s++) {
+		/* Signing twice gives one id (Ed25519 is deterministic). */
+		assert_int_equal(sdpp_msg_encode(&m, k->id[0], &out, &len), SDPP_OK);
 		assert_int_equal(sdpp_msg_parse(&p, out, len - 1, BUY, NULL, 0), SDPP_OK);
 		assert_int_equal(p.signed_len, sizeof(order_signed_input) - 1);
 		assert_memory_equal(p.signed_bytes, order_signed_input, p.signed_len);
@@ -1839,7 +1850,7 @@ test_order_id(void **state)
 	free(want);
 	/* Any signed field changes it, here the verification text. */
 	snprintf(m.verification, sizeof(m.verification), "v");
-	assert_int_equal(sdpp_msg_encode(&m, NULL, &out, &len), SDPP_OK);
+	assert_int_equal(sdpp_msg_encode(&m, k->id[0], &out, &len), SDPP_OK);
 	assert_int_equal(sdpp_msg_parse(&p, out, len - 1, BUY, NULL, 0), SDPP_OK);
 	assert_int_equal(sdpp_order_id(&p, id2), SDPP_OK);
 	assert_memory_not_equal(id, id2, sizeof(id));
