@@ -37,6 +37,14 @@ struct inflight {
 	size_t len;
 };
 
+/* A built invoice: recorded by the host, then sent, strictly in order. */
+struct invslot {
+	struct sdpp_invoice inv;
+	uint64_t req;       /* its record request */
+	int recorded;
+	char *verification; /* record id, once recorded */
+};
+
 struct qsample {
 	char *topic;
 	uint8_t *payload;
@@ -79,10 +87,9 @@ struct sdpp_seller {
 	uint64_t dropped;
 
 	/* Billing. */
-	struct sdpp_invoice *invq; /* built, not yet sent; allocated with the order */
+	struct invslot *invq; /* built, not yet sent; allocated with the order */
 	size_t invq_cap;
 	size_t invq_head, invq_len;
-	uint64_t req_invoice; /* recording invq[invq_head] */
 	uint64_t invoiced;    /* items covered by built invoices */
 	uint64_t ninvoices;   /* invoices built */
 	uint64_t nsent_inv;   /* invoices sent */
@@ -194,9 +201,14 @@ seller_free_stream(struct sdpp_seller *s)
 void
 sdpp_seller_free(struct sdpp_seller *s)
 {
+	size_t q;
+
 	if (s == NULL)
 		return;
 	seller_free_stream(s);
+	if (s->invq != NULL)
+		for (q = 0; q < s->invq_cap; q++)
+			free(s->invq[q].verification);
 	free(s->invq);
 	sdpp_aead_free(s->aead);
 	sdpp_verifier_free(s->buyer);
@@ -300,20 +312,30 @@ can_send(const struct sdpp_seller *s)
 	    s->sent - s->acked < s->window && !unpaid_blocked(s);
 }
 
-/* Starts recording the oldest built invoice if none is being recorded. */
+/*
+ * Asks the host to record every built invoice that has no request yet, all
+ * at once: a slow records medium then records them together (one group
+ * commit) instead of one per round trip. They are sent in order as the
+ * head of the queue is recorded (invoices_send()).
+ */
 static enum sdpp_err
 invoice_request(struct sdpp_seller *s, struct sdpp_out *out)
 {
 	struct sdpp_event *ev;
+	struct invslot *v;
+	size_t i;
 
-	if (s->req_invoice != 0 || s->invq_len == 0)
-		return SDPP_OK;
-	s->req_invoice = s->next_req++;
-	ev = out_event(out, SDPP_EV_INVOICE);
-	if (ev == NULL)
-		return SDPP_E_NOMEM;
-	ev->req = s->req_invoice;
-	ev->invoice = &s->invq[s->invq_head];
+	for (i = 0; i < s->invq_len; i++) {
+		v = &s->invq[(s->invq_head + i) % s->invq_cap];
+		if (v->req != 0)
+			continue;
+		v->req = s->next_req++;
+		ev = out_event(out, SDPP_EV_INVOICE);
+		if (ev == NULL)
+			return SDPP_E_NOMEM;
+		ev->req = v->req;
+		ev->invoice = &v->inv;
+	}
 	return SDPP_OK;
 }
 
@@ -353,8 +375,8 @@ invoice_build(struct sdpp_seller *s, struct sdpp_out *out)
 		if (amount > UINT64_MAX - s->total_due)
 			return SDPP_E_OVERFLOW;
 		total = s->total_due + amount;
-		v = &s->invq[(s->invq_head + s->invq_len) % s->invq_cap];
-		memset(v, 0, sizeof(*v));
+		v = &s->invq[(s->invq_head + s->invq_len) % s->invq_cap].inv;
+		memset(&s->invq[(s->invq_head + s->invq_len) % s->invq_cap], 0, sizeof(struct invslot));
 		memcpy(v->order_id, s->order_id, sizeof(v->order_id));
 		v->number = ++s->ninvoices;
 		v->first_seq = first;
@@ -918,36 +940,61 @@ shutdown_settle(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/* Sends the recorded invoices at the head of the queue, in order. */
 static enum sdpp_err
-complete_invoice(struct sdpp_seller *s, int ok, const char *verification, uint64_t now,
-    struct sdpp_out *out)
+invoices_send(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 {
-	struct sdpp_invoice *v = &s->invq[s->invq_head];
+	struct invslot *v;
 	struct sdpp_msg m;
 
-	if (!ok)
-		return seller_fail(s, out, SDPP_E_INTERNAL, "invoice %llu could not be recorded",
-		    (unsigned long long)v->number);
-	memset(&m, 0, sizeof(m));
-	m.type = SDPP_T_DATA_INVOICE;
-	m.from = SDPP_ROLE_SELLER;
-	m.u.invoice = *v;
-	snprintf(m.verification, sizeof(m.verification), "%s", verification);
-	if (out_msg(out, &m, s->cfg.id) != SDPP_OK)
-		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build invoice");
-	s->nsent_inv = v->number;
-	s->sent_due[v->number % DUE_RING] = v->total_due;
-	s->invq_head = (s->invq_head + 1) % s->invq_cap;
-	s->invq_len--;
-	s->req_invoice = 0;
-	if (invoice_request(s, out) != SDPP_OK)
-		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
-	s->inv_sent_at = now;
+	while (s->invq_len > 0 && s->invq[s->invq_head].recorded) {
+		v = &s->invq[s->invq_head];
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_DATA_INVOICE;
+		m.from = SDPP_ROLE_SELLER;
+		m.u.invoice = v->inv;
+		snprintf(m.verification, sizeof(m.verification), "%s", v->verification);
+		if (out_msg(out, &m, s->cfg.id) != SDPP_OK)
+			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build invoice");
+		s->nsent_inv = v->inv.number;
+		s->sent_due[v->inv.number % DUE_RING] = v->inv.total_due;
+		free(v->verification);
+		memset(v, 0, sizeof(*v));
+		s->invq_head = (s->invq_head + 1) % s->invq_cap;
+		s->invq_len--;
+		s->inv_sent_at = now;
+	}
 	if (s->closing && s->st == SS_STREAM && s->invq_len == 0)
 		return shutdown_settle(s, now, out);
 	if (queue_flush(s, now, out) != SDPP_OK || pause_check(s, now, out) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot send item");
 	return SDPP_OK;
+}
+
+/* Request req recorded an invoice (or failed to); NULL if req is not one. */
+static struct invslot *
+invoice_by_req(struct sdpp_seller *s, uint64_t req)
+{
+	size_t i;
+
+	for (i = 0; i < s->invq_len; i++)
+		if (s->invq[(s->invq_head + i) % s->invq_cap].req == req)
+			return &s->invq[(s->invq_head + i) % s->invq_cap];
+	return NULL;
+}
+
+static enum sdpp_err
+complete_invoice(struct sdpp_seller *s, struct invslot *v, int ok, const char *verification,
+    uint64_t now, struct sdpp_out *out)
+{
+	if (!ok)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "invoice %llu could not be recorded",
+		    (unsigned long long)v->inv.number);
+	v->verification = strdup(verification);
+	if (v->verification == NULL)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	v->recorded = 1;
+	return invoices_send(s, now, out);
 }
 
 static enum sdpp_err
@@ -969,8 +1016,7 @@ complete_payment(struct sdpp_seller *s, int ok, uint64_t now, struct sdpp_out *o
 	    queue_flush(s, now, out) != SDPP_OK || invoice_build(s, out) != SDPP_OK ||
 	    pause_check(s, now, out) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot resume");
-	if (s->closing && s->st == SS_STREAM && s->invq_len == 0 && s->req_invoice == 0 &&
-	    !s->have_pay_cur)
+	if (s->closing && s->st == SS_STREAM && s->invq_len == 0 && !s->have_pay_cur)
 		return shutdown_settle(s, now, out);
 	return SDPP_OK;
 }
@@ -1025,8 +1071,12 @@ sdpp_seller_complete(struct sdpp_seller *s, uint64_t req, int ok, const char *ve
 			return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
 		return start_stream(s, verification, now, out);
 	}
-	if (req == s->req_invoice)
-		return complete_invoice(s, ok, verification, now, out);
+	if (s->invq != NULL) {
+		struct invslot *v = invoice_by_req(s, req);
+
+		if (v != NULL && !v->recorded)
+			return complete_invoice(s, v, ok, verification, now, out);
+	}
 	if (req == s->req_payment && s->have_pay_cur)
 		return complete_payment(s, ok, now, out);
 	if (req == s->req_exit && s->st == SS_EXITING)
@@ -1146,7 +1196,7 @@ sdpp_seller_shutdown(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	e = invoice_build(s, out);
 	if (e != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "%s", sdpp_strerror(e));
-	if (s->invq_len == 0 && s->req_invoice == 0)
+	if (s->invq_len == 0)
 		return shutdown_settle(s, now, out);
 	return SDPP_OK;
 }

@@ -432,6 +432,44 @@ test_exit_waits_for_last_invoice(void **state)
 	conv_teardown(&c);
 }
 
+/* A slow ledger: every built invoice is sent to be recorded at once, and
+ * they go out in order however the records complete. */
+static void
+test_invoices_recorded_together(void **state)
+{
+	struct conv c;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 2, 1, 1);
+	c.menu.max_unpaid = 6;
+	conv_start(&c);
+	conv_order(&c, "co2", 0);
+	c.hold_invoices = 1;
+	for (i = 1; i <= 4; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.items, 4);
+	assert_int_equal(c.nheld_invoices, 2); /* both requested, none recorded */
+	assert_int_equal(c.invoices, 0);
+	/* The second record completes first: nothing may be sent yet. */
+	assert_int_equal(sdpp_seller_complete(c.s, c.held_invoices[1], 1, "rec-2", c.now, &c.so),
+	    SDPP_OK);
+	seller_drain(&c);
+	pump(&c);
+	assert_int_equal(c.invoices, 0);
+	assert_int_equal(sdpp_seller_complete(c.s, c.held_invoices[0], 1, "rec-1", c.now, &c.so),
+	    SDPP_OK);
+	seller_drain(&c);
+	pump(&c);
+	assert_int_equal(c.invoices, 2);
+	assert_true(c.invoice_first[0] == 1 && c.invoice_last[0] == 2);
+	assert_true(c.invoice_first[1] == 3 && c.invoice_last[1] == 4);
+	/* A request completed twice is not an invoice any more. */
+	assert_int_equal(sdpp_seller_complete(c.s, c.held_invoices[0], 1, "again", c.now, &c.so),
+	    SDPP_E_INVAL);
+	conv_teardown(&c);
+}
+
 /* ---- forged and malformed input: every case expects an exact error code. */
 
 /* Encodes a buyer message signed by id. */
@@ -894,6 +932,7 @@ main(void)
 		cmocka_unit_test(test_payment_clock_waits_for_invoice),
 		cmocka_unit_test(test_overpaid_not_blocked),
 		cmocka_unit_test(test_exit_waits_for_last_invoice),
+		cmocka_unit_test(test_invoices_recorded_together),
 		cmocka_unit_test(test_seller_illegal_transitions),
 		cmocka_unit_test(test_seller_bad_orders),
 		cmocka_unit_test(test_seller_stream_forgeries),

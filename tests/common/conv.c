@@ -69,8 +69,11 @@ seller_drain(struct conv *c)
 			reqs[nreq++] = ev->req;
 			break;
 		case SDPP_EV_INVOICE:
-			if (c->hold_invoices)
+			if (c->hold_invoices) {
 				c->held_invoice_req = ev->req;
+				if (c->nheld_invoices < 8)
+					c->held_invoices[c->nheld_invoices++] = ev->req;
+			}
 			else
 				reqs[nreq++] = ev->req;
 			break;

@@ -39,7 +39,9 @@ struct conv {
 	int reject_payment; /* seller refuses payments */
 	uint64_t held_pay_req;
 	int hold_invoices;  /* the ledger is slow: SDPP_EV_INVOICE left pending */
-	uint64_t held_invoice_req;
+	uint64_t held_invoice_req; /* the latest held */
+	uint64_t held_invoices[8]; /* all held, in order */
+	int nheld_invoices;
 	/* What happened. */
 	int items, invoices, payments, receipts, orders, exits, statements;
 	int paused, resumed, dropped, started;
