@@ -134,7 +134,8 @@ sdpp_sha256(uint8_t out[SDPP_SHA256_BYTES], const struct sdpp_iov *parts, size_t
 
 	if (parts == NULL && n > 0)
 		return SDPP_E_INVAL;
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
 		return SDPP_E_NOMEM;
 	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
 		goto fail;
@@ -173,7 +174,8 @@ identity_cache_publics(struct sdpp_identity *id)
 {
 	enum sdpp_err e;
 
-	if ((e = raw_public(id->sign, id->sign_pub)) != SDPP_OK)
+	e = raw_public(id->sign, id->sign_pub);
+	if (e != SDPP_OK)
 		return e;
 	return raw_public(id->enc, id->enc_pub);
 }
@@ -185,7 +187,8 @@ keygen(EVP_PKEY **out, int type)
 	enum sdpp_err e = SDPP_E_CRYPTO;
 
 	*out = NULL;
-	if ((ctx = EVP_PKEY_CTX_new_id(type, NULL)) == NULL)
+	ctx = EVP_PKEY_CTX_new_id(type, NULL);
+	if (ctx == NULL)
 		return SDPP_E_NOMEM;
 	if (EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_keygen(ctx, out) != 1)
 		goto fail;
@@ -202,13 +205,17 @@ sdpp_identity_generate(struct sdpp_identity **out)
 	enum sdpp_err e;
 
 	*out = NULL;
-	if ((id = calloc(1, sizeof(*id))) == NULL)
+	id = calloc(1, sizeof(*id));
+	if (id == NULL)
 		return SDPP_E_NOMEM;
-	if ((e = keygen(&id->sign, EVP_PKEY_ED25519)) != SDPP_OK)
+	e = keygen(&id->sign, EVP_PKEY_ED25519);
+	if (e != SDPP_OK)
 		goto fail;
-	if ((e = keygen(&id->enc, EVP_PKEY_X25519)) != SDPP_OK)
+	e = keygen(&id->enc, EVP_PKEY_X25519);
+	if (e != SDPP_OK)
 		goto fail;
-	if ((e = identity_cache_publics(id)) != SDPP_OK)
+	e = identity_cache_publics(id);
+	if (e != SDPP_OK)
 		goto fail;
 	*out = id;
 	return SDPP_OK;
@@ -250,7 +257,8 @@ bio_to_string(BIO *bio, char **pem, size_t *len)
 	n = BIO_get_mem_data(bio, &data);
 	if (n <= 0 || data == NULL)
 		return SDPP_E_CRYPTO;
-	if ((buf = malloc((size_t)n + 1)) == NULL)
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL)
 		return SDPP_E_NOMEM;
 	memcpy(buf, data, (size_t)n);
 	buf[n] = '\0';
@@ -268,7 +276,8 @@ sdpp_identity_to_pem(const struct sdpp_identity *id, char **pem, size_t *len)
 	*pem = NULL;
 	*len = 0;
 	/* secmem: the BIO's buffer is cleared when freed (it holds private keys). */
-	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
+	bio = BIO_new(BIO_s_secmem());
+	if (bio == NULL)
 		return SDPP_E_NOMEM;
 	if (PEM_write_bio_PrivateKey(bio, id->sign, NULL, NULL, 0, NULL, NULL) != 1 ||
 	    PEM_write_bio_PrivateKey(bio, id->enc, NULL, NULL, 0, NULL, NULL) != 1)
@@ -287,7 +296,8 @@ sdpp_identity_public_pem(const struct sdpp_identity *id, char **pem, size_t *len
 
 	*pem = NULL;
 	*len = 0;
-	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL)
 		return SDPP_E_NOMEM;
 	if (PEM_write_bio_PUBKEY(bio, id->sign) != 1 || PEM_write_bio_PUBKEY(bio, id->enc) != 1)
 		goto fail;
@@ -331,7 +341,8 @@ pkcs8_decode(EVP_PKEY **out, const char *text, size_t len, int type)
 	enum sdpp_err e = SDPP_E_KEY_FORMAT;
 
 	*out = NULL;
-	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL)
+	bio = BIO_new_mem_buf(text, (int)len);
+	if (bio == NULL)
 		return SDPP_E_NOMEM;
 	/* PEM_read_bio() only un-base64s; it never decrypts, so no prompt. */
 	if (PEM_read_bio(bio, &name, &header, &der, &derlen) != 1)
@@ -339,9 +350,11 @@ pkcs8_decode(EVP_PKEY **out, const char *text, size_t len, int type)
 	if (strcmp(name, "PRIVATE KEY") != 0 || header[0] != '\0' || derlen <= 0)
 		goto fail;
 	p = der;
-	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, derlen)) == NULL || p != der + derlen)
+	p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, derlen);
+	if (p8 == NULL || p != der + derlen)
 		goto fail;
-	if ((pkey = EVP_PKCS82PKEY(p8)) == NULL || EVP_PKEY_get_id(pkey) != type)
+	pkey = EVP_PKCS82PKEY(p8);
+	if (pkey == NULL || EVP_PKEY_get_id(pkey) != type)
 		goto fail;
 	*out = pkey;
 	pkey = NULL;
@@ -403,13 +416,17 @@ sdpp_identity_from_pem(struct sdpp_identity **out, const char *pem, size_t len)
 		pos++;
 	if (pos != len)
 		return SDPP_E_KEY_FORMAT;
-	if ((id = calloc(1, sizeof(*id))) == NULL)
+	id = calloc(1, sizeof(*id));
+	if (id == NULL)
 		return SDPP_E_NOMEM;
-	if ((e = pkcs8_decode(&id->sign, pem + s1, e1 - s1, EVP_PKEY_ED25519)) != SDPP_OK)
+	e = pkcs8_decode(&id->sign, pem + s1, e1 - s1, EVP_PKEY_ED25519);
+	if (e != SDPP_OK)
 		goto fail;
-	if ((e = pkcs8_decode(&id->enc, pem + s2, e2 - s2, EVP_PKEY_X25519)) != SDPP_OK)
+	e = pkcs8_decode(&id->enc, pem + s2, e2 - s2, EVP_PKEY_X25519);
+	if (e != SDPP_OK)
 		goto fail;
-	if ((e = identity_cache_publics(id)) != SDPP_OK)
+	e = identity_cache_publics(id);
+	if (e != SDPP_OK)
 		goto fail;
 	*out = id;
 	return SDPP_OK;
@@ -427,7 +444,8 @@ spki_ed25519(uint8_t out[SDPP_SIGN_PUBLIC_BYTES], const unsigned char *der, long
 	size_t n = SDPP_SIGN_PUBLIC_BYTES;
 	enum sdpp_err e = SDPP_E_KEY_FORMAT;
 
-	if ((pkey = d2i_PUBKEY(NULL, &p, derlen)) == NULL || p != der + derlen)
+	pkey = d2i_PUBKEY(NULL, &p, derlen);
+	if (pkey == NULL || p != der + derlen)
 		goto fail;
 	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519)
 		goto fail;
@@ -463,7 +481,8 @@ sdpp_sign_public_parse(uint8_t out[SDPP_SIGN_PUBLIC_BYTES], const char *text, si
 			return SDPP_E_KEY_FORMAT;
 		return SDPP_OK;
 	}
-	if ((bio = BIO_new_mem_buf(text, (int)len)) == NULL)
+	bio = BIO_new_mem_buf(text, (int)len);
+	if (bio == NULL)
 		return SDPP_E_NOMEM;
 	/*
 	 * The first "PUBLIC KEY" block, skipping other text and blocks. Done
@@ -507,7 +526,8 @@ ed25519_sign(EVP_PKEY *pkey, const void *msg, size_t len, uint8_t sig[SDPP_SIGN_
 		return SDPP_E_INVAL;
 	if (msg == NULL)
 		msg = "";
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
 		return SDPP_E_NOMEM;
 	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, pkey) != 1)
 		goto fail;
@@ -536,7 +556,8 @@ ed25519_verify(EVP_PKEY *pkey, const void *msg, size_t len, const uint8_t *sig, 
 	 * (measured: 143 vs 141 us); building the EVP_PKEY is what the
 	 * verifier saves (verify_raw: 171 us).
 	 */
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL)
 		return SDPP_E_NOMEM;
 	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) != 1)
 		goto fail;
@@ -563,7 +584,8 @@ sdpp_verifier_new(struct sdpp_verifier **out, const uint8_t pub[SDPP_SIGN_PUBLIC
 	struct sdpp_verifier *v;
 
 	*out = NULL;
-	if ((v = calloc(1, sizeof(*v))) == NULL)
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
 		return SDPP_E_NOMEM;
 	v->pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, SDPP_SIGN_PUBLIC_BYTES);
 	if (v->pub == NULL) {
@@ -616,7 +638,8 @@ sdpp_ed25519_public_from_seed(uint8_t pub[SDPP_SIGN_PUBLIC_BYTES], const uint8_t
 	EVP_PKEY *pkey;
 	enum sdpp_err e;
 
-	if ((pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32)) == NULL)
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	if (pkey == NULL)
 		return SDPP_E_CRYPTO;
 	e = raw_public(pkey, pub);
 	EVP_PKEY_free(pkey);
@@ -630,7 +653,8 @@ sdpp_ed25519_sign_seed(
 	EVP_PKEY *pkey;
 	enum sdpp_err e;
 
-	if ((pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32)) == NULL)
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+	if (pkey == NULL)
 		return SDPP_E_CRYPTO;
 	e = ed25519_sign(pkey, msg, len, sig);
 	EVP_PKEY_free(pkey);
@@ -657,7 +681,8 @@ x25519_derive(
 	peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, point, SDPP_X25519_BYTES);
 	if (peer == NULL)
 		goto fail;
-	if ((ctx = EVP_PKEY_CTX_new(priv, NULL)) == NULL) {
+	ctx = EVP_PKEY_CTX_new(priv, NULL);
+	if (ctx == NULL) {
 		e = SDPP_E_NOMEM;
 		goto fail;
 	}
@@ -722,9 +747,11 @@ sdpp_hkdf_sha256(uint8_t *out, size_t outlen, const uint8_t *salt, size_t saltle
 	*p++ = OSSL_PARAM_construct_octet_string(
 	    OSSL_KDF_PARAM_INFO, unconst(infolen > 0 ? info : empty), infolen);
 	*p = OSSL_PARAM_construct_end();
-	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL)
+	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	if (kdf == NULL)
 		goto fail;
-	if ((ctx = EVP_KDF_CTX_new(kdf)) == NULL) {
+	ctx = EVP_KDF_CTX_new(kdf);
+	if (ctx == NULL) {
 		e = SDPP_E_NOMEM;
 		goto fail;
 	}
@@ -748,7 +775,8 @@ sdpp_aead_new(struct sdpp_aead **out, const uint8_t key[SDPP_AEAD_KEY_BYTES])
 	enum sdpp_err e = SDPP_E_CRYPTO;
 
 	*out = NULL;
-	if ((a = calloc(1, sizeof(*a))) == NULL)
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
 		return SDPP_E_NOMEM;
 	a->enc = EVP_CIPHER_CTX_new();
 	a->dec = EVP_CIPHER_CTX_new();
@@ -878,7 +906,8 @@ seal_kdf(uint8_t okm[SEAL_OKM_BYTES], const uint8_t shared[SDPP_X25519_BYTES],
 
 	if ((info == NULL && infolen > 0) || infolen > HKDF_INFO_MAX - SEAL_LABEL_BYTES)
 		return SDPP_E_INVAL;
-	if ((fullinfo = malloc(SEAL_LABEL_BYTES + infolen)) == NULL)
+	fullinfo = malloc(SEAL_LABEL_BYTES + infolen);
+	if (fullinfo == NULL)
 		return SDPP_E_NOMEM;
 	memcpy(fullinfo, seal_label, SEAL_LABEL_BYTES);
 	if (infolen > 0)
@@ -900,13 +929,17 @@ sdpp_seal_with_ephemeral(uint8_t out[SDPP_SEALED_BYTES],
 	struct sdpp_aead *aead = NULL;
 	enum sdpp_err e;
 
-	if ((e = sdpp_x25519(eph_pub, eph_scalar, x25519_base)) != SDPP_OK)
+	e = sdpp_x25519(eph_pub, eph_scalar, x25519_base);
+	if (e != SDPP_OK)
 		goto fail;
-	if ((e = sdpp_x25519(shared, eph_scalar, recipient)) != SDPP_OK)
+	e = sdpp_x25519(shared, eph_scalar, recipient);
+	if (e != SDPP_OK)
 		goto fail;
-	if ((e = seal_kdf(okm, shared, eph_pub, recipient, info, infolen)) != SDPP_OK)
+	e = seal_kdf(okm, shared, eph_pub, recipient, info, infolen);
+	if (e != SDPP_OK)
 		goto fail;
-	if ((e = sdpp_aead_new(&aead, okm)) != SDPP_OK)
+	e = sdpp_aead_new(&aead, okm);
+	if (e != SDPP_OK)
 		goto fail;
 	memcpy(out, eph_pub, SDPP_X25519_BYTES);
 	e = sdpp_aead_seal(aead, okm + SDPP_AEAD_KEY_BYTES, info, infolen, key,
@@ -927,7 +960,8 @@ sdpp_seal(uint8_t out[SDPP_SEALED_BYTES], const uint8_t recipient[SDPP_ENC_PUBLI
 	uint8_t eph[SDPP_X25519_BYTES];
 	enum sdpp_err e;
 
-	if ((e = sdpp_random(eph, sizeof(eph))) != SDPP_OK)
+	e = sdpp_random(eph, sizeof(eph));
+	if (e != SDPP_OK)
 		return e;
 	e = sdpp_seal_with_ephemeral(out, recipient, key, info, infolen, eph);
 	sdpp_wipe(eph, sizeof(eph));

@@ -82,7 +82,8 @@ keyfile_read(const char *path, char **buf, size_t *len, char *err, size_t errlen
 		goto fail;
 	}
 	/* One byte over the limit to notice a file that grew after fstat(). */
-	if ((data = malloc(KEYFILE_MAX_BYTES + 2)) == NULL) {
+	data = malloc(KEYFILE_MAX_BYTES + 2);
+	if (data == NULL) {
 		seterr(err, errlen, path, "%s", strerror(ENOMEM));
 		goto fail;
 	}
