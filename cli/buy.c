@@ -527,22 +527,6 @@ cmd_menu(int argc, char **argv)
 	return rc;
 }
 
-static int
-parse_count(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > 9007199254740991ULL)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int
 cmd_buy(int argc, char **argv)
 {
@@ -590,7 +574,7 @@ cmd_buy(int argc, char **argv)
 		else if (strcmp(a, "--product") == 0)
 			x.product = argv[++i];
 		else if (strcmp(a, "--count") == 0) {
-			if (parse_count(argv[++i], &x.count) != 0) {
+			if (cli_parse_u64(argv[++i], 9007199254740991ULL, &x.count) != 0) {
 				fprintf(stderr, "sdpp buy: --count is not an integer 0-2^53: `%s'\n", v);
 				return 1;
 			}

@@ -1,4 +1,5 @@
 /* Helpers shared by the sdpp subcommands: reading small files, parsing public keys. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,3 +69,19 @@ cli_parse_key(const char *arg, uint8_t key[SDPP_SIGN_PUBLIC_BYTES])
 	return rc;
 }
 
+
+int
+cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}

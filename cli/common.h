@@ -15,4 +15,7 @@ char *cli_read_text(const char *path, size_t *len);
  * public key PEM. Prints why on stderr and returns -1 if neither. */
 int cli_parse_key(const char *arg, uint8_t key[32]);
 
+/* A decimal integer 0..max, digits only (no sign, space or suffix); 0 or -1. */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
 #endif

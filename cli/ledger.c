@@ -175,17 +175,11 @@ usage:
 static int
 parse_u64(const char *s, uint64_t *v)
 {
-	char *end;
-	unsigned long long x;
-
+	/* Record ids as printed in `verification` fields are accepted too. */
 	if (strncmp(s, LEDGER_ID_PREFIX, strlen(LEDGER_ID_PREFIX)) == 0)
 		s += strlen(LEDGER_ID_PREFIX);
-	if (*s < '0' || *s > '9')
+	if (cli_parse_u64(s, INT64_MAX, v) != 0 || *v == 0)
 		return -1;
-	x = strtoull(s, &end, 10);
-	if (*end != '\0' || x == 0 || x > INT64_MAX)
-		return -1;
-	*v = x;
 	return 0;
 }
 

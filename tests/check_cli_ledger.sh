@@ -67,6 +67,15 @@ expect "prove consistency" $? 0
 expect "check a consistency proof from stdin" $? 0
 "$S" ledger prove "$db" 11 >/dev/null 2>&1
 expect "prove a record that does not exist fails" $? 1
+for bad in 0 -1 abc 4x ledger: 99999999999999999999; do
+	"$S" ledger prove "$db" "$bad" >/dev/null 2>"$d/err"
+	rc=$?
+	[ $rc -eq 1 ] && grep -q "bad record id" "$d/err" || { echo "# prove $bad: $rc"; bad_ids=1; }
+done
+[ -z "${bad_ids:-}" ] && ok "prove refuses malformed record ids" || notok "prove accepted a bad id"
+"$S" buy 127.0.0.1:1 --seller-key "$seller" --key "$d/none" --product x --count 1.5 >/dev/null 2>"$d/err"
+expect "buy refuses a non-integer --count" $? 1
+grep -q "count is not an integer" "$d/err" && ok "buy names the bad --count" || notok "$(cat "$d/err")"
 
 # The account.
 "$S" ledger show "$db" >"$d/show" 2>&1
