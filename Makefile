@@ -22,10 +22,10 @@ DEB_PACKAGES = build-essential pkg-config clang libclang-rt-14-dev \
 
 PKGS      = libcrypto libcjson sqlite3 libsodium
 TEST_PKGS = cmocka
-CLI_PKGS  = libqrencode
+CLI_PKGS  = libqrencode libevent libcurl
 # The daemon's own dependencies (Paho ships no .pc file: -lpaho-mqtt3as is
 # the asynchronous client with TLS).
-GW_PKGS   = libevent libevent_pthreads inih libsystemd
+GW_PKGS   = libevent libevent_pthreads inih libsystemd libcurl
 PAHO_LIBS = -lpaho-mqtt3as
 
 ifeq ($(V),1)
@@ -56,6 +56,7 @@ UTIL_SRC = $(wildcard util/*.c)
 LEDGER_SRC = $(wildcard ledger/*.c)
 MQTT_SRC = $(wildcard mqtt/*.c)
 IOTA_SRC = $(wildcard iota/*.c)
+TANGLE_SRC = $(wildcard tangle/*.c)
 GW_SRC   = $(filter-out gateway/main.c,$(wildcard gateway/*.c))
 GW_MAIN  = $(wildcard gateway/main.c)
 TEST_SRC = $(wildcard tests/test_*.c)
@@ -70,6 +71,7 @@ UTIL_OBJ = $(UTIL_SRC:%.c=$(BUILD)/%.o)
 LEDGER_OBJ = $(LEDGER_SRC:%.c=$(BUILD)/%.o)
 MQTT_OBJ = $(MQTT_SRC:%.c=$(BUILD)/%.o)
 IOTA_OBJ = $(IOTA_SRC:%.c=$(BUILD)/%.o)
+TANGLE_OBJ = $(TANGLE_SRC:%.c=$(BUILD)/%.o)
 GW_OBJ   = $(GW_SRC:%.c=$(BUILD)/%.o)
 TEST_COMMON_OBJ = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -80,9 +82,10 @@ LIBUTIL  = $(BUILD)/libutil.a
 LIBLEDGER = $(BUILD)/libledger.a
 LIBMQTT  = $(BUILD)/libmqtt.a
 LIBIOTA  = $(BUILD)/libiota.a
+LIBTANGLE = $(BUILD)/libtangle.a
 LIBGW    = $(BUILD)/libgateway.a
 # Link order: users before what they use.
-ALL_LIBS = $(LIBGW) $(LIBIOTA) $(LIBMQTT) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
+ALL_LIBS = $(LIBGW) $(LIBTANGLE) $(LIBIOTA) $(LIBMQTT) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
 
 .SECONDARY:
 
@@ -138,6 +141,10 @@ $(LIBIOTA): $(IOTA_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(LIBTANGLE): $(TANGLE_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(LIBGW): $(GW_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -172,10 +179,10 @@ FUZZ_FLAGS = -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
-build/fuzz/%: fuzz/%.c $(SDPP_SRC) $(wildcard sdpp/*.h)
+build/fuzz/%: fuzz/%.c $(SDPP_SRC) $(IOTA_SRC) $(wildcard sdpp/*.h iota/*.h)
 	$(call msg,FUZZ,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDPP_SRC) $(LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDPP_SRC) $(IOTA_SRC) $(LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -1,4 +1,5 @@
-/* `sdpp iota`: a key file's IOTA address; signed payments and notarizations, offline. */
+/* `sdpp iota`: a key file's IOTA address, balance and faucet; payments and notarizations, online or offline. */
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "iota/iota.h"
 #include "sdpp/crypto.h"
 #include "sdpp/enc.h"
+#include "tangle/tangle.h"
 #include "util/keyfile.h"
 
 /* Room for "PATH: reason" from keyfile_read(). */
@@ -25,6 +27,13 @@ iota_usage(FILE *f)
 	    "       sdpp iota notarize --offline --key KEY --network NET --data-hex HEX\n"
 	    "                 [--description TEXT] --gas-coin ID:VERSION:DIGEST [...]\n"
 	    "                 --gas-price N --gas-budget N\n"
+	    "       sdpp iota pay --key KEY --network NET --to ADDRESS --amount NANOS\n"
+	    "                 [--url URL] [--max-gas NANOS]\n"
+	    "       sdpp iota notarize --key KEY --network NET --data-hex HEX\n"
+	    "                 [--description TEXT] [--url URL] [--max-gas NANOS]\n"
+	    "       sdpp iota balance (--key KEY | --address ADDRESS) --network NET [--url URL]\n"
+	    "       sdpp iota faucet (--key KEY | --address ADDRESS) --network NET\n"
+	    "                 [--faucet-url URL]\n"
 	    "\n"
 	    "KEY is an sdpp key file; its Ed25519 key is the IOTA account. NET is mainnet,\n"
 	    "testnet or devnet. address prints the account's address (0x + 64 hex).\n"
@@ -35,7 +44,13 @@ iota_usage(FILE *f)
 	    "\n"
 	    "--offline touches no network: it prints the signed transaction as one JSON\n"
 	    "line {\"tx_bytes\":BASE64,\"digest\":BASE58,\"signature\":BASE64} for\n"
-	    "iota_executeTransactionBlock. It is required for now.\n");
+	    "iota_executeTransactionBlock (air-gapped signing).\n"
+	    "\n"
+	    "Without --offline, pay and notarize pick the account's coins, dry-run the\n"
+	    "transaction for its gas budget (refused above --max-gas, default 50000000\n"
+	    "nanos), sign, execute and print {\"digest\",\"status\",\"gas\"}. --url names\n"
+	    "the JSON-RPC endpoint (default: the network's public one). balance prints\n"
+	    "the account's IOTA; faucet asks the testnet or devnet faucet for coins.\n");
 }
 
 /* Options of pay and notarize; pointers into argv. */
@@ -49,29 +64,45 @@ struct iota_opts {
 	const char *description;
 	const char *gas_price;
 	const char *gas_budget;
+	const char *url;
+	const char *faucet_url;
+	const char *max_gas;
+	const char *address;
 	const char *coins[IOTA_GAS_COINS_MAX];
 	size_t n_coins;
 };
 
 #define FOR_PAY 1
 #define FOR_NOTARIZE 2
+#define FOR_BALANCE 4
+#define FOR_FAUCET 8
+#define FOR_TX (FOR_PAY | FOR_NOTARIZE)
+#define FOR_ALL (FOR_TX | FOR_BALANCE | FOR_FAUCET)
 
 /* Options that take one value, the subcommands that accept them, and
- * whether they must be given. */
+ * whether they must be given: always (REQ), only offline (OFF), only
+ * online (ON, refused with --offline), or never (0). */
+#define REQ 1
+#define OFF 2
+#define ON 4
 static const struct {
 	const char *name;
 	size_t off;
 	int used_by;
 	int required;
 } value_opts[] = {
-	{ "--key", offsetof(struct iota_opts, key), FOR_PAY | FOR_NOTARIZE, 1 },
-	{ "--network", offsetof(struct iota_opts, network), FOR_PAY | FOR_NOTARIZE, 1 },
-	{ "--gas-price", offsetof(struct iota_opts, gas_price), FOR_PAY | FOR_NOTARIZE, 1 },
-	{ "--gas-budget", offsetof(struct iota_opts, gas_budget), FOR_PAY | FOR_NOTARIZE, 1 },
-	{ "--to", offsetof(struct iota_opts, to), FOR_PAY, 1 },
-	{ "--amount", offsetof(struct iota_opts, amount), FOR_PAY, 1 },
-	{ "--data-hex", offsetof(struct iota_opts, data_hex), FOR_NOTARIZE, 1 },
+	{ "--key", offsetof(struct iota_opts, key), FOR_ALL, 0 },
+	{ "--network", offsetof(struct iota_opts, network), FOR_ALL, REQ },
+	{ "--gas-price", offsetof(struct iota_opts, gas_price), FOR_TX, OFF },
+	{ "--gas-budget", offsetof(struct iota_opts, gas_budget), FOR_TX, OFF },
+	{ "--to", offsetof(struct iota_opts, to), FOR_PAY, REQ },
+	{ "--amount", offsetof(struct iota_opts, amount), FOR_PAY, REQ },
+	{ "--data-hex", offsetof(struct iota_opts, data_hex), FOR_NOTARIZE, REQ },
 	{ "--description", offsetof(struct iota_opts, description), FOR_NOTARIZE, 0 },
+	{ "--url", offsetof(struct iota_opts, url), FOR_TX | FOR_BALANCE, ON },
+	{ "--max-gas", offsetof(struct iota_opts, max_gas), FOR_TX, ON },
+	{ "--faucet-url", offsetof(struct iota_opts, faucet_url), FOR_FAUCET, 0 },
+	{ "--address", offsetof(struct iota_opts, address), FOR_BALANCE | FOR_FAUCET, 0 },
 };
 
 #define N_VALUE_OPTS (sizeof(value_opts) / sizeof(value_opts[0]))
@@ -91,11 +122,11 @@ parse_opts(const char *cmd, int which, int argc, char **argv, struct iota_opts *
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			return 1;
-		if (strcmp(a, "--offline") == 0) {
+		if (strcmp(a, "--offline") == 0 && (which & FOR_TX)) {
 			o->offline = 1;
 			continue;
 		}
-		if (strcmp(a, "--gas-coin") == 0) {
+		if (strcmp(a, "--gas-coin") == 0 && (which & FOR_TX)) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "sdpp iota %s: --gas-coin needs a value\n", cmd);
 				return -1;
@@ -131,21 +162,38 @@ parse_opts(const char *cmd, int which, int argc, char **argv, struct iota_opts *
 	}
 	for (k = 0; k < N_VALUE_OPTS; k++) {
 		const char **v = (const char **)(void *)((char *)o + value_opts[k].off);
+		int req = value_opts[k].required;
 
-		if ((value_opts[k].used_by & which) && value_opts[k].required && *v == NULL) {
-			fprintf(stderr, "sdpp iota %s: %s is required (see --help)\n", cmd,
-			    value_opts[k].name);
+		if (!(value_opts[k].used_by & which))
+			continue;
+		if (*v == NULL && (req == REQ || (req == OFF && o->offline))) {
+			fprintf(stderr, "sdpp iota %s: %s is required%s (see --help)\n", cmd,
+			    value_opts[k].name, req == OFF ? " with --offline" : "");
+			return -1;
+		}
+		if (*v != NULL && ((req == OFF && !o->offline) || (req == ON && o->offline))) {
+			fprintf(stderr, "sdpp iota %s: %s %s\n", cmd, value_opts[k].name,
+			    req == OFF ? "goes with --offline (online, the node is asked)" :
+					 "makes no sense with --offline");
 			return -1;
 		}
 	}
-	if (o->n_coins == 0) {
+	if ((which & FOR_TX) && o->key == NULL) {
+		fprintf(stderr, "sdpp iota %s: --key is required (see --help)\n", cmd);
+		return -1;
+	}
+	if ((which & (FOR_BALANCE | FOR_FAUCET)) && (o->key == NULL) == (o->address == NULL)) {
+		fprintf(stderr, "sdpp iota %s: give either --key or --address\n", cmd);
+		return -1;
+	}
+	if ((which & FOR_TX) && o->offline && o->n_coins == 0) {
 		fprintf(stderr, "sdpp iota %s: at least one --gas-coin is required\n", cmd);
 		return -1;
 	}
-	if (!o->offline) {
+	if ((which & FOR_TX) && !o->offline && o->n_coins > 0) {
 		fprintf(stderr,
-		    "sdpp iota %s: only --offline is available so far: it prints "
-		    "the signed transaction for you to submit\n",
+		    "sdpp iota %s: --gas-coin goes with --offline (online, the account's "
+		    "coins are used)\n",
 		    cmd);
 		return -1;
 	}
@@ -310,6 +358,218 @@ build_error(const char *cmd, enum iota_err err)
 		    iota_strerror(err));
 }
 
+/* ---------------------------------------------------------------- online */
+
+/* A client for the network the options name; prints why on failure. */
+static struct tangle *
+online_client(const char *cmd, const struct iota_opts *o, enum iota_network net,
+    const struct sdpp_identity *id, struct event_base *base)
+{
+	struct tangle_config tc;
+	struct tangle *t = NULL;
+	char err[TANGLE_ERR_MAX];
+
+	memset(&tc, 0, sizeof(tc));
+	tc.network = net;
+	tc.url = o->url;
+	tc.faucet_url = o->faucet_url;
+	tc.retries = 2;
+	tc.signer = id;
+	if (o->max_gas != NULL && parse_nanos(cmd, "--max-gas", o->max_gas, &tc.max_budget) != 0)
+		return NULL;
+	if (tangle_new(&t, base, &tc, err, sizeof(err)) != 0)
+		fprintf(stderr, "sdpp iota %s: %s\n", cmd, err);
+	return t;
+}
+
+struct online_tx {
+	const uint8_t *recipient;
+	uint64_t amount;
+	const uint8_t *data;
+	size_t n_data;
+	const char *description;
+};
+
+struct sent_wait {
+	int done;
+	struct tangle_sent sent;
+};
+
+static void
+on_sent(void *arg, const struct tangle_sent *s)
+{
+	struct sent_wait *w = arg;
+
+	w->sent = *s;
+	w->done = 1;
+}
+
+static const char *
+status_name(enum tangle_status st)
+{
+	switch (st) {
+	case TANGLE_OK:
+		return "success";
+	case TANGLE_E_FAILED:
+		return "failure";
+	default:
+		return "not sent";
+	}
+}
+
+/* Builds, dry-runs, signs and executes one transaction; prints the result. */
+static int
+online_tx(const char *cmd, int which, const struct iota_opts *o, enum iota_network net,
+    const struct sdpp_identity *id, const struct online_tx *ot)
+{
+	struct event_base *base = event_base_new();
+	struct tangle *t = NULL;
+	struct sent_wait w;
+	int rc = 1, started;
+
+	memset(&w, 0, sizeof(w));
+	if (base == NULL || (t = online_client(cmd, o, net, id, base)) == NULL)
+		goto out;
+	started = which == FOR_PAY ?
+	    tangle_pay(t, ot->recipient, ot->amount, on_sent, &w) :
+	    tangle_notarize(t, ot->data, ot->n_data, ot->description, on_sent, &w);
+	if (started != 0) {
+		fprintf(stderr, "sdpp iota %s: cannot start\n", cmd);
+		goto out;
+	}
+	tangle_wait(base, &w.done);
+	if (w.sent.digest[0] != '\0' &&
+	    (w.sent.status == TANGLE_OK || w.sent.status == TANGLE_E_FAILED))
+		printf("{\"digest\":\"%s\",\"status\":\"%s\",\"gas\":{\"budget\":\"%" PRIu64
+		       "\",\"computation\":\"%" PRIu64 "\",\"storage\":\"%" PRIu64
+		       "\",\"rebate\":\"%" PRIu64 "\"}}\n",
+		    w.sent.digest, status_name(w.sent.status), w.sent.budget, w.sent.gas.computation,
+		    w.sent.gas.storage, w.sent.gas.rebate);
+	if (w.sent.status != TANGLE_OK) {
+		fprintf(stderr, "sdpp iota %s: %s\n", cmd, w.sent.error);
+		goto out;
+	}
+	rc = fflush(stdout) == 0 ? 0 : 1;
+out:
+	tangle_free(t);
+	if (base != NULL)
+		event_base_free(base);
+	return rc;
+}
+
+struct call_wait {
+	int done;
+	int ok;
+	char error[TANGLE_ERR_MAX];
+	uint64_t total, coins;
+	char task[128];
+};
+
+static void
+on_balance(void *arg, const struct tangle_reply *r)
+{
+	struct call_wait *w = arg;
+
+	w->done = 1;
+	if (r->status != TANGLE_OK) {
+		snprintf(w->error, sizeof(w->error), "%s", r->error);
+		return;
+	}
+	w->ok = iota_rpc_balance(r->result, &w->total, &w->coins, w->error, sizeof(w->error)) ==
+	    0;
+}
+
+static void
+on_faucet(void *arg, const struct tangle_reply *r)
+{
+	struct call_wait *w = arg;
+	const cJSON *task, *er;
+
+	w->done = 1;
+	if (r->status != TANGLE_OK) {
+		snprintf(w->error, sizeof(w->error), "%s", r->error);
+		return;
+	}
+	task = cJSON_GetObjectItemCaseSensitive(r->result, "task");
+	er = cJSON_GetObjectItemCaseSensitive(r->result, "error");
+	if (cJSON_IsString(er)) {
+		snprintf(w->error, sizeof(w->error), "the faucet refused: %.200s", er->valuestring);
+		return;
+	}
+	snprintf(w->task, sizeof(w->task), "%.100s", cJSON_IsString(task) ? task->valuestring : "");
+	w->ok = 1;
+}
+
+/* balance and faucet: read-only, by address or key. */
+static int
+iota_account_main(const char *cmd, int which, int argc, char **argv)
+{
+	struct iota_opts o;
+	struct sdpp_identity *id = NULL;
+	struct event_base *base = NULL;
+	struct tangle *t = NULL;
+	struct call_wait w;
+	enum iota_network net;
+	uint8_t addr[IOTA_ADDRESS_BYTES];
+	char a[IOTA_ADDRESS_TEXT_LEN], params[160];
+	int rc = 1;
+
+	memset(&w, 0, sizeof(w));
+	switch (parse_opts(cmd, which, argc, argv, &o)) {
+	case 0:
+		break;
+	case 1:
+		iota_usage(stdout);
+		return 0;
+	default:
+		return 1;
+	}
+	if (iota_network_parse(&net, o.network) != 0) {
+		fprintf(stderr, "sdpp iota %s: --network is not mainnet, testnet or devnet: `%s'\n",
+		    cmd, o.network);
+		return 1;
+	}
+	if (o.address != NULL && iota_address_parse(addr, o.address) != 0) {
+		fprintf(stderr, "sdpp iota %s: --address is not an address (0x and 64 hex "
+				"digits): `%s'\n",
+		    cmd, o.address);
+		return 1;
+	}
+	if (o.key != NULL && (load_key(cmd, o.key, &id) != 0 || account_address(id, addr) != 0))
+		goto out;
+	iota_address_format(a, addr);
+	base = event_base_new();
+	if (base == NULL || (t = online_client(cmd, &o, net, NULL, base)) == NULL)
+		goto out;
+	if (which == FOR_BALANCE) {
+		snprintf(params, sizeof(params), "[\"%s\",\"%s\"]", a, IOTA_COIN_TYPE);
+		if (tangle_call(t, "iotax_getBalance", params, on_balance, &w) != 0)
+			goto out;
+	} else if (tangle_faucet(t, addr, on_faucet, &w) != 0) {
+		fprintf(stderr, "sdpp iota faucet: %s has no faucet (testnet and devnet do)\n",
+		    iota_network_name(net));
+		goto out;
+	}
+	tangle_wait(base, &w.done);
+	if (!w.ok) {
+		fprintf(stderr, "sdpp iota %s: %s\n", cmd, w.error);
+		goto out;
+	}
+	if (which == FOR_BALANCE)
+		printf("{\"address\":\"%s\",\"balance\":\"%" PRIu64 "\",\"coins\":%" PRIu64
+		       "}\n",
+		    a, w.total, w.coins);
+	else
+		printf("{\"address\":\"%s\",\"task\":\"%s\"}\n", a, w.task);
+	rc = fflush(stdout) == 0 ? 0 : 1;
+out:
+	tangle_free(t);
+	if (base != NULL)
+		event_base_free(base);
+	sdpp_identity_free(id);
+	return rc;
+}
+
 /* pay and notarize: options, key, build, sign, print. */
 static int
 iota_tx_main(const char *cmd, int which, int argc, char **argv)
@@ -395,7 +655,7 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 		fprintf(stderr, "sdpp iota %s: out of memory\n", cmd);
 		goto fail;
 	}
-	if (parse_gas(cmd, &o, coins, &m) != 0)
+	if (o.offline && parse_gas(cmd, &o, coins, &m) != 0)
 		goto fail;
 	if (which == FOR_NOTARIZE && sdpp_hex_decode(data, n_data, o.data_hex) != SDPP_OK) {
 		fprintf(stderr, "sdpp iota %s: --data-hex: cannot decode `%s'\n", cmd, o.data_hex);
@@ -405,6 +665,12 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 		goto fail;
 	if (account_address(id, m.sender) != 0) {
 		fprintf(stderr, "sdpp iota %s: hashing failed\n", cmd);
+		goto fail;
+	}
+	if (!o.offline) {
+		struct online_tx ot = { recipient, amount, data, n_data, o.description };
+
+		rc = online_tx(cmd, which, &o, net, id, &ot);
 		goto fail;
 	}
 	if (which == FOR_PAY)
@@ -447,6 +713,10 @@ cmd_iota(int argc, char **argv)
 		return iota_tx_main("pay", FOR_PAY, argc - 1, argv + 1);
 	if (strcmp(sub, "notarize") == 0)
 		return iota_tx_main("notarize", FOR_NOTARIZE, argc - 1, argv + 1);
+	if (strcmp(sub, "balance") == 0)
+		return iota_account_main("balance", FOR_BALANCE, argc - 1, argv + 1);
+	if (strcmp(sub, "faucet") == 0)
+		return iota_account_main("faucet", FOR_FAUCET, argc - 1, argv + 1);
 	fprintf(stderr, "sdpp iota: unknown command `%s'\n", sub);
 	iota_usage(stderr);
 	return 1;

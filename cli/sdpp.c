@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli/sdpp.h"
 
 static const struct subcommand {
@@ -46,6 +48,11 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("sdpp %s (protocol sdpp/1)\n", SDPP_TOOL_VERSION);
 		return 0;
+	}
+	/* Once, before any thread: buy and iota talk to IOTA nodes. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "sdpp: cannot initialise libcurl\n");
+		return 1;
 	}
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		if (strcmp(argv[1], subcommands[i].name) == 0)

@@ -17,6 +17,7 @@
 #include <ini.h>
 
 #include "gateway/config.h"
+#include "iota/iota.h"
 #include "mqtt/mqtt.h"
 #include "sdpp/framer.h"
 #include "sdpp/json.h"
@@ -108,6 +109,16 @@ enum gw_key {
 	G_PATH,
 	G_STH_EVERY,
 	G_COMMIT_DELAY,
+	G_IOTA_NETWORK,
+	G_IOTA_URL,
+	G_IOTA_KEY,
+	G_IOTA_MAX_GAS,
+	G_IOTA_RPC_TIMEOUT,
+	G_IOTA_CONFIRM_TIMEOUT,
+	G_IOTA_ANCHOR,
+	G_IOTA_ANCHOR_KINDS,
+	G_IOTA_ANCHOR_EVERY,
+	G_IOTA_ANCHOR_INTERVAL,
 	G__COUNT
 };
 
@@ -172,6 +183,23 @@ static const struct key gw_keys[G__COUNT] = {
 	[G_STH_EVERY] = { "ledger", "sth_every", T_UINT, GW(ledger_sth_every), 0, 1000000, "0" },
 	[G_COMMIT_DELAY] = { "ledger", "commit_delay", T_MS, GW(ledger_commit_delay_ms), 0,
 	    10 * MS_S, "0" },
+
+	[G_IOTA_NETWORK] = { "iota", "network", T_NAME, GW(iota_network), 1, 0, "testnet" },
+	[G_IOTA_URL] = { "iota", "url", T_TEXT, GW(iota_url), 0, 0, "" },
+	[G_IOTA_KEY] = { "iota", "key", T_PATH, GW(iota_key), 0, 0, "" },
+	[G_IOTA_MAX_GAS] = { "iota", "max_gas", T_UINT, GW(iota_max_gas), 1000000,
+	    UINT64_C(10000000000), "50000000" },
+	[G_IOTA_RPC_TIMEOUT] = { "iota", "rpc_timeout", T_MS, GW(iota_rpc_timeout_ms), 100,
+	    10 * MS_M, "10s" },
+	[G_IOTA_CONFIRM_TIMEOUT] = { "iota", "confirm_timeout", T_MS,
+	    GW(iota_confirm_timeout_ms), MS_S, MS_H, "60s" },
+	[G_IOTA_ANCHOR] = { "iota", "anchor", T_NAME, GW(iota_anchor), 1, 0, "none" },
+	[G_IOTA_ANCHOR_KINDS] = { "iota", "anchor_kinds", T_TEXT, GW(iota_anchor_kinds), 1, 0,
+	    "invoice" },
+	[G_IOTA_ANCHOR_EVERY] = { "iota", "anchor_every", T_UINT, GW(iota_anchor_every), 1,
+	    10000000, "100" },
+	[G_IOTA_ANCHOR_INTERVAL] = { "iota", "anchor_interval", T_MS,
+	    GW(iota_anchor_interval_ms), MS_S, MS_D, "60s" },
 };
 #define NGW ((size_t)G__COUNT)
 
@@ -204,7 +232,7 @@ struct perr {
 	char *msg;
 };
 
-enum sect { S_NONE, S_GATEWAY, S_MQTT, S_LEDGER, S_PRODUCT, S_SKIP };
+enum sect { S_NONE, S_GATEWAY, S_MQTT, S_LEDGER, S_IOTA, S_PRODUCT, S_SKIP };
 
 struct parse {
 	struct gateway_config *c;
@@ -775,13 +803,9 @@ set_value(const struct parse *p, const struct key *k, void *base, const char *v,
 		}
 		break;
 	case T_METHOD:
-		if (strcmp(v, "iota") == 0) {
-			snprintf(err, errlen, "payment_method iota is not available in this build");
-			return -1;
-		}
-		if (strcmp(v, "voucher") != 0) {
-			snprintf(err, errlen, "unknown %s `%s' (this build has: voucher)", k->name,
-			    v);
+		if (strcmp(v, "voucher") != 0 && strcmp(v, "iota") != 0) {
+			snprintf(err, errlen, "unknown %s `%s' (this build has: voucher, iota)",
+			    k->name, v);
 			return -1;
 		}
 		break;
@@ -899,6 +923,8 @@ section_line(struct parse *p, char *s)
 			p->mqtt_line = p->line;
 	} else if (strcmp(name, "ledger") == 0) {
 		p->sect = S_LEDGER;
+	} else if (strcmp(name, "iota") == 0) {
+		p->sect = S_IOTA;
 	} else if (strncmp(name, "product", 7) == 0 &&
 	    (name[7] == '\0' || isspace((unsigned char)name[7]))) {
 		product_begin(p, trim(name + 7));
@@ -1006,7 +1032,11 @@ on_key(void *arg, const char *section, const char *name, const char *value)
 	case S_GATEWAY:
 	case S_MQTT:
 	case S_LEDGER:
-		secname = p->sect == S_GATEWAY ? "gateway" : p->sect == S_MQTT ? "mqtt" : "ledger";
+	case S_IOTA:
+		secname = p->sect == S_GATEWAY ? "gateway" :
+		    p->sect == S_MQTT	       ? "mqtt" :
+		    p->sect == S_LEDGER	       ? "ledger" :
+						 "iota";
 		tab = gw_keys;
 		n = NGW;
 		base = p->c;
@@ -1097,6 +1127,74 @@ resolve_prices(struct parse *p)
 	}
 }
 
+/* Record kinds that [iota] anchor_kinds may name, in enum ledger_kind's
+ * order (1 = order). Kept here so the config does not depend on ledger/. */
+static const char *const anchor_kind_names[] = {
+	"", "order", "session", "invoice", "payment", "receipts", "exit", "close",
+};
+
+/* [iota]: names into enums, and what the IOTA payment method needs. */
+static void
+iota_checks(struct parse *p)
+{
+	struct gateway_config *c = p->c;
+	static const char *const nets[] = { "mainnet", "testnet", "devnet" };
+	char kinds[sizeof(c->iota_anchor_kinds)], *tok, *save = NULL;
+	size_t i;
+
+	c->iota_net = -1;
+	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+		if (strcmp(c->iota_network, nets[i]) == 0)
+			c->iota_net = (int)i;
+	if (c->iota_net < 0 && gw_ok(p, G_IOTA_NETWORK))
+		add_err(p, p->gw_line[G_IOTA_NETWORK],
+		    "network is not mainnet, testnet or devnet: `%s'", c->iota_network);
+	if (strcmp(c->iota_anchor, "none") == 0)
+		c->iota_anchor_mode = CONFIG_ANCHOR_NONE;
+	else if (strcmp(c->iota_anchor, "records") == 0)
+		c->iota_anchor_mode = CONFIG_ANCHOR_RECORDS;
+	else if (strcmp(c->iota_anchor, "tree_heads") == 0)
+		c->iota_anchor_mode = CONFIG_ANCHOR_TREE_HEADS;
+	else if (gw_ok(p, G_IOTA_ANCHOR))
+		add_err(p, p->gw_line[G_IOTA_ANCHOR],
+		    "anchor is not none, records or tree_heads: `%s'", c->iota_anchor);
+	c->iota_anchor_mask = 0;
+	(void)copy_str(kinds, sizeof(kinds), c->iota_anchor_kinds);
+	for (tok = strtok_r(kinds, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		for (i = 1; i < sizeof(anchor_kind_names) / sizeof(anchor_kind_names[0]); i++)
+			if (strcmp(tok, anchor_kind_names[i]) == 0)
+				break;
+		if (i == sizeof(anchor_kind_names) / sizeof(anchor_kind_names[0])) {
+			add_err(p, p->gw_line[G_IOTA_ANCHOR_KINDS],
+			    "anchor_kinds: unknown record kind `%s' (order, session, invoice, "
+			    "payment, receipts, exit, close)",
+			    tok);
+			continue;
+		}
+		c->iota_anchor_mask |= 1u << i;
+	}
+	if (c->iota_anchor_mask == 0 && gw_ok(p, G_IOTA_ANCHOR_KINDS))
+		add_err(p, p->gw_line[G_IOTA_ANCHOR_KINDS], "anchor_kinds names no record kind");
+	if (c->iota_url[0] != '\0' && strncmp(c->iota_url, "http://", 7) != 0 &&
+	    strncmp(c->iota_url, "https://", 8) != 0)
+		add_err(p, p->gw_line[G_IOTA_URL], "url is not http:// or https://: `%s'",
+		    c->iota_url);
+	if (strcmp(c->payment_method, "iota") == 0 && gw_ok(p, G_CURRENCY) &&
+	    strcmp(c->currency, "nanos") != 0)
+		/* Amounts on chain are nanos; another unit would need a rate. */
+		add_err(p, blame(p, G_CURRENCY, G_PAYMENT_METHOD),
+		    "payment_method iota needs currency nanos, not `%s'", c->currency);
+	if (strcmp(c->payment_method, "iota") == 0 && c->payment_address[0] != '\0') {
+		uint8_t a[IOTA_ADDRESS_BYTES];
+
+		/* A typo here would send every buyer's money elsewhere. */
+		if (iota_address_parse(a, c->payment_address) != 0)
+			add_err(p, p->gw_line[G_PAYMENT_ADDRESS],
+			    "payment_address is not an IOTA address (0x and 64 hex digits): `%s'",
+			    c->payment_address);
+	}
+}
+
 /* Rules between keys, the seller's own (sdpp/seller.c, PROTOCOL.md s.10). */
 static void
 cross_checks(struct parse *p)
@@ -1168,6 +1266,7 @@ cross_checks(struct parse *p)
 		add_err(p, p->gw_line[G_MQTT_KEY_FILE], "key_file needs cert_file");
 	if (c->mqtt_password_file[0] != '\0' && c->mqtt_username[0] == '\0')
 		add_err(p, p->gw_line[G_PASSWORD_FILE], "password_file needs username");
+	iota_checks(p);
 }
 
 /*

@@ -22,6 +22,12 @@ struct product_config {
 	int line;                      /* of the section header, for messages */
 };
 
+enum {
+	CONFIG_ANCHOR_NONE = 0,
+	CONFIG_ANCHOR_RECORDS,    /* each record of the chosen kinds, one transaction each */
+	CONFIG_ANCHOR_TREE_HEADS, /* a signed tree head every N records or T seconds */
+};
+
 struct gateway_config {
 	char path[CONFIG_PATH_MAX];
 
@@ -70,6 +76,23 @@ struct gateway_config {
 	char ledger_path[CONFIG_PATH_MAX];  /* default /var/lib/sdpp-gateway/ledger.db */
 	uint64_t ledger_sth_every;          /* default 0 = every commit */
 	uint64_t ledger_commit_delay_ms;    /* extra wait to batch commits, default 0 */
+
+	/* [iota]: IOTA Rebased as payment channel (payment_method = iota)
+	 * and as remote records medium (anchor). */
+	char iota_network[16];              /* mainnet, testnet (default), devnet */
+	char iota_url[512];                 /* JSON-RPC; default "" = the network's own */
+	char iota_key[CONFIG_PATH_MAX];     /* account key; default "" = [gateway] key */
+	uint64_t iota_max_gas;              /* nanos per transaction, default 50000000 */
+	uint64_t iota_rpc_timeout_ms;       /* per request, default 10s */
+	uint64_t iota_confirm_timeout_ms;   /* looking for a buyer's payment, default 60s */
+	char iota_anchor[16];               /* none (default), records, tree_heads */
+	char iota_anchor_kinds[128];        /* records mode: default "invoice" */
+	uint64_t iota_anchor_every;         /* tree_heads mode: records per anchor, default 100 */
+	uint64_t iota_anchor_interval_ms;   /* tree_heads mode: at the latest after, default 60s */
+	/* Derived from the above. */
+	int iota_net;                       /* enum iota_network */
+	int iota_anchor_mode;               /* CONFIG_ANCHOR_* */
+	unsigned iota_anchor_mask;          /* 1 << enum ledger_kind */
 
 	size_t nproducts;
 	struct product_config products[CONFIG_PRODUCTS_MAX];

@@ -395,6 +395,9 @@ main(int argc, char **argv)
 		fatalx("%s: configuration refused (check it with sdpp-gateway -t -c %s)", path, path);
 	if (load_key(gw.cfg->key, 0, &gw.id) != 0)
 		fatalx("no usable seller key");
+	if (strcmp(gw.cfg->payment_method, "iota") == 0 ||
+	    gw.cfg->iota_anchor_mode != CONFIG_ANCHOR_NONE)
+		fatalx("%s: [iota] payments and anchoring are not wired into the daemon yet", path);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	/* Paho's thread wakes the loop: libevent must lock for that. */

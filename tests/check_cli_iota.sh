@@ -86,7 +86,7 @@ PAY="iota pay --offline --key $d/key --network testnet --gas-price 1000 --gas-bu
 TO=0x03a6302c92b5172418f5e6eb8e82737c882946f5e86da2da233030254b4dc321
 # shellcheck disable=SC2086 # $PAY is split on purpose
 {
-refuses "online mode is refused for now" "--offline" -- \
+refuses "gas options without --offline" "goes with --offline" -- \
     iota pay --key "$d/key" --network testnet --to $TO --amount 1 --gas-coin "$GAS_A" \
     --gas-price 1000 --gas-budget 2000000
 refuses "short address quoted" "--to" "\`0x6'" -- $PAY --to 0x6 --amount 1 --gas-coin "$GAS_A"

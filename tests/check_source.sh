@@ -25,10 +25,10 @@ check "sdpp/ and iota/ make no socket, file, clock or logging calls" "$io"
 globals=$(for f in $(ls sdpp/*.c iota/*.c); do strip "$f" | grep -nE '^(static[[:space:]]+)?[a-z_]+[[:space:]*]+[a-z_][a-z0-9_]*(\[[^]]*\])*[[:space:]]*(=|;)' | grep -vE '\bconst\b' | sed "s|^|$f:|"; done)
 check "sdpp/ and iota/ have no mutable globals" "$globals"
 
-banned=$(grep -nE '\b(atoi|atol|sprintf|vsprintf|strcat|strcpy|strtok|gets)[[:space:]]*\(' $(find sdpp util cli gateway mqtt ledger iota tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null) | grep -v 'check_source')
+banned=$(grep -nE '\b(atoi|atol|sprintf|vsprintf|strcat|strcpy|strtok|gets)[[:space:]]*\(' $(find sdpp util cli gateway mqtt ledger iota tangle tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null) | grep -v 'check_source')
 check "no banned libc calls (atoi sprintf strcat strcpy strtok gets)" "$banned"
 
-nohead=$(for f in $(find sdpp util cli gateway mqtt ledger iota tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null); do head -1 "$f" | grep -q '^/\* ' || echo "$f"; done)
+nohead=$(for f in $(find sdpp util cli gateway mqtt ledger iota tangle tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null); do head -1 "$f" | grep -q '^/\* ' || echo "$f"; done)
 check "every C file opens with a one-line purpose comment" "$nohead"
 
 echo "1..$n"

@@ -194,8 +194,8 @@ test_sample_defaults(void **state)
 			out[o++] = text[i++];
 	}
 	out[o] = '\0';
-	/* Every key of [gateway], [mqtt] and [ledger] but uri, which is set. */
-	assert_int_equal(uncommented, 39);
+	/* Every key of [gateway], [mqtt], [ledger] and [iota] but uri, which is set. */
+	assert_int_equal(uncommented, 49);
 	path = write_tmp(out, o);
 	a = load_ok(SAMPLE);
 	b = load_ok(path);
@@ -222,7 +222,9 @@ test_sample_documents_every_key(void **state)
 		"output_cap", "metrics_listen", "uri", "client_id", "username", "password_file",
 		"ca_file", "cert_file", "key_file", "qos", "persistent_session", "keepalive",
 		"queue", "publish_menu", "menu_topic", "status_topic", "path", "sth_every",
-		"commit_delay", "topic", "price", "unit", "description",
+		"commit_delay", "network", "url", "max_gas", "rpc_timeout", "confirm_timeout",
+		"anchor", "anchor_kinds", "anchor_every", "anchor_interval", "topic", "price",
+		"unit", "description",
 	};
 	char *text, pat[64];
 	size_t i;
