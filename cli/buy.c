@@ -16,6 +16,7 @@
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
 #include "sdpp/session.h"
+#include "tangle/tangle.h"
 #include "util/keyfile.h"
 
 #define CONNECT_TIMEOUT_MS 10000
@@ -64,6 +65,13 @@ struct buyer_ctx {
 	const char *currency;
 	int ordered;
 	int failed;
+	/* IOTA payments (--iota): one transfer per invoice. */
+	struct event_base *base;
+	struct tangle *iota;
+	uint64_t paid_onchain; /* nanos transferred so far in this order */
+	int paying;            /* a transfer is under way */
+	uint64_t pay_req;
+	uint64_t pay_total;    /* total_due of the invoice being paid */
 };
 
 static uint64_t
@@ -73,6 +81,60 @@ now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int handle(struct buyer_ctx *x, uint64_t now);
+
+/* A transfer for an invoice has ended: tell the session. */
+static void
+on_paid(void *arg, const struct tangle_sent *s)
+{
+	struct buyer_ctx *x = arg;
+	uint64_t now = now_ms();
+	int ok = s->status == TANGLE_OK;
+
+	x->paying = 0;
+	if (ok) {
+		x->paid_onchain = x->pay_total;
+		x->paid = x->pay_total;
+		if (x->progress)
+			fprintf(stderr, "\npaid %" PRIu64 " nanos in total: %s\n", x->pay_total,
+			    s->digest);
+	} else {
+		fprintf(stderr, "sdpp buy: IOTA payment failed: %s\n", s->error);
+	}
+	(void)sdpp_buyer_complete(x->cl->b, x->pay_req, ok, ok ? s->digest : "", now,
+	    &x->cl->out);
+	(void)handle(x, now);
+}
+
+/* Pays what the invoice adds to the total with a transfer to the menu's
+ * payment_address. */
+static int
+pay_iota(struct buyer_ctx *x, const struct sdpp_event *ev)
+{
+	const struct sdpp_menu *m = sdpp_buyer_menu(x->cl->b);
+	uint8_t to[IOTA_ADDRESS_BYTES];
+	uint64_t due = ev->invoice->total_due;
+
+	if (m == NULL || iota_address_parse(to, m->payment_address) != 0) {
+		fprintf(stderr, "sdpp buy: the menu's payment_address is not an IOTA address\n");
+		return -1;
+	}
+	if (due <= x->paid_onchain) {
+		fprintf(stderr, "sdpp buy: invoice %" PRIu64 " asks for nothing new\n",
+		    ev->invoice->number);
+		return -1;
+	}
+	x->paying = 1;
+	x->pay_req = ev->req;
+	x->pay_total = due;
+	if (tangle_pay(x->iota, to, due - x->paid_onchain, on_paid, x) != 0) {
+		x->paying = 0;
+		fprintf(stderr, "sdpp buy: cannot start the IOTA payment\n");
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -276,6 +338,21 @@ handle(struct buyer_ctx *x, uint64_t now)
 				(void)sdpp_buyer_exit(cl->b, now, &cl->out);
 				break;
 			}
+			if (strcmp(sdpp_buyer_menu(cl->b)->payment_method, "iota") == 0 &&
+			    x->iota == NULL) {
+				fprintf(stderr, "sdpp buy: this seller is paid in IOTA: add --iota "
+						"mainnet|testnet|devnet (and --iota-url for your "
+						"own node)\n");
+				x->failed = 1;
+				return -1;
+			}
+			if (strcmp(sdpp_buyer_menu(cl->b)->payment_method, "iota") != 0 &&
+			    strcmp(sdpp_buyer_menu(cl->b)->payment_method, "voucher") != 0) {
+				fprintf(stderr, "sdpp buy: payment method `%s' is not supported\n",
+				    sdpp_buyer_menu(cl->b)->payment_method);
+				x->failed = 1;
+				return -1;
+			}
 			snprintf(product, sizeof(product), "%s", x->product != NULL ? x->product : "");
 			count = x->count;
 			if (x->ask) {
@@ -321,8 +398,14 @@ handle(struct buyer_ctx *x, uint64_t now)
 			x->items++;
 			break;
 		case SDPP_EV_PAY:
-			/* Vouchers: the signed payment_ack is the payment. */
 			x->invoices++;
+			if (x->iota != NULL) {
+				if (pay_iota(x, ev) != 0)
+					(void)sdpp_buyer_complete(cl->b, ev->req, 0, "", now,
+					    &cl->out);
+				break;
+			}
+			/* Vouchers: the signed payment_ack is the payment. */
 			x->paid = ev->invoice->total_due;
 			(void)sdpp_buyer_complete(cl->b, ev->req, 1, "", now, &cl->out);
 			break;
@@ -387,6 +470,15 @@ run(struct buyer_ctx *x)
 		d = sdpp_buyer_deadline(cl->b);
 		if (d != UINT64_MAX)
 			timeout = d <= now ? 0 : d - now < 1000 ? (int)(d - now) : 1000;
+		if (x->base != NULL) {
+			/* The IOTA client lives on its own event base: give it a
+			 * turn, and come back soon while a transfer is under way. */
+			event_base_loop(x->base, EVLOOP_NONBLOCK);
+			if (cl->closed)
+				break;
+			if (tangle_queued(x->iota) > 0 && timeout > 10)
+				timeout = 10;
+		}
 		if (poll(&p, 1, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -428,7 +520,7 @@ run(struct buyer_ctx *x)
 
 static int
 client_open(struct client *cl, const char *hostport, const uint8_t seller[32],
-    struct sdpp_identity *id, uint64_t max_price, uint64_t budget)
+    struct sdpp_identity *id, uint64_t max_price, uint64_t budget, const char *pay_from)
 {
 	struct sdpp_buyer_config bc;
 	char err[512];
@@ -444,6 +536,8 @@ client_open(struct client *cl, const char *hostport, const uint8_t seller[32],
 	memcpy(bc.seller, seller, 32);
 	bc.max_price = max_price;
 	bc.budget = budget;
+	if (pay_from != NULL)
+		snprintf(bc.payment_address, sizeof(bc.payment_address), "%s", pay_from);
 	cl->framer = sdpp_framer_new(SDPP_FRAME_CAP_SESSION);
 	sdpp_out_init(&cl->out, SDPP_FRAME_CAP_MAX);
 	if (cl->framer == NULL || sdpp_buyer_new(&cl->b, &bc, now_ms()) != SDPP_OK) {
@@ -516,7 +610,7 @@ cmd_menu(int argc, char **argv)
 	/* Reading a menu needs no identity of ours: a throwaway one will do. */
 	if (sdpp_identity_generate(&id) != SDPP_OK)
 		return 1;
-	if (client_open(&cl, hostport, seller, id, 0, 0) == 0) {
+	if (client_open(&cl, hostport, seller, id, 0, 0, NULL) == 0) {
 		x.cl = &cl;
 		x.want_menu = 1;
 		if (run(&x) == 0 && report_end(&cl) == 0)
@@ -536,10 +630,10 @@ cmd_buy(int argc, char **argv)
 	struct sigaction sa;
 	uint8_t seller[32];
 	const char *hostport = NULL, *keyarg = NULL, *keyfile = NULL, *output = NULL;
-	const char *mqtt_uri = NULL;
-	char *pem = NULL, err[4200];
+	const char *mqtt_uri = NULL, *iota_net = NULL, *iota_url = NULL;
+	char *pem = NULL, err[4200], pay_from[IOTA_ADDRESS_TEXT_LEN];
 	size_t pemlen = 0;
-	uint64_t max_price = 0, budget = 0;
+	uint64_t max_price = 0, budget = 0, max_gas = 0;
 	int i, rc = 1, have_count = 0;
 
 	memset(&x, 0, sizeof(x));
@@ -554,10 +648,14 @@ cmd_buy(int argc, char **argv)
 			printf("usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE\n"
 			       "                [--product NAME --count N] [--max-price P] [--budget B]\n"
 			       "                [--output FILE] [--mqtt-out URI [--mqtt-prefix P]\n"
-			       "                [--mqtt-qos 0|1|2]]\n\n"
+			       "                [--mqtt-qos 0|1|2]] [--iota NET [--iota-url URL]\n"
+			       "                [--max-gas NANOS]]\n\n"
 			       "Buys COUNT samples of PRODUCT (0: until Ctrl-C), verifying every seller\n"
 			       "message, acknowledging each item and paying each invoice with a signed\n"
-			       "voucher. Samples go to stdout (or --output) as JSON lines\n"
+			       "voucher, or, from a seller paid in IOTA, with a transfer from the IOTA\n"
+			       "account of --key on network NET (mainnet, testnet, devnet; --iota-url\n"
+			       "for your own node; gas above --max-gas, default 50000000, is refused).\n"
+			       "Samples go to stdout (or --output) as JSON lines\n"
 			       "{\"seq\",\"topic\",\"ts\",\"payload\"} (payload_base64 when not text), or\n"
 			       "to your own MQTT broker with --mqtt-out. Ctrl-C settles and exits.\n"
 			       "Without --product the menu is shown and the order asked for.\n");
@@ -593,6 +691,17 @@ cmd_buy(int argc, char **argv)
 			output = argv[++i];
 		else if (strcmp(a, "--mqtt-out") == 0)
 			mqtt_uri = argv[++i];
+		else if (strcmp(a, "--iota") == 0)
+			iota_net = argv[++i];
+		else if (strcmp(a, "--iota-url") == 0)
+			iota_url = argv[++i];
+		else if (strcmp(a, "--max-gas") == 0) {
+			if (sdpp_money_parse(&max_gas, argv[++i]) != SDPP_OK || max_gas == 0) {
+				fprintf(stderr, "sdpp buy: --max-gas is not an amount of nanos: `%s'\n",
+				    v);
+				return 1;
+			}
+		}
 		else if (strcmp(a, "--mqtt-prefix") == 0)
 			x.prefix = argv[++i];
 		else if (strcmp(a, "--mqtt-qos") == 0) {
@@ -655,7 +764,30 @@ cmd_buy(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (client_open(&cl, hostport, seller, id, max_price, budget) != 0)
+	if (iota_net != NULL) {
+		struct tangle_config tc;
+		enum iota_network net;
+
+		if (iota_network_parse(&net, iota_net) != 0) {
+			fprintf(stderr, "sdpp buy: --iota is not mainnet, testnet or devnet: `%s'\n",
+			    iota_net);
+			goto out;
+		}
+		memset(&tc, 0, sizeof(tc));
+		tc.network = net;
+		tc.url = iota_url;
+		tc.retries = 2;
+		tc.max_budget = max_gas;
+		tc.signer = id;
+		x.base = event_base_new();
+		if (x.base == NULL || tangle_new(&x.iota, x.base, &tc, err, sizeof(err)) != 0) {
+			fprintf(stderr, "sdpp buy: --iota: %s\n", x.base == NULL ? "no event base" : err);
+			goto out;
+		}
+		iota_address_format(pay_from, tangle_address(x.iota));
+	}
+	if (client_open(&cl, hostport, seller, id, max_price, budget,
+		x.iota != NULL ? pay_from : NULL) != 0)
 		goto out;
 	x.cl = &cl;
 	if (run(&x) != 0 || x.failed) {
@@ -678,6 +810,9 @@ out:
 		fflush(stdout);
 	mqtt_out_close(x.mqtt);
 	client_close(&cl);
+	tangle_free(x.iota);
+	if (x.base != NULL)
+		event_base_free(x.base);
 	sdpp_secret_free(pem, pemlen);
 	sdpp_identity_free(id);
 	return rc;

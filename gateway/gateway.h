@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "gateway/config.h"
+#include "iota/iota.h"
 #include "ledger/ledger.h"
 #include "sdpp/framer.h"
 #include "sdpp/session.h"
@@ -46,11 +47,20 @@ struct feed {
  * confirms the money (a voucher needs nothing more, a chain transfer must
  * be found on chain) and calls done() later, on the loop. */
 typedef void (*payment_done_fn)(void *arg, int ok, const char *ref);
+/* What a backend knows about the payment to confirm (all borrowed until
+ * done() is called). */
+struct payment_check {
+	const struct sdpp_msg *payment;  /* verified payment_ack */
+	const uint8_t *buyer;            /* the buyer's signing key */
+	const char *buyer_address;       /* the order's payment_address ("" if none) */
+	uint64_t paid_before;            /* total confirmed before this payment */
+	uint64_t conn;                   /* session id, for logs */
+};
 struct payment_backend {
 	const char *name;
 	void *ctx;
-	int (*confirm)(void *ctx, struct gw *gw, const struct sdpp_msg *payment,
-	    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], payment_done_fn done, void *arg);
+	int (*confirm)(void *ctx, struct gw *gw, const struct payment_check *pc,
+	    payment_done_fn done, void *arg);
 };
 
 /* A request of a session waiting for a ledger commit. */
@@ -86,7 +96,10 @@ struct conn {
 struct gw_stats {
 	uint64_t accepted, refused, orders, items, invoices, payments, closed;
 	uint64_t samples, samples_unmatched, ledger_commits, ledger_records, ledger_failures;
+	uint64_t anchors, anchor_failures;
 };
+
+struct gw_iota;
 
 struct gw {
 	struct event_base *base;
@@ -96,6 +109,7 @@ struct gw {
 	struct ledger *ledger;
 	struct mqtt *mqtt;
 	struct payment_backend payment;
+	struct gw_iota *iota; /* NULL unless [iota] is in use */
 	struct evconnlistener *listener;
 	struct evhttp *http; /* metrics, when metrics_listen is set */
 	struct event *sample_ev, *commit_ev, *reap_ev, *stop_timer;
@@ -139,6 +153,16 @@ void gw_metrics_stop(struct gw *gw);
 
 /* payment.c */
 void payment_voucher_init(struct payment_backend *b);
+
+/* iota.c: the `iota` payment backend and anchoring, when configured. */
+int gw_iota_start(struct gw *gw, char *err, size_t errlen);
+void gw_iota_stop(struct gw *gw);
+/* Where buyers pay (0x + 64 hex), "" without IOTA. */
+void gw_iota_pay_to(const struct gw *gw, char out[IOTA_ADDRESS_TEXT_LEN]);
+uint64_t gw_iota_outbox_pending(const struct gw *gw);
+
+/* main.c: reads a key file (creating it if create and it is missing). */
+int gw_load_key(const char *path, int check_only, struct sdpp_identity **id);
 
 /* Milliseconds since the epoch. */
 int64_t gw_now(void);

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
+#include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 
 #include "gateway/gateway.h"
@@ -66,8 +67,8 @@ log_error(void *ctx, const char *file, int line, const char *msg)
  * first start so a fresh install works without a manual keygen step.
  * check_only: report problems without creating anything.
  */
-static int
-load_key(const char *path, int check_only, struct sdpp_identity **id)
+int
+gw_load_key(const char *path, int check_only, struct sdpp_identity **id)
 {
 	struct sdpp_identity *k = NULL;
 	char *buf = NULL, *pub = NULL, err[CONFIG_PATH_MAX + 128], pubpath[CONFIG_PATH_MAX + 8];
@@ -243,6 +244,19 @@ keep_fixed(const struct gateway_config *old, struct gateway_config *new)
 		F(mqtt_key_file, "mqtt.key_file"),
 		F(mqtt_menu_topic, "mqtt.menu_topic"),
 		F(mqtt_status_topic, "mqtt.status_topic"),
+		F(payment_method, "gateway.payment_method"),
+		F(payment_address, "gateway.payment_address"),
+		F(iota_network, "iota.network"),
+		F(iota_url, "iota.url"),
+		F(iota_key, "iota.key"),
+		F(iota_anchor, "iota.anchor"),
+		F(iota_anchor_kinds, "iota.anchor_kinds"),
+		F(iota_max_gas, "iota.max_gas"),
+		F(iota_rpc_timeout_ms, "iota.rpc_timeout"),
+		F(iota_anchor_every, "iota.anchor_every"),
+		F(iota_net, "iota.network"),
+		F(iota_anchor_mode, "iota.anchor"),
+		F(iota_anchor_mask, "iota.anchor_kinds"),
 #undef F
 	};
 	size_t i;
@@ -275,6 +289,14 @@ keep_fixed(const struct gateway_config *old, struct gateway_config *new)
 	memcpy(new->metrics_listen, old->metrics_listen, sizeof(new->metrics_listen));
 }
 
+/* IOTA payments go to payment_address, or by default to the [iota] account. */
+static void
+fill_pay_to(const struct gw *gw, struct gateway_config *cfg)
+{
+	if (strcmp(cfg->payment_method, "iota") == 0 && cfg->payment_address[0] == '\0')
+		gw_iota_pay_to(gw, cfg->payment_address);
+}
+
 static void
 reload(struct gw *gw)
 {
@@ -289,6 +311,7 @@ reload(struct gw *gw)
 		(void)sd_notify(0, "READY=1");
 		return;
 	}
+	fill_pay_to(gw, cfg);
 	keep_fixed(gw->cfg, cfg);
 	/* Turning the menu off withdraws it: an empty retained message
 	 * deletes the broker's copy. */
@@ -383,7 +406,7 @@ main(int argc, char **argv)
 	TAILQ_INIT(&gw.feeds);
 	if (check) {
 		(void)config_load(path, &gw.cfg, print_error, &errors);
-		if (gw.cfg != NULL && load_key(gw.cfg->key, 1, &gw.id) != 0)
+		if (gw.cfg != NULL && gw_load_key(gw.cfg->key, 1, &gw.id) != 0)
 			errors++;
 		if (errors == 0)
 			printf("configuration OK\n");
@@ -393,16 +416,16 @@ main(int argc, char **argv)
 	}
 	if (config_load(path, &gw.cfg, log_error, NULL) > 0)
 		fatalx("%s: configuration refused (check it with sdpp-gateway -t -c %s)", path, path);
-	if (load_key(gw.cfg->key, 0, &gw.id) != 0)
+	if (gw_load_key(gw.cfg->key, 0, &gw.id) != 0)
 		fatalx("no usable seller key");
-	if (strcmp(gw.cfg->payment_method, "iota") == 0 ||
-	    gw.cfg->iota_anchor_mode != CONFIG_ANCHOR_NONE)
-		fatalx("%s: [iota] payments and anchoring are not wired into the daemon yet", path);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
 	/* Paho's thread wakes the loop: libevent must lock for that. */
 	if (evthread_use_pthreads() != 0)
 		fatalx("libevent without pthreads support");
+	/* Before any thread: Paho's and libcurl's (IOTA) TLS set-up. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("cannot initialise libcurl");
 	gw.base = event_base_new();
 	if (gw.base == NULL)
 		fatalx("event_base_new failed");
@@ -410,11 +433,18 @@ main(int argc, char **argv)
 	lc.path = gw.cfg->ledger_path;
 	lc.id = gw.id;
 	lc.sth_every = gw.cfg->ledger_sth_every;
+	if (gw.cfg->iota_anchor_mode == CONFIG_ANCHOR_RECORDS)
+		lc.anchor_kinds = gw.cfg->iota_anchor_mask;
+	lc.anchor_tree_heads = gw.cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS;
+	lc.anchor_every = gw.cfg->iota_anchor_every;
 	if (ledger_open(&gw.ledger, &lc, err, sizeof(err)) != 0)
 		fatalx("ledger: %s", err);
 	log_info("event=ledger path=%s records=%llu", gw.cfg->ledger_path,
 	    (unsigned long long)ledger_size(gw.ledger));
 	payment_voucher_init(&gw.payment);
+	if (gw_iota_start(&gw, err, sizeof(err)) != 0)
+		fatalx("iota: %s", err);
+	fill_pay_to(&gw, gw.cfg);
 	gw.sample_ev = event_new(gw.base, -1, 0, gw_samples_cb, &gw);
 	gw.commit_ev = event_new(gw.base, -1, 0, gw_commit_cb, &gw);
 	gw.reap_ev = event_new(gw.base, -1, 0, gw_reap_cb, &gw);
@@ -458,6 +488,7 @@ main(int argc, char **argv)
 	}
 	mqtt_free(gw.mqtt);
 	gw_metrics_stop(&gw);
+	gw_iota_stop(&gw);
 	ledger_close(gw.ledger);
 	if (gw.listener != NULL)
 		evconnlistener_free(gw.listener);

@@ -54,6 +54,11 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	metric(b, "ledger_records_total", "counter", "Records committed to the ledger.",
 	    s->ledger_records);
 	metric(b, "ledger_failures_total", "counter", "Failed ledger commits.", s->ledger_failures);
+	metric(b, "anchors_total", "counter", "Outbox items anchored on IOTA.", s->anchors);
+	metric(b, "anchor_failures_total", "counter", "Anchoring attempts that failed (retried).",
+	    s->anchor_failures);
+	metric(b, "outbox_pending", "gauge", "Records waiting to be anchored.",
+	    gw_iota_outbox_pending(gw));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

@@ -31,15 +31,14 @@ voucher_fire(evutil_socket_t fd, short what, void *arg)
  * the session code never sees a difference from a slow chain backend.
  */
 static int
-voucher_confirm(void *ctx, struct gw *gw, const struct sdpp_msg *payment,
-    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], payment_done_fn done, void *arg)
+voucher_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, payment_done_fn done,
+    void *arg)
 {
 	struct voucher_done *v = malloc(sizeof(*v));
 	struct timeval now = { 0, 0 };
 
 	(void)ctx;
-	(void)payment;
-	(void)buyer;
+	(void)pc;
 	if (v == NULL)
 		return -1;
 	v->done = done;

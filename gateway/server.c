@@ -274,9 +274,19 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		p->req = ev->req;
 		p->msg = ev->msg;
 		c->refs++;
-		if (gw->payment.confirm(gw->payment.ctx, gw, ev->msg, sdpp_seller_buyer(c->s),
-			payment_done, p) != 0)
-			payment_done(p, 0, "payment backend refused to start");
+		{
+			struct sdpp_progress pr;
+			struct payment_check pc;
+
+			sdpp_seller_progress(c->s, &pr);
+			pc.payment = ev->msg;
+			pc.buyer = sdpp_seller_buyer(c->s);
+			pc.buyer_address = sdpp_seller_buyer_address(c->s);
+			pc.paid_before = pr.total_paid;
+			pc.conn = c->id;
+			if (gw->payment.confirm(gw->payment.ctx, gw, &pc, payment_done, p) != 0)
+				payment_done(p, 0, "payment backend refused to start");
+		}
 		break;
 	case SDPP_EV_RECEIPT:
 		if (ledger_ack_from_msg(&c->acks[c->nacks], ev->msg) == 0)

@@ -36,6 +36,7 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS records_order ON records(order_id);"
     "CREATE INDEX IF NOT EXISTS records_buyer ON records(buyer);"
     "CREATE INDEX IF NOT EXISTS records_time ON records(time);"
+    "CREATE TABLE IF NOT EXISTS payment_refs(ref TEXT PRIMARY KEY, record INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS tree_heads("
     " size INTEGER PRIMARY KEY, root TEXT NOT NULL, time INTEGER NOT NULL,"
     " signature TEXT NOT NULL);"
@@ -81,6 +82,7 @@ struct ledger {
 	struct ledger_config cfg;
 	uint64_t committed; /* records on disk */
 	uint64_t last_sth;  /* size of the latest signed tree head */
+	uint64_t last_anchored; /* size of the latest tree head queued for anchoring */
 	struct merkle_frontier frontier; /* over committed records */
 	struct pending *q;
 	size_t qlen, qalloc;
@@ -220,6 +222,30 @@ open_db(struct ledger **out, const char *path, int flags, char *err, size_t errl
 	return 0;
 }
 
+/* Ledgers written before the outbox kept proofs gain the column. */
+static int
+migrate(struct ledger *l, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int have = 0;
+
+	if (prepare(l, &st, "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'proof'",
+		err, errlen) != 0)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!have && exec(l, "ALTER TABLE outbox ADD COLUMN proof TEXT", err, errlen) != 0)
+		return -1;
+	if (prepare(l, &st, "SELECT MAX(json_extract(payload, '$.size')) FROM outbox"
+		" WHERE kind = 'tree_head'", err, errlen) != 0)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		l->last_anchored = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
 int
 ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, size_t errlen)
 {
@@ -245,7 +271,8 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 	 * one fsync per batch, not per record.
 	 */
 	if (exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen) != 0 ||
-	    exec(l, "BEGIN IMMEDIATE", err, errlen) != 0 || exec(l, schema, err, errlen) != 0)
+	    exec(l, "BEGIN IMMEDIATE", err, errlen) != 0 || exec(l, schema, err, errlen) != 0 ||
+	    migrate(l, err, errlen) != 0)
 		goto fail;
 	if (meta_get(l, "log_key", stored, sizeof(stored)) == 0) {
 		if (strcmp(stored, l->keyhex) != 0) {
@@ -347,6 +374,34 @@ ledger_has_order(struct ledger *l, const char *order_hex)
 		NULL, 0) != 0)
 		return -1;
 	sqlite3_bind_text(st, 1, order_hex, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		rc = 1;
+	else if (s == SQLITE_DONE)
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+ledger_has_payment_ref(struct ledger *l, const char *ref)
+{
+	sqlite3_stmt *st = NULL;
+	char needle[LEDGER_REF_MAX + 32];
+	size_t i;
+	int rc = -1, s;
+
+	if ((size_t)snprintf(needle, sizeof(needle), "\"verification\":\"%s\"", ref) >=
+	    sizeof(needle))
+		return -1;
+	/* Queued details are JCS: the member reads exactly so when ref needs
+	 * no escaping, which record references (base58, hex) never do. */
+	for (i = 0; i < l->qlen; i++)
+		if (l->q[i].rec.kind == LEDGER_PAYMENT && strstr(l->q[i].rec.detail, needle) != NULL)
+			return 1;
+	if (prepare(l, &st, "SELECT 1 FROM payment_refs WHERE ref = ?", NULL, 0) != 0)
+		return -1;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
 		rc = 1;
@@ -522,7 +577,7 @@ outbox_add(struct ledger *l, sqlite3_stmt *ob, uint64_t record, const char *kind
 int
 ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 {
-	sqlite3_stmt *ins = NULL, *ack = NULL, *sth = NULL, *ob = NULL;
+	sqlite3_stmt *ins = NULL, *ack = NULL, *sth = NULL, *ob = NULL, *pref = NULL;
 	struct merkle_frontier f = l->frontier;
 	merkle_hash root;
 	char amount[SDPP_MONEY_LEN], *sin = NULL;
@@ -530,7 +585,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 	char payload[512];
 	uint8_t sig[SDPP_SIGN_BYTES];
 	size_t i, j, sinlen;
-	uint64_t size;
+	uint64_t size, anchored = 0;
 	int in_tx = 0;
 
 	if (l->qlen == 0)
@@ -543,7 +598,10 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 	    prepare(l, &ack, "INSERT OR REPLACE INTO acks(order_id, seq, record, message,"
 		" signature) VALUES (?, ?, ?, ?, ?)", err, errlen) != 0 ||
 	    prepare(l, &ob, "INSERT INTO outbox(record, kind, payload) VALUES (?, ?, ?)", err,
-		errlen) != 0)
+		errlen) != 0 ||
+	    prepare(l, &pref, "INSERT OR IGNORE INTO payment_refs(ref, record)"
+		" SELECT json_extract(?1, '$.verification'), ?2"
+		" WHERE json_extract(?1, '$.verification') <> ''", err, errlen) != 0)
 		goto fail;
 	for (i = 0; i < l->qlen; i++) {
 		const struct pending *p = &l->q[i];
@@ -573,6 +631,17 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			sqlite3_bind_text(ack, 5, p->acks[j].signature, -1, SQLITE_STATIC);
 			if (sqlite3_step(ack) != SQLITE_DONE) {
 				seterr(err, errlen, "store ack: %s", sqlite3_errmsg(l->db));
+				goto fail;
+			}
+		}
+		/* An index of payment proofs, so that one transfer never pays
+		 * twice (ledger_has_payment_ref). */
+		if (p->rec.kind == LEDGER_PAYMENT) {
+			sqlite3_reset(pref);
+			sqlite3_bind_text(pref, 1, p->rec.detail, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(pref, 2, (sqlite3_int64)p->id);
+			if (sqlite3_step(pref) != SQLITE_DONE) {
+				seterr(err, errlen, "payment index: %s", sqlite3_errmsg(l->db));
 				goto fail;
 			}
 		}
@@ -611,7 +680,9 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			seterr(err, errlen, "tree head: %s", sqlite3_errmsg(l->db));
 			goto fail;
 		}
-		if (l->cfg.anchor_tree_heads) {
+		if (l->cfg.anchor_tree_heads &&
+		    size - l->last_anchored >= (l->cfg.anchor_every > 0 ? l->cfg.anchor_every : 1)) {
+			anchored = size;
 			snprintf(payload, sizeof(payload),
 			    "{\"log_key\":\"%s\",\"root\":\"%s\",\"signature\":\"%s\",\"size\":%" PRIu64
 			    ",\"time\":%" PRId64 "}", l->keyhex, rhex, sigb64, size, now);
@@ -628,11 +699,14 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 	l->committed = size;
 	if (sth != NULL)
 		l->last_sth = size;
+	if (anchored != 0)
+		l->last_anchored = anchored;
 	queue_drop(l);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(ack);
 	sqlite3_finalize(sth);
 	sqlite3_finalize(ob);
+	sqlite3_finalize(pref);
 	free(sin);
 	return 0;
 fail:
@@ -645,6 +719,7 @@ fail:
 	sqlite3_finalize(ack);
 	sqlite3_finalize(sth);
 	sqlite3_finalize(ob);
+	sqlite3_finalize(pref);
 	free(sin);
 	return -1;
 }
@@ -707,7 +782,7 @@ ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 		l->fl[l->nfl++].item = item;
 		/* A backend that fails to even start counts as a failed try. */
 		if (l->remote.submit(l->remote.ctx, item, payload, len) != 0)
-			(void)ledger_outbox_done(l, item, 0, "submit failed", now, NULL, 0);
+			(void)ledger_outbox_done(l, item, 0, "submit failed", NULL, now, NULL, 0);
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -715,8 +790,8 @@ ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 }
 
 int
-ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, int64_t now,
-    char *err, size_t errlen)
+ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, const char *proof,
+    int64_t now, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	size_t i;
@@ -728,11 +803,15 @@ ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, int
 			break;
 		}
 	if (ok) {
-		if (prepare(l, &st, "UPDATE outbox SET state = 'done', ref = ?,"
+		if (prepare(l, &st, "UPDATE outbox SET state = 'done', ref = ?, proof = ?,"
 			" attempts = attempts + 1 WHERE item = ?", err, errlen) != 0)
 			return -1;
 		sqlite3_bind_text(st, 1, ref != NULL ? ref : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)item);
+		if (proof != NULL)
+			sqlite3_bind_text(st, 2, proof, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 2);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)item);
 	} else {
 		uint32_t jitter = 0;
 		int64_t delay;
@@ -756,6 +835,44 @@ ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, int
 	else
 		seterr(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+ledger_anchor_head(struct ledger *l, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL, *ob = NULL;
+	char payload[512];
+	int rc = -1;
+
+	if (!l->cfg.anchor_tree_heads || l->last_sth <= l->last_anchored)
+		return 0;
+	if (prepare(l, &st, "SELECT root, time, signature FROM tree_heads WHERE size = ?", err,
+		errlen) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)l->last_sth);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		seterr(err, errlen, "tree head %" PRIu64 " is missing", l->last_sth);
+		goto out;
+	}
+	snprintf(payload, sizeof(payload),
+	    "{\"log_key\":\"%s\",\"root\":\"%s\",\"signature\":\"%s\",\"size\":%" PRIu64
+	    ",\"time\":%" PRId64 "}",
+	    l->keyhex, (const char *)sqlite3_column_text(st, 0),
+	    (const char *)sqlite3_column_text(st, 2), l->last_sth,
+	    (int64_t)sqlite3_column_int64(st, 1));
+	if (prepare(l, &ob, "INSERT INTO outbox(record, kind, payload) VALUES (?, ?, ?)", err,
+		errlen) != 0)
+		goto out;
+	if (outbox_add(l, ob, 0, "tree_head", payload) != 0) {
+		seterr(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+		goto out;
+	}
+	l->last_anchored = l->last_sth;
+	rc = 1;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(ob);
 	return rc;
 }
 

@@ -101,7 +101,10 @@ struct ledger_config {
 	uint64_t sth_every;
 	/* Remote anchoring: record kinds (bit 1 << kind) queued in the outbox. */
 	unsigned anchor_kinds;
+	/* Queue signed tree heads for anchoring, once anchor_every records
+	 * (0: 1) have been added since the last one queued. */
 	int anchor_tree_heads;
+	uint64_t anchor_every;
 };
 
 struct ledger;
@@ -137,6 +140,12 @@ int ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen);
  * -1 on read errors. A replayed order must not be sold twice. */
 int ledger_has_order(struct ledger *l, const char *order_hex);
 
+/* 1 if a payment record (committed or queued) carries this verification
+ * (e.g. a transaction digest), 0 if none, -1 on errors: one transfer must
+ * not pay two invoices. */
+#define LEDGER_REF_MAX 256
+int ledger_has_payment_ref(struct ledger *l, const char *ref);
+
 /* Number of records committed (the tree size). */
 uint64_t ledger_size(const struct ledger *l);
 
@@ -163,11 +172,17 @@ void ledger_set_remote(struct ledger *l, const struct ledger_remote *r);
  * how many were submitted, or -1. */
 int ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen);
 
-/* Result of a submission: ok stores ref (e.g. a transaction digest) with
- * the record; failure retries with exponential backoff (1 s doubling to
- * 10 min, with jitter). */
-int ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, int64_t now,
-    char *err, size_t errlen);
+/* Result of a submission: ok stores ref (e.g. "iota:" + transaction
+ * digest) and proof (what lets an auditor check ref, e.g. the transaction
+ * bytes; may be NULL) with the item; failure retries with exponential
+ * backoff (1 s doubling to 10 min, with jitter), ref being the reason. */
+int ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, const char *proof,
+    int64_t now, char *err, size_t errlen);
+
+/* Queues the latest signed tree head for anchoring if records were added
+ * since the last one queued (the "every T seconds" half of batch
+ * anchoring). Returns 1 if queued, 0 if there was nothing new, -1. */
+int ledger_anchor_head(struct ledger *l, char *err, size_t errlen);
 
 /* Earliest next attempt of a pending item, INT64_MAX if none. */
 int64_t ledger_outbox_next(struct ledger *l);

@@ -67,6 +67,7 @@ struct sdpp_seller {
 	char product[SDPP_NAME_MAX + 1];
 	char currency[SDPP_CURRENCY_MAX + 1];
 	char payment_address[SDPP_ADDRESS_MAX + 1];
+	char buyer_address[SDPP_ADDRESS_MAX + 1]; /* where the buyer pays from */
 	uint64_t price, quantity, k, ack_every, max_unpaid;
 	int prepay, sign_items;
 	uint64_t req_order;
@@ -225,6 +226,12 @@ void
 sdpp_seller_set_menu(struct sdpp_seller *s, const struct sdpp_menu *menu)
 {
 	s->cfg.menu = menu;
+}
+
+const char *
+sdpp_seller_buyer_address(const struct sdpp_seller *s)
+{
+	return s->buyer_address;
 }
 
 const char *
@@ -634,12 +641,19 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 			    "order.enc_key: not a usable X25519 key");
 		sdpp_wipe(shared, sizeof(shared));
 	}
+	/* A ledger payment is checked against its sender: the order must say
+	 * which account the buyer pays from. */
+	if (strcmp(menu->payment_method, "voucher") != 0 && o->payment_address[0] == '\0')
+		return seller_fail(s, out, SDPP_E_BAD_MESSAGE,
+		    "order.payment_address: payment_method `%s' needs the address you pay from",
+		    menu->payment_method);
 	if (sdpp_order_id(&s->in, s->order_id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot hash order");
 	/* Fix everything the order depends on now: a reload may replace the menu. */
 	memcpy(s->product, p->id, sizeof(s->product));
 	memcpy(s->currency, menu->currency, sizeof(s->currency));
 	memcpy(s->payment_address, menu->payment_address, sizeof(s->payment_address));
+	memcpy(s->buyer_address, o->payment_address, sizeof(s->buyer_address));
 	s->price = p->price;
 	s->quantity = o->quantity;
 	s->k = menu->granularity;

@@ -158,6 +158,8 @@ enum sdpp_err sdpp_seller_shutdown(struct sdpp_seller *s, uint64_t now, struct s
 const char *sdpp_seller_product(const struct sdpp_seller *s);
 /* Order id once accepted (else NULL). */
 const uint8_t *sdpp_seller_order_id(const struct sdpp_seller *s);
+/* The address the buyer pays from, as its order declared ("" if none). */
+const char *sdpp_seller_buyer_address(const struct sdpp_seller *s);
 /* Buyer's signing key once an order is accepted (else NULL). */
 const uint8_t *sdpp_seller_buyer(const struct sdpp_seller *s);
 void sdpp_seller_progress(const struct sdpp_seller *s, struct sdpp_progress *p);

@@ -430,6 +430,10 @@ job_done(struct job *j, enum tangle_status st, const char *fmt, ...)
 	TAILQ_REMOVE(&t->jobs, j, entry);
 	t->njobs--;
 	t->running = 0;
+	if (j->sent.digest[0] != '\0') {
+		j->sent.tx = j->tx;
+		j->sent.txlen = j->txlen;
+	}
 	j->cb(j->arg, &j->sent);
 	job_free(j);
 	if (!TAILQ_EMPTY(&t->jobs))

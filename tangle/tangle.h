@@ -99,6 +99,10 @@ struct tangle_sent {
 	struct iota_gas_used gas;          /* as executed (or as dry-run if refused) */
 	uint64_t budget;
 	char error[TANGLE_ERR_MAX];
+	/* The signed transaction's bytes (borrowed for the callback; NULL if
+	 * it was never built): with the digest, an auditor's proof. */
+	const uint8_t *tx;
+	size_t txlen;
 };
 
 typedef void (*tangle_sent_fn)(void *arg, const struct tangle_sent *s);

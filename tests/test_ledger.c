@@ -427,7 +427,7 @@ test_outbox(void **state)
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 0);
 	/* The remote is down: every item fails, and is retried after backoff. */
 	for (i = 0; i < 4; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", now, err,
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", NULL, now, err,
 		    sizeof(err)), 0);
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 0);
 	assert_true(ledger_outbox_next(l) >= now + 1000 && ledger_outbox_next(l) < now + 1250);
@@ -435,10 +435,10 @@ test_outbox(void **state)
 	rem.n = 0;
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 4);
 	for (i = 0; i < 2; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", now, err,
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", NULL, now, err,
 		    sizeof(err)), 0);
 	for (i = 2; i < 4; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", now, err,
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", "proof", now, err,
 		    sizeof(err)), 0);
 	/* Second failure doubles the delay. */
 	assert_true(ledger_outbox_next(l) >= now + 2000 && ledger_outbox_next(l) < now + 2500);
@@ -447,7 +447,7 @@ test_outbox(void **state)
 	rem.n = 0;
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 2);
 	for (i = 0; i < 2; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", now, err,
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", "proof", now, err,
 		    sizeof(err)), 0);
 	assert_true(ledger_outbox_pending(l) == 0);
 	assert_true(ledger_outbox_next(l) == INT64_MAX);

@@ -1,0 +1,426 @@
+/* IOTA in the daemon: the `iota` payment backend (transfers found on chain) and the ledger outbox anchored as notarizations. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+#include "sdpp/enc.h"
+#include "tangle/tangle.h"
+
+/* Items the outbox hands over while this many transactions still wait:
+ * transactions of one account run one at a time anyway. */
+#define ANCHOR_QUEUE_LOW 16
+/* A payment not (yet) visible on the node is looked up again after this. */
+#define CONFIRM_RETRY_MS 1000
+
+struct check {
+	struct gw_iota *gi;
+	uint64_t conn;
+	char digest[IOTA_DIGEST_TEXT_LEN];
+	uint8_t sender[IOTA_ADDRESS_BYTES];
+	uint64_t need;
+	int64_t deadline;
+	unsigned lookups;
+	payment_done_fn done;
+	void *arg;
+	struct event *timer;
+	const char *refuse; /* refused before any lookup (static text) */
+	TAILQ_ENTRY(check) entry;
+};
+
+struct anchor {
+	struct gw_iota *gi;
+	uint64_t item;
+	char what[64];
+};
+
+struct gw_iota {
+	struct gw *gw;
+	struct tangle *t;
+	struct sdpp_identity *own_key; /* [iota] key, if not the gateway's */
+	uint8_t pay_to[IOTA_ADDRESS_BYTES];
+	struct event *tick;
+	int64_t last_head;
+	TAILQ_HEAD(, check) checks;
+};
+
+/* ------------------------------------------------------------- payments */
+
+static void
+check_free(struct check *k)
+{
+	TAILQ_REMOVE(&k->gi->checks, k, entry);
+	if (k->timer != NULL)
+		event_free(k->timer);
+	free(k);
+}
+
+static void
+check_end(struct check *k, int ok, const char *why)
+{
+	payment_done_fn done = k->done;
+	void *arg = k->arg;
+	char ref[IOTA_DIGEST_TEXT_LEN];
+
+	memcpy(ref, k->digest, sizeof(ref));
+	if (ok)
+		log_info("%llu event=payment_confirmed digest=%s lookups=%u",
+		    (unsigned long long)k->conn, k->digest, k->lookups);
+	else
+		log_warnx("%llu event=payment_refused digest=%s reason=\"%s\"",
+		    (unsigned long long)k->conn, k->digest, why);
+	check_free(k);
+	done(arg, ok, ok ? ref : why);
+}
+
+static void check_lookup(evutil_socket_t fd, short what, void *arg);
+
+static void
+check_later(struct check *k, const char *why)
+{
+	struct timeval tv = { CONFIRM_RETRY_MS / 1000, (CONFIRM_RETRY_MS % 1000) * 1000 };
+
+	if (gw_now() + CONFIRM_RETRY_MS > k->deadline) {
+		char msg[TANGLE_ERR_MAX + 64];
+
+		snprintf(msg, sizeof(msg), "not confirmed within confirm_timeout: %s", why);
+		check_end(k, 0, msg);
+		return;
+	}
+	if (evtimer_add(k->timer, &tv) != 0)
+		check_end(k, 0, "cannot schedule a lookup");
+}
+
+static void
+on_tx(void *arg, const struct tangle_reply *r)
+{
+	struct check *k = arg;
+	struct iota_tx_view v;
+	char err[TANGLE_ERR_MAX], a[IOTA_ADDRESS_TEXT_LEN], b[IOTA_ADDRESS_TEXT_LEN];
+	uint64_t got;
+
+	if (r->status == TANGLE_E_NET || r->status == TANGLE_E_BAD ||
+	    (r->status == TANGLE_E_RPC && iota_rpc_not_found(r->code, r->error))) {
+		/* Not there yet, or the node is unwell: look again until the
+		 * deadline. Delivery to this buyer is paused meanwhile at most. */
+		check_later(k, r->error);
+		return;
+	}
+	if (r->status != TANGLE_OK) {
+		check_end(k, 0, r->error);
+		return;
+	}
+	if (iota_rpc_tx(r->result, &v, err, sizeof(err)) != 0 ||
+	    iota_rpc_received(r->result, k->gi->pay_to, &got, err, sizeof(err)) != 0) {
+		check_later(k, err);
+		return;
+	}
+	if (!v.effects.success) {
+		snprintf(err, sizeof(err), "transaction failed on chain: %s", v.effects.error);
+		check_end(k, 0, err);
+		return;
+	}
+	if (!v.have_sender || memcmp(v.sender, k->sender, IOTA_ADDRESS_BYTES) != 0) {
+		iota_address_format(a, v.sender);
+		iota_address_format(b, k->sender);
+		snprintf(err, sizeof(err), "sent by %s, not by the order's address %s",
+		    v.have_sender ? a : "an unknown sender", b);
+		check_end(k, 0, err);
+		return;
+	}
+	if (got < k->need) {
+		iota_address_format(a, k->gi->pay_to);
+		snprintf(err, sizeof(err), "moved %" PRIu64 " nanos to %s, %" PRIu64 " due", got, a,
+		    k->need);
+		check_end(k, 0, err);
+		return;
+	}
+	check_end(k, 1, NULL);
+}
+
+static void
+check_lookup(evutil_socket_t fd, short what, void *arg)
+{
+	struct check *k = arg;
+
+	(void)fd;
+	(void)what;
+	if (k->refuse != NULL) {
+		check_end(k, 0, k->refuse);
+		return;
+	}
+	k->lookups++;
+	if (tangle_get_tx(k->gi->t, k->digest, on_tx, k) != 0)
+		check_later(k, "cannot start a lookup");
+}
+
+static int
+iota_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, payment_done_fn done,
+    void *arg)
+{
+	struct gw_iota *gi = ctx;
+	const struct sdpp_msg *m = pc->payment;
+	struct check *k, *o;
+	uint8_t d[IOTA_DIGEST_BYTES];
+	struct timeval now = { 0, 0 };
+	const char *why = NULL;
+
+	k = calloc(1, sizeof(*k));
+	if (k == NULL)
+		return -1;
+	k->gi = gi;
+	k->conn = pc->conn;
+	k->done = done;
+	k->arg = arg;
+	k->deadline = gw_now() + (int64_t)gw->cfg->iota_confirm_timeout_ms;
+	k->need = m->u.payment.total > pc->paid_before ? m->u.payment.total - pc->paid_before : 0;
+	snprintf(k->digest, sizeof(k->digest), "%.*s", (int)sizeof(k->digest) - 1,
+	    m->verification);
+	k->timer = evtimer_new(gw->base, check_lookup, k);
+	TAILQ_INSERT_TAIL(&gi->checks, k, entry);
+	if (k->timer == NULL) {
+		check_free(k);
+		return -1;
+	}
+	if (iota_digest_parse(d, m->verification) != 0)
+		why = "verification is not an IOTA transaction digest";
+	else if (iota_address_parse(k->sender, pc->buyer_address) != 0)
+		why = "the order's payment_address is not an IOTA address";
+	else if (ledger_has_payment_ref(gw->ledger, k->digest) != 0)
+		why = "this transaction already paid an invoice";
+	TAILQ_FOREACH(o, &gi->checks, entry)
+		if (why == NULL && o != k && o->refuse == NULL && strcmp(o->digest, k->digest) == 0)
+			why = "this transaction is already being checked for another payment";
+	/* Refusals too are answered on a later turn: the session never sees a
+	 * completion inside the call that asked for it. */
+	k->refuse = why;
+	if (evtimer_add(k->timer, &now) != 0) {
+		check_free(k);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- anchoring */
+
+static void
+on_anchored(void *arg, const struct tangle_sent *s)
+{
+	struct anchor *a = arg;
+	struct gw *gw = a->gi->gw;
+	char ref[IOTA_DIGEST_TEXT_LEN + 8], err[LEDGER_ERR_MAX], *proof = NULL;
+	int ok = s->status == TANGLE_OK;
+
+	if (ok) {
+		snprintf(ref, sizeof(ref), "iota:%s", s->digest);
+		proof = malloc(SDPP_B64_LEN(s->txlen));
+		if (proof != NULL)
+			sdpp_b64_encode(proof, s->tx, s->txlen);
+		gw->stats.anchors++;
+		log_info("event=anchor item=%llu what=\"%s\" digest=%s gas=%" PRIu64 "+%" PRIu64
+			 "-%" PRIu64,
+		    (unsigned long long)a->item, a->what, s->digest, s->gas.computation,
+		    s->gas.storage, s->gas.rebate);
+	} else {
+		gw->stats.anchor_failures++;
+		log_warnx("event=anchor_failed item=%llu what=\"%s\" error=\"%s\"",
+		    (unsigned long long)a->item, a->what, s->error);
+	}
+	if (ledger_outbox_done(gw->ledger, a->item, ok, ok ? ref : s->error, proof, gw_now(), err,
+		sizeof(err)) != 0)
+		log_warnx("event=outbox error=\"%s\"", err);
+	free(proof);
+	free(a);
+}
+
+/*
+ * An outbox item becomes a locked notarization: a record's leaf hash, or
+ * a signed tree head's root, with a description naming it. 32 bytes of
+ * data keep the storage deposit small; the local ledger has the rest.
+ */
+static int
+anchor_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len)
+{
+	struct gw_iota *gi = ctx;
+	cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
+	const cJSON *kind, *hash, *key, *num;
+	char desc[160];
+	uint8_t data[32];
+	struct anchor *a = NULL;
+	int rc = -1;
+
+	if (j == NULL)
+		goto out;
+	key = cJSON_GetObjectItemCaseSensitive(j, "log_key");
+	kind = cJSON_GetObjectItemCaseSensitive(j, "kind");
+	if (cJSON_IsString(kind)) {
+		hash = cJSON_GetObjectItemCaseSensitive(j, "leaf_hash");
+		num = cJSON_GetObjectItemCaseSensitive(j, "record");
+	} else {
+		hash = cJSON_GetObjectItemCaseSensitive(j, "root");
+		num = cJSON_GetObjectItemCaseSensitive(j, "size");
+	}
+	if (!cJSON_IsString(hash) || !cJSON_IsString(key) || !cJSON_IsNumber(num) ||
+	    sdpp_hex_decode(data, sizeof(data), hash->valuestring) != SDPP_OK)
+		goto out;
+	if (cJSON_IsString(kind))
+		snprintf(desc, sizeof(desc), "sdpp %s record %.0f, log %.16s", kind->valuestring,
+		    num->valuedouble, key->valuestring);
+	else
+		snprintf(desc, sizeof(desc), "sdpp tree head size %.0f, log %.16s",
+		    num->valuedouble, key->valuestring);
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		goto out;
+	a->gi = gi;
+	a->item = item;
+	snprintf(a->what, sizeof(a->what), "%.63s", desc + 5);
+	if (tangle_notarize(gi->t, data, sizeof(data), desc, on_anchored, a) != 0)
+		goto out;
+	a = NULL;
+	rc = 0;
+out:
+	free(a);
+	cJSON_Delete(j);
+	return rc;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_iota *gi = arg;
+	struct gw *gw = gi->gw;
+	char err[LEDGER_ERR_MAX];
+	int64_t now = gw_now();
+
+	(void)fd;
+	(void)what;
+	if (gw->cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS &&
+	    now - gi->last_head >= (int64_t)gw->cfg->iota_anchor_interval_ms) {
+		gi->last_head = now;
+		if (ledger_anchor_head(gw->ledger, err, sizeof(err)) < 0)
+			log_warnx("event=anchor_head error=\"%s\"", err);
+	}
+	if (tangle_queued(gi->t) < ANCHOR_QUEUE_LOW &&
+	    ledger_outbox_poll(gw->ledger, now, err, sizeof(err)) < 0)
+		log_warnx("event=outbox error=\"%s\"", err);
+}
+
+/* ----------------------------------------------------------------- setup */
+
+int
+gw_iota_start(struct gw *gw, char *err, size_t errlen)
+{
+	const struct gateway_config *cfg = gw->cfg;
+	struct gw_iota *gi;
+	struct tangle_config tc;
+	const struct sdpp_identity *signer = gw->id;
+	struct timeval one = { 1, 0 };
+	uint8_t pub[SDPP_SIGN_PUBLIC_BYTES];
+	int pay = strcmp(cfg->payment_method, "iota") == 0;
+
+	if (!pay && cfg->iota_anchor_mode == CONFIG_ANCHOR_NONE)
+		return 0;
+	gi = calloc(1, sizeof(*gi));
+	if (gi == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	gi->gw = gw;
+	TAILQ_INIT(&gi->checks);
+	gw->iota = gi;
+	if (cfg->iota_key[0] != '\0') {
+		if (gw_load_key(cfg->iota_key, 0, &gi->own_key) != 0) {
+			snprintf(err, errlen, "[iota] key %s is not usable", cfg->iota_key);
+			return -1;
+		}
+		signer = gi->own_key;
+	}
+	memset(&tc, 0, sizeof(tc));
+	tc.network = (enum iota_network)cfg->iota_net;
+	tc.url = cfg->iota_url;
+	tc.timeout_ms = (long)cfg->iota_rpc_timeout_ms;
+	tc.retries = 2;
+	tc.max_budget = cfg->iota_max_gas;
+	tc.signer = signer;
+	if (tangle_new(&gi->t, gw->base, &tc, err, errlen) != 0)
+		return -1;
+	if (cfg->payment_address[0] != '\0') {
+		if (iota_address_parse(gi->pay_to, cfg->payment_address) != 0) {
+			snprintf(err, errlen, "payment_address is not an IOTA address");
+			return -1;
+		}
+	} else {
+		sdpp_identity_sign_public(signer, pub);
+		if (iota_address_from_public(gi->pay_to, pub) != IOTA_OK) {
+			snprintf(err, errlen, "cannot derive the IOTA address");
+			return -1;
+		}
+	}
+	if (pay) {
+		gw->payment.name = "iota";
+		gw->payment.ctx = gi;
+		gw->payment.confirm = iota_confirm;
+	}
+	if (cfg->iota_anchor_mode != CONFIG_ANCHOR_NONE) {
+		struct ledger_remote r = { "iota", gi, anchor_submit };
+
+		ledger_set_remote(gw->ledger, &r);
+	}
+	gi->last_head = gw_now();
+	gi->tick = event_new(gw->base, -1, EV_PERSIST, tick_cb, gi);
+	if (gi->tick == NULL || evtimer_add(gi->tick, &one) != 0) {
+		snprintf(err, errlen, "cannot set up the IOTA timer");
+		return -1;
+	}
+	{
+		char a[IOTA_ADDRESS_TEXT_LEN], me[IOTA_ADDRESS_TEXT_LEN];
+
+		iota_address_format(a, gi->pay_to);
+		iota_address_format(me, tangle_address(gi->t));
+		log_info("event=iota network=%s url=%s payments=%s pay_to=%s account=%s anchor=%s",
+		    cfg->iota_network, tangle_url(gi->t), pay ? "yes" : "no", a, me, cfg->iota_anchor);
+	}
+	return 0;
+}
+
+void
+gw_iota_pay_to(const struct gw *gw, char out[IOTA_ADDRESS_TEXT_LEN])
+{
+	out[0] = '\0';
+	if (gw->iota != NULL)
+		iota_address_format(out, gw->iota->pay_to);
+}
+
+uint64_t
+gw_iota_outbox_pending(const struct gw *gw)
+{
+	return gw->iota != NULL ? ledger_outbox_pending(gw->ledger) : 0;
+}
+
+void
+gw_iota_stop(struct gw *gw)
+{
+	struct gw_iota *gi = gw->iota;
+	struct check *k;
+
+	if (gi == NULL)
+		return;
+	/* Payment checks hold their connections; those are freed with the
+	 * loop, so just forget the checks. */
+	while ((k = TAILQ_FIRST(&gi->checks)) != NULL)
+		check_free(k);
+	ledger_set_remote(gw->ledger, NULL);
+	tangle_free(gi->t);
+	if (gi->tick != NULL)
+		event_free(gi->tick);
+	sdpp_identity_free(gi->own_key);
+	free(gi);
+	gw->iota = NULL;
+}
