@@ -90,7 +90,7 @@ ALL_LIBS = $(LIBGW) $(LIBTANGLE) $(LIBIOTA) $(LIBMQTT) $(LIBLEDGER) $(LIBUTIL) $
 .SECONDARY:
 
 .PHONY: all deps test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
-	install uninstall clean format help iota-oracle
+	install uninstall clean format help iota-oracle test-iota-testnet
 
 all: $(ALL_LIBS) $(PROGRAMS) $(TEST_BIN)
 
@@ -105,6 +105,7 @@ help:
 	@echo 'make demo       a complete purchase on loopback'
 	@echo 'make install    install under DESTDIR/PREFIX'
 	@echo 'make iota-oracle install the pinned IOTA SDK for the conformance check (npm)'
+	@echo 'make test-iota-testnet  a live purchase on IOTA testnet (internet, faucet)'
 	@echo 'V=1             show full command lines'
 
 deps:
@@ -168,6 +169,12 @@ test: all
 		./tests/run.sh $(BUILD)/tests
 
 check: test
+
+# Opt-in, needs the internet and the testnet faucet: a real purchase paid and
+# recorded on IOTA testnet (IOTA_NETWORK=devnet, IOTA_URL=... to change).
+test-iota-testnet: all
+	$(Q)SDPP_BIN=$(abspath $(BUILD)/bin) SDPP_TOOLS=$(abspath $(BUILD)/tests) \
+		./tests/iota_testnet.sh
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in
 # its own build directory so it never mixes objects with the normal build.

@@ -10,12 +10,14 @@
 #include "ledger/ledger.h"
 #include "sdpp/crypto.h"
 #include "sdpp/enc.h"
+#include "tangle/tangle.h"
 
 static void
 ledger_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sdpp ledger verify DB [--key KEY]\n"
+	    "usage: sdpp ledger verify DB [--key KEY] [--remote [--network NET]\n"
+	    "                                 [--iota-url URL]]\n"
 	    "       sdpp ledger show DB [--order ID] [--buyer KEY] [--json]\n"
 	    "       sdpp ledger prove DB RECORD            (RECORD: 42 or ledger:42)\n"
 	    "       sdpp ledger prove DB --consistency M N (two signed tree head sizes)\n"
@@ -23,7 +25,11 @@ ledger_usage(FILE *f)
 	    "       sdpp ledger export DB                  (JSON lines, one per record)\n"
 	    "\n"
 	    "KEY is the gateway's public key: 64 hex digits or a public key file.\n"
-	    "verify and check-proof exit 0 when everything checks, 1 when not.\n");
+	    "verify and check-proof exit 0 when everything checks, 1 when not.\n"
+	    "verify --remote also checks every anchor the gateway recorded on IOTA: the\n"
+	    "kept transaction hashes to its digest and holds the record's leaf hash (or\n"
+	    "the tree head's root), and the node (NET's public one, or URL) reports that\n"
+	    "transaction as executed successfully.\n");
 }
 
 static int
@@ -38,18 +44,177 @@ open_ro(const char *path, struct ledger **l)
 	return 0;
 }
 
+/* verify --remote: one anchor at a time against the node. */
+struct remote_check {
+	struct event_base *base;
+	struct tangle *t;
+	uint64_t confirmed, pending;
+	char problem[TANGLE_ERR_MAX + 128];
+};
+
+struct lookup {
+	int done;
+	struct tangle_reply r;
+	struct iota_tx_view v;
+	int parsed;
+};
+
+static void
+on_lookup(void *arg, const struct tangle_reply *r)
+{
+	struct lookup *k = arg;
+	char err[128];
+
+	k->r = *r;
+	k->r.result = NULL;
+	if (r->status == TANGLE_OK)
+		k->parsed = iota_rpc_tx(r->result, &k->v, err, sizeof(err)) == 0;
+	if (r->status == TANGLE_OK && !k->parsed)
+		snprintf(k->r.error, sizeof(k->r.error), "%s", err);
+	k->done = 1;
+}
+
+/* 1 if needle occurs in hay. */
+static int
+contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+	size_t i;
+
+	for (i = 0; i + m <= n; i++)
+		if (memcmp(hay + i, needle, m) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+check_anchor(void *ctx, const struct ledger_anchor *a)
+{
+	struct remote_check *rc = ctx;
+	uint8_t digest[IOTA_DIGEST_BYTES], tx_digest[IOTA_DIGEST_BYTES], *tx = NULL;
+	uint8_t arg[2 + 32];
+	size_t txlen = 0;
+	struct lookup k;
+	const char *d;
+	int bad = 1;
+
+	if (!a->done) {
+		rc->pending++;
+		return 0;
+	}
+	d = strncmp(a->ref, "iota:", 5) == 0 ? a->ref + 5 : NULL;
+	if (d == NULL || iota_digest_parse(digest, d) != 0) {
+		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": ref `%.80s' is not "
+		    "iota:DIGEST", a->item, a->ref);
+		return 1;
+	}
+	if (!a->have_expect) {
+		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": names a %s the "
+		    "log does not hold", a->item, a->what);
+		return 1;
+	}
+	tx = malloc(strlen(a->proof) + 1);
+	if (tx == NULL || sdpp_b64_decode(tx, strlen(a->proof), &txlen, a->proof,
+	    strlen(a->proof)) != SDPP_OK || iota_tx_digest(tx_digest, tx, txlen) != IOTA_OK ||
+	    memcmp(tx_digest, digest, sizeof(digest)) != 0) {
+		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": the kept "
+		    "transaction does not hash to %s", a->item, d);
+		goto out;
+	}
+	/* The notarized data is a pure vector<u8> of 32 bytes: BCS length 33
+	 * of the argument, then 32 of the vector, then the hash. */
+	arg[0] = 33;
+	arg[1] = 32;
+	memcpy(arg + 2, a->expect, 32);
+	if (!contains(tx, txlen, arg, sizeof(arg))) {
+		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": transaction %s "
+		    "does not hold the %s's hash", a->item, d, a->what);
+		goto out;
+	}
+	memset(&k, 0, sizeof(k));
+	if (tangle_get_tx(rc->t, d, on_lookup, &k) != 0) {
+		snprintf(rc->problem, sizeof(rc->problem), "cannot ask the node");
+		goto out;
+	}
+	tangle_wait(rc->base, &k.done);
+	if (k.r.status != TANGLE_OK || !k.parsed) {
+		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": transaction %s: %s",
+		    a->item, d, k.r.error);
+		goto out;
+	}
+	if (!k.v.effects.success) {
+		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": transaction %s "
+		    "failed on chain: %s", a->item, d, k.v.effects.error);
+		goto out;
+	}
+	rc->confirmed++;
+	bad = 0;
+out:
+	free(tx);
+	return bad;
+}
+
+static int
+verify_remote(struct ledger *l, const char *db, const char *network, const char *url)
+{
+	struct remote_check rc;
+	struct tangle_config tc;
+	enum iota_network net;
+	char err[TANGLE_ERR_MAX];
+	int st = 1;
+
+	memset(&rc, 0, sizeof(rc));
+	memset(&tc, 0, sizeof(tc));
+	if (iota_network_parse(&net, network) != 0) {
+		fprintf(stderr, "sdpp ledger verify: --network is not mainnet, testnet or devnet: "
+		    "`%s'\n", network);
+		return 1;
+	}
+	tc.network = net;
+	tc.url = url;
+	tc.retries = 2;
+	rc.base = event_base_new();
+	if (rc.base == NULL || tangle_new(&rc.t, rc.base, &tc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sdpp ledger verify: %s\n", rc.base == NULL ? "no event base" : err);
+		goto out;
+	}
+	switch (ledger_anchors_each(l, check_anchor, &rc)) {
+	case 0:
+		printf("ok: %" PRIu64 " anchors confirmed on %s, %" PRIu64 " not yet anchored\n",
+		    rc.confirmed, tangle_url(rc.t), rc.pending);
+		st = 0;
+		break;
+	case 1:
+		fprintf(stderr, "%s: %s\n", db, rc.problem);
+		break;
+	default:
+		fprintf(stderr, "sdpp ledger verify: %s: cannot read the outbox\n", db);
+		break;
+	}
+out:
+	tangle_free(rc.t);
+	if (rc.base != NULL)
+		event_base_free(rc.base);
+	return st;
+}
+
 static int
 ledger_verify_main(int argc, char **argv)
 {
 	struct ledger_verify_report rep;
 	struct ledger *l = NULL;
 	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
-	const char *db = NULL, *keyarg = NULL;
-	int i, rc;
+	const char *db = NULL, *keyarg = NULL, *network = "testnet", *url = NULL;
+	int i, rc, remote = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
 			keyarg = argv[++i];
+		else if (strcmp(argv[i], "--remote") == 0)
+			remote = 1;
+		else if (strcmp(argv[i], "--network") == 0 && i + 1 < argc)
+			network = argv[++i];
+		else if (strcmp(argv[i], "--iota-url") == 0 && i + 1 < argc)
+			url = argv[++i];
 		else if (db == NULL && argv[i][0] != '-')
 			db = argv[i];
 		else
@@ -71,6 +236,8 @@ ledger_verify_main(int argc, char **argv)
 		printf("ok: %" PRIu64 " records, %" PRIu64 " signed tree heads, %" PRIu64
 		    " buyer signatures (%" PRIu64 " ACKs) verified\n", rep.records, rep.tree_heads,
 		    rep.signatures, rep.acks);
+		if (remote)
+			rc = verify_remote(l, db, network, url);
 	}
 	ledger_close(l);
 	return rc;

@@ -328,13 +328,19 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		break;
 	case SDPP_EV_CLOSE: {
 		struct sdpp_progress pr;
+		const char *why;
 
 		sdpp_seller_progress(c->s, &pr);
+		/* A clean end with money still owed: the buyer's signed exit
+		 * promises the rest (IOTA payments cover whole invoices). */
+		why = ev->err != SDPP_OK	       ? sdpp_err_code(ev->err) :
+		    pr.total_paid >= pr.total_due ? "settled" :
+						    "exit_owes";
 		log_info("%llu event=close reason=%s sent=%llu acked=%llu due=%llu paid=%llu",
-		    (unsigned long long)c->id, ev->err == SDPP_OK ? "settled" : sdpp_err_code(ev->err),
-		    (unsigned long long)pr.sent, (unsigned long long)pr.acked,
-		    (unsigned long long)pr.total_due, (unsigned long long)pr.total_paid);
-		gw_record_close(c, ev->err == SDPP_OK ? "settled" : sdpp_err_code(ev->err));
+		    (unsigned long long)c->id, why, (unsigned long long)pr.sent,
+		    (unsigned long long)pr.acked, (unsigned long long)pr.total_due,
+		    (unsigned long long)pr.total_paid);
+		gw_record_close(c, why);
 		c->closing = 1;
 		gw->stats.closed++;
 		gw->stats.items += pr.sent;

@@ -745,3 +745,69 @@ out:
 	free(sths);
 	return rc;
 }
+
+/* ---------------------------------------------------------------- anchors */
+
+/* The hash an anchor must hold: the record's leaf hash, or the root of the
+ * tree head it names, both read from the (verified) log. */
+static int
+anchor_expect(sqlite3 *db, const char *kind, const char *payload, uint8_t hash[32],
+    char *what, size_t whatlen)
+{
+	sqlite3_stmt *st = NULL;
+	const char *sql;
+	int is_record = strcmp(kind, "record") == 0, rc = -1;
+
+	sql = is_record ?
+	    "SELECT leaf_hash FROM records WHERE id = json_extract(?1, '$.record')"
+	    " AND lower(hex(leaf_hash)) = json_extract(?1, '$.leaf_hash')" :
+	    "SELECT root FROM tree_heads WHERE size = json_extract(?1, '$.size')"
+	    " AND root = json_extract(?1, '$.root')";
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, payload, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (is_record && sqlite3_column_bytes(st, 0) == 32) {
+			memcpy(hash, sqlite3_column_blob(st, 0), 32);
+			rc = 0;
+		} else if (!is_record && sqlite3_column_text(st, 0) != NULL &&
+		    sdpp_hex_decode(hash, 32, (const char *)sqlite3_column_text(st, 0)) == SDPP_OK) {
+			rc = 0;
+		}
+	}
+	sqlite3_finalize(st);
+	snprintf(what, whatlen, "%s", is_record ? "record" : "tree head");
+	return rc;
+}
+
+int
+ledger_anchors_each(struct ledger *l, ledger_anchor_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int s, rc = 0;
+
+	if (sqlite3_prepare_v2(ledger_db(l),
+		"SELECT item, coalesce(record, 0), kind, payload, state, coalesce(ref, ''),"
+		" coalesce(proof, '') FROM outbox ORDER BY item",
+		-1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct ledger_anchor a;
+
+		memset(&a, 0, sizeof(a));
+		a.item = (uint64_t)sqlite3_column_int64(st, 0);
+		a.record = (uint64_t)sqlite3_column_int64(st, 1);
+		a.kind = (const char *)sqlite3_column_text(st, 2);
+		a.payload = (const char *)sqlite3_column_text(st, 3);
+		a.done = strcmp((const char *)sqlite3_column_text(st, 4), "done") == 0;
+		a.ref = (const char *)sqlite3_column_text(st, 5);
+		a.proof = (const char *)sqlite3_column_text(st, 6);
+		a.have_expect = anchor_expect(ledger_db(l), a.kind, a.payload, a.expect, a.what,
+				    sizeof(a.what)) == 0;
+		rc = fn(ctx, &a);
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = -1;
+	sqlite3_finalize(st);
+	return rc;
+}

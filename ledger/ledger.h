@@ -192,6 +192,29 @@ uint64_t ledger_outbox_pending(struct ledger *l);
 
 /* ----------------------------------------------------------------- audit */
 
+/* One outbox item, for auditing remote anchors (strings borrowed for the
+ * callback). */
+struct ledger_anchor {
+	uint64_t item;
+	uint64_t record;     /* 0 for a tree head */
+	const char *kind;    /* "record" or "tree_head" */
+	const char *payload; /* what was handed to the remote backend */
+	int done;
+	const char *ref;     /* e.g. "iota:DIGEST" ("" while pending) */
+	const char *proof;   /* e.g. base64 of the transaction ("" if none) */
+	/* The hash the anchor must carry, from the log itself: the record's
+	 * leaf hash or the tree head's root; have_expect = 0 if the payload
+	 * names nothing the log holds. */
+	int have_expect;
+	uint8_t expect[32];
+	char what[16]; /* "record" or "tree head" */
+};
+
+/* Calls fn for every outbox item in order; a non-zero return stops (and
+ * is returned). -1 on read errors. */
+typedef int (*ledger_anchor_fn)(void *ctx, const struct ledger_anchor *a);
+int ledger_anchors_each(struct ledger *l, ledger_anchor_fn fn, void *ctx);
+
 /* Called for each problem; return non-zero to stop. */
 struct ledger_verify_report {
 	uint64_t records, tree_heads, signatures, acks;

@@ -101,6 +101,10 @@ struct sdpp_seller {
 	uint64_t paused_since;
 	struct sdpp_msg pay_cur, pay_next; /* being confirmed, latest waiting */
 	int have_pay_cur, have_pay_next;
+	/* The menu's payment method moves money on a ledger: a payment counts
+	 * once the host confirmed it, and the buyer's exit is no voucher. */
+	int chain_payments;
+	int exit_deferred; /* exit received while a payment was being confirmed */
 	uint64_t req_payment;
 
 	/* End. */
@@ -654,6 +658,7 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	memcpy(s->currency, menu->currency, sizeof(s->currency));
 	memcpy(s->payment_address, menu->payment_address, sizeof(s->payment_address));
 	memcpy(s->buyer_address, o->payment_address, sizeof(s->buyer_address));
+	s->chain_payments = strcmp(menu->payment_method, "voucher") != 0;
 	s->price = p->price;
 	s->quantity = o->quantity;
 	s->k = menu->granularity;
@@ -841,13 +846,28 @@ on_payment(struct sdpp_seller *s, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/* Asks the host to record the buyer's exit. */
+static enum sdpp_err
+exit_request(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	struct sdpp_event *ev;
+
+	s->exit_deferred = 0;
+	s->req_exit = s->next_req++;
+	ev = out_event(out, SDPP_EV_EXIT);
+	if (ev == NULL)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	ev->req = s->req_exit;
+	ev->msg = &s->exit_msg;
+	return SDPP_OK;
+}
+
 static enum sdpp_err
 on_exit_msg(struct sdpp_seller *s, struct sdpp_out *out)
 {
 	const struct sdpp_exit *x = &s->in.u.exit;
 	const uint8_t *c;
 	uint64_t owed;
-	struct sdpp_event *ev;
 
 	if (check_order_id(s, x->order_id, out) != SDPP_OK)
 		return SDPP_E_ORDER_ID;
@@ -869,13 +889,13 @@ on_exit_msg(struct sdpp_seller *s, struct sdpp_out *out)
 	s->exit_msg = s->in;
 	memset(&s->in, 0, sizeof(s->in));
 	s->st = SS_EXITING;
-	s->req_exit = s->next_req++;
-	ev = out_event(out, SDPP_EV_EXIT);
-	if (ev == NULL)
-		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
-	ev->req = s->req_exit;
-	ev->msg = &s->exit_msg;
-	return SDPP_OK;
+	/* A payment still being confirmed decides what the statement says:
+	 * record the exit once it is (complete_payment()). */
+	if (s->have_pay_cur || s->have_pay_next) {
+		s->exit_deferred = 1;
+		return SDPP_OK;
+	}
+	return exit_request(s, out);
 }
 
 enum sdpp_err
@@ -1026,6 +1046,11 @@ complete_payment(struct sdpp_seller *s, int ok, uint64_t now, struct sdpp_out *o
 	memset(&s->pay_cur, 0, sizeof(s->pay_cur));
 	s->have_pay_cur = 0;
 	s->req_payment = 0;
+	if (s->exit_deferred) {
+		if (payment_start(s, out) != SDPP_OK)
+			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot confirm payment");
+		return s->have_pay_cur ? SDPP_OK : exit_request(s, out);
+	}
 	if (payment_start(s, out) != SDPP_OK || pause_check(s, now, out) != SDPP_OK ||
 	    queue_flush(s, now, out) != SDPP_OK || invoice_build(s, out) != SDPP_OK ||
 	    pause_check(s, now, out) != SDPP_OK)
@@ -1040,10 +1065,14 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 {
 	const struct sdpp_exit *x = &s->exit_msg.u.exit;
 	struct sdpp_msg m;
+	uint64_t invoiced;
 
 	if (!ok)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "exit could not be recorded");
-	if (x->total > s->paid_total)
+	invoiced = s->total_due;
+	/* A voucher exit pays the rest; with a ledger method it is the
+	 * buyer's signed promise for the items after the last invoice. */
+	if (!s->chain_payments && x->total > s->paid_total)
 		s->paid_total = x->total;
 	if (x->seq > s->acked)
 		s->acked = x->seq;
@@ -1059,7 +1088,8 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 	m.u.statement.acked = s->acked;
 	m.u.statement.total_due = x->seq * s->price; /* checked in on_exit_msg() */
 	m.u.statement.total_paid = s->paid_total;
-	m.u.statement.settled = s->paid_total >= m.u.statement.total_due;
+	m.u.statement.settled = s->paid_total >= (s->chain_payments ? invoiced :
+								    m.u.statement.total_due);
 	snprintf(m.verification, sizeof(m.verification), "%s", verification);
 	if (out_msg(out, &m, s->cfg.id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build statement");

@@ -13,11 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iota/iota.h"
 #include "sdpp/crypto.h"
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
 #include "sdpp/msg.h"
 #include "sdpp/session.h"
+#include "util/keyfile.h"
 
 /* How long the seller may take to close after its `error`. */
 #define CLOSE_WAIT_MS 5000
@@ -42,6 +44,12 @@ static const char usage_text[] =
     "                      prints items and invoices received          payment_timeout\n"
     "                      (and `item SEQ' on stderr as each arrives)\n"
     "  silent              connect and send nothing                   handshake_timeout\n"
+    "  pay-digest PROD N DIGEST  order N items declaring the IOTA address of -k KEY,\n"
+    "                      ACK them and answer the first invoice with a\n"
+    "                      payment_ack whose verification is DIGEST    payment_rejected\n"
+    "\n"
+    "-k KEY uses that sdpp key file as the buyer (default: a fresh identity) and\n"
+    "declares its IOTA address as the order's payment_address.\n"
     "\n"
     "Prints one result line (`error CODE', plus counts for no-pay) and exits 0 when\n"
     "the seller answered with a correctly signed `error' of the expected code and\n"
@@ -67,6 +75,9 @@ struct peer {
 static const char *progname = "tool_hostile";
 static uint8_t seller_pub[SDPP_SIGN_PUBLIC_BYTES];
 static struct sdpp_identity *me;
+/* pay-digest: the order's payment_address and the verification to send. */
+static char pay_from[IOTA_ADDRESS_TEXT_LEN];
+static const char *pay_digest;
 static uint64_t deadline; /* whole run */
 
 static uint64_t
@@ -137,6 +148,7 @@ peer_open(struct peer *p, const char *hostport)
 	memset(&bc, 0, sizeof(bc));
 	bc.id = me;
 	memcpy(bc.seller, seller_pub, sizeof(bc.seller));
+	memcpy(bc.payment_address, pay_from, sizeof(pay_from));
 	p->fr = sdpp_framer_new(SDPP_FRAME_CAP_SESSION);
 	p->buf = malloc(READ_BUF);
 	sdpp_out_init(&p->out, SDPP_FRAME_CAP_MAX);
@@ -262,7 +274,8 @@ handle(struct peer *p)
 		case SDPP_EV_PAY:
 			p->invoices++;
 			if (p->pay)
-				(void)sdpp_buyer_complete(p->b, req, 1, "", now_ms(), &p->out);
+				(void)sdpp_buyer_complete(p->b, req, 1,
+				    pay_digest != NULL ? pay_digest : "", now_ms(), &p->out);
 			break;
 		case SDPP_EV_PEER_ERROR:
 			snprintf(p->code, sizeof(p->code), "%s", ev->msg->u.error.code);
@@ -549,6 +562,7 @@ main(int argc, char **argv)
 	char code[SDPP_NAME_MAX + 1] = "", *frame = NULL;
 	size_t len = 0;
 	uint64_t seconds = 20, n;
+	const char *keypath = NULL;
 	int i = 1, ok = -1;
 
 	memset(&p, 0, sizeof(p));
@@ -560,6 +574,9 @@ main(int argc, char **argv)
 			i += 2;
 		else if (strcmp(argv[i], "-e") == 0 && i + 1 < argc) {
 			want = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "-k") == 0 && i + 1 < argc) {
+			keypath = argv[i + 1];
 			i += 2;
 		} else {
 			fputs(usage_text, stderr);
@@ -576,8 +593,25 @@ main(int argc, char **argv)
 	argc -= i + 3;
 	if (load_seller_key(argv[-2]) != 0)
 		return 2;
-	if (sdpp_identity_generate(&me) != SDPP_OK)
+	if (keypath != NULL) {
+		char *pem = NULL, kerr[4352];
+		size_t pemlen = 0;
+		uint8_t pub[SDPP_SIGN_PUBLIC_BYTES], addr[IOTA_ADDRESS_BYTES];
+
+		if (keyfile_read(keypath, &pem, &pemlen, kerr, sizeof(kerr)) != 0 ||
+		    sdpp_identity_from_pem(&me, pem, pemlen) != SDPP_OK) {
+			fprintf(stderr, "%s: -k %s: not a usable key file\n", progname, keypath);
+			sdpp_secret_free(pem, pemlen);
+			return 2;
+		}
+		sdpp_secret_free(pem, pemlen);
+		sdpp_identity_sign_public(me, pub);
+		if (iota_address_from_public(addr, pub) != IOTA_OK)
+			return 1;
+		iota_address_format(pay_from, addr);
+	} else if (sdpp_identity_generate(&me) != SDPP_OK) {
 		return 1;
+	}
 	deadline = now_ms() + seconds * 1000;
 
 	if (strcmp(scenario, "silent") == 0 && argc == 0) {
@@ -690,6 +724,19 @@ main(int argc, char **argv)
 					    "\n",
 					    progname, p.items, max_unpaid);
 			}
+		}
+	} else if (strcmp(scenario, "pay-digest") == 0 && argc == 3 &&
+	    parse_u64(argv[1], &n) == 0) {
+		if (want == NULL)
+			want = "payment_rejected";
+		pay_digest = argv[2];
+		if (handshake(&p, hostport) == 0 && order_and_start(&p, argv[0], n, NULL, NULL) == 0) {
+			int never = 0;
+
+			(void)drive(&p, &never, deadline);
+			snprintf(code, sizeof(code), "%s", p.code);
+			printf("items %" PRIu64 " invoices %" PRIu64 " ", p.items, p.invoices);
+			ok = p.code[0] != '\0' ? 0 : -1;
 		}
 	} else {
 		fputs(usage_text, stderr);

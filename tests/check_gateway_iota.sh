@@ -1,0 +1,225 @@
+#!/bin/bash
+# IOTA end to end (TAP): a purchase paid on chain with every invoice anchored, bad payments
+# refused, a stalled or down node that never stalls the data and loses nothing, tree-head
+# anchoring, and `sdpp ledger verify --remote` -- against the loopback stand-in node.
+. "$(dirname "$0")/lib/gw.sh"
+
+CO2=building/7/floor2/co2
+NODE=$TOOLS/tool_iotanode
+RPC=$TOOLS/tool_iotarpc
+
+# node_start: the stand-in on a free port; sets NP and NODE_PID.
+node_start() {
+	rm -f "$d/node.port"
+	"$NODE" --port-file "$d/node.port" 2>>"$d/node.log" &
+	NODE_PID=$!
+	track $NODE_PID
+	wait_until 5 test -s "$d/node.port" || return 1
+	NP=$(cat "$d/node.port")
+}
+# rpc METHOD [PARAMS]: one request to the stand-in; the answer on stdout.
+rpc() { "$RPC" "$NP" "$@" 2>/dev/null; }
+rpcq() { # PATH METHOD [PARAMS]: one value of the answer
+	local q=$1
+	shift
+	"$RPC" -q "$q" "$NP" "$@" 2>/dev/null
+}
+mode() { rpc standin_setMode "[$1]" >/dev/null; }
+fund() { rpc standin_fund "[\"$1\",\"$2\",${3:-1}]" >/dev/null; }
+addr_of() { "$SDPP" iota address "$1"; }
+
+# [iota] lines for a gateway on the stand-in.
+iota_lines() { # ANCHOR [EXTRA...]
+	printf '[iota]\nurl = http://127.0.0.1:%s\nrpc_timeout = 1s\nconfirm_timeout = 4s\nanchor = %s\n' \
+	    "$NP" "$1"
+	shift
+	printf '%s\n' "$@"
+}
+
+outbox_done() { sql_at_least "SELECT count(*) FROM outbox WHERE state = 'done'" "$1"; }
+outbox_left() { sql "SELECT count(*) FROM outbox WHERE state <> 'done'"; }
+
+node_start
+check "the stand-in node listens on :$NP" $? "$d/node.log"
+buyer_key
+"$SDPP" keygen -o "$d/other.key" >/dev/null
+BUYER=$(addr_of "$d/buyer.key")
+OTHER=$(addr_of "$d/other.key")
+fund "$BUYER" 5000000000 2
+fund "$OTHER" 5000000000 1
+
+# i1. Paid on chain, anchored: 10 items, K = 4. Two invoices, each paid by
+# its own transfer that the gateway finds on chain before it goes on; every
+# invoice record is notarized with its leaf hash.
+paid_and_anchored() {
+	local seller pays inv notes leaves
+	setup_pair i1 "payment_granularity = 4
+payment_method = iota
+$(iota_lines records 'anchor_kinds = invoice')" || return
+	seller=$(addr_of "$d/i1.key")
+	fund "$seller" 1000000000
+	buy_start i1 co2 10 --iota testnet --iota-url "http://127.0.0.1:$NP"
+	wait_orders 1
+	pub_seq "$CO2" v 1 12
+	wait_exit $BUY_PID 30
+	check "i1: sdpp buy --iota gets 10 items and settles (exit 0)" $WAIT_RC "$d/i1.err" "$GLOG"
+	[ "$(wc -l <"$d/i1.jsonl")" -eq 10 ]
+	check "i1: 10 items delivered" $? "$d/i1.jsonl"
+	pays=$(sql "SELECT group_concat(json_extract(body, '\$.detail.verification'), ' ')
+	    FROM records WHERE kind = 'payment' AND json_extract(body, '\$.detail.method') = 'iota'")
+	[ "$(echo "$pays" | wc -w)" -eq 2 ]
+	check "i1: 2 payments recorded with method iota and a digest each ($pays)" $? "$GLOG"
+	rpc standin_stats >"$d/i1-stats.json"
+	[ "$(grep -o '"recipient":"'"$seller"'"' "$d/i1-stats.json" | wc -l)" -eq 2 ] &&
+	    [ "$(grep -o '"amount":"12"' "$d/i1-stats.json" | wc -l)" -eq 2 ]
+	check "i1: the node holds 2 transfers of 12 nanos (4 items x 3) to the seller" $? \
+	    "$d/i1-stats.json"
+	inv=$(sql "SELECT count(*) FROM records WHERE kind = 'invoice'")
+	wait_until 20 outbox_done "$inv"
+	check "i1: all $inv invoice records anchored (outbox done)" $? "$GLOG"
+	rpc standin_stats >"$d/i1-stats.json"
+	leaves=$(sql "SELECT lower(hex(leaf_hash)) FROM records WHERE kind = 'invoice'")
+	notes=0
+	for l in $leaves; do
+		grep -q "\"data_hex\":\"$l\"" "$d/i1-stats.json" && notes=$((notes + 1))
+	done
+	[ "$notes" -eq "$inv" ]
+	check "i1: each invoice's leaf hash is notarized on the node ($notes of $inv)" $? \
+	    "$d/i1-stats.json"
+	! sql "SELECT ref FROM outbox" | grep -qv '^iota:'
+	check "i1: every outbox ref is iota:DIGEST" $?
+	"$SDPP" ledger verify "$DB" --remote --iota-url "http://127.0.0.1:$NP" \
+	    >"$d/i1-verify.out" 2>&1
+	check "i1: sdpp ledger verify --remote confirms the anchors on the node" $? \
+	    "$d/i1-verify.out"
+	sql "UPDATE outbox SET ref = 'iota:' || substr(ref, 6, 10) || 'x' || substr(ref, 17)
+	    WHERE item = 1"
+	! "$SDPP" ledger verify "$DB" --remote --iota-url "http://127.0.0.1:$NP" \
+	    >"$d/i1-verify2.out" 2>&1 && grep -q "anchor" "$d/i1-verify2.out"
+	check "i1: a rewritten anchor digest fails verify --remote" $? "$d/i1-verify2.out"
+	I1_PAID=$(echo "$pays" | cut -d' ' -f1)
+	teardown_pair
+}
+
+# i2. Bad payments: each is refused with a signed payment_rejected, the
+# order is closed and no payment is recorded.
+bad_payments() {
+	local seller small wrong failed
+	setup_pair i2 "payment_granularity = 4
+payment_method = iota
+$(iota_lines none)" || return
+	seller=$(addr_of "$d/i2.key")
+	small=$("$SDPP" iota pay --key "$d/buyer.key" --network testnet --url "http://127.0.0.1:$NP" \
+	    --to "$seller" --amount 1 | sed 's/.*"digest":"\([^"]*\)".*/\1/')
+	wrong=$("$SDPP" iota pay --key "$d/buyer.key" --network testnet --url "http://127.0.0.1:$NP" \
+	    --to "$OTHER" --amount 12 | sed 's/.*"digest":"\([^"]*\)".*/\1/')
+	mode '{"fail_execute":1}'
+	failed=$("$SDPP" iota pay --key "$d/buyer.key" --network testnet \
+	    --url "http://127.0.0.1:$NP" --to "$seller" --amount 12 2>/dev/null |
+	    sed 's/.*"digest":"\([^"]*\)".*/\1/')
+	[ -n "$small" ] && [ -n "$wrong" ] && [ -n "$failed" ]
+	check "i2: three transfers made on the node (too small, elsewhere, failed)" $? "$d/node.log"
+	# Samples keep coming so that the first invoice is reached.
+	"$TOOLS/tool_publish" "$MQ" "$CO2" x 1 100000 50 >/dev/null 2>&1 &
+	track $!
+	bad_one() { # NAME DIGEST REASON [-k KEY]
+		local name=$1 digest=$2 reason=$3
+		shift 3
+		timeout $((20 * SLOW)) "$TOOLS/tool_hostile" -t 15 "$@" "127.0.0.1:$GP" "$PUB" \
+		    pay-digest co2 8 "$digest" >"$d/i2-$name.out" 2>&1
+		check "i2: $name is refused with payment_rejected" $? "$d/i2-$name.out" "$GLOG"
+		grep -q "event=payment_refused digest=$digest reason=\"[^\"]*$reason" "$GLOG"
+		check "i2: $name: the log says why ($reason)" $? "$GLOG"
+	}
+	bad_one "a transfer of 1 nanos" "$small" "moved 1 nanos" -k "$d/buyer.key"
+	bad_one "a transfer to another address" "$wrong" "moved 0 nanos" -k "$d/buyer.key"
+	bad_one "a transaction that failed on chain" "$failed" "failed on chain" -k "$d/buyer.key"
+	bad_one "someone else's transfer" "$small" "not by the order" -k "$d/other.key"
+	bad_one "a digest that is not on chain" "4BnpWPcpUSS3KFDkmG6vFKN1XwzYDmuG5hXwjwFhxnmF" \
+	    "not confirmed within" -k "$d/buyer.key"
+	bad_one "a verification that is no digest" "not-a-digest" "not an IOTA transaction" \
+	    -k "$d/buyer.key"
+	[ "$(sql "SELECT count(*) FROM records WHERE kind = 'payment'")" -eq 0 ]
+	check "i2: no payment recorded" $? "$GLOG"
+	[ "$(sql "SELECT count(*) FROM records WHERE kind = 'close'
+	    AND json_extract(body, '\$.detail.reason') LIKE '%payment_rejected%'")" -ge 6 ]
+	check "i2: six orders closed as payment_rejected" $? "$GLOG"
+	teardown_pair
+}
+
+# i3. A stalled node, then a node that is down: the data flow does not
+# notice, records wait in the outbox (across a gateway restart) and drain
+# once the node is back.
+stalled_node() {
+	local inv left
+	setup_pair i3 "payment_granularity = 4
+$(iota_lines records 'anchor_kinds = invoice, order')" || return
+	fund "$(addr_of "$d/i3.key")" 1000000000
+	mode '{"stall":true}'
+	buy_start i3-a co2 20
+	wait_orders 1
+	pub_seq "$CO2" s 1 20
+	wait_exit $BUY_PID 15
+	check "i3: with the node stalled a buyer gets 20 items and settles at once" $WAIT_RC \
+	    "$d/i3-a.err" "$GLOG"
+	check_items "$d/i3-a.jsonl" s "$CO2" 20 >/dev/null 2>"$d/i3-check"
+	check "i3: all 20, in order" $? "$d/i3-check"
+	left=$(outbox_left)
+	[ "$left" -ge 6 ]
+	check "i3: the anchors wait in the outbox ($left)" $?
+	gw_stop
+	check "i3: the gateway stops cleanly with anchors pending" $WAIT_RC "$GLOG"
+	mode '{"stall":false,"down":true}'
+	gw_start i3
+	check "i3: the gateway restarts with the node down" $? "$GLOG"
+	buy_start i3-b co2 8
+	wait_orders 2
+	pub_seq "$CO2" t 1 8
+	wait_exit $BUY_PID 15
+	check "i3: with the node down a second buyer gets 8 items and settles" $WAIT_RC \
+	    "$d/i3-b.err" "$GLOG"
+	wait_until 10 has_at_least "$GLOG" "event=anchor_failed" 1
+	check "i3: failed anchoring attempts are logged (and retried)" $? "$GLOG"
+	mode '{"down":false}'
+	inv=$(sql "SELECT count(*) FROM records WHERE kind IN ('invoice', 'order')")
+	wait_until 40 outbox_done "$inv"
+	check "i3: once the node is back, all $inv anchors drain; nothing lost" $? "$GLOG"
+	teardown_pair
+}
+
+# i4. Tree heads: one notarization proves many records.
+tree_heads() {
+	local roots anchors
+	setup_pair i4 "payment_granularity = 4
+$(iota_lines tree_heads 'anchor_every = 5' 'anchor_interval = 2s')" || return
+	fund "$(addr_of "$d/i4.key")" 1000000000
+	buy_start i4 co2 12
+	wait_orders 1
+	pub_seq "$CO2" h 1 12
+	wait_exit $BUY_PID 15
+	check "i4: a buyer gets 12 items" $WAIT_RC "$d/i4.err" "$GLOG"
+	# The interval anchors what anchor_every has not covered yet.
+	wait_until 15 sql_at_least "SELECT count(*) FROM outbox WHERE state = 'done' AND
+	    json_extract(payload, '\$.size') = (SELECT max(size) FROM tree_heads)" 1
+	check "i4: the latest tree head is anchored within anchor_interval" $? "$GLOG"
+	anchors=$(sql "SELECT count(*) FROM outbox")
+	[ "$anchors" -lt "$(sql "SELECT count(*) FROM records")" ]
+	check "i4: fewer anchors ($anchors) than records" $?
+	rpc standin_stats >"$d/i4-stats.json"
+	roots=$(sql "SELECT json_extract(payload, '\$.root') FROM outbox WHERE state = 'done'")
+	for r in $roots; do
+		grep -q "\"data_hex\":\"$r\"" "$d/i4-stats.json" || roots=bad
+	done
+	[ "$roots" != bad ]
+	check "i4: each anchored root is notarized on the node" $? "$d/i4-stats.json"
+	"$SDPP" ledger verify "$DB" --remote --iota-url "http://127.0.0.1:$NP" \
+	    >"$d/i4-verify.out" 2>&1
+	check "i4: verify --remote confirms the tree-head anchors" $? "$d/i4-verify.out"
+	teardown_pair
+}
+
+timed i1 paid_and_anchored
+timed i2 bad_payments
+timed i3 stalled_node
+timed i4 tree_heads
+finish
