@@ -14,13 +14,15 @@
 /*
  * usage: tool_iotarpc [-t SECONDS] [-q PATH]... PORT METHOD [PARAMS]
  *        tool_iotarpc [-t SECONDS] [-q PATH]... -P URLPATH PORT BODY
+ *        tool_iotarpc -q PATH... -J JSON
  *
  * The first form posts {"jsonrpc":"2.0","id":1,"method":METHOD,
  * "params":PARAMS} (PARAMS is JSON text, default []) to /; the second posts
  * BODY as it is (@FILE: the file's bytes). "HTTP <status>" goes to stderr,
  * the response body to stdout, or with -q the value at each PATH, one a
  * line (dot-separated keys and array indices, as result.data.0.balance;
- * strings bare, anything else as JSON).
+ * strings bare, anything else as JSON). -J sends nothing: it answers the
+ * queries about JSON text the caller already holds.
  *
  * Exit status: 0 for HTTP 2xx, 3 for another status, 4 when a -q path is
  * missing, 1 when there was no answer (refused, timed out), 2 for usage.
@@ -107,11 +109,40 @@ lookup(const cJSON *j, const char *path)
 	return j;
 }
 
+/* Prints the value at each query path; -1 if one is missing. */
+static int
+print_queries(const char *text, size_t len, const char *const *queries, size_t nq)
+{
+	cJSON *j = cJSON_ParseWithLength(text, len);
+	size_t q;
+	int rc = 0;
+
+	for (q = 0; q < nq; q++) {
+		const cJSON *v = lookup(j, queries[q]);
+		char *t;
+
+		if (v == NULL) {
+			printf("\n");
+			fprintf(stderr, "tool_iotarpc: no %s in %.300s\n", queries[q], text);
+			rc = -1;
+		} else if (cJSON_IsString(v)) {
+			printf("%s\n", v->valuestring);
+		} else {
+			t = cJSON_PrintUnformatted(v);
+			printf("%s\n", t != NULL ? t : "");
+			free(t);
+		}
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: tool_iotarpc [-t SECONDS] [-q PATH]... PORT METHOD [PARAMS]\n"
-			"       tool_iotarpc [-t SECONDS] [-q PATH]... -P URLPATH PORT BODY\n");
+			"       tool_iotarpc [-t SECONDS] [-q PATH]... -P URLPATH PORT BODY\n"
+			"       tool_iotarpc -q PATH... -J JSON\n");
 }
 
 int
@@ -142,6 +173,10 @@ main(int argc, char **argv)
 			queries[nq++] = argv[++i];
 		} else if (strcmp(argv[i], "-P") == 0) {
 			urlpath = argv[++i];
+		} else if (strcmp(argv[i], "-J") == 0 && i + 2 == argc) {
+			return print_queries(argv[i + 1], strlen(argv[i + 1]), queries, nq) == 0 ?
+			    0 :
+			    4;
 		} else {
 			usage();
 			return 2;
@@ -225,27 +260,8 @@ main(int argc, char **argv)
 		fwrite(r.body, 1, r.len, stdout);
 		if (r.len == 0 || r.body[r.len - 1] != '\n')
 			putchar('\n');
-	} else {
-		cJSON *j = cJSON_ParseWithLength(r.body, r.len);
-		size_t q;
-
-		for (q = 0; q < nq; q++) {
-			const cJSON *v = lookup(j, queries[q]);
-			char *t;
-
-			if (v == NULL) {
-				printf("\n");
-				fprintf(stderr, "tool_iotarpc: no %s in %s\n", queries[q], r.body);
-				rc = 4;
-			} else if (cJSON_IsString(v)) {
-				printf("%s\n", v->valuestring);
-			} else {
-				t = cJSON_PrintUnformatted(v);
-				printf("%s\n", t != NULL ? t : "");
-				free(t);
-			}
-		}
-		cJSON_Delete(j);
+	} else if (print_queries(r.body, r.len, queries, nq) != 0) {
+		rc = 4;
 	}
 	fflush(stdout);
 out:
