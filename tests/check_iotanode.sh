@@ -253,6 +253,27 @@ head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' ' ' >"$d/big"
 rpc -P / "$P" "@$d/big" >/dev/null
 same "a 2 MiB body gets 413" "$(cat "$d/status")" 413
 
+# ---------------------------------------------------------------- hostile bytes
+# Every prefix of a real transaction and a byte changed at every position:
+# each answer is a JSON-RPC error or an effect, never a crash.
+b64_of() { [ $# -eq 0 ] || printf "$(printf '\\x%s' "$@")" | base64 -w0; }
+hex=($(field tx_bytes "$d/not1" | base64 -d | od -An -v -tx1))
+bad=0 answers=0
+for ((i = 0; i < ${#hex[@]}; i += 4)); do
+	h=("${hex[@]}")
+	h[$i]=$(printf '%02x' $(((0x${h[$i]} + 0x81) % 256)))
+	for b in "$(b64_of "${hex[@]:0:$i}")" "$(b64_of "${h[@]}")"; do
+		r=$(rpc "$P" iota_dryRunTransactionBlock "[\"$b\"]")
+		answers=$((answers + 1))
+		case $r in
+		*'"error":{"code":-32'* | *'"effects":'*) ;;
+		*) bad=$((bad + 1)); echo "# $b -> $(printf '%s' "$r" | cut -c1-200)" ;;
+		esac
+	done
+done
+same "$answers truncated or altered transactions: errors or effects only" "$bad" 0
+same "... and the node still serves" "$(val result iotax_getReferenceGasPrice)" 1000
+
 # ---------------------------------------------------------------- outage modes
 rpc "$P" standin_setMode '[{"down":true}]' >/dev/null
 r=$(rpc "$P" iotax_getReferenceGasPrice)

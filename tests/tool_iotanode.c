@@ -53,7 +53,7 @@
 
 #define FAUCET_AMOUNT 10000000000ULL /* 10 IOTA */
 #define GAS_PRICE_DEFAULT 1000
-#define GAS_PRICE_MAX 100000         /* the stand-in's ceiling on the tx's price */
+#define GAS_PRICE_MAX 100000          /* the stand-in's ceiling on the tx's price */
 #define GAS_BUDGET_MAX 50000000000ULL /* max_tx_gas: 50 IOTA */
 
 /*
@@ -90,7 +90,8 @@
 #define TYPE_TEXT_MAX 1024
 
 #define COIN_TYPE "0x2::iota::IOTA"
-#define COIN_TYPE_LONG "0x0000000000000000000000000000000000000000000000000000000000000002::iota::IOTA"
+#define COIN_TYPE_LONG                                                                             \
+	"0x0000000000000000000000000000000000000000000000000000000000000002::iota::IOTA"
 #define COIN_OBJECT_TYPE "0x2::coin::Coin<0x2::iota::IOTA>"
 
 /* JSON-RPC error codes. */
@@ -144,10 +145,10 @@ struct pending {
 	int faucet;
 	char *body; /* STALLED: the request body; DELAYED: the reply (owned) */
 	size_t len;
-	int code;               /* DELAYED */
-	const char *ctype;      /* DELAYED */
-	char label[64];         /* for the log */
-	struct event *timer;    /* DELAYED */
+	int code;            /* DELAYED */
+	const char *ctype;   /* DELAYED */
+	char label[64];      /* for the log */
+	struct event *timer; /* DELAYED */
 	struct pending *next;
 };
 
@@ -166,7 +167,7 @@ struct node {
 	uint64_t checkpoint;
 	uint64_t epoch; /* CURRENT_EPOCH: epochs never change here */
 
-	cJSON *calls;         /* {method: count} */
+	cJSON *calls; /* {method: count} */
 	size_t n_call_names;
 	cJSON *notarizations; /* standin_stats */
 	cJSON *payments;
@@ -264,8 +265,8 @@ owner_json(const uint8_t a[IOTA_ADDRESS_BYTES])
 
 /* {objectId, version, digest} */
 static cJSON *
-ref_json(const uint8_t id[IOTA_ADDRESS_BYTES], uint64_t version,
-    const uint8_t digest[IOTA_DIGEST_BYTES])
+ref_json(
+    const uint8_t id[IOTA_ADDRESS_BYTES], uint64_t version, const uint8_t digest[IOTA_DIGEST_BYTES])
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -366,8 +367,8 @@ mint(struct node *n, const uint8_t owner[IOTA_ADDRESS_BYTES], uint64_t amount, s
 		return rpc_fail(e, RPC_INVALID_PARAMS,
 		    "Invalid params: funding would take the total supply beyond 2^64-1 nanos");
 	if (n->n_objs + count > OBJECTS_MAX)
-		return rpc_fail(e, RPC_INTERNAL, "the stand-in holds %d objects at most",
-		    OBJECTS_MAX);
+		return rpc_fail(
+		    e, RPC_INTERNAL, "the stand-in holds %d objects at most", OBJECTS_MAX);
 	random_bytes(tx, sizeof(tx)); /* the funding "transaction" */
 	for (i = 0; i < count; i++) {
 		struct object *o = obj_new(n);
@@ -539,8 +540,8 @@ rd_count(struct rd *r, size_t max, size_t *n, const char *what)
 	if (rd_uleb(r, &v, what) != 0)
 		return -1;
 	if (v > max)
-		return rd_fail(r, "%s: %" PRIu64 " items, more than the stand-in's %zu", what, v,
-		    max);
+		return rd_fail(
+		    r, "%s: %" PRIu64 " items, more than the stand-in's %zu", what, v, max);
 	*n = (size_t)v;
 	return 0;
 }
@@ -617,8 +618,8 @@ sb_add(struct sbuf *b, const char *s)
 static int
 rd_type_tag(struct rd *r, struct sbuf *b, int depth)
 {
-	static const char *const prims[] = { "bool", "u8", "u64", "u128", "address", "signer",
-		NULL, NULL, "u16", "u32", "u256" };
+	static const char *const prims[] = { "bool", "u8", "u64", "u128", "address", "signer", NULL,
+		NULL, "u16", "u32", "u256" };
 	char name[IOTA_IDENT_MAX + 1], addr[IOTA_ADDRESS_TEXT_LEN];
 	uint8_t a[IOTA_ADDRESS_BYTES];
 	uint64_t tag;
@@ -680,7 +681,7 @@ struct dinput {
 	enum input_kind kind;
 	const uint8_t *pure; /* into dtx.bytes */
 	size_t pure_len;
-	struct iota_object_ref ref;   /* OWNED, RECEIVING */
+	struct iota_object_ref ref;    /* OWNED, RECEIVING */
 	struct iota_shared_ref shared; /* SHARED */
 	const char *value_type;        /* set once the shape is known, for showInput */
 };
@@ -857,8 +858,8 @@ rd_command(struct rd *r, struct dcmd *c)
 		c->kind = (enum iota_command_kind)tag;
 		if (rd_arg(r, &c->target) != 0)
 			return -1;
-		return rd_args(r, c, tag == IOTA_CMD_SPLIT_COINS ? "SplitCoins amounts" :
-								   "MergeCoins coins");
+		return rd_args(
+		    r, c, tag == IOTA_CMD_SPLIT_COINS ? "SplitCoins amounts" : "MergeCoins coins");
 	}
 	if (tag < sizeof(command_names) / sizeof(command_names[0]))
 		return rd_fail(r, "command %s is unsupported by the stand-in", command_names[tag]);
@@ -915,8 +916,8 @@ dtx_decode(uint8_t *bytes, size_t len, struct rpc_err *e)
 	if (!r.failed && iota_tx_digest(t->digest, bytes, len) != IOTA_OK)
 		rd_fail(&r, "cannot hash the transaction");
 	if (r.failed) {
-		rpc_fail(e, RPC_INVALID_PARAMS, "Invalid params: malformed transaction bytes %s",
-		    r.err);
+		rpc_fail(
+		    e, RPC_INVALID_PARAMS, "Invalid params: malformed transaction bytes %s", r.err);
 		dtx_free(t);
 		return NULL;
 	}
@@ -977,7 +978,7 @@ static int
 arg_is(const struct darg *a, enum iota_arg_kind kind, uint16_t index, uint16_t sub)
 {
 	return a->kind == kind && (kind == IOTA_ARG_GAS_COIN || a->index == index) &&
-	    (kind != IOTA_ARG_NESTED_RESULT || a->sub == sub);
+	       (kind != IOTA_ARG_NESTED_RESULT || a->sub == sub);
 }
 
 static int
@@ -1002,7 +1003,7 @@ match_payment(struct dtx *t, struct shape *s, struct rpc_err *e)
 	    xfer->target.kind != IOTA_ARG_INPUT || split->args[0].index >= 2 ||
 	    xfer->target.index >= 2 || split->args[0].index == xfer->target.index)
 		return unsupported(e, "not SplitCoins(GasCoin, [Input]) then "
-				      "TransferObjects([NestedResult(0,0)], Input)");
+		                      "TransferObjects([NestedResult(0,0)], Input)");
 	amount = &t->inputs[split->args[0].index];
 	to = &t->inputs[xfer->target.index];
 	if (amount->kind != IN_PURE || amount->pure_len != 8)
@@ -1037,7 +1038,7 @@ static int
 is_call(const struct dcmd *c, const uint8_t *pkg, const char *module, const char *function)
 {
 	return c->kind == IOTA_CMD_MOVE_CALL && memcmp(c->package, pkg, IOTA_ADDRESS_BYTES) == 0 &&
-	    strcmp(c->module, module) == 0 && strcmp(c->function, function) == 0;
+	       strcmp(c->module, module) == 0 && strcmp(c->function, function) == 0;
 }
 
 static int
@@ -1054,7 +1055,7 @@ match_notarize(struct dtx *t, struct shape *s, struct rpc_err *e)
 	    !is_call(lock, pkg, "timelock", "none") ||
 	    !is_call(create, pkg, "locked_notarization", "create"))
 		return unsupported(e, "not notarization::new_state_from_bytes, timelock::none, "
-				      "locked_notarization::create");
+		                      "locked_notarization::create");
 	if (state->n_types != 0 || state->n_args != 2 || state->args[0].kind != IOTA_ARG_INPUT ||
 	    state->args[1].kind != IOTA_ARG_INPUT || lock->n_types != 0 || lock->n_args != 0 ||
 	    create->n_types != 1 || strcmp(create->types[0], "vector<u8>") != 0 ||
@@ -1083,8 +1084,8 @@ match_notarize(struct dtx *t, struct shape *s, struct rpc_err *e)
 		return rpc_fail(e, RPC_INVALID_PARAMS,
 		    "Invalid params: the clock argument is not the shared Clock 0x6 (initial "
 		    "version 1, immutable)");
-	if (data->kind != IN_PURE || pure_bytes(data->pure, data->pure_len, &s->data,
-					 &s->data_len) != 0)
+	if (data->kind != IN_PURE ||
+	    pure_bytes(data->pure, data->pure_len, &s->data, &s->data_len) != 0)
 		return rpc_fail(e, RPC_INVALID_PARAMS,
 		    "Invalid params: the notarized data is not a pure vector<u8>");
 	if (pure_option_string(meta, &p, &n) != 0 || pure_option_string(umeta, &p, &n) != 0 ||
@@ -1323,8 +1324,8 @@ check_gas(struct node *n, const struct dtx *t, struct rpc_err *e)
 			    "Could not find the referenced object %s at version %" PRIu64, id,
 			    g->version);
 		if (o->kind != OBJ_COIN)
-			return rpc_fail(e, RPC_TX_REJECTED,
-			    "Gas object %s is not a gas coin (%s)", id, o->type);
+			return rpc_fail(e, RPC_TX_REJECTED, "Gas object %s is not a gas coin (%s)",
+			    id, o->type);
 		if (memcmp(o->owner, t->sender, IOTA_ADDRESS_BYTES) != 0) {
 			iota_address_format(who, o->owner);
 			iota_address_format(dg, t->sender);
@@ -1431,7 +1432,8 @@ compute(struct node *n, const struct dtx *t, const struct shape *s, int forced, 
 	o->charged = fail_charged;
 	if (forced) {
 		if (s->kind == SHAPE_PAYMENT) {
-			snprintf(o->error, sizeof(o->error), "InsufficientCoinBalance in command 0");
+			snprintf(
+			    o->error, sizeof(o->error), "InsufficientCoinBalance in command 0");
 		} else {
 			iota_address_format(pkg, s->package);
 			snprintf(o->error, sizeof(o->error),
@@ -1450,7 +1452,7 @@ compute(struct node *n, const struct dtx *t, const struct shape *s, int forced, 
 			o->storage = t->budget + o->rebate;
 		}
 	} else if (s->kind == SHAPE_PAYMENT &&
-	    (s->amount > o->gas_total || o->gas_total - s->amount < ok_charged)) {
+	           (s->amount > o->gas_total || o->gas_total - s->amount < ok_charged)) {
 		snprintf(o->error, sizeof(o->error), "InsufficientCoinBalance in command 0");
 	} else if (o->gas_total < ok_charged) {
 		snprintf(o->error, sizeof(o->error), "InsufficientCoinBalance");
@@ -1529,8 +1531,8 @@ effects_json(const struct dtx *t, const struct shape *s, const struct outcome *o
 		for (i = 1; i < t->n_gas; i++)
 			cJSON_AddItemToArray(arr, ref_json(t->gas[i].id, o->lamport, del));
 	}
-	cJSON_AddItemToObject(fx, "gasObject",
-	    owned_ref_json(t->sender, t->gas[0].id, o->lamport, o->gas_digest));
+	cJSON_AddItemToObject(
+	    fx, "gasObject", owned_ref_json(t->sender, t->gas[0].id, o->lamport, o->gas_digest));
 	if (o->success && s->kind == SHAPE_NOTARIZE)
 		add_digest(fx, "eventsDigest", o->events_digest);
 	arr = cJSON_AddArrayToObject(fx, "dependencies");
@@ -1638,8 +1640,8 @@ events_json(const struct dtx *t, const struct shape *s, const struct outcome *o)
 	add_addr(ev, "packageId", s->package);
 	cJSON_AddStringToObject(ev, "transactionModule", "locked_notarization");
 	add_addr(ev, "sender", t->sender);
-	notarization_type(type, sizeof(type), s->package,
-	    "locked_notarization::LockedNotarizationCreated");
+	notarization_type(
+	    type, sizeof(type), s->package, "locked_notarization::LockedNotarizationCreated");
 	cJSON_AddStringToObject(ev, "type", type);
 	pj = cJSON_AddObjectToObject(ev, "parsedJson");
 	add_addr(pj, "notarization_id", o->new_id);
@@ -1689,8 +1691,8 @@ apply(struct node *n, const struct dtx *t, const struct shape *s, const struct o
 		struct txrec *p;
 
 		if (n->n_txs >= TX_STORE_MAX)
-			return rpc_fail(e, RPC_INTERNAL, "the stand-in keeps %d transactions at most",
-			    TX_STORE_MAX);
+			return rpc_fail(e, RPC_INTERNAL,
+			    "the stand-in keeps %d transactions at most", TX_STORE_MAX);
 		p = realloc(n->txs, cap * sizeof(*p));
 		if (p == NULL)
 			return rpc_fail(e, RPC_INTERNAL, "out of memory");
@@ -1828,15 +1830,15 @@ option_on(const cJSON *opts, const char *name)
 
 /* A whole number in [min, max] (JSON number or decimal string). */
 static int
-param_uint(const cJSON *p, const char *name, uint64_t min, uint64_t max, uint64_t *v,
-    struct rpc_err *e)
+param_uint(
+    const cJSON *p, const char *name, uint64_t min, uint64_t max, uint64_t *v, struct rpc_err *e)
 {
 	if (cJSON_IsNumber(p) && p->valuedouble >= 0 && p->valuedouble <= 9007199254740991.0 &&
 	    p->valuedouble == (double)(uint64_t)p->valuedouble) {
 		*v = (uint64_t)p->valuedouble;
 	} else if (!cJSON_IsString(p) || sdpp_money_parse(v, p->valuestring) != SDPP_OK) {
-		return rpc_fail(e, RPC_INVALID_PARAMS, "Invalid params: %s is not a whole number",
-		    name);
+		return rpc_fail(
+		    e, RPC_INVALID_PARAMS, "Invalid params: %s is not a whole number", name);
 	}
 	if (*v < min || *v > max)
 		return rpc_fail(e, RPC_INVALID_PARAMS,
@@ -1855,21 +1857,21 @@ coin_type_ok(const cJSON *params, int i, int *is_iota, struct rpc_err *e)
 		return 0;
 	if (!cJSON_IsString(p))
 		return rpc_fail(e, RPC_INVALID_PARAMS, "Invalid params: coinType is not a string");
-	*is_iota = strcmp(p->valuestring, COIN_TYPE) == 0 ||
-	    strcmp(p->valuestring, COIN_TYPE_LONG) == 0;
+	*is_iota =
+	    strcmp(p->valuestring, COIN_TYPE) == 0 || strcmp(p->valuestring, COIN_TYPE_LONG) == 0;
 	return 0;
 }
 
 /* Base64 parameter decoded into a fresh buffer (caller frees). */
 static int
-param_b64(const cJSON *p, const char *name, size_t cap, uint8_t **out, size_t *len,
-    struct rpc_err *e)
+param_b64(
+    const cJSON *p, const char *name, size_t cap, uint8_t **out, size_t *len, struct rpc_err *e)
 {
 	size_t tl;
 
 	if (p == NULL || !cJSON_IsString(p))
-		return rpc_fail(e, RPC_INVALID_PARAMS, "Invalid params: %s is not a base64 string",
-		    name);
+		return rpc_fail(
+		    e, RPC_INVALID_PARAMS, "Invalid params: %s is not a base64 string", name);
 	tl = strlen(p->valuestring);
 	if (tl > SDPP_B64_LEN(cap))
 		return rpc_fail(e, RPC_INVALID_PARAMS,
@@ -1920,7 +1922,7 @@ static int
 live_coin_of(const struct object *o, const uint8_t owner[IOTA_ADDRESS_BYTES])
 {
 	return o->kind == OBJ_COIN && !o->deleted &&
-	    memcmp(o->owner, owner, IOTA_ADDRESS_BYTES) == 0;
+	       memcmp(o->owner, owner, IOTA_ADDRESS_BYTES) == 0;
 }
 
 static int
@@ -2028,8 +2030,8 @@ filtered(const cJSON *stored, const cJSON *opts, int for_execute)
 	const cJSON *v;
 	size_t i;
 
-	cJSON_AddItemToObject(out, "digest",
-	    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(stored, "digest"), 1));
+	cJSON_AddItemToObject(
+	    out, "digest", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(stored, "digest"), 1));
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		if (parts[i].option != NULL && parts[i].option[0] != '\0' &&
 		    !option_on(opts, parts[i].option))
@@ -2108,7 +2110,7 @@ run_tx(struct node *n, const cJSON *params, int execute, cJSON **resp, struct dt
 			goto fail;
 		}
 		if (sdpp_verify_raw(sig + 1 + SDPP_SIGN_BYTES, intent, sizeof(intent), sig + 1,
-			SDPP_SIGN_BYTES) != SDPP_OK) {
+		        SDPP_SIGN_BYTES) != SDPP_OK) {
 			rpc_fail(e, RPC_TX_REJECTED,
 			    "Invalid user signature: the Ed25519 signature does not verify over "
 			    "the transaction's intent digest");
@@ -2171,8 +2173,8 @@ m_dry_run(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e)
 	    *res, "objectChanges", cJSON_DetachItemFromObject(r, "objectChanges"));
 	cJSON_AddItemToObject(
 	    *res, "balanceChanges", cJSON_DetachItemFromObject(r, "balanceChanges"));
-	data = cJSON_DetachItemFromObject(
-	    cJSON_GetObjectItemCaseSensitive(r, "transaction"), "data");
+	data =
+	    cJSON_DetachItemFromObject(cJSON_GetObjectItemCaseSensitive(r, "transaction"), "data");
 	cJSON_AddItemToObject(*res, "input", data);
 	cJSON_Delete(r);
 	dtx_free(t);
@@ -2192,7 +2194,7 @@ m_execute(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e)
 	rt = param(params, 3);
 	if (rt != NULL) {
 		if (!cJSON_IsString(rt) || (strcmp(rt->valuestring, "WaitForLocalExecution") != 0 &&
-					       strcmp(rt->valuestring, "WaitForEffectsCert") != 0))
+		                               strcmp(rt->valuestring, "WaitForEffectsCert") != 0))
 			return rpc_fail(e, RPC_INVALID_PARAMS,
 			    "Invalid params: requestType is not WaitForEffectsCert or "
 			    "WaitForLocalExecution");
@@ -2277,7 +2279,8 @@ m_get_object(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e
 	if (option_on(opts, "showContent")) {
 		c = cJSON_AddObjectToObject(d, "content");
 		cJSON_AddStringToObject(c, "dataType", "moveObject");
-		cJSON_AddStringToObject(c, "type", o->kind == OBJ_COIN ? COIN_OBJECT_TYPE : o->type);
+		cJSON_AddStringToObject(
+		    c, "type", o->kind == OBJ_COIN ? COIN_OBJECT_TYPE : o->type);
 		cJSON_AddBoolToObject(c, "hasPublicTransfer", o->kind == OBJ_COIN);
 		f = cJSON_AddObjectToObject(c, "fields");
 		if (o->kind == OBJ_COIN) {
@@ -2575,8 +2578,8 @@ handle_faucet(struct node *n, const char *body, size_t len, int *code, char *lab
 /* ------------------------------------------------------------------ HTTP */
 
 static void
-log_line(struct node *n, struct evhttp_request *req, const char *what, int code,
-    const char *outcome)
+log_line(
+    struct node *n, struct evhttp_request *req, const char *what, int code, const char *outcome)
 {
 	const char *uri;
 
@@ -2588,8 +2591,8 @@ log_line(struct node *n, struct evhttp_request *req, const char *what, int code,
 }
 
 static void
-send_text(struct node *n, struct evhttp_request *req, int code, const char *ctype,
-    const char *body, const char *what, const char *outcome)
+send_text(struct node *n, struct evhttp_request *req, int code, const char *ctype, const char *body,
+    const char *what, const char *outcome)
 {
 	struct evbuffer *b = evbuffer_new();
 
@@ -2867,7 +2870,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tool_iotanode [--port N | --port-file FILE] [--gas-price N] "
-			"[--quiet]\n");
+	                "[--quiet]\n");
 }
 
 static int

@@ -141,8 +141,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tool_iotarpc [-t SECONDS] [-q PATH]... PORT METHOD [PARAMS]\n"
-			"       tool_iotarpc [-t SECONDS] [-q PATH]... -P URLPATH PORT BODY\n"
-			"       tool_iotarpc -q PATH... -J JSON\n");
+	                "       tool_iotarpc [-t SECONDS] [-q PATH]... -P URLPATH PORT BODY\n"
+	                "       tool_iotarpc -q PATH... -J JSON\n");
 }
 
 int
@@ -174,9 +174,9 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-P") == 0) {
 			urlpath = argv[++i];
 		} else if (strcmp(argv[i], "-J") == 0 && i + 2 == argc) {
-			return print_queries(argv[i + 1], strlen(argv[i + 1]), queries, nq) == 0 ?
-			    0 :
-			    4;
+			return print_queries(argv[i + 1], strlen(argv[i + 1]), queries, nq) == 0
+			           ? 0
+			           : 4;
 		} else {
 			usage();
 			return 2;
