@@ -596,73 +596,161 @@ dbuf_str(struct dbuf *b, const char *s)
 	return dbuf_add(b, s, strlen(s));
 }
 
+/*
+ * How jcs_string() treats each byte: 0 = copied as is (printable ASCII and
+ * DEL), 1 = escaped ('"', '\\' and C0 controls), 2 = starts a multi-byte
+ * sequence that must be validated. Long runs of class 0 (base64, hex,
+ * names) are then copied with one memcpy instead of a decode per byte.
+ */
+#define JCS_LIT 0
+#define JCS_ESC 1
+#define JCS_UTF8 2
+static const unsigned char jcs_class[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 00 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 10 */
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 20 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 30 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 40 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 50 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 60 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 70 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 80 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 90 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* a0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* b0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* c0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* d0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* e0 */
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* f0 */
+};
+
+/* The escape for a class-1 byte: 2 or 6 bytes into esc (no NUL). */
+static size_t
+jcs_escape(unsigned char c, char esc[6])
+{
+	static const char hexdig[] = "0123456789abcdef";
+	char short_esc = 0;
+
+	switch (c) {
+	case '"':
+		short_esc = '"';
+		break;
+	case '\\':
+		short_esc = '\\';
+		break;
+	case '\b':
+		short_esc = 'b';
+		break;
+	case '\f':
+		short_esc = 'f';
+		break;
+	case '\n':
+		short_esc = 'n';
+		break;
+	case '\r':
+		short_esc = 'r';
+		break;
+	case '\t':
+		short_esc = 't';
+		break;
+	default:
+		break;
+	}
+	esc[0] = '\\';
+	if (short_esc != 0) {
+		esc[1] = short_esc;
+		return 2;
+	}
+	memcpy(esc + 1, "u00", 3);
+	esc[4] = hexdig[c >> 4];
+	esc[5] = hexdig[c & 15];
+	return 6;
+}
+
+/*
+ * Length of the literal run at p[0..n): bytes copied unchanged, stopping at
+ * the first byte that needs an escape. 0 with *bad = 1 if a multi-byte
+ * sequence in the run is not well-formed UTF-8.
+ */
+static size_t
+jcs_run_len(const unsigned char *p, size_t n, int *bad)
+{
+	size_t i = 0, k;
+	uint32_t cp;
+
+	*bad = 0;
+	while (i < n) {
+		while (i < n && jcs_class[p[i]] == JCS_LIT)
+			i++;
+		if (i == n || jcs_class[p[i]] == JCS_ESC)
+			break;
+		k = utf8_decode(p + i, n - i, &cp);
+		if (k == 0) {
+			*bad = 1;
+			return 0;
+		}
+		i += k;
+	}
+	return i;
+}
+
 /* RFC 8785 s3.2.2.2: minimal escapes, \u00xx in lowercase, all else literal UTF-8. */
 static enum sdpp_err
 jcs_string(struct dbuf *b, const char *str, size_t n)
 {
-	static const char hexdig[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)str;
 	enum sdpp_err e;
-	size_t i = 0, run = 0, k;
-	char esc[7];
-	uint32_t cp;
+	size_t i = 0, run, k;
+	char esc[6];
+	int bad;
 
 	e = dbuf_add(b, "\"", 1);
 	while (e == SDPP_OK && i < n) {
-		const char *rep = NULL;
-
-		switch (p[i]) {
-		case '"':
-			rep = "\\\"";
+		run = jcs_run_len(p + i, n - i, &bad);
+		if (bad)
+			return SDPP_E_BAD_JSON;
+		e = dbuf_add(b, str + i, run);
+		i += run;
+		if (e != SDPP_OK || i == n)
 			break;
-		case '\\':
-			rep = "\\\\";
-			break;
-		case '\b':
-			rep = "\\b";
-			break;
-		case '\f':
-			rep = "\\f";
-			break;
-		case '\n':
-			rep = "\\n";
-			break;
-		case '\r':
-			rep = "\\r";
-			break;
-		case '\t':
-			rep = "\\t";
-			break;
-		default:
-			if (p[i] < 0x20) {
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hexdig[p[i] >> 4];
-				esc[5] = hexdig[p[i] & 15];
-				esc[6] = '\0';
-				rep = esc;
-			}
-			break;
-		}
-		if (rep == NULL) {
-			k = utf8_decode(p + i, n - i, &cp);
-			if (k == 0)
-				return SDPP_E_BAD_JSON;
-			i += k;
-			run += k;
-			continue;
-		}
-		/* Flush the literal run before the escape. */
-		e = dbuf_add(b, str + i - run, run);
-		if (e == SDPP_OK)
-			e = dbuf_str(b, rep);
-		run = 0;
+		k = jcs_escape(p[i], esc);
+		e = dbuf_add(b, esc, k);
 		i++;
 	}
 	if (e == SDPP_OK)
-		e = dbuf_add(b, str + i - run, run);
-	if (e == SDPP_OK)
 		e = dbuf_add(b, "\"", 1);
 	return e;
+}
+
+size_t
+sdpp_jcs_quote(char *dst, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 1, run, k;
+	char esc[6];
+	int bad;
+
+	if (dst != NULL)
+		dst[0] = '"';
+	while (i < n) {
+		run = jcs_run_len(p + i, n - i, &bad);
+		if (bad)
+			return 0;
+		if (dst != NULL)
+			memcpy(dst + o, s + i, run);
+		o += run;
+		i += run;
+		if (i == n)
+			break;
+		k = jcs_escape(p[i], esc);
+		if (dst != NULL)
+			memcpy(dst + o, esc, k);
+		o += k;
+		i++;
+	}
+	if (dst != NULL)
+		dst[o] = '"';
+	return o + 1;
 }
 
 /* Parses the exponent after 'e' in printf's %e output ("+21", "-324"). */

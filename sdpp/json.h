@@ -54,4 +54,14 @@ enum sdpp_err sdpp_jcs_serialize(const cJSON *v, size_t cap, char **out,
 enum sdpp_err sdpp_jcs_serialize_int(const cJSON *v, size_t cap, char **out,
     size_t *outlen) SDPP_WARN_UNUSED;
 
+/*
+ * RFC 8785 form of one string, quotes included, for writers that lay out
+ * canonical JSON without a tree (the data frame and item writers in msg.c).
+ * Writes to dst when it is not NULL; with dst NULL it only measures, so a
+ * caller can size its buffer exactly, then write. Returns the length, or 0
+ * if s[0..n) is not well-formed UTF-8 (jcs_serialize's SDPP_E_BAD_JSON).
+ * The result is at most 6 * n + 2 bytes.
+ */
+size_t sdpp_jcs_quote(char *dst, const char *s, size_t n);
+
 #endif

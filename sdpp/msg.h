@@ -216,6 +216,13 @@ enum sdpp_err sdpp_msg_verify(const struct sdpp_msg *msg,
 enum sdpp_err sdpp_msg_encode(const struct sdpp_msg *msg, const struct sdpp_identity *signer,
     char **out, size_t *len) SDPP_WARN_UNUSED;
 
+/* The reference encoder behind sdpp_msg_encode(): a cJSON tree serialised
+ * by sdpp_jcs_serialize_int(). sdpp_msg_encode() writes data frames
+ * directly instead (most of the traffic); the two give the same bytes and
+ * the same errors, which the tests and fuzz_msg check. Same ownership. */
+enum sdpp_err sdpp_msg_encode_generic(const struct sdpp_msg *msg,
+    const struct sdpp_identity *signer, char **out, size_t *len) SDPP_WARN_UNUSED;
+
 /* order_id = SHA-256(signature input of the order), i.e. of the signed
  * canonical order envelope without its signature. */
 enum sdpp_err sdpp_order_id(const struct sdpp_msg *order,
@@ -230,9 +237,14 @@ struct sdpp_item {
 	size_t payload_len;
 };
 
-/* JCS of {"payload","received_at","seq","topic"} into a malloc'd buffer. */
+/* JCS of {"payload","received_at","seq","topic"} into a malloc'd,
+ * NUL-terminated buffer of exactly *len + 1 bytes (free()). Written
+ * directly; sdpp_item_encode_generic() is the cJSON + JCS reference it
+ * must match byte for byte. */
 enum sdpp_err sdpp_item_encode(const struct sdpp_item *item, char **out,
     size_t *len) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_item_encode_generic(
+    const struct sdpp_item *item, char **out, size_t *len) SDPP_WARN_UNUSED;
 
 /* 1 if topic can travel in an item, i.e. sdpp_item_parse() will accept it:
  * 1..SDPP_TOPIC_MAX bytes of well-formed UTF-8 without control characters
