@@ -81,60 +81,80 @@ sdpp_b64_encode(char *out, const uint8_t *in, size_t n)
 	out[o] = '\0';
 }
 
-static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+/* Value of each base64 digit; XX (high bit set) for every other byte, '='
+ * included, so one OR over a quad tells whether any byte was not a digit. */
+#define XX 0xff
+/* clang-format off */
+static const uint8_t b64val[256] = {
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX, XX, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX, XX, XX, XX, XX,
+	XX, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, XX,
+	XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+	XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+};
+/* clang-format on */
+#undef XX
 
+/*
+ * Strict decode: every quad but the last is four digits; only the last may
+ * end in "=" or "==", and the bits its padding drops must be zero, so each
+ * byte string has exactly one accepted encoding. The output size is known
+ * from the padding before anything is written, so cap is checked once.
+ */
 enum sdpp_err
 sdpp_b64_decode(uint8_t *out, size_t cap, size_t *outlen, const char *in, size_t len)
 {
-	size_t i, o = 0;
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i, o = 0, full, pad = 0;
+	uint32_t a, b, c, d;
 
 	*outlen = 0;
 	if (len % 4 != 0)
 		return SDPP_E_BAD_MESSAGE;
-	for (i = 0; i < len; i += 4) {
-		int v[4], k, pad = 0;
-		uint32_t w;
-
-		for (k = 0; k < 4; k++) {
-			unsigned char c = (unsigned char)in[i + k];
-
-			if (c == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad > 0)
-				return SDPP_E_BAD_MESSAGE; /* data after '=' */
-			v[k] = b64val(c);
-			if (v[k] < 0)
-				return SDPP_E_BAD_MESSAGE;
-		}
-		w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-		/* Canonical form only: the bits dropped by padding must be zero,
-		 * so each byte string has exactly one encoding. */
-		if ((pad == 1 && (w & 0xff) != 0) || (pad == 2 && (w & 0xffff) != 0))
+	if (len == 0)
+		return SDPP_OK;
+	/* A '=' anywhere else is not a digit and fails below. */
+	if (p[len - 1] == '=')
+		pad = p[len - 2] == '=' ? 2 : 1;
+	if (len / 4 * 3 - pad > cap)
+		return SDPP_E_BAD_MESSAGE;
+	full = pad != 0 ? len - 4 : len;
+	for (i = 0; i < full; i += 4) {
+		a = b64val[p[i]];
+		b = b64val[p[i + 1]];
+		c = b64val[p[i + 2]];
+		d = b64val[p[i + 3]];
+		if ((a | b | c | d) & 0x80)
 			return SDPP_E_BAD_MESSAGE;
-		if (o + (size_t)(3 - pad) > cap)
+		a = a << 18 | b << 12 | c << 6 | d;
+		out[o] = (uint8_t)(a >> 16);
+		out[o + 1] = (uint8_t)(a >> 8);
+		out[o + 2] = (uint8_t)a;
+		o += 3;
+	}
+	if (pad != 0) {
+		a = b64val[p[i]];
+		b = b64val[p[i + 1]];
+		c = pad == 1 ? b64val[p[i + 2]] : 0;
+		if ((a | b | c) & 0x80)
 			return SDPP_E_BAD_MESSAGE;
-		out[o++] = (uint8_t)(w >> 16);
-		if (pad < 2)
-			out[o++] = (uint8_t)(w >> 8);
-		if (pad < 1)
-			out[o++] = (uint8_t)w;
+		/* Canonical form only: the bits dropped by padding are zero. */
+		if ((pad == 2 && (b & 0x0f) != 0) || (pad == 1 && (c & 0x03) != 0))
+			return SDPP_E_BAD_MESSAGE;
+		out[o++] = (uint8_t)(a << 2 | b >> 4);
+		if (pad == 1)
+			out[o++] = (uint8_t)(b << 4 | c >> 2);
 	}
 	*outlen = o;
 	return SDPP_OK;
