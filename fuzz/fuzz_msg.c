@@ -1,4 +1,5 @@
-/* libFuzzer target: the SDPP/1 message and item codecs (parse, encode, parse again). */
+/* libFuzzer target: the SDPP/1 message and item codecs (parse, encode, parse again; fast paths
+ * against the generic ones). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,18 +37,55 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Encodes m (signed by id unless NULL) and checks the frame's shape. */
+/* Encodes m (signed by id unless NULL) and checks the frame's shape, and
+ * that the direct data writer gives the generic encoder's bytes. */
 static char *
 encode(const struct sdpp_msg *m, const struct sdpp_identity *id, size_t *len)
 {
-	char *frame = NULL;
+	char *frame = NULL, *ref = NULL;
+	size_t reflen = 0;
 	enum sdpp_err e;
 
 	e = sdpp_msg_encode(m, id, &frame, len);
 	CHECK(e == SDPP_OK);
 	CHECK(*len >= 2 && frame[*len - 1] == '\n');
 	CHECK(memchr(frame, '\n', *len - 1) == NULL);
+	CHECK(sdpp_msg_encode_generic(m, id, &ref, &reflen) == SDPP_OK);
+	CHECK(reflen == *len && memcmp(ref, frame, reflen) == 0);
+	free(ref);
 	return frame;
+}
+
+/* sdpp_msg_parse() (with its data fast path) against the generic parser. */
+static void
+same_parse(const char *frame, size_t len, enum sdpp_role role)
+{
+	struct sdpp_msg a, b;
+	char ea_txt[SDPP_TEXT_MAX + 1], eb_txt[SDPP_TEXT_MAX + 1];
+	enum sdpp_err ea, eb;
+
+	ea = sdpp_msg_parse(&a, frame, len, role, ea_txt, sizeof(ea_txt));
+	eb = sdpp_msg_parse_generic(&b, frame, len, role, eb_txt, sizeof(eb_txt));
+	CHECK(ea == eb);
+	CHECK(strcmp(ea_txt, eb_txt) == 0);
+	if (ea != SDPP_OK)
+		return;
+	CHECK(a.type == b.type && a.from == b.from && a.signed_ == b.signed_);
+	CHECK(strcmp(a.verification, b.verification) == 0);
+	CHECK(a.signed_len == b.signed_len);
+	if (a.signed_) {
+		CHECK(memcmp(a.signature, b.signature, sizeof(a.signature)) == 0);
+		CHECK(memcmp(a.signed_bytes, b.signed_bytes, a.signed_len) == 0);
+	}
+	if (a.type == SDPP_T_DATA) {
+		CHECK(memcmp(a.u.data.order_id, b.u.data.order_id, SDPP_ORDER_ID_BYTES) == 0);
+		CHECK(a.u.data.seq == b.u.data.seq);
+		CHECK(a.u.data.ciphertext_len == b.u.data.ciphertext_len);
+		CHECK(
+		    memcmp(a.u.data.ciphertext, b.u.data.ciphertext, a.u.data.ciphertext_len) == 0);
+	}
+	sdpp_msg_free(&a);
+	sdpp_msg_free(&b);
 }
 
 static void
@@ -68,6 +106,7 @@ one_role(const uint8_t *data, size_t size, enum sdpp_role role)
 	struct sdpp_msg pristine;
 	enum sdpp_err e;
 
+	same_parse((const char *)data, size, role);
 	memset(&m, 0xa5, sizeof(m));
 	memset(&pristine, 0xa5, sizeof(pristine));
 	memset(err, 'x', sizeof(err));
@@ -94,6 +133,7 @@ one_role(const uint8_t *data, size_t size, enum sdpp_role role)
 
 	/* Unsigned round trip: same type, same signature input, same bytes. */
 	f1 = encode(&m, NULL, &l1);
+	same_parse(f1, l1 - 1, role);
 	e = sdpp_msg_parse(&m2, f1, l1 - 1, role, NULL, 0);
 	CHECK(e == SDPP_OK);
 	CHECK(m2.type == m.type && !m2.signed_);
@@ -108,6 +148,7 @@ one_role(const uint8_t *data, size_t size, enum sdpp_role role)
 
 	/* Signed round trip: the signature verifies over the same input. */
 	fs = encode(&m, signer, &ls);
+	same_parse(fs, ls - 1, role);
 	e = sdpp_msg_parse(&m3, fs, ls - 1, role, NULL, 0);
 	CHECK(e == SDPP_OK);
 	CHECK(m3.type == m.type && m3.signed_);
@@ -135,18 +176,29 @@ one_role(const uint8_t *data, size_t size, enum sdpp_role role)
 static void
 item(const uint8_t *data, size_t size)
 {
-	struct sdpp_item it, it2;
-	char *b1 = NULL, *b2 = NULL;
-	size_t n1 = 0, n2 = 0;
+	struct sdpp_item it, it2, ref;
+	char *b1 = NULL, *b2 = NULL, *r1 = NULL;
+	size_t n1 = 0, n2 = 0, rn = 0;
+	enum sdpp_err e;
 
 	memset(&it, 0xa5, sizeof(it));
-	if (sdpp_item_parse(&it, (const char *)data, size) != SDPP_OK) {
-		CHECK(it.payload == NULL);
+	e = sdpp_item_parse(&it, (const char *)data, size);
+	/* The fast reader of canonical items agrees with the generic one. */
+	CHECK(sdpp_item_parse_generic(&ref, (const char *)data, size) == e);
+	if (e != SDPP_OK) {
+		CHECK(it.payload == NULL && ref.payload == NULL);
 		return;
 	}
+	CHECK(ref.seq == it.seq && ref.received_at == it.received_at);
+	CHECK(strcmp(ref.topic, it.topic) == 0 && ref.payload_len == it.payload_len);
+	CHECK(it.payload_len == 0 || memcmp(ref.payload, it.payload, it.payload_len) == 0);
+	sdpp_item_free(&ref);
 	CHECK(it.seq >= 1);
 	CHECK(it.payload != NULL && it.payload_len <= SDPP_PAYLOAD_MAX);
 	CHECK(sdpp_item_encode(&it, &b1, &n1) == SDPP_OK);
+	CHECK(sdpp_item_encode_generic(&it, &r1, &rn) == SDPP_OK);
+	CHECK(rn == n1 && memcmp(r1, b1, n1) == 0);
+	free(r1);
 	CHECK(sdpp_item_parse(&it2, b1, n1) == SDPP_OK);
 	CHECK(it2.seq == it.seq && it2.received_at == it.received_at);
 	CHECK(strcmp(it2.topic, it.topic) == 0);

@@ -12,6 +12,25 @@
 #define MSG_SERIAL_CAP (SDPP_FRAME_CAP_MAX + 1024)
 #define RECEIPTS_LABEL "sdpp/1 receipts"
 
+/*
+ * The canonical (RFC 8785) layouts of a data frame and of an item, between
+ * their variable parts. Members in JCS order:
+ * {"data":{"ciphertext","order_id","seq"},"message_type","signature","verification"}
+ * and {"payload","received_at","seq","topic"}. The direct writers lay them
+ * out and the fast parsers match them.
+ */
+#define DATA_HEAD "{\"data\":{\"ciphertext\":\""
+#define DATA_ORDER "\",\"order_id\":\""
+#define DATA_SEQ "\",\"seq\":"
+#define DATA_TYPE "},\"message_type\":\"data\","
+#define DATA_SIG "\"signature\":\""
+#define DATA_SIG_END "\","
+#define DATA_VERIF "\"verification\":"
+#define ITEM_PAYLOAD "{\"payload\":\""
+#define ITEM_RECEIVED "\",\"received_at\":"
+#define ITEM_SEQ ",\"seq\":"
+#define ITEM_TOPIC ",\"topic\":"
+
 static const char *const type_names[SDPP_T__COUNT] = {
 	[SDPP_T_NONE] = "none",
 	[SDPP_T_HELLO] = "hello",
@@ -507,8 +526,8 @@ signed_input(cJSON *env_without_sig, char **out, size_t *outlen)
 }
 
 enum sdpp_err
-sdpp_msg_parse(struct sdpp_msg *msg, const char *frame, size_t len, enum sdpp_role from, char *err,
-    size_t errlen)
+sdpp_msg_parse_generic(struct sdpp_msg *msg, const char *frame, size_t len, enum sdpp_role from,
+    char *err, size_t errlen)
 {
 	struct sdpp_msg m;
 	struct rd r;
@@ -608,6 +627,209 @@ fail:
 	cJSON_Delete(root);
 	sdpp_msg_free(&m);
 	return r.e;
+}
+
+/*
+ * Fast readers for the canonical layouts the direct writers produce (below).
+ * Each returns 1 and advances *pp past what it read, or 0 if the input is
+ * not exactly that; 0 is never an error, only "let the generic parser
+ * decide". Nothing here needs a NUL: every read is bounded by end.
+ */
+static int
+fast_lit(const char **pp, const char *end, const char *lit, size_t n)
+{
+	if ((size_t)(end - *pp) < n || memcmp(*pp, lit, n) != 0)
+		return 0;
+	*pp += n;
+	return 1;
+}
+
+#define FAST_LIT(pp, end, lit) fast_lit((pp), (end), (lit), sizeof(lit) - 1)
+
+/* A JSON integer as the strict parser takes it and JCS writes it: "0" or
+ * [1-9][0-9]*, at most SDPP_JSON_INT_MAX. */
+static int
+fast_uint(const char **pp, const char *end, uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	size_t n = 0;
+
+	if (p == end || *p < '0' || *p > '9')
+		return 0;
+	if (*p == '0') {
+		p++;
+	} else {
+		while (p < end && *p >= '0' && *p <= '9' && n < 17) {
+			v = v * 10 + (uint64_t)(*p - '0');
+			p++;
+			n++;
+		}
+		if (n > 16 || v > (uint64_t)SDPP_JSON_INT_MAX)
+			return 0;
+	}
+	if (p < end && *p >= '0' && *p <= '9')
+		return 0; /* "01" */
+	*out = v;
+	*pp = p;
+	return 1;
+}
+
+/* The body of a JSON string up to its closing quote, which is left for
+ * the next literal to match; NULL if there is none. Escapes are not decoded: callers only accept
+ * characters that cannot be part of one. */
+static const char *
+fast_str(const char **pp, const char *end, size_t *n)
+{
+	const char *s = *pp, *q = memchr(s, '"', (size_t)(end - s));
+
+	if (q == NULL)
+		return NULL;
+	*n = (size_t)(q - s);
+	*pp = q;
+	return s;
+}
+
+/* Base64 string body into a new buffer, as rd_b64() does. */
+static int
+fast_b64(const char *s, size_t n, size_t cap, uint8_t **out, size_t *outlen)
+{
+	uint8_t *buf;
+
+	if (n / 4 * 3 > cap + 2)
+		return 0;
+	buf = malloc(n / 4 * 3 + 1);
+	if (buf == NULL)
+		return 0;
+	if (sdpp_b64_decode(buf, cap, outlen, s, n) != SDPP_OK) {
+		free(buf);
+		return 0;
+	}
+	*out = buf;
+	return 1;
+}
+
+static int
+fast_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1; /* uppercase too: rd_hex() takes lowercase only */
+}
+
+static int
+fast_hex(const char *s, size_t n, uint8_t *out, size_t nbytes)
+{
+	size_t i;
+	int hi, lo;
+
+	if (n != 2 * nbytes)
+		return 0;
+	for (i = 0; i < nbytes; i++) {
+		hi = fast_hexval((unsigned char)s[2 * i]);
+		lo = fast_hexval((unsigned char)s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return 0;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 1;
+}
+
+/*
+ * A data frame from the seller exactly as data_encode() writes it: the
+ * canonical layout, an ASCII verification without escapes, valid values.
+ * Such a frame is its own canonical form, so the signature input is the
+ * frame without the "signature" member, with no re-serialisation. Anything
+ * else (another key order, whitespace, escapes, a bad value) returns 0 and
+ * the generic parser runs, so the accepted frames, the results and every
+ * error message stay the generic parser's; tests and fuzz_msg compare them.
+ */
+static int
+data_parse_fast(struct sdpp_msg *m, const char *frame, size_t len)
+{
+	const char *p = frame, *end = frame + len, *s, *sig_at, *verif_at;
+	struct sdpp_data *d = &m->u.data;
+	size_t n, siglen, head, tail, i;
+
+	if (!FAST_LIT(&p, end, DATA_HEAD))
+		return 0;
+	s = fast_str(&p, end, &n);
+	if (s == NULL || !fast_b64(s, n, SDPP_FRAME_CAP_MAX, &d->ciphertext, &d->ciphertext_len))
+		return 0;
+	if (d->ciphertext_len < SDPP_AEAD_TAG_BYTES || !FAST_LIT(&p, end, DATA_ORDER))
+		goto fail;
+	s = fast_str(&p, end, &n);
+	if (s == NULL || !fast_hex(s, n, d->order_id, SDPP_ORDER_ID_BYTES) ||
+	    !FAST_LIT(&p, end, DATA_SEQ) || !fast_uint(&p, end, &d->seq) || d->seq < 1)
+		goto fail;
+	if (!FAST_LIT(&p, end, DATA_TYPE))
+		goto fail;
+	sig_at = p;
+	if (!FAST_LIT(&p, end, DATA_SIG))
+		goto fail;
+	s = fast_str(&p, end, &n);
+	if (s == NULL)
+		goto fail;
+	if (n != 0) {
+		if (sdpp_b64_decode(m->signature, sizeof(m->signature), &siglen, s, n) != SDPP_OK ||
+		    siglen != SDPP_SIGN_BYTES)
+			goto fail;
+		m->signed_ = 1;
+	}
+	if (!FAST_LIT(&p, end, DATA_SIG_END))
+		goto fail;
+	verif_at = p;
+	if (!FAST_LIT(&p, end, DATA_VERIF "\""))
+		goto fail;
+	s = fast_str(&p, end, &n);
+	if (s == NULL || n > SDPP_VERIFICATION_MAX || !FAST_LIT(&p, end, "\"}") || p != end)
+		goto fail;
+	/* Printable ASCII only: what needs no escape and passes text_ok(). */
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '\\')
+			goto fail;
+	memcpy(m->verification, s, n);
+	m->verification[n] = '\0';
+	if (m->signed_) {
+		head = (size_t)(sig_at - frame);
+		tail = (size_t)(end - verif_at);
+		m->signed_bytes = malloc(SDPP_SIG_CONTEXT_LEN + head + tail + 1);
+		if (m->signed_bytes == NULL)
+			goto fail;
+		memcpy(m->signed_bytes, SDPP_SIG_CONTEXT, SDPP_SIG_CONTEXT_LEN);
+		memcpy(m->signed_bytes + SDPP_SIG_CONTEXT_LEN, frame, head);
+		memcpy(m->signed_bytes + SDPP_SIG_CONTEXT_LEN + head, verif_at, tail);
+		m->signed_bytes[SDPP_SIG_CONTEXT_LEN + head + tail] = '\0';
+		m->signed_len = SDPP_SIG_CONTEXT_LEN + head + tail;
+	}
+	return 1;
+fail:
+	free(d->ciphertext);
+	d->ciphertext = NULL;
+	return 0;
+}
+
+enum sdpp_err
+sdpp_msg_parse(struct sdpp_msg *msg, const char *frame, size_t len, enum sdpp_role from, char *err,
+    size_t errlen)
+{
+	struct sdpp_msg m;
+
+	/* Data frames are nearly all the seller's traffic. */
+	if (from == SDPP_ROLE_SELLER && frame != NULL) {
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_DATA;
+		m.from = from;
+		if (data_parse_fast(&m, frame, len)) {
+			if (err != NULL && errlen > 0)
+				err[0] = '\0';
+			*msg = m;
+			return SDPP_OK;
+		}
+	}
+	return sdpp_msg_parse_generic(msg, frame, len, from, err, errlen);
 }
 
 void
@@ -934,14 +1156,6 @@ wr_hex(struct wr *w, const uint8_t *b, size_t n)
 	w->o += 2 * n;
 }
 
-#define DATA_HEAD "{\"data\":{\"ciphertext\":\""
-#define DATA_ORDER "\",\"order_id\":\""
-#define DATA_SEQ "\",\"seq\":"
-#define DATA_TYPE "},\"message_type\":\"data\","
-#define DATA_SIG "\"signature\":\""
-#define DATA_SIG_END "\","
-#define DATA_VERIF "\"verification\":"
-
 /*
  * The data frame, laid out as JCS orders it:
  * {"data":{"ciphertext","order_id","seq"},"message_type","signature","verification"}.
@@ -1072,11 +1286,6 @@ fail:
 	return e;
 }
 
-#define ITEM_PAYLOAD "{\"payload\":\""
-#define ITEM_RECEIVED "\",\"received_at\":"
-#define ITEM_SEQ ",\"seq\":"
-#define ITEM_TOPIC ",\"topic\":"
-
 /* {"payload","received_at","seq","topic"} in one exact-size buffer; the
  * same results as sdpp_item_encode_generic(), errors included. */
 enum sdpp_err
@@ -1173,8 +1382,59 @@ sdpp_item_topic_ok(const char *topic)
 	    text_ok(topic, TEXT_ANY);
 }
 
+/*
+ * An item exactly as sdpp_item_encode() writes it, with a topic that needs
+ * no escapes; 0 (and nothing allocated) for anything else, which the
+ * generic parser then decides, as for data_parse_fast().
+ */
+static int
+item_parse_fast(struct sdpp_item *item, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *s;
+	uint8_t *payload = NULL;
+	uint64_t v;
+	size_t n, i;
+
+	if (!FAST_LIT(&p, end, ITEM_PAYLOAD))
+		return 0;
+	s = fast_str(&p, end, &n);
+	if (s == NULL || !fast_b64(s, n, SDPP_PAYLOAD_MAX, &payload, &item->payload_len))
+		return 0;
+	if (!FAST_LIT(&p, end, ITEM_RECEIVED) || !fast_uint(&p, end, &v))
+		goto fail;
+	item->received_at = (int64_t)v;
+	if (!FAST_LIT(&p, end, ITEM_SEQ) || !fast_uint(&p, end, &item->seq) || item->seq < 1 ||
+	    !FAST_LIT(&p, end, ITEM_TOPIC "\""))
+		goto fail;
+	s = fast_str(&p, end, &n);
+	if (s == NULL || n == 0 || n > SDPP_TOPIC_MAX || !FAST_LIT(&p, end, "\"}") || p != end)
+		goto fail;
+	/* Raw bytes are the decoded text only without escapes (and NULs). */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == '\\')
+			goto fail;
+	memcpy(item->topic, s, n);
+	item->topic[n] = '\0';
+	if (!utf8_ok((const unsigned char *)item->topic) || !text_ok(item->topic, TEXT_ANY))
+		goto fail;
+	item->payload = payload;
+	return 1;
+fail:
+	free(payload);
+	return 0;
+}
+
 enum sdpp_err
 sdpp_item_parse(struct sdpp_item *item, const char *buf, size_t len)
+{
+	memset(item, 0, sizeof(*item));
+	if (buf != NULL && item_parse_fast(item, buf, len))
+		return SDPP_OK;
+	return sdpp_item_parse_generic(item, buf, len);
+}
+
+enum sdpp_err
+sdpp_item_parse_generic(struct sdpp_item *item, const char *buf, size_t len)
 {
 	cJSON *root = NULL;
 	struct rd r;

@@ -201,6 +201,14 @@ struct sdpp_msg {
 enum sdpp_err sdpp_msg_parse(struct sdpp_msg *msg, const char *frame, size_t len,
     enum sdpp_role from, char *err, size_t errlen) SDPP_WARN_UNUSED;
 
+/* The reference parser behind sdpp_msg_parse(): strict JSON into a cJSON
+ * tree, then the typed reader. sdpp_msg_parse() first tries a data frame
+ * from the seller in exactly the canonical layout the seller writes and
+ * leaves every other input to this one, so both accept the same frames
+ * with the same results and errors (checked by the tests and fuzz_msg). */
+enum sdpp_err sdpp_msg_parse_generic(struct sdpp_msg *msg, const char *frame, size_t len,
+    enum sdpp_role from, char *err, size_t errlen) SDPP_WARN_UNUSED;
+
 void sdpp_msg_free(struct sdpp_msg *msg);
 
 /* SDPP_OK if the message carries a valid signature by v, else SDPP_E_SIGNATURE. */
@@ -254,6 +262,10 @@ int sdpp_item_topic_ok(const char *topic);
 /* Strict parse of a decrypted item; item->payload is malloc'd, free with
  * sdpp_item_free(). */
 enum sdpp_err sdpp_item_parse(struct sdpp_item *item, const char *buf, size_t len) SDPP_WARN_UNUSED;
+/* The reference (strict JSON + cJSON) parser; sdpp_item_parse() reads the
+ * canonical layout directly and leaves anything else to this one. */
+enum sdpp_err sdpp_item_parse_generic(
+    struct sdpp_item *item, const char *buf, size_t len) SDPP_WARN_UNUSED;
 void sdpp_item_free(struct sdpp_item *item);
 
 /*

@@ -1601,6 +1601,170 @@ test_direct_writers(void **state)
 	assert_true(refused > 100);
 }
 
+/* Replaces, deletes or inserts one byte, or cuts the tail: mostly bytes
+ * that matter to JSON, so the fast parsers meet near misses. */
+static size_t
+mutate(uint64_t *x, char *buf, size_t len, size_t cap)
+{
+	static const char bytes[] = "\"\\ \t019aAf=+/}{,:[]-.e\x01\x7f\xc3\xff";
+	size_t at = len > 0 ? (size_t)(rnd(x) % len) : 0;
+	char c = bytes[rnd(x) % (sizeof(bytes) - 1)];
+
+	switch (rnd(x) % 4) {
+	case 0:
+		if (len > 0)
+			buf[at] = c;
+		return len;
+	case 1:
+		if (len == 0)
+			return 0;
+		memmove(buf + at, buf + at + 1, len - at - 1);
+		return len - 1;
+	case 2:
+		if (len == cap)
+			return len;
+		memmove(buf + at + 1, buf + at, len - at);
+		buf[at] = c;
+		return len + 1;
+	default:
+		return at;
+	}
+}
+
+static void
+msg_same(const struct sdpp_msg *a, const struct sdpp_msg *b, size_t i)
+{
+	if (a->type != b->type || a->from != b->from || a->signed_ != b->signed_ ||
+	    strcmp(a->verification, b->verification) != 0 || a->signed_len != b->signed_len)
+		fail_msg("frame %zu: parsers disagree on the envelope", i);
+	if (a->signed_ && (memcmp(a->signature, b->signature, SDPP_SIGN_BYTES) != 0 ||
+	                      memcmp(a->signed_bytes, b->signed_bytes, a->signed_len + 1) != 0))
+		fail_msg("frame %zu: parsers disagree on the signature input", i);
+	if (!a->signed_ && (a->signed_bytes != NULL || b->signed_bytes != NULL))
+		fail_msg("frame %zu: signature input without a signature", i);
+	if (a->type == SDPP_T_DATA &&
+	    (memcmp(a->u.data.order_id, b->u.data.order_id, SDPP_ORDER_ID_BYTES) != 0 ||
+	        a->u.data.seq != b->u.data.seq ||
+	        a->u.data.ciphertext_len != b->u.data.ciphertext_len ||
+	        memcmp(a->u.data.ciphertext, b->u.data.ciphertext, a->u.data.ciphertext_len) != 0))
+		fail_msg("frame %zu: parsers disagree on the data body", i);
+}
+
+/*
+ * sdpp_msg_parse() and sdpp_item_parse() read the canonical data frame and
+ * item directly and leave the rest to the generic parsers: over valid
+ * frames and one-byte near misses, both must give the same result, the
+ * same fields and the same error text.
+ */
+static void
+test_fast_parsers(void **state)
+{
+	struct keys *k = *state;
+	uint64_t x = 0x0123456789abcdefULL;
+	uint8_t bytes[400];
+	char buf[2048], ea_txt[SDPP_TEXT_MAX + 1], eb_txt[SDPP_TEXT_MAX + 1];
+	struct sdpp_msg m, a, b;
+	struct sdpp_item it, ia, ib;
+	char *enc;
+	size_t len, i, j, agree_ok = 0, agree_err = 0;
+	enum sdpp_err ea, eb;
+	int r;
+
+	for (i = 0; i < 6000; i++) {
+		for (j = 0; j < sizeof(bytes); j++)
+			bytes[j] = (uint8_t)rnd(&x);
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_DATA;
+		m.from = SEL;
+		memcpy(m.u.data.order_id, bytes, SDPP_ORDER_ID_BYTES);
+		m.u.data.seq =
+		    rnd(&x) % 8 == 0 ? rnd_u64(&x) % (INT_MAX53 + 1) : 1 + rnd(&x) % 5000;
+		m.u.data.ciphertext = bytes;
+		m.u.data.ciphertext_len =
+		    (size_t)(rnd(&x) % 8 == 0 ? rnd(&x) % 20 : 16 + rnd(&x) % 300);
+		if (rnd(&x) % 3 == 0)
+			rnd_text(&x, m.verification, 40, 0);
+		else if (rnd(&x) % 2)
+			snprintf(m.verification, sizeof(m.verification), "%llu",
+			    (unsigned long long)(rnd(&x) % 100000));
+		if (sdpp_msg_encode(&m, rnd(&x) % 2 ? k->id[0] : NULL, &enc, &len) != SDPP_OK)
+			continue;
+		assert_true(len - 1 <= sizeof(buf));
+		memcpy(buf, enc, len - 1);
+		free(enc);
+		len--;
+		for (r = 0; r < 3; r++) {
+			if (r > 0)
+				len = mutate(&x, buf, len, sizeof(buf));
+			ea = sdpp_msg_parse(&a, buf, len, SEL, ea_txt, sizeof(ea_txt));
+			eb = sdpp_msg_parse_generic(&b, buf, len, SEL, eb_txt, sizeof(eb_txt));
+			if (ea != eb || strcmp(ea_txt, eb_txt) != 0)
+				fail_msg("frame %zu: fast %s (%s), generic %s (%s): %.*s", i,
+				    sdpp_strerror(ea), ea_txt, sdpp_strerror(eb), eb_txt, (int)len,
+				    buf);
+			if (ea == SDPP_OK) {
+				msg_same(&a, &b, i);
+				sdpp_msg_free(&a);
+				sdpp_msg_free(&b);
+				agree_ok++;
+			} else {
+				agree_err++;
+			}
+			/* From the buyer a data frame is always unexpected. */
+			ea = sdpp_msg_parse(&a, buf, len, BUY, ea_txt, sizeof(ea_txt));
+			eb = sdpp_msg_parse_generic(&b, buf, len, BUY, eb_txt, sizeof(eb_txt));
+			assert_int_equal(ea, eb);
+			assert_string_equal(ea_txt, eb_txt);
+			if (ea == SDPP_OK) {
+				sdpp_msg_free(&a);
+				sdpp_msg_free(&b);
+			}
+		}
+
+		/* An item, and near misses of it. */
+		memset(&it, 0, sizeof(it));
+		it.seq = rnd(&x) % 8 == 0 ? rnd_u64(&x) % (INT_MAX53 + 1) : 1 + rnd(&x) % 5000;
+		it.received_at = (int64_t)(rnd(&x) % 4 == 0 ? rnd_u64(&x) % (INT_MAX53 + 1)
+		                                            : 1700000000000 + rnd(&x) % 1000000);
+		if (rnd(&x) % 2)
+			rnd_text(&x, it.topic, 60, rnd(&x) % 2);
+		else
+			snprintf(it.topic, sizeof(it.topic), "building/%llu/%s",
+			    (unsigned long long)(rnd(&x) % 1000),
+			    rnd(&x) % 2 ? "CO\xe2\x82\x82 \xe2\x80\x94 2nd floor" : "temp");
+		it.payload = bytes + 50;
+		it.payload_len = (size_t)(rnd(&x) % 200);
+		if (sdpp_item_encode(&it, &enc, &len) != SDPP_OK)
+			continue;
+		assert_true(len <= sizeof(buf));
+		memcpy(buf, enc, len);
+		free(enc);
+		for (r = 0; r < 3; r++) {
+			if (r > 0)
+				len = mutate(&x, buf, len, sizeof(buf));
+			ea = sdpp_item_parse(&ia, buf, len);
+			eb = sdpp_item_parse_generic(&ib, buf, len);
+			if (ea != eb)
+				fail_msg("item %zu: fast %s, generic %s: %.*s", i,
+				    sdpp_strerror(ea), sdpp_strerror(eb), (int)len, buf);
+			if (ea != SDPP_OK) {
+				assert_null(ia.payload);
+				agree_err++;
+				continue;
+			}
+			if (ia.seq != ib.seq || ia.received_at != ib.received_at ||
+			    strcmp(ia.topic, ib.topic) != 0 || ia.payload_len != ib.payload_len ||
+			    memcmp(ia.payload, ib.payload, ia.payload_len) != 0)
+				fail_msg("item %zu: parsers disagree: %.*s", i, (int)len, buf);
+			sdpp_item_free(&ia);
+			sdpp_item_free(&ib);
+			agree_ok++;
+		}
+	}
+	assert_true(agree_ok > 5000);
+	assert_true(agree_err > 5000);
+}
+
 /* Largest topic and payload, and one byte more of each. */
 static void
 test_item_limits(void **state)
@@ -2402,6 +2566,7 @@ main(void)
 		cmocka_unit_test(test_bad_generated),
 		cmocka_unit_test(test_item_roundtrip),
 		cmocka_unit_test(test_direct_writers),
+		cmocka_unit_test(test_fast_parsers),
 		cmocka_unit_test(test_item_limits),
 		cmocka_unit_test(test_item_encode_refuses),
 		cmocka_unit_test(test_item_bad),
