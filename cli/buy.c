@@ -59,7 +59,7 @@ struct buyer_ctx {
 	int json;
 	int ask;        /* no --product: show the menu, read the order from stdin */
 	int progress;   /* stderr is a terminal */
-	uint64_t items, invoices, paid;
+	uint64_t items, invoices, paid, anchors;
 	int have_statement;
 	struct sdpp_statement st;
 	const char *currency;
@@ -408,6 +408,12 @@ handle(struct buyer_ctx *x, uint64_t now)
 			/* Vouchers: the signed payment_ack is the payment. */
 			x->paid = ev->invoice->total_due;
 			(void)sdpp_buyer_complete(cl->b, ev->req, 1, "", now, &cl->out);
+			break;
+		case SDPP_EV_ANCHOR:
+			/* Where our records stand on the tangle: worth keeping. */
+			fprintf(stderr, "%sanchored: %s at %s\n", x->progress ? "\n" : "",
+			    ev->msg->u.anchor.record, ev->msg->u.anchor.ref);
+			x->anchors++;
 			break;
 		case SDPP_EV_STATEMENT:
 			x->have_statement = 1;

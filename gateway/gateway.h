@@ -160,6 +160,8 @@ void gw_iota_stop(struct gw *gw);
 /* Where buyers pay (0x + 64 hex), "" without IOTA. */
 void gw_iota_pay_to(const struct gw *gw, char out[IOTA_ADDRESS_TEXT_LEN]);
 uint64_t gw_iota_outbox_pending(const struct gw *gw);
+/* After a commit: hand new outbox items to the node without waiting. */
+void gw_iota_poll_soon(struct gw *gw);
 
 /* main.c: reads a key file (creating it if create and it is missing). */
 int gw_load_key(const char *path, int check_only, struct sdpp_identity **id);

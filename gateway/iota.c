@@ -37,6 +37,8 @@ struct check {
 struct anchor {
 	struct gw_iota *gi;
 	uint64_t item;
+	uint64_t record;                               /* 0: a tree head */
+	char order[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)]; /* of the record */
 	char what[64];
 };
 
@@ -209,6 +211,30 @@ iota_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, payment_d
 
 /* ------------------------------------------------------------- anchoring */
 
+/* If the record's order is still being served, its buyer learns where the
+ * record stands, so it can look it up without asking us. */
+static void
+tell_buyer(struct gw *gw, const struct anchor *a, const char *ref)
+{
+	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)], record[LEDGER_ID_LEN];
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &gw->conns, entry)
+	{
+		const uint8_t *oid = c->dead ? NULL : sdpp_seller_order_id(c->s);
+
+		if (oid == NULL)
+			continue;
+		sdpp_hex_encode(hex, oid, SDPP_ORDER_ID_BYTES);
+		if (strcmp(hex, a->order) != 0)
+			continue;
+		ledger_id_format(record, a->record);
+		if (sdpp_seller_anchor(c->s, record, ref, &c->out) == SDPP_OK)
+			gw_conn_process(c);
+		return;
+	}
+}
+
 static void
 on_anchored(void *arg, const struct tangle_sent *s)
 {
@@ -235,6 +261,8 @@ on_anchored(void *arg, const struct tangle_sent *s)
 	if (ledger_outbox_done(gw->ledger, a->item, ok, ok ? ref : s->error, proof, gw_now(), err,
 		sizeof(err)) != 0)
 		log_warnx("event=outbox error=\"%s\"", err);
+	if (ok && a->record != 0)
+		tell_buyer(gw, a, ref);
 	free(proof);
 	free(a);
 }
@@ -249,7 +277,7 @@ anchor_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len)
 {
 	struct gw_iota *gi = ctx;
 	cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
-	const cJSON *kind, *hash, *key, *num;
+	const cJSON *kind, *hash, *key, *num, *order;
 	char desc[160];
 	uint8_t data[32];
 	struct anchor *a = NULL;
@@ -280,6 +308,13 @@ anchor_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len)
 		goto out;
 	a->gi = gi;
 	a->item = item;
+	order = cJSON_GetObjectItemCaseSensitive(j, "order_id");
+	if (cJSON_IsString(kind) && cJSON_IsString(order) && num->valuedouble >= 1 &&
+	    num->valuedouble < 9007199254740992.0 &&
+	    strlen(order->valuestring) == sizeof(a->order) - 1) {
+		a->record = (uint64_t)num->valuedouble;
+		memcpy(a->order, order->valuestring, sizeof(a->order));
+	}
 	snprintf(a->what, sizeof(a->what), "%.63s", desc + 5);
 	if (tangle_notarize(gi->t, data, sizeof(data), desc, on_anchored, a) != 0)
 		goto out;
@@ -402,6 +437,14 @@ uint64_t
 gw_iota_outbox_pending(const struct gw *gw)
 {
 	return gw->iota != NULL ? ledger_outbox_pending(gw->ledger) : 0;
+}
+
+void
+gw_iota_poll_soon(struct gw *gw)
+{
+	/* New outbox items go out on this turn, not at the next tick. */
+	if (gw->iota != NULL && gw->iota->tick != NULL)
+		event_active(gw->iota->tick, EV_TIMEOUT, 0);
 }
 
 void

@@ -134,6 +134,7 @@ gw_commit_cb(evutil_socket_t fd, short what, void *arg)
 	if (ok) {
 		gw->stats.ledger_commits++;
 		gw->stats.ledger_records += n;
+		gw_iota_poll_soon(gw);
 	} else {
 		gw->stats.ledger_failures++;
 		log_warnx("event=ledger_commit records=%zu error=\"%s\"", n, err);

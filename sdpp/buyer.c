@@ -531,6 +531,20 @@ on_invoice(struct sdpp_buyer *b, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/* A record of the order anchored remotely: news for the host, no state. */
+static enum sdpp_err
+on_anchor(struct sdpp_buyer *b, struct sdpp_out *out)
+{
+	struct sdpp_event *ev;
+
+	if (memcmp(b->in.u.anchor.order_id, b->order_id, SDPP_ORDER_ID_BYTES) != 0)
+		return buyer_fail(b, out, SDPP_E_ORDER_ID, "anchor names another order");
+	ev = out_event(out, SDPP_EV_ANCHOR);
+	if (ev != NULL)
+		ev->msg = &b->in;
+	return SDPP_OK;
+}
+
 static enum sdpp_err
 on_statement(struct sdpp_buyer *b, struct sdpp_out *out)
 {
@@ -587,8 +601,12 @@ sdpp_buyer_input(struct sdpp_buyer *b, const char *frame, size_t len, uint64_t n
 			return on_data(b, now, out);
 		if (b->in.type == SDPP_T_DATA_INVOICE)
 			return on_invoice(b, out);
+		if (b->in.type == SDPP_T_ANCHOR)
+			return on_anchor(b, out);
 		break;
 	case BS_EXIT:
+		if (b->in.type == SDPP_T_ANCHOR)
+			return on_anchor(b, out);
 		/* Items and invoices already in flight when we sent exit. */
 		if (b->in.type == SDPP_T_DATA)
 			return on_data(b, now, out);

@@ -43,6 +43,7 @@ static const char *const type_names[SDPP_T__COUNT] = {
 	[SDPP_T_PAYMENT_ACK] = "payment_ack",
 	[SDPP_T_EXIT] = "exit",
 	[SDPP_T_ERROR] = "error",
+	[SDPP_T_ANCHOR] = "anchor",
 };
 
 /* Which role may send each type. */
@@ -52,7 +53,7 @@ static const unsigned char sent_by_buyer[SDPP_T__COUNT] = {
 };
 static const unsigned char sent_by_seller[SDPP_T__COUNT] = {
 	[SDPP_T_MENU] = 1, [SDPP_T_SESSION_KEY] = 1, [SDPP_T_DATA] = 1,
-	[SDPP_T_DATA_INVOICE] = 1, [SDPP_T_EXIT] = 1, [SDPP_T_ERROR] = 1,
+	[SDPP_T_DATA_INVOICE] = 1, [SDPP_T_EXIT] = 1, [SDPP_T_ERROR] = 1, [SDPP_T_ANCHOR] = 1,
 };
 
 const char *
@@ -493,6 +494,11 @@ parse_body(struct rd *r, struct sdpp_msg *m)
 	case SDPP_T_ERROR:
 		rd_str(r, "code", m->u.error.code, sizeof(m->u.error.code), TEXT_NAME, 0);
 		rd_str(r, "message", m->u.error.message, sizeof(m->u.error.message), TEXT_ANY, 1);
+		break;
+	case SDPP_T_ANCHOR:
+		rd_hex(r, "order_id", m->u.anchor.order_id, sizeof(m->u.anchor.order_id));
+		rd_str(r, "record", m->u.anchor.record, sizeof(m->u.anchor.record), TEXT_ANY, 0);
+		rd_str(r, "ref", m->u.anchor.ref, sizeof(m->u.anchor.ref), TEXT_ANY, 0);
 		break;
 	default:
 		rd_fail(r, SDPP_E_UNKNOWN_TYPE, "message_type", "unknown");
@@ -1033,6 +1039,10 @@ build_body(cJSON *d, const struct sdpp_msg *m)
 		break;
 	case SDPP_T_ERROR:
 		rc = put_str(d, "code", m->u.error.code) | put_str(d, "message", m->u.error.message);
+		break;
+	case SDPP_T_ANCHOR:
+		rc = put_hex(d, "order_id", m->u.anchor.order_id, sizeof(m->u.anchor.order_id)) |
+		    put_str(d, "record", m->u.anchor.record) | put_str(d, "ref", m->u.anchor.ref);
 		break;
 	default:
 		rc = -1;

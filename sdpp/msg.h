@@ -46,6 +46,7 @@ enum sdpp_type {
 	SDPP_T_PAYMENT_ACK,
 	SDPP_T_EXIT,
 	SDPP_T_ERROR,
+	SDPP_T_ANCHOR,
 	SDPP_T__COUNT
 };
 
@@ -152,6 +153,16 @@ struct sdpp_statement {
 	int settled; /* total_paid >= total_due */
 };
 
+/* anchor (seller): a record of this order now also stands on a remote
+ * records medium, e.g. an invoice notarized on IOTA. */
+#define SDPP_RECORD_MAX 64      /* a record id as verification names it */
+#define SDPP_ANCHOR_REF_MAX 128 /* where it was anchored */
+struct sdpp_anchor {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	char record[SDPP_RECORD_MAX + 1];  /* e.g. "ledger:42" */
+	char ref[SDPP_ANCHOR_REF_MAX + 1]; /* e.g. "iota:<transaction digest>" */
+};
+
 struct sdpp_error_body {
 	char code[SDPP_NAME_MAX + 1];
 	char message[SDPP_TEXT_MAX + 1];
@@ -185,6 +196,7 @@ struct sdpp_msg {
 		struct sdpp_exit exit;
 		struct sdpp_statement statement;
 		struct sdpp_error_body error;
+		struct sdpp_anchor anchor;
 	} u;
 };
 

@@ -232,6 +232,25 @@ sdpp_seller_set_menu(struct sdpp_seller *s, const struct sdpp_menu *menu)
 	s->cfg.menu = menu;
 }
 
+enum sdpp_err
+sdpp_seller_anchor(struct sdpp_seller *s, const char *record, const char *ref,
+    struct sdpp_out *out)
+{
+	struct sdpp_msg m;
+
+	if ((s->st != SS_STREAM && s->st != SS_EXITING) || strlen(record) == 0 ||
+	    strlen(record) > SDPP_RECORD_MAX || strlen(ref) == 0 ||
+	    strlen(ref) > SDPP_ANCHOR_REF_MAX)
+		return SDPP_E_INVAL;
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_ANCHOR;
+	m.from = SDPP_ROLE_SELLER;
+	memcpy(m.u.anchor.order_id, s->order_id, sizeof(s->order_id));
+	memcpy(m.u.anchor.record, record, strlen(record) + 1);
+	memcpy(m.u.anchor.ref, ref, strlen(ref) + 1);
+	return out_msg(out, &m, s->cfg.id);
+}
+
 const char *
 sdpp_seller_buyer_address(const struct sdpp_seller *s)
 {

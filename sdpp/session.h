@@ -46,6 +46,7 @@ enum sdpp_event_type {
 	SDPP_EV_ITEM,     /* item = verified, decrypted sample */
 	SDPP_EV_PAY,      /* invoice = verified invoice; pay it, then complete(req, verification) */
 	SDPP_EV_STATEMENT,/* msg = seller's closing statement */
+	SDPP_EV_ANCHOR,   /* msg = verified anchor: one of our records, anchored remotely */
 	/* both */
 	SDPP_EV_PEER_ERROR, /* msg = `error` received from the peer */
 	SDPP_EV_CLOSE,    /* session over (err says why, SDPP_OK for a clean end) */
@@ -142,6 +143,16 @@ enum sdpp_err sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const
  */
 enum sdpp_err sdpp_seller_complete(struct sdpp_seller *s, uint64_t req, int ok,
     const char *verification, uint64_t now, struct sdpp_out *out);
+
+/*
+ * Tells the buyer that a record of its order (record, as an earlier
+ * `verification` named it, e.g. "ledger:42") now also stands on a remote
+ * records medium at ref (e.g. "iota:<digest>"): a signed `anchor`
+ * message. Only while the order runs; SDPP_E_INVAL otherwise or when the
+ * texts are too long.
+ */
+enum sdpp_err sdpp_seller_anchor(struct sdpp_seller *s, const char *record, const char *ref,
+    struct sdpp_out *out);
 
 /* Timers: resends, timeouts. Call at sdpp_seller_deadline() or later. */
 enum sdpp_err sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out);

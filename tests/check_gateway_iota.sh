@@ -88,6 +88,17 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 	    "$d/i1-stats.json"
 	! sql "SELECT ref FROM outbox" | grep -qv '^iota:'
 	check "i1: every outbox ref is iota:DIGEST" $?
+	# Anchors that completed while the order ran reached the buyer.
+	grep -E '^anchored: ledger:[0-9]+ at iota:' "$d/i1.err" >"$d/i1-anchors"
+	local bad=0 rec ref
+	[ -s "$d/i1-anchors" ] || bad=1
+	while read -r _ rec _ ref; do
+		[ "$(sql "SELECT count(*) FROM outbox WHERE record = ${rec#ledger:} AND ref = '$ref'")" \
+		    -eq 1 ] || bad=1
+	done <"$d/i1-anchors"
+	rec=$(wc -l <"$d/i1-anchors")
+	[ $bad -eq 0 ]
+	check "i1: the buyer was told where its invoices are anchored ($rec)" $? "$d/i1.err"
 	"$SDPP" ledger verify "$DB" --remote --iota-url "http://127.0.0.1:$NP" \
 	    >"$d/i1-verify.out" 2>&1
 	check "i1: sdpp ledger verify --remote confirms the anchors on the node" $? \
@@ -97,7 +108,6 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 	! "$SDPP" ledger verify "$DB" --remote --iota-url "http://127.0.0.1:$NP" \
 	    >"$d/i1-verify2.out" 2>&1 && grep -q "anchor" "$d/i1-verify2.out"
 	check "i1: a rewritten anchor digest fails verify --remote" $? "$d/i1-verify2.out"
-	I1_PAID=$(echo "$pays" | cut -d' ' -f1)
 	teardown_pair
 }
 
@@ -170,7 +180,9 @@ $(iota_lines records 'anchor_kinds = invoice, order')" || return
 	gw_stop
 	check "i3: the gateway stops cleanly with anchors pending" $WAIT_RC "$GLOG"
 	mode '{"stall":false,"down":true}'
-	gw_start i3
+	# A fresh log, so that the start is judged by the new process's lines.
+	mv "$GLOG" "$d/i3-first.log"
+	gw_start i3 && wait_until 10 port_open "$GP"
 	check "i3: the gateway restarts with the node down" $? "$GLOG"
 	buy_start i3-b co2 8
 	wait_orders 2
