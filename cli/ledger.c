@@ -276,8 +276,18 @@ show_text(void *ctx, const struct ledger_account *a)
 		printf(" (%" PRIu64 " sent)", a->delivered);
 	printf("\n  invoiced  %" PRIu64 " %s in %" PRIu64 " invoice%s (items 1..%" PRIu64 ")\n",
 	    a->invoiced, a->currency, a->invoices, a->invoices == 1 ? "" : "s", a->invoiced_items);
-	printf("  paid      %" PRIu64 " %s (buyer-signed vouchers)\n", a->paid, a->currency);
-	printf("  owed      %" PRIu64 " %s\n", a->owed, a->currency);
+	if (a->chain) {
+		printf("  paid      %" PRIu64 " %s (transfers confirmed on chain)\n", a->paid,
+		    a->currency);
+		printf("  owed      %" PRIu64 " %s", a->owed, a->currency);
+		if (a->owed > 0 && a->promised >= a->paid + a->owed)
+			printf(" (promised by the buyer's signed exit)");
+		printf("\n");
+	} else {
+		printf("  paid      %" PRIu64 " %s (buyer-signed vouchers)\n", a->paid,
+		    a->currency);
+		printf("  owed      %" PRIu64 " %s\n", a->owed, a->currency);
+	}
 	printf("  state     %s%s%s\n\n", a->closed ? "closed: " : a->exited ? "exited" : "open",
 	    a->closed ? a->reason : "", a->closed && a->exited ? " (buyer exited)" : "");
 	return 0;
@@ -291,10 +301,11 @@ show_json(void *ctx, const struct ledger_account *a)
 	       "\"quantity\":%" PRIu64 ",\"price\":\"%" PRIu64 "\",\"ordered_at\":%" PRId64 ","
 	       "\"acknowledged\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"invoices\":%" PRIu64 ","
 	       "\"invoiced\":\"%" PRIu64 "\",\"paid\":\"%" PRIu64 "\",\"owed\":\"%" PRIu64 "\","
-	       "\"exited\":%s,\"closed\":%s,\"reason\":\"%s\"}\n",
+	       "\"exited\":%s,\"closed\":%s,\"reason\":\"%s\",\"paid_by\":\"%s\"}\n",
 	    a->order_id, a->buyer, a->product, a->currency, a->quantity, a->price, a->ordered_at,
 	    a->acknowledged, a->delivered, a->invoices, a->invoiced, a->paid, a->owed,
-	    a->exited ? "true" : "false", a->closed ? "true" : "false", a->reason);
+	    a->exited ? "true" : "false", a->closed ? "true" : "false", a->reason,
+	    a->chain ? "chain" : "voucher");
 	return 0;
 }
 

@@ -254,9 +254,6 @@ keep_fixed(const struct gateway_config *old, struct gateway_config *new)
 		F(iota_max_gas, "iota.max_gas"),
 		F(iota_rpc_timeout_ms, "iota.rpc_timeout"),
 		F(iota_anchor_every, "iota.anchor_every"),
-		F(iota_net, "iota.network"),
-		F(iota_anchor_mode, "iota.anchor"),
-		F(iota_anchor_mask, "iota.anchor_kinds"),
 #undef F
 	};
 	size_t i;
@@ -271,6 +268,10 @@ keep_fixed(const struct gateway_config *old, struct gateway_config *new)
 			memcpy(n, o, fixed[i].len);
 		}
 	}
+	/* Derived from keys kept above (warned about there). */
+	new->iota_net = old->iota_net;
+	new->iota_anchor_mode = old->iota_anchor_mode;
+	new->iota_anchor_mask = old->iota_anchor_mask;
 	if (new->mqtt_qos != old->mqtt_qos ||
 	    new->mqtt_persistent_session != old->mqtt_persistent_session ||
 	    new->mqtt_keepalive_s != old->mqtt_keepalive_s || new->mqtt_queue != old->mqtt_queue)

@@ -64,17 +64,22 @@ fold(struct ledger_account *a, const char *kind, const cJSON *d, uint64_t id, in
 		a->invoiced = max64(a->invoiced, jmoney(d, "total_due"));
 	} else if (strcmp(kind, "payment") == 0) {
 		a->paid = max64(a->paid, jmoney(d, "total"));
+		if (jstr(d, "method") != NULL && strcmp(jstr(d, "method"), "voucher") != 0)
+			a->chain = 1;
 	} else if (strcmp(kind, "receipts") == 0) {
 		a->acknowledged = max64(a->acknowledged, jnum(d, "last_seq"));
 	} else if (strcmp(kind, "exit") == 0) {
 		a->exited = 1;
 		a->acknowledged = max64(a->acknowledged, jnum(d, "seq"));
-		a->paid = max64(a->paid, jmoney(d, "total"));
+		a->promised = max64(a->promised, jmoney(d, "total"));
 	} else if (strcmp(kind, "close") == 0) {
 		a->closed = 1;
 		a->delivered = jnum(d, "delivered");
 		snprintf(a->reason, sizeof(a->reason), "%s", jstr(d, "reason") != NULL ?
 		    jstr(d, "reason") : "");
+		/* Only a ledger method leaves an exit owing (gateway/server.c). */
+		if (strcmp(a->reason, "exit_owes") == 0)
+			a->chain = 1;
 	}
 }
 
@@ -82,6 +87,9 @@ static void
 settle(struct ledger_account *a)
 {
 	uint64_t due = a->invoiced, got;
+
+	if (!a->chain)
+		a->paid = max64(a->paid, a->promised);
 
 	/* Overflow-safe: an absurd product is treated as "everything owed". */
 	if (sdpp_money_mul(&got, a->acknowledged, a->price) == SDPP_OK)

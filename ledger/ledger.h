@@ -261,8 +261,13 @@ struct ledger_account {
 	uint64_t delivered;     /* items sent, from the close record */
 	uint64_t acknowledged;  /* highest item covered by a buyer-signed receipt or exit */
 	uint64_t invoices, invoiced_items, invoiced; /* count, items, amount */
-	uint64_t paid;          /* highest buyer-signed voucher (payment or exit) */
+	/* Vouchers: the highest buyer-signed voucher (payment or exit). A
+	 * ledger method (IOTA): the highest total confirmed on chain; the
+	 * exit is then only the buyer's signed promise for the rest. */
+	uint64_t paid;
 	uint64_t owed;          /* max(acknowledged * price, invoiced) - paid, if positive */
+	uint64_t promised;      /* the exit's total (a voucher only with method voucher) */
+	int chain;              /* paid by a ledger method */
 	int exited, closed;
 	char reason[SDPP_NAME_MAX + 1]; /* close reason ("" while open) */
 };

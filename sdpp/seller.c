@@ -1177,7 +1177,8 @@ sdpp_seller_deadline(const struct sdpp_seller *s)
 	case SS_STREAM:
 		if (s->sent > s->acked)
 			d = min_u64(d, s->ack_wait_since + s->cfg.ack_timeout_ms);
-		if (s->paused && s->invq_len == 0)
+		/* A payment under confirmation is the backend's to time out. */
+		if (s->paused && s->invq_len == 0 && !s->have_pay_cur)
 			d = min_u64(d, pay_clock(s) + s->cfg.payment_timeout_ms);
 		if (s->grace_until != 0)
 			d = min_u64(d, s->grace_until);
@@ -1207,7 +1208,7 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	case SS_STREAM:
 		if (s->grace_until != 0 && now >= s->grace_until)
 			return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
-		if (s->paused && s->invq_len == 0 &&
+		if (s->paused && s->invq_len == 0 && !s->have_pay_cur &&
 		    now >= pay_clock(s) + s->cfg.payment_timeout_ms)
 			return seller_fail(s, out, SDPP_E_PAYMENT_TIMEOUT,
 			    "invoice %llu not paid within %llu ms",

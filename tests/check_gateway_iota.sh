@@ -74,6 +74,11 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 	    [ "$(grep -o '"amount":"12"' "$d/i1-stats.json" | wc -l)" -eq 2 ]
 	check "i1: the node holds 2 transfers of 12 nanos (4 items x 3) to the seller" $? \
 	    "$d/i1-stats.json"
+	"$SDPP" ledger show "$DB" --json >"$d/i1-show.json" 2>&1
+	grep -q '"paid":"24","owed":"6",' "$d/i1-show.json" &&
+	    grep -q '"paid_by":"chain"}' "$d/i1-show.json"
+	check "i1: ledger show counts the 24 paid on chain; the exit promises the other 6" $? \
+	    "$d/i1-show.json"
 	inv=$(sql "SELECT count(*) FROM records WHERE kind = 'invoice'")
 	wait_until 20 outbox_done "$inv"
 	check "i1: all $inv invoice records anchored (outbox done)" $? "$GLOG"
