@@ -55,6 +55,16 @@ sdpp_framer_pending(const struct sdpp_framer *f)
 	return f->used - f->start;
 }
 
+void
+sdpp_framer_trim(struct sdpp_framer *f)
+{
+	if (f->used != f->start || f->buf == NULL)
+		return;
+	free(f->buf);
+	f->buf = NULL;
+	f->alloc = f->used = f->start = f->scan = 0;
+}
+
 /* Makes room for at least one more byte, within cap + 1 in all. */
 static enum sdpp_err
 framer_reserve(struct sdpp_framer *f)

@@ -49,4 +49,9 @@ enum sdpp_err sdpp_framer_next(struct sdpp_framer *f, const char **frame,
 /* Bytes buffered but not yet returned as frames. */
 size_t sdpp_framer_pending(const struct sdpp_framer *f);
 
+/* Frees the buffer if no bytes are pending, so an idle connection holds
+ * none; the next feed allocates again. Frames returned before are invalid
+ * afterwards. */
+void sdpp_framer_trim(struct sdpp_framer *f);
+
 #endif

@@ -789,6 +789,7 @@ on_ack(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	const struct sdpp_ack *a = &s->in.u.ack;
 	const uint8_t *c;
 	struct sdpp_event *ev;
+	uint64_t seq;
 
 	if (check_order_id(s, a->order_id, out) != SDPP_OK)
 		return SDPP_E_ORDER_ID;
@@ -802,6 +803,16 @@ on_ack(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		return seller_fail(s, out, SDPP_E_DIGEST, "ack digest for item %llu does not match",
 		    (unsigned long long)a->seq);
 	memcpy(s->acked_chain, c, SDPP_DIGEST_BYTES);
+	/* Acknowledged items are never resent: free their frames now rather
+	 * than when the ring comes round, so a buyer holds only its unacked
+	 * frames (most of a streaming buyer's memory otherwise). */
+	for (seq = s->acked + 1; seq <= a->seq; seq++) {
+		struct inflight *slot = &s->ring[seq % s->window];
+
+		free(slot->frame);
+		slot->frame = NULL;
+		slot->len = 0;
+	}
 	s->acked = a->seq;
 	s->resends = 0;
 	s->ack_wait_since = now;

@@ -546,6 +546,44 @@ test_lower_cap(void **state)
 	sdpp_framer_free(f);
 }
 
+/* Trimming frees nothing that is pending, and the framer works on after it. */
+static void
+test_trim(void **state)
+{
+	struct sdpp_framer *f = sdpp_framer_new(64);
+	const char *frame;
+	size_t len;
+	enum sdpp_err e;
+
+	(void)state;
+	assert_non_null(f);
+	sdpp_framer_trim(f); /* nothing allocated yet */
+	assert_int_equal(sdpp_framer_feed(f, "{\"a\"", 4, &e), 4);
+	assert_int_equal(e, SDPP_OK);
+	assert_int_equal(sdpp_framer_next(f, &frame, &len), SDPP_E_AGAIN);
+	sdpp_framer_trim(f); /* 4 bytes pending: kept */
+	assert_int_equal(sdpp_framer_pending(f), 4);
+	assert_int_equal(sdpp_framer_feed(f, ":1}\n{", 5, &e), 5);
+	assert_int_equal(sdpp_framer_next(f, &frame, &len), SDPP_OK);
+	assert_int_equal(len, 7);
+	assert_memory_equal(frame, "{\"a\":1}", 7);
+	assert_int_equal(sdpp_framer_next(f, &frame, &len), SDPP_E_AGAIN);
+	sdpp_framer_trim(f); /* "{" pending: kept */
+	assert_int_equal(sdpp_framer_pending(f), 1);
+	assert_int_equal(sdpp_framer_feed(f, "}\n", 2, &e), 2);
+	assert_int_equal(sdpp_framer_next(f, &frame, &len), SDPP_OK);
+	assert_int_equal(len, 2);
+	assert_memory_equal(frame, "{}", 2);
+	sdpp_framer_trim(f); /* empty: freed */
+	assert_int_equal(sdpp_framer_pending(f), 0);
+	assert_int_equal(sdpp_framer_next(f, &frame, &len), SDPP_E_AGAIN);
+	assert_int_equal(sdpp_framer_feed(f, "[1]\n", 4, &e), 4);
+	assert_int_equal(sdpp_framer_next(f, &frame, &len), SDPP_OK);
+	assert_int_equal(len, 3);
+	assert_memory_equal(frame, "[1]", 3);
+	sdpp_framer_free(f);
+}
+
 int
 main(void)
 {
@@ -558,6 +596,7 @@ main(void)
 		cmocka_unit_test(test_random_splits),
 		cmocka_unit_test(test_raise_cap),
 		cmocka_unit_test(test_lower_cap),
+		cmocka_unit_test(test_trim),
 	};
 
 	return cmocka_run_group_tests_name("framer", tests, NULL, NULL);
