@@ -70,19 +70,32 @@ struct waiter {
 	uint64_t record; /* 0: the request failed before reaching the ledger */
 };
 
+/* ACKs a connection holds before they go into one receipts record. */
+#define CONN_ACKS_MAX 64
+
+/*
+ * One buyer. Kept small, as a gateway may serve thousands: the socket is
+ * read straight into the framer (bufferevent for output only), frames and
+ * events go through the gateway's one scratch sdpp_out, and the ACK batch
+ * exists only while it holds ACKs.
+ */
 struct conn {
 	uint64_t id;              /* session id in logs */
 	struct gw *gw;
-	struct bufferevent *bev;
-	char peer[300]; /* numeric host:port */
+	struct bufferevent *bev; /* output; closes the socket when freed */
+	struct event *rev;       /* input: the socket is readable */
+	char peer[80];           /* numeric host:port (IPv6 with scope fits) */
 	struct sdpp_framer *framer;
 	struct sdpp_seller *s;
-	struct sdpp_out out;
+	/* The gateway's scratch (gw->out): every call into the session is
+	 * followed by gw_conn_process(), which drains it before any other
+	 * connection can use it. */
+	struct sdpp_out *out;
 	struct event *timer;
 	struct menu *menu;        /* until the order is accepted */
 	struct feed *feed;        /* while streaming */
 	char product[SDPP_NAME_MAX + 1];
-	struct ledger_ack acks[64]; /* ACKs not yet committed in a receipts record */
+	struct ledger_ack *acks; /* CONN_ACKS_MAX, allocated at the first ACK of a batch */
 	size_t nacks;
 	int refs;                 /* waiters and payments in flight */
 	int closing;              /* flush output, then free */
@@ -123,6 +136,10 @@ struct gw {
 	int stopping;
 	uint64_t ticks; /* housekeeping seconds */
 	struct gw_stats stats;
+	/* Frames and events of the session call being handled. The loop
+	 * serves one connection at a time and copies the frames to its
+	 * bufferevent at once, so one buffer serves every buyer. */
+	struct sdpp_out out;
 };
 
 /* server.c */

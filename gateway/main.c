@@ -405,6 +405,7 @@ main(int argc, char **argv)
 	memset(&gw, 0, sizeof(gw));
 	TAILQ_INIT(&gw.conns);
 	TAILQ_INIT(&gw.feeds);
+	sdpp_out_init(&gw.out, SDPP_FRAME_CAP_MAX * 2);
 	if (check) {
 		(void)config_load(path, &gw.cfg, print_error, &errors);
 		if (gw.cfg != NULL && gw_load_key(gw.cfg->key, 1, &gw.id) != 0)
@@ -512,6 +513,7 @@ main(int argc, char **argv)
 		}
 	}
 	event_base_free(gw.base);
+	sdpp_out_free(&gw.out);
 	sdpp_identity_free(gw.id);
 	config_free(gw.cfg);
 	return rc;

@@ -87,6 +87,9 @@ gw_record_receipts(struct conn *c)
 	for (i = 0; i < c->nacks; i++)
 		ledger_ack_clear(&c->acks[i]);
 	c->nacks = 0;
+	/* Between invoices most buyers hold no ACK: give the memory back. */
+	free(c->acks);
+	c->acks = NULL;
 }
 
 void
@@ -150,8 +153,8 @@ gw_commit_cb(evutil_socket_t fd, short what, void *arg)
 
 		if (!c->dead && !sdpp_seller_done(c->s)) {
 			ledger_id_format(verif, w[i].record);
-			(void)sdpp_seller_complete(c->s, w[i].req, ok, verif, (uint64_t)gw_now(),
-			    &c->out);
+			(void)sdpp_seller_complete(
+			    c->s, w[i].req, ok, verif, (uint64_t)gw_now(), c->out);
 			gw_conn_process(c);
 		}
 		gw_conn_release(c);

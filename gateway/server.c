@@ -202,7 +202,7 @@ payment_done(void *arg, int ok, const char *ref)
 			    (unsigned long long)p->msg->u.payment.invoice,
 			    (unsigned long long)p->msg->u.payment.total, ref != NULL ? ref : "");
 		} else {
-			(void)sdpp_seller_complete(c->s, p->req, 0, "", (uint64_t)gw_now(), &c->out);
+			(void)sdpp_seller_complete(c->s, p->req, 0, "", (uint64_t)gw_now(), c->out);
 			gw_conn_process(c);
 		}
 	}
@@ -227,13 +227,15 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 			/* A replayed order would be sold (and billed) twice. */
 			log_warnx("%llu event=order_refused order=%.16s reason=replayed",
 			    (unsigned long long)c->id, hex);
-			(void)sdpp_seller_fail(c->s, SDPP_E_ORDER_ID, "order already placed", &c->out);
+			(void)sdpp_seller_fail(
+			    c->s, SDPP_E_ORDER_ID, "order already placed", c->out);
 			break;
 		}
 		if (sdpp_framer_set_cap(c->framer, gw->cfg->max_frame) != SDPP_OK ||
 		    ledger_record_order(&r, ev->msg, oid, sdpp_seller_product(c->s), gw_now()) != 0 ||
 		    gw_record(c, &r, ev->req) != 0) {
-			(void)sdpp_seller_complete(c->s, ev->req, 0, "", (uint64_t)gw_now(), &c->out);
+			(void)sdpp_seller_complete(
+			    c->s, ev->req, 0, "", (uint64_t)gw_now(), c->out);
 			break;
 		}
 		gw->stats.orders++;
@@ -255,7 +257,8 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		gw_record_receipts(c);
 		if (ledger_record_invoice(&r, ev->invoice, sdpp_seller_buyer(c->s), gw_now()) != 0 ||
 		    gw_record(c, &r, ev->req) != 0) {
-			(void)sdpp_seller_complete(c->s, ev->req, 0, "", (uint64_t)gw_now(), &c->out);
+			(void)sdpp_seller_complete(
+			    c->s, ev->req, 0, "", (uint64_t)gw_now(), c->out);
 			break;
 		}
 		gw->stats.invoices++;
@@ -289,16 +292,22 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		}
 		break;
 	case SDPP_EV_RECEIPT:
+		if (c->acks == NULL) {
+			c->acks = calloc(CONN_ACKS_MAX, sizeof(*c->acks));
+			if (c->acks == NULL)
+				fatalx("out of memory");
+		}
 		if (ledger_ack_from_msg(&c->acks[c->nacks], ev->msg) == 0)
 			c->nacks++;
-		if (c->nacks == sizeof(c->acks) / sizeof(c->acks[0]))
+		if (c->nacks == CONN_ACKS_MAX)
 			gw_record_receipts(c);
 		break;
 	case SDPP_EV_EXIT:
 		gw_record_receipts(c);
 		if (ledger_record_exit(&r, ev->msg, sdpp_seller_buyer(c->s), gw_now()) != 0 ||
 		    gw_record(c, &r, ev->req) != 0) {
-			(void)sdpp_seller_complete(c->s, ev->req, 0, "", (uint64_t)gw_now(), &c->out);
+			(void)sdpp_seller_complete(
+			    c->s, ev->req, 0, "", (uint64_t)gw_now(), c->out);
 			break;
 		}
 		log_info("%llu event=exit items=%llu total=%llu", (unsigned long long)c->id,
@@ -357,19 +366,22 @@ gw_conn_process(struct conn *c)
 	struct evbuffer *output;
 	size_t i;
 
-	if (c->dead)
+	if (c->dead) {
+		/* Never leave this session's frames for the next connection. */
+		sdpp_out_clear(c->out);
 		return;
+	}
 	/* Handling an event may call into the session again (a failed record
 	 * completes its request at once): those add events to the same out,
 	 * which this index loop then also handles, in order. */
-	for (i = 0; i < c->out.nev; i++)
-		handle_event(c, &c->out.ev[i]);
-	if (c->out.len > 0 && bufferevent_write(c->bev, c->out.buf, c->out.len) != 0) {
-		sdpp_out_clear(&c->out);
+	for (i = 0; i < c->out->nev; i++)
+		handle_event(c, &c->out->ev[i]);
+	if (c->out->len > 0 && bufferevent_write(c->bev, c->out->buf, c->out->len) != 0) {
+		sdpp_out_clear(c->out);
 		conn_kill(c, "write failed");
 		return;
 	}
-	sdpp_out_clear(&c->out);
+	sdpp_out_clear(c->out);
 	output = bufferevent_get_output(c->bev);
 	if (!c->closing && evbuffer_get_length(output) > c->gw->cfg->output_cap) {
 		/* The session's window bounds what an honest buyer has in
@@ -403,13 +415,15 @@ gw_conn_free(struct conn *c)
 
 	for (i = 0; i < c->nacks; i++)
 		ledger_ack_clear(&c->acks[i]);
+	if (c->rev != NULL)
+		event_free(c->rev);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	sdpp_seller_free(c->s);
 	sdpp_framer_free(c->framer);
-	sdpp_out_free(&c->out);
+	free(c->acks);
 	gw_menu_release(c->menu);
 	free(c);
 }
@@ -435,6 +449,7 @@ conn_kill(struct conn *c, const char *why)
 			(void)gw_feeds_sync(gw);
 	}
 	evtimer_del(c->timer);
+	event_del(c->rev); /* before the socket closes */
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev); /* closes the socket; libevent defers the free */
 		c->bev = NULL;
@@ -471,46 +486,92 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->dead || sdpp_seller_done(c->s))
 		return;
-	(void)sdpp_seller_tick(c->s, (uint64_t)gw_now(), &c->out);
+	(void)sdpp_seller_tick(c->s, (uint64_t)gw_now(), c->out);
 	gw_conn_process(c);
 }
 
+/* The buyer went away (EOF or a socket error): record it, then free. */
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+conn_lost(struct conn *c, const char *why)
 {
-	struct conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char buf[READ_CHUNK];
+	if (c->dead)
+		return;
+	if (!sdpp_seller_done(c->s) && sdpp_seller_order_id(c->s) != NULL) {
+		struct sdpp_progress pr;
+
+		sdpp_seller_progress(c->s, &pr);
+		log_info(
+		    "%llu event=close reason=disconnected sent=%llu acked=%llu due=%llu paid=%llu",
+		    (unsigned long long)c->id, (unsigned long long)pr.sent,
+		    (unsigned long long)pr.acked, (unsigned long long)pr.total_due,
+		    (unsigned long long)pr.total_paid);
+		gw_record_close(c, "disconnected");
+	}
+	conn_kill(c, why);
+}
+
+/* Hands the bytes read to the framer and each complete frame to the session. */
+static void
+conn_feed(struct conn *c, const char *buf, size_t n)
+{
 	const char *frame;
-	size_t n, off, took, len;
+	size_t off = 0, took, len;
 	enum sdpp_err e;
 
-	while (!c->dead && !c->closing && evbuffer_get_length(in) > 0) {
-		n = (size_t)evbuffer_remove(in, buf, sizeof(buf));
-		off = 0;
-		while (!c->dead && !c->closing && off < n) {
-			took = sdpp_framer_feed(c->framer, buf + off, n - off, &e);
-			off += took;
-			if (e == SDPP_E_NOMEM)
-				fatalx("out of memory");
-			while (!c->dead && !c->closing &&
-			    (e = sdpp_framer_next(c->framer, &frame, &len)) == SDPP_OK) {
-				(void)sdpp_seller_input(c->s, frame, len, (uint64_t)gw_now(), &c->out);
-				gw_conn_process(c);
-			}
-			if (e == SDPP_E_FRAME_TOO_LARGE && !c->dead && !c->closing) {
-				log_info("%llu event=refused reason=frame_too_large", (unsigned long long)c->id);
-				(void)sdpp_seller_fail(c->s, SDPP_E_FRAME_TOO_LARGE, "frame exceeds the limit",
-				    &c->out);
-				gw_conn_process(c);
-			}
-			if (took == 0)
-				break;
+	while (!c->dead && !c->closing && off < n) {
+		took = sdpp_framer_feed(c->framer, buf + off, n - off, &e);
+		off += took;
+		if (e == SDPP_E_NOMEM)
+			fatalx("out of memory");
+		while (!c->dead && !c->closing &&
+		       (e = sdpp_framer_next(c->framer, &frame, &len)) == SDPP_OK) {
+			(void)sdpp_seller_input(c->s, frame, len, (uint64_t)gw_now(), c->out);
+			gw_conn_process(c);
 		}
+		if (e == SDPP_E_FRAME_TOO_LARGE && !c->dead && !c->closing) {
+			log_info(
+			    "%llu event=refused reason=frame_too_large", (unsigned long long)c->id);
+			(void)sdpp_seller_fail(
+			    c->s, SDPP_E_FRAME_TOO_LARGE, "frame exceeds the limit", c->out);
+			gw_conn_process(c);
+		}
+		if (took == 0)
+			break;
+	}
+}
+
+/*
+ * The socket is read here, not by the bufferevent: its input buffer would
+ * keep a few KB per buyer for bytes the framer copies at once anyway.
+ * Level-triggered, so whatever one read leaves comes back next turn.
+ */
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char buf[READ_CHUNK];
+	ssize_t n;
+
+	(void)what;
+	if (c->dead)
+		return;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		conn_lost(c, evutil_socket_error_to_string(errno));
+		return;
+	}
+	if (n == 0) {
+		conn_lost(c, "eof");
+		return;
 	}
 	/* Input after an error or exit is ignored: the connection is going. */
-	if (c->closing || c->dead)
-		evbuffer_drain(in, evbuffer_get_length(in));
+	if (!c->closing)
+		conn_feed(c, buf, (size_t)n);
+	/* Buyers send little (an ACK now and then): keep no buffer between. */
+	if (!c->dead)
+		sdpp_framer_trim(c->framer);
 }
 
 static void
@@ -523,6 +584,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		conn_kill(c, NULL);
 }
 
+/* Output errors only: reading (and EOF) is conn_read_cb's. */
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -531,18 +593,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
-	if (!sdpp_seller_done(c->s) && sdpp_seller_order_id(c->s) != NULL) {
-		struct sdpp_progress pr;
-
-		sdpp_seller_progress(c->s, &pr);
-		log_info("%llu event=close reason=disconnected sent=%llu acked=%llu due=%llu paid=%llu",
-		    (unsigned long long)c->id, (unsigned long long)pr.sent,
-		    (unsigned long long)pr.acked, (unsigned long long)pr.total_due,
-		    (unsigned long long)pr.total_paid);
-		gw_record_close(c, "disconnected");
-	}
-	conn_kill(c, what & BEV_EVENT_ERROR ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) :
-	    "eof");
+	conn_lost(c,
+	    what & BEV_EVENT_ERROR ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) : "eof");
 }
 
 static struct conn *
@@ -550,7 +602,7 @@ conn_new(struct gw *gw, evutil_socket_t fd, struct sockaddr *sa, int salen)
 {
 	struct sdpp_seller_config scfg;
 	struct conn *c = calloc(1, sizeof(*c));
-	char host[256], serv[32];
+	char host[64], serv[8]; /* numeric: IPv6 with a scope id, a port */
 	int one = 1;
 
 	if (c == NULL)
@@ -564,9 +616,10 @@ conn_new(struct gw *gw, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	c->bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->rev = event_new(gw->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
 	c->framer = sdpp_framer_new(SDPP_FRAME_CAP_HANDSHAKE);
 	c->timer = evtimer_new(gw->base, conn_timer_cb, c);
-	if (c->bev == NULL || c->framer == NULL || c->timer == NULL)
+	if (c->bev == NULL || c->rev == NULL || c->framer == NULL || c->timer == NULL)
 		fatalx("out of memory");
 	c->menu = gw->menu;
 	c->menu->refs++;
@@ -583,9 +636,12 @@ conn_new(struct gw *gw, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	scfg.max_quantity = gw->cfg->max_quantity;
 	if (sdpp_seller_new(&c->s, &scfg, (uint64_t)gw_now()) != SDPP_OK)
 		fatalx("cannot create a session");
-	sdpp_out_init(&c->out, SDPP_FRAME_CAP_MAX * 2);
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->out = &gw->out;
+	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_enable(c->bev, EV_WRITE);
+	if (event_add(c->rev, NULL) != 0)
+		fatalx("cannot watch a buyer's socket");
 	TAILQ_INSERT_TAIL(&gw->conns, c, entry);
 	gw->nconns++;
 	return c;
@@ -605,7 +661,8 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int
 		log_info("%llu event=refused peer=%s reason=%s", (unsigned long long)c->id, c->peer,
 		    gw->stopping ? "shutting_down" : "busy");
 		(void)sdpp_seller_fail(c->s, gw->stopping ? SDPP_E_SHUTDOWN : SDPP_E_BUSY,
-		    gw->stopping ? "seller is shutting down" : "too many buyers, try later", &c->out);
+		    gw->stopping ? "seller is shutting down" : "too many buyers, try later",
+		    c->out);
 		gw_conn_process(c);
 		return;
 	}
@@ -710,7 +767,7 @@ gw_samples_cb(evutil_socket_t fd, short what, void *arg)
 				if (c->dead)
 					continue;
 				e = sdpp_seller_sample(c->s, batch[i].topic, batch[i].payload,
-				    batch[i].len, batch[i].received_at, (uint64_t)gw_now(), &c->out);
+				    batch[i].len, batch[i].received_at, (uint64_t)gw_now(), c->out);
 				if (e == SDPP_E_INVAL)
 					log_debug("%llu event=sample_skipped reason=topic_or_size",
 					    (unsigned long long)c->id);
@@ -742,7 +799,7 @@ gw_shutdown(struct gw *gw)
 		next = TAILQ_NEXT(c, entry);
 		if (c->dead)
 			continue;
-		(void)sdpp_seller_shutdown(c->s, (uint64_t)gw_now(), &c->out);
+		(void)sdpp_seller_shutdown(c->s, (uint64_t)gw_now(), c->out);
 		gw_conn_process(c);
 	}
 	reap_schedule(gw);
