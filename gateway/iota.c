@@ -229,7 +229,7 @@ tell_buyer(struct gw *gw, const struct anchor *a, const char *ref)
 		if (strcmp(hex, a->order) != 0)
 			continue;
 		ledger_id_format(record, a->record);
-		if (sdpp_seller_anchor(c->s, record, ref, &c->out) == SDPP_OK)
+		if (sdpp_seller_anchor(c->s, record, ref, c->out) == SDPP_OK)
 			gw_conn_process(c);
 		return;
 	}
