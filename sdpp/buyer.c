@@ -52,6 +52,14 @@ struct sdpp_buyer {
 	struct bound bounds[BOUNDS_MAX];
 	size_t bhead, blen;
 	uint64_t duplicates;
+	/* sign_items: the newest signed item whose seller signature is still
+	 * to be checked. Its signature covers the receipt chain (sent in its
+	 * `verification`), so checking it before each ACK or exit vouches for
+	 * every item before it as well (PROTOCOL.md s.5.5). */
+	char *pend_input;
+	size_t pend_len, pend_alloc;
+	uint8_t pend_sig[SDPP_SIGN_BYTES];
+	uint64_t pend_seq;
 
 	/* Billing. */
 	uint64_t ninvoices, billed, total_due;
@@ -117,6 +125,7 @@ sdpp_buyer_free(struct sdpp_buyer *b)
 	sdpp_msg_free(&b->in);
 	sdpp_msg_free(&b->menu);
 	sdpp_item_free(&b->item);
+	free(b->pend_input);
 	sdpp_wipe(b, sizeof(*b));
 	free(b);
 }
@@ -240,6 +249,49 @@ fail:
 	return e;
 }
 
+/* Checks the held item signature, if any (SDPP_E_SIGNATURE if it fails). */
+static enum sdpp_err
+pending_verify(struct sdpp_buyer *b)
+{
+	if (b->pend_len == 0)
+		return SDPP_OK;
+	if (sdpp_verify(b->seller, b->pend_input, b->pend_len, b->pend_sig, SDPP_SIGN_BYTES) !=
+	    SDPP_OK)
+		return SDPP_E_SIGNATURE;
+	b->pend_len = 0;
+	return SDPP_OK;
+}
+
+/* Holds a signed item's signature input and signature for pending_verify(). */
+static enum sdpp_err
+pending_hold(struct sdpp_buyer *b, const struct sdpp_msg *m)
+{
+	if (m->signed_len > b->pend_alloc) {
+		char *n = realloc(b->pend_input, m->signed_len);
+
+		if (n == NULL)
+			return SDPP_E_NOMEM;
+		b->pend_input = n;
+		b->pend_alloc = m->signed_len;
+	}
+	memcpy(b->pend_input, m->signed_bytes, m->signed_len);
+	b->pend_len = m->signed_len;
+	memcpy(b->pend_sig, m->signature, SDPP_SIGN_BYTES);
+	b->pend_seq = m->u.data.seq;
+	return SDPP_OK;
+}
+
+/* What a failed ACK or exit tells the seller. */
+static enum sdpp_err
+receipt_failed(struct sdpp_buyer *b, struct sdpp_out *out, enum sdpp_err e, const char *what)
+{
+	if (e == SDPP_E_SIGNATURE)
+		return buyer_fail(b, out, SDPP_E_SIGNATURE,
+		    "data: seller signature of item %llu does not verify",
+		    (unsigned long long)b->pend_seq);
+	return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send %s", what);
+}
+
 static enum sdpp_err
 send_ack(struct sdpp_buyer *b, struct sdpp_out *out)
 {
@@ -248,6 +300,9 @@ send_ack(struct sdpp_buyer *b, struct sdpp_out *out)
 
 	if (b->received == 0)
 		return SDPP_OK;
+	/* Never sign a receipt for items the seller has not signed for. */
+	if (pending_verify(b) != SDPP_OK)
+		return SDPP_E_SIGNATURE;
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_ACK;
 	m.from = SDPP_ROLE_BUYER;
@@ -267,6 +322,8 @@ send_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 	uint64_t owed;
 	enum sdpp_err e;
 
+	if (pending_verify(b) != SDPP_OK)
+		return SDPP_E_SIGNATURE;
 	e = sdpp_money_mul(&owed, b->received, b->price);
 	if (e != SDPP_OK)
 		return e;
@@ -400,8 +457,9 @@ on_data(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 		 * nothing twice; ACK everything received so far. */
 		free(pt);
 		b->duplicates++;
-		if (send_ack(b, out) != SDPP_OK)
-			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send ack");
+		e = send_ack(b, out);
+		if (e != SDPP_OK)
+			return receipt_failed(b, out, e, "ack");
 		return SDPP_OK;
 	}
 	sdpp_item_free(&b->item);
@@ -414,8 +472,26 @@ on_data(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 	if (b->item.seq != d->seq)
 		return buyer_fail(b, out, SDPP_E_SEQUENCE, "item %llu carries seq %llu inside",
 		    (unsigned long long)d->seq, (unsigned long long)b->item.seq);
-	if (sdpp_chain_next(b->chain, d->seq, d->ciphertext, d->ciphertext_len) != SDPP_OK)
+	if (b->sign_items) {
+		uint8_t next[SDPP_DIGEST_BYTES];
+		char hex[SDPP_HEX_LEN(SDPP_DIGEST_BYTES)];
+
+		/* The seller signs the receipt chain after this item; the
+		 * signature is checked before the next receipt we sign. */
+		memcpy(next, b->chain, sizeof(next));
+		if (sdpp_chain_next(next, d->seq, d->ciphertext, d->ciphertext_len) != SDPP_OK)
+			return buyer_fail(b, out, SDPP_E_INTERNAL, "hash failed");
+		sdpp_hex_encode(hex, next, sizeof(next));
+		if (strcmp(hex, b->in.verification) != 0)
+			return buyer_fail(b, out, SDPP_E_DIGEST,
+			    "item %llu: verification is not the receipt chain",
+			    (unsigned long long)d->seq);
+		if (pending_hold(b, &b->in) != SDPP_OK)
+			return buyer_fail(b, out, SDPP_E_INTERNAL, "out of memory");
+		memcpy(b->chain, next, sizeof(next));
+	} else if (sdpp_chain_next(b->chain, d->seq, d->ciphertext, d->ciphertext_len) != SDPP_OK) {
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "hash failed");
+	}
 	b->received = d->seq;
 	if (b->received % b->k == 0) {
 		struct bound *bd;
@@ -434,14 +510,16 @@ on_data(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "out of memory");
 	ev->item = &b->item;
 	if (b->received % b->ack_every == 0 || b->received == b->quantity) {
-		if (send_ack(b, out) != SDPP_OK)
-			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send ack");
+		e = send_ack(b, out);
+		if (e != SDPP_OK)
+			return receipt_failed(b, out, e, "ack");
 	}
 	if (b->quantity != 0 && b->received == b->quantity) {
 		b->exit_pending = 1;
 		b->wait_since = now;
-		if (exit_when_billed(b, now, out) != SDPP_OK)
-			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send exit");
+		e = exit_when_billed(b, now, out);
+		if (e != SDPP_OK)
+			return receipt_failed(b, out, e, "exit");
 	}
 	return SDPP_OK;
 }
@@ -577,7 +655,7 @@ sdpp_buyer_input(struct sdpp_buyer *b, const char *frame, size_t len, uint64_t n
 		return buyer_fail(b, out, e, "%s", err);
 	/* Every seller message is signed, except data items when the menu
 	 * says so (then the AEAD under the sealed key authenticates them). */
-	if (b->in.type != SDPP_T_DATA || b->in.signed_) {
+	if (b->in.type != SDPP_T_DATA || (b->in.signed_ && !b->sign_items)) {
 		if (sdpp_msg_verify(&b->in, b->seller) != SDPP_OK)
 			return buyer_fail(b, out, SDPP_E_SIGNATURE, "%s: seller signature does not verify",
 			    sdpp_type_name(b->in.type));
@@ -627,6 +705,7 @@ sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok, const char *veri
     uint64_t now, struct sdpp_out *out)
 {
 	struct sdpp_msg m;
+	enum sdpp_err e;
 
 	if (b->st == BS_DONE || req == 0)
 		return SDPP_OK;
@@ -644,8 +723,8 @@ sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok, const char *veri
 	if (b->st != BS_STREAM)
 		return SDPP_OK; /* exit already carried the final voucher */
 	/* Receipts first, so the seller sees what this payment is for. */
-	if (b->acked < b->received && send_ack(b, out) != SDPP_OK)
-		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send ack");
+	if (b->acked < b->received && (e = send_ack(b, out)) != SDPP_OK)
+		return receipt_failed(b, out, e, "ack");
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_PAYMENT_ACK;
 	m.from = SDPP_ROLE_BUYER;
@@ -657,20 +736,25 @@ sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok, const char *veri
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send payment");
 	if (m.u.payment.total > b->paid_total)
 		b->paid_total = m.u.payment.total;
-	if (pay_start(b, out) != SDPP_OK || exit_when_billed(b, now, out) != SDPP_OK)
-		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot pay or exit");
+	if (pay_start(b, out) != SDPP_OK)
+		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot pay");
+	e = exit_when_billed(b, now, out);
+	if (e != SDPP_OK)
+		return receipt_failed(b, out, e, "exit");
 	return SDPP_OK;
 }
 
 enum sdpp_err
 sdpp_buyer_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 {
+	enum sdpp_err e;
 
 	if (b->st == BS_STREAM) {
-		if (b->acked < b->received && send_ack(b, out) != SDPP_OK)
-			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send ack");
-		if (send_exit(b, now, out) != SDPP_OK)
-			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send exit");
+		if (b->acked < b->received && (e = send_ack(b, out)) != SDPP_OK)
+			return receipt_failed(b, out, e, "ack");
+		e = send_exit(b, now, out);
+		if (e != SDPP_OK)
+			return receipt_failed(b, out, e, "exit");
 		return SDPP_OK;
 	}
 	if (b->st == BS_DONE || b->st == BS_EXIT)
@@ -700,14 +784,16 @@ enum sdpp_err
 sdpp_buyer_tick(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 {
 	uint64_t d = sdpp_buyer_deadline(b);
+	enum sdpp_err e;
 
 	if (d == UINT64_MAX || now < d)
 		return SDPP_OK;
 	if (b->st == BS_STREAM && b->exit_pending) {
 		/* The last invoice did not come: the exit's voucher settles. */
 		b->exit_pending = 0;
-		if (send_exit(b, now, out) != SDPP_OK)
-			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send exit");
+		e = send_exit(b, now, out);
+		if (e != SDPP_OK)
+			return receipt_failed(b, out, e, "exit");
 		return SDPP_OK;
 	}
 	return buyer_fail(b, out, SDPP_E_IDLE_TIMEOUT, "no %s from the seller within %llu ms",

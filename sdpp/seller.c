@@ -486,13 +486,18 @@ send_item(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size
 	m.u.data.seq = seq;
 	m.u.data.ciphertext = ct;
 	m.u.data.ciphertext_len = ptlen + SDPP_AEAD_TAG_BYTES;
+	/* A signed item signs the receipt chain after it (in `verification`):
+	 * one checked signature then vouches for every item up to it, so the
+	 * buyer need not verify each one (PROTOCOL.md s.5.5). */
+	e = sdpp_chain_next(s->chain, seq, ct, ptlen + SDPP_AEAD_TAG_BYTES);
+	if (e != SDPP_OK)
+		goto fail;
+	if (s->sign_items)
+		sdpp_hex_encode(m.verification, s->chain, sizeof(s->chain));
 	e = sdpp_msg_encode(&m, s->sign_items ? s->cfg.id : NULL, &frame, &flen);
 	if (e != SDPP_OK)
 		goto fail;
 	e = out_bytes(out, frame, flen);
-	if (e != SDPP_OK)
-		goto fail;
-	e = sdpp_chain_next(s->chain, seq, ct, ptlen + SDPP_AEAD_TAG_BYTES);
 	if (e != SDPP_OK)
 		goto fail;
 	slot = &s->ring[seq % s->window];

@@ -749,7 +749,29 @@ flip_b64_field(char *frame, const char *name)
 }
 
 /* What the buyer does with forged, replayed and reordered seller frames. */
-enum bforgery { B_TAMPER_CT, B_TAMPER_SIGNED, B_REPLAY, B_REORDER, B_WRONG_KEY, B_WRONG_SELLER };
+enum bforgery {
+	B_TAMPER_CT,
+	B_TAMPER_SIGNED,
+	B_BAD_ITEM_SIG,
+	B_BAD_CHAIN,
+	B_REPLAY,
+	B_REORDER,
+	B_WRONG_KEY,
+	B_WRONG_SELLER
+};
+
+/* Changes the first hex digit of a string field. */
+static void
+flip_hex_field(char *frame, const char *name)
+{
+	char key[64], *p;
+
+	snprintf(key, sizeof(key), "\"%s\":\"", name);
+	p = strstr(frame, key);
+	assert_non_null(p);
+	p += strlen(key);
+	*p = *p == '0' ? '1' : '0';
+}
 
 static void
 test_buyer_forgeries(void **state)
@@ -760,7 +782,12 @@ test_buyer_forgeries(void **state)
 		enum sdpp_err e;
 	} t[] = {
 		{ B_TAMPER_CT, 0, SDPP_E_DECRYPT },
-		{ B_TAMPER_SIGNED, 1, SDPP_E_SIGNATURE },
+		/* A signed item's ciphertext: the AEAD catches it first. */
+		{ B_TAMPER_SIGNED, 1, SDPP_E_DECRYPT },
+		/* Its signature: checked before the ACK (every item here). */
+		{ B_BAD_ITEM_SIG, 1, SDPP_E_SIGNATURE },
+		/* The receipt chain it signs must be the buyer's own. */
+		{ B_BAD_CHAIN, 1, SDPP_E_DIGEST },
 		{ B_REPLAY, 0, SDPP_OK },
 		{ B_REORDER, 0, SDPP_E_SEQUENCE },
 		{ B_WRONG_KEY, 0, SDPP_E_DECRYPT },
@@ -833,6 +860,14 @@ test_buyer_forgeries(void **state)
 			flip_b64_field(f1, "ciphertext");
 			assert_int_equal(sdpp_buyer_input(c.b, f1, l1, c.now, &c.bo), t[i].e);
 			break;
+		case B_BAD_ITEM_SIG:
+			flip_b64_field(f1, "signature");
+			assert_int_equal(sdpp_buyer_input(c.b, f1, l1, c.now, &c.bo), t[i].e);
+			break;
+		case B_BAD_CHAIN:
+			flip_hex_field(f1, "verification");
+			assert_int_equal(sdpp_buyer_input(c.b, f1, l1, c.now, &c.bo), t[i].e);
+			break;
 		case B_REPLAY:
 			assert_int_equal(sdpp_buyer_input(c.b, f1, l1, c.now, &c.bo), SDPP_OK);
 			assert_int_equal(sdpp_buyer_input(c.b, f1, l1, c.now, &c.bo), SDPP_OK);
@@ -847,6 +882,57 @@ test_buyer_forgeries(void **state)
 		if (t[i].e != SDPP_OK) {
 			assert_true(sdpp_buyer_done(c.b));
 			assert_non_null(strstr(c.bo.buf, sdpp_err_code(t[i].e)));
+		}
+		conv_teardown(&c);
+	}
+}
+
+/*
+ * Signed items sign the receipt chain, and the buyer checks the newest
+ * signature before each receipt it signs (ack_every = 4 here): a bad
+ * signature on item 4 is caught at that ACK; one on item 2 is covered by
+ * item 4's good signature, which commits to items 1..4 through the chain.
+ */
+static void
+test_buyer_signed_batches(void **state)
+{
+	static const struct {
+		size_t bad; /* item whose signature is corrupted */
+		enum sdpp_err e4; /* buyer's answer to item 4 */
+	} t[] = { { 4, SDPP_E_SIGNATURE }, { 2, SDPP_OK } };
+	char f[4][MAXF];
+	size_t l[4], i, j;
+	struct conv c;
+	struct sdpp_progress p;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 4, 1);
+		c.menu.sign_items = 1;
+		conv_start(&c);
+		conv_order(&c, "co2", 8);
+		for (j = 0; j < 4; j++)
+			(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"abcd" + j, 1,
+			    (int64_t)j + 1, c.now, &c.so);
+		pipe_put(&c.s2b, c.so.buf, c.so.len);
+		sdpp_out_clear(&c.so);
+		for (j = 0; j < 4; j++)
+			assert_true(pipe_next(&c.s2b, f[j], sizeof(f[j]), &l[j]));
+		flip_b64_field(f[t[i].bad - 1], "signature");
+		sdpp_out_clear(&c.bo);
+		for (j = 0; j < 3; j++)
+			assert_int_equal(sdpp_buyer_input(c.b, f[j], l[j], c.now, &c.bo), SDPP_OK);
+		/* No receipt yet, so no signature checked yet. */
+		assert_true(c.bo.len == 0);
+		assert_int_equal(sdpp_buyer_input(c.b, f[3], l[3], c.now, &c.bo), t[i].e4);
+		sdpp_buyer_progress(c.b, &p);
+		if (t[i].e4 == SDPP_OK) {
+			assert_true(p.acked == 4);
+			assert_non_null(strstr(c.bo.buf, "\"message_type\":\"ack\""));
+		} else {
+			assert_true(sdpp_buyer_done(c.b));
+			assert_true(p.acked == 0);
+			assert_non_null(strstr(c.bo.buf, "bad_signature"));
 		}
 		conv_teardown(&c);
 	}
@@ -938,6 +1024,7 @@ main(void)
 		cmocka_unit_test(test_seller_stream_forgeries),
 		cmocka_unit_test(test_buyer_forgeries),
 		cmocka_unit_test(test_buyer_bad_invoices),
+		cmocka_unit_test(test_buyer_signed_batches),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);
