@@ -21,6 +21,8 @@
 
 #define CONNECT_TIMEOUT_MS 10000
 #define WRITE_TIMEOUT_MS 30000
+/* At the end, an IOTA transfer under way gets this long to finish. */
+#define PAY_DRAIN_MS 60000
 /* After exit (or Ctrl-C), wait this long for the seller's statement. */
 #define SETTLE_TIMEOUT_MS 10000
 
@@ -94,6 +96,17 @@ on_paid(void *arg, const struct tangle_sent *s)
 	int ok = s->status == TANGLE_OK;
 
 	x->paying = 0;
+	if (s->status == TANGLE_E_CANCELLED) {
+		/* Leaving: the session is over; say what may have been sent. */
+		fprintf(stderr, "sdpp buy: IOTA payment %s\n", s->error);
+		return;
+	}
+	if (x->cl->closed) {
+		/* The session ended while the transfer ran: nobody to tell. */
+		fprintf(stderr, "sdpp buy: IOTA payment %s after the session ended: %s\n",
+		    ok ? "made" : "failed", ok ? s->digest : s->error);
+		return;
+	}
 	if (ok) {
 		x->paid_onchain = x->pay_total;
 		x->paid = x->pay_total;
@@ -814,6 +827,16 @@ out:
 		fclose(x.out);
 	else if (x.out != NULL)
 		fflush(stdout);
+	if (x.iota != NULL && tangle_queued(x.iota) > 0) {
+		/* A transfer under way may already be on chain: let it finish
+		 * (bounded), so that its digest is at least printed. */
+		uint64_t until = now_ms() + PAY_DRAIN_MS;
+
+		fprintf(stderr, "sdpp buy: waiting for the IOTA payment under way\n");
+		while (tangle_queued(x.iota) > 0 && now_ms() < until)
+			if (event_base_loop(x.base, EVLOOP_ONCE) != 0)
+				break;
+	}
 	mqtt_out_close(x.mqtt);
 	client_close(&cl);
 	tangle_free(x.iota);

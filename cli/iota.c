@@ -401,7 +401,21 @@ on_sent(void *arg, const struct tangle_sent *s)
 	struct sent_wait *w = arg;
 
 	w->sent = *s;
+	w->sent.tx = NULL; /* borrowed for the callback only */
+	w->sent.txlen = 0;
 	w->done = 1;
+}
+
+/* Keeps printable ASCII of a node's or faucet's text, so that it cannot
+ * break our JSON output or the terminal. */
+static void
+clean_text(char *out, size_t cap, const char *in)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < cap; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f && in[i] != '"' && in[i] != '\\' ? in[i] : '?';
+	out[i] = '\0';
 }
 
 static const char *
@@ -428,6 +442,8 @@ online_tx(const char *cmd, int which, const struct iota_opts *o, enum iota_netwo
 	int rc = 1, started;
 
 	memset(&w, 0, sizeof(w));
+	w.sent.status = TANGLE_E_NET; /* until the job says otherwise */
+	snprintf(w.sent.error, sizeof(w.sent.error), "no answer");
 	if (base == NULL || (t = online_client(cmd, o, net, id, base)) == NULL)
 		goto out;
 	started = which == FOR_PAY ?
@@ -493,10 +509,14 @@ on_faucet(void *arg, const struct tangle_reply *r)
 	task = cJSON_GetObjectItemCaseSensitive(r->result, "task");
 	er = cJSON_GetObjectItemCaseSensitive(r->result, "error");
 	if (cJSON_IsString(er)) {
-		snprintf(w->error, sizeof(w->error), "the faucet refused: %.200s", er->valuestring);
+		char why[201];
+
+		clean_text(why, sizeof(why), er->valuestring);
+		snprintf(w->error, sizeof(w->error), "the faucet refused: %s", why);
 		return;
 	}
-	snprintf(w->task, sizeof(w->task), "%.100s", cJSON_IsString(task) ? task->valuestring : "");
+	clean_text(w->task, sizeof(w->task) < 101 ? sizeof(w->task) : 101,
+	    cJSON_IsString(task) ? task->valuestring : "");
 	w->ok = 1;
 }
 

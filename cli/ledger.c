@@ -141,6 +141,11 @@ check_anchor(void *ctx, const struct ledger_anchor *a)
 		    a->item, d, k.r.error);
 		goto out;
 	}
+	if (memcmp(k.v.digest, digest, sizeof(digest)) != 0) {
+		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": the node answered "
+		    "about another transaction than %s", a->item, d);
+		goto out;
+	}
 	if (!k.v.effects.success) {
 		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": transaction %s "
 		    "failed on chain: %s", a->item, d, k.v.effects.error);

@@ -46,6 +46,8 @@ struct feed {
  * session already checked the buyer's signature and the amount; a backend
  * confirms the money (a voucher needs nothing more, a chain transfer must
  * be found on chain) and calls done() later, on the loop. */
+/* ok: 1 confirmed, 0 refused (ref says why), -1 abandoned at shutdown (no
+ * answer to the session; just release what the request holds). */
 typedef void (*payment_done_fn)(void *arg, int ok, const char *ref);
 /* What a backend knows about the payment to confirm (all borrowed until
  * done() is called). */
@@ -174,6 +176,14 @@ void payment_voucher_init(struct payment_backend *b);
 /* iota.c: the `iota` payment backend and anchoring, when configured. */
 int gw_iota_start(struct gw *gw, char *err, size_t errlen);
 void gw_iota_stop(struct gw *gw);
+/* The IOTA account of an Ed25519 key (0 or -1). */
+int gw_iota_account_of(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES],
+    uint8_t addr[IOTA_ADDRESS_BYTES]);
+/* 1 unless IOTA payments are on and address is not the account of the
+ * buyer's key: a buyer pays from its own account, so that nobody can claim
+ * somebody else's transfer. */
+int gw_iota_order_ok(const struct gw *gw, const uint8_t key[SDPP_SIGN_PUBLIC_BYTES],
+    const char *address);
 /* Where buyers pay (0x + 64 hex), "" without IOTA. */
 void gw_iota_pay_to(const struct gw *gw, char out[IOTA_ADDRESS_TEXT_LEN]);
 uint64_t gw_iota_outbox_pending(const struct gw *gw);

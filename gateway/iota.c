@@ -74,9 +74,18 @@ check_end(struct check *k, int ok, const char *why)
 	if (ok)
 		log_info("%llu event=payment_confirmed digest=%s lookups=%u",
 		    (unsigned long long)k->conn, k->digest, k->lookups);
-	else
+	else {
+		char clean[TANGLE_ERR_MAX + 64];
+		size_t i;
+
+		/* Node texts may carry quotes; keep the log line parseable. */
+		snprintf(clean, sizeof(clean), "%s", why);
+		for (i = 0; clean[i] != '\0'; i++)
+			if (clean[i] == '"' || (unsigned char)clean[i] < 0x20)
+				clean[i] = '\'';
 		log_warnx("%llu event=payment_refused digest=%s reason=\"%s\"",
-		    (unsigned long long)k->conn, k->digest, why);
+		    (unsigned long long)k->conn, k->digest, clean);
+	}
 	check_free(k);
 	done(arg, ok, ok ? ref : why);
 }
@@ -122,6 +131,16 @@ on_tx(void *arg, const struct tangle_reply *r)
 	    iota_rpc_received(r->result, k->gi->pay_to, &got, err, sizeof(err)) != 0) {
 		check_later(k, err);
 		return;
+	}
+	{
+		char asked[IOTA_DIGEST_TEXT_LEN];
+
+		/* A node (or a proxy) answering about another transaction. */
+		iota_digest_format(asked, v.digest);
+		if (strcmp(asked, k->digest) != 0) {
+			check_later(k, "the node answered about another transaction");
+			return;
+		}
 	}
 	if (!v.effects.success) {
 		snprintf(err, sizeof(err), "transaction failed on chain: %s", v.effects.error);
@@ -169,7 +188,7 @@ iota_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, payment_d
 	struct gw_iota *gi = ctx;
 	const struct sdpp_msg *m = pc->payment;
 	struct check *k, *o;
-	uint8_t d[IOTA_DIGEST_BYTES];
+	uint8_t d[IOTA_DIGEST_BYTES], own[IOTA_ADDRESS_BYTES];
 	struct timeval now = { 0, 0 };
 	const char *why = NULL;
 
@@ -182,8 +201,6 @@ iota_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, payment_d
 	k->arg = arg;
 	k->deadline = gw_now() + (int64_t)gw->cfg->iota_confirm_timeout_ms;
 	k->need = m->u.payment.total > pc->paid_before ? m->u.payment.total - pc->paid_before : 0;
-	snprintf(k->digest, sizeof(k->digest), "%.*s", (int)sizeof(k->digest) - 1,
-	    m->verification);
 	k->timer = evtimer_new(gw->base, check_lookup, k);
 	TAILQ_INSERT_TAIL(&gi->checks, k, entry);
 	if (k->timer == NULL) {
@@ -194,8 +211,20 @@ iota_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, payment_d
 		why = "verification is not an IOTA transaction digest";
 	else if (iota_address_parse(k->sender, pc->buyer_address) != 0)
 		why = "the order's payment_address is not an IOTA address";
+	else if (gw_iota_account_of(pc->buyer, own) != 0 ||
+	    memcmp(own, k->sender, IOTA_ADDRESS_BYTES) != 0)
+		/* Anyone can name an address; only the buyer's own account
+		 * proves that the transfer is the buyer's. */
+		why = "the order's payment_address is not the IOTA account of its buyer key";
+	else if (k->need == 0)
+		why = "the payment adds nothing to what was paid";
 	else if (ledger_has_payment_ref(gw->ledger, k->digest) != 0)
 		why = "this transaction already paid an invoice";
+	/* Only a well-formed digest reaches the logs: the text is the buyer's. */
+	if (iota_digest_parse(d, m->verification) == 0)
+		iota_digest_format(k->digest, d);
+	else
+		snprintf(k->digest, sizeof(k->digest), "invalid");
 	TAILQ_FOREACH(o, &gi->checks, entry)
 		if (why == NULL && o != k && o->refuse == NULL && strcmp(o->digest, k->digest) == 0)
 			why = "this transaction is already being checked for another payment";
@@ -243,6 +272,11 @@ on_anchored(void *arg, const struct tangle_sent *s)
 	char ref[IOTA_DIGEST_TEXT_LEN + 8], err[LEDGER_ERR_MAX], *proof = NULL;
 	int ok = s->status == TANGLE_OK;
 
+	if (s->status == TANGLE_E_CANCELLED) {
+		/* Shutting down: the item stays pending in the outbox. */
+		free(a);
+		return;
+	}
 	if (ok) {
 		snprintf(ref, sizeof(ref), "iota:%s", s->digest);
 		proof = malloc(SDPP_B64_LEN(s->txlen));
@@ -425,6 +459,24 @@ gw_iota_start(struct gw *gw, char *err, size_t errlen)
 	return 0;
 }
 
+int
+gw_iota_account_of(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES], uint8_t addr[IOTA_ADDRESS_BYTES])
+{
+	return iota_address_from_public(addr, key) == IOTA_OK ? 0 : -1;
+}
+
+int
+gw_iota_order_ok(const struct gw *gw, const uint8_t key[SDPP_SIGN_PUBLIC_BYTES],
+    const char *address)
+{
+	uint8_t want[IOTA_ADDRESS_BYTES], got[IOTA_ADDRESS_BYTES];
+
+	if (gw->iota == NULL || strcmp(gw->cfg->payment_method, "iota") != 0)
+		return 1;
+	return gw_iota_account_of(key, want) == 0 && iota_address_parse(got, address) == 0 &&
+	    memcmp(want, got, sizeof(want)) == 0;
+}
+
 void
 gw_iota_pay_to(const struct gw *gw, char out[IOTA_ADDRESS_TEXT_LEN])
 {
@@ -455,10 +507,15 @@ gw_iota_stop(struct gw *gw)
 
 	if (gi == NULL)
 		return;
-	/* Payment checks hold their connections; those are freed with the
-	 * loop, so just forget the checks. */
-	while ((k = TAILQ_FIRST(&gi->checks)) != NULL)
+	/* Payment checks hold their connections: let go of them (-1: no
+	 * answer to the session, which is being torn down). */
+	while ((k = TAILQ_FIRST(&gi->checks)) != NULL) {
+		payment_done_fn done = k->done;
+		void *arg = k->arg;
+
 		check_free(k);
+		done(arg, -1, "shutting down");
+	}
 	ledger_set_remote(gw->ledger, NULL);
 	tangle_free(gi->t);
 	if (gi->tick != NULL)

@@ -479,6 +479,8 @@ main(int argc, char **argv)
 	    (unsigned long long)gw.stats.orders, (unsigned long long)gw.stats.items,
 	    (unsigned long long)gw.stats.invoices, (unsigned long long)gw.stats.payments);
 	mqtt_stop(gw.mqtt, 2000);
+	/* Before the connections go: payment checks hold references. */
+	gw_iota_stop(&gw);
 	rc = 0;
 	{
 		struct conn *c;
@@ -490,7 +492,6 @@ main(int argc, char **argv)
 	}
 	mqtt_free(gw.mqtt);
 	gw_metrics_stop(&gw);
-	gw_iota_stop(&gw);
 	ledger_close(gw.ledger);
 	if (gw.listener != NULL)
 		evconnlistener_free(gw.listener);

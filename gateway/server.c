@@ -193,7 +193,7 @@ payment_done(void *arg, int ok, const char *ref)
 	struct conn *c = p->c;
 	struct ledger_record r;
 
-	if (!c->dead && !sdpp_seller_done(c->s)) {
+	if (ok >= 0 && !c->dead && !sdpp_seller_done(c->s)) {
 		if (ok && ledger_record_payment(&r, p->msg, sdpp_seller_buyer(c->s),
 			c->gw->payment.name, gw_now()) == 0 && gw_record(c, &r, p->req) == 0) {
 			c->gw->stats.payments++;
@@ -229,6 +229,15 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 			    (unsigned long long)c->id, hex);
 			(void)sdpp_seller_fail(
 			    c->s, SDPP_E_ORDER_ID, "order already placed", c->out);
+			break;
+		}
+		if (!gw_iota_order_ok(gw, sdpp_seller_buyer(c->s), sdpp_seller_buyer_address(c->s))) {
+			log_warnx("%llu event=order_refused order=%.16s reason=payment_address",
+			    (unsigned long long)c->id, hex);
+			(void)sdpp_seller_fail(c->s, SDPP_E_BAD_MESSAGE,
+			    "order.payment_address: pay from the IOTA account of your buyer key "
+			    "(sdpp iota address KEY)",
+			    c->out);
 			break;
 		}
 		if (sdpp_framer_set_cap(c->framer, gw->cfg->max_frame) != SDPP_OK ||

@@ -60,7 +60,8 @@ iota_rpc_response(const char *body, size_t len, uint64_t id, cJSON **root, const
 		goto bad;
 	}
 	/* An error about the request itself may carry a null id. */
-	if (er != NULL && cJSON_IsObject(er) && res == NULL) {
+	if (er != NULL && cJSON_IsObject(er) && res == NULL &&
+	    (cJSON_IsNull(rid) || (cJSON_IsNumber(rid) && rid->valuedouble == (double)id))) {
 		c = cJSON_GetObjectItemCaseSensitive(er, "code");
 		m = cJSON_GetObjectItemCaseSensitive(er, "message");
 		if (!cJSON_IsNumber(c) || !cJSON_IsString(m)) {

@@ -20,6 +20,8 @@
  * checking payments; the menu keeps max_unpaid <= 32 K so both suffice. */
 #define INVOICE_QUEUE_MAX 64
 #define DUE_RING 64
+/* Ledger payments waiting to be confirmed, per order. */
+#define PAYQ_MAX 8
 
 enum seller_state {
 	SS_HELLO,        /* waiting for hello */
@@ -101,6 +103,10 @@ struct sdpp_seller {
 	uint64_t paused_since;
 	struct sdpp_msg pay_cur, pay_next; /* being confirmed, latest waiting */
 	int have_pay_cur, have_pay_next;
+	/* Ledger payments are transfers, not cumulative vouchers: each one
+	 * waiting is confirmed in turn, none replaces another. */
+	struct sdpp_msg *payq;
+	size_t payq_head, payq_len;
 	/* The menu's payment method moves money on a ledger: a payment counts
 	 * once the host confirmed it, and the buyer's exit is no voucher. */
 	int chain_payments;
@@ -221,6 +227,11 @@ sdpp_seller_free(struct sdpp_seller *s)
 	sdpp_msg_free(&s->order);
 	sdpp_msg_free(&s->pay_cur);
 	sdpp_msg_free(&s->pay_next);
+	for (; s->payq != NULL && s->payq_len > 0; s->payq_len--) {
+		sdpp_msg_free(&s->payq[s->payq_head]);
+		s->payq_head = (s->payq_head + 1) % PAYQ_MAX;
+	}
+	free(s->payq);
 	sdpp_msg_free(&s->exit_msg);
 	sdpp_wipe(s, sizeof(*s));
 	free(s);
@@ -836,18 +847,70 @@ payment_start(struct sdpp_seller *s, struct sdpp_out *out)
 {
 	struct sdpp_event *ev;
 
-	if (s->have_pay_cur || !s->have_pay_next)
+	if (s->have_pay_cur)
 		return SDPP_OK;
-	s->pay_cur = s->pay_next;
-	memset(&s->pay_next, 0, sizeof(s->pay_next));
+	if (s->payq_len > 0) {
+		s->pay_cur = s->payq[s->payq_head];
+		memset(&s->payq[s->payq_head], 0, sizeof(s->payq[0]));
+		s->payq_head = (s->payq_head + 1) % PAYQ_MAX;
+		s->payq_len--;
+	} else if (s->have_pay_next) {
+		s->pay_cur = s->pay_next;
+		memset(&s->pay_next, 0, sizeof(s->pay_next));
+		s->have_pay_next = 0;
+	} else {
+		return SDPP_OK;
+	}
 	s->have_pay_cur = 1;
-	s->have_pay_next = 0;
 	s->req_payment = s->next_req++;
 	ev = out_event(out, SDPP_EV_PAYMENT);
 	if (ev == NULL)
 		return SDPP_E_NOMEM;
 	ev->req = s->req_payment;
 	ev->msg = &s->pay_cur;
+	return SDPP_OK;
+}
+
+/*
+ * A transfer on a ledger: it must add to what the buyer has paid (and to
+ * what it already asked us to confirm), and it waits its turn; the host
+ * checks the money itself.
+ */
+static enum sdpp_err
+chain_payment(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	const struct sdpp_payment *p = &s->in.u.payment;
+	uint64_t claimed = s->paid_total;
+	size_t i;
+
+	if (s->have_pay_cur && s->pay_cur.u.payment.total > claimed)
+		claimed = s->pay_cur.u.payment.total;
+	for (i = 0; i < s->payq_len; i++)
+		if (s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total > claimed)
+			claimed = s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total;
+	if (p->total <= claimed)
+		return seller_fail(s, out, SDPP_E_PAYMENT,
+		    "payment total %llu adds nothing to the %llu already paid or claimed",
+		    (unsigned long long)p->total, (unsigned long long)claimed);
+	if (p->invoice + DUE_RING > s->nsent_inv && p->total < s->sent_due[p->invoice % DUE_RING])
+		return seller_fail(s, out, SDPP_E_PAYMENT,
+		    "payment total %llu is less than %llu due by invoice %llu",
+		    (unsigned long long)p->total,
+		    (unsigned long long)s->sent_due[p->invoice % DUE_RING],
+		    (unsigned long long)p->invoice);
+	if (s->payq == NULL) {
+		s->payq = calloc(PAYQ_MAX, sizeof(*s->payq));
+		if (s->payq == NULL)
+			return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	}
+	if (s->payq_len == PAYQ_MAX)
+		return seller_fail(s, out, SDPP_E_PAYMENT, "more than %d payments waiting",
+		    PAYQ_MAX);
+	s->payq[(s->payq_head + s->payq_len) % PAYQ_MAX] = s->in;
+	s->payq_len++;
+	memset(&s->in, 0, sizeof(s->in));
+	if (payment_start(s, out) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	return SDPP_OK;
 }
 
@@ -862,6 +925,8 @@ on_payment(struct sdpp_seller *s, struct sdpp_out *out)
 	if (p->invoice > s->nsent_inv)
 		return seller_fail(s, out, SDPP_E_INVOICE, "invoice %llu was not sent",
 		    (unsigned long long)p->invoice);
+	if (s->chain_payments)
+		return chain_payment(s, out);
 	if (p->invoice + DUE_RING <= s->nsent_inv)
 		return SDPP_OK; /* superseded by later invoices */
 	due = s->sent_due[p->invoice % DUE_RING];
@@ -926,7 +991,7 @@ on_exit_msg(struct sdpp_seller *s, struct sdpp_out *out)
 	s->st = SS_EXITING;
 	/* A payment still being confirmed decides what the statement says:
 	 * record the exit once it is (complete_payment()). */
-	if (s->have_pay_cur || s->have_pay_next) {
+	if (s->have_pay_cur || s->have_pay_next || s->payq_len > 0) {
 		s->exit_deferred = 1;
 		return SDPP_OK;
 	}

@@ -194,6 +194,13 @@ tangle_free(struct tangle *t)
 	}
 	while ((j = TAILQ_FIRST(&t->jobs)) != NULL) {
 		TAILQ_REMOVE(&t->jobs, j, entry);
+		/* Whoever queued it holds state for the answer: release it. */
+		j->sent.status = TANGLE_E_CANCELLED;
+		snprintf(j->sent.error, sizeof(j->sent.error), "cancelled%s%s",
+		    j->sent.digest[0] != '\0' ? ": outcome unknown for " : "", j->sent.digest);
+		j->sent.tx = NULL;
+		j->sent.txlen = 0;
+		j->cb(j->arg, &j->sent);
 		job_free(j);
 	}
 	if (t->kick != NULL)
@@ -307,10 +314,16 @@ on_http(void *arg, int ok, long status, const char *body, size_t len, const char
 			r.status = TANGLE_OK;
 			r.result = root;
 		} else {
+			size_t i, o;
+
 			r.status = TANGLE_E_RPC;
 			r.code = status;
-			snprintf(r.error, sizeof(r.error), "faucet answered HTTP %ld: %.200s", status,
-			    body);
+			o = (size_t)snprintf(r.error, sizeof(r.error), "faucet answered HTTP %ld: ",
+			    status);
+			/* The body is the faucet's text: printable ASCII only. */
+			for (i = 0; i < len && i < 200 && o + 1 < sizeof(r.error); i++)
+				r.error[o++] = body[i] >= 0x20 && body[i] < 0x7f ? body[i] : '?';
+			r.error[o] = '\0';
 		}
 	} else {
 		char text[IOTA_RPC_TEXT_MAX];
@@ -370,8 +383,12 @@ tangle_call(struct tangle *t, const char *method, const char *params, tangle_cal
 
 	if (body == NULL)
 		return -1;
-	snprintf(body, n, "{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":\"%s\",\"params\":%s}",
-	    id, method, params);
+	if ((size_t)snprintf(body, n,
+		"{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":\"%s\",\"params\":%s}", id,
+		method, params) >= n) {
+		free(body);
+		return -1;
+	}
 	return call_start(t, t->url, id, body, cb, arg);
 }
 
@@ -589,7 +606,7 @@ job_step_dry(void *arg, const struct tangle_reply *r)
 	struct iota_effects e;
 	char err[128], *b64 = NULL, *params = NULL, sigb64[SDPP_B64_LEN(IOTA_SIGNATURE_BYTES)];
 	uint8_t sig[IOTA_SIGNATURE_BYTES], digest[IOTA_DIGEST_BYTES];
-	uint64_t budget;
+	uint64_t budget = 0;
 	size_t n;
 
 	if (r->status != TANGLE_OK) {
@@ -606,8 +623,11 @@ job_step_dry(void *arg, const struct tangle_reply *r)
 		job_done(j, TANGLE_E_REFUSED, "dry run failed: %s", e.error);
 		return;
 	}
-	if (iota_gas_budget(&e.gas, j->gas_price, &budget) != 0 ||
-	    budget > j->t->cfg.max_budget) {
+	if (iota_gas_budget(&e.gas, j->gas_price, &budget) != 0) {
+		job_done(j, TANGLE_E_BAD, "dry run: gas figures overflow");
+		return;
+	}
+	if (budget > j->t->cfg.max_budget) {
 		job_done(j, TANGLE_E_REFUSED,
 		    "the transaction needs a gas budget of %" PRIu64 " nanos, above the cap of %" PRIu64,
 		    budget, j->t->cfg.max_budget);

@@ -244,9 +244,11 @@ tangle_http_post(struct tangle_http *h, const char *url, const char *body, long 
 			curl_slist_free_all(hd);
 		goto fail;
 	}
-	curl_easy_setopt(x->easy, CURLOPT_URL, url);
-	/* Only plain or TLS HTTP, never a redirect to somewhere else. */
-	curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Only plain or TLS HTTP, never a redirect to somewhere else: a
+	 * libcurl that cannot restrict protocols is not used. */
+	if (curl_easy_setopt(x->easy, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(x->easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK)
+		goto fail;
 	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->request);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(x->request));

@@ -30,7 +30,8 @@ typedef void (*tangle_http_fn)(void *arg, int ok, long status, const char *body,
     const char *error);
 
 struct tangle_http *tangle_http_new(struct event_base *base);
-/* Cancels every transfer (their callbacks are not called) and frees. */
+/* Cancels every transfer (their callbacks are not called) and frees.
+ * Never call it from a callback. */
 void tangle_http_free(struct tangle_http *h);
 /* POSTs body (copied) as application/json. Returns 0, or -1 if the
  * transfer could not even start (cb is then never called). */
@@ -64,6 +65,7 @@ enum tangle_status {
 	TANGLE_E_BAD,      /* the node's answer makes no sense to us */
 	TANGLE_E_FAILED,   /* the transaction executed and failed on chain (gas was spent) */
 	TANGLE_E_REFUSED,  /* we refused: not enough balance, budget over the cap, ... */
+	TANGLE_E_CANCELLED, /* tangle_free() while it waited or ran */
 };
 
 struct tangle_reply {
@@ -79,7 +81,10 @@ struct tangle;
 
 int tangle_new(struct tangle **out, struct event_base *base, const struct tangle_config *cfg,
     char *err, size_t errlen);
-/* Cancels everything in flight without calling back, and frees. */
+/* Frees the client. Transactions still queued or running are reported
+ * to their callbacks as TANGLE_E_CANCELLED (a running one may still land
+ * on chain; its digest is in the report if it was signed); plain calls in
+ * flight are dropped without a callback. Never call it from a callback. */
 void tangle_free(struct tangle *t);
 
 /* The account: address of the signer's key. */

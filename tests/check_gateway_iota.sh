@@ -143,13 +143,20 @@ $(iota_lines none)" || return
 		timeout $((20 * SLOW)) "$TOOLS/tool_hostile" -t 15 "$@" "127.0.0.1:$GP" "$PUB" \
 		    pay-digest co2 8 "$digest" >"$d/i2-$name.out" 2>&1
 		check "i2: $name is refused with payment_rejected" $? "$d/i2-$name.out" "$GLOG"
-		grep -q "event=payment_refused digest=$digest reason=\"[^\"]*$reason" "$GLOG"
+		# The log names only well-formed digests ("invalid" otherwise).
+		grep -qE "event=payment_refused digest=($digest|invalid) reason=\"[^\"]*$reason" "$GLOG"
 		check "i2: $name: the log says why ($reason)" $? "$GLOG"
 	}
 	bad_one "a transfer of 1 nanos" "$small" "moved 1 nanos" -k "$d/buyer.key"
 	bad_one "a transfer to another address" "$wrong" "moved 0 nanos" -k "$d/buyer.key"
 	bad_one "a transaction that failed on chain" "$failed" "failed on chain" -k "$d/buyer.key"
 	bad_one "someone else's transfer" "$small" "not by the order" -k "$d/other.key"
+	timeout $((20 * SLOW)) "$TOOLS/tool_hostile" -t 15 -e bad_message -k "$d/other.key" \
+	    -a "$BUYER" "127.0.0.1:$GP" "$PUB" pay-digest co2 8 "$small" >"$d/i2-claim.out" 2>&1
+	grep -q "no session key: bad_message" "$d/i2-claim.out" &&
+	    grep -q "event=order_refused order=[0-9a-f]* reason=payment_address" "$GLOG"
+	check "i2: an order naming another buyer's account is refused (bad_message)" $? \
+	    "$d/i2-claim.out" "$GLOG"
 	bad_one "a digest that is not on chain" "4BnpWPcpUSS3KFDkmG6vFKN1XwzYDmuG5hXwjwFhxnmF" \
 	    "not confirmed within" -k "$d/buyer.key"
 	bad_one "a verification that is no digest" "not-a-digest" "not an IOTA transaction" \

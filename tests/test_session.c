@@ -938,6 +938,69 @@ test_buyer_signed_batches(void **state)
 	}
 }
 
+/*
+ * A ledger payment method (iota): the order must say where the buyer pays
+ * from; transfers are confirmed one by one and each must add to the total;
+ * the exit promises the rest but pays nothing.
+ */
+static void
+test_chain_payments(void **state)
+{
+	struct conv c;
+	struct sdpp_msg m;
+	char *f;
+	size_t len;
+	int i;
+
+	(void)state;
+	/* No payment address in the order: refused before it is recorded. */
+	conv_setup(&c, 4, 4, 1);
+	snprintf(c.menu.payment_method, sizeof(c.menu.payment_method), "iota");
+	conv_start(&c);
+	assert_int_equal(sdpp_buyer_order(c.b, "co2", 6, c.now, &c.bo), SDPP_OK);
+	buyer_drain(&c);
+	pump(&c);
+	assert_int_equal(c.orders, 0);
+	assert_int_equal(c.seller_close_err, SDPP_E_BAD_MESSAGE);
+	conv_teardown(&c);
+
+	/* 6 items, K = 4: invoice 1 paid by a transfer, 2 items promised. */
+	conv_setup(&c, 4, 4, 1);
+	snprintf(c.menu.payment_method, sizeof(c.menu.payment_method), "iota");
+	snprintf(c.bcfg.payment_address, sizeof(c.bcfg.payment_address), "0x%064x", 7);
+	conv_start(&c);
+	conv_order(&c, "co2", 6);
+	for (i = 0; i < 4; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.payments, 1);
+	/* The same transfer claimed again adds nothing: refused. */
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_PAYMENT_ACK;
+	m.from = SDPP_ROLE_BUYER;
+	memcpy(m.u.payment.order_id, sdpp_buyer_order_id(c.b), SDPP_ORDER_ID_BYTES);
+	m.u.payment.invoice = 1;
+	m.u.payment.total = c.invoice_total[0];
+	snprintf(m.verification, sizeof(m.verification), "same-digest");
+	f = forge(&m, c.bid, &len);
+	assert_string_equal(seller_answer(&c, f, len, SDPP_E_PAYMENT), "payment_insufficient");
+	free(f);
+	conv_teardown(&c);
+
+	conv_setup(&c, 4, 4, 1);
+	snprintf(c.menu.payment_method, sizeof(c.menu.payment_method), "iota");
+	snprintf(c.bcfg.payment_address, sizeof(c.bcfg.payment_address), "0x%064x", 7);
+	conv_start(&c);
+	conv_order(&c, "co2", 6);
+	for (i = 0; i < 6; i++)
+		conv_sample(&c, i);
+	pump(&c);
+	assert_int_equal(c.statements, 1);
+	/* Paid on chain: the invoice; the exit only promises items 5 and 6. */
+	assert_true(c.statement.total_due == 6 && c.statement.total_paid == 4);
+	assert_true(c.statement.settled);
+	conv_teardown(&c);
+}
+
 /* A buyer refuses invoices that do not add up or exceed its budget. */
 static void
 test_buyer_bad_invoices(void **state)
@@ -1025,6 +1088,7 @@ main(void)
 		cmocka_unit_test(test_buyer_forgeries),
 		cmocka_unit_test(test_buyer_bad_invoices),
 		cmocka_unit_test(test_buyer_signed_batches),
+		cmocka_unit_test(test_chain_payments),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);

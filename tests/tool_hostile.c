@@ -49,7 +49,8 @@ static const char usage_text[] =
     "                      payment_ack whose verification is DIGEST    payment_rejected\n"
     "\n"
     "-k KEY uses that sdpp key file as the buyer (default: a fresh identity) and\n"
-    "declares its IOTA address as the order's payment_address.\n"
+    "declares its IOTA address as the order's payment_address; -a ADDRESS declares\n"
+    "ADDRESS instead (somebody else's account).\n"
     "\n"
     "Prints one result line (`error CODE', plus counts for no-pay) and exits 0 when\n"
     "the seller answered with a correctly signed `error' of the expected code and\n"
@@ -562,7 +563,7 @@ main(int argc, char **argv)
 	char code[SDPP_NAME_MAX + 1] = "", *frame = NULL;
 	size_t len = 0;
 	uint64_t seconds = 20, n;
-	const char *keypath = NULL;
+	const char *keypath = NULL, *claim = NULL;
 	int i = 1, ok = -1;
 
 	memset(&p, 0, sizeof(p));
@@ -577,6 +578,9 @@ main(int argc, char **argv)
 			i += 2;
 		} else if (strcmp(argv[i], "-k") == 0 && i + 1 < argc) {
 			keypath = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "-a") == 0 && i + 1 < argc) {
+			claim = argv[i + 1];
 			i += 2;
 		} else {
 			fputs(usage_text, stderr);
@@ -612,6 +616,8 @@ main(int argc, char **argv)
 	} else if (sdpp_identity_generate(&me) != SDPP_OK) {
 		return 1;
 	}
+	if (claim != NULL)
+		snprintf(pay_from, sizeof(pay_from), "%s", claim);
 	deadline = now_ms() + seconds * 1000;
 
 	if (strcmp(scenario, "silent") == 0 && argc == 0) {
