@@ -25,7 +25,7 @@ voucher_fire(evutil_socket_t fd, short what, void *arg)
 /*
  * A voucher is the signed payment_ack itself: the session has verified the
  * buyer's signature, the order and that the total covers what is due, and
- * the gateway records it before resuming delivery. Settling vouchers into
+ * the gateway queues its record as it resumes delivery. Settling vouchers into
  * money happens outside SDPP (the latest voucher per order is what the
  * seller claims). Completion is still deferred to the next loop turn, so
  * the session code never sees a difference from a slow chain backend.

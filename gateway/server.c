@@ -194,17 +194,25 @@ payment_done(void *arg, int ok, const char *ref)
 	struct ledger_record r;
 
 	if (ok >= 0 && !c->dead && !sdpp_seller_done(c->s)) {
-		if (ok && ledger_record_payment(&r, p->msg, sdpp_seller_buyer(c->s),
-			c->gw->payment.name, gw_now()) == 0 && gw_record(c, &r, p->req) == 0) {
+		/*
+		 * Confirmed money is credited at once; its record joins the
+		 * next group commit without being waited for. Waiting would
+		 * add a commit to every invoice's round trip, and a slow
+		 * ledger would then throttle the data flow (bench: 0.81x
+		 * with 200 ms commits). The record is queued (and counts for
+		 * ledger_has_payment_ref) before the credit is given.
+		 */
+		ok = ok && ledger_record_payment(&r, p->msg, sdpp_seller_buyer(c->s),
+		    c->gw->payment.name, gw_now()) == 0 && gw_record(c, &r, 0) == 0;
+		if (ok) {
 			c->gw->stats.payments++;
 			log_info("%llu event=payment invoice=%llu total=%llu ref=\"%s\"",
 			    (unsigned long long)c->id,
 			    (unsigned long long)p->msg->u.payment.invoice,
 			    (unsigned long long)p->msg->u.payment.total, ref != NULL ? ref : "");
-		} else {
-			(void)sdpp_seller_complete(c->s, p->req, 0, "", (uint64_t)gw_now(), c->out);
-			gw_conn_process(c);
 		}
+		(void)sdpp_seller_complete(c->s, p->req, ok, "", (uint64_t)gw_now(), c->out);
+		gw_conn_process(c);
 	}
 	gw_conn_release(c);
 	free(p);
