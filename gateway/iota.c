@@ -18,6 +18,8 @@
 #define ANCHOR_QUEUE_LOW 16
 /* A payment not (yet) visible on the node is looked up again after this. */
 #define CONFIRM_RETRY_MS 1000
+/* An outbox item whose last transaction may have landed: "unknown:DIGEST". */
+#define UNKNOWN "unknown:"
 
 struct check {
 	struct gw_iota *gi;
@@ -37,6 +39,10 @@ struct check {
 struct anchor {
 	struct gw_iota *gi;
 	uint64_t item;
+	uint8_t data[32];                  /* what is notarized */
+	char desc[160];
+	char maybe[IOTA_DIGEST_TEXT_LEN];  /* a transaction that may have landed */
+	char *proof;                       /* its bytes, base64 */
 	uint64_t record;                               /* 0: a tree head */
 	char order[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)]; /* of the record */
 	char what[64];
@@ -269,11 +275,12 @@ on_anchored(void *arg, const struct tangle_sent *s)
 {
 	struct anchor *a = arg;
 	struct gw *gw = a->gi->gw;
-	char ref[IOTA_DIGEST_TEXT_LEN + 8], err[LEDGER_ERR_MAX], *proof = NULL;
+	char ref[IOTA_DIGEST_TEXT_LEN + 16], err[LEDGER_ERR_MAX], *proof = NULL;
 	int ok = s->status == TANGLE_OK;
 
 	if (s->status == TANGLE_E_CANCELLED) {
 		/* Shutting down: the item stays pending in the outbox. */
+		free(a->proof);
 		free(a);
 		return;
 	}
@@ -291,14 +298,79 @@ on_anchored(void *arg, const struct tangle_sent *s)
 		gw->stats.anchor_failures++;
 		log_warnx("event=anchor_failed item=%llu what=\"%s\" error=\"%s\"",
 		    (unsigned long long)a->item, a->what, s->error);
+		if (s->tx != NULL && (s->status == TANGLE_E_NET || s->status == TANGLE_E_BAD)) {
+			/* Signed and sent, but no clear answer: it may land. The
+			 * next attempt looks it up before paying for another. */
+			snprintf(ref, sizeof(ref), "%s%s", UNKNOWN, s->digest);
+			proof = malloc(SDPP_B64_LEN(s->txlen));
+			if (proof != NULL)
+				sdpp_b64_encode(proof, s->tx, s->txlen);
+		}
 	}
-	if (ledger_outbox_done(gw->ledger, a->item, ok, ok ? ref : s->error, proof, gw_now(), err,
-		sizeof(err)) != 0)
+	if (ledger_outbox_done(gw->ledger, a->item, ok, ok || proof != NULL ? ref : s->error, proof,
+		gw_now(), err, sizeof(err)) != 0)
 		log_warnx("event=outbox error=\"%s\"", err);
 	if (ok && a->record != 0)
 		tell_buyer(gw, a, ref);
 	free(proof);
+	free(a->proof);
 	free(a);
+}
+
+/*
+ * The answer about a transaction that may have landed: if it did (and
+ * succeeded), that is the anchor; if the node does not know it, notarize
+ * afresh; if the node cannot say, try again later with the same question.
+ */
+static void
+on_maybe(void *arg, const struct tangle_reply *r)
+{
+	struct anchor *a = arg;
+	struct gw *gw = a->gi->gw;
+	struct iota_tx_view v;
+	struct tangle_sent s;
+	char err[LEDGER_ERR_MAX], asked[IOTA_DIGEST_TEXT_LEN];
+	uint8_t *tx = NULL;
+	size_t txlen = 0, plen = strlen(a->proof);
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.digest, sizeof(s.digest), "%s", a->maybe);
+	if (r->status == TANGLE_OK && iota_rpc_tx(r->result, &v, err, sizeof(err)) == 0) {
+		iota_digest_format(asked, v.digest);
+		tx = malloc(plen + 1);
+		if (strcmp(asked, a->maybe) == 0 && v.effects.success && tx != NULL &&
+		    sdpp_b64_decode(tx, plen, &txlen, a->proof, plen) == SDPP_OK) {
+			log_info("event=anchor_found item=%llu digest=%s",
+			    (unsigned long long)a->item, a->maybe);
+			s.status = TANGLE_OK;
+			s.tx = tx;
+			s.txlen = txlen;
+			on_anchored(a, &s);
+			free(tx);
+			return;
+		}
+		free(tx);
+		/* It failed on chain, or is another transaction: notarize. */
+	} else if (!(r->status == TANGLE_E_RPC && iota_rpc_not_found(r->code, r->error))) {
+		/* The node cannot say yet: same question next time. */
+		char again[IOTA_DIGEST_TEXT_LEN + 16];
+
+		snprintf(again, sizeof(again), "%s%s", UNKNOWN, a->maybe);
+		if (ledger_outbox_done(gw->ledger, a->item, 0, again, a->proof, gw_now(), err,
+			sizeof(err)) != 0)
+			log_warnx("event=outbox error=\"%s\"", err);
+		free(a->proof);
+		free(a);
+		return;
+	}
+	free(a->proof);
+	a->proof = NULL;
+	if (tangle_notarize(a->gi->t, a->data, sizeof(a->data), a->desc, on_anchored, a) != 0) {
+		s.status = TANGLE_E_REFUSED;
+		snprintf(s.error, sizeof(s.error), "cannot queue the notarization");
+		s.digest[0] = '\0';
+		on_anchored(a, &s);
+	}
 }
 
 /*
@@ -307,7 +379,8 @@ on_anchored(void *arg, const struct tangle_sent *s)
  * data keep the storage deposit small; the local ledger has the rest.
  */
 static int
-anchor_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len)
+anchor_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len,
+    const char *last_error, const char *proof)
 {
 	struct gw_iota *gi = ctx;
 	cJSON *j = cJSON_ParseWithLength((const char *)payload, len);
@@ -350,11 +423,23 @@ anchor_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len)
 		memcpy(a->order, order->valuestring, sizeof(a->order));
 	}
 	snprintf(a->what, sizeof(a->what), "%.63s", desc + 5);
-	if (tangle_notarize(gi->t, data, sizeof(data), desc, on_anchored, a) != 0)
+	memcpy(a->data, data, sizeof(data));
+	snprintf(a->desc, sizeof(a->desc), "%s", desc);
+	if (strncmp(last_error, UNKNOWN, strlen(UNKNOWN)) == 0 && proof[0] != '\0') {
+		/* The last attempt may have landed: ask before notarizing again. */
+		snprintf(a->maybe, sizeof(a->maybe), "%.*s", (int)sizeof(a->maybe) - 1,
+		    last_error + strlen(UNKNOWN));
+		a->proof = strdup(proof);
+		if (a->proof == NULL || tangle_get_tx(gi->t, a->maybe, on_maybe, a) != 0)
+			goto out;
+	} else if (tangle_notarize(gi->t, data, sizeof(data), desc, on_anchored, a) != 0) {
 		goto out;
+	}
 	a = NULL;
 	rc = 0;
 out:
+	if (a != NULL)
+		free(a->proof);
 	free(a);
 	cJSON_Delete(j);
 	return rc;

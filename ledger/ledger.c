@@ -756,7 +756,8 @@ ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 
 	if (!l->have_remote)
 		return 0;
-	if (prepare(l, &st, "SELECT item, payload FROM outbox WHERE state = 'pending' AND"
+	if (prepare(l, &st, "SELECT item, payload, coalesce(last_error, ''), coalesce(proof, '') FROM outbox"
+		" WHERE state = 'pending' AND"
 		" next_attempt <= ? ORDER BY item LIMIT " "64", err, errlen) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
@@ -781,7 +782,9 @@ ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 		}
 		l->fl[l->nfl++].item = item;
 		/* A backend that fails to even start counts as a failed try. */
-		if (l->remote.submit(l->remote.ctx, item, payload, len) != 0)
+		if (l->remote.submit(l->remote.ctx, item, payload, len,
+			(const char *)sqlite3_column_text(st, 2),
+			(const char *)sqlite3_column_text(st, 3)) != 0)
 			(void)ledger_outbox_done(l, item, 0, "submit failed", NULL, now, NULL, 0);
 		n++;
 	}
@@ -817,9 +820,13 @@ ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, con
 		int64_t delay;
 
 		if (prepare(l, &st, "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
-			" next_attempt = ? + MIN(?, ? << MIN(attempts, 20)) WHERE item = ?",
-			err, errlen) != 0)
+			" next_attempt = ? + MIN(?, ? << MIN(attempts, 20)), proof = ?6"
+			" WHERE item = ?5", err, errlen) != 0)
 			return -1;
+		if (proof != NULL)
+			sqlite3_bind_text(st, 6, proof, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 6);
 		/* Jitter spreads retries of many items after an outage. */
 		if (sdpp_random(&jitter, sizeof(jitter)) != SDPP_OK)
 			jitter = 0;

@@ -163,7 +163,11 @@ void ledger_id_format(char *buf, uint64_t id);
 struct ledger_remote {
 	const char *name;
 	void *ctx;
-	int (*submit)(void *ctx, uint64_t item, const uint8_t *payload, size_t len);
+	/* last_error and proof are what the previous failed attempt left
+	 * ("" if none): a backend whose transaction may have landed after
+	 * all looks it up instead of paying for a second one. */
+	int (*submit)(void *ctx, uint64_t item, const uint8_t *payload, size_t len,
+	    const char *last_error, const char *proof);
 };
 
 void ledger_set_remote(struct ledger *l, const struct ledger_remote *r);
@@ -175,7 +179,8 @@ int ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen);
 /* Result of a submission: ok stores ref (e.g. "iota:" + transaction
  * digest) and proof (what lets an auditor check ref, e.g. the transaction
  * bytes; may be NULL) with the item; failure retries with exponential
- * backoff (1 s doubling to 10 min, with jitter), ref being the reason. */
+ * backoff (1 s doubling to 10 min, with jitter), ref being the reason and
+ * proof kept for the next attempt's submit(). */
 int ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, const char *proof,
     int64_t now, char *err, size_t errlen);
 

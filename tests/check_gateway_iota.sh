@@ -242,8 +242,37 @@ $(iota_lines tree_heads 'anchor_every = 5' 'anchor_interval = 2s')" || return
 	teardown_pair
 }
 
+# i5. An answer lost after the transaction landed: the next attempt finds
+# it on chain instead of notarizing (and paying) a second time.
+lost_answer() {
+	local inv notes
+	setup_pair i5 "payment_granularity = 4
+$(iota_lines records 'anchor_kinds = invoice')" || return
+	fund "$(addr_of "$d/i5.key")" 1000000000
+	rpc standin_stats >"$d/i5-before.json"
+	# The first try and both retries of the first execute lose their answer.
+	mode '{"lose_execute":3}'
+	buy_start i5 co2 4
+	wait_orders 1
+	pub_seq "$CO2" l 1 4
+	wait_exit $BUY_PID 15
+	check "i5: a buyer gets 4 items" $WAIT_RC "$d/i5.err" "$GLOG"
+	inv=$(sql "SELECT count(*) FROM records WHERE kind = 'invoice'")
+	wait_until 20 outbox_done "$inv"
+	check "i5: the invoice is anchored in the end" $? "$GLOG"
+	grep -q "event=anchor_found" "$GLOG"
+	check "i5: the gateway found the transaction whose answer was lost" $? "$GLOG"
+	rpc standin_stats >"$d/i5-after.json"
+	notes=$(($(grep -o '"data_hex"' "$d/i5-after.json" | wc -l) -
+	    $(grep -o '"data_hex"' "$d/i5-before.json" | wc -l)))
+	[ "$notes" -eq "$inv" ]
+	check "i5: one notarization per invoice, none twice ($notes for $inv)" $? "$d/i5-after.json"
+	teardown_pair
+}
+
 timed i1 paid_and_anchored
 timed i2 bad_payments
 timed i3 stalled_node
 timed i4 tree_heads
+timed i5 lost_answer
 finish

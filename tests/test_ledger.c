@@ -377,11 +377,17 @@ struct loop_remote {
 };
 
 static int
-loop_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len)
+loop_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len, const char *last_error,
+    const char *proof)
 {
 	struct loop_remote *r = ctx;
 
 	assert_true(len > 0 && payload[0] == '{');
+	assert_non_null(last_error);
+	assert_non_null(proof);
+	/* A failed attempt's proof comes back to the next one. */
+	if (strcmp(last_error, "timeout") == 0)
+		assert_string_equal(proof, "maybe-sent");
 	r->calls++;
 	r->items[r->n++] = item;
 	return 0;
@@ -427,7 +433,7 @@ test_outbox(void **state)
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 0);
 	/* The remote is down: every item fails, and is retried after backoff. */
 	for (i = 0; i < 4; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", NULL, now, err,
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", "maybe-sent", now, err,
 		    sizeof(err)), 0);
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 0);
 	assert_true(ledger_outbox_next(l) >= now + 1000 && ledger_outbox_next(l) < now + 1250);
@@ -435,7 +441,7 @@ test_outbox(void **state)
 	rem.n = 0;
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 4);
 	for (i = 0; i < 2; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", NULL, now, err,
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", "maybe-sent", now, err,
 		    sizeof(err)), 0);
 	for (i = 2; i < 4; i++)
 		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", "proof", now, err,

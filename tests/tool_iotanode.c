@@ -175,6 +175,9 @@ struct node {
 	int down, stall;
 	unsigned delay_ms;
 	unsigned fail_execute;
+	/* The next n executes are applied but their answers are lost (HTTP
+	 * 503): the client cannot tell whether its transaction landed. */
+	unsigned lose_execute;
 	struct pending *pending; /* FIFO */
 	size_t n_stalled;
 };
@@ -2330,6 +2333,7 @@ mode_json(const struct node *n)
 	cJSON_AddBoolToObject(m, "stall", n->stall);
 	cJSON_AddNumberToObject(m, "delay_ms", n->delay_ms);
 	cJSON_AddNumberToObject(m, "fail_execute", n->fail_execute);
+	cJSON_AddNumberToObject(m, "lose_execute", n->lose_execute);
 	return m;
 }
 
@@ -2340,7 +2344,7 @@ m_set_mode(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e)
 {
 	const cJSON *m = param(params, 0), *f;
 	int down = n->down, stall = n->stall;
-	uint64_t delay = n->delay_ms, fail = n->fail_execute;
+	uint64_t delay = n->delay_ms, fail = n->fail_execute, lose = n->lose_execute;
 
 	if (check_param_count(params, 1, e) != 0)
 		return -1;
@@ -2363,16 +2367,20 @@ m_set_mode(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e)
 		} else if (strcmp(f->string, "fail_execute") == 0) {
 			if (param_uint(f, "fail_execute", 0, FAIL_EXECUTE_MAX, &fail, e) != 0)
 				return -1;
+		} else if (strcmp(f->string, "lose_execute") == 0) {
+			if (param_uint(f, "lose_execute", 0, FAIL_EXECUTE_MAX, &lose, e) != 0)
+				return -1;
 		} else {
 			return rpc_fail(e, RPC_INVALID_PARAMS,
 			    "Invalid params: unknown mode field `%.64s' (down, stall, delay_ms, "
-			    "fail_execute)",
+			    "fail_execute, lose_execute)",
 			    f->string);
 		}
 	}
 	n->down = down;
 	n->delay_ms = (unsigned)delay;
 	n->fail_execute = (unsigned)fail;
+	n->lose_execute = (unsigned)lose;
 	if (n->stall && !stall) {
 		n->stall = 0;
 		release_stalled(n);
@@ -2734,6 +2742,14 @@ dispatch(struct node *n, struct evhttp_request *req, int faucet, const char *bod
 		return;
 	}
 	out = handle_rpc(n, body, len, label, sizeof(label));
+	if (n->lose_execute > 0 && strcmp(method, "iota_executeTransactionBlock") == 0) {
+		n->lose_execute--;
+		free(out);
+		send_text(n, req, 503, "text/plain",
+		    "503 Service Unavailable: the answer was lost (standin_setMode lose_execute)\n",
+		    method, "lost");
+		return;
+	}
 	answer(n, req, !standin, 200, "application/json", out, method, label);
 }
 
