@@ -358,6 +358,29 @@ build_error(const char *cmd, enum iota_err err)
 		    iota_strerror(err));
 }
 
+/* Options and network of every subcommand but address: 0 to go on, 1
+ * after printing the usage (exit 0), -1 after printing why (exit 1). */
+static int
+parse_cmd(const char *cmd, int which, int argc, char **argv, struct iota_opts *o,
+    enum iota_network *net)
+{
+	switch (parse_opts(cmd, which, argc, argv, o)) {
+	case 0:
+		break;
+	case 1:
+		iota_usage(stdout);
+		return 1;
+	default:
+		return -1;
+	}
+	if (iota_network_parse(net, o->network) != 0) {
+		fprintf(stderr, "sdpp iota %s: --network is not mainnet, testnet or devnet: `%s'\n",
+		    cmd, o->network);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- online */
 
 /* A client for the network the options name; prints why on failure. */
@@ -535,18 +558,12 @@ iota_account_main(const char *cmd, int which, int argc, char **argv)
 	int rc = 1;
 
 	memset(&w, 0, sizeof(w));
-	switch (parse_opts(cmd, which, argc, argv, &o)) {
+	switch (parse_cmd(cmd, which, argc, argv, &o, &net)) {
 	case 0:
 		break;
 	case 1:
-		iota_usage(stdout);
 		return 0;
 	default:
-		return 1;
-	}
-	if (iota_network_parse(&net, o.network) != 0) {
-		fprintf(stderr, "sdpp iota %s: --network is not mainnet, testnet or devnet: `%s'\n",
-		    cmd, o.network);
 		return 1;
 	}
 	if (o.address != NULL && iota_address_parse(addr, o.address) != 0) {
@@ -605,20 +622,12 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 	enum iota_err err;
 	int rc = 1;
 
-	switch (parse_opts(cmd, which, argc, argv, &o)) {
+	switch (parse_cmd(cmd, which, argc, argv, &o, &net)) {
 	case 0:
 		break;
 	case 1:
-		iota_usage(stdout);
 		return 0;
 	default:
-		return 1;
-	}
-	if (iota_network_parse(&net, o.network) != 0) {
-		fprintf(stderr,
-		    "sdpp iota %s: --network is not mainnet, testnet or devnet: "
-		    "`%s'\n",
-		    cmd, o.network);
 		return 1;
 	}
 	if (which == FOR_PAY) {

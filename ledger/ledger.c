@@ -360,20 +360,16 @@ ledger_close(struct ledger *l)
 	free(l);
 }
 
-int
-ledger_has_order(struct ledger *l, const char *order_hex)
+/* 1 if the one-parameter query finds a row, 0 if not, -1 on errors. */
+static int
+row_exists(struct ledger *l, const char *sql, const char *arg)
 {
 	sqlite3_stmt *st = NULL;
-	size_t i;
 	int rc = -1, s;
 
-	for (i = 0; i < l->qlen; i++)
-		if (l->q[i].rec.kind == LEDGER_ORDER && strcmp(l->q[i].rec.order_id, order_hex) == 0)
-			return 1;
-	if (prepare(l, &st, "SELECT 1 FROM records WHERE order_id = ? AND kind = 'order' LIMIT 1",
-		NULL, 0) != 0)
+	if (prepare(l, &st, sql, NULL, 0) != 0)
 		return -1;
-	sqlite3_bind_text(st, 1, order_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW)
 		rc = 1;
@@ -384,12 +380,22 @@ ledger_has_order(struct ledger *l, const char *order_hex)
 }
 
 int
+ledger_has_order(struct ledger *l, const char *order_hex)
+{
+	size_t i;
+
+	for (i = 0; i < l->qlen; i++)
+		if (l->q[i].rec.kind == LEDGER_ORDER && strcmp(l->q[i].rec.order_id, order_hex) == 0)
+			return 1;
+	return row_exists(l, "SELECT 1 FROM records WHERE order_id = ? AND kind = 'order' LIMIT 1",
+	    order_hex);
+}
+
+int
 ledger_has_payment_ref(struct ledger *l, const char *ref)
 {
-	sqlite3_stmt *st = NULL;
 	char needle[LEDGER_REF_MAX + 32];
 	size_t i;
-	int rc = -1, s;
 
 	if ((size_t)snprintf(needle, sizeof(needle), "\"verification\":\"%s\"", ref) >=
 	    sizeof(needle))
@@ -399,16 +405,7 @@ ledger_has_payment_ref(struct ledger *l, const char *ref)
 	for (i = 0; i < l->qlen; i++)
 		if (l->q[i].rec.kind == LEDGER_PAYMENT && strstr(l->q[i].rec.detail, needle) != NULL)
 			return 1;
-	if (prepare(l, &st, "SELECT 1 FROM payment_refs WHERE ref = ?", NULL, 0) != 0)
-		return -1;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		rc = 1;
-	else if (s == SQLITE_DONE)
-		rc = 0;
-	sqlite3_finalize(st);
-	return rc;
+	return row_exists(l, "SELECT 1 FROM payment_refs WHERE ref = ?", ref);
 }
 
 sqlite3 *
