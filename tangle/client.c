@@ -20,6 +20,8 @@
 /* Transactions waiting for their turn; beyond this, submissions fail and
  * the caller retries later (the ledger's outbox keeps them durably). */
 #define JOBS_MAX 1024
+/* Pages of coins read for one transaction (50 each, the node's maximum). */
+#define COIN_PAGES_MAX 6
 
 static const struct {
 	const char *rpc, *faucet;
@@ -55,7 +57,12 @@ struct job {
 	void *arg;
 	/* filled as the job runs */
 	uint64_t gas_price;
-	struct iota_object_ref coins[IOTA_RPC_COINS_MAX];
+	/* Gas coins: candidates read page by page, then the ones chosen. */
+	struct iota_coin *cands; /* IOTA_GAS_COINS_MAX, while the job runs */
+	size_t ncands;
+	uint64_t cands_total;
+	unsigned pages;
+	struct iota_object_ref *coins; /* chosen, IOTA_GAS_COINS_MAX */
 	size_t ncoins;
 	uint64_t coin_total;
 	uint8_t *tx;
@@ -163,6 +170,8 @@ fail:
 static void
 job_free(struct job *j)
 {
+	free(j->cands);
+	free(j->coins);
 	free(j->data);
 	free(j->description);
 	free(j->tx);
@@ -462,14 +471,20 @@ job_build(struct job *j, uint64_t budget)
 {
 	struct iota_tx_meta m;
 	enum iota_err e;
-	size_t i;
-	struct iota_object_ref refs[IOTA_RPC_COINS_MAX];
 
+	/* Room for the commands, the data and every gas coin reference. */
+	if (j->tx == NULL) {
+		j->txcap = 4096 + j->len + (j->description != NULL ? strlen(j->description) : 0) +
+		    j->ncoins * (IOTA_ADDRESS_BYTES + 8 + 1 + IOTA_DIGEST_BYTES);
+		j->tx = malloc(j->txcap);
+		if (j->tx == NULL) {
+			snprintf(j->sent.error, sizeof(j->sent.error), "out of memory");
+			return -1;
+		}
+	}
 	memset(&m, 0, sizeof(m));
 	memcpy(m.sender, j->t->address, IOTA_ADDRESS_BYTES);
-	for (i = 0; i < j->ncoins; i++)
-		refs[i] = j->coins[i];
-	m.gas_coins = refs;
+	m.gas_coins = j->coins;
 	m.n_gas_coins = j->ncoins;
 	m.gas_price = j->gas_price;
 	m.gas_budget = budget;
@@ -497,11 +512,28 @@ job_tx_b64(const struct job *j)
 	return b;
 }
 
+/* Asks for a page of the account's coins (cursor NULL: the first). */
+static void
+coins_page(struct job *j, const char *cursor)
+{
+	char params[2 * IOTA_ADDRESS_TEXT_LEN + 64], a[IOTA_ADDRESS_TEXT_LEN], c[80];
+
+	iota_address_format(a, j->t->address);
+	if (cursor != NULL)
+		snprintf(c, sizeof(c), "\"%s\"", cursor);
+	else
+		snprintf(c, sizeof(c), "null");
+	snprintf(params, sizeof(params), "[\"%s\",\"%s\",%s,%d]", a, IOTA_COIN_TYPE, c,
+	    IOTA_RPC_COINS_MAX);
+	j->pages++;
+	if (tangle_call(j->t, "iotax_getCoins", params, job_step_coins, j) != 0)
+		job_done(j, TANGLE_E_NET, "cannot start iotax_getCoins");
+}
+
 static void
 job_step_price(void *arg, const struct tangle_reply *r)
 {
 	struct job *j = arg;
-	char params[IOTA_ADDRESS_TEXT_LEN + 64], a[IOTA_ADDRESS_TEXT_LEN];
 
 	if (r->status != TANGLE_OK) {
 		job_done(j, r->status, "reference gas price: %s", r->error);
@@ -516,11 +548,7 @@ job_step_price(void *arg, const struct tangle_reply *r)
 		}
 		j->gas_price = (uint64_t)r->result->valuedouble;
 	}
-	iota_address_format(a, j->t->address);
-	snprintf(params, sizeof(params), "[\"%s\",\"%s\",null,%d]", a, IOTA_COIN_TYPE,
-	    IOTA_RPC_COINS_MAX);
-	if (tangle_call(j->t, "iotax_getCoins", params, job_step_coins, j) != 0)
-		job_done(j, TANGLE_E_NET, "cannot start iotax_getCoins");
+	coins_page(j, NULL);
 }
 
 static int
@@ -553,27 +581,49 @@ job_step_coins(void *arg, const struct tangle_reply *r)
 		job_done(j, TANGLE_E_BAD, "%s", err);
 		goto out;
 	}
-	/* Largest coins first, until they cover the amount and the most gas
-	 * we would pay: few gas coins keep the transaction small. */
-	qsort(page->coins, page->n, sizeof(page->coins[0]), by_balance_desc);
+	if (j->cands == NULL) {
+		j->cands = calloc(IOTA_GAS_COINS_MAX, sizeof(*j->cands));
+		j->coins = calloc(IOTA_GAS_COINS_MAX, sizeof(*j->coins));
+		if (j->cands == NULL || j->coins == NULL) {
+			job_done(j, TANGLE_E_REFUSED, "out of memory");
+			goto out;
+		}
+	}
 	need = j->amount > UINT64_MAX - j->t->cfg.max_budget ? UINT64_MAX :
 							      j->amount + j->t->cfg.max_budget;
+	for (i = 0; i < page->n && j->ncands < IOTA_GAS_COINS_MAX; i++) {
+		j->cands[j->ncands++] = page->coins[i];
+		j->cands_total = page->coins[i].balance > UINT64_MAX - j->cands_total ?
+		    UINT64_MAX :
+		    j->cands_total + page->coins[i].balance;
+	}
+	/* An account that is paid collects many small coins: read on (a few
+	 * pages, up to the network's gas coin limit) until they cover it. */
+	if (j->cands_total < need && page->has_next && j->ncands < IOTA_GAS_COINS_MAX &&
+	    j->pages < COIN_PAGES_MAX) {
+		coins_page(j, page->cursor);
+		goto out;
+	}
+	/* Largest coins first, until they cover the amount and the most gas
+	 * we would pay: few gas coins keep the transaction small, and the
+	 * others merge into the first when many are needed. */
+	qsort(j->cands, j->ncands, sizeof(j->cands[0]), by_balance_desc);
 	j->ncoins = 0;
 	j->coin_total = 0;
-	for (i = 0; i < page->n && j->coin_total < need; i++) {
-		j->coins[j->ncoins++] = page->coins[i].ref;
-		j->coin_total += page->coins[i].balance > UINT64_MAX - j->coin_total ?
-		    0 :
-		    page->coins[i].balance;
+	for (i = 0; i < j->ncands && j->coin_total < need; i++) {
+		j->coins[j->ncoins++] = j->cands[i].ref;
+		j->coin_total = j->cands[i].balance > UINT64_MAX - j->coin_total ?
+		    UINT64_MAX :
+		    j->coin_total + j->cands[i].balance;
 	}
 	if (j->ncoins == 0 || j->coin_total <= j->amount) {
 		char a[IOTA_ADDRESS_TEXT_LEN];
 
 		iota_address_format(a, j->t->address);
 		job_done(j, TANGLE_E_REFUSED,
-		    "not enough IOTA: %s has %" PRIu64 " nanos in %zu coins, %" PRIu64
+		    "not enough IOTA: %s has %" PRIu64 " nanos in the %zu coins read, %" PRIu64
 		    " needed plus gas",
-		    a, j->coin_total, page->n, j->amount);
+		    a, j->coin_total, j->ncands, j->amount);
 		goto out;
 	}
 	/* The dry run only needs a budget the coins can cover. */
@@ -739,12 +789,6 @@ tangle_pay(struct tangle *t, const uint8_t recipient[IOTA_ADDRESS_BYTES], uint64
 	j->amount = amount;
 	j->cb = cb;
 	j->arg = arg;
-	j->txcap = 4096 + IOTA_RPC_COINS_MAX * 80;
-	j->tx = malloc(j->txcap);
-	if (j->tx == NULL) {
-		job_free(j);
-		return -1;
-	}
 	return job_queue(t, j);
 }
 
@@ -765,10 +809,7 @@ tangle_notarize(struct tangle *t, const uint8_t *data, size_t len, const char *d
 	j->len = len;
 	j->data = malloc(len > 0 ? len : 1);
 	j->description = description != NULL ? strdup(description) : NULL;
-	j->txcap = 4096 + len + IOTA_RPC_COINS_MAX * 80 +
-	    (description != NULL ? strlen(description) : 0);
-	j->tx = malloc(j->txcap);
-	if (j->data == NULL || j->tx == NULL || (description != NULL && j->description == NULL)) {
+	if (j->data == NULL || (description != NULL && j->description == NULL)) {
 		job_free(j);
 		return -1;
 	}

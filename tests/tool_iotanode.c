@@ -1418,10 +1418,16 @@ compute(struct node *n, const struct dtx *t, const struct shape *s, int forced, 
 	else
 		o->new_bytes = OBJECT_OVERHEAD + s->data_len + s->desc_len;
 	ok_storage = gas_store + STORAGE_PER_BYTE * o->new_bytes;
-	/* Storage is at least the gas coin's own, 99% of which comes back:
-	 * neither difference can go negative with a non-empty computation. */
-	ok_charged = o->computation + ok_storage - o->rebate;
-	fail_charged = o->computation + gas_store - o->rebate;
+	/* With one gas coin the rebate is below the storage. With many, the
+	 * deleted coins' rebates can exceed what is charged: the net charge
+	 * is then 0 here (a real node refunds the difference). The budget is
+	 * held against the net charge, as the SDK's budget formula assumes. */
+	ok_charged = o->computation + ok_storage > o->rebate ?
+	    o->computation + ok_storage - o->rebate :
+	    0;
+	fail_charged = o->computation + gas_store > o->rebate ?
+	    o->computation + gas_store - o->rebate :
+	    0;
 
 	random_bytes(o->gas_digest, sizeof(o->gas_digest));
 	random_bytes(o->new_id, sizeof(o->new_id));
