@@ -784,18 +784,10 @@ int
 ledger_anchors_each(struct ledger *l, ledger_anchor_fn fn, void *ctx)
 {
 	sqlite3_stmt *st = NULL;
-	int s, rc = 0, have_proof = 0;
+	int s, rc = 0, have_proof = ledger_outbox_has_proof(l);
 
 	/* A ledger from before proofs were kept, opened read-only, has no
-	 * proof column (only a writer migrates). */
-	if (sqlite3_prepare_v2(ledger_db(l),
-		"SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'proof'", -1, &st,
-		NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		have_proof = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
+	 * proof column. */
 	if (sqlite3_prepare_v2(ledger_db(l),
 		have_proof ? "SELECT item, coalesce(record, 0), kind, payload, state,"
 			     " coalesce(ref, ''), coalesce(proof, '') FROM outbox ORDER BY item" :

@@ -1,6 +1,5 @@
 /* The records medium: an append-only, tamper-evident log of SDPP records on SQLite (RFC 9162 tree). */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,28 +91,13 @@ struct ledger {
 	size_t nfl, flalloc;
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 exec(struct ledger *l, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
 	if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		seterr(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
+		sdpp_errf(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
 		    msg != NULL ? msg : sqlite3_errmsg(l->db));
 		sqlite3_free(msg);
 		return -1;
@@ -125,7 +109,7 @@ static int
 prepare(struct ledger *l, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
 {
 	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL) != SQLITE_OK) {
-		seterr(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
+		sdpp_errf(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
 		    sqlite3_errmsg(l->db));
 		*st = NULL;
 		return -1;
@@ -159,7 +143,7 @@ load_state(struct ledger *l, int strict, char *err, size_t errlen)
 		    sqlite3_column_bytes(st, 1) != MERKLE_HASH_BYTES) {
 			if (!strict)
 				break;
-			seterr(err, errlen, "%s: record %" PRIu64 " is missing or damaged; run "
+			sdpp_errf(err, errlen, "%s: record %" PRIu64 " is missing or damaged; run "
 			    "`sdpp ledger verify`", sqlite3_db_filename(l->db, "main"),
 			    l->frontier.size + 1);
 			goto fail;
@@ -168,7 +152,7 @@ load_state(struct ledger *l, int strict, char *err, size_t errlen)
 			goto fail;
 	}
 	if (s != SQLITE_DONE && (strict || s != SQLITE_ROW)) {
-		seterr(err, errlen, "reading records: %s", sqlite3_errmsg(l->db));
+		sdpp_errf(err, errlen, "reading records: %s", sqlite3_errmsg(l->db));
 		goto fail;
 	}
 	l->committed = l->frontier.size;
@@ -208,11 +192,11 @@ open_db(struct ledger **out, const char *path, int flags, char *err, size_t errl
 
 	*out = NULL;
 	if (l == NULL) {
-		seterr(err, errlen, "out of memory");
+		sdpp_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
-		seterr(err, errlen, "%s: %s", path, l->db != NULL ? sqlite3_errmsg(l->db) :
+		sdpp_errf(err, errlen, "%s: %s", path, l->db != NULL ? sqlite3_errmsg(l->db) :
 		    "cannot open");
 		ledger_close(l);
 		return -1;
@@ -222,20 +206,29 @@ open_db(struct ledger **out, const char *path, int flags, char *err, size_t errl
 	return 0;
 }
 
-/* Ledgers written before the outbox kept proofs gain the column. */
-static int
-migrate(struct ledger *l, char *err, size_t errlen)
+int
+ledger_outbox_has_proof(struct ledger *l)
 {
 	sqlite3_stmt *st = NULL;
 	int have = 0;
 
 	if (prepare(l, &st, "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'proof'",
-		err, errlen) != 0)
-		return -1;
+		NULL, 0) != 0)
+		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		have = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (!have && exec(l, "ALTER TABLE outbox ADD COLUMN proof TEXT", err, errlen) != 0)
+	return have;
+}
+
+/* Ledgers written before the outbox kept proofs gain the column. */
+static int
+migrate(struct ledger *l, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (!ledger_outbox_has_proof(l) &&
+	    exec(l, "ALTER TABLE outbox ADD COLUMN proof TEXT", err, errlen) != 0)
 		return -1;
 	if (prepare(l, &st, "SELECT MAX(json_extract(payload, '$.size')) FROM outbox"
 		" WHERE kind = 'tree_head'", err, errlen) != 0)
@@ -254,7 +247,7 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 	sqlite3_stmt *st = NULL;
 
 	if (cfg->id == NULL || cfg->path == NULL) {
-		seterr(err, errlen, "ledger: no path or key");
+		sdpp_errf(err, errlen, "ledger: no path or key");
 		return -1;
 	}
 	if (open_db(&l, cfg->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0)
@@ -276,7 +269,7 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 		goto fail;
 	if (meta_get(l, "log_key", stored, sizeof(stored)) == 0) {
 		if (strcmp(stored, l->keyhex) != 0) {
-			seterr(err, errlen, "%s: log belongs to key %s, not %s", cfg->path, stored,
+			sdpp_errf(err, errlen, "%s: log belongs to key %s, not %s", cfg->path, stored,
 			    l->keyhex);
 			goto fail;
 		}
@@ -286,7 +279,7 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 			goto fail;
 		sqlite3_bind_text(st, 1, l->keyhex, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			seterr(err, errlen, "%s: %s", cfg->path, sqlite3_errmsg(l->db));
+			sdpp_errf(err, errlen, "%s: %s", cfg->path, sqlite3_errmsg(l->db));
 			goto fail;
 		}
 		sqlite3_finalize(st);
@@ -312,7 +305,7 @@ ledger_open_ro(struct ledger **out, const char *path, char *err, size_t errlen)
 		return -1;
 	if (meta_get(l, "log_key", stored, sizeof(stored)) != 0 ||
 	    sdpp_hex_decode(l->key, sizeof(l->key), stored) != SDPP_OK) {
-		seterr(err, errlen, "%s: not an sdpp ledger (no log key)", path);
+		sdpp_errf(err, errlen, "%s: not an sdpp ledger (no log key)", path);
 		ledger_close(l);
 		return -1;
 	}
@@ -449,12 +442,12 @@ build_body(struct pending *p, char *err, size_t errlen)
 
 	cap = 256 + strlen(r->detail) + (r->evidence != NULL ? strlen(r->evidence) : 0);
 	if (cap > LEDGER_BODY_MAX) {
-		seterr(err, errlen, "record too large (%zu bytes)", cap);
+		sdpp_errf(err, errlen, "record too large (%zu bytes)", cap);
 		return -1;
 	}
 	p->body = malloc(cap);
 	if (p->body == NULL) {
-		seterr(err, errlen, "out of memory");
+		sdpp_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	n = snprintf(p->body, cap,
@@ -464,7 +457,7 @@ build_body(struct pending *p, char *err, size_t errlen)
 	    r->evidence != NULL ? r->evidence : "", p->id - 1, ledger_kind_name(r->kind),
 	    r->order_id, r->time);
 	if (n < 0 || (size_t)n >= cap) {
-		seterr(err, errlen, "record body overflow");
+		sdpp_errf(err, errlen, "record body overflow");
 		return -1;
 	}
 	p->bodylen = (size_t)n;
@@ -480,7 +473,7 @@ ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, cha
 
 	if (r->detail == NULL || (unsigned)r->kind >= LEDGER_KIND__COUNT || r->kind == 0 ||
 	    r->time < 0 || (uint64_t)r->time > (uint64_t)SDPP_JSON_INT_MAX) {
-		seterr(err, errlen, "ledger_append: incomplete record");
+		sdpp_errf(err, errlen, "ledger_append: incomplete record");
 		return -1;
 	}
 	if (l->qlen == l->qalloc) {
@@ -488,7 +481,7 @@ ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, cha
 		struct pending *nq = realloc(l->q, want * sizeof(*nq));
 
 		if (nq == NULL) {
-			seterr(err, errlen, "out of memory");
+			sdpp_errf(err, errlen, "out of memory");
 			return -1;
 		}
 		l->q = nq;
@@ -526,7 +519,7 @@ ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, cha
 	return 0;
 nomem:
 	pending_clear(p);
-	seterr(err, errlen, "out of memory");
+	sdpp_errf(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -583,7 +576,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 	uint8_t sig[SDPP_SIGN_BYTES];
 	size_t i, j, sinlen;
 	uint64_t size, anchored = 0;
-	int in_tx = 0;
+	int in_tx = 0, rc = -1;
 
 	if (l->qlen == 0)
 		return 0;
@@ -615,7 +608,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		sqlite3_bind_text(ins, 8, p->body, (int)p->bodylen, SQLITE_STATIC);
 		sqlite3_bind_blob(ins, 9, p->leaf, MERKLE_HASH_BYTES, SQLITE_STATIC);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
-			seterr(err, errlen, "append record %" PRIu64 ": %s", p->id,
+			sdpp_errf(err, errlen, "append record %" PRIu64 ": %s", p->id,
 			    sqlite3_errmsg(l->db));
 			goto fail;
 		}
@@ -627,7 +620,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			sqlite3_bind_text(ack, 4, p->acks[j].message, -1, SQLITE_STATIC);
 			sqlite3_bind_text(ack, 5, p->acks[j].signature, -1, SQLITE_STATIC);
 			if (sqlite3_step(ack) != SQLITE_DONE) {
-				seterr(err, errlen, "store ack: %s", sqlite3_errmsg(l->db));
+				sdpp_errf(err, errlen, "store ack: %s", sqlite3_errmsg(l->db));
 				goto fail;
 			}
 		}
@@ -638,7 +631,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			sqlite3_bind_text(pref, 1, p->rec.detail, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(pref, 2, (sqlite3_int64)p->id);
 			if (sqlite3_step(pref) != SQLITE_DONE) {
-				seterr(err, errlen, "payment index: %s", sqlite3_errmsg(l->db));
+				sdpp_errf(err, errlen, "payment index: %s", sqlite3_errmsg(l->db));
 				goto fail;
 			}
 		}
@@ -651,7 +644,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			    "\"record\":%" PRIu64 "}", ledger_kind_name(p->rec.kind), rhex, l->keyhex,
 			    p->rec.order_id, p->id);
 			if (outbox_add(l, ob, p->id, "record", payload) != 0) {
-				seterr(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+				sdpp_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 				goto fail;
 			}
 		}
@@ -661,7 +654,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		if (merkle_frontier_root(&f, root) != 0 ||
 		    ledger_sth_input(l->keyhex, size, root, now, &sin, &sinlen) != 0 ||
 		    sdpp_sign(l->id, sin, sinlen, sig) != SDPP_OK) {
-			seterr(err, errlen, "cannot sign tree head");
+			sdpp_errf(err, errlen, "cannot sign tree head");
 			goto fail;
 		}
 		sdpp_b64_encode(sigb64, sig, sizeof(sig));
@@ -674,7 +667,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		sqlite3_bind_int64(sth, 3, now);
 		sqlite3_bind_text(sth, 4, sigb64, -1, SQLITE_STATIC);
 		if (sqlite3_step(sth) != SQLITE_DONE) {
-			seterr(err, errlen, "tree head: %s", sqlite3_errmsg(l->db));
+			sdpp_errf(err, errlen, "tree head: %s", sqlite3_errmsg(l->db));
 			goto fail;
 		}
 		if (l->cfg.anchor_tree_heads &&
@@ -684,7 +677,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			    "{\"log_key\":\"%s\",\"root\":\"%s\",\"signature\":\"%s\",\"size\":%" PRIu64
 			    ",\"time\":%" PRId64 "}", l->keyhex, rhex, sigb64, size, now);
 			if (outbox_add(l, ob, 0, "tree_head", payload) != 0) {
-				seterr(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+				sdpp_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 				goto fail;
 			}
 		}
@@ -698,19 +691,12 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		l->last_sth = size;
 	if (anchored != 0)
 		l->last_anchored = anchored;
-	queue_drop(l);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(ack);
-	sqlite3_finalize(sth);
-	sqlite3_finalize(ob);
-	sqlite3_finalize(pref);
-	free(sin);
-	return 0;
+	rc = 0;
 fail:
-	if (in_tx)
+	/* On failure nothing of the batch is on disk: forget it all the same,
+	 * so ids are reused and the callers fail the requests that waited. */
+	if (rc != 0 && in_tx)
 		(void)exec(l, "ROLLBACK", NULL, 0);
-	/* Nothing of the batch is on disk: forget it, so ids are reused and
-	 * the callers fail the requests that waited on it. */
 	queue_drop(l);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(ack);
@@ -718,7 +704,7 @@ fail:
 	sqlite3_finalize(ob);
 	sqlite3_finalize(pref);
 	free(sin);
-	return -1;
+	return rc;
 }
 
 /* ---------------------------------------------------------------- outbox */
@@ -770,7 +756,7 @@ ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 			struct inflight *nf = realloc(l->fl, want * sizeof(*nf));
 
 			if (nf == NULL) {
-				seterr(err, errlen, "out of memory");
+				sdpp_errf(err, errlen, "out of memory");
 				n = -1;
 				break;
 			}
@@ -837,7 +823,7 @@ ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, con
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
 	else
-		seterr(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+		sdpp_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -856,7 +842,7 @@ ledger_anchor_head(struct ledger *l, char *err, size_t errlen)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)l->last_sth);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		seterr(err, errlen, "tree head %" PRIu64 " is missing", l->last_sth);
+		sdpp_errf(err, errlen, "tree head %" PRIu64 " is missing", l->last_sth);
 		goto out;
 	}
 	snprintf(payload, sizeof(payload),
@@ -869,7 +855,7 @@ ledger_anchor_head(struct ledger *l, char *err, size_t errlen)
 		errlen) != 0)
 		goto out;
 	if (outbox_add(l, ob, 0, "tree_head", payload) != 0) {
-		seterr(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+		sdpp_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 		goto out;
 	}
 	l->last_anchored = l->last_sth;

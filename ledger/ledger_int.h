@@ -7,6 +7,9 @@
 #include "ledger/ledger.h"
 
 sqlite3 *ledger_db(struct ledger *l);
+/* 1 if the outbox has its proof column (only a writer adds it to an
+ * older ledger). */
+int ledger_outbox_has_proof(struct ledger *l);
 const uint8_t *ledger_key(const struct ledger *l);
 const char *ledger_keyhex(const struct ledger *l);
 

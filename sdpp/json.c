@@ -1,6 +1,5 @@
 /* Strict JSON input (a validating pre-scan in front of cJSON) and RFC 8785 canonical output. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,20 +37,7 @@ struct member {
 	size_t namelen;
 };
 
-static void seterr(char *, size_t, const char *, ...) __attribute__((format(printf, 3, 4)));
 static enum sdpp_err scan_value(struct scan *);
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Decodes one UTF-8 sequence of at most n bytes into *cp and returns its
@@ -134,9 +120,9 @@ static enum sdpp_err
 scan_unexpected(struct scan *s)
 {
 	if (s->pos >= s->len)
-		seterr(s->err, s->errlen, "unexpected end of input at byte %zu", s->pos);
+		sdpp_errf(s->err, s->errlen, "unexpected end of input at byte %zu", s->pos);
 	else
-		seterr(
+		sdpp_errf(
 		    s->err, s->errlen, "unexpected byte 0x%02x at byte %zu", s->p[s->pos], s->pos);
 	return SDPP_E_BAD_JSON;
 }
@@ -179,7 +165,7 @@ scan_escape(struct scan *s)
 	long u, lo;
 
 	if (s->len - at < 2) {
-		seterr(s->err, s->errlen, "unterminated escape at byte %zu", at);
+		sdpp_errf(s->err, s->errlen, "unterminated escape at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	switch (s->p[at + 1]) {
@@ -196,20 +182,20 @@ scan_escape(struct scan *s)
 	case 'u':
 		break;
 	default:
-		seterr(s->err, s->errlen, "invalid escape at byte %zu", at);
+		sdpp_errf(s->err, s->errlen, "invalid escape at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	u = scan_hex4(s, at + 2);
 	if (u < 0) {
-		seterr(s->err, s->errlen, "invalid \\u escape at byte %zu", at);
+		sdpp_errf(s->err, s->errlen, "invalid \\u escape at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	if (u == 0) {
-		seterr(s->err, s->errlen, "\\u0000 in string at byte %zu", at);
+		sdpp_errf(s->err, s->errlen, "\\u0000 in string at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	if (u >= 0xdc00 && u <= 0xdfff) {
-		seterr(s->err, s->errlen, "lone low surrogate at byte %zu", at);
+		sdpp_errf(s->err, s->errlen, "lone low surrogate at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	if (u >= 0xd800 && u <= 0xdbff) {
@@ -217,7 +203,7 @@ scan_escape(struct scan *s)
 		if (s->len - at >= 8 && s->p[at + 6] == '\\' && s->p[at + 7] == 'u')
 			lo = scan_hex4(s, at + 8);
 		if (lo < 0xdc00 || lo > 0xdfff) {
-			seterr(s->err, s->errlen, "unpaired high surrogate at byte %zu", at);
+			sdpp_errf(s->err, s->errlen, "unpaired high surrogate at byte %zu", at);
 			return SDPP_E_BAD_JSON;
 		}
 		s->pos += 12;
@@ -248,7 +234,7 @@ scan_string(struct scan *s)
 			if (e != SDPP_OK)
 				return e;
 		} else if (c < 0x20) {
-			seterr(s->err, s->errlen, "control character 0x%02x in string at byte %zu",
+			sdpp_errf(s->err, s->errlen, "control character 0x%02x in string at byte %zu",
 			    c, s->pos);
 			return SDPP_E_BAD_JSON;
 		} else if (c < 0x80)
@@ -256,13 +242,13 @@ scan_string(struct scan *s)
 		else {
 			k = utf8_decode(s->p + s->pos, s->len - s->pos, &cp);
 			if (k == 0) {
-				seterr(s->err, s->errlen, "invalid UTF-8 at byte %zu", s->pos);
+				sdpp_errf(s->err, s->errlen, "invalid UTF-8 at byte %zu", s->pos);
 				return SDPP_E_BAD_JSON;
 			}
 			s->pos += k;
 		}
 	}
-	seterr(s->err, s->errlen, "unterminated string at byte %zu", start);
+	sdpp_errf(s->err, s->errlen, "unterminated string at byte %zu", start);
 	return SDPP_E_BAD_JSON;
 }
 
@@ -286,23 +272,23 @@ scan_number(struct scan *s)
 	if (t[0] == '-')
 		i = 1;
 	if (memchr(t, '.', n) != NULL || memchr(t, 'e', n) != NULL || memchr(t, 'E', n) != NULL) {
-		seterr(s->err, s->errlen, "number with fraction or exponent at byte %zu", start);
+		sdpp_errf(s->err, s->errlen, "number with fraction or exponent at byte %zu", start);
 		return SDPP_E_BAD_NUMBER;
 	}
 	for (nd = 0; i + nd < n; nd++)
 		if (t[i + nd] < '0' || t[i + nd] > '9')
 			break;
 	if (nd == 0 || i + nd != n || (t[i] == '0' && nd > 1)) {
-		seterr(s->err, s->errlen, "malformed number at byte %zu", start);
+		sdpp_errf(s->err, s->errlen, "malformed number at byte %zu", start);
 		return SDPP_E_BAD_NUMBER;
 	}
 	if (i == 1 && t[1] == '0') {
-		seterr(s->err, s->errlen, "negative zero at byte %zu", start);
+		sdpp_errf(s->err, s->errlen, "negative zero at byte %zu", start);
 		return SDPP_E_BAD_NUMBER;
 	}
 	if (nd > sizeof(maxdig) - 1 ||
 	    (nd == sizeof(maxdig) - 1 && memcmp(t + i, maxdig, nd) > 0)) {
-		seterr(s->err, s->errlen, "number out of range at byte %zu", start);
+		sdpp_errf(s->err, s->errlen, "number out of range at byte %zu", start);
 		return SDPP_E_BAD_NUMBER;
 	}
 	return SDPP_OK;
@@ -321,7 +307,7 @@ scan_literal(struct scan *s)
 			return SDPP_OK;
 		}
 	}
-	seterr(s->err, s->errlen, "invalid literal at byte %zu", s->pos);
+	sdpp_errf(s->err, s->errlen, "invalid literal at byte %zu", s->pos);
 	return SDPP_E_BAD_JSON;
 }
 
@@ -334,7 +320,7 @@ scan_container(struct scan *s)
 	enum sdpp_err e;
 
 	if (++s->depth > SDPP_JSON_MAX_DEPTH) {
-		seterr(s->err, s->errlen, "nesting deeper than %d at byte %zu", SDPP_JSON_MAX_DEPTH,
+		sdpp_errf(s->err, s->errlen, "nesting deeper than %d at byte %zu", SDPP_JSON_MAX_DEPTH,
 		    s->pos);
 		return SDPP_E_BAD_JSON;
 	}
@@ -441,13 +427,13 @@ tree_check(const cJSON *v, int depth, char *err, size_t errlen)
 
 	if (cJSON_IsString(v) &&
 	    (v->valuestring == NULL || !utf8_valid(v->valuestring, strlen(v->valuestring)))) {
-		seterr(err, errlen, "string is not valid UTF-8 after unescaping");
+		sdpp_errf(err, errlen, "string is not valid UTF-8 after unescaping");
 		return SDPP_E_BAD_JSON;
 	}
 	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
 		return SDPP_OK;
 	if (depth + 1 > SDPP_JSON_MAX_DEPTH) {
-		seterr(err, errlen, "nesting deeper than %d", SDPP_JSON_MAX_DEPTH);
+		sdpp_errf(err, errlen, "nesting deeper than %d", SDPP_JSON_MAX_DEPTH);
 		return SDPP_E_BAD_JSON;
 	}
 	for (c = v->child; c != NULL; c = c->next) {
@@ -460,13 +446,13 @@ tree_check(const cJSON *v, int depth, char *err, size_t errlen)
 		return SDPP_OK;
 	names = calloc(n, sizeof(*names));
 	if (names == NULL) {
-		seterr(err, errlen, "out of memory");
+		sdpp_errf(err, errlen, "out of memory");
 		e = SDPP_E_NOMEM;
 		goto fail;
 	}
 	for (i = 0, c = v->child; c != NULL; c = c->next) {
 		if (c->string == NULL || !utf8_valid(c->string, strlen(c->string))) {
-			seterr(err, errlen, "member name is not valid UTF-8 after unescaping");
+			sdpp_errf(err, errlen, "member name is not valid UTF-8 after unescaping");
 			e = SDPP_E_BAD_JSON;
 			goto fail;
 		}
@@ -476,7 +462,7 @@ tree_check(const cJSON *v, int depth, char *err, size_t errlen)
 	for (i = 1; i < n; i++) {
 		if (strcmp(names[i - 1], names[i]) == 0) {
 			quote_name(q, sizeof(q), names[i]);
-			seterr(err, errlen, "duplicate key \"%s\"", q);
+			sdpp_errf(err, errlen, "duplicate key \"%s\"", q);
 			e = SDPP_E_BAD_JSON;
 			goto fail;
 		}
@@ -498,14 +484,14 @@ sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err, size_t errl
 	if (out == NULL)
 		return SDPP_E_INVAL;
 	*out = NULL;
-	seterr(err, errlen, "%s", "");
+	sdpp_errf(err, errlen, "%s", "");
 	if (buf == NULL || len == 0) {
-		seterr(err, errlen, "empty input");
+		sdpp_errf(err, errlen, "empty input");
 		return SDPP_E_BAD_JSON;
 	}
 	nul = memchr(buf, '\0', len);
 	if (nul != NULL) {
-		seterr(err, errlen, "NUL byte at byte %zu", (size_t)(nul - buf));
+		sdpp_errf(err, errlen, "NUL byte at byte %zu", (size_t)(nul - buf));
 		return SDPP_E_BAD_JSON;
 	}
 	memset(&s, 0, sizeof(s));
@@ -515,7 +501,7 @@ sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err, size_t errl
 	s.errlen = errlen;
 	scan_ws(&s);
 	if (s.pos == len) {
-		seterr(err, errlen, "no JSON value, only whitespace");
+		sdpp_errf(err, errlen, "no JSON value, only whitespace");
 		return SDPP_E_BAD_JSON;
 	}
 	e = scan_value(&s);
@@ -523,7 +509,7 @@ sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err, size_t errl
 		return e;
 	scan_ws(&s);
 	if (s.pos != len) {
-		seterr(err, errlen, "trailing data at byte %zu", s.pos);
+		sdpp_errf(err, errlen, "trailing data at byte %zu", s.pos);
 		return SDPP_E_BAD_JSON;
 	}
 
@@ -534,18 +520,18 @@ sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err, size_t errl
 	 */
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (root == NULL) {
-		seterr(err, errlen, "out of memory building the JSON tree");
+		sdpp_errf(err, errlen, "out of memory building the JSON tree");
 		e = SDPP_E_NOMEM;
 		goto fail;
 	}
 	if (end == NULL || end < buf || (size_t)(end - buf) > len) {
-		seterr(err, errlen, "parser stopped outside the input");
+		sdpp_errf(err, errlen, "parser stopped outside the input");
 		e = SDPP_E_BAD_JSON;
 		goto fail;
 	}
 	for (i = (size_t)(end - buf); i < len; i++) {
 		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r') {
-			seterr(err, errlen, "trailing data at byte %zu", i);
+			sdpp_errf(err, errlen, "trailing data at byte %zu", i);
 			e = SDPP_E_BAD_JSON;
 			goto fail;
 		}

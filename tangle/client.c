@@ -20,6 +20,8 @@
 /* Transactions waiting for their turn; beyond this, submissions fail and
  * the caller retries later (the ledger's outbox keeps them durably). */
 #define JOBS_MAX 1024
+/* The network's largest gas budget (max_tx_gas, 50 IOTA). */
+#define DRY_RUN_BUDGET_MAX UINT64_C(50000000000)
 /* Pages of coins read for one transaction (50 each, the node's maximum). */
 #define COIN_PAGES_MAX 6
 
@@ -98,18 +100,6 @@ tangle_default_faucet(enum iota_network net)
 	return endpoints[net].faucet;
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void start_next(evutil_socket_t fd, short what, void *arg);
 
 int
@@ -125,7 +115,7 @@ tangle_new(struct tangle **out, struct event_base *base, const struct tangle_con
 
 	*out = NULL;
 	if (t == NULL) {
-		seterr(err, errlen, "out of memory");
+		sdpp_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	t->base = base;
@@ -142,7 +132,7 @@ tangle_new(struct tangle **out, struct event_base *base, const struct tangle_con
 	if ((size_t)snprintf(t->url, sizeof(t->url), "%s", url) >= sizeof(t->url) ||
 	    (size_t)snprintf(t->faucet, sizeof(t->faucet), "%s", faucet != NULL ? faucet : "") >=
 		sizeof(t->faucet)) {
-		seterr(err, errlen, "URL too long");
+		sdpp_errf(err, errlen, "URL too long");
 		goto fail;
 	}
 	if (cfg->signer != NULL) {
@@ -150,14 +140,14 @@ tangle_new(struct tangle **out, struct event_base *base, const struct tangle_con
 
 		sdpp_identity_sign_public(cfg->signer, pub);
 		if (iota_address_from_public(t->address, pub) != IOTA_OK) {
-			seterr(err, errlen, "cannot derive the IOTA address");
+			sdpp_errf(err, errlen, "cannot derive the IOTA address");
 			goto fail;
 		}
 	}
 	t->http = tangle_http_new(base);
 	t->kick = event_new(base, -1, 0, start_next, t);
 	if (t->http == NULL || t->kick == NULL) {
-		seterr(err, errlen, "cannot set up the HTTP client");
+		sdpp_errf(err, errlen, "cannot set up the HTTP client");
 		goto fail;
 	}
 	*out = t;
@@ -626,9 +616,11 @@ job_step_coins(void *arg, const struct tangle_reply *r)
 		    a, j->coin_total, j->ncands, j->amount);
 		goto out;
 	}
-	/* The dry run only needs a budget the coins can cover. */
-	budget = j->coin_total - j->amount < j->t->cfg.max_budget ? j->coin_total - j->amount :
-								     j->t->cfg.max_budget;
+	/* The dry run spends nothing: give it all the coins can cover (up to
+	 * the network's own maximum), so it reports what the transaction
+	 * really costs and a cost above our cap is refused as such. */
+	budget = j->coin_total - j->amount < DRY_RUN_BUDGET_MAX ? j->coin_total - j->amount :
+								    DRY_RUN_BUDGET_MAX;
 	if (job_build(j, budget) != 0) {
 		job_done(j, TANGLE_E_REFUSED, NULL);
 		goto out;
