@@ -48,6 +48,41 @@ OTHER=$(addr_of "$d/other.key")
 fund "$BUYER" 5000000000 2
 fund "$OTHER" 5000000000 1
 
+# i0. sdpp iota online, against the stand-in: faucet, balance, a
+# notarization, and what it refuses.
+cli_online() {
+	local url="http://127.0.0.1:$NP" out b0 b1 dead
+	"$SDPP" iota balance --key "$d/other.key" --network testnet --url "$url" >"$d/i0-b0" 2>&1
+	check "i0: sdpp iota balance" $? "$d/i0-b0"
+	b0=$(sed 's/.*"balance":"\([0-9]*\)".*/\1/' "$d/i0-b0")
+	"$SDPP" iota faucet --key "$d/other.key" --network testnet --faucet-url "$url" \
+	    >"$d/i0-faucet" 2>&1 && grep -q "\"address\":\"$OTHER\",\"task\":\"[0-9a-f]" "$d/i0-faucet"
+	check "i0: sdpp iota faucet asks for coins" $? "$d/i0-faucet"
+	"$SDPP" iota balance --address "$OTHER" --network testnet --url "$url" >"$d/i0-b1" 2>&1
+	b1=$(sed 's/.*"balance":"\([0-9]*\)".*/\1/' "$d/i0-b1")
+	[ "$b1" -eq $((b0 + 10000000000)) ]
+	check "i0: the balance rose by the faucet's 10 IOTA ($b0 -> $b1)" $? "$d/i0-b0" "$d/i0-b1"
+	out=$("$SDPP" iota notarize --key "$d/other.key" --network testnet --url "$url" \
+	    --data-hex 5d5d5d5d --description "cli test" 2>"$d/i0-not.err")
+	echo "$out" | grep -q '"status":"success"' &&
+	    rpc standin_stats | grep -q '"data_hex":"5d5d5d5d","description":"cli test"'
+	check "i0: sdpp iota notarize (online) lands on the node" $? "$d/i0-not.err"
+	! "$SDPP" iota pay --key "$d/other.key" --network testnet --url "$url" --to "$BUYER" \
+	    --amount 99000000000 >/dev/null 2>"$d/i0-poor" && grep -q "not enough IOTA" "$d/i0-poor"
+	check "i0: paying more than the account holds is refused before signing" $? "$d/i0-poor"
+	! "$SDPP" iota pay --key "$d/other.key" --network testnet --url "$url" --to "$BUYER" \
+	    --amount 5 --max-gas 1000000 >/dev/null 2>"$d/i0-gas" && grep -q "above the cap" "$d/i0-gas"
+	check "i0: a gas budget above --max-gas is refused" $? "$d/i0-gas"
+	! "$SDPP" iota faucet --address "$OTHER" --network mainnet >/dev/null 2>"$d/i0-main" &&
+	    grep -q "mainnet has no faucet" "$d/i0-main"
+	check "i0: mainnet has no faucet" $? "$d/i0-main"
+	dead=$("$TOOLS/tool_freeport" 1)
+	! timeout $((20 * SLOW)) "$SDPP" iota balance --address "$OTHER" --network testnet \
+	    --url "http://127.0.0.1:$dead" >/dev/null 2>"$d/i0-dead" &&
+	    grep -q "127.0.0.1:$dead" "$d/i0-dead"
+	check "i0: a node that is not there is a clear error" $? "$d/i0-dead"
+}
+
 # i1. Paid on chain, anchored: 10 items, K = 4. Two invoices, each paid by
 # its own transfer that the gateway finds on chain before it goes on; every
 # invoice record is notarized with its leaf hash.
@@ -58,6 +93,11 @@ payment_method = iota
 $(iota_lines records 'anchor_kinds = invoice')" || return
 	seller=$(addr_of "$d/i1.key")
 	fund "$seller" 1000000000
+	! timeout $((20 * SLOW)) "$SDPP" buy "127.0.0.1:$GP" --seller-key "$PUB" \
+	    --key "$d/buyer.key" --product co2 --count 4 >/dev/null 2>"$d/i1-noiota" &&
+	    grep -q "paid in IOTA: add --iota" "$d/i1-noiota"
+	check "i1: buying from an IOTA seller without --iota is refused with advice" $? \
+	    "$d/i1-noiota"
 	buy_start i1 co2 10 --iota testnet --iota-url "http://127.0.0.1:$NP"
 	wait_orders 1
 	pub_seq "$CO2" v 1 12
@@ -274,6 +314,7 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 	teardown_pair
 }
 
+timed i0 cli_online
 timed i1 paid_and_anchored
 timed i2 bad_payments
 timed i3 stalled_node

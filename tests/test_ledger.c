@@ -373,7 +373,7 @@ test_dispute_from_ledger(void **state)
 /* A remote that fails twice then succeeds; items survive a restart. */
 struct loop_remote {
 	uint64_t items[64];
-	int n, calls, fail_first;
+	int n, calls, fail_first, proofs;
 };
 
 static int
@@ -390,6 +390,20 @@ loop_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len, const 
 		assert_string_equal(proof, "maybe-sent");
 	r->calls++;
 	r->items[r->n++] = item;
+	return 0;
+}
+
+/* Counts outbox items, and those that kept a proof, for ledger_anchors_each(). */
+static int
+count_anchor(void *ctx, const struct ledger_anchor *a)
+{
+	struct loop_remote *r = ctx;
+
+	assert_true(a->done);
+	assert_true(a->have_expect);
+	r->n++;
+	if (a->proof[0] != '\0')
+		r->proofs++;
 	return 0;
 }
 
@@ -458,6 +472,31 @@ test_outbox(void **state)
 	assert_true(ledger_outbox_pending(l) == 0);
 	assert_true(ledger_outbox_next(l) == INT64_MAX);
 	assert_int_equal(rem.calls, 10);
+	ledger_close(l);
+
+	/* Each anchored item kept its proof. */
+	assert_int_equal(ledger_open_ro(&l, path, err, sizeof(err)), 0);
+	rem.n = 0;
+	assert_int_equal(ledger_anchors_each(l, count_anchor, &rem), 0);
+	assert_int_equal(rem.n, 4);
+	assert_int_equal(rem.proofs, 4);
+	ledger_close(l);
+	/* A ledger from before proofs were kept: an auditor reads it as it
+	 * is, and the gateway adds the column when it opens it. */
+	sql(path, "ALTER TABLE outbox DROP COLUMN proof");
+	assert_int_equal(ledger_open_ro(&l, path, err, sizeof(err)), 0);
+	rem.n = 0;
+	assert_int_equal(ledger_anchors_each(l, count_anchor, &rem), 0);
+	assert_int_equal(rem.n, 4);
+	ledger_close(l);
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+	ledger_close(l);
+	assert_int_equal(ledger_open_ro(&l, path, err, sizeof(err)), 0);
+	rem.n = 0;
+	rem.proofs = 0;
+	assert_int_equal(ledger_anchors_each(l, count_anchor, &rem), 0);
+	assert_int_equal(rem.n, 4);
+	assert_int_equal(rem.proofs, 0); /* the migrated column starts empty */
 	ledger_close(l);
 }
 
