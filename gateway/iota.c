@@ -213,6 +213,12 @@ iota_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, payment_d
 		check_free(k);
 		return -1;
 	}
+	/* Only a well-formed digest is looked up and logged: the text is the
+	 * buyer's. */
+	if (iota_digest_parse(d, m->verification) == 0)
+		iota_digest_format(k->digest, d);
+	else
+		snprintf(k->digest, sizeof(k->digest), "invalid");
 	if (iota_digest_parse(d, m->verification) != 0)
 		why = "verification is not an IOTA transaction digest";
 	else if (iota_address_parse(k->sender, pc->buyer_address) != 0)
@@ -226,11 +232,6 @@ iota_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, payment_d
 		why = "the payment adds nothing to what was paid";
 	else if (ledger_has_payment_ref(gw->ledger, k->digest) != 0)
 		why = "this transaction already paid an invoice";
-	/* Only a well-formed digest reaches the logs: the text is the buyer's. */
-	if (iota_digest_parse(d, m->verification) == 0)
-		iota_digest_format(k->digest, d);
-	else
-		snprintf(k->digest, sizeof(k->digest), "invalid");
 	TAILQ_FOREACH(o, &gi->checks, entry)
 		if (why == NULL && o != k && o->refuse == NULL && strcmp(o->digest, k->digest) == 0)
 			why = "this transaction is already being checked for another payment";

@@ -159,7 +159,7 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 # i2. Bad payments: each is refused with a signed payment_rejected, the
 # order is closed and no payment is recorded.
 bad_payments() {
-	local seller small wrong failed
+	local seller small wrong failed good
 	setup_pair i2 "payment_granularity = 4
 payment_method = iota
 $(iota_lines none)" || return
@@ -172,8 +172,11 @@ $(iota_lines none)" || return
 	failed=$("$SDPP" iota pay --key "$d/buyer.key" --network testnet \
 	    --url "http://127.0.0.1:$NP" --to "$seller" --amount 12 2>/dev/null |
 	    sed 's/.*"digest":"\([^"]*\)".*/\1/')
-	[ -n "$small" ] && [ -n "$wrong" ] && [ -n "$failed" ]
-	check "i2: three transfers made on the node (too small, elsewhere, failed)" $? "$d/node.log"
+	good=$("$SDPP" iota pay --key "$d/buyer.key" --network testnet --url "http://127.0.0.1:$NP" \
+	    --to "$seller" --amount 12 | sed 's/.*"digest":"\([^"]*\)".*/\1/')
+	[ -n "$small" ] && [ -n "$wrong" ] && [ -n "$failed" ] && [ -n "$good" ]
+	check "i2: four transfers made on the node (too small, elsewhere, failed, good)" $? \
+	    "$d/node.log"
 	# Samples keep coming so that the first invoice is reached.
 	"$TOOLS/tool_publish" "$MQ" "$CO2" x 1 100000 50 >/dev/null 2>&1 &
 	track $!
@@ -203,9 +206,18 @@ $(iota_lines none)" || return
 	    -k "$d/buyer.key"
 	[ "$(sql "SELECT count(*) FROM records WHERE kind = 'payment'")" -eq 0 ]
 	check "i2: no payment recorded" $? "$GLOG"
+	# A good transfer pays invoice 1; offered again for invoice 2, it is
+	# refused: one transfer pays once.
+	bad_one "a transfer that already paid an invoice" "$good" "already paid an invoice" \
+	    -k "$d/buyer.key"
+	grep -q "invoices 2" "$d/i2-a transfer that already paid an invoice.out"
+	check "i2: ... after paying invoice 1 with it" $? \
+	    "$d/i2-a transfer that already paid an invoice.out"
+	[ "$(sql "SELECT count(*) FROM payment_refs WHERE ref = '$good'")" -eq 1 ]
+	check "i2: that transfer is recorded once" $? "$GLOG"
 	[ "$(sql "SELECT count(*) FROM records WHERE kind = 'close'
-	    AND json_extract(body, '\$.detail.reason') LIKE '%payment_rejected%'")" -ge 6 ]
-	check "i2: six orders closed as payment_rejected" $? "$GLOG"
+	    AND json_extract(body, '\$.detail.reason') LIKE '%payment_rejected%'")" -ge 7 ]
+	check "i2: seven orders closed as payment_rejected" $? "$GLOG"
 	teardown_pair
 }
 
