@@ -102,6 +102,7 @@ struct conn {
 	int refs;                 /* waiters and payments in flight */
 	int closing;              /* flush output, then free */
 	int dead;                 /* freed at the next safe point */
+	int owns_order;           /* this session's order record is queued */
 	int recorded_close;
 	uint64_t dropped_logged;
 	TAILQ_ENTRY(conn) entry;      /* all connections */

@@ -99,7 +99,9 @@ gw_record_close(struct conn *c, const char *reason)
 	struct sdpp_progress p;
 	const uint8_t *oid = sdpp_seller_order_id(c->s);
 
-	if (oid == NULL || c->recorded_close)
+	/* A refused order (a replay, say) names an id this session does not
+	 * own: a close under it would relabel someone else's order. */
+	if (oid == NULL || !c->owns_order || c->recorded_close)
 		return;
 	c->recorded_close = 1;
 	gw_record_receipts(c);

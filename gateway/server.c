@@ -255,6 +255,7 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 			    c->s, ev->req, 0, "", (uint64_t)gw_now(), c->out);
 			break;
 		}
+		c->owns_order = 1;
 		gw->stats.orders++;
 		conn_join_feed(c);
 		gw_menu_release(c->menu);

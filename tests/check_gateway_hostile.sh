@@ -92,7 +92,7 @@ hostile() {
 # 6. Hostile input, each answered with its error code; the gateway keeps
 # serving honest buyers after each.
 hostile_inputs() {
-	local orders
+	local orders victim
 	setup_pair s6 "payment_granularity = 4
 handshake_timeout = 1s" || return
 	hostile "malformed JSON" bad_json raw '{"message_type":"order","data":{'
@@ -119,11 +119,18 @@ handshake_timeout = 1s" || return
 		notok "s6: an order is placed and its frame saved"
 		diag "$d/s6-saved" "$GLOG"
 	fi
+	wait_until 10 closed_orders_at_least $((ORDERS + 1))
+	victim=$(last_order)
 	hostile "an order replayed on a new connection" bad_order_id replay-order "$d/s6-order"
 	ORDERS=$((ORDERS + 1)) # the saved one
 	orders=$(sql "SELECT count(*) FROM records WHERE kind = 'order'")
 	[ "$orders" -eq $ORDERS ]
 	check "s6: the replayed order is not recorded again ($orders orders)" $? "$GLOG"
+	# The replay must not write under the victim's id: one close, its own.
+	"$SDPP" ledger show "$DB" --order "$victim" --json >"$d/s6-victim" 2>&1
+	[ "$(sql "SELECT count(*) FROM records WHERE order_id = '$victim'")" -eq 2 ] &&
+	    grep -q '"closed":true,"reason":"disconnected"' "$d/s6-victim"
+	check "s6: the victim's order keeps its one close record (disconnected)" $? "$d/s6-victim"
 	still_serves "a replayed order"
 	hostile "an ACK naming another order of the same buyer" bad_order_id foreign-ack co2
 	ORDERS=$((ORDERS + 2)) # its two orders
