@@ -642,7 +642,12 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 			return 1;
 	} else {
 		hexlen = strlen(o.data_hex);
-		if (hexlen == 0 || hexlen % 2 != 0 ||
+		if (hexlen == 0) {
+			fprintf(stderr, "sdpp iota %s: --data-hex is empty: give at least one "
+			    "byte (two hex digits) to notarize\n", cmd);
+			return 1;
+		}
+		if (hexlen % 2 != 0 ||
 		    strspn(o.data_hex, "0123456789abcdefABCDEF") != hexlen) {
 			fprintf(stderr,
 			    "sdpp iota %s: --data-hex is not an even number of hex "
@@ -667,11 +672,11 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 				    cmd);
 				return 1;
 			}
-			if (1 + bcs_uleb128_size(dlen) + dlen > IOTA_PURE_ARG_MAX) {
+			if (dlen > IOTA_NOTARIZE_DESCRIPTION_MAX) {
 				fprintf(stderr,
 				    "sdpp iota %s: --description: %zu bytes, more than "
-				    "a transaction argument may hold\n",
-				    cmd, dlen);
+				    "the %d a transaction argument may hold\n",
+				    cmd, dlen, IOTA_NOTARIZE_DESCRIPTION_MAX);
 				return 1;
 			}
 		}

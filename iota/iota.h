@@ -16,15 +16,22 @@
 /* Serialized signature: scheme flag 00 (Ed25519) || signature || public key. */
 #define IOTA_SIGNATURE_BYTES (1 + SDPP_SIGN_BYTES + SDPP_SIGN_PUBLIC_BYTES)
 
-/* Protocol limits (iota-protocol-config): the network refuses more. */
+/* Protocol limits (iota-protocol-config): the network refuses more. The
+ * node's validity check compares a pure argument's size and the number of
+ * gas coins with a strict `<', so the largest it accepts is one less than
+ * the configured value; the *_MAX names below are those largest values. */
 #define IOTA_TX_MAX_BYTES (128 * 1024) /* max_tx_size_bytes */
-#define IOTA_PURE_ARG_MAX (16 * 1024)  /* max_pure_argument_size */
-#define IOTA_GAS_COINS_MAX 256         /* max_gas_payment_objects */
-#define IOTA_TYPE_DEPTH_MAX 16         /* max_type_argument_depth */
-/* Longest notarized data that fits one pure argument: 16382 bytes plus its
- * 2-byte ULEB128 length is IOTA_PURE_ARG_MAX. iota_tx_notarize() builds
- * longer ones (the SDK does too) but the network refuses them. */
+#define IOTA_MAX_PURE_ARGUMENT_SIZE 16384
+#define IOTA_MAX_GAS_PAYMENT_OBJECTS 256
+#define IOTA_PURE_ARG_MAX (IOTA_MAX_PURE_ARGUMENT_SIZE - 1)   /* 16383 bytes */
+#define IOTA_GAS_COINS_MAX (IOTA_MAX_GAS_PAYMENT_OBJECTS - 1) /* 255 coins */
+#define IOTA_TYPE_DEPTH_MAX 16                                /* max_type_argument_depth */
+/* Longest notarized data that fits one pure argument: 16381 bytes plus its
+ * 2-byte ULEB128 length is IOTA_PURE_ARG_MAX; a description takes one more
+ * byte (the Option tag), so at most 16380. iota_tx_notarize() builds longer
+ * ones (the SDK does too) but the network refuses them. */
 #define IOTA_NOTARIZE_DATA_MAX (IOTA_PURE_ARG_MAX - 2)
+#define IOTA_NOTARIZE_DESCRIPTION_MAX (IOTA_PURE_ARG_MAX - 3)
 /* Move identifiers (module, function, struct names) we accept. */
 #define IOTA_IDENT_MAX 128
 /* Pure values up to this size are copied into struct iota_input. */

@@ -121,15 +121,32 @@ NOT="iota notarize --offline --key $d/key --network testnet --gas-coin $GAS_N --
 {
 refuses "odd hex quoted" "--data-hex" "\`abc'" -- $NOT --data-hex abc
 refuses "non-hex quoted" "--data-hex" "\`zz'" -- $NOT --data-hex zz
-refuses "empty data" "--data-hex" -- $NOT --data-hex ""
-big=$(head -c 16383 /dev/zero | od -An -v -tx1 | tr -d ' \n')
-refuses "data beyond one pure argument" "16383 bytes" "16382" "hash" -- $NOT --data-hex "$big"
+refuses "empty data, said so" "--data-hex is empty" -- $NOT --data-hex ""
+big=$(head -c 16382 /dev/zero | od -An -v -tx1 | tr -d ' \n')
+refuses "data beyond one pure argument" "16382 bytes" "16381" "hash" -- $NOT --data-hex "$big"
+desc=$(head -c 16381 /dev/zero | tr '\0' d)
+refuses "description beyond one pure argument" "--description" "16381 bytes" "16380" -- \
+    $NOT --data-hex 00 --description "$desc"
 refuses "description that is not UTF-8" "--description" "UTF-8" -- \
     $NOT --data-hex 00 --description "$(printf 'caf\351')"
 }
-big=$(head -c 16382 /dev/zero | od -An -v -tx1 | tr -d ' \n')
-"$S" $NOT --data-hex "$big" >"$d/out" 2>"$d/err" && grep -q '"tx_bytes"' "$d/out" &&
-    ok "16382 bytes of data are accepted" || notok "16382 bytes: $(cat "$d/err")"
+big=$(head -c 16381 /dev/zero | od -An -v -tx1 | tr -d ' \n')
+"$S" $NOT --data-hex "$big" --description "${desc%d}" >"$d/out" 2>"$d/err" &&
+    grep -q '"tx_bytes"' "$d/out" &&
+    ok "16381 bytes of data with 16380 of description are accepted" ||
+    notok "16381 bytes: $(cat "$d/err")"
+many=""
+i=0
+while [ $i -lt 256 ]; do
+	many="$many --gas-coin 0x$(printf '%064x' $((i + 1))):7:2CnHQTQPiLt3bHeQR9T431tqAcbrddT3DbFwuQ3fCM2N"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086
+"$S" $PAY --to $TO --amount 1 ${many% --gas-coin *} >"$d/out" 2>"$d/err" &&
+    grep -q '"tx_bytes"' "$d/out" && ok "255 gas coins are accepted" ||
+    notok "255 gas coins: $(cat "$d/err")"
+# shellcheck disable=SC2086
+refuses "256 gas coins (the network takes fewer)" "more than 255 --gas-coin" -- $PAY --to $TO --amount 1 $many
 
 chmod 644 "$d/key"
 "$S" iota address "$d/key" >"$d/out" 2>"$d/err"

@@ -234,6 +234,47 @@ contains "iota_getObject: the notarization" "$(rpc "$P" iota_getObject "[\"$nid\
 contains "iota_getObject: an unknown object" "$(rpc "$P" iota_getObject "[\"$C\"]")" \
     "\"result\":{\"error\":{\"code\":\"notExists\",\"object_id\":\"$C\"}}"
 
+# ---------------------------------------------------------------- the node's size limits
+# A pure argument must be shorter than 16384 bytes and a transaction must
+# have fewer than 256 gas coins (the node checks with a strict <). The
+# over-limit transactions are built by rewriting bytes `sdpp iota' signed,
+# since sdpp itself refuses to build them; a dry run needs no signature.
+dry_b64() { rpc "$P" iota_dryRunTransactionBlock "[\"$1\"]"; }
+G=$(ref "${G%%:*}")
+big=$(head -c 16381 /dev/zero | od -An -v -tx1 | tr -d ' \n')
+"$SDPP" iota notarize --offline --key "$d/a.key" --network testnet --data-hex "$big" \
+    --gas-coin "$G" --gas-price 1000 --gas-budget 200000000 >"$d/big" 2>>"$d/sdpp.err"
+field tx_bytes "$d/big" | base64 -d >"$d/big.bin"
+out=$(dry_b64 "$(field tx_bytes "$d/big")")
+same "a pure argument of 16383 bytes (16381 of data) passes the size check" \
+    "$(jget "$out" result.effects.status.status)" success
+# Input 1 (after the shared clock's 43 bytes) is Pure: tag 00, length FF 7F
+# (16383), then the vector's length FD 7F (16381). One byte more is 80 80 01
+# and FE 7F.
+same "input 1 is the data's pure argument, where the test expects it" \
+    "$(od -An -tx1 -j 46 -N 5 "$d/big.bin" | tr -d ' ')" 00ff7ffd7f
+{ head -c 47 "$d/big.bin"; printf '\200\200\001\376\177\000'; tail -c +52 "$d/big.bin"; } |
+    base64 -w0 >"$d/big1.b64"
+contains "a pure argument of 16384 bytes is refused as the node refuses it" \
+    "$(dry_b64 "$(cat "$d/big1.b64")")" "maximum pure argument size is 16384"
+# Gas coins: the one coin of a payment repeated; the vector of 73-byte
+# references ends 49 bytes (owner, price, budget, expiration) before the end.
+pay "$d/a.key" gas1 "$B" 7 "$G"
+field tx_bytes "$d/gas1" | base64 -d >"$d/g.bin"
+glen=$(wc -c <"$d/g.bin")
+gas_tx() { # ULEB-COUNT-OCTAL N
+	local i=0
+	head -c $((glen - 123)) "$d/g.bin"
+	printf "$1"
+	while [ $i -lt "$2" ]; do tail -c 122 "$d/g.bin" | head -c 73; i=$((i + 1)); done
+	tail -c 49 "$d/g.bin"
+}
+contains "255 gas coins pass the size check (then the repeated coin is refused)" \
+    "$(dry_b64 "$(gas_tx '\377\001' 255 | base64 -w0)")" "cannot appear more than once"
+contains "256 gas coins are refused as the node refuses them" \
+    "$(dry_b64 "$(gas_tx '\200\002' 256 | base64 -w0)")" \
+    "maximum number of gas payment objects is 256"
+
 # ---------------------------------------------------------------- the faucet
 r=$(rpc -P /v1/gas "$P" "{\"FixedAmountRequest\":{\"recipient\":\"$C\"}}")
 [ "$(cat "$d/status")" = 201 ] && contains "faucet: 201 and a task" "$r" '"error":null' ||

@@ -82,7 +82,17 @@
 #define COIN_PAYLOAD 8ULL
 #define REBATE_PERCENT 99ULL
 
-/* The decoder's caps, below the protocol's where the stand-in needs less. */
+/* The node's own limits (iota-protocol-config), written out here rather
+ * than taken from iota/iota.h so that a wrong limit in the code under test
+ * shows. The node checks both with a strict `<'. */
+#define NODE_MAX_PURE_ARGUMENT_SIZE 16384
+#define NODE_MAX_GAS_PAYMENT_OBJECTS 256
+
+/* The decoder's caps: looser than the node's limits where check_validity()
+ * applies those, so that a too-large transaction decodes and is refused
+ * with the node's own words. */
+#define TX_GAS_MAX 512
+#define TX_PURE_MAX (64 * 1024)
 #define TX_INPUTS_MAX 256
 #define TX_COMMANDS_MAX 256
 #define TX_ARGS_MAX 256
@@ -716,7 +726,7 @@ struct dtx {
 	struct dcmd cmds[TX_COMMANDS_MAX];
 	size_t n_cmds;
 	uint8_t sender[IOTA_ADDRESS_BYTES];
-	struct iota_object_ref gas[IOTA_GAS_COINS_MAX];
+	struct iota_object_ref gas[TX_GAS_MAX];
 	size_t n_gas;
 	uint8_t gas_owner[IOTA_ADDRESS_BYTES];
 	uint64_t price, budget;
@@ -794,7 +804,7 @@ rd_input(struct rd *r, struct dinput *in)
 		return -1;
 	if (tag == 0) {
 		in->kind = IN_PURE;
-		return rd_vec_u8(r, IOTA_PURE_ARG_MAX, &in->pure, &in->pure_len, "pure argument");
+		return rd_vec_u8(r, TX_PURE_MAX, &in->pure, &in->pure_len, "pure argument");
 	}
 	if (tag != 1)
 		return rd_fail(r, "CallArg tag %u unknown", tag);
@@ -900,7 +910,7 @@ dtx_decode(uint8_t *bytes, size_t len, struct rpc_err *e)
 		for (t->n_cmds = 0; t->n_cmds < i && !r.failed; t->n_cmds++)
 			rd_command(&r, &t->cmds[t->n_cmds]);
 	rd_copy(&r, t->sender, IOTA_ADDRESS_BYTES, "sender");
-	if (rd_count(&r, IOTA_GAS_COINS_MAX, &t->n_gas, "gas payment") == 0)
+	if (rd_count(&r, TX_GAS_MAX, &t->n_gas, "gas payment") == 0)
 		for (i = 0; i < t->n_gas && !r.failed; i++)
 			rd_object_ref(&r, &t->gas[i], "gas payment");
 	rd_copy(&r, t->gas_owner, IOTA_ADDRESS_BYTES, "gas owner");
@@ -956,7 +966,7 @@ pure_bytes(const uint8_t *p, size_t n, const uint8_t **out, size_t *len)
 	memset(&r, 0, sizeof(r));
 	r.p = p;
 	r.n = n;
-	if (rd_vec_u8(&r, IOTA_PURE_ARG_MAX, out, len, "vector") != 0 || r.off != r.n)
+	if (rd_vec_u8(&r, TX_PURE_MAX, out, len, "vector") != 0 || r.off != r.n)
 		return -1;
 	return 0;
 }
@@ -1370,6 +1380,27 @@ check_gas(struct node *n, const struct dtx *t, struct rpc_err *e)
 	return 0;
 }
 
+/* The node's validity check on the transaction's inputs, before any
+ * object is looked at: sizes compared with a strict `<', as the node does. */
+static int
+check_validity(const struct dtx *t, struct rpc_err *e)
+{
+	size_t i;
+
+	if (t->n_gas >= NODE_MAX_GAS_PAYMENT_OBJECTS)
+		return rpc_fail(e, RPC_TX_REJECTED,
+		    "Size limit exceeded: maximum number of gas payment objects is %d (%zu given)",
+		    NODE_MAX_GAS_PAYMENT_OBJECTS, t->n_gas);
+	for (i = 0; i < t->n_inputs; i++)
+		if (t->inputs[i].kind == IN_PURE &&
+		    t->inputs[i].pure_len >= NODE_MAX_PURE_ARGUMENT_SIZE)
+			return rpc_fail(e, RPC_TX_REJECTED,
+			    "Size limit exceeded: maximum pure argument size is %d (input %zu has "
+			    "%zu bytes)",
+			    NODE_MAX_PURE_ARGUMENT_SIZE, i, t->inputs[i].pure_len);
+	return 0;
+}
+
 /* What executing a checked transaction does, before it is applied. */
 struct outcome {
 	int success;
@@ -1382,8 +1413,8 @@ struct outcome {
 	uint8_t gas_digest[IOTA_DIGEST_BYTES];
 	uint8_t new_id[IOTA_ADDRESS_BYTES], new_digest[IOTA_DIGEST_BYTES];
 	uint64_t new_bytes;
-	uint64_t prev_versions[IOTA_GAS_COINS_MAX];
-	uint8_t prev_txs[IOTA_GAS_COINS_MAX][IOTA_DIGEST_BYTES];
+	uint64_t prev_versions[TX_GAS_MAX];
+	uint8_t prev_txs[TX_GAS_MAX][IOTA_DIGEST_BYTES];
 	uint64_t clock_version;
 	uint8_t clock_digest[IOTA_DIGEST_BYTES];
 	uint8_t events_digest[IOTA_DIGEST_BYTES];
@@ -2133,7 +2164,7 @@ run_tx(struct node *n, const cJSON *params, int execute, cJSON **resp, struct dt
 			return 1;
 		}
 	}
-	if (match_shape(t, &s, e) != 0 || check_gas(n, t, e) != 0)
+	if (check_validity(t, e) != 0 || match_shape(t, &s, e) != 0 || check_gas(n, t, e) != 0)
 		goto fail;
 	if (execute && n->fail_execute > 0) {
 		n->fail_execute--;
