@@ -1261,7 +1261,9 @@ sdpp_seller_deadline(const struct sdpp_seller *s)
 		/* A payment under confirmation is the backend's to time out. */
 		if (s->paused && s->invq_len == 0 && !s->have_pay_cur)
 			d = min_u64(d, pay_clock(s) + s->cfg.payment_timeout_ms);
-		if (s->grace_until != 0)
+		/* The grace bounds when a payment may arrive, not its
+		 * confirmation: a transfer already on chain must be credited. */
+		if (s->grace_until != 0 && !s->have_pay_cur)
 			d = min_u64(d, s->grace_until);
 		if (order_full(s) && s->acked == s->sent)
 			d = min_u64(d, s->complete_since + s->cfg.idle_timeout_ms);
@@ -1287,7 +1289,7 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 			    (unsigned long long)s->cfg.handshake_timeout_ms);
 		break;
 	case SS_STREAM:
-		if (s->grace_until != 0 && now >= s->grace_until)
+		if (s->grace_until != 0 && now >= s->grace_until && !s->have_pay_cur)
 			return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
 		if (s->paused && s->invq_len == 0 && !s->have_pay_cur &&
 		    now >= pay_clock(s) + s->cfg.payment_timeout_ms)

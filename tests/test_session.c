@@ -320,6 +320,54 @@ test_shutdown_grace(void **state)
 	conv_teardown(&c);
 }
 
+/* Shutting down: the grace bounds when the final payment may arrive, not
+ * its confirmation; a payment still being confirmed is waited for and
+ * credited (PROTOCOL 10.2.9). */
+static void
+test_shutdown_grace_waits_for_confirmation(void **state)
+{
+	struct conv c;
+	struct sdpp_progress pr;
+	int i;
+
+	(void)state;
+	conv_setup(&c, 4, 1, 2);
+	c.scfg.shutdown_grace_ms = 300;
+	conv_start(&c);
+	conv_order(&c, "co2", 0);
+	for (i = 1; i <= 6; i++)
+		conv_sample(&c, i);
+	c.hold_payments = 1;
+	assert_int_equal(sdpp_seller_shutdown(c.s, c.now, &c.so), SDPP_OK);
+	seller_drain(&c);
+	pump(&c);
+	assert_int_equal(c.invoices, 2);
+	/* The buyer pays the final invoice within the grace; the seller's
+	 * backend is still confirming it when the grace ends. */
+	c.hold_payments = 0;
+	c.hold_confirm = 1;
+	c.now += 100;
+	assert_int_equal(sdpp_buyer_complete(c.b, c.held_pay_req, 1, "", c.now, &c.bo), SDPP_OK);
+	buyer_drain(&c);
+	pump(&c);
+	assert_int_not_equal(c.held_confirm_req, 0);
+	assert_true(sdpp_seller_deadline(c.s) > c.now + 200);
+	c.now += 200;
+	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+	seller_drain(&c);
+	assert_int_equal(c.seller_closed, 0);
+	/* Confirmed late: credited, then shutting_down. */
+	c.now += 1000;
+	assert_int_equal(sdpp_seller_complete(c.s, c.held_confirm_req, 1, "", c.now, &c.so),
+	    SDPP_E_SHUTDOWN);
+	sdpp_seller_progress(c.s, &pr);
+	assert_true(pr.total_paid == 12 && pr.total_due == 12);
+	seller_drain(&c);
+	pump(&c);
+	assert_int_equal(c.seller_close_err, SDPP_E_SHUTDOWN);
+	conv_teardown(&c);
+}
+
 /* A slow ledger delays the invoice; the payment clock starts when it is sent. */
 static void
 test_payment_clock_waits_for_invoice(void **state)
@@ -1078,6 +1126,7 @@ main(void)
 		cmocka_unit_test(test_handshake_timeout),
 		cmocka_unit_test(test_shutdown_final_invoice),
 		cmocka_unit_test(test_shutdown_grace),
+		cmocka_unit_test(test_shutdown_grace_waits_for_confirmation),
 		cmocka_unit_test(test_payment_clock_waits_for_invoice),
 		cmocka_unit_test(test_overpaid_not_blocked),
 		cmocka_unit_test(test_exit_waits_for_last_invoice),

@@ -79,7 +79,10 @@ seller_drain(struct conv *c)
 			break;
 		case SDPP_EV_PAYMENT:
 			c->payments++;
-			reqs[nreq++] = ev->req;
+			if (c->hold_confirm)
+				c->held_confirm_req = ev->req;
+			else
+				reqs[nreq++] = ev->req;
 			break;
 		case SDPP_EV_EXIT:
 			c->exits++;

@@ -37,6 +37,8 @@ struct conv {
 	/* Host behaviour. */
 	int hold_payments;  /* buyer does not pay (SDPP_EV_PAY left pending) */
 	int reject_payment; /* seller refuses payments */
+	int hold_confirm;   /* the payment backend is slow: SDPP_EV_PAYMENT left pending */
+	uint64_t held_confirm_req;
 	uint64_t held_pay_req;
 	int hold_invoices;  /* the ledger is slow: SDPP_EV_INVOICE left pending */
 	uint64_t held_invoice_req; /* the latest held */
