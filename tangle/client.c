@@ -24,6 +24,10 @@
 #define DRY_RUN_BUDGET_MAX UINT64_C(50000000000)
 /* Pages of coins read for one transaction (50 each, the node's maximum). */
 #define COIN_PAGES_MAX 6
+/* A dry run refused for a gas coin's version is tried once more with coins
+ * read afresh, after this long: time for a lagging index to catch up. */
+#define STALE_RETRY_MS 1000
+#define STALE_TEXT "not available for consumption"
 
 static const struct {
 	const char *rpc, *faucet;
@@ -69,8 +73,25 @@ struct job {
 	uint64_t coin_total;
 	uint8_t *tx;
 	size_t txlen, txcap;
+	int stale_retried;
+	struct event *stale_timer;
 	struct tangle_sent sent;
 	TAILQ_ENTRY(job) entry;
+};
+
+/*
+ * What our last transaction left: its gas coin at the version its effects
+ * report, with the balance it must now hold, and the coins it merged into
+ * it (deleted). A node's coin index may trail execution by a moment, so the
+ * next transaction, read right after, would otherwise pick the old version
+ * (and fail its dry run) or a deleted coin.
+ */
+struct gas_hint {
+	int valid;
+	struct iota_object_ref ref;
+	uint64_t balance;
+	uint8_t (*merged)[IOTA_ADDRESS_BYTES];
+	size_t nmerged;
 };
 
 struct tangle {
@@ -84,6 +105,7 @@ struct tangle {
 	int running; /* the head of jobs is being worked on */
 	size_t njobs;
 	struct event *kick;
+	struct gas_hint hint;
 	TAILQ_HEAD(, call) calls;
 	TAILQ_HEAD(, job) jobs;
 };
@@ -158,8 +180,17 @@ fail:
 }
 
 static void
+hint_clear(struct gas_hint *h)
+{
+	free(h->merged);
+	memset(h, 0, sizeof(*h));
+}
+
+static void
 job_free(struct job *j)
 {
+	if (j->stale_timer != NULL)
+		event_free(j->stale_timer);
 	free(j->cands);
 	free(j->coins);
 	free(j->data);
@@ -204,6 +235,7 @@ tangle_free(struct tangle *t)
 	}
 	if (t->kick != NULL)
 		event_free(t->kick);
+	hint_clear(&t->hint);
 	free(t);
 }
 
@@ -549,6 +581,110 @@ by_balance_desc(const void *a, const void *b)
 	return x->balance < y->balance ? 1 : x->balance > y->balance ? -1 : 0;
 }
 
+/*
+ * A coin as the index listed it, corrected by what our last transaction
+ * did: -1 if that transaction merged (deleted) it, else 0, with the gas
+ * coin's newer version and balance put in. An index that shows a version
+ * at least as new as ours has caught up (or someone else spent the coin
+ * with our key): the hint has nothing more to say.
+ */
+static int
+hint_apply(struct gas_hint *h, struct iota_coin *c)
+{
+	size_t i;
+
+	if (!h->valid)
+		return 0;
+	for (i = 0; i < h->nmerged; i++)
+		if (memcmp(h->merged[i], c->ref.id, IOTA_ADDRESS_BYTES) == 0)
+			return -1;
+	if (memcmp(h->ref.id, c->ref.id, IOTA_ADDRESS_BYTES) != 0)
+		return 0;
+	if (c->ref.version >= h->ref.version) {
+		hint_clear(h);
+		return 0;
+	}
+	c->ref = h->ref;
+	c->balance = h->balance;
+	return 0;
+}
+
+/*
+ * Remembers the gas coin that the executed job's effects report. Its
+ * balance is what the job's coins held, less the amount (if it moved) and
+ * the gas charged, plus the rebate. Without a gas object the next job
+ * reads the index as it is.
+ */
+static void
+hint_set(struct tangle *t, const struct job *j, const struct iota_effects *e)
+{
+	struct gas_hint *h = &t->hint;
+	uint64_t in, out;
+	size_t i;
+
+	hint_clear(h);
+	if (!e->have_gas_object || j->ncoins == 0)
+		return;
+	in = j->coin_total;
+	out = e->success ? j->amount : 0;
+	if (e->gas.rebate > UINT64_MAX - in || e->gas.computation > UINT64_MAX - out ||
+	    e->gas.storage > UINT64_MAX - out - e->gas.computation)
+		return;
+	in += e->gas.rebate;
+	out += e->gas.computation + e->gas.storage;
+	if (out > in)
+		return;
+	if (j->ncoins > 1) {
+		h->merged = calloc(j->ncoins - 1, sizeof(*h->merged));
+		if (h->merged == NULL)
+			return;
+		for (i = 1; i < j->ncoins; i++)
+			memcpy(h->merged[i - 1], j->coins[i].id, IOTA_ADDRESS_BYTES);
+		h->nmerged = j->ncoins - 1;
+	}
+	h->ref = e->gas_object;
+	h->balance = in - out;
+	h->valid = 1;
+}
+
+static void
+job_coins_again(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+
+	(void)fd;
+	(void)what;
+	j->ncands = 0;
+	j->cands_total = 0;
+	j->pages = 0;
+	/* Sized for the coins of the first try: built anew. */
+	free(j->tx);
+	j->tx = NULL;
+	j->txlen = 0;
+	coins_page(j, NULL);
+}
+
+/*
+ * A dry run refused because a gas coin's version is no longer current:
+ * another writer with our key, or an index that trails execution. Forget
+ * the hint and read the coins once more, a moment later. 0 if retrying.
+ */
+static int
+job_retry_stale(struct job *j, const struct tangle_reply *r)
+{
+	struct timeval tv = { STALE_RETRY_MS / 1000, (STALE_RETRY_MS % 1000) * 1000 };
+
+	if (j->stale_retried || r->status != TANGLE_E_RPC || strstr(r->error, STALE_TEXT) == NULL)
+		return -1;
+	if (j->stale_timer == NULL)
+		j->stale_timer = evtimer_new(j->t->base, job_coins_again, j);
+	if (j->stale_timer == NULL || evtimer_add(j->stale_timer, &tv) != 0)
+		return -1;
+	j->stale_retried = 1;
+	hint_clear(&j->t->hint);
+	return 0;
+}
+
 static void
 job_step_coins(void *arg, const struct tangle_reply *r)
 {
@@ -582,10 +718,13 @@ job_step_coins(void *arg, const struct tangle_reply *r)
 	need = j->amount > UINT64_MAX - j->t->cfg.max_budget ? UINT64_MAX :
 							      j->amount + j->t->cfg.max_budget;
 	for (i = 0; i < page->n && j->ncands < IOTA_GAS_COINS_MAX; i++) {
-		j->cands[j->ncands++] = page->coins[i];
-		j->cands_total = page->coins[i].balance > UINT64_MAX - j->cands_total ?
-		    UINT64_MAX :
-		    j->cands_total + page->coins[i].balance;
+		struct iota_coin c = page->coins[i];
+
+		if (hint_apply(&j->t->hint, &c) != 0)
+			continue;
+		j->cands[j->ncands++] = c;
+		j->cands_total = c.balance > UINT64_MAX - j->cands_total ? UINT64_MAX :
+									 j->cands_total + c.balance;
 	}
 	/* An account that is paid collects many small coins: read on (a few
 	 * pages, up to the network's gas coin limit) until they cover it. */
@@ -652,6 +791,8 @@ job_step_dry(void *arg, const struct tangle_reply *r)
 	size_t n;
 
 	if (r->status != TANGLE_OK) {
+		if (job_retry_stale(j, r) == 0)
+			return;
 		job_done(j, r->status, "dry run: %s", r->error);
 		return;
 	}
@@ -720,15 +861,20 @@ job_step_executed(void *arg, const struct tangle_reply *r)
 
 	if (r->status != TANGLE_OK) {
 		/* The digest stays set: a transport failure here leaves the
-		 * outcome open, and the caller can look the digest up. */
+		 * outcome open, and the caller can look the digest up. The
+		 * coins may or may not have moved: read them afresh. */
+		hint_clear(&j->t->hint);
 		job_done(j, r->status, "execute %s: %s", j->sent.digest, r->error);
 		return;
 	}
 	if (iota_rpc_effects(cJSON_GetObjectItemCaseSensitive(r->result, "effects"), &e, err,
 		sizeof(err)) != 0) {
+		hint_clear(&j->t->hint);
 		job_done(j, TANGLE_E_BAD, "execute %s: %s", j->sent.digest, err);
 		return;
 	}
+	/* Success or failure on chain, the gas coin has a new version. */
+	hint_set(j->t, j, &e);
 	j->sent.gas = e.gas;
 	if (!e.success) {
 		job_done(j, TANGLE_E_FAILED, "transaction %s failed on chain: %s", j->sent.digest,

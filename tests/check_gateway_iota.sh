@@ -326,10 +326,54 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 	teardown_pair
 }
 
+# i6. A node whose coin index trails execution: each transaction's coins are
+# listed as they were before it. The gateway's anchors run back to back
+# from the gas coin its last transaction's effects reported, so none is
+# refused; `sdpp iota', one transaction per run, retries a refused dry run
+# once with coins read afresh.
+index_lag() {
+	local inv dry0 dry1 notes0 notes1 url="http://127.0.0.1:$NP"
+	setup_pair i6 "payment_granularity = 2
+$(iota_lines records 'anchor_kinds = order, invoice, exit')" || return
+	fund "$(addr_of "$d/i6.key")" 1000000000
+	mode '{"index_lag":1000}'
+	rpc standin_stats >"$d/i6-before.json"
+	buy_start i6 co2 6
+	wait_orders 1
+	pub_seq "$CO2" x 1 6
+	wait_exit $BUY_PID 15
+	check "i6: a buyer gets 6 items" $WAIT_RC "$d/i6.err" "$GLOG"
+	inv=$(sql "SELECT count(*) FROM records WHERE kind IN ('order', 'invoice', 'exit')")
+	wait_until 20 outbox_done "$inv"
+	check "i6: all $inv records anchored back to back while the index lags" $? "$GLOG"
+	rpc standin_stats >"$d/i6-after.json"
+	dry0=$(rpcq result.calls.iota_dryRunTransactionBlock standin_stats)
+	! grep -q "event=anchor_failed" "$GLOG" &&
+	    [ "$(($(grep -o '"data_hex"' "$d/i6-after.json" | wc -l) -
+		$(grep -o '"data_hex"' "$d/i6-before.json" | wc -l)))" -eq "$inv" ]
+	check "i6: no anchor failed, one notarization each" $? "$GLOG"
+	teardown_pair
+	mode '{"index_lag":1}'
+	notes0=$(grep -o '"data_hex"' "$d/i6-after.json" | wc -l)
+	"$SDPP" iota notarize --key "$d/other.key" --network testnet --url "$url" \
+	    --data-hex 6a6a >/dev/null 2>"$d/i6-cli1.err" &&
+	    dry0=$(rpcq result.calls.iota_dryRunTransactionBlock standin_stats) &&
+	    "$SDPP" iota notarize --key "$d/other.key" --network testnet --url "$url" \
+		--data-hex 6b6b >/dev/null 2>"$d/i6-cli2.err"
+	check "i6: sdpp iota notarize twice in a row, the second listed stale coins" $? \
+	    "$d/i6-cli1.err" "$d/i6-cli2.err"
+	dry1=$(rpcq result.calls.iota_dryRunTransactionBlock standin_stats)
+	notes1=$(rpc standin_stats | grep -o '"data_hex"' | wc -l)
+	[ "$((dry1 - dry0))" -eq 2 ] && [ "$((notes1 - notes0))" -eq 2 ]
+	check "i6: ... its dry run was refused once, then retried with fresh coins ($((dry1 - dry0)) dry runs)" $?
+	mode '{"index_lag":0}'
+}
+
 timed i0 cli_online
 timed i1 paid_and_anchored
 timed i2 bad_payments
 timed i3 stalled_node
 timed i4 tree_heads
 timed i5 lost_answer
+timed i6 index_lag
 finish

@@ -134,6 +134,17 @@ struct object {
 	int deleted;
 };
 
+/* A coin as the lagging index still shows it: its state before the last
+ * executed transaction, or absent (created by it). */
+struct lag_coin {
+	uint8_t id[IOTA_ADDRESS_BYTES];
+	int created;
+	uint64_t version, balance;
+	uint8_t digest[IOTA_DIGEST_BYTES];
+	uint8_t prev_tx[IOTA_DIGEST_BYTES];
+	int deleted;
+};
+
 /* An executed transaction: the full response, filtered per request. */
 struct txrec {
 	uint8_t digest[IOTA_DIGEST_BYTES];
@@ -190,6 +201,13 @@ struct node {
 	unsigned lose_execute;
 	struct pending *pending; /* FIFO */
 	size_t n_stalled;
+	/* Index lag: a real node's coin index may trail execution, so the next
+	 * index_lag iotax_getCoins answers after each execute show the coins
+	 * as they were before it (lag: their state then; lag_left: answers
+	 * still to give so). */
+	unsigned index_lag, lag_left;
+	struct lag_coin *lag;
+	size_t n_lag;
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -1714,6 +1732,64 @@ str_of(const uint8_t *p, size_t n)
 	return s;
 }
 
+/* Index lag: keeps the gas coins' state before this transaction, and the id
+ * of the object it creates, for the next index_lag coin listings. */
+static int
+lag_capture(struct node *n, const struct dtx *t, const struct outcome *o, struct rpc_err *e)
+{
+	struct lag_coin *l;
+	size_t i;
+
+	l = calloc(t->n_gas + 1, sizeof(*l));
+	if (l == NULL)
+		return rpc_fail(e, RPC_INTERNAL, "out of memory");
+	for (i = 0; i < t->n_gas; i++) {
+		const struct object *g = obj_find(n, t->gas[i].id);
+
+		memcpy(l[i].id, g->id, IOTA_ADDRESS_BYTES);
+		l[i].version = g->version;
+		l[i].balance = g->balance;
+		memcpy(l[i].digest, g->digest, IOTA_DIGEST_BYTES);
+		memcpy(l[i].prev_tx, g->prev_tx, IOTA_DIGEST_BYTES);
+		l[i].deleted = g->deleted;
+	}
+	memcpy(l[i].id, o->new_id, IOTA_ADDRESS_BYTES);
+	l[i].created = o->success;
+	free(n->lag);
+	n->lag = l;
+	n->n_lag = t->n_gas + 1;
+	n->lag_left = n->index_lag;
+	return 0;
+}
+
+/* The object as the index shows it now: *o itself, or a copy in view with
+ * its state before the last transaction; NULL when the index has not seen
+ * it yet. */
+static const struct object *
+lag_view(const struct node *n, const struct object *o, struct object *view)
+{
+	size_t i;
+
+	if (n->lag_left == 0)
+		return o;
+	for (i = 0; i < n->n_lag; i++) {
+		const struct lag_coin *l = &n->lag[i];
+
+		if (memcmp(l->id, o->id, IOTA_ADDRESS_BYTES) != 0)
+			continue;
+		if (l->created)
+			return NULL;
+		*view = *o;
+		view->version = l->version;
+		view->balance = l->balance;
+		memcpy(view->digest, l->digest, IOTA_DIGEST_BYTES);
+		memcpy(view->prev_tx, l->prev_tx, IOTA_DIGEST_BYTES);
+		view->deleted = l->deleted;
+		return view;
+	}
+	return o;
+}
+
 /* Makes the outcome real: gas coins merged and charged, new objects, the
  * stored response and the stats. 0 or -1 (out of memory). */
 static int
@@ -1739,6 +1815,8 @@ apply(struct node *n, const struct dtx *t, const struct shape *s, const struct o
 		n->txs = p;
 		n->cap_txs = cap;
 	}
+	if (n->index_lag > 0 && lag_capture(n, t, o, e) != 0)
+		return -1;
 	if (o->success) {
 		c = obj_new(n); /* before taking pointers: it may move them */
 		if (c == NULL)
@@ -1980,9 +2058,10 @@ m_get_coins(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e)
 {
 	uint8_t owner[IOTA_ADDRESS_BYTES], cursor[IOTA_ADDRESS_BYTES];
 	const struct object **all;
+	struct object *views;
 	const cJSON *p;
 	uint64_t limit = PAGE_MAX;
-	size_t k = 0, i;
+	size_t k = 0, nv = 0, i;
 	int has_cursor = 0, is_iota;
 	cJSON *data;
 
@@ -2003,15 +2082,23 @@ m_get_coins(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e)
 	if (limit > PAGE_MAX)
 		limit = PAGE_MAX;
 	all = calloc(n->n_objs + 1, sizeof(*all));
-	if (all == NULL)
+	views = calloc(n->n_lag + 1, sizeof(*views));
+	if (all == NULL || views == NULL) {
+		free(all);
+		free(views);
 		return rpc_fail(e, RPC_INTERNAL, "out of memory");
+	}
 	for (i = 0; is_iota && i < n->n_objs; i++) {
-		const struct object *o = &n->objs[i];
+		const struct object *o = lag_view(n, &n->objs[i], &views[nv]);
 
-		if (live_coin_of(o, owner) &&
+		if (o == &views[nv])
+			nv++;
+		if (o != NULL && live_coin_of(o, owner) &&
 		    !(has_cursor && memcmp(o->id, cursor, IOTA_ADDRESS_BYTES) <= 0))
 			all[k++] = o;
 	}
+	if (n->lag_left > 0)
+		n->lag_left--;
 	qsort(all, k, sizeof(*all), id_cmp);
 	*res = cJSON_CreateObject();
 	data = cJSON_AddArrayToObject(*res, "data");
@@ -2023,6 +2110,7 @@ m_get_coins(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e)
 	else
 		cJSON_AddNullToObject(*res, "nextCursor");
 	free(all);
+	free(views);
 	return 0;
 }
 
@@ -2371,6 +2459,7 @@ mode_json(const struct node *n)
 	cJSON_AddNumberToObject(m, "delay_ms", n->delay_ms);
 	cJSON_AddNumberToObject(m, "fail_execute", n->fail_execute);
 	cJSON_AddNumberToObject(m, "lose_execute", n->lose_execute);
+	cJSON_AddNumberToObject(m, "index_lag", n->index_lag);
 	return m;
 }
 
@@ -2382,6 +2471,7 @@ m_set_mode(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e)
 	const cJSON *m = param(params, 0), *f;
 	int down = n->down, stall = n->stall;
 	uint64_t delay = n->delay_ms, fail = n->fail_execute, lose = n->lose_execute;
+	uint64_t lag = n->index_lag;
 
 	if (check_param_count(params, 1, e) != 0)
 		return -1;
@@ -2407,13 +2497,19 @@ m_set_mode(struct node *n, const cJSON *params, cJSON **res, struct rpc_err *e)
 		} else if (strcmp(f->string, "lose_execute") == 0) {
 			if (param_uint(f, "lose_execute", 0, FAIL_EXECUTE_MAX, &lose, e) != 0)
 				return -1;
+		} else if (strcmp(f->string, "index_lag") == 0) {
+			if (param_uint(f, "index_lag", 0, FAIL_EXECUTE_MAX, &lag, e) != 0)
+				return -1;
 		} else {
 			return rpc_fail(e, RPC_INVALID_PARAMS,
 			    "Invalid params: unknown mode field `%.64s' (down, stall, delay_ms, "
-			    "fail_execute, lose_execute)",
+			    "fail_execute, lose_execute, index_lag)",
 			    f->string);
 		}
 	}
+	n->index_lag = (unsigned)lag;
+	if (lag == 0)
+		n->lag_left = 0;
 	n->down = down;
 	n->delay_ms = (unsigned)delay;
 	n->fail_execute = (unsigned)fail;
@@ -2953,6 +3049,7 @@ node_free(struct node *n)
 	for (i = 0; i < n->n_txs; i++)
 		cJSON_Delete(n->txs[i].resp);
 	free(n->txs);
+	free(n->lag);
 	cJSON_Delete(n->calls);
 	cJSON_Delete(n->notarizations);
 	cJSON_Delete(n->payments);
