@@ -67,7 +67,13 @@ struct buyer_ctx {
 	const char *currency;
 	int ordered;
 	int failed;
-	/* IOTA payments (--iota): one transfer per invoice. */
+	/* IOTA payments (--iota): one transfer per invoice, on the network
+	 * the menu's method names; the client is made once the menu is in. */
+	int want_iota;
+	const char *iota_net; /* --iota NET: must match the menu; NULL: the menu's */
+	const char *iota_url;
+	uint64_t max_gas;
+	struct sdpp_identity *id;
 	struct event_base *base;
 	struct tangle *iota;
 	uint64_t paid_onchain; /* nanos transferred so far in this order */
@@ -330,6 +336,51 @@ progress(struct buyer_ctx *x)
 		    x->items, x->invoices, x->paid, x->currency);
 }
 
+/*
+ * Gets ready to pay as the menu's method says, before ordering: vouchers
+ * need nothing; iota-NETWORK needs --iota (paying real money is opted
+ * into) and an IOTA client on that network. -1 after saying why.
+ */
+static int
+payment_setup(struct buyer_ctx *x, const char *method)
+{
+	struct tangle_config tc;
+	enum iota_network net, want;
+	char err[256];
+
+	if (strcmp(method, "voucher") == 0)
+		return 0;
+	if (iota_method_parse(&net, method) != 0) {
+		fprintf(stderr, "sdpp buy: the seller's payment method `%s' is not one this buyer "
+		    "can use (voucher, iota-mainnet, iota-testnet, iota-devnet)\n", method);
+		return -1;
+	}
+	if (!x->want_iota) {
+		fprintf(stderr, "sdpp buy: this seller is paid in IOTA on %s: add --iota (and "
+		    "--iota-url for your own node)\n", iota_network_name(net));
+		return -1;
+	}
+	if (x->iota_net != NULL && (iota_network_parse(&want, x->iota_net) != 0 || want != net)) {
+		fprintf(stderr, "sdpp buy: the seller is paid in IOTA on %s, not on %s (--iota)\n",
+		    iota_network_name(net), x->iota_net);
+		return -1;
+	}
+	memset(&tc, 0, sizeof(tc));
+	tc.network = net;
+	tc.url = x->iota_url;
+	tc.retries = 2;
+	tc.max_budget = x->max_gas;
+	tc.signer = x->id;
+	if (tangle_new(&x->iota, x->base, &tc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sdpp buy: --iota: %s\n", err);
+		return -1;
+	}
+	if (x->progress)
+		fprintf(stderr, "paying in IOTA on %s through %s\n", iota_network_name(net),
+		    tangle_url(x->iota));
+	return 0;
+}
+
 /* Acts on the session's events after each step; -1 stops the run. */
 static int
 handle(struct buyer_ctx *x, uint64_t now)
@@ -351,18 +402,7 @@ handle(struct buyer_ctx *x, uint64_t now)
 				(void)sdpp_buyer_exit(cl->b, now, &cl->out);
 				break;
 			}
-			if (strcmp(sdpp_buyer_menu(cl->b)->payment_method, "iota") == 0 &&
-			    x->iota == NULL) {
-				fprintf(stderr, "sdpp buy: this seller is paid in IOTA: add --iota "
-						"mainnet|testnet|devnet (and --iota-url for your "
-						"own node)\n");
-				x->failed = 1;
-				return -1;
-			}
-			if (strcmp(sdpp_buyer_menu(cl->b)->payment_method, "iota") != 0 &&
-			    strcmp(sdpp_buyer_menu(cl->b)->payment_method, "voucher") != 0) {
-				fprintf(stderr, "sdpp buy: payment method `%s' is not supported\n",
-				    sdpp_buyer_menu(cl->b)->payment_method);
+			if (payment_setup(x, sdpp_buyer_menu(cl->b)->payment_method) != 0) {
 				x->failed = 1;
 				return -1;
 			}
@@ -495,7 +535,7 @@ run(struct buyer_ctx *x)
 			event_base_loop(x->base, EVLOOP_NONBLOCK);
 			if (cl->closed)
 				break;
-			if (tangle_queued(x->iota) > 0 && timeout > 10)
+			if (x->iota != NULL && tangle_queued(x->iota) > 0 && timeout > 10)
 				timeout = 10;
 		}
 		if (poll(&p, 1, timeout) < 0) {
@@ -649,7 +689,8 @@ cmd_buy(int argc, char **argv)
 	struct sigaction sa;
 	uint8_t seller[32];
 	const char *hostport = NULL, *keyarg = NULL, *keyfile = NULL, *output = NULL;
-	const char *mqtt_uri = NULL, *iota_net = NULL, *iota_url = NULL;
+	const char *mqtt_uri = NULL;
+	enum iota_network net;
 	char *pem = NULL, err[4200], pay_from[IOTA_ADDRESS_TEXT_LEN];
 	size_t pemlen = 0;
 	uint64_t max_price = 0, budget = 0, max_gas = 0;
@@ -667,18 +708,32 @@ cmd_buy(int argc, char **argv)
 			printf("usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE\n"
 			       "                [--product NAME --count N] [--max-price P] [--budget B]\n"
 			       "                [--output FILE] [--mqtt-out URI [--mqtt-prefix P]\n"
-			       "                [--mqtt-qos 0|1|2]] [--iota NET [--iota-url URL]\n"
+			       "                [--mqtt-qos 0|1|2]] [--iota [NET] [--iota-url URL]\n"
 			       "                [--max-gas NANOS]]\n\n"
 			       "Buys COUNT samples of PRODUCT (0: until Ctrl-C), verifying every seller\n"
 			       "message, acknowledging each item and paying each invoice with a signed\n"
-			       "voucher, or, from a seller paid in IOTA, with a transfer from the IOTA\n"
-			       "account of --key on network NET (mainnet, testnet, devnet; --iota-url\n"
-			       "for your own node; gas above --max-gas, default 50000000, is refused).\n"
+			       "voucher, or, with --iota from a seller paid in IOTA, with a transfer from\n"
+			       "the IOTA account of --key on the network the seller's menu names (NET,\n"
+			       "if given: mainnet, testnet or devnet, must be that one; --iota-url for\n"
+			       "your own node; gas above --max-gas, default 50000000, is refused).\n"
 			       "Samples go to stdout (or --output) as JSON lines\n"
 			       "{\"seq\",\"topic\",\"ts\",\"payload\"} (payload_base64 when not text), or\n"
 			       "to your own MQTT broker with --mqtt-out. Ctrl-C settles and exits.\n"
 			       "Without --product the menu is shown and the order asked for.\n");
 			return 0;
+		}
+		if (strcmp(a, "--iota") == 0) {
+			/* NET is optional: the menu names the network. */
+			x.want_iota = 1;
+			if (v == NULL || v[0] == '-' || strchr(v, ':') != NULL)
+				continue; /* an option or HOST:PORT follows */
+			if (iota_network_parse(&net, v) != 0) {
+				fprintf(stderr, "sdpp buy: --iota: `%s' is not mainnet, testnet or "
+				    "devnet\n", v);
+				return 1;
+			}
+			x.iota_net = argv[++i];
+			continue;
 		}
 		if (v == NULL && a[0] == '-') {
 			fprintf(stderr, "sdpp buy: %s needs a value\n", a);
@@ -710,10 +765,8 @@ cmd_buy(int argc, char **argv)
 			output = argv[++i];
 		else if (strcmp(a, "--mqtt-out") == 0)
 			mqtt_uri = argv[++i];
-		else if (strcmp(a, "--iota") == 0)
-			iota_net = argv[++i];
 		else if (strcmp(a, "--iota-url") == 0)
-			iota_url = argv[++i];
+			x.iota_url = argv[++i];
 		else if (strcmp(a, "--max-gas") == 0) {
 			if (sdpp_money_parse(&max_gas, argv[++i]) != SDPP_OK || max_gas == 0) {
 				fprintf(stderr, "sdpp buy: --max-gas is not an amount of nanos: `%s'\n",
@@ -783,30 +836,23 @@ cmd_buy(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (iota_net != NULL) {
-		struct tangle_config tc;
-		enum iota_network net;
+	if (x.want_iota) {
+		uint8_t pub[SDPP_SIGN_PUBLIC_BYTES], addr[IOTA_ADDRESS_BYTES];
 
-		if (iota_network_parse(&net, iota_net) != 0) {
-			fprintf(stderr, "sdpp buy: --iota is not mainnet, testnet or devnet: `%s'\n",
-			    iota_net);
-			goto out;
-		}
-		memset(&tc, 0, sizeof(tc));
-		tc.network = net;
-		tc.url = iota_url;
-		tc.retries = 2;
-		tc.max_budget = max_gas;
-		tc.signer = id;
+		/* The account is the key's on every network: the order can
+		 * name it before the menu says which network. */
+		sdpp_identity_sign_public(id, pub);
 		x.base = event_base_new();
-		if (x.base == NULL || tangle_new(&x.iota, x.base, &tc, err, sizeof(err)) != 0) {
-			fprintf(stderr, "sdpp buy: --iota: %s\n", x.base == NULL ? "no event base" : err);
+		if (x.base == NULL || iota_address_from_public(addr, pub) != IOTA_OK) {
+			fprintf(stderr, "sdpp buy: --iota: cannot set up the IOTA client\n");
 			goto out;
 		}
-		iota_address_format(pay_from, tangle_address(x.iota));
+		iota_address_format(pay_from, addr);
+		x.id = id;
+		x.max_gas = max_gas;
 	}
 	if (client_open(&cl, hostport, seller, id, max_price, budget,
-		x.iota != NULL ? pay_from : NULL) != 0)
+		x.want_iota ? pay_from : NULL) != 0)
 		goto out;
 	x.cl = &cl;
 	if (run(&x) != 0 || x.failed) {

@@ -28,8 +28,9 @@ ledger_usage(FILE *f)
 	    "verify and check-proof exit 0 when everything checks, 1 when not.\n"
 	    "verify --remote also checks every anchor the gateway recorded on IOTA: the\n"
 	    "kept transaction hashes to its digest and holds the record's leaf hash (or\n"
-	    "the tree head's root), and the node (NET's public one, or URL) reports that\n"
-	    "transaction as executed successfully.\n");
+	    "the tree head's root), and the node (the public one of the network the\n"
+	    "gateway noted in the ledger, or URL) reports that transaction as executed\n"
+	    "successfully. --network is for ledgers that do not note it.\n");
 }
 
 static int
@@ -163,13 +164,29 @@ verify_remote(struct ledger *l, const char *db, const char *network, const char 
 {
 	struct remote_check rc;
 	struct tangle_config tc;
-	enum iota_network net;
-	char err[TANGLE_ERR_MAX];
+	enum iota_network net, given;
+	char err[TANGLE_ERR_MAX], where[LEDGER_REF_MAX];
 	int st = 1;
 
 	memset(&rc, 0, sizeof(rc));
 	memset(&tc, 0, sizeof(tc));
-	if (iota_network_parse(&net, network) != 0) {
+	/* The gateway notes in the log where its anchors go: no guessing. */
+	if (ledger_remote_where(l, where, sizeof(where)) == 0) {
+		if (iota_method_parse(&net, where) != 0) {
+			fprintf(stderr, "sdpp ledger verify: %s: anchors went to `%s', which this "
+			    "tool cannot check\n", db, where);
+			return 1;
+		}
+		if (network != NULL && (iota_network_parse(&given, network) != 0 || given != net)) {
+			fprintf(stderr, "sdpp ledger verify: %s: the anchors are on %s, not %s "
+			    "(--network)\n", db, iota_network_name(net), network);
+			return 1;
+		}
+	} else if (network == NULL) {
+		fprintf(stderr, "sdpp ledger verify: %s does not say where its anchors went (a "
+		    "gateway before 2026-12): give --network mainnet|testnet|devnet\n", db);
+		return 1;
+	} else if (iota_network_parse(&net, network) != 0) {
 		fprintf(stderr, "sdpp ledger verify: --network is not mainnet, testnet or devnet: "
 		    "`%s'\n", network);
 		return 1;
@@ -208,7 +225,7 @@ ledger_verify_main(int argc, char **argv)
 	struct ledger_verify_report rep;
 	struct ledger *l = NULL;
 	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
-	const char *db = NULL, *keyarg = NULL, *network = "testnet", *url = NULL;
+	const char *db = NULL, *keyarg = NULL, *network = NULL, *url = NULL;
 	int i, rc, remote = 0;
 
 	for (i = 1; i < argc; i++) {

@@ -1138,14 +1138,11 @@ static void
 iota_checks(struct parse *p)
 {
 	struct gateway_config *c = p->c;
-	static const char *const nets[] = { "mainnet", "testnet", "devnet" };
 	char kinds[sizeof(c->iota_anchor_kinds)], *tok, *save = NULL;
+	enum iota_network net;
 	size_t i;
 
-	c->iota_net = -1;
-	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
-		if (strcmp(c->iota_network, nets[i]) == 0)
-			c->iota_net = (int)i;
+	c->iota_net = iota_network_parse(&net, c->iota_network) == 0 ? (int)net : -1;
 	if (c->iota_net < 0 && gw_ok(p, G_IOTA_NETWORK))
 		add_err(p, p->gw_line[G_IOTA_NETWORK],
 		    "network is not mainnet, testnet or devnet: `%s'", c->iota_network);
@@ -1406,7 +1403,11 @@ config_menu(const struct gateway_config *c, struct sdpp_menu *m, struct sdpp_pro
 	(void)copy_str(m->version, sizeof(m->version), SDPP_VERSION);
 	(void)copy_str(m->gateway, sizeof(m->gateway), c->name);
 	(void)copy_str(m->currency, sizeof(m->currency), c->currency);
-	(void)copy_str(m->payment_method, sizeof(m->payment_method), c->payment_method);
+	/* The operator writes `iota' and the network apart; buyers read
+	 * both in one method name, iota-NETWORK (PROTOCOL 12). */
+	(void)copy_str(m->payment_method, sizeof(m->payment_method),
+	    strcmp(c->payment_method, "iota") == 0 ? iota_method_name((enum iota_network)c->iota_net) :
+						       c->payment_method);
 	(void)copy_str(m->payment_address, sizeof(m->payment_address), c->payment_address);
 	m->granularity = c->granularity;
 	m->ack_every = c->ack_every;

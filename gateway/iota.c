@@ -524,9 +524,11 @@ gw_iota_start(struct gw *gw, char *err, size_t errlen)
 		gw->payment.confirm = iota_confirm;
 	}
 	if (cfg->iota_anchor_mode != CONFIG_ANCHOR_NONE) {
-		struct ledger_remote r = { "iota", gi, anchor_submit };
+		struct ledger_remote r = { "iota", iota_method_name(tc.network), gi,
+			anchor_submit };
 
-		ledger_set_remote(gw->ledger, &r);
+		if (ledger_set_remote(gw->ledger, &r, err, errlen) != 0)
+			return -1;
 	}
 	gi->last_head = gw_now();
 	gi->tick = event_new(gw->base, -1, EV_PERSIST, tick_cb, gi);
@@ -602,7 +604,7 @@ gw_iota_stop(struct gw *gw)
 		check_free(k);
 		done(arg, -1, "shutting down");
 	}
-	ledger_set_remote(gw->ledger, NULL);
+	ledger_clear_remote(gw->ledger);
 	tangle_free(gi->t);
 	if (gi->tick != NULL)
 		event_free(gi->tick);

@@ -59,6 +59,15 @@ enum iota_network {
 int iota_network_parse(enum iota_network *net, const char *name)
     __attribute__((warn_unused_result));
 const char *iota_network_name(enum iota_network net);
+/*
+ * The SDPP payment method that names IOTA on one network: "iota-mainnet",
+ * "iota-testnet" or "iota-devnet". The menu's method carries the network
+ * because SDPP/1 objects cannot grow members (PROTOCOL 3.2, 12).
+ */
+const char *iota_method_name(enum iota_network net);
+/* The network of such a method; -1 for any other method. */
+int iota_method_parse(enum iota_network *net, const char *method)
+    __attribute__((warn_unused_result));
 
 /* The iota_notarization Move package on a network (static storage, 32
  * bytes), from notarization-move/Move.history.json. Devnet is reset from

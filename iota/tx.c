@@ -74,6 +74,34 @@ iota_network_name(enum iota_network net)
 	return networks[net].name;
 }
 
+static const char *const methods[] = {
+	[IOTA_MAINNET] = "iota-mainnet",
+	[IOTA_TESTNET] = "iota-testnet",
+	[IOTA_DEVNET] = "iota-devnet",
+};
+
+const char *
+iota_method_name(enum iota_network net)
+{
+	if ((size_t)net >= N_NETWORKS)
+		return "unknown";
+	return methods[net];
+}
+
+int
+iota_method_parse(enum iota_network *net, const char *method)
+{
+	size_t i;
+
+	for (i = 0; i < N_NETWORKS; i++) {
+		if (strcmp(method, methods[i]) == 0) {
+			*net = (enum iota_network)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 const uint8_t *
 iota_notarization_package(enum iota_network net)
 {

@@ -709,15 +709,46 @@ fail:
 
 /* ---------------------------------------------------------------- outbox */
 
-void
-ledger_set_remote(struct ledger *l, const struct ledger_remote *r)
+int
+ledger_set_remote(struct ledger *l, const struct ledger_remote *r, char *err, size_t errlen)
 {
-	if (r == NULL) {
-		l->have_remote = 0;
-		return;
+	sqlite3_stmt *st = NULL;
+	char stored[LEDGER_REF_MAX];
+	int rc = -1;
+
+	l->have_remote = 0;
+	if (meta_get(l, "remote", stored, sizeof(stored)) == 0) {
+		if (strcmp(stored, r->where) != 0)
+			return sdpp_errf(err, errlen, "this ledger's anchors are on %s, not %s: keep "
+			    "that network, or start a new ledger file for the other", stored, r->where);
+	} else {
+		if (prepare(l, &st, "INSERT INTO meta(key, value) VALUES ('remote', ?)", err,
+			errlen) != 0)
+			goto out;
+		sqlite3_bind_text(st, 1, r->where, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sdpp_errf(err, errlen, "cannot note where anchors go: %s", sqlite3_errmsg(l->db));
+			goto out;
+		}
 	}
 	l->remote = *r;
 	l->have_remote = 1;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void
+ledger_clear_remote(struct ledger *l)
+{
+	l->have_remote = 0;
+}
+
+int
+ledger_remote_where(struct ledger *l, char *buf, size_t len)
+{
+	return meta_get(l, "remote", buf, len);
 }
 
 static int

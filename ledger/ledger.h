@@ -162,6 +162,9 @@ void ledger_id_format(char *buf, uint64_t id);
  */
 struct ledger_remote {
 	const char *name;
+	/* Where the anchors go, e.g. "iota-testnet": kept in the log (meta
+	 * `remote') so that an auditor need not guess the network. */
+	const char *where;
 	void *ctx;
 	/* last_error and proof are what the previous failed attempt left
 	 * ("" if none): a backend whose transaction may have landed after
@@ -170,7 +173,14 @@ struct ledger_remote {
 	    const char *last_error, const char *proof);
 };
 
-void ledger_set_remote(struct ledger *l, const struct ledger_remote *r);
+/* Sets the remote backend. A log whose anchors went to another place
+ * (meta `remote') is refused: one log, one network. Returns 0 or -1 with
+ * err. */
+int ledger_set_remote(struct ledger *l, const struct ledger_remote *r, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+void ledger_clear_remote(struct ledger *l);
+/* Where this log's anchors go (meta `remote'); -1 if it never said. */
+int ledger_remote_where(struct ledger *l, char *buf, size_t len);
 
 /* Submits due outbox items (not in flight, next attempt reached); returns
  * how many were submitted, or -1. */

@@ -95,10 +95,21 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 	fund "$seller" 1000000000
 	! timeout $((20 * SLOW)) "$SDPP" buy "127.0.0.1:$GP" --seller-key "$PUB" \
 	    --key "$d/buyer.key" --product co2 --count 4 >/dev/null 2>"$d/i1-noiota" &&
-	    grep -q "paid in IOTA: add --iota" "$d/i1-noiota"
+	    grep -q "paid in IOTA on testnet: add --iota" "$d/i1-noiota"
 	check "i1: buying from an IOTA seller without --iota is refused with advice" $? \
 	    "$d/i1-noiota"
-	buy_start i1 co2 10 --iota testnet --iota-url "http://127.0.0.1:$NP"
+	"$SDPP" menu "127.0.0.1:$GP" --seller-key "$PUB" --json >"$d/i1-menu" 2>&1 &&
+	    grep -q '"payment_method":"iota-testnet","payment_address":"'"$seller"'"' "$d/i1-menu"
+	check "i1: the menu names the network: payment method iota-testnet" $? "$d/i1-menu"
+	! timeout $((20 * SLOW)) "$SDPP" buy "127.0.0.1:$GP" --seller-key "$PUB" \
+	    --key "$d/buyer.key" --product co2 --count 4 --iota mainnet >/dev/null \
+	    2>"$d/i1-mainnet" && grep -q "paid in IOTA on testnet, not on mainnet" "$d/i1-mainnet"
+	check "i1: --iota mainnet against a testnet seller stops before ordering" $? \
+	    "$d/i1-mainnet"
+	[ "$(sql "SELECT count(*) FROM records WHERE kind = 'order'")" -eq 0 ]
+	check "i1: ... and no order was placed" $?
+	# --iota alone: the network comes from the menu.
+	buy_start i1 co2 10 --iota --iota-url "http://127.0.0.1:$NP"
 	wait_orders 1
 	pub_seq "$CO2" v 1 12
 	wait_exit $BUY_PID 30
@@ -148,6 +159,12 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 	    >"$d/i1-verify.out" 2>&1
 	check "i1: sdpp ledger verify --remote confirms the anchors on the node" $? \
 	    "$d/i1-verify.out"
+	[ "$(sql "SELECT value FROM meta WHERE key = 'remote'")" = iota-testnet ] &&
+	    ! "$SDPP" ledger verify "$DB" --remote --network mainnet \
+		--iota-url "http://127.0.0.1:$NP" >"$d/i1-verify-main.out" 2>&1 &&
+	    grep -q "the anchors are on testnet, not mainnet" "$d/i1-verify-main.out"
+	check "i1: the ledger notes iota-testnet; verify --remote --network mainnet disagrees" $? \
+	    "$d/i1-verify-main.out"
 	# Item 1 now claims item 2's transaction.
 	sql "UPDATE outbox SET ref = (SELECT ref FROM outbox WHERE item = 2) WHERE item = 1"
 	! "$SDPP" ledger verify "$DB" --remote --iota-url "http://127.0.0.1:$NP" \

@@ -415,7 +415,7 @@ test_outbox(void **state)
 	struct ledger *l;
 	struct ledger_record r;
 	struct loop_remote rem;
-	struct ledger_remote ops = { "loopback", &rem, loop_submit };
+	struct ledger_remote ops = { "loopback", "loopback-1", &rem, loop_submit };
 	char err[LEDGER_ERR_MAX], path[160];
 	uint8_t oid[32] = { 7 }, buyer[32] = { 9 };
 	uint64_t id;
@@ -441,7 +441,7 @@ test_outbox(void **state)
 	ledger_close(l); /* restart before anything was sent */
 	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
 	assert_true(ledger_outbox_pending(l) == 4);
-	ledger_set_remote(l, &ops);
+	assert_int_equal(ledger_set_remote(l, &ops, err, sizeof(err)), 0);
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 4);
 	/* In flight: not submitted twice. */
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 0);
@@ -472,6 +472,21 @@ test_outbox(void **state)
 	assert_true(ledger_outbox_pending(l) == 0);
 	assert_true(ledger_outbox_next(l) == INT64_MAX);
 	assert_int_equal(rem.calls, 10);
+	ledger_close(l);
+
+	/* The log notes where its anchors went, and keeps to one place. */
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+	{
+		struct ledger_remote other = ops;
+		char where[LEDGER_REF_MAX];
+
+		other.where = "loopback-2";
+		assert_int_equal(ledger_set_remote(l, &other, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "anchors are on loopback-1, not loopback-2"));
+		assert_int_equal(ledger_set_remote(l, &ops, err, sizeof(err)), 0);
+		assert_int_equal(ledger_remote_where(l, where, sizeof(where)), 0);
+		assert_string_equal(where, "loopback-1");
+	}
 	ledger_close(l);
 
 	/* Each anchored item kept its proof. */
