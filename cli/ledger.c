@@ -296,8 +296,12 @@ show_text(void *ctx, const struct ledger_account *a)
 	printf("  received  %" PRIu64 " items acknowledged by buyer-signed receipts", a->acknowledged);
 	if (a->delivered > a->acknowledged)
 		printf(" (%" PRIu64 " sent)", a->delivered);
-	printf("\n  invoiced  %" PRIu64 " %s in %" PRIu64 " invoice%s (items 1..%" PRIu64 ")\n",
-	    a->invoiced, a->currency, a->invoices, a->invoices == 1 ? "" : "s", a->invoiced_items);
+	if (a->invoices == 0)
+		printf("\n  invoiced  nothing\n");
+	else
+		printf("\n  invoiced  %" PRIu64 " %s in %" PRIu64 " invoice%s (items 1..%" PRIu64
+		       ")\n", a->invoiced, a->currency, a->invoices, a->invoices == 1 ? "" : "s",
+		    a->invoiced_items);
 	if (a->chain) {
 		printf("  paid      %" PRIu64 " %s (transfers confirmed on chain)\n", a->paid,
 		    a->currency);

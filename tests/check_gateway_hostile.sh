@@ -131,6 +131,10 @@ handshake_timeout = 1s" || return
 	[ "$(sql "SELECT count(*) FROM records WHERE order_id = '$victim'")" -eq 2 ] &&
 	    grep -q '"closed":true,"reason":"disconnected"' "$d/s6-victim"
 	check "s6: the victim's order keeps its one close record (disconnected)" $? "$d/s6-victim"
+	"$SDPP" ledger show "$DB" --order "$victim" >"$d/s6-victim.txt" 2>&1
+	grep -q '^  invoiced  nothing$' "$d/s6-victim.txt"
+	check "s6: ledger show says an order without invoices was invoiced nothing" $? \
+	    "$d/s6-victim.txt"
 	still_serves "a replayed order"
 	hostile "an ACK naming another order of the same buyer" bad_order_id foreign-ack co2
 	ORDERS=$((ORDERS + 2)) # its two orders
