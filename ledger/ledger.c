@@ -185,6 +185,21 @@ meta_get(struct ledger *l, const char *key, char *val, size_t vallen)
 	return rc;
 }
 
+/* 1 if the database has no table at all (a new or zero-length file). */
+static int
+db_is_empty(struct ledger *l)
+{
+	sqlite3_stmt *st = NULL;
+	int empty = 0;
+
+	if (prepare(l, &st, "SELECT count(*) FROM sqlite_master", NULL, 0) != 0)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		empty = sqlite3_column_int64(st, 0) == 0;
+	sqlite3_finalize(st);
+	return empty;
+}
+
 static int
 open_db(struct ledger **out, const char *path, int flags, char *err, size_t errlen)
 {
@@ -305,7 +320,14 @@ ledger_open_ro(struct ledger **out, const char *path, char *err, size_t errlen)
 		return -1;
 	if (meta_get(l, "log_key", stored, sizeof(stored)) != 0 ||
 	    sdpp_hex_decode(l->key, sizeof(l->key), stored) != SDPP_OK) {
-		sdpp_errf(err, errlen, "%s: not an sdpp ledger (no log key)", path);
+		/* A gateway creates the schema and the key in one transaction,
+		 * so a file without any table was never a ledger: one stopped
+		 * before its first start completed, or made by hand. */
+		if (db_is_empty(l))
+			sdpp_errf(err, errlen, "%s: empty: no ledger has been written to it yet",
+			    path);
+		else
+			sdpp_errf(err, errlen, "%s: not an sdpp ledger (no log key)", path);
 		ledger_close(l);
 		return -1;
 	}

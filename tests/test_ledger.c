@@ -1,4 +1,5 @@
 /* The SQLite ledger: a recorded purchase verifies, every tampering is caught, proofs check, outbox drains. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -551,31 +552,48 @@ test_group_commit(void **state)
 	assert_non_null(strstr(err, "belongs to key"));
 }
 
-/* Kill a writer at random points: the log always verifies, no half record. */
+/*
+ * Kill a writer at random points: the log always verifies, no half record.
+ * Each writer says when its first batch is committed, and is killed at a
+ * random time after that: before it, on a loaded machine, the first round
+ * could find no ledger at all (that case is tested on its own below).
+ */
 static void
 test_crash_writer(void **state)
 {
 	struct fixture *f = *state;
 	struct ledger_verify_report rep;
-	char path[160];
+	struct ledger *l;
+	char path[160], err[LEDGER_ERR_MAX];
 	uint64_t last = 0;
 	unsigned seed = 12345;
-	int round;
+	int round, fd;
+
+	/* A file no gateway finished creating is called empty, not foreign. */
+	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ledger_open_ro(&l, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "empty: no ledger has been written to it yet"));
 
 	snprintf(path, sizeof(path), "%s/crash.db", f->dir);
 	for (round = 0; round < 12; round++) {
-		pid_t pid = fork();
+		int sync[2];
+		char c;
+		pid_t pid;
 
+		assert_int_equal(pipe(sync), 0);
+		pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			struct ledger_config cfg;
-			struct ledger *l;
 			struct ledger_record r;
-			char err[LEDGER_ERR_MAX];
 			uint8_t oid[32] = { 3 }, buyer[32] = { 4 };
 			uint64_t id;
 			int k;
 
+			close(sync[0]);
 			memset(&cfg, 0, sizeof(cfg));
 			cfg.path = path;
 			cfg.id = f->c.sid;
@@ -590,16 +608,32 @@ test_crash_writer(void **state)
 				}
 				if (ledger_commit(l, 1, err, sizeof(err)) != 0)
 					_exit(4);
+				if (sync[1] >= 0) {
+					(void)write(sync[1], "c", 1);
+					close(sync[1]);
+					sync[1] = -1;
+				}
 			}
 		}
+		close(sync[1]);
+		/* EOF instead means the writer died on its own: caught below. */
+		(void)read(sync[0], &c, 1);
+		close(sync[0]);
 		seed = seed * 1103515245u + 12345u;
 		{
-			struct timespec ts = { 0, (long)(20000 + (seed >> 8) % 60000) * 1000 };
+			struct timespec ts = { 0, (long)((seed >> 8) % 60000) * 1000 };
 
 			nanosleep(&ts, NULL);
 		}
 		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		{
+			int st = 0;
+
+			assert_int_equal(waitpid(pid, &st, 0), pid);
+			if (WIFEXITED(st))
+				fail_msg("round %d: the writer failed (exit %d)", round,
+				    WEXITSTATUS(st));
+		}
 		if (verify_file(path, f->key, &rep) != 0)
 			fail_msg("round %d: %s", round, rep.problem);
 		/* Whole batches only, and never fewer than before. */

@@ -2258,13 +2258,15 @@ static const struct {
 	    "qg0pFejWC3lWNaDdewPPDTyWPEGEjut2s7lc2R4X2OcsApQqCoyAE+yaTEu+VR+b+I6WA==\","
 	    "\"order_id\":\"5952d23cee89ee559d84c3fe5ea49d5a21b39ebfed45ff16a9653f2622c941be\","
 	    "\"seq\":1}" },
-	{ "data (sign_items)", SEL, SELLER, "data", "",
-	    "IAA2Vd9kEx4SGFzgCCuSdNHwCa+"
-	    "0yfId0gcaxwtyvF7jvvoGU0kGs0KX5jN0Vp5OqDvmnX2uj3PJph3r2wDwAQ==",
-	    "{\"ciphertext\":\"oqXev5W9EuXtJEXDjSF0/YssJtlsmgVEhjsqfw3gFJnpC"
-	    "rETPAelU3tlO9IOUS2b1Rcc5IvifcmBtnfH8kPvLUNjM0e4PzM+c+TD6zil4"
-	    "FOy0yyBAT+gpwry3ARqy6nK7+uSIuWPi6pFYUbiWHcGeXl45BEi0zfIfOQd/Eaufsptyw==\","
-	    "\"order_id\":\"81e1572a02d85ba2bb5a8dd911c07be9fdda9bbea9df9ae5fc42f1b974a49e04\","
+	/* Item 1 of Appendix A's conversation, verification = its chain_1. */
+	{ "data (sign_items)", SEL, SELLER, "data",
+	    "8277728d18329e248dc4f47764a6dff5b3e40ece6098be7b2d1a76c4acb509a1",
+	    "ir7KCNG5XDqWRq3ZKDDCnF1D2AVu0KYbmhoTCgwHGxIbmFtKu8S24HMO/"
+	    "naj4BhbQu/VAPfDv/dxl2l8uPv8CQ==",
+	    "{\"ciphertext\":\"XycilPMq7377FT5sfboSbAzLjU4F4/uwh/wZWXEXwCsxu"
+	    "bKGI9EYWO6yi92TizMSaJClg/zrOOkwYk+VM4gdQBLA5k3aWLZOm3eM8trpF"
+	    "re7FH4Vs+Wr/10U5em92JRvejsXYfr4VvcYJ+4rPhtvkUPVBQo7kdWlzTyELHvJCZ2Gng==\","
+	    "\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc12\","
 	    "\"seq\":1}" },
 	{ "data_invoice", SEL, SELLER, "data_invoice", "rec-43",
 	    "/neCIbiBseecCLOhs2wgjbFiaLNxAhCesfJN75VDCwv3fchW/kg6Fx+0kEYFIWFtORxj/"
@@ -2303,6 +2305,13 @@ static const struct {
 	    "OkyGTiaWCH8kD7M01aIqz4fURuWSGMSAMloEwS3A9SSRhys65zbiIVcReZO277zwKYVaYh+"
 	    "ZnQzrmiX3Zj4wBw==",
 	    "{\"code\":\"price_mismatch\",\"message\":\"price of `co2-floor2' is 300, not 250\"}" },
+	/* Appendix A's order; the digest in ref is made up (bytes 0x01..0x20). */
+	{ "anchor", SEL, SELLER, "anchor", "",
+	    "FlmeUc/YEhPAjtY3KoP4oQ+TFovRH2r5khlX+"
+	    "SNEVajvVWqrmIK6tII3MZC18blquS6YOU1qzns0MHltuZqABg==",
+	    "{\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc12\","
+	    "\"record\":\"ledger:3\",\"ref\":\"iota:"
+	    "4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw\"}" },
 };
 
 #define SPEC_SELLER "7776e870b93354f2a0b24c23f2a36cc4e80e223218c1b97926fdd018396a2b9b"

@@ -1,0 +1,968 @@
+/* Appendix A of docs/PROTOCOL.md recomputed by the library: keys, sealing, items, every frame. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "iota/base58.h"
+#include "sdpp/crypto.h"
+#include "sdpp/enc.h"
+#include "sdpp/msg.h"
+#include "tests/common/testutil.h"
+
+/*
+ * Every output below is copied from Appendix A. Each test rebuilds it from
+ * the appendix's inputs with the library and compares bytes, and
+ * test_document checks that each still stands in the appendix verbatim, so
+ * an edit to the text, to this table or to the library fails here.
+ */
+
+#define BUY SDPP_ROLE_BUYER
+#define SEL SDPP_ROLE_SELLER
+#define DOC_PATH "docs/PROTOCOL.md" /* the suites run from the repository root */
+
+/* ------------------------------------------------------------------ */
+/* Inputs                                                              */
+
+/* Private key bytes are consecutive values from these starts: Ed25519
+ * seeds, and X25519 scalars 0x40 higher. */
+enum party { SELLER, BUYER, NOBODY };
+static const uint8_t seed_start[2] = { 0x10, 0x90 };
+#define X25519_OFFSET 0x40
+
+#define PRODUCT "co2-floor2"
+#define CURRENCY "nanos"
+#define PRICE 250
+#define QUANTITY 6
+#define ORDER_TIME 1764151201213
+#define ORDER_NONCE_START 0x00 /* nonce 000102...0f */
+#define SESSION_KEY_HEX "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+#define EPHEMERAL_HEX "707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f"
+#define NONCE_PREFIX_HEX "01020304"
+#define TOPIC "building/7/floor2/co2"
+#define ITEMS 6
+#define PAYLOAD_BYTES 24
+
+static const struct {
+	const char *payload;
+	int64_t received_at;
+} samples[ITEMS] = {
+	{ "{\"co2\":615,\"unit\":\"ppm\"}", 1764151202212 },
+	{ "{\"co2\":618,\"unit\":\"ppm\"}", 1764151203213 },
+	{ "{\"co2\":621,\"unit\":\"ppm\"}", 1764151204215 },
+	{ "{\"co2\":619,\"unit\":\"ppm\"}", 1764151205211 },
+	{ "{\"co2\":624,\"unit\":\"ppm\"}", 1764151206214 },
+	{ "{\"co2\":630,\"unit\":\"ppm\"}", 1764151207212 },
+};
+
+/* The menu of section 5.2, which the conversation uses (not const: struct
+ * sdpp_menu points at its products without const). */
+#define K 4 /* payment_granularity */
+static struct sdpp_product menu_products[2] = {
+	{ .id = PRODUCT,
+	    .price = PRICE,
+	    .unit = "ppm",
+	    .description = "CO2 concentration, building 7, floor 2",
+	    .last_seen = 1764151187345,
+	    .prepay = 0 },
+	{ .id = "occupancy",
+	    .price = 1000,
+	    .unit = "persons",
+	    .description = "People counted per room, every minute",
+	    .last_seen = 1764151140012,
+	    .prepay = 1 },
+};
+
+/* The anchor's made-up transaction digest: the 32 bytes 0x01..0x20. */
+#define ANCHOR_DIGEST_START 0x01
+#define ANCHOR_RECORD "ledger:3"
+
+/* ------------------------------------------------------------------ */
+/* Outputs, as Appendix A prints them                                  */
+
+/* Public keys: seller Ed25519, seller X25519, buyer Ed25519, buyer X25519. */
+static const char *const public_hex[2][2] = {
+	{ "7776e870b93354f2a0b24c23f2a36cc4e80e223218c1b97926fdd018396a2b9b",
+	    "392d174a38b3b1beafaf1fe824870841c5fa531bc6eafdb6402c124664488c1c" },
+	{ "d2eb993b63143528e70dcdc7eb9ca21010dd769be95250c2c5babfad15d458e2",
+	    "6b3ee67463583cbe3dc08fe9d0765c2666ff5210dd527c9d8705e44927c80d55" },
+};
+
+static const char buyer_pubfile[] = "-----BEGIN PUBLIC KEY-----\n"
+                                    "MCowBQYDK2VwAyEA0uuZO2MUNSjnDc3H65yiEBDddpvpUlDCxbq/rRXUWOI=\n"
+                                    "-----END PUBLIC KEY-----\n"
+                                    "-----BEGIN PUBLIC KEY-----\n"
+                                    "MCowBQYDK2VuAyEAaz7mdGNYPL49wI/p0HZcJmb/UhDdUnydhwXkSSfIDVU=\n"
+                                    "-----END PUBLIC KEY-----\n";
+
+/* The order frame, and its signature input without the 7-byte context. */
+static const char order_frame[] =
+    "{\"data\":{\"buyer\":\"d2eb993b63143528e70dcdc7eb9ca21010dd769be95250c2c5babfad15d458e2\",\""
+    "currency\":\"nanos\",\"enc_key\":\"6b3ee67463583cbe3dc08fe9d0765c2666ff5210dd527c9d8705e4492"
+    "7c80d55\",\"nonce\":\"000102030405060708090a0b0c0d0e0f\",\"payment_address\":\"\",\"price\":"
+    "\"250\",\"product\":\"co2-floor2\",\"quantity\":6,\"time\":1764151201213},\"message_type\":"
+    "\"order\",\"signature\":\"NpXDomii/N5qG/NjRU77YsbVxchBqvx2WKiT4/LWhu227hf9Sv9h1M0YYHELB4jFnm"
+    "UQK9CfULcSN3fRC4NmAw==\",\"verification\":\"\"}";
+static const char order_input[] =
+    "{\"data\":{\"buyer\":\"d2eb993b63143528e70dcdc7eb9ca21010dd769be95250c2c5babfad15d458e2\",\""
+    "currency\":\"nanos\",\"enc_key\":\"6b3ee67463583cbe3dc08fe9d0765c2666ff5210dd527c9d8705e4492"
+    "7c80d55\",\"nonce\":\"000102030405060708090a0b0c0d0e0f\",\"payment_address\":\"\",\"price\":"
+    "\"250\",\"product\":\"co2-floor2\",\"quantity\":6,\"time\":1764151201213},\"message_type\":"
+    "\"order\",\"verification\":\"\"}";
+#define ORDER_ID_HEX "4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc12"
+#define CHAIN0_HEX "d5ca2e363303fc6f1920f40ddec7cc5297e5bd3376709e61ac00c2ab3dafcde8"
+
+/* Sealing (section 8). */
+#define SEAL_E_HEX "23b7bb8c91ae008711fb12846780bcdf1e065f821bdfec49f57e7c7dcd4c4823"
+#define SEAL_Z_HEX "12c14853bae40bc65d5a85b355caccde0327589661cfc1136a88d13b60bc5501"
+#define SEAL_K_HEX "355c4f36dc09137cc27478068a5b417ee97e232879852a1b89161ad72abc8f69"
+#define SEAL_N_HEX "7e858213a63f4fa0293ec9cd"
+#define SEAL_C_HEX "08d4da1ac45b5dbfa36b69fcc16514103b51168face0a7fe3bbd59dce4ef514d"
+#define SEAL_T_HEX "59dea50d3762c71b5928665dd9184593"
+#define SEALED_B64                                                                                 \
+	"I7e7jJGuAIcR+xKEZ4C83x4GX4Ib3+xJ9X58fc1MSCMI1NoaxFtdv6NrafzBZRQQO1EWj6zgp/"               \
+	"47vVnc5O9RTVnepQ"                                                                         \
+	"03YscbWShmXdkYRZM="
+
+/* Items 1..6 (section 9) and the receipt chain after each (section 6.2). */
+static const struct {
+	const char *plaintext, *nonce, *aad, *ciphertext, *chain;
+} items[ITEMS] = {
+	{ "{\"payload\":\"eyJjbzIiOjYxNSwidW5pdCI6InBwbSJ9\",\"received_at\":1764151202212,\""
+	  "seq\":1,\"topic\":\"building/7/floor2/co2\"}",
+	    "010203040000000000000001",
+	    "4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc120000000000000001",
+	    "XycilPMq7377FT5sfboSbAzLjU4F4/uwh/wZWXEXwCsxubKGI9EYWO6yi92TizMSaJClg/zrOOkwYk+VM4"
+	    "gdQBLA5k3aWLZOm3eM8trpFre7FH4Vs+Wr/10U5em92JRvejsXYfr4VvcYJ+4rPhtvkUPVBQo7kdWlzTyE"
+	    "LHvJCZ2Gng==",
+	    "8277728d18329e248dc4f47764a6dff5b3e40ece6098be7b2d1a76c4acb509a1" },
+	{ "{\"payload\":\"eyJjbzIiOjYxOCwidW5pdCI6InBwbSJ9\",\"received_at\":1764151203213,\""
+	  "seq\":2,\"topic\":\"building/7/floor2/co2\"}",
+	    "010203040000000000000002",
+	    "4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc120000000000000002",
+	    "lh2an/QS1p/iPd67/foCUAD33z+E/Dakx8eM0B3n1+1LOK22z/ahdsysgGbPBd7lDb9yyD4xIbSOkvKQmg"
+	    "XP3WzZDP6/zIoH2biamy4wA4wAi2uTblcA8z3P6a5uK9Qdy36YjhCc3dcXKY1cz0TT/PYyZPmbqKA3M6/p"
+	    "X9emHvBQMw==",
+	    "8adad1210c8b15cad8cdb55fc45b528a7575360f3d9bfdb9a751170b13a9097e" },
+	{ "{\"payload\":\"eyJjbzIiOjYyMSwidW5pdCI6InBwbSJ9\",\"received_at\":1764151204215,\""
+	  "seq\":3,\"topic\":\"building/7/floor2/co2\"}",
+	    "010203040000000000000003",
+	    "4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc120000000000000003",
+	    "XrhRWmewwq0pCgQM2ZNpSrbJr1Dz3XN50GOxke+tsBJk/dxoR2x/Uxcpjbbo0kQiCuvPjdw2cvhyU5iSHH"
+	    "bmmzsHPDqBNCoECy405dqn0DX7V6jYwOW2gCgULM8uFiT4IcNnjLyhIXcoftZUrx0hwv1/YwJrYPEkjxfx"
+	    "60blkBih2g==",
+	    "7c0993bf958c6a6bb099dc5f66f2fb3cb5af9a7ea15d65f8d482eb1bfa7bdd80" },
+	{ "{\"payload\":\"eyJjbzIiOjYxOSwidW5pdCI6InBwbSJ9\",\"received_at\":1764151205211,\""
+	  "seq\":4,\"topic\":\"building/7/floor2/co2\"}",
+	    "010203040000000000000004",
+	    "4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc120000000000000004",
+	    "WmO52YZmKn12ByajK+7wez1K+ChvSpoMKq+TzpSHvouUqmW7rsbrXwGtMy2thjCD9F9F5S+sA5PRB/erQC"
+	    "C/8jQg3iYP7/yj7cKeS8gFtL2SaXtTtQitvkwJbFemMq98KtRgzg3V4X+CdErvNlbRWrZzIrz6L15z/Q2q"
+	    "mBv3gL+I2w==",
+	    "f59ca8869ed1c0d4d3d41e92a9688cbb810356cb599935162b18335c7308179d" },
+	{ "{\"payload\":\"eyJjbzIiOjYyNCwidW5pdCI6InBwbSJ9\",\"received_at\":1764151206214,\""
+	  "seq\":5,\"topic\":\"building/7/floor2/co2\"}",
+	    "010203040000000000000005",
+	    "4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc120000000000000005",
+	    "+2viTceUJ17yatpqktL2/InOWQcbhFNhW0QTXo2AZly06kWHx9gwdh2jZ5NaRTQM5BVUmGB3HoPFtEJGkR"
+	    "Ut1PDWmjlkZqX2pdC0DGIWHOyDEWI1Od3uZD02gddQqur51jvmEm6hDo+VDMYsIBaxmZO2nKTBGdjhYnNy"
+	    "VPQ0e9nn0w==",
+	    "678af14fba27155ae68215b54b7ff32598dea92188229527e003cb8325c35853" },
+	{ "{\"payload\":\"eyJjbzIiOjYzMCwidW5pdCI6InBwbSJ9\",\"received_at\":1764151207212,\""
+	  "seq\":6,\"topic\":\"building/7/floor2/co2\"}",
+	    "010203040000000000000006",
+	    "4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc120000000000000006",
+	    "rgRrirg1Ud/44l+Wyxio/v73SeExvb8ymVuYdLKB5peQXuctdxUFF/J8LMhUseB1Lc83MbzAoZZBqtoivb"
+	    "Sm/Y4n0SLi/34r44HSVhJgn6vBUR7i9xdFxiUMU4voBHT52dNuG2XMKnEIe5ywxwMmIGYvneDxxn/9nBtt"
+	    "yaq9sUbkZg==",
+	    "0f420d71a60aa6f32c3b19ce6d69d8e82c5b5b795e487a90e2a50bed645fe734" },
+};
+
+/* The conversation in wire order; `n` is the seq (data, ack, exit), the
+ * invoice's last_seq or the statement's `delivered`. */
+static const struct {
+	enum sdpp_type type;
+	enum sdpp_role from;
+	enum party signer;
+	uint64_t n;
+	const char *verification;
+	const char *line;
+} frames[] = {
+	{ SDPP_T_HELLO, BUY, NOBODY, 0, "",
+	    "{\"data\":{\"version\":\"sdpp/1\"},\"message_type\":\"hello\",\"signature\":\"\",\"v"
+	    "erification\":\"\"}" },
+	{ SDPP_T_MENU, SEL, SELLER, 0, "",
+	    "{\"data\":{\"ack_every\":2,\"currency\":\"nanos\",\"gateway\":\"building-7\",\"max_f"
+	    "rame\":1048576,\"max_unpaid\":8,\"payment_address\":\"\",\"payment_granularity\":4,"
+	    "\"payment_method\":\"voucher\",\"products\":[{\"description\":\"CO2 concentration, b"
+	    "uilding 7, floor 2\",\"id\":\"co2-floor2\",\"last_seen\":1764151187345,\"prepay\":fa"
+	    "lse,\"price\":\"250\",\"unit\":\"ppm\"},{\"description\":\"People counted per room, "
+	    "every minute\",\"id\":\"occupancy\",\"last_seen\":1764151140012,\"prepay\":true,\"pr"
+	    "ice\":\"1000\",\"unit\":\"persons\"}],\"seller\":\"7776e870b93354f2a0b24c23f2a36cc4e"
+	    "80e223218c1b97926fdd018396a2b9b\",\"sign_items\":false,\"version\":\"sdpp/1\"},\"mes"
+	    "sage_type\":\"menu\",\"signature\":\"Do+tNFKtFe8yPlY8nimbqvWDF2f3cUd6+vu3/0T9YU0HAO1"
+	    "2dBxHbpVnDU3YxpZChh3CTJCYnyK+w+HYTJw3AA==\",\"verification\":\"\"}" },
+	{ SDPP_T_ORDER, BUY, BUYER, 0, "",
+	    "{\"data\":{\"buyer\":\"d2eb993b63143528e70dcdc7eb9ca21010dd769be95250c2c5babfad15d45"
+	    "8e2\",\"currency\":\"nanos\",\"enc_key\":\"6b3ee67463583cbe3dc08fe9d0765c2666ff5210d"
+	    "d527c9d8705e44927c80d55\",\"nonce\":\"000102030405060708090a0b0c0d0e0f\",\"payment_a"
+	    "ddress\":\"\",\"price\":\"250\",\"product\":\"co2-floor2\",\"quantity\":6,\"time\":1"
+	    "764151201213},\"message_type\":\"order\",\"signature\":\"NpXDomii/N5qG/NjRU77YsbVxch"
+	    "Bqvx2WKiT4/LWhu227hf9Sv9h1M0YYHELB4jFnmUQK9CfULcSN3fRC4NmAw==\",\"verification\":\""
+	    "\"}" },
+	{ SDPP_T_SESSION_KEY, SEL, SELLER, 0, "ledger:1",
+	    "{\"data\":{\"nonce_prefix\":\"01020304\",\"order_id\":\"4aadacedc45f542d63d433035fae"
+	    "c30bee02a95f20b236aae0b6ee3682c9fc12\",\"sealed_key\":\"I7e7jJGuAIcR+xKEZ4C83x4GX4Ib"
+	    "3+xJ9X58fc1MSCMI1NoaxFtdv6NrafzBZRQQO1EWj6zgp/47vVnc5O9RTVnepQ03YscbWShmXdkYRZM=\"},"
+	    "\"message_type\":\"session_key\",\"signature\":\"2TYSq61mCiegcGjOF1YfwJpEL6VhSUDE4JJ"
+	    "67E2+7eHupaSwfPM1nPXMcT2S8MSSODFPeI6sySV8jPoKgW21BA==\",\"verification\":\"ledger:1"
+	    "\"}" },
+	{ SDPP_T_DATA, SEL, NOBODY, 1, "",
+	    "{\"data\":{\"ciphertext\":\"XycilPMq7377FT5sfboSbAzLjU4F4/uwh/wZWXEXwCsxubKGI9EYWO6y"
+	    "i92TizMSaJClg/zrOOkwYk+VM4gdQBLA5k3aWLZOm3eM8trpFre7FH4Vs+Wr/10U5em92JRvejsXYfr4VvcY"
+	    "J+4rPhtvkUPVBQo7kdWlzTyELHvJCZ2Gng==\",\"order_id\":\"4aadacedc45f542d63d433035faec3"
+	    "0bee02a95f20b236aae0b6ee3682c9fc12\",\"seq\":1},\"message_type\":\"data\",\"signatur"
+	    "e\":\"\",\"verification\":\"\"}" },
+	{ SDPP_T_DATA, SEL, NOBODY, 2, "",
+	    "{\"data\":{\"ciphertext\":\"lh2an/QS1p/iPd67/foCUAD33z+E/Dakx8eM0B3n1+1LOK22z/ahdsys"
+	    "gGbPBd7lDb9yyD4xIbSOkvKQmgXP3WzZDP6/zIoH2biamy4wA4wAi2uTblcA8z3P6a5uK9Qdy36YjhCc3dcX"
+	    "KY1cz0TT/PYyZPmbqKA3M6/pX9emHvBQMw==\",\"order_id\":\"4aadacedc45f542d63d433035faec3"
+	    "0bee02a95f20b236aae0b6ee3682c9fc12\",\"seq\":2},\"message_type\":\"data\",\"signatur"
+	    "e\":\"\",\"verification\":\"\"}" },
+	{ SDPP_T_ACK, BUY, BUYER, 2, "",
+	    "{\"data\":{\"digest\":\"8adad1210c8b15cad8cdb55fc45b528a7575360f3d9bfdb9a751170b13a9"
+	    "097e\",\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc"
+	    "12\",\"seq\":2},\"message_type\":\"ack\",\"signature\":\"VtPEGmIRTdYa4CBZPjol6rGkOrX"
+	    "9VEmoWPDyUX3O1Ikd01LkIxFjdPXK43NInk86VhSm3abpB7KWBcqn5x8HDg==\",\"verification\":\""
+	    "\"}" },
+	{ SDPP_T_DATA, SEL, NOBODY, 3, "",
+	    "{\"data\":{\"ciphertext\":\"XrhRWmewwq0pCgQM2ZNpSrbJr1Dz3XN50GOxke+tsBJk/dxoR2x/Uxcp"
+	    "jbbo0kQiCuvPjdw2cvhyU5iSHHbmmzsHPDqBNCoECy405dqn0DX7V6jYwOW2gCgULM8uFiT4IcNnjLyhIXco"
+	    "ftZUrx0hwv1/YwJrYPEkjxfx60blkBih2g==\",\"order_id\":\"4aadacedc45f542d63d433035faec3"
+	    "0bee02a95f20b236aae0b6ee3682c9fc12\",\"seq\":3},\"message_type\":\"data\",\"signatur"
+	    "e\":\"\",\"verification\":\"\"}" },
+	{ SDPP_T_DATA, SEL, NOBODY, 4, "",
+	    "{\"data\":{\"ciphertext\":\"WmO52YZmKn12ByajK+7wez1K+ChvSpoMKq+TzpSHvouUqmW7rsbrXwGt"
+	    "My2thjCD9F9F5S+sA5PRB/erQCC/8jQg3iYP7/yj7cKeS8gFtL2SaXtTtQitvkwJbFemMq98KtRgzg3V4X+C"
+	    "dErvNlbRWrZzIrz6L15z/Q2qmBv3gL+I2w==\",\"order_id\":\"4aadacedc45f542d63d433035faec3"
+	    "0bee02a95f20b236aae0b6ee3682c9fc12\",\"seq\":4},\"message_type\":\"data\",\"signatur"
+	    "e\":\"\",\"verification\":\"\"}" },
+	{ SDPP_T_DATA_INVOICE, SEL, SELLER, 4, "ledger:3",
+	    "{\"data\":{\"amount\":\"1000\",\"currency\":\"nanos\",\"delivered\":4,\"digest\":\"f"
+	    "59ca8869ed1c0d4d3d41e92a9688cbb810356cb599935162b18335c7308179d\",\"first_seq\":1,\""
+	    "invoice\":1,\"last_seq\":4,\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20"
+	    "b236aae0b6ee3682c9fc12\",\"payment_address\":\"\",\"total_due\":\"1000\",\"unit_pric"
+	    "e\":\"250\"},\"message_type\":\"data_invoice\",\"signature\":\"dWC4QQIiNpbyNZmYWy3vX"
+	    "YCzU4uHZmMJMyTJNDPrfiCB2q3FgLjtnXAyFX5D2E1WAmYovcwF2utdIe6CadrMAg==\",\"verification"
+	    "\":\"ledger:3\"}" },
+	{ SDPP_T_ACK, BUY, BUYER, 4, "",
+	    "{\"data\":{\"digest\":\"f59ca8869ed1c0d4d3d41e92a9688cbb810356cb599935162b18335c7308"
+	    "179d\",\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc"
+	    "12\",\"seq\":4},\"message_type\":\"ack\",\"signature\":\"WFa2zSLrN6gO2faZdRrJnA8Y5iJ"
+	    "jv/0M5HiDcpOoz3pdUKqIwMQbuQ+JoX1W8jjcpIeqoMU3mgn/OBIaaDkJDA==\",\"verification\":\""
+	    "\"}" },
+	{ SDPP_T_PAYMENT_ACK, BUY, BUYER, 0, "",
+	    "{\"data\":{\"invoice\":1,\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b2"
+	    "36aae0b6ee3682c9fc12\",\"total\":\"1000\"},\"message_type\":\"payment_ack\",\"signat"
+	    "ure\":\"dFPpseSzViTY0tMu6IX5BKo6KCHc3c3nyFgoMJvxBdmeVKd0gRMWgGidn24gIivDnKXGfqb1neGn"
+	    "z/7iuG0ZAA==\",\"verification\":\"\"}" },
+	{ SDPP_T_DATA, SEL, NOBODY, 5, "",
+	    "{\"data\":{\"ciphertext\":\"+2viTceUJ17yatpqktL2/InOWQcbhFNhW0QTXo2AZly06kWHx9gwdh2j"
+	    "Z5NaRTQM5BVUmGB3HoPFtEJGkRUt1PDWmjlkZqX2pdC0DGIWHOyDEWI1Od3uZD02gddQqur51jvmEm6hDo+V"
+	    "DMYsIBaxmZO2nKTBGdjhYnNyVPQ0e9nn0w==\",\"order_id\":\"4aadacedc45f542d63d433035faec3"
+	    "0bee02a95f20b236aae0b6ee3682c9fc12\",\"seq\":5},\"message_type\":\"data\",\"signatur"
+	    "e\":\"\",\"verification\":\"\"}" },
+	{ SDPP_T_DATA, SEL, NOBODY, 6, "",
+	    "{\"data\":{\"ciphertext\":\"rgRrirg1Ud/44l+Wyxio/v73SeExvb8ymVuYdLKB5peQXuctdxUFF/J8"
+	    "LMhUseB1Lc83MbzAoZZBqtoivbSm/Y4n0SLi/34r44HSVhJgn6vBUR7i9xdFxiUMU4voBHT52dNuG2XMKnEI"
+	    "e5ywxwMmIGYvneDxxn/9nBttyaq9sUbkZg==\",\"order_id\":\"4aadacedc45f542d63d433035faec3"
+	    "0bee02a95f20b236aae0b6ee3682c9fc12\",\"seq\":6},\"message_type\":\"data\",\"signatur"
+	    "e\":\"\",\"verification\":\"\"}" },
+	{ SDPP_T_ACK, BUY, BUYER, 6, "",
+	    "{\"data\":{\"digest\":\"0f420d71a60aa6f32c3b19ce6d69d8e82c5b5b795e487a90e2a50bed645f"
+	    "e734\",\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc"
+	    "12\",\"seq\":6},\"message_type\":\"ack\",\"signature\":\"x1hbQIaoS4eNjmj+cpEECXlepjU"
+	    "cHBysmArJYFHdaovZ9MVVeo6OGEGXnCzJIQ5NopIa4BRuhpu76V4b4j6XDQ==\",\"verification\":\""
+	    "\"}" },
+	{ SDPP_T_EXIT, BUY, BUYER, 6, "",
+	    "{\"data\":{\"digest\":\"0f420d71a60aa6f32c3b19ce6d69d8e82c5b5b795e487a90e2a50bed645f"
+	    "e734\",\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc"
+	    "12\",\"seq\":6,\"total\":\"1500\"},\"message_type\":\"exit\",\"signature\":\"+0KEhRx"
+	    "belpmZ65HD/AKvhAFabtmP+UeYHwp0gj7XgSa9q8ZJIDh3xh3uJq9y7vUSbexUAeIOJrRN3JHehbmCw==\","
+	    "\"verification\":\"\"}" },
+	{ SDPP_T_EXIT, SEL, SELLER, 6, "ledger:6",
+	    "{\"data\":{\"acked\":6,\"delivered\":6,\"order_id\":\"4aadacedc45f542d63d433035faec3"
+	    "0bee02a95f20b236aae0b6ee3682c9fc12\",\"settled\":true,\"total_due\":\"1500\",\"total"
+	    "_paid\":\"1500\"},\"message_type\":\"exit\",\"signature\":\"w2lu7+wUqAx0TgIFJF0eGrgu"
+	    "erzEzorav9hZIEm7vxHRJxY6BuvNmMa8hrzG1v01T1IOejsHckj04lbdi+h4AA==\",\"verification\":"
+	    "\"ledger:6\"}" },
+};
+
+/* Item 1 as a sign_items frame, and its signature input without the context. */
+static const char signed_item_frame[] =
+    "{\"data\":{\"ciphertext\":\"XycilPMq7377FT5sfboSbAzLjU4F4/uwh/wZWXEXwCsxubKGI9EYWO6yi92TizMS"
+    "aJClg/zrOOkwYk+VM4gdQBLA5k3aWLZOm3eM8trpFre7FH4Vs+Wr/10U5em92JRvejsXYfr4VvcYJ+4rPhtvkUPVBQo7"
+    "kdWlzTyELHvJCZ2Gng==\",\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee"
+    "3682c9fc12\",\"seq\":1},\"message_type\":\"data\",\"signature\":\"ir7KCNG5XDqWRq3ZKDDCnF1D2A"
+    "Vu0KYbmhoTCgwHGxIbmFtKu8S24HMO/naj4BhbQu/VAPfDv/dxl2l8uPv8CQ==\",\"verification\":\"8277728d"
+    "18329e248dc4f47764a6dff5b3e40ece6098be7b2d1a76c4acb509a1\"}";
+static const char signed_item_input[] =
+    "{\"data\":{\"ciphertext\":\"XycilPMq7377FT5sfboSbAzLjU4F4/uwh/wZWXEXwCsxubKGI9EYWO6yi92TizMS"
+    "aJClg/zrOOkwYk+VM4gdQBLA5k3aWLZOm3eM8trpFre7FH4Vs+Wr/10U5em92JRvejsXYfr4VvcYJ+4rPhtvkUPVBQo7"
+    "kdWlzTyELHvJCZ2Gng==\",\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee"
+    "3682c9fc12\",\"seq\":1},\"message_type\":\"data\",\"verification\":\"8277728d18329e248dc4f47"
+    "764a6dff5b3e40ece6098be7b2d1a76c4acb509a1\"}";
+
+#define ANCHOR_DIGEST_B58 "4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw"
+static const char anchor_frame[] =
+    "{\"data\":{\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc12\""
+    ",\"record\":\"ledger:3\",\"ref\":\"iota:4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw\"},\"mes"
+    "sage_type\":\"anchor\",\"signature\":\"FlmeUc/YEhPAjtY3KoP4oQ+TFovRH2r5khlX+SNEVajvVWqrmIK6t"
+    "II3MZC18blquS6YOU1qzns0MHltuZqABg==\",\"verification\":\"\"}";
+static const char anchor_input[] =
+    "{\"data\":{\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc12\""
+    ",\"record\":\"ledger:3\",\"ref\":\"iota:4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw\"},\"mes"
+    "sage_type\":\"anchor\",\"verification\":\"\"}";
+
+/* ------------------------------------------------------------------ */
+/* The conversation rebuilt from the inputs                            */
+
+#define CT_MAX 256 /* every item ciphertext here is 130 bytes */
+
+struct conv {
+	struct sdpp_identity *id[2];
+	struct sdpp_verifier *ver[2];
+	uint8_t pub[2][SDPP_SIGN_PUBLIC_BYTES];
+	uint8_t enc_pub[2][SDPP_ENC_PUBLIC_BYTES];
+	uint8_t sk[SDPP_SESSION_KEY_BYTES];
+	uint8_t prefix[SDPP_NONCE_PREFIX_BYTES];
+	uint8_t oid[SDPP_ORDER_ID_BYTES];
+	uint8_t sealed[SDPP_SEALED_BYTES];
+	char *plaintext[ITEMS + 1]; /* JCS item plaintexts, [1..ITEMS] */
+	size_t ptlen[ITEMS + 1];
+	uint8_t ct[ITEMS + 1][CT_MAX]; /* [seq] = ciphertext || tag */
+	size_t ctlen[ITEMS + 1];
+	uint8_t chain[ITEMS + 1][SDPP_DIGEST_BYTES]; /* [n] = chain_n */
+};
+
+static void
+fill_bytes(uint8_t *dst, size_t n, uint8_t start)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = (uint8_t)(start + i);
+}
+
+/* Fails the test unless the n bytes at p are the hex text want. */
+static void
+hex_is(const char *what, const uint8_t *p, size_t n, const char *want)
+{
+	char hex[SDPP_HEX_LEN(64)];
+
+	assert_true(n <= 64);
+	sdpp_hex_encode(hex, p, n);
+	if (strcmp(hex, want) != 0)
+		fail_msg("%s: %s, not %s", what, hex, want);
+}
+
+/* Fills out (exactly n bytes) from a hex constant. */
+static void
+unhex_into(uint8_t *out, size_t n, const char *hex)
+{
+	uint8_t *b;
+	size_t len;
+
+	b = test_unhex(hex, &len);
+	assert_int_equal(len, n);
+	memcpy(out, b, n);
+	free(b);
+}
+
+/* A test identity from its seed start, through the key file text of section 7.3. */
+static struct sdpp_identity *
+identity_new(uint8_t start)
+{
+	static const uint8_t ed_prefix[16] = { 0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
+		0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20 };
+	static const uint8_t x_prefix[16] = { 0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
+		0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20 };
+	uint8_t der[48];
+	char b64[2][SDPP_B64_LEN(48)], pem[512];
+	struct sdpp_identity *id = NULL;
+	int n;
+
+	memcpy(der, ed_prefix, 16);
+	fill_bytes(der + 16, 32, start);
+	sdpp_b64_encode(b64[0], der, sizeof(der));
+	memcpy(der, x_prefix, 16);
+	fill_bytes(der + 16, 32, (uint8_t)(start + X25519_OFFSET));
+	sdpp_b64_encode(b64[1], der, sizeof(der));
+	n = snprintf(pem, sizeof(pem),
+	    "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n"
+	    "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n",
+	    b64[0], b64[1]);
+	assert_true(n > 0 && (size_t)n < sizeof(pem));
+	assert_int_equal(sdpp_identity_from_pem(&id, pem, (size_t)n), SDPP_OK);
+	sdpp_wipe(pem, sizeof(pem));
+	return id;
+}
+
+static void
+order_fill(struct sdpp_msg *m, const struct conv *c)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = SDPP_T_ORDER;
+	m->from = BUY;
+	snprintf(m->u.order.product, sizeof(m->u.order.product), "%s", PRODUCT);
+	m->u.order.quantity = QUANTITY;
+	m->u.order.price = PRICE;
+	snprintf(m->u.order.currency, sizeof(m->u.order.currency), "%s", CURRENCY);
+	memcpy(m->u.order.buyer, c->pub[BUYER], SDPP_SIGN_PUBLIC_BYTES);
+	memcpy(m->u.order.enc_key, c->enc_pub[BUYER], SDPP_ENC_PUBLIC_BYTES);
+	fill_bytes(m->u.order.nonce, SDPP_ORDER_NONCE_BYTES, ORDER_NONCE_START);
+	m->u.order.time = ORDER_TIME;
+}
+
+/* Builds everything from the inputs; conv_free() releases it. */
+static struct conv *
+conv_new(void)
+{
+	struct conv *c = calloc(1, sizeof(*c));
+	struct sdpp_msg m, p;
+	struct sdpp_aead *aead = NULL;
+	struct sdpp_item it;
+	uint8_t eph[SDPP_X25519_BYTES], nonce[SDPP_AEAD_NONCE_BYTES], aad[SDPP_DATA_AAD_BYTES];
+	char *out;
+	size_t len;
+	uint64_t seq;
+	int who;
+
+	assert_non_null(c);
+	for (who = SELLER; who <= BUYER; who++) {
+		c->id[who] = identity_new(seed_start[who]);
+		sdpp_identity_sign_public(c->id[who], c->pub[who]);
+		sdpp_identity_enc_public(c->id[who], c->enc_pub[who]);
+		assert_int_equal(sdpp_verifier_new(&c->ver[who], c->pub[who]), SDPP_OK);
+	}
+	unhex_into(c->sk, sizeof(c->sk), SESSION_KEY_HEX);
+	unhex_into(c->prefix, sizeof(c->prefix), NONCE_PREFIX_HEX);
+	unhex_into(eph, sizeof(eph), EPHEMERAL_HEX);
+	/* The order id hashes the order's signature input as re-parsed. */
+	order_fill(&m, c);
+	assert_int_equal(sdpp_msg_encode(&m, c->id[BUYER], &out, &len), SDPP_OK);
+	assert_int_equal(sdpp_msg_parse(&p, out, len - 1, BUY, NULL, 0), SDPP_OK);
+	assert_int_equal(sdpp_order_id(&p, c->oid), SDPP_OK);
+	sdpp_msg_free(&p);
+	free(out);
+	assert_int_equal(sdpp_seal_with_ephemeral(
+	                     c->sealed, c->enc_pub[BUYER], c->sk, c->oid, sizeof(c->oid), eph),
+	    SDPP_OK);
+	assert_int_equal(sdpp_aead_new(&aead, c->sk), SDPP_OK);
+	assert_int_equal(sdpp_chain_init(c->chain[0], c->oid), SDPP_OK);
+	for (seq = 1; seq <= ITEMS; seq++) {
+		memset(&it, 0, sizeof(it));
+		it.seq = seq;
+		snprintf(it.topic, sizeof(it.topic), "%s", TOPIC);
+		it.received_at = samples[seq - 1].received_at;
+		it.payload = (const uint8_t *)samples[seq - 1].payload;
+		it.payload_len = strlen(samples[seq - 1].payload);
+		assert_int_equal(it.payload_len, PAYLOAD_BYTES);
+		assert_int_equal(
+		    sdpp_item_encode(&it, &c->plaintext[seq], &c->ptlen[seq]), SDPP_OK);
+		assert_true(c->ptlen[seq] + SDPP_AEAD_TAG_BYTES <= CT_MAX);
+		sdpp_data_nonce(nonce, c->prefix, seq);
+		sdpp_data_aad(aad, c->oid, seq);
+		assert_int_equal(sdpp_aead_seal(aead, nonce, aad, sizeof(aad),
+		                     (const uint8_t *)c->plaintext[seq], c->ptlen[seq], c->ct[seq]),
+		    SDPP_OK);
+		c->ctlen[seq] = c->ptlen[seq] + SDPP_AEAD_TAG_BYTES;
+		memcpy(c->chain[seq], c->chain[seq - 1], SDPP_DIGEST_BYTES);
+		assert_int_equal(
+		    sdpp_chain_next(c->chain[seq], seq, c->ct[seq], c->ctlen[seq]), SDPP_OK);
+	}
+	sdpp_aead_free(aead);
+	return c;
+}
+
+static void
+conv_free(struct conv *c)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = SELLER; i <= BUYER; i++) {
+		sdpp_verifier_free(c->ver[i]);
+		sdpp_identity_free(c->id[i]);
+	}
+	for (i = 0; i <= ITEMS; i++)
+		free(c->plaintext[i]);
+	free(c);
+}
+
+static uint64_t
+max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * The body of frames[i], from the inputs and the rules the appendix cites:
+ * invoice amounts (section 5.6), the voucher totals (10.3.4) and the
+ * statement (5.10). Data frames borrow c's ciphertexts.
+ */
+static void
+frame_fill(struct sdpp_msg *m, struct conv *c, size_t i)
+{
+	/* The one invoice bills items 1..K; the buyer pays its total_due. */
+	const uint64_t paid = K * PRICE;
+	const uint64_t n = frames[i].n;
+	/* The buyer's exit authorises max(received x price, highest sent). */
+	const uint64_t exit_total = max_u64(n * PRICE, paid);
+
+	memset(m, 0, sizeof(*m));
+	if (frames[i].type == SDPP_T_ORDER) {
+		order_fill(m, c);
+		return;
+	}
+	m->type = frames[i].type;
+	m->from = frames[i].from;
+	snprintf(m->verification, sizeof(m->verification), "%s", frames[i].verification);
+	switch (m->type) {
+	case SDPP_T_HELLO:
+		snprintf(m->u.hello.version, sizeof(m->u.hello.version), "%s", SDPP_VERSION);
+		break;
+	case SDPP_T_MENU:
+		snprintf(m->u.menu.version, sizeof(m->u.menu.version), "%s", SDPP_VERSION);
+		memcpy(m->u.menu.seller, c->pub[SELLER], SDPP_SIGN_PUBLIC_BYTES);
+		snprintf(m->u.menu.gateway, sizeof(m->u.menu.gateway), "building-7");
+		snprintf(m->u.menu.currency, sizeof(m->u.menu.currency), "%s", CURRENCY);
+		snprintf(m->u.menu.payment_method, sizeof(m->u.menu.payment_method), "voucher");
+		m->u.menu.granularity = K;
+		m->u.menu.ack_every = 2;
+		m->u.menu.max_unpaid = 8;
+		m->u.menu.sign_items = 0;
+		m->u.menu.max_frame = 1048576;
+		m->u.menu.nproducts = sizeof(menu_products) / sizeof(menu_products[0]);
+		m->u.menu.products = menu_products;
+		break;
+	case SDPP_T_SESSION_KEY:
+		memcpy(m->u.session_key.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+		memcpy(m->u.session_key.sealed, c->sealed, SDPP_SEALED_BYTES);
+		memcpy(m->u.session_key.nonce_prefix, c->prefix, SDPP_NONCE_PREFIX_BYTES);
+		break;
+	case SDPP_T_DATA:
+		assert_true(n >= 1 && n <= ITEMS);
+		memcpy(m->u.data.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+		m->u.data.seq = n;
+		m->u.data.ciphertext = c->ct[n];
+		m->u.data.ciphertext_len = c->ctlen[n];
+		break;
+	case SDPP_T_ACK:
+		memcpy(m->u.ack.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+		m->u.ack.seq = n;
+		memcpy(m->u.ack.digest, c->chain[n], SDPP_DIGEST_BYTES);
+		break;
+	case SDPP_T_DATA_INVOICE:
+		memcpy(m->u.invoice.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+		m->u.invoice.number = 1;
+		m->u.invoice.first_seq = 1;
+		m->u.invoice.last_seq = n;
+		m->u.invoice.unit_price = PRICE;
+		m->u.invoice.amount = (m->u.invoice.last_seq - m->u.invoice.first_seq + 1) * PRICE;
+		m->u.invoice.total_due = m->u.invoice.amount;
+		snprintf(m->u.invoice.currency, sizeof(m->u.invoice.currency), "%s", CURRENCY);
+		m->u.invoice.delivered = n; /* postpaid: delivered = last_seq */
+		memcpy(m->u.invoice.digest, c->chain[n], SDPP_DIGEST_BYTES);
+		break;
+	case SDPP_T_PAYMENT_ACK:
+		memcpy(m->u.payment.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+		m->u.payment.invoice = 1;
+		m->u.payment.total = paid;
+		break;
+	case SDPP_T_EXIT:
+		if (m->from == BUY) {
+			memcpy(m->u.exit.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+			m->u.exit.seq = n;
+			memcpy(m->u.exit.digest, c->chain[n], SDPP_DIGEST_BYTES);
+			m->u.exit.total = exit_total;
+		} else {
+			/* Voucher method: paid is the larger of the confirmed
+			 * payment and the exit's total. */
+			memcpy(m->u.statement.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+			m->u.statement.delivered = n;
+			m->u.statement.acked = n;
+			m->u.statement.total_due = n * PRICE;
+			m->u.statement.total_paid = max_u64(paid, exit_total);
+			m->u.statement.settled =
+			    m->u.statement.total_paid >= m->u.statement.total_due;
+		}
+		break;
+	default:
+		fail_msg("frame %zu: no builder for type %d", i, (int)m->type);
+	}
+}
+
+/*
+ * Checks one printed frame: the library builds the same bytes from m (signed
+ * by `signer`), parses it, and the signature verifies with that key only,
+ * over the context and the frame without its "signature" member, which is
+ * want_input when given.
+ */
+static void
+frame_check(const char *what, struct conv *c, const struct sdpp_msg *m, enum party signer,
+    const char *line, const char *want_input)
+{
+	struct sdpp_msg p;
+	uint8_t seed[32], sig[SDPP_SIGN_BYTES];
+	char sigb64[SDPP_B64_LEN(SDPP_SIGN_BYTES)], *out, *cut;
+	const char *s, *e;
+	size_t len, linelen = strlen(line);
+	int who;
+
+	assert_int_equal(
+	    sdpp_msg_encode(m, signer == NOBODY ? NULL : c->id[signer], &out, &len), SDPP_OK);
+	if (len != linelen + 1 || memcmp(out, line, linelen) != 0 || out[linelen] != '\n')
+		fail_msg("%s: the library builds\n%.*s", what, (int)len, out);
+	free(out);
+	if (sdpp_msg_parse(&p, line, linelen, m->from, NULL, 0) != SDPP_OK)
+		fail_msg("%s: does not parse", what);
+	if (p.signed_ != (signer != NOBODY))
+		fail_msg("%s: signed is %d", what, p.signed_);
+	if (signer == NOBODY) {
+		sdpp_msg_free(&p);
+		return;
+	}
+	for (who = SELLER; who <= BUYER; who++)
+		if (sdpp_msg_verify(&p, c->ver[who]) !=
+		    (who == (int)signer ? SDPP_OK : SDPP_E_SIGNATURE))
+			fail_msg("%s: verify with key %d gave the wrong answer", what, who);
+	/* The signature input is the context and the printed frame with its
+	 * "signature":"...", member cut out (section 4.3). */
+	s = strstr(line, ",\"signature\":\"");
+	assert_non_null(s);
+	e = strchr(s + strlen(",\"signature\":\""), '"');
+	assert_non_null(e);
+	len = (size_t)(s - line) + strlen(e + 1);
+	cut = malloc(SDPP_SIG_CONTEXT_LEN + len + 1);
+	assert_non_null(cut);
+	memcpy(cut, SDPP_SIG_CONTEXT, SDPP_SIG_CONTEXT_LEN); /* with its NUL */
+	memcpy(cut + SDPP_SIG_CONTEXT_LEN, line, (size_t)(s - line));
+	memcpy(cut + SDPP_SIG_CONTEXT_LEN + (size_t)(s - line), e + 1, strlen(e + 1) + 1);
+	assert_int_equal(p.signed_len, SDPP_SIG_CONTEXT_LEN + len);
+	assert_memory_equal(p.signed_bytes, cut, p.signed_len);
+	if (want_input != NULL) {
+		assert_int_equal(strlen(want_input), len);
+		assert_memory_equal(p.signed_bytes + SDPP_SIG_CONTEXT_LEN, want_input, len);
+	}
+	/* RFC 8032 signing with the raw seed gives the printed signature. */
+	fill_bytes(seed, sizeof(seed), seed_start[signer]);
+	assert_int_equal(sdpp_ed25519_sign_seed(sig, seed, cut, p.signed_len), SDPP_OK);
+	sdpp_b64_encode(sigb64, sig, sizeof(sig));
+	if (strncmp(s + strlen(",\"signature\":\""), sigb64, strlen(sigb64)) != 0 ||
+	    e - s != (ptrdiff_t)(strlen(",\"signature\":\"") + strlen(sigb64)))
+		fail_msg("%s: the seed signs %s", what, sigb64);
+	free(cut);
+	sdpp_msg_free(&p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                               */
+
+static void
+test_identities(void **state)
+{
+	struct conv *c = conv_new();
+	uint8_t seed[32], pub[SDPP_SIGN_PUBLIC_BYTES], scalar[SDPP_X25519_BYTES];
+	static const uint8_t base[SDPP_X25519_BYTES] = { 9 };
+	char *pem;
+	size_t len;
+	int who;
+
+	(void)state;
+	for (who = SELLER; who <= BUYER; who++) {
+		hex_is(
+		    "Ed25519 public key", c->pub[who], SDPP_SIGN_PUBLIC_BYTES, public_hex[who][0]);
+		hex_is("X25519 public key", c->enc_pub[who], SDPP_ENC_PUBLIC_BYTES,
+		    public_hex[who][1]);
+		/* Straight from the raw private bytes too, not only via the key file. */
+		fill_bytes(seed, sizeof(seed), seed_start[who]);
+		assert_int_equal(sdpp_ed25519_public_from_seed(pub, seed), SDPP_OK);
+		hex_is("Ed25519 public key from the seed", pub, sizeof(pub), public_hex[who][0]);
+		fill_bytes(scalar, sizeof(scalar), (uint8_t)(seed_start[who] + X25519_OFFSET));
+		assert_int_equal(sdpp_x25519(pub, scalar, base), SDPP_OK);
+		hex_is("X25519 public key from the scalar", pub, sizeof(pub), public_hex[who][1]);
+	}
+	assert_int_equal(sdpp_identity_public_pem(c->id[BUYER], &pem, &len), SDPP_OK);
+	assert_int_equal(len, strlen(buyer_pubfile));
+	assert_memory_equal(pem, buyer_pubfile, len);
+	free(pem);
+	conv_free(c);
+}
+
+static void
+test_order(void **state)
+{
+	struct conv *c = conv_new();
+	struct sdpp_msg m;
+	uint8_t chain0[SDPP_DIGEST_BYTES];
+
+	(void)state;
+	order_fill(&m, c);
+	frame_check("order", c, &m, BUYER, order_frame, order_input);
+	hex_is("order_id", c->oid, sizeof(c->oid), ORDER_ID_HEX);
+	assert_int_equal(sdpp_chain_init(chain0, c->oid), SDPP_OK);
+	hex_is("chain_0", chain0, sizeof(chain0), CHAIN0_HEX);
+	conv_free(c);
+}
+
+static void
+test_sealing(void **state)
+{
+	struct conv *c = conv_new();
+	static const uint8_t base[SDPP_X25519_BYTES] = { 9 };
+	static const char label[] = "sdpp/1 session key";
+	uint8_t eph[SDPP_X25519_BYTES], e_pub[SDPP_X25519_BYTES], z[SDPP_X25519_BYTES];
+	uint8_t salt[2 * SDPP_X25519_BYTES], info[sizeof(label) - 1 + SDPP_ORDER_ID_BYTES];
+	uint8_t okm[SDPP_AEAD_KEY_BYTES + SDPP_AEAD_NONCE_BYTES];
+	uint8_t ct[SDPP_SESSION_KEY_BYTES + SDPP_AEAD_TAG_BYTES], sk[SDPP_SESSION_KEY_BYTES];
+	char b64[SDPP_B64_LEN(SDPP_SEALED_BYTES)];
+	struct sdpp_aead *aead = NULL;
+
+	(void)state;
+	unhex_into(eph, sizeof(eph), EPHEMERAL_HEX);
+	assert_int_equal(sdpp_x25519(e_pub, eph, base), SDPP_OK);
+	hex_is("E", e_pub, sizeof(e_pub), SEAL_E_HEX);
+	assert_int_equal(sdpp_x25519(z, eph, c->enc_pub[BUYER]), SDPP_OK);
+	hex_is("Z", z, sizeof(z), SEAL_Z_HEX);
+	memcpy(salt, e_pub, SDPP_X25519_BYTES);
+	memcpy(salt + SDPP_X25519_BYTES, c->enc_pub[BUYER], SDPP_X25519_BYTES);
+	memcpy(info, label, sizeof(label) - 1);
+	memcpy(info + sizeof(label) - 1, c->oid, SDPP_ORDER_ID_BYTES);
+	assert_int_equal(sdpp_hkdf_sha256(okm, sizeof(okm), salt, sizeof(salt), z, sizeof(z), info,
+	                     sizeof(info)),
+	    SDPP_OK);
+	hex_is("HKDF key k", okm, SDPP_AEAD_KEY_BYTES, SEAL_K_HEX);
+	hex_is("HKDF nonce n", okm + SDPP_AEAD_KEY_BYTES, SDPP_AEAD_NONCE_BYTES, SEAL_N_HEX);
+	assert_int_equal(sdpp_aead_new(&aead, okm), SDPP_OK);
+	assert_int_equal(sdpp_aead_seal(aead, okm + SDPP_AEAD_KEY_BYTES, c->oid, sizeof(c->oid),
+	                     c->sk, sizeof(c->sk), ct),
+	    SDPP_OK);
+	sdpp_aead_free(aead);
+	hex_is("C", ct, SDPP_SESSION_KEY_BYTES, SEAL_C_HEX);
+	hex_is("T", ct + SDPP_SESSION_KEY_BYTES, SDPP_AEAD_TAG_BYTES, SEAL_T_HEX);
+	/* The library's own sealing gives E || C || T, and the buyer opens it. */
+	sdpp_b64_encode(b64, c->sealed, sizeof(c->sealed));
+	assert_string_equal(b64, SEALED_B64);
+	assert_int_equal(sdpp_unseal(sk, c->id[BUYER], c->sealed, c->oid, sizeof(c->oid)), SDPP_OK);
+	assert_memory_equal(sk, c->sk, sizeof(sk));
+	conv_free(c);
+}
+
+static void
+test_items(void **state)
+{
+	struct conv *c = conv_new();
+	struct sdpp_aead *aead = NULL;
+	struct sdpp_item it;
+	uint8_t nonce[SDPP_AEAD_NONCE_BYTES], aad[SDPP_DATA_AAD_BYTES], ct[CT_MAX], pt[CT_MAX];
+	uint8_t chain[SDPP_DIGEST_BYTES];
+	char b64[SDPP_B64_LEN(CT_MAX)], what[32];
+	size_t ctlen;
+	uint64_t seq;
+
+	(void)state;
+	assert_int_equal(sdpp_aead_new(&aead, c->sk), SDPP_OK);
+	assert_int_equal(sdpp_chain_init(chain, c->oid), SDPP_OK);
+	for (seq = 1; seq <= ITEMS; seq++) {
+		snprintf(what, sizeof(what), "item %llu", (unsigned long long)seq);
+		if (strlen(items[seq - 1].plaintext) != c->ptlen[seq] ||
+		    memcmp(items[seq - 1].plaintext, c->plaintext[seq], c->ptlen[seq]) != 0)
+			fail_msg("%s: plaintext %s", what, c->plaintext[seq]);
+		sdpp_data_nonce(nonce, c->prefix, seq);
+		hex_is(what, nonce, sizeof(nonce), items[seq - 1].nonce);
+		sdpp_data_aad(aad, c->oid, seq);
+		hex_is(what, aad, sizeof(aad), items[seq - 1].aad);
+		sdpp_b64_encode(b64, c->ct[seq], c->ctlen[seq]);
+		if (strcmp(b64, items[seq - 1].ciphertext) != 0)
+			fail_msg("%s: ciphertext %s", what, b64);
+		hex_is(what, c->chain[seq], SDPP_DIGEST_BYTES, items[seq - 1].chain);
+		/* From the printed text alone: the base64 opens to the printed
+		 * plaintext, which parses to the inputs, and chains as printed. */
+		assert_int_equal(sdpp_b64_decode(ct, sizeof(ct), &ctlen, items[seq - 1].ciphertext,
+		                     strlen(items[seq - 1].ciphertext)),
+		    SDPP_OK);
+		assert_int_equal(
+		    sdpp_aead_open(aead, nonce, aad, sizeof(aad), ct, ctlen, pt), SDPP_OK);
+		assert_int_equal(ctlen - SDPP_AEAD_TAG_BYTES, strlen(items[seq - 1].plaintext));
+		assert_memory_equal(pt, items[seq - 1].plaintext, ctlen - SDPP_AEAD_TAG_BYTES);
+		assert_int_equal(
+		    sdpp_item_parse(&it, (const char *)pt, ctlen - SDPP_AEAD_TAG_BYTES), SDPP_OK);
+		assert_int_equal(it.seq, seq);
+		assert_string_equal(it.topic, TOPIC);
+		assert_int_equal(it.received_at, samples[seq - 1].received_at);
+		assert_int_equal(it.payload_len, strlen(samples[seq - 1].payload));
+		assert_memory_equal(it.payload, samples[seq - 1].payload, it.payload_len);
+		sdpp_item_free(&it);
+		assert_int_equal(sdpp_chain_next(chain, seq, ct, ctlen), SDPP_OK);
+		hex_is(what, chain, sizeof(chain), items[seq - 1].chain);
+	}
+	sdpp_aead_free(aead);
+	conv_free(c);
+}
+
+static void
+test_conversation(void **state)
+{
+	struct conv *c = conv_new();
+	struct sdpp_msg m;
+	char what[48];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		snprintf(
+		    what, sizeof(what), "frame %zu (%s)", i + 1, sdpp_type_name(frames[i].type));
+		frame_fill(&m, c, i);
+		frame_check(what, c, &m, frames[i].signer, frames[i].line, NULL);
+	}
+	conv_free(c);
+}
+
+static void
+test_signed_item(void **state)
+{
+	struct conv *c = conv_new();
+	struct sdpp_msg m;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_DATA;
+	m.from = SEL;
+	memcpy(m.u.data.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+	m.u.data.seq = 1;
+	m.u.data.ciphertext = c->ct[1];
+	m.u.data.ciphertext_len = c->ctlen[1];
+	/* A signed item's verification is hex(chain_seq) (section 5.5). */
+	sdpp_hex_encode(m.verification, c->chain[1], SDPP_DIGEST_BYTES);
+	frame_check("signed item", c, &m, SELLER, signed_item_frame, signed_item_input);
+	conv_free(c);
+}
+
+static void
+test_anchor(void **state)
+{
+	struct conv *c = conv_new();
+	struct sdpp_msg m;
+	uint8_t digest[32], back[32];
+	char b58[BASE58_LEN(32)];
+	size_t len;
+
+	(void)state;
+	fill_bytes(digest, sizeof(digest), ANCHOR_DIGEST_START);
+	assert_true(base58_encode(b58, sizeof(b58), digest, sizeof(digest)) > 0);
+	assert_string_equal(b58, ANCHOR_DIGEST_B58);
+	assert_int_equal(
+	    base58_decode(back, sizeof(back), &len, ANCHOR_DIGEST_B58, strlen(ANCHOR_DIGEST_B58)),
+	    0);
+	assert_int_equal(len, sizeof(digest));
+	assert_memory_equal(back, digest, len);
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_ANCHOR;
+	m.from = SEL;
+	memcpy(m.u.anchor.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+	snprintf(m.u.anchor.record, sizeof(m.u.anchor.record), "%s", ANCHOR_RECORD);
+	assert_true((size_t)snprintf(m.u.anchor.ref, sizeof(m.u.anchor.ref), "iota:%s", b58) <
+	            sizeof(m.u.anchor.ref));
+	frame_check("anchor", c, &m, SELLER, anchor_frame, anchor_input);
+	conv_free(c);
+}
+
+/* Each printed value above still stands in Appendix A, byte for byte. */
+static void
+test_document(void **state)
+{
+	char *doc, *app, *end, row[96];
+	const char *want[64];
+	size_t n = 0, i, len;
+
+	(void)state;
+	doc = test_file_read(DOC_PATH, &len);
+	if (doc == NULL)
+		skip(); /* not run from the repository root */
+	app = strstr(doc, "\n## Appendix A. Test vectors\n");
+	assert_non_null(app);
+	end = strstr(app, "\n## Appendix B.");
+	assert_non_null(end);
+	*end = '\0';
+	want[n++] = public_hex[0][0];
+	want[n++] = public_hex[0][1];
+	want[n++] = public_hex[1][0];
+	want[n++] = public_hex[1][1];
+	want[n++] = buyer_pubfile;
+	want[n++] = order_frame;
+	want[n++] = order_input;
+	want[n++] = "order_id = " ORDER_ID_HEX "\n";
+	want[n++] = "chain_0  = " CHAIN0_HEX "\n";
+	want[n++] = "session key SK   " SESSION_KEY_HEX "\n";
+	want[n++] = "ephemeral e      " EPHEMERAL_HEX "\n";
+	want[n++] = "E = X25519(e,9)  " SEAL_E_HEX "\n";
+	want[n++] = "Z = X25519(e,R)  " SEAL_Z_HEX "\n";
+	want[n++] = "HKDF key k       " SEAL_K_HEX "\n";
+	want[n++] = "HKDF nonce n     " SEAL_N_HEX "\n";
+	want[n++] = "C                " SEAL_C_HEX "\n";
+	want[n++] = "T                " SEAL_T_HEX "\n";
+	want[n++] = "sealed_key       " SEALED_B64 "\n";
+	want[n++] = "`nonce_prefix` = `" NONCE_PREFIX_HEX "`";
+	want[n++] = "`" ANCHOR_DIGEST_B58 "`";
+	want[n++] = signed_item_frame;
+	want[n++] = signed_item_input;
+	want[n++] = anchor_frame;
+	want[n++] = anchor_input;
+	for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+		want[n++] = frames[i].line;
+	assert_true(n <= sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < n; i++)
+		if (strstr(app, want[i]) == NULL)
+			fail_msg("not in Appendix A: %s", want[i]);
+	for (i = 0; i < ITEMS; i++) {
+		if (strstr(app, items[i].plaintext) == NULL ||
+		    strstr(app, items[i].ciphertext) == NULL)
+			fail_msg("item %zu: plaintext or ciphertext not in Appendix A", i + 1);
+		snprintf(row, sizeof(row), "nonce  %s\naad    %s\n", items[i].nonce, items[i].aad);
+		if (strstr(app, row) == NULL)
+			fail_msg("item %zu: not in Appendix A: %s", i + 1, row);
+		snprintf(row, sizeof(row), "chain_%zu = %s\n", i + 1, items[i].chain);
+		if (strstr(app, row) == NULL)
+			fail_msg("not in Appendix A: %s", row);
+		/* The inputs of items 2..6 are a table; item 1's are prose. */
+		snprintf(row, sizeof(row), "| %zu | `%s` | %lld |", i + 1, samples[i].payload,
+		    (long long)samples[i].received_at);
+		if (i > 0 && strstr(app, row) == NULL)
+			fail_msg("not in Appendix A: %s", row);
+	}
+	free(doc);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identities),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_sealing),
+		cmocka_unit_test(test_items),
+		cmocka_unit_test(test_conversation),
+		cmocka_unit_test(test_signed_item),
+		cmocka_unit_test(test_anchor),
+		cmocka_unit_test(test_document),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
