@@ -1,25 +1,9 @@
 /* libFuzzer target: the buyer state machine, against a harness playing the seller. */
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz/fuzz.h"
 #include "sdpp/crypto.h"
 #include "sdpp/framer.h"
 #include "sdpp/msg.h"
 #include "sdpp/session.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c);  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_OPS 1000
 #define MAX_ITEMS 4096 /* receipt chains the harness keeps, by seq */
@@ -53,55 +37,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	CHECK(sdpp_verifier_new(&bver, bpub) == SDPP_OK);
 	trace = getenv("SDPP_FUZZ_TRACE") != NULL;
 	return 0;
-}
-
-/* ---- Input reader: every read succeeds, with zeros once the input runs out. */
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t
-in_u8(struct in *in)
-{
-	if (in->n == 0)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint64_t
-in_u64(struct in *in, int bytes)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < bytes; i++)
-		v = v << 8 | in_u8(in);
-	return v;
-}
-
-static void
-in_fill(struct in *in, void *dst, size_t n)
-{
-	size_t k = n < in->n ? n : in->n;
-
-	memcpy(dst, in->p, k);
-	memset((uint8_t *)dst + k, 0, n - k);
-	in->p += k;
-	in->n -= k;
-}
-
-static const uint8_t *
-in_line(struct in *in, size_t *len)
-{
-	const uint8_t *start = in->p, *nl = memchr(in->p, '\n', in->n);
-
-	*len = nl != NULL ? (size_t)(nl - start) : in->n;
-	in->p += *len + (nl != NULL);
-	in->n -= *len + (nl != NULL);
-	return start;
 }
 
 /* ---- The harness: the buyer, and the seller's side of the conversation. */
@@ -422,9 +357,9 @@ put_order_id(struct h *h, uint8_t *dst, uint8_t flags)
 }
 
 static void
-op_menu(struct h *h, struct in *in)
+op_menu(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in), g = in_u8(in), pr = in_u8(in);
+	uint8_t f = fuzz_in_u8(in), g = fuzz_in_u8(in), pr = fuzz_in_u8(in);
 	struct sdpp_product prod[NPRODUCTS];
 	struct sdpp_msg m;
 	size_t i;
@@ -433,7 +368,7 @@ op_menu(struct h *h, struct in *in)
 	memset(prod, 0, sizeof(prod));
 	m.type = SDPP_T_MENU;
 	if (f & 0x80)
-		in_fill(in, m.u.menu.seller, sizeof(m.u.menu.seller)); /* names someone else */
+		fuzz_in_fill(in, m.u.menu.seller, sizeof(m.u.menu.seller)); /* names someone else */
 	else
 		memcpy(m.u.menu.seller, spub, sizeof(spub));
 	snprintf(m.u.menu.gateway, sizeof(m.u.menu.gateway), "gw");
@@ -456,12 +391,12 @@ op_menu(struct h *h, struct in *in)
 }
 
 static void
-op_order(struct h *h, struct in *in)
+op_order(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	const struct sdpp_menu *mu = sdpp_buyer_menu(h->b);
 	char product[SDPP_NAME_MAX + 1];
-	uint64_t q = (f & 0x80) ? in_u64(in, 7) & INT_MAX53 : (f >> 2) & 0x1f;
+	uint64_t q = (f & 0x80) ? fuzz_in_u64(in, 7) & INT_MAX53 : (f >> 2) & 0x1f;
 	enum sdpp_err e;
 	int was = h->done, ordered = h->ordered;
 
@@ -492,9 +427,9 @@ op_order(struct h *h, struct in *in)
 }
 
 static void
-op_session_key(struct h *h, struct in *in)
+op_session_key(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	uint8_t key[SDPP_SESSION_KEY_BYTES], info[SDPP_ORDER_ID_BYTES];
 	struct sdpp_msg m;
 	int valid, started;
@@ -502,8 +437,8 @@ op_session_key(struct h *h, struct in *in)
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_SESSION_KEY;
 	put_order_id(h, m.u.session_key.order_id, f);
-	in_fill(in, key, sizeof(key));
-	in_fill(in, m.u.session_key.nonce_prefix, SDPP_NONCE_PREFIX_BYTES);
+	fuzz_in_fill(in, key, sizeof(key));
+	fuzz_in_fill(in, m.u.session_key.nonce_prefix, SDPP_NONCE_PREFIX_BYTES);
 	memcpy(info, h->order_id, sizeof(info));
 	if (f & 0x08)
 		info[0] ^= 1; /* sealed for another order */
@@ -524,9 +459,9 @@ op_session_key(struct h *h, struct in *in)
 }
 
 static void
-op_data(struct h *h, struct in *in)
+op_data(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in), g = in_u8(in), tl = in_u8(in), pl = in_u8(in);
+	uint8_t f = fuzz_in_u8(in), g = fuzz_in_u8(in), tl = fuzz_in_u8(in), pl = fuzz_in_u8(in);
 	uint8_t nonce[SDPP_AEAD_NONCE_BYTES], aad[SDPP_DATA_AAD_BYTES], c[SDPP_DIGEST_BYTES];
 	struct sdpp_item it;
 	struct sdpp_msg m;
@@ -540,11 +475,11 @@ op_data(struct h *h, struct in *in)
 	memset(&it, 0, sizeof(it));
 	memset(&m, 0, sizeof(m));
 	/* The next item, or one from the input (a gap, a replay, seq 0). */
-	m.u.data.seq = (g & 1) ? in_u64(in, 1) : h->prev.sent + 1;
+	m.u.data.seq = (g & 1) ? fuzz_in_u64(in, 1) : h->prev.sent + 1;
 	it.seq = (g & 2) ? m.u.data.seq + 1 : m.u.data.seq;
 	it.received_at = (int64_t)h->now - 3;
 	if (g & 4) {
-		in_fill(in, it.topic, tl % 48);
+		fuzz_in_fill(in, it.topic, tl % 48);
 		for (i = 0; i < tl % 48; i++)
 			if (it.topic[i] == '\0')
 				it.topic[i] = '/';
@@ -552,7 +487,7 @@ op_data(struct h *h, struct in *in)
 		snprintf(it.topic, sizeof(it.topic), "t/%u", tl);
 	}
 	it.payload_len = (size_t)pl * 2;
-	in_fill(in, h->want_payload, it.payload_len);
+	fuzz_in_fill(in, h->want_payload, it.payload_len);
 	it.payload = h->want_payload;
 	if ((g & 8) || sdpp_item_encode(&it, &pt, &ptlen) != SDPP_OK) {
 		/* A plaintext that is not an item: the buyer's item parser decides. */
@@ -560,7 +495,7 @@ op_data(struct h *h, struct in *in)
 		ptlen = pl;
 		pt = malloc(ptlen + 1);
 		CHECK(pt != NULL);
-		in_fill(in, pt, ptlen);
+		fuzz_in_fill(in, pt, ptlen);
 	} else {
 		h->expect_item = 1;
 		h->want = it;
@@ -606,9 +541,9 @@ op_data(struct h *h, struct in *in)
 
 /* A resend of an item already delivered: a duplicate, answered with an ACK. */
 static void
-op_resend(struct h *h, struct in *in)
+op_resend(struct h *h, struct fuzz_in *in)
 {
-	uint64_t seq = h->prev.sent - in_u8(in) % RESEND_RING;
+	uint64_t seq = h->prev.sent - fuzz_in_u8(in) % RESEND_RING;
 	struct sent_frame *slot = &h->ring[seq % RESEND_RING];
 	uint64_t dups = h->prev.duplicates, sent = h->prev.sent;
 	int was = h->done;
@@ -623,9 +558,9 @@ op_resend(struct h *h, struct in *in)
 }
 
 static void
-op_invoice(struct h *h, struct in *in)
+op_invoice(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in), g = in_u8(in);
+	uint8_t f = fuzz_in_u8(in), g = fuzz_in_u8(in);
 	struct sdpp_msg m;
 	struct sdpp_invoice *v = &m.u.invoice;
 	uint64_t got = h->prev.sent, billed = h->prev.invoiced;
@@ -645,9 +580,9 @@ op_invoice(struct h *h, struct in *in)
 		v->delivered = v->last_seq;
 	}
 	if (g & 4)
-		v->last_seq = v->first_seq + in_u8(in) % 16;
+		v->last_seq = v->first_seq + fuzz_in_u8(in) % 16;
 	if (g & 8)
-		v->delivered = in_u8(in) % (got + 2);
+		v->delivered = fuzz_in_u8(in) % (got + 2);
 	if (v->last_seq < v->first_seq)
 		v->last_seq = v->first_seq;
 	v->unit_price = h->price + ((g & 0x10) ? 1 : 0);
@@ -657,19 +592,19 @@ op_invoice(struct h *h, struct in *in)
 		v->amount++;
 	v->total_due = h->prev.total_due + v->amount;
 	if (g & 0x40)
-		v->total_due = in_u64(in, 8);
+		v->total_due = fuzz_in_u64(in, 8);
 	snprintf(v->currency, sizeof(v->currency), "%s", (g & 0x80) ? "euro" : h->currency);
 	if (v->delivered < MAX_ITEMS && v->delivered <= got && !(f & 0x40))
 		memcpy(v->digest, h->chain[v->delivered], SDPP_DIGEST_BYTES);
 	else
-		in_fill(in, v->digest, sizeof(v->digest));
+		fuzz_in_fill(in, v->digest, sizeof(v->digest));
 	send_msg(h, &m, pick_signer(f));
 }
 
 static void
-op_statement(struct h *h, struct in *in)
+op_statement(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	struct sdpp_msg m;
 
 	memset(&m, 0, sizeof(m));
@@ -677,17 +612,17 @@ op_statement(struct h *h, struct in *in)
 	put_order_id(h, m.u.statement.order_id, f);
 	m.u.statement.delivered = h->prev.sent;
 	m.u.statement.acked = h->prev.acked;
-	m.u.statement.total_due = in_u64(in, 2);
+	m.u.statement.total_due = fuzz_in_u64(in, 2);
 	m.u.statement.total_paid = h->prev.total_paid;
 	m.u.statement.settled = f & 1;
 	send_msg(h, &m, pick_signer(f));
 }
 
 static void
-op_error(struct h *h, struct in *in)
+op_error(struct h *h, struct fuzz_in *in)
 {
 	static const char *const codes[] = { "payment_timeout", "shutting_down", "internal", "zz" };
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	struct sdpp_msg m;
 
 	memset(&m, 0, sizeof(m));
@@ -698,9 +633,9 @@ op_error(struct h *h, struct in *in)
 }
 
 static void
-op_pay(struct h *h, struct in *in)
+op_pay(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	char ver[SDPP_VERIFICATION_MAX + 2];
 	const char *v;
 	uint64_t req = h->pay_req;
@@ -708,12 +643,12 @@ op_pay(struct h *h, struct in *in)
 	int was = h->done;
 
 	if ((f & 3) == 3 || req == 0)
-		req = in_u64(in, 2); /* a request the buyer never made, or an old one */
+		req = fuzz_in_u64(in, 2); /* a request the buyer never made, or an old one */
 	if ((f & 0x0c) == 0x0c) {
 		memset(ver, 'v', sizeof(ver) - 1); /* too long: refused, nothing happens */
 		ver[sizeof(ver) - 1] = '\0';
 	} else {
-		snprintf(ver, sizeof(ver), "tx-%u", (unsigned)in_u8(in));
+		snprintf(ver, sizeof(ver), "tx-%u", (unsigned)fuzz_in_u8(in));
 	}
 	v = (f & 0x40) ? NULL : ver;
 	if (req == h->pay_req && (v == NULL || strlen(v) <= SDPP_VERIFICATION_MAX))
@@ -723,9 +658,9 @@ op_pay(struct h *h, struct in *in)
 }
 
 static void
-op_tick(struct h *h, struct in *in)
+op_tick(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	uint64_t d = sdpp_buyer_deadline(h->b);
 	enum sdpp_err e;
 	int was = h->done;
@@ -735,7 +670,7 @@ op_tick(struct h *h, struct in *in)
 		h->now += f >> 2;
 		break;
 	case 1:
-		h->now += in_u64(in, 2);
+		h->now += fuzz_in_u64(in, 2);
 		break;
 	case 2:
 		if (d != UINT64_MAX && d > h->now)
@@ -779,8 +714,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t zero[SDPP_AEAD_KEY_BYTES];
-	struct in in = { data, size };
-	uint8_t b0 = in_u8(&in), b1 = in_u8(&in), b2 = in_u8(&in);
+	struct fuzz_in in = { data, size };
+	uint8_t b0 = fuzz_in_u8(&in), b1 = fuzz_in_u8(&in), b2 = fuzz_in_u8(&in);
 	const uint8_t *line;
 	size_t len, i;
 	struct h h;
@@ -806,13 +741,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	after(&h, e, 0);
 	CHECK(h.hellos == 1);
 	while (in.n > 0 && ops++ < MAX_OPS && h.prev.sent + 2 < MAX_ITEMS) {
-		uint8_t op = in_u8(&in) % OP__COUNT;
+		uint8_t op = fuzz_in_u8(&in) % OP__COUNT;
 
 		if (trace)
 			fprintf(stderr, "op %d at %llu\n", op, (unsigned long long)h.now);
 		switch (op) {
 		case OP_RAW:
-			line = in_line(&in, &len);
+			line = fuzz_in_line(&in, &len);
 			feed(&h, (const char *)line, len);
 			break;
 		case OP_MENU:

@@ -1,23 +1,8 @@
 /* libFuzzer target: IOTA JSON-RPC responses from a node, read by every result reader (iota/rpc.c). */
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <cjson/cJSON.h>
 
+#include "fuzz/fuzz.h"
 #include "iota/rpc.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c);  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Texts a reader leaves behind are NUL-terminated and free of control
  * characters (they end up in log lines). */

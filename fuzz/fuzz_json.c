@@ -1,26 +1,11 @@
 /* libFuzzer target: strict JSON parsing and JCS output (round trips, idempotence, caps). */
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <cjson/cJSON.h>
 
+#include "fuzz/fuzz.h"
 #include "sdpp/json.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c);  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 /* Output cap for the round trips: far above anything a 20 KB input makes. */
 #define OUT_CAP (16u * 1024 * 1024)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The cap is exact: len bytes fit, len - 1 do not. */
 static void

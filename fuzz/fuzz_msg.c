@@ -1,24 +1,8 @@
 /* libFuzzer target: the SDPP/1 message and item codecs (parse, encode, parse again; fast paths
  * against the generic ones). */
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz/fuzz.h"
 #include "sdpp/crypto.h"
 #include "sdpp/msg.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c);  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* One signing key for the whole run: key generation is far slower than a parse. */
 static struct sdpp_identity *signer;

@@ -1,25 +1,9 @@
 /* libFuzzer target: the seller state machine fed input-chosen buyer messages, samples, timers. */
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz/fuzz.h"
 #include "sdpp/crypto.h"
 #include "sdpp/framer.h"
 #include "sdpp/msg.h"
 #include "sdpp/session.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #c);  \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_OPS 1000
 #define MAX_ITEMS 8192 /* receipt chains the harness keeps, by seq */
@@ -48,56 +32,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	CHECK(sdpp_verifier_new(&sver, spub) == SDPP_OK);
 	trace = getenv("SDPP_FUZZ_TRACE") != NULL;
 	return 0;
-}
-
-/* ---- Input reader: every read succeeds, with zeros once the input runs out. */
-
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint8_t
-in_u8(struct in *in)
-{
-	if (in->n == 0)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint64_t
-in_u64(struct in *in, int bytes)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < bytes; i++)
-		v = v << 8 | in_u8(in);
-	return v;
-}
-
-static void
-in_fill(struct in *in, void *dst, size_t n)
-{
-	size_t k = n < in->n ? n : in->n;
-
-	memcpy(dst, in->p, k);
-	memset((uint8_t *)dst + k, 0, n - k);
-	in->p += k;
-	in->n -= k;
-}
-
-/* Bytes up to the next '\n' (consumed, not included) or the end. */
-static const uint8_t *
-in_line(struct in *in, size_t *len)
-{
-	const uint8_t *start = in->p, *nl = memchr(in->p, '\n', in->n);
-
-	*len = nl != NULL ? (size_t)(nl - start) : in->n;
-	in->p += *len + (nl != NULL);
-	in->n -= *len + (nl != NULL);
-	return start;
 }
 
 /* ---- The harness: the seller, what it told us, and the host's pending work. */
@@ -551,39 +485,39 @@ put_order_id(struct h *h, uint8_t *dst, uint8_t flags)
 
 /* A seq the seller may hold a chain for: the latest, or any from the input. */
 static uint64_t
-pick_seq(struct h *h, struct in *in, uint8_t flags)
+pick_seq(struct h *h, struct fuzz_in *in, uint8_t flags)
 {
 	if ((flags & 3) == 0)
 		return h->nseen;
 	if ((flags & 3) == 1)
-		return h->prev.acked + in_u8(in) % (h->nseen - h->prev.acked + 1);
+		return h->prev.acked + fuzz_in_u8(in) % (h->nseen - h->prev.acked + 1);
 	if ((flags & 3) == 2)
-		return in_u8(in) % (h->nseen + 3);
-	return in_u64(in, 7);
+		return fuzz_in_u8(in) % (h->nseen + 3);
+	return fuzz_in_u64(in, 7);
 }
 
 static void
-pick_digest(struct h *h, struct in *in, uint64_t seq, uint8_t flags, uint8_t *dst)
+pick_digest(struct h *h, struct fuzz_in *in, uint64_t seq, uint8_t flags, uint8_t *dst)
 {
 	if (seq <= h->nseen && seq < MAX_ITEMS && h->started && !(flags & 4)) {
 		memcpy(dst, h->chain[seq], SDPP_DIGEST_BYTES);
 		return;
 	}
-	in_fill(in, dst, SDPP_DIGEST_BYTES);
+	fuzz_in_fill(in, dst, SDPP_DIGEST_BYTES);
 }
 
 static void
-op_order(struct h *h, struct in *in)
+op_order(struct h *h, struct fuzz_in *in)
 {
 	static const char *const names[] = { "co2", "free", "occupancy", "big", "nope" };
-	uint8_t f = in_u8(in), q = in_u8(in);
+	uint8_t f = fuzz_in_u8(in), q = fuzz_in_u8(in);
 	const struct sdpp_product *p;
 	struct sdpp_msg m;
 
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_ORDER;
 	snprintf(m.u.order.product, sizeof(m.u.order.product), "%s", names[f % 5]);
-	m.u.order.quantity = (q & 0x80) ? in_u64(in, 7) & INT_MAX53 : (q & 0x1f);
+	m.u.order.quantity = (q & 0x80) ? fuzz_in_u64(in, 7) & INT_MAX53 : (q & 0x1f);
 	p = NULL;
 	for (size_t i = 0; i < h->cfg.menu->nproducts; i++)
 		if (strcmp(h->cfg.menu->products[i].id, m.u.order.product) == 0)
@@ -597,14 +531,15 @@ op_order(struct h *h, struct in *in)
 	if ((f & 0x38) == 0x38)
 		sdpp_identity_sign_public(other, m.u.order.buyer); /* another buyer, consistent */
 	else if ((f & 0x38) == 0x28)
-		in_fill(in, m.u.order.buyer, sizeof(m.u.order.buyer)); /* maybe not a key */
+		fuzz_in_fill(in, m.u.order.buyer, sizeof(m.u.order.buyer)); /* maybe not a key */
 	else
 		memcpy(m.u.order.buyer, bpub, sizeof(bpub));
 	if ((f & 0xc0) == 0xc0)
-		in_fill(in, m.u.order.enc_key, sizeof(m.u.order.enc_key)); /* maybe not a point */
+		fuzz_in_fill(
+		    in, m.u.order.enc_key, sizeof(m.u.order.enc_key)); /* maybe not a point */
 	else
 		sdpp_identity_enc_public(bid, m.u.order.enc_key);
-	in_fill(in, m.u.order.nonce, 4);
+	fuzz_in_fill(in, m.u.order.nonce, 4);
 	m.u.order.time = (int64_t)h->now;
 	/* A stranger signing for our key fails; signing for its own key
 	 * succeeds, and then our later messages are the forgeries. */
@@ -612,9 +547,9 @@ op_order(struct h *h, struct in *in)
 }
 
 static void
-op_ack(struct h *h, struct in *in)
+op_ack(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	struct sdpp_msg m;
 
 	memset(&m, 0, sizeof(m));
@@ -626,16 +561,16 @@ op_ack(struct h *h, struct in *in)
 }
 
 static void
-op_payment(struct h *h, struct in *in)
+op_payment(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	struct sdpp_msg m;
 	uint64_t due;
 
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_PAYMENT_ACK;
 	put_order_id(h, m.u.payment.order_id, f);
-	m.u.payment.invoice = (f & 1) ? 1 + in_u8(in) % (h->ninv + 2) : h->ninv;
+	m.u.payment.invoice = (f & 1) ? 1 + fuzz_in_u8(in) % (h->ninv + 2) : h->ninv;
 	due = h->inv_due[m.u.payment.invoice % 64];
 	switch ((f >> 1) & 3) {
 	case 0:
@@ -645,20 +580,20 @@ op_payment(struct h *h, struct in *in)
 		m.u.payment.total = due - 1;
 		break;
 	case 2:
-		m.u.payment.total = due + in_u8(in);
+		m.u.payment.total = due + fuzz_in_u8(in);
 		break;
 	default:
-		m.u.payment.total = in_u64(in, 8);
+		m.u.payment.total = fuzz_in_u64(in, 8);
 		break;
 	}
-	snprintf(m.verification, sizeof(m.verification), "tx-%u", (unsigned)in_u8(in));
+	snprintf(m.verification, sizeof(m.verification), "tx-%u", (unsigned)fuzz_in_u8(in));
 	send_msg(h, &m, pick_signer(f));
 }
 
 static void
-op_exit(struct h *h, struct in *in)
+op_exit(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in), g = in_u8(in);
+	uint8_t f = fuzz_in_u8(in), g = fuzz_in_u8(in);
 	struct sdpp_msg m;
 	uint64_t owed = 0;
 
@@ -680,17 +615,17 @@ op_exit(struct h *h, struct in *in)
 		m.u.exit.total = h->prev.total_paid;
 		break;
 	default:
-		m.u.exit.total = in_u64(in, 8);
+		m.u.exit.total = fuzz_in_u64(in, 8);
 		break;
 	}
 	send_msg(h, &m, pick_signer(f));
 }
 
 static void
-op_error(struct h *h, struct in *in)
+op_error(struct h *h, struct fuzz_in *in)
 {
 	static const char *const codes[] = { "bad_json", "internal", "over_budget", "x" };
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	struct sdpp_msg m;
 
 	memset(&m, 0, sizeof(m));
@@ -701,10 +636,10 @@ op_error(struct h *h, struct in *in)
 }
 
 static void
-op_sample(struct h *h, struct in *in)
+op_sample(struct h *h, struct fuzz_in *in)
 {
 	static uint8_t big[SDPP_PAYLOAD_MAX + 1];
-	uint8_t f = in_u8(in), tl = in_u8(in), pl = in_u8(in);
+	uint8_t f = fuzz_in_u8(in), tl = fuzz_in_u8(in), pl = fuzz_in_u8(in);
 	char topic[SDPP_TOPIC_MAX + 2];
 	uint8_t payload[512], *pp = payload;
 	size_t tlen, plen, i, count = 1 + (f & 7);
@@ -714,7 +649,7 @@ op_sample(struct h *h, struct in *in)
 	/* Topics from the input, as a broker might deliver them (no NUL). */
 	tlen = (f & 0x80) ? SDPP_TOPIC_MAX + 1 : tl % 48;
 	if (f & 0x40) {
-		in_fill(in, topic, tlen);
+		fuzz_in_fill(in, topic, tlen);
 		for (i = 0; i < tlen; i++)
 			if (topic[i] == '\0')
 				topic[i] = '/';
@@ -723,7 +658,7 @@ op_sample(struct h *h, struct in *in)
 	}
 	topic[tlen] = '\0';
 	plen = (size_t)pl * 2;
-	in_fill(in, payload, plen);
+	fuzz_in_fill(in, payload, plen);
 	if ((f & 0x38) == 0x38 && tl >= 0xf0) {
 		/* The largest payload (its frame must still fit 1 MiB), or one byte more. */
 		memset(big, pl, sizeof(big));
@@ -740,9 +675,9 @@ op_sample(struct h *h, struct in *in)
 }
 
 static void
-op_tick(struct h *h, struct in *in)
+op_tick(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	uint64_t d = sdpp_seller_deadline(h->s);
 	enum sdpp_err e;
 	int was = h->done;
@@ -752,7 +687,7 @@ op_tick(struct h *h, struct in *in)
 		h->now += f >> 2;
 		break;
 	case 1:
-		h->now += in_u64(in, 2);
+		h->now += fuzz_in_u64(in, 2);
 		break;
 	case 2:
 		if (d != UINT64_MAX && d > h->now)
@@ -786,9 +721,9 @@ complete(struct h *h, size_t idx, int ok, const char *verification)
 }
 
 static void
-op_complete(struct h *h, struct in *in)
+op_complete(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = in_u8(in);
+	uint8_t f = fuzz_in_u8(in);
 	char ver[SDPP_VERIFICATION_MAX + 2];
 	enum sdpp_err e;
 	int was;
@@ -796,7 +731,7 @@ op_complete(struct h *h, struct in *in)
 	if (h->npending == 0 || (f & 0xc0) == 0xc0) {
 		/* A request id the seller never issued, or one already done. */
 		was = h->done;
-		e = sdpp_seller_complete(h->s, in_u64(in, 2), 1, "", h->now, &h->out);
+		e = sdpp_seller_complete(h->s, fuzz_in_u64(in, 2), 1, "", h->now, &h->out);
 		after(h, e, was);
 		return;
 	}
@@ -827,9 +762,10 @@ op_complete_all(struct h *h)
 }
 
 static void
-setup(struct h *h, struct in *in, struct sdpp_product *prod)
+setup(struct h *h, struct fuzz_in *in, struct sdpp_product *prod)
 {
-	uint8_t b0 = in_u8(in), b1 = in_u8(in), b2 = in_u8(in), b3 = in_u8(in), b4 = in_u8(in);
+	uint8_t b0 = fuzz_in_u8(in), b1 = fuzz_in_u8(in), b2 = fuzz_in_u8(in), b3 = fuzz_in_u8(in),
+	        b4 = fuzz_in_u8(in);
 	uint64_t k = 1 + b0 % 8, ack_every = 1 + b1 % k;
 	int m;
 
@@ -906,7 +842,7 @@ enum op {
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct in in = { data, size };
+	struct fuzz_in in = { data, size };
 	struct sdpp_product prod[2 * NPRODUCTS];
 	struct sdpp_msg m;
 	const uint8_t *line;
@@ -925,13 +861,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(sdpp_seller_deadline(h.s) ==
 	      h.now + (h.cfg.handshake_timeout_ms ? h.cfg.handshake_timeout_ms : 30000));
 	while (in.n > 0 && ops++ < MAX_OPS && h.nseen + 8 < MAX_ITEMS) {
-		uint8_t op = in_u8(&in) % OP__COUNT;
+		uint8_t op = fuzz_in_u8(&in) % OP__COUNT;
 
 		if (trace)
 			fprintf(stderr, "op %d at %llu\n", op, (unsigned long long)h.now);
 		switch (op) {
 		case OP_RAW:
-			line = in_line(&in, &len);
+			line = fuzz_in_line(&in, &len);
 			feed(&h, (const char *)line, len);
 			break;
 		case OP_HELLO:
