@@ -13,8 +13,14 @@
 #include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 
+#include "gateway/anchor.h"
 #include "gateway/gateway.h"
+#include "gateway/iota.h"
+#include "gateway/keys.h"
 #include "gateway/log.h"
+#include "gateway/pay_iota.h"
+#include "gateway/records.h"
+#include "gateway/server.h"
 #include "mqtt/mqtt.h"
 #include "sdpp/enc.h"
 #include "util/keyfile.h"
@@ -62,65 +68,6 @@ log_error(void *ctx, const char *file, int line, const char *msg)
 		log_warnx("%s: %s", file, msg);
 }
 
-/*
- * Loads the seller identity, creating it (0600, with a .pub beside it) on
- * first start so a fresh install works without a manual keygen step.
- * check_only: report problems without creating anything.
- */
-int
-gw_load_key(const char *path, int check_only, struct sdpp_identity **id)
-{
-	struct sdpp_identity *k = NULL;
-	char *buf = NULL, *pub = NULL, err[CONFIG_PATH_MAX + 128], pubpath[CONFIG_PATH_MAX + 8];
-	char hex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
-	uint8_t raw[SDPP_SIGN_PUBLIC_BYTES];
-	size_t len = 0, publen = 0;
-	struct stat st;
-	int rc = -1;
-
-	if (stat(path, &st) != 0 && errno == ENOENT) {
-		if (check_only) {
-			printf("%s: does not exist yet; it will be created at first start\n", path);
-			return 0;
-		}
-		if (sdpp_identity_generate(&k) != SDPP_OK ||
-		    sdpp_identity_to_pem(k, &buf, &len) != SDPP_OK ||
-		    keyfile_write(path, buf, len, 0600, 0, err, sizeof(err)) != 0) {
-			log_warnx("cannot create the seller key: %s", err);
-			goto out;
-		}
-		snprintf(pubpath, sizeof(pubpath), "%s.pub", path);
-		if (sdpp_identity_public_pem(k, &pub, &publen) == SDPP_OK &&
-		    keyfile_write(pubpath, pub, publen, 0644, 1, err, sizeof(err)) != 0)
-			log_warnx("cannot write %s: %s", pubpath, err);
-		log_info("event=key_created path=%s", path);
-	} else {
-		if (keyfile_read(path, &buf, &len, err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s\n", err);
-			goto out;
-		}
-		if (sdpp_identity_from_pem(&k, buf, len) != SDPP_OK) {
-			fprintf(stderr, "%s: not an sdpp key file (create one with `sdpp keygen`)\n",
-			    path);
-			goto out;
-		}
-	}
-	sdpp_identity_sign_public(k, raw);
-	sdpp_hex_encode(hex, raw, sizeof(raw));
-	if (check_only)
-		printf("%s: seller identity %s\n", path, hex);
-	else
-		log_info("event=identity seller=%s", hex);
-	*id = k;
-	k = NULL;
-	rc = 0;
-out:
-	sdpp_secret_free(buf, len);
-	free(pub);
-	sdpp_identity_free(k);
-	return rc;
-}
-
 /* Reads the MQTT password file (systemd credentials), without its newline. */
 static int
 read_password(const char *path, char *out, size_t cap)
@@ -153,8 +100,7 @@ mqtt_wake(void *arg)
 {
 	struct gw *gw = arg;
 
-	/* Paho's thread: the base was made thread-aware, so this is safe. */
-	event_active(gw->sample_ev, EV_READ, 0);
+	server_wake(gw->server); /* on Paho's thread */
 }
 
 static void
@@ -177,7 +123,7 @@ publish_menu(struct gw *gw)
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_MENU;
 	m.from = SDPP_ROLE_SELLER;
-	m.u.menu = gw->menu->m;
+	m.u.menu = *server_menu(gw->server);
 	if (sdpp_msg_encode(&m, gw->id, &frame, &len) != SDPP_OK)
 		return;
 	(void)mqtt_publish_retained(gw->mqtt, gw->cfg->mqtt_menu_topic, frame, len - 1);
@@ -218,7 +164,7 @@ start_mqtt(struct gw *gw)
 		log_warnx("mqtt: %s", err);
 		return -1;
 	}
-	return gw_feeds_sync(gw);
+	return server_feeds_sync(gw->server);
 }
 
 /* Keys a reload cannot change without a restart: keep the running values. */
@@ -295,7 +241,7 @@ static void
 fill_pay_to(const struct gw *gw, struct gateway_config *cfg)
 {
 	if (strcmp(cfg->payment_method, "iota") == 0 && cfg->payment_address[0] == '\0')
-		gw_iota_pay_to(gw, cfg->payment_address);
+		gw_iota_pay_to_text(gw->iota, cfg->payment_address);
 }
 
 static void
@@ -320,8 +266,13 @@ reload(struct gw *gw)
 		(void)mqtt_publish_retained(gw->mqtt, cfg->mqtt_menu_topic, "", 0);
 	config_free(gw->cfg);
 	gw->cfg = cfg;
-	gw_menu_install(gw, gw_menu_new(gw, cfg));
-	(void)gw_feeds_sync(gw);
+	records_set_delay(gw->records, cfg->ledger_commit_delay_ms);
+	if (gw->pay_iota != NULL)
+		pay_iota_set_timeout(gw->pay_iota, cfg->iota_confirm_timeout_ms);
+	if (gw->anchor != NULL)
+		anchor_set_interval(gw->anchor, cfg->iota_anchor_interval_ms);
+	server_menu_reload(gw->server);
+	(void)server_feeds_sync(gw->server);
 	publish_menu(gw);
 	log_info("event=reload result=ok products=%zu", cfg->nproducts);
 	(void)sd_notify(0, "READY=1");
@@ -351,12 +302,12 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	if (gw->stopping)
 		return;
-	log_info("event=stopping signal=%d buyers=%zu", (int)sig, gw->nconns);
+	log_info("event=stopping signal=%d buyers=%zu", (int)sig, server_buyers(gw->server));
 	(void)sd_notify(0, "STOPPING=1");
 	gw->stop_timer = evtimer_new(gw->base, stop_timeout_cb, gw);
 	if (gw->stop_timer != NULL)
 		evtimer_add(gw->stop_timer, &tv);
-	gw_shutdown(gw);
+	server_shutdown(gw->server);
 }
 
 static void
@@ -371,6 +322,84 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 		publish_menu(gw);
 }
 
+/* After each commit: new outbox items go to the node at once. */
+static void
+anchor_after_commit(void *arg)
+{
+	anchor_poll_soon(arg);
+}
+
+/* Everything the loop serves, in dependency order: each part gets what it
+ * calls. Failures here are fatal (start-up). */
+static void
+start(struct gw *gw)
+{
+	char err[LEDGER_ERR_MAX];
+	struct ledger_config lc;
+	const struct gateway_config *cfg = gw->cfg;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.path = cfg->ledger_path;
+	lc.id = gw->id;
+	lc.sth_every = cfg->ledger_sth_every;
+	if (cfg->iota_anchor_mode == CONFIG_ANCHOR_RECORDS)
+		lc.anchor_kinds = cfg->iota_anchor_mask;
+	lc.anchor_tree_heads = cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS;
+	lc.anchor_every = cfg->iota_anchor_every;
+	if (ledger_open(&gw->ledger, &lc, err, sizeof(err)) != 0)
+		fatalx("ledger: %s", err);
+	log_info("event=ledger path=%s records=%llu", cfg->ledger_path,
+	    (unsigned long long)ledger_size(gw->ledger));
+	gw->records = records_new(gw->base, gw->ledger, cfg->ledger_commit_delay_ms);
+	if (gw->records == NULL)
+		fatalx("out of memory");
+	payment_voucher_init(&gw->payment, gw->base);
+	if (gw_iota_new(&gw->iota, gw->base, cfg, gw->id, err, sizeof(err)) != 0)
+		fatalx("iota: %s", err);
+	if (gw->iota != NULL && strcmp(cfg->payment_method, "iota") == 0) {
+		gw->pay_iota = pay_iota_new(gw->base, gw->iota, gw->ledger,
+		    cfg->iota_confirm_timeout_ms);
+		if (gw->pay_iota == NULL)
+			fatalx("out of memory");
+		pay_iota_backend(gw->pay_iota, &gw->payment);
+	}
+	fill_pay_to(gw, gw->cfg);
+	if (server_new(&gw->server, gw, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (gw->iota != NULL && cfg->iota_anchor_mode != CONFIG_ANCHOR_NONE) {
+		if (anchor_new(&gw->anchor, gw->base, gw->iota, gw->ledger,
+			cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS,
+			cfg->iota_anchor_interval_ms, server_anchored, gw->server, err,
+			sizeof(err)) != 0)
+			fatalx("iota: %s", err);
+		records_on_commit(gw->records, anchor_after_commit, gw->anchor);
+	}
+	if (gw_metrics_start(gw, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (start_mqtt(gw) != 0)
+		fatalx("cannot start the MQTT client");
+}
+
+/* The loop has ended: record what is pending, then free in reverse. */
+static void
+stop(struct gw *gw)
+{
+	records_commit_now(gw->records);
+	log_info("event=stopped orders=%llu items=%llu invoices=%llu payments=%llu",
+	    (unsigned long long)gw->stats.orders, (unsigned long long)gw->stats.items,
+	    (unsigned long long)gw->stats.invoices, (unsigned long long)gw->stats.payments);
+	mqtt_stop(gw->mqtt, 2000);
+	/* Before the connections go: payment checks hold references. */
+	pay_iota_free(gw->pay_iota);
+	anchor_free(gw->anchor);
+	server_free(gw->server);
+	gw_iota_free(gw->iota);
+	mqtt_free(gw->mqtt);
+	gw_metrics_stop(gw);
+	records_free(gw->records);
+	ledger_close(gw->ledger);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -378,9 +407,7 @@ main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_PATH;
 	struct event *sighup = NULL, *sigterm = NULL, *sigint = NULL, *tick = NULL;
 	struct timeval one = { 1, 0 };
-	char err[LEDGER_ERR_MAX];
-	struct ledger_config lc;
-	int i, check = 0, debug = 0, errors = 0, rc = 1;
+	int i, check = 0, debug = 0, errors = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
@@ -403,12 +430,9 @@ main(int argc, char **argv)
 	}
 	log_init(debug, "sdpp-gateway");
 	memset(&gw, 0, sizeof(gw));
-	TAILQ_INIT(&gw.conns);
-	TAILQ_INIT(&gw.feeds);
-	sdpp_out_init(&gw.out, SDPP_FRAME_CAP_MAX * 2);
 	if (check) {
 		(void)config_load(path, &gw.cfg, print_error, &errors);
-		if (gw.cfg != NULL && gw_load_key(gw.cfg->key, 1, &gw.id) != 0)
+		if (gw.cfg != NULL && gw_key_load(gw.cfg->key, "seller", 1, &gw.id) != 0)
 			errors++;
 		if (errors == 0)
 			printf("configuration OK\n");
@@ -418,7 +442,7 @@ main(int argc, char **argv)
 	}
 	if (config_load(path, &gw.cfg, log_error, NULL) > 0)
 		fatalx("%s: configuration refused (check it with sdpp-gateway -t -c %s)", path, path);
-	if (gw_load_key(gw.cfg->key, 0, &gw.id) != 0)
+	if (gw_key_load(gw.cfg->key, "seller", 0, &gw.id) != 0)
 		fatalx("no usable seller key");
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("signal");
@@ -431,41 +455,15 @@ main(int argc, char **argv)
 	gw.base = event_base_new();
 	if (gw.base == NULL)
 		fatalx("event_base_new failed");
-	memset(&lc, 0, sizeof(lc));
-	lc.path = gw.cfg->ledger_path;
-	lc.id = gw.id;
-	lc.sth_every = gw.cfg->ledger_sth_every;
-	if (gw.cfg->iota_anchor_mode == CONFIG_ANCHOR_RECORDS)
-		lc.anchor_kinds = gw.cfg->iota_anchor_mask;
-	lc.anchor_tree_heads = gw.cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS;
-	lc.anchor_every = gw.cfg->iota_anchor_every;
-	if (ledger_open(&gw.ledger, &lc, err, sizeof(err)) != 0)
-		fatalx("ledger: %s", err);
-	log_info("event=ledger path=%s records=%llu", gw.cfg->ledger_path,
-	    (unsigned long long)ledger_size(gw.ledger));
-	payment_voucher_init(&gw.payment);
-	if (gw_iota_start(&gw, err, sizeof(err)) != 0)
-		fatalx("iota: %s", err);
-	fill_pay_to(&gw, gw.cfg);
-	gw.sample_ev = event_new(gw.base, -1, 0, gw_samples_cb, &gw);
-	gw.commit_ev = event_new(gw.base, -1, 0, gw_commit_cb, &gw);
-	gw.reap_ev = event_new(gw.base, -1, 0, gw_reap_cb, &gw);
 	sighup = evsignal_new(gw.base, SIGHUP, signal_cb, &gw);
 	sigterm = evsignal_new(gw.base, SIGTERM, signal_cb, &gw);
 	sigint = evsignal_new(gw.base, SIGINT, signal_cb, &gw);
 	tick = event_new(gw.base, -1, EV_PERSIST, housekeeping_cb, &gw);
-	if (gw.sample_ev == NULL || gw.commit_ev == NULL || gw.reap_ev == NULL || sighup == NULL ||
-	    sigterm == NULL || sigint == NULL || tick == NULL || evsignal_add(sighup, NULL) != 0 ||
-	    evsignal_add(sigterm, NULL) != 0 || evsignal_add(sigint, NULL) != 0 ||
-	    evtimer_add(tick, &one) != 0)
+	if (sighup == NULL || sigterm == NULL || sigint == NULL || tick == NULL ||
+	    evsignal_add(sighup, NULL) != 0 || evsignal_add(sigterm, NULL) != 0 ||
+	    evsignal_add(sigint, NULL) != 0 || evtimer_add(tick, &one) != 0)
 		fatalx("cannot set up events");
-	gw.menu = gw_menu_new(&gw, gw.cfg);
-	if (gw_listen(&gw, err, sizeof(err)) != 0)
-		fatalx("%s", err);
-	if (gw_metrics_start(&gw, err, sizeof(err)) != 0)
-		fatalx("%s", err);
-	if (start_mqtt(&gw) != 0)
-		fatalx("cannot start the MQTT client");
+	start(&gw);
 	publish_menu(&gw);
 	log_info("event=ready listen=%s products=%zu mqtt=%s version=%s", gw.cfg->listen,
 	    gw.cfg->nproducts, gw.cfg->mqtt_uri, GATEWAY_VERSION);
@@ -473,49 +471,15 @@ main(int argc, char **argv)
 	    gw.cfg->listen);
 	if (event_base_dispatch(gw.base) < 0)
 		log_warnx("event loop failed");
-	/* Stopped: record what is pending and say goodbye on MQTT. */
-	gw_commit_cb(-1, 0, &gw);
-	log_info("event=stopped orders=%llu items=%llu invoices=%llu payments=%llu",
-	    (unsigned long long)gw.stats.orders, (unsigned long long)gw.stats.items,
-	    (unsigned long long)gw.stats.invoices, (unsigned long long)gw.stats.payments);
-	mqtt_stop(gw.mqtt, 2000);
-	/* Before the connections go: payment checks hold references. */
-	gw_iota_stop(&gw);
-	rc = 0;
-	{
-		struct conn *c;
-
-		while ((c = TAILQ_FIRST(&gw.conns)) != NULL) {
-			TAILQ_REMOVE(&gw.conns, c, entry);
-			gw_conn_free(c);
-		}
-	}
-	mqtt_free(gw.mqtt);
-	gw_metrics_stop(&gw);
-	ledger_close(gw.ledger);
-	if (gw.listener != NULL)
-		evconnlistener_free(gw.listener);
-	event_free(gw.sample_ev);
-	event_free(gw.commit_ev);
-	event_free(gw.reap_ev);
+	stop(&gw);
 	event_free(sighup);
 	event_free(sigterm);
 	event_free(sigint);
 	event_free(tick);
 	if (gw.stop_timer != NULL)
 		event_free(gw.stop_timer);
-	gw_menu_release(gw.menu);
-	{
-		struct feed *f;
-
-		while ((f = TAILQ_FIRST(&gw.feeds)) != NULL) {
-			TAILQ_REMOVE(&gw.feeds, f, entry);
-			free(f);
-		}
-	}
 	event_base_free(gw.base);
-	sdpp_out_free(&gw.out);
 	sdpp_identity_free(gw.id);
 	config_free(gw.cfg);
-	return rc;
+	return 0;
 }

@@ -6,8 +6,11 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
+#include "gateway/anchor.h"
 #include "gateway/gateway.h"
 #include "gateway/log.h"
+#include "gateway/records.h"
+#include "gateway/server.h"
 #include "mqtt/mqtt.h"
 
 static void
@@ -24,6 +27,8 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	struct gw *gw = arg;
 	struct evbuffer *b;
 	const struct gw_stats *s = &gw->stats;
+	struct records_stats rs;
+	struct anchor_stats as = { 0, 0 };
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		evhttp_send_error(req, 405, "only GET");
@@ -34,7 +39,10 @@ metrics_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
-	metric(b, "buyers_connected", "gauge", "Buyer connections open.", gw->nconns);
+	records_get_stats(gw->records, &rs);
+	if (gw->anchor != NULL)
+		anchor_get_stats(gw->anchor, &as);
+	metric(b, "buyers_connected", "gauge", "Buyer connections open.", server_buyers(gw->server));
 	metric(b, "connections_total", "counter", "Buyer connections accepted.", s->accepted);
 	metric(b, "connections_refused_total", "counter", "Connections refused (busy, stopping).",
 	    s->refused);
@@ -50,15 +58,14 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	    gw->mqtt != NULL ? mqtt_dropped(gw->mqtt) : 0);
 	metric(b, "mqtt_connected", "gauge", "1 while connected to the broker.",
 	    gw->mqtt != NULL ? (unsigned long long)mqtt_connected(gw->mqtt) : 0);
-	metric(b, "ledger_commits_total", "counter", "Ledger group commits.", s->ledger_commits);
-	metric(b, "ledger_records_total", "counter", "Records committed to the ledger.",
-	    s->ledger_records);
-	metric(b, "ledger_failures_total", "counter", "Failed ledger commits.", s->ledger_failures);
-	metric(b, "anchors_total", "counter", "Outbox items anchored on IOTA.", s->anchors);
+	metric(b, "ledger_commits_total", "counter", "Ledger group commits.", rs.commits);
+	metric(b, "ledger_records_total", "counter", "Records committed to the ledger.", rs.records);
+	metric(b, "ledger_failures_total", "counter", "Failed ledger commits.", rs.failures);
+	metric(b, "anchors_total", "counter", "Outbox items anchored on IOTA.", as.anchors);
 	metric(b, "anchor_failures_total", "counter", "Anchoring attempts that failed (retried).",
-	    s->anchor_failures);
+	    as.failures);
 	metric(b, "outbox_pending", "gauge", "Records waiting to be anchored.",
-	    gw_iota_outbox_pending(gw));
+	    gw->anchor != NULL ? ledger_outbox_pending(gw->ledger) : 0);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

@@ -1,10 +1,7 @@
 /* The embedded payment channel: buyer-signed cumulative vouchers (a one-way payment channel). */
 #include <stdlib.h>
 
-#include <event2/event.h>
-
-#include "gateway/gateway.h"
-#include "gateway/log.h"
+#include "gateway/payment.h"
 
 struct voucher_done {
 	payment_done_fn done;
@@ -31,19 +28,18 @@ voucher_fire(evutil_socket_t fd, short what, void *arg)
  * the session code never sees a difference from a slow chain backend.
  */
 static int
-voucher_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, payment_done_fn done,
-    void *arg)
+voucher_confirm(void *ctx, const struct payment_check *pc, payment_done_fn done, void *arg)
 {
+	struct event_base *base = ctx;
 	struct voucher_done *v = malloc(sizeof(*v));
 	struct timeval now = { 0, 0 };
 
-	(void)ctx;
 	(void)pc;
 	if (v == NULL)
 		return -1;
 	v->done = done;
 	v->arg = arg;
-	if (event_base_once(gw->base, -1, EV_TIMEOUT, voucher_fire, v, &now) != 0) {
+	if (event_base_once(base, -1, EV_TIMEOUT, voucher_fire, v, &now) != 0) {
 		free(v);
 		return -1;
 	}
@@ -51,9 +47,9 @@ voucher_confirm(void *ctx, struct gw *gw, const struct payment_check *pc, paymen
 }
 
 void
-payment_voucher_init(struct payment_backend *b)
+payment_voucher_init(struct payment_backend *b, struct event_base *base)
 {
 	b->name = "voucher";
-	b->ctx = NULL;
+	b->ctx = base;
 	b->confirm = voucher_confirm;
 }

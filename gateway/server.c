@@ -1,4 +1,4 @@
-/* Buyer connections on the libevent loop: framing, the seller machine, feeds of live samples. */
+/* Buyer connections on the libevent loop: framing, the seller machine, its bookkeeping, feeds of live samples. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -13,10 +14,17 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "gateway/book.h"
 #include "gateway/gateway.h"
+#include "gateway/iota.h"
 #include "gateway/log.h"
+#include "gateway/records.h"
+#include "gateway/server.h"
 #include "mqtt/mqtt.h"
 #include "sdpp/enc.h"
+#include "sdpp/framer.h"
+#include "sdpp/session.h"
+#include "util/clock.h"
 
 /* Bytes moved from the socket per read callback; the framer caps frames. */
 #define READ_CHUNK 16384
@@ -26,47 +34,130 @@
 /* Log one line per this many samples dropped for one buyer. */
 #define DROP_LOG_EVERY 1000
 
-static void conn_kill(struct conn *c, const char *why);
+/*
+ * A menu snapshot. Buyers that have not ordered yet point at the current
+ * one; a reload makes a new one and the old one lives until its last
+ * reader goes (reference counted), so a session never sees a menu change
+ * under it.
+ */
+struct menu {
+	int refs;
+	struct sdpp_menu m;
+	struct sdpp_product products[CONFIG_PRODUCTS_MAX];
+};
 
-static void
-reap_schedule(struct gw *gw)
+struct conn;
+
+/*
+ * A feed: one MQTT filter and the buyers streaming it. Products map to
+ * feeds by filter; a feed outlives a reload while running orders use it.
+ */
+struct feed {
+	char filter[CONFIG_TOPIC_MAX + 1];
+	int in_config; /* a current product uses it */
+	int64_t last_seen;
+	uint64_t samples;
+	TAILQ_HEAD(, conn) buyers;
+	TAILQ_ENTRY(feed) entry;
+};
+
+/*
+ * One buyer. Kept small, as a gateway may serve thousands: the socket is
+ * read straight into the framer (bufferevent for output only), frames and
+ * events go through the server's one scratch sdpp_out, and the ACK batch
+ * exists only while it holds ACKs.
+ */
+struct conn {
+	uint64_t id; /* session id in logs */
+	struct server *srv;
+	struct bufferevent *bev; /* output; closes the socket when freed */
+	struct event *rev;       /* input: the socket is readable */
+	char peer[80];           /* numeric host:port (IPv6 with scope fits) */
+	struct sdpp_framer *framer;
+	struct sdpp_seller *s;
+	/* The server's scratch (srv->out): every call into the session is
+	 * followed by conn_process(), which drains it before any other
+	 * connection can use it. */
+	struct sdpp_out *out;
+	struct event *timer;
+	struct menu *menu; /* until the order is accepted */
+	struct feed *feed; /* while streaming */
+	char product[SDPP_NAME_MAX + 1];
+	struct book book;
+	int refs;    /* record waiters and payments in flight */
+	int closing; /* flush output, then free */
+	int dead;    /* freed at the next safe point */
+	uint64_t dropped_logged;
+	TAILQ_ENTRY(conn) entry;      /* all connections */
+	TAILQ_ENTRY(conn) feed_entry; /* buyers of c->feed */
+};
+
+struct server {
+	struct gw *gw;
+	struct evconnlistener *listener;
+	struct event *sample_ev, *reap_ev;
+	struct menu *menu;
+	TAILQ_HEAD(, conn) conns;
+	TAILQ_HEAD(, feed) feeds;
+	size_t nconns;
+	uint64_t next_conn_id;
+	/* Frames and events of the session call being handled. The loop
+	 * serves one connection at a time and copies the frames to its
+	 * bufferevent at once, so one buffer serves every buyer. */
+	struct sdpp_out out;
+};
+
+static void conn_kill(struct conn *c, const char *why);
+static void conn_process(struct conn *c);
+
+static uint64_t
+now_ms(void)
 {
-	event_active(gw->reap_ev, EV_TIMEOUT, 0);
+	return (uint64_t)util_now_ms();
 }
 
-void
-gw_menu_release(struct menu *m)
+static void
+reap_schedule(struct server *srv)
+{
+	event_active(srv->reap_ev, EV_TIMEOUT, 0);
+}
+
+/* ------------------------------------------------------------ menus, feeds */
+
+static void
+menu_release(struct menu *m)
 {
 	if (m != NULL && --m->refs == 0)
 		free(m);
 }
 
 static const char *
-menu_filter(const struct gw *gw, const char *product)
+menu_filter(const struct server *srv, const char *product)
 {
+	const struct gateway_config *cfg = srv->gw->cfg;
 	size_t i;
 
-	for (i = 0; i < gw->cfg->nproducts; i++)
-		if (strcmp(gw->cfg->products[i].id, product) == 0)
-			return gw->cfg->products[i].topic;
+	for (i = 0; i < cfg->nproducts; i++)
+		if (strcmp(cfg->products[i].id, product) == 0)
+			return cfg->products[i].topic;
 	return NULL;
 }
 
 static struct feed *
-feed_find(struct gw *gw, const char *filter)
+feed_find(struct server *srv, const char *filter)
 {
 	struct feed *f;
 
-	TAILQ_FOREACH(f, &gw->feeds, entry)
+	TAILQ_FOREACH(f, &srv->feeds, entry)
 		if (strcmp(f->filter, filter) == 0)
 			return f;
 	return NULL;
 }
 
 static struct feed *
-feed_get(struct gw *gw, const char *filter)
+feed_get(struct server *srv, const char *filter)
 {
-	struct feed *f = feed_find(gw, filter);
+	struct feed *f = feed_find(srv, filter);
 
 	if (f != NULL)
 		return f;
@@ -75,13 +166,14 @@ feed_get(struct gw *gw, const char *filter)
 		fatalx("out of memory");
 	snprintf(f->filter, sizeof(f->filter), "%s", filter);
 	TAILQ_INIT(&f->buyers);
-	TAILQ_INSERT_TAIL(&gw->feeds, f, entry);
+	TAILQ_INSERT_TAIL(&srv->feeds, f, entry);
 	return f;
 }
 
-struct menu *
-gw_menu_new(struct gw *gw, const struct gateway_config *cfg)
+static struct menu *
+menu_new(struct server *srv)
 {
+	const struct gateway_config *cfg = srv->gw->cfg;
 	struct menu *m = calloc(1, sizeof(*m));
 	struct feed *f;
 	size_t i;
@@ -90,68 +182,161 @@ gw_menu_new(struct gw *gw, const struct gateway_config *cfg)
 		fatalx("out of memory");
 	m->refs = 1;
 	config_menu(cfg, &m->m, m->products);
-	sdpp_identity_sign_public(gw->id, m->m.seller);
+	sdpp_identity_sign_public(srv->gw->id, m->m.seller);
 	for (i = 0; i < cfg->nproducts; i++) {
-		f = feed_find(gw, cfg->products[i].topic);
+		f = feed_find(srv, cfg->products[i].topic);
 		m->products[i].last_seen = f != NULL ? f->last_seen : 0;
 	}
 	return m;
 }
 
 void
-gw_menu_install(struct gw *gw, struct menu *m)
+server_menu_reload(struct server *srv)
 {
+	struct menu *m = menu_new(srv);
 	struct conn *c;
 
-	gw_menu_release(gw->menu);
-	gw->menu = m;
+	menu_release(srv->menu);
+	srv->menu = m;
 	/* Buyers still choosing see new prices; running orders keep theirs
 	 * (the session copied product, price and K when it accepted). */
-	TAILQ_FOREACH(c, &gw->conns, entry) {
+	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (c->menu == NULL || c->dead)
 			continue;
-		gw_menu_release(c->menu);
+		menu_release(c->menu);
 		c->menu = m;
 		m->refs++;
 		sdpp_seller_set_menu(c->s, &m->m);
 	}
 }
 
-int
-gw_feeds_sync(struct gw *gw)
+const struct sdpp_menu *
+server_menu(const struct server *srv)
 {
+	return &srv->menu->m;
+}
+
+int
+server_feeds_sync(struct server *srv)
+{
+	const struct gateway_config *cfg = srv->gw->cfg;
 	const char *filters[CONFIG_PRODUCTS_MAX * 2];
 	char err[256];
 	struct feed *f, *next;
 	size_t i, n = 0;
 
-	TAILQ_FOREACH(f, &gw->feeds, entry)
+	TAILQ_FOREACH(f, &srv->feeds, entry)
 		f->in_config = 0;
-	for (i = 0; i < gw->cfg->nproducts; i++)
-		feed_get(gw, gw->cfg->products[i].topic)->in_config = 1;
-	for (f = TAILQ_FIRST(&gw->feeds); f != NULL; f = next) {
+	for (i = 0; i < cfg->nproducts; i++)
+		feed_get(srv, cfg->products[i].topic)->in_config = 1;
+	for (f = TAILQ_FIRST(&srv->feeds); f != NULL; f = next) {
 		next = TAILQ_NEXT(f, entry);
 		if (!f->in_config && TAILQ_EMPTY(&f->buyers)) {
-			TAILQ_REMOVE(&gw->feeds, f, entry);
+			TAILQ_REMOVE(&srv->feeds, f, entry);
 			free(f);
 			continue;
 		}
 		if (n < sizeof(filters) / sizeof(filters[0]))
 			filters[n++] = f->filter;
 	}
-	if (gw->mqtt == NULL)
+	if (srv->gw->mqtt == NULL)
 		return 0;
-	if (mqtt_set_filters(gw->mqtt, filters, n, err, sizeof(err)) != 0) {
+	if (mqtt_set_filters(srv->gw->mqtt, filters, n, err, sizeof(err)) != 0) {
 		log_warnx("event=mqtt_subscribe error=\"%s\"", err);
 		return -1;
 	}
 	return 0;
 }
 
+/* Updates last_seen in the current menu for every product on this feed. */
+static void
+menu_seen(struct server *srv, const struct feed *f)
+{
+	const struct gateway_config *cfg = srv->gw->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->nproducts && i < srv->menu->m.nproducts; i++)
+		if (strcmp(cfg->products[i].topic, f->filter) == 0)
+			srv->menu->products[i].last_seen = f->last_seen;
+}
+
+/* ------------------------------------------------------------ bookkeeping */
+
+/* A session request waiting for its record's commit. */
+struct conn_req {
+	struct conn *c;
+	uint64_t req;
+};
+
+static void
+conn_release(struct conn *c)
+{
+	if (--c->refs == 0 && c->dead)
+		reap_schedule(c->srv);
+}
+
+static void
+conn_record_done(void *arg, int ok, uint64_t record)
+{
+	struct conn_req *q = arg;
+	struct conn *c = q->c;
+	char verif[LEDGER_ID_LEN];
+
+	if (!c->dead && !sdpp_seller_done(c->s)) {
+		ledger_id_format(verif, record);
+		(void)sdpp_seller_complete(c->s, q->req, ok, verif, now_ms(), c->out);
+		conn_process(c);
+	}
+	conn_release(c);
+	free(q);
+}
+
+/* The book's sink: the record joins the next group commit, and a request
+ * that waits for it is completed after that commit. */
+static int
+conn_append(void *ctx, struct ledger_record *r, uint64_t req)
+{
+	struct conn *c = ctx;
+	struct conn_req *q = NULL;
+
+	if (req != 0) {
+		q = malloc(sizeof(*q));
+		if (q == NULL)
+			fatalx("out of memory");
+		q->c = c;
+		q->req = req;
+	}
+	if (records_append(c->srv->gw->records, r, q != NULL ? conn_record_done : NULL, q) != 0) {
+		free(q);
+		return -1;
+	}
+	if (q != NULL)
+		c->refs++;
+	return 0;
+}
+
+static struct book_sink
+conn_sink(struct conn *c)
+{
+	struct book_sink k = { conn_append, c, c->srv->gw->ledger };
+
+	return k;
+}
+
+static void
+conn_close_record(struct conn *c, const char *reason)
+{
+	struct book_sink k = conn_sink(c);
+
+	book_close(&c->book, &k, c->s, reason, util_now_ms());
+}
+
+/* ------------------------------------------------------------ sessions */
+
 static void
 timer_arm(struct conn *c)
 {
-	uint64_t d = sdpp_seller_deadline(c->s), now = (uint64_t)gw_now();
+	uint64_t d = sdpp_seller_deadline(c->s), now = now_ms();
 	struct timeval tv;
 
 	if (d == UINT64_MAX || c->dead) {
@@ -173,10 +358,10 @@ conn_join_feed(struct conn *c)
 	if (product == NULL || c->feed != NULL)
 		return;
 	snprintf(c->product, sizeof(c->product), "%s", product);
-	filter = menu_filter(c->gw, product);
+	filter = menu_filter(c->srv, product);
 	if (filter == NULL)
 		return; /* removed by a reload between order and now: no samples */
-	c->feed = feed_get(c->gw, filter);
+	c->feed = feed_get(c->srv, filter);
 	TAILQ_INSERT_TAIL(&c->feed->buyers, c, feed_entry);
 }
 
@@ -191,7 +376,9 @@ payment_done(void *arg, int ok, const char *ref)
 {
 	struct pay_ctx *p = arg;
 	struct conn *c = p->c;
-	struct ledger_record r;
+	struct gw *gw = c->srv->gw;
+	struct book_sink k = conn_sink(c);
+	enum book_result br;
 
 	if (ok >= 0 && !c->dead && !sdpp_seller_done(c->s)) {
 		/*
@@ -202,81 +389,134 @@ payment_done(void *arg, int ok, const char *ref)
 		 * with 200 ms commits). The record is queued (and counts for
 		 * ledger_has_payment_ref) before the credit is given.
 		 */
-		ok = ok && ledger_record_payment(&r, p->msg, sdpp_seller_buyer(c->s),
-		    c->gw->payment.name, gw_now()) == 0 && gw_record(c, &r, 0) == 0;
 		if (ok) {
-			c->gw->stats.payments++;
+			br = book_payment(&c->book, &k, c->s, p->msg, gw->payment.name,
+			    util_now_ms());
+			if (br == BOOK_REFUSED)
+				log_warnx("%llu event=payment_refused reason=\"reference already "
+					  "paid\"",
+				    (unsigned long long)c->id);
+			ok = br == BOOK_OK;
+		}
+		if (ok) {
+			gw->stats.payments++;
 			log_info("%llu event=payment invoice=%llu total=%llu ref=\"%s\"",
 			    (unsigned long long)c->id,
 			    (unsigned long long)p->msg->u.payment.invoice,
 			    (unsigned long long)p->msg->u.payment.total, ref != NULL ? ref : "");
 		}
-		(void)sdpp_seller_complete(c->s, p->req, ok, "", (uint64_t)gw_now(), c->out);
-		gw_conn_process(c);
+		(void)sdpp_seller_complete(c->s, p->req, ok, "", now_ms(), c->out);
+		conn_process(c);
 	}
-	gw_conn_release(c);
+	conn_release(c);
 	free(p);
+}
+
+static void
+on_order(struct conn *c, const struct sdpp_event *ev)
+{
+	struct gw *gw = c->srv->gw;
+	struct book_sink k = conn_sink(c);
+	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)], bhex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
+	enum sdpp_err code = SDPP_OK;
+	const char *why = NULL;
+
+	sdpp_hex_encode(hex, sdpp_seller_order_id(c->s), SDPP_ORDER_ID_BYTES);
+	if (gw->pay_iota != NULL &&
+	    !gw_iota_is_account_of(sdpp_seller_buyer(c->s), sdpp_seller_buyer_address(c->s))) {
+		log_warnx("%llu event=order_refused order=%.16s reason=payment_address",
+		    (unsigned long long)c->id, hex);
+		(void)sdpp_seller_fail(c->s, SDPP_E_BAD_MESSAGE,
+		    "order.payment_address: pay from the IOTA account of your buyer key "
+		    "(sdpp iota address KEY)",
+		    c->out);
+		return;
+	}
+	if (sdpp_framer_set_cap(c->framer, gw->cfg->max_frame) != SDPP_OK) {
+		(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
+		return;
+	}
+	switch (book_order(&c->book, &k, c->s, ev, util_now_ms(), &code, &why)) {
+	case BOOK_REFUSED:
+		log_warnx("%llu event=order_refused order=%.16s reason=replayed",
+		    (unsigned long long)c->id, hex);
+		(void)sdpp_seller_fail(c->s, code, why, c->out);
+		return;
+	case BOOK_FAILED:
+		(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
+		return;
+	case BOOK_OK:
+		break;
+	}
+	gw->stats.orders++;
+	conn_join_feed(c);
+	menu_release(c->menu);
+	c->menu = NULL;
+	sdpp_hex_encode(bhex, sdpp_seller_buyer(c->s), SDPP_SIGN_PUBLIC_BYTES);
+	log_info("%llu event=order order=%.16s buyer=%.16s peer=%s product=%s "
+		 "quantity=%llu price=%llu",
+	    (unsigned long long)c->id, hex, bhex, c->peer, sdpp_seller_product(c->s),
+	    (unsigned long long)ev->msg->u.order.quantity,
+	    (unsigned long long)ev->msg->u.order.price);
+}
+
+static void
+on_payment(struct conn *c, const struct sdpp_event *ev)
+{
+	struct gw *gw = c->srv->gw;
+	struct sdpp_progress pr;
+	struct payment_check pc;
+	struct pay_ctx *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		fatalx("out of memory");
+	p->c = c;
+	p->req = ev->req;
+	p->msg = ev->msg;
+	c->refs++;
+	sdpp_seller_progress(c->s, &pr);
+	pc.payment = ev->msg;
+	pc.buyer = sdpp_seller_buyer(c->s);
+	pc.buyer_address = sdpp_seller_buyer_address(c->s);
+	pc.paid_before = pr.total_paid;
+	pc.conn = c->id;
+	if (gw->payment.confirm(gw->payment.ctx, &pc, payment_done, p) != 0)
+		payment_done(p, 0, "payment backend refused to start");
+}
+
+static void
+on_close(struct conn *c, const struct sdpp_event *ev)
+{
+	struct gw *gw = c->srv->gw;
+	struct sdpp_progress pr;
+	const char *why;
+
+	sdpp_seller_progress(c->s, &pr);
+	why = book_close_reason(ev->err, &pr);
+	log_info("%llu event=close reason=%s sent=%llu acked=%llu due=%llu paid=%llu",
+	    (unsigned long long)c->id, why, (unsigned long long)pr.sent,
+	    (unsigned long long)pr.acked, (unsigned long long)pr.total_due,
+	    (unsigned long long)pr.total_paid);
+	conn_close_record(c, why);
+	c->closing = 1;
+	gw->stats.closed++;
+	gw->stats.items += pr.sent;
 }
 
 static void
 handle_event(struct conn *c, const struct sdpp_event *ev)
 {
-	struct gw *gw = c->gw;
-	struct ledger_record r;
-	struct pay_ctx *p;
-	const uint8_t *oid;
-	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+	struct gw *gw = c->srv->gw;
+	struct book_sink k = conn_sink(c);
+	struct sdpp_progress pr;
 
 	switch (ev->type) {
 	case SDPP_EV_ORDER:
-		oid = sdpp_seller_order_id(c->s);
-		sdpp_hex_encode(hex, oid, SDPP_ORDER_ID_BYTES);
-		if (gw_order_seen(gw, oid) != 0) {
-			/* A replayed order would be sold (and billed) twice. */
-			log_warnx("%llu event=order_refused order=%.16s reason=replayed",
-			    (unsigned long long)c->id, hex);
-			(void)sdpp_seller_fail(
-			    c->s, SDPP_E_ORDER_ID, "order already placed", c->out);
-			break;
-		}
-		if (!gw_iota_order_ok(gw, sdpp_seller_buyer(c->s), sdpp_seller_buyer_address(c->s))) {
-			log_warnx("%llu event=order_refused order=%.16s reason=payment_address",
-			    (unsigned long long)c->id, hex);
-			(void)sdpp_seller_fail(c->s, SDPP_E_BAD_MESSAGE,
-			    "order.payment_address: pay from the IOTA account of your buyer key "
-			    "(sdpp iota address KEY)",
-			    c->out);
-			break;
-		}
-		if (sdpp_framer_set_cap(c->framer, gw->cfg->max_frame) != SDPP_OK ||
-		    ledger_record_order(&r, ev->msg, oid, sdpp_seller_product(c->s), gw_now()) != 0 ||
-		    gw_record(c, &r, ev->req) != 0) {
-			(void)sdpp_seller_complete(
-			    c->s, ev->req, 0, "", (uint64_t)gw_now(), c->out);
-			break;
-		}
-		c->owns_order = 1;
-		gw->stats.orders++;
-		conn_join_feed(c);
-		gw_menu_release(c->menu);
-		c->menu = NULL;
-		{
-			char bhex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
-
-			sdpp_hex_encode(bhex, sdpp_seller_buyer(c->s), SDPP_SIGN_PUBLIC_BYTES);
-			log_info("%llu event=order order=%.16s buyer=%.16s peer=%s product=%s "
-			    "quantity=%llu price=%llu", (unsigned long long)c->id, hex, bhex, c->peer,
-			    sdpp_seller_product(c->s),
-			    (unsigned long long)ev->msg->u.order.quantity,
-			    (unsigned long long)ev->msg->u.order.price);
-		}
+		on_order(c, ev);
 		break;
 	case SDPP_EV_INVOICE:
-		gw_record_receipts(c);
-		if (ledger_record_invoice(&r, ev->invoice, sdpp_seller_buyer(c->s), gw_now()) != 0 ||
-		    gw_record(c, &r, ev->req) != 0) {
-			(void)sdpp_seller_complete(
-			    c->s, ev->req, 0, "", (uint64_t)gw_now(), c->out);
+		if (book_invoice(&c->book, &k, c->s, ev, util_now_ms()) != BOOK_OK) {
+			(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
 			break;
 		}
 		gw->stats.invoices++;
@@ -288,44 +528,14 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		    (unsigned long long)ev->invoice->total_due);
 		break;
 	case SDPP_EV_PAYMENT:
-		p = calloc(1, sizeof(*p));
-		if (p == NULL)
-			fatalx("out of memory");
-		p->c = c;
-		p->req = ev->req;
-		p->msg = ev->msg;
-		c->refs++;
-		{
-			struct sdpp_progress pr;
-			struct payment_check pc;
-
-			sdpp_seller_progress(c->s, &pr);
-			pc.payment = ev->msg;
-			pc.buyer = sdpp_seller_buyer(c->s);
-			pc.buyer_address = sdpp_seller_buyer_address(c->s);
-			pc.paid_before = pr.total_paid;
-			pc.conn = c->id;
-			if (gw->payment.confirm(gw->payment.ctx, gw, &pc, payment_done, p) != 0)
-				payment_done(p, 0, "payment backend refused to start");
-		}
+		on_payment(c, ev);
 		break;
 	case SDPP_EV_RECEIPT:
-		if (c->acks == NULL) {
-			c->acks = calloc(CONN_ACKS_MAX, sizeof(*c->acks));
-			if (c->acks == NULL)
-				fatalx("out of memory");
-		}
-		if (ledger_ack_from_msg(&c->acks[c->nacks], ev->msg) == 0)
-			c->nacks++;
-		if (c->nacks == CONN_ACKS_MAX)
-			gw_record_receipts(c);
+		book_receipt(&c->book, &k, c->s, ev, util_now_ms());
 		break;
 	case SDPP_EV_EXIT:
-		gw_record_receipts(c);
-		if (ledger_record_exit(&r, ev->msg, sdpp_seller_buyer(c->s), gw_now()) != 0 ||
-		    gw_record(c, &r, ev->req) != 0) {
-			(void)sdpp_seller_complete(
-			    c->s, ev->req, 0, "", (uint64_t)gw_now(), c->out);
+		if (book_exit(&c->book, &k, c->s, ev, util_now_ms()) != BOOK_OK) {
+			(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
 			break;
 		}
 		log_info("%llu event=exit items=%llu total=%llu", (unsigned long long)c->id,
@@ -338,9 +548,7 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 	case SDPP_EV_RESUMED:
 		log_debug("%llu event=resumed", (unsigned long long)c->id);
 		break;
-	case SDPP_EV_DROPPED: {
-		struct sdpp_progress pr;
-
+	case SDPP_EV_DROPPED:
 		sdpp_seller_progress(c->s, &pr);
 		if (pr.dropped >= c->dropped_logged + DROP_LOG_EVERY || c->dropped_logged == 0) {
 			log_info("%llu event=dropped samples=%llu reason=buyer_blocked",
@@ -348,38 +556,20 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 			c->dropped_logged = pr.dropped;
 		}
 		break;
-	}
 	case SDPP_EV_PEER_ERROR:
 		log_info("%llu event=buyer_error code=%s message=\"%s\"", (unsigned long long)c->id,
 		    ev->msg->u.error.code, ev->msg->u.error.message);
 		break;
-	case SDPP_EV_CLOSE: {
-		struct sdpp_progress pr;
-		const char *why;
-
-		sdpp_seller_progress(c->s, &pr);
-		/* A clean end with money still owed: the buyer's signed exit
-		 * promises the rest (IOTA payments cover whole invoices). */
-		why = ev->err != SDPP_OK	       ? sdpp_err_code(ev->err) :
-		    pr.total_paid >= pr.total_due ? "settled" :
-						    "exit_owes";
-		log_info("%llu event=close reason=%s sent=%llu acked=%llu due=%llu paid=%llu",
-		    (unsigned long long)c->id, why, (unsigned long long)pr.sent,
-		    (unsigned long long)pr.acked, (unsigned long long)pr.total_due,
-		    (unsigned long long)pr.total_paid);
-		gw_record_close(c, why);
-		c->closing = 1;
-		gw->stats.closed++;
-		gw->stats.items += pr.sent;
+	case SDPP_EV_CLOSE:
+		on_close(c, ev);
 		break;
-	}
 	default:
 		break;
 	}
 }
 
-void
-gw_conn_process(struct conn *c)
+static void
+conn_process(struct conn *c)
 {
 	struct evbuffer *output;
 	size_t i;
@@ -401,12 +591,12 @@ gw_conn_process(struct conn *c)
 	}
 	sdpp_out_clear(c->out);
 	output = bufferevent_get_output(c->bev);
-	if (!c->closing && evbuffer_get_length(output) > c->gw->cfg->output_cap) {
+	if (!c->closing && evbuffer_get_length(output) > c->srv->gw->cfg->output_cap) {
 		/* The session's window bounds what an honest buyer has in
 		 * flight; only a buyer that stopped reading gets here. */
 		log_info("%llu event=close reason=slow_consumer queued=%zu", (unsigned long long)c->id,
 		    evbuffer_get_length(output));
-		gw_record_close(c, "slow_consumer");
+		conn_close_record(c, "slow_consumer");
 		conn_kill(c, NULL);
 		return;
 	}
@@ -420,29 +610,42 @@ gw_conn_process(struct conn *c)
 }
 
 void
-gw_conn_release(struct conn *c)
+server_anchored(void *arg, const char *order_hex, uint64_t record, const char *ref)
 {
-	if (--c->refs == 0 && c->dead)
-		reap_schedule(c->gw);
+	struct server *srv = arg;
+	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)], rec[LEDGER_ID_LEN];
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &srv->conns, entry) {
+		const uint8_t *oid = c->dead ? NULL : sdpp_seller_order_id(c->s);
+
+		if (oid == NULL)
+			continue;
+		sdpp_hex_encode(hex, oid, SDPP_ORDER_ID_BYTES);
+		if (strcmp(hex, order_hex) != 0)
+			continue;
+		ledger_id_format(rec, record);
+		if (sdpp_seller_anchor(c->s, rec, ref, c->out) == SDPP_OK)
+			conn_process(c);
+		return;
+	}
 }
 
-void
-gw_conn_free(struct conn *c)
-{
-	size_t i;
+/* ------------------------------------------------------------ connections */
 
-	for (i = 0; i < c->nacks; i++)
-		ledger_ack_clear(&c->acks[i]);
+static void
+conn_free(struct conn *c)
+{
 	if (c->rev != NULL)
 		event_free(c->rev);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	book_clear(&c->book);
 	sdpp_seller_free(c->s);
 	sdpp_framer_free(c->framer);
-	free(c->acks);
-	gw_menu_release(c->menu);
+	menu_release(c->menu);
 	free(c);
 }
 
@@ -450,7 +653,7 @@ gw_conn_free(struct conn *c)
 static void
 conn_kill(struct conn *c, const char *why)
 {
-	struct gw *gw = c->gw;
+	struct server *srv = c->srv;
 
 	if (c->dead)
 		return;
@@ -464,7 +667,7 @@ conn_kill(struct conn *c, const char *why)
 		c->feed = NULL;
 		/* The last buyer of a product a reload removed: unsubscribe. */
 		if (!f->in_config && TAILQ_EMPTY(&f->buyers))
-			(void)gw_feeds_sync(gw);
+			(void)server_feeds_sync(srv);
 	}
 	evtimer_del(c->timer);
 	event_del(c->rev); /* before the socket closes */
@@ -472,27 +675,27 @@ conn_kill(struct conn *c, const char *why)
 		bufferevent_free(c->bev); /* closes the socket; libevent defers the free */
 		c->bev = NULL;
 	}
-	gw->nconns--;
-	reap_schedule(gw);
+	srv->nconns--;
+	reap_schedule(srv);
 }
 
-void
-gw_reap_cb(evutil_socket_t fd, short what, void *arg)
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct gw *gw = arg;
+	struct server *srv = arg;
 	struct conn *c, *next;
 
 	(void)fd;
 	(void)what;
-	for (c = TAILQ_FIRST(&gw->conns); c != NULL; c = next) {
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->dead && c->refs == 0) {
-			TAILQ_REMOVE(&gw->conns, c, entry);
-			gw_conn_free(c);
+			TAILQ_REMOVE(&srv->conns, c, entry);
+			conn_free(c);
 		}
 	}
-	if (gw->stopping && TAILQ_EMPTY(&gw->conns) && ledger_pending(gw->ledger) == 0)
-		event_base_loopexit(gw->base, NULL);
+	if (srv->gw->stopping && TAILQ_EMPTY(&srv->conns) && records_idle(srv->gw->records))
+		event_base_loopexit(srv->gw->base, NULL);
 }
 
 static void
@@ -504,8 +707,8 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->dead || sdpp_seller_done(c->s))
 		return;
-	(void)sdpp_seller_tick(c->s, (uint64_t)gw_now(), c->out);
-	gw_conn_process(c);
+	(void)sdpp_seller_tick(c->s, now_ms(), c->out);
+	conn_process(c);
 }
 
 /* The buyer went away (EOF or a socket error): record it, then free. */
@@ -523,7 +726,7 @@ conn_lost(struct conn *c, const char *why)
 		    (unsigned long long)c->id, (unsigned long long)pr.sent,
 		    (unsigned long long)pr.acked, (unsigned long long)pr.total_due,
 		    (unsigned long long)pr.total_paid);
-		gw_record_close(c, "disconnected");
+		conn_close_record(c, "disconnected");
 	}
 	conn_kill(c, why);
 }
@@ -543,15 +746,15 @@ conn_feed(struct conn *c, const char *buf, size_t n)
 			fatalx("out of memory");
 		while (!c->dead && !c->closing &&
 		       (e = sdpp_framer_next(c->framer, &frame, &len)) == SDPP_OK) {
-			(void)sdpp_seller_input(c->s, frame, len, (uint64_t)gw_now(), c->out);
-			gw_conn_process(c);
+			(void)sdpp_seller_input(c->s, frame, len, now_ms(), c->out);
+			conn_process(c);
 		}
 		if (e == SDPP_E_FRAME_TOO_LARGE && !c->dead && !c->closing) {
 			log_info(
 			    "%llu event=refused reason=frame_too_large", (unsigned long long)c->id);
 			(void)sdpp_seller_fail(
 			    c->s, SDPP_E_FRAME_TOO_LARGE, "frame exceeds the limit", c->out);
-			gw_conn_process(c);
+			conn_process(c);
 		}
 		if (took == 0)
 			break;
@@ -616,8 +819,9 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 static struct conn *
-conn_new(struct gw *gw, evutil_socket_t fd, struct sockaddr *sa, int salen)
+conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 {
+	struct gw *gw = srv->gw;
 	struct sdpp_seller_config scfg;
 	struct conn *c = calloc(1, sizeof(*c));
 	char host[64], serv[8]; /* numeric: IPv6 with a scope id, a port */
@@ -625,8 +829,8 @@ conn_new(struct gw *gw, evutil_socket_t fd, struct sockaddr *sa, int salen)
 
 	if (c == NULL)
 		fatalx("out of memory");
-	c->gw = gw;
-	c->id = ++gw->next_conn_id;
+	c->srv = srv;
+	c->id = ++srv->next_conn_id;
 	if (getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv),
 		NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
@@ -639,7 +843,7 @@ conn_new(struct gw *gw, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	c->timer = evtimer_new(gw->base, conn_timer_cb, c);
 	if (c->bev == NULL || c->rev == NULL || c->framer == NULL || c->timer == NULL)
 		fatalx("out of memory");
-	c->menu = gw->menu;
+	c->menu = srv->menu;
 	c->menu->refs++;
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.id = gw->id;
@@ -652,36 +856,37 @@ conn_new(struct gw *gw, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	scfg.window = gw->cfg->window;
 	scfg.queue_max = (size_t)gw->cfg->buyer_queue;
 	scfg.max_quantity = gw->cfg->max_quantity;
-	if (sdpp_seller_new(&c->s, &scfg, (uint64_t)gw_now()) != SDPP_OK)
+	if (sdpp_seller_new(&c->s, &scfg, now_ms()) != SDPP_OK)
 		fatalx("cannot create a session");
-	c->out = &gw->out;
+	c->out = &srv->out;
 	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_enable(c->bev, EV_WRITE);
 	if (event_add(c->rev, NULL) != 0)
 		fatalx("cannot watch a buyer's socket");
-	TAILQ_INSERT_TAIL(&gw->conns, c, entry);
-	gw->nconns++;
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->nconns++;
 	return c;
 }
 
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
-	struct gw *gw = arg;
+	struct server *srv = arg;
+	struct gw *gw = srv->gw;
 	struct conn *c;
 
 	(void)l;
 	gw->stats.accepted++;
-	c = conn_new(gw, fd, sa, salen);
-	if (gw->stopping || gw->nconns > gw->cfg->max_buyers) {
+	c = conn_new(srv, fd, sa, salen);
+	if (gw->stopping || srv->nconns > gw->cfg->max_buyers) {
 		gw->stats.refused++;
 		log_info("%llu event=refused peer=%s reason=%s", (unsigned long long)c->id, c->peer,
 		    gw->stopping ? "shutting_down" : "busy");
 		(void)sdpp_seller_fail(c->s, gw->stopping ? SDPP_E_SHUTDOWN : SDPP_E_BUSY,
 		    gw->stopping ? "seller is shutting down" : "too many buyers, try later",
 		    c->out);
-		gw_conn_process(c);
+		conn_process(c);
 		return;
 	}
 	log_debug("%llu event=connect peer=%s", (unsigned long long)c->id, c->peer);
@@ -697,17 +902,18 @@ listener_error_cb(struct evconnlistener *l, void *arg)
 	log_warn("accept");
 }
 
-int
-gw_listen(struct gw *gw, char *err, size_t errlen)
+static int
+server_listen(struct server *srv, char *err, size_t errlen)
 {
+	const char *listen = srv->gw->cfg->listen;
 	struct addrinfo hints, *res = NULL;
 	char host[256], *port;
 	int rc;
 
-	snprintf(host, sizeof(host), "%s", gw->cfg->listen);
+	snprintf(host, sizeof(host), "%s", listen);
 	port = strrchr(host, ':');
 	if (port == NULL) {
-		snprintf(err, errlen, "listen `%s': no port", gw->cfg->listen);
+		snprintf(err, errlen, "listen `%s': no port", listen);
 		return -1;
 	}
 	*port++ = '\0';
@@ -721,36 +927,28 @@ gw_listen(struct gw *gw, char *err, size_t errlen)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res);
 	if (rc != 0) {
-		snprintf(err, errlen, "listen `%s': %s", gw->cfg->listen, gai_strerror(rc));
+		snprintf(err, errlen, "listen `%s': %s", listen, gai_strerror(rc));
 		return -1;
 	}
-	gw->listener = evconnlistener_new_bind(gw->base, accept_cb, gw,
+	srv->listener = evconnlistener_new_bind(srv->gw->base, accept_cb, srv,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 512, res->ai_addr,
 	    (int)res->ai_addrlen);
 	freeaddrinfo(res);
-	if (gw->listener == NULL) {
-		snprintf(err, errlen, "listen `%s': %s", gw->cfg->listen, strerror(errno));
+	if (srv->listener == NULL) {
+		snprintf(err, errlen, "listen `%s': %s", listen, strerror(errno));
 		return -1;
 	}
-	evconnlistener_set_error_cb(gw->listener, listener_error_cb);
+	evconnlistener_set_error_cb(srv->listener, listener_error_cb);
 	return 0;
 }
 
-/* Updates last_seen in the current menu for every product on this feed. */
+/* ------------------------------------------------------------ samples */
+
 static void
-menu_seen(struct gw *gw, const struct feed *f)
+samples_cb(evutil_socket_t fd, short what, void *arg)
 {
-	size_t i;
-
-	for (i = 0; i < gw->cfg->nproducts && i < gw->menu->m.nproducts; i++)
-		if (strcmp(gw->cfg->products[i].topic, f->filter) == 0)
-			gw->menu->products[i].last_seen = f->last_seen;
-}
-
-void
-gw_samples_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct gw *gw = arg;
+	struct server *srv = arg;
+	struct gw *gw = srv->gw;
 	struct mqtt_sample batch[SAMPLE_BATCH];
 	struct feed *f;
 	struct conn *c, *next;
@@ -773,23 +971,23 @@ gw_samples_cb(evutil_socket_t fd, short what, void *arg)
 			mqtt_sample_free(&batch[i]);
 			continue;
 		}
-		TAILQ_FOREACH(f, &gw->feeds, entry) {
+		TAILQ_FOREACH(f, &srv->feeds, entry) {
 			if (!mqtt_topic_match(f->filter, batch[i].topic))
 				continue;
 			matched = 1;
 			f->last_seen = batch[i].received_at;
 			f->samples++;
-			menu_seen(gw, f);
+			menu_seen(srv, f);
 			for (c = TAILQ_FIRST(&f->buyers); c != NULL; c = next) {
 				next = TAILQ_NEXT(c, feed_entry);
 				if (c->dead)
 					continue;
 				e = sdpp_seller_sample(c->s, batch[i].topic, batch[i].payload,
-				    batch[i].len, batch[i].received_at, (uint64_t)gw_now(), c->out);
+				    batch[i].len, batch[i].received_at, now_ms(), c->out);
 				if (e == SDPP_E_INVAL)
 					log_debug("%llu event=sample_skipped reason=topic_or_size",
 					    (unsigned long long)c->id);
-				gw_conn_process(c);
+				conn_process(c);
 			}
 		}
 		if (!matched)
@@ -798,27 +996,99 @@ gw_samples_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* More waiting: yield to sockets first, then come back. */
 	if (n == SAMPLE_BATCH)
-		event_active(gw->sample_ev, EV_READ, 0);
+		event_active(srv->sample_ev, EV_READ, 0);
 }
 
 void
-gw_shutdown(struct gw *gw)
+server_wake(struct server *srv)
+{
+	/* From Paho's thread: the base was made thread-aware for this. */
+	event_active(srv->sample_ev, EV_READ, 0);
+}
+
+/* ------------------------------------------------------------ life */
+
+int
+server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
+{
+	struct server *srv = calloc(1, sizeof(*srv));
+
+	*out = NULL;
+	if (srv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	srv->gw = gw;
+	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->feeds);
+	sdpp_out_init(&srv->out, SDPP_FRAME_CAP_MAX * 2);
+	srv->sample_ev = event_new(gw->base, -1, 0, samples_cb, srv);
+	srv->reap_ev = event_new(gw->base, -1, 0, reap_cb, srv);
+	if (srv->sample_ev == NULL || srv->reap_ev == NULL) {
+		snprintf(err, errlen, "cannot set up events");
+		goto fail;
+	}
+	srv->menu = menu_new(srv);
+	if (server_listen(srv, err, errlen) != 0)
+		goto fail;
+	*out = srv;
+	return 0;
+fail:
+	server_free(srv);
+	return -1;
+}
+
+void
+server_free(struct server *srv)
+{
+	struct conn *c;
+	struct feed *f;
+
+	if (srv == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL) {
+		TAILQ_REMOVE(&srv->conns, c, entry);
+		conn_free(c);
+	}
+	while ((f = TAILQ_FIRST(&srv->feeds)) != NULL) {
+		TAILQ_REMOVE(&srv->feeds, f, entry);
+		free(f);
+	}
+	if (srv->listener != NULL)
+		evconnlistener_free(srv->listener);
+	if (srv->sample_ev != NULL)
+		event_free(srv->sample_ev);
+	if (srv->reap_ev != NULL)
+		event_free(srv->reap_ev);
+	menu_release(srv->menu);
+	sdpp_out_free(&srv->out);
+	free(srv);
+}
+
+size_t
+server_buyers(const struct server *srv)
+{
+	return srv->nconns;
+}
+
+void
+server_shutdown(struct server *srv)
 {
 	struct conn *c, *next;
 
-	if (gw->stopping)
+	if (srv->gw->stopping)
 		return;
-	gw->stopping = 1;
-	if (gw->listener != NULL)
-		evconnlistener_disable(gw->listener);
+	srv->gw->stopping = 1;
+	if (srv->listener != NULL)
+		evconnlistener_disable(srv->listener);
 	/* Open orders get a final invoice for what was delivered; each
 	 * session closes once that invoice is recorded and sent. */
-	for (c = TAILQ_FIRST(&gw->conns); c != NULL; c = next) {
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->dead)
 			continue;
-		(void)sdpp_seller_shutdown(c->s, (uint64_t)gw_now(), c->out);
-		gw_conn_process(c);
+		(void)sdpp_seller_shutdown(c->s, now_ms(), c->out);
+		conn_process(c);
 	}
-	reap_schedule(gw);
+	reap_schedule(srv);
 }

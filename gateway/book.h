@@ -1,0 +1,98 @@
+/* Seller bookkeeping: what one session's events become in the ledger, with no I/O of its own. */
+#ifndef GATEWAY_BOOK_H
+#define GATEWAY_BOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/ledger.h"
+#include "sdpp/session.h"
+
+/*
+ * The rules live here once, for the daemon and the tests alike:
+ *  - an order whose id is already recorded is a replay: refused, and
+ *    nothing is ever recorded under an id the session does not own;
+ *  - ACKs are batched into one receipts record, flushed when the batch is
+ *    full and before every invoice, exit and close (the block an invoice
+ *    bills is acknowledged in the log before the invoice);
+ *  - a payment reference (a transaction digest) pays once;
+ *  - a session's close is recorded once, with a reason from the error or
+ *    the money (settled, exit_owes).
+ * Records go to a sink: the daemon's appends them for the next group
+ * commit and completes the session's request after it, a test's commits
+ * at once. The ledger is only read here (orders and references seen).
+ */
+
+/* ACKs held before they become one receipts record. */
+#define BOOK_ACKS_MAX 64
+
+struct book_sink {
+	/* Appends r (taking its contents: it is cleared either way). req != 0:
+	 * the session's request req waits for the record to be durable, and
+	 * the sink completes it. Returns 0, or -1 if the record could not be
+	 * queued (the request has then not been completed). */
+	int (*append)(void *ctx, struct ledger_record *r, uint64_t req);
+	void *ctx;
+	struct ledger *ledger;
+};
+
+/* One session's bookkeeping state. Zeroed to start; book_clear() frees. */
+struct book {
+	int owns_order; /* the order record is this session's */
+	int closed;     /* the close is recorded (or was never ours to record) */
+	struct ledger_ack *acks; /* BOOK_ACKS_MAX, only while ACKs are held */
+	size_t nacks;
+};
+
+enum book_result {
+	BOOK_OK = 0,
+	BOOK_REFUSED = 1, /* *code and *why say what to answer the buyer */
+	BOOK_FAILED = -1, /* could not be recorded: fail the request */
+};
+
+/*
+ * SDPP_EV_ORDER: a replay of an order id already recorded is refused with
+ * bad_order_id ("order already placed"); otherwise the order is recorded
+ * and ev->req waits for it.
+ */
+enum book_result book_order(struct book *b, const struct book_sink *k,
+    const struct sdpp_seller *s, const struct sdpp_event *ev, int64_t now, enum sdpp_err *code,
+    const char **why) __attribute__((warn_unused_result));
+/* SDPP_EV_INVOICE: receipts first, then the invoice; ev->req waits for it. */
+enum book_result book_invoice(struct book *b, const struct book_sink *k,
+    const struct sdpp_seller *s, const struct sdpp_event *ev, int64_t now)
+    __attribute__((warn_unused_result));
+/* SDPP_EV_EXIT: receipts first, then the exit; ev->req waits for it. */
+enum book_result book_exit(struct book *b, const struct book_sink *k,
+    const struct sdpp_seller *s, const struct sdpp_event *ev, int64_t now)
+    __attribute__((warn_unused_result));
+/* SDPP_EV_RECEIPT: held; a full batch becomes a receipts record. */
+void book_receipt(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
+    const struct sdpp_event *ev, int64_t now);
+/* Writes the ACKs held as one receipts record (nothing if none). */
+void book_flush_receipts(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
+    int64_t now);
+
+/* 1 if a payment reference (transaction digest) has already paid, or is
+ * queued to; 0 if fresh; -1 if it cannot be told (too long). */
+int book_payment_ref_used(struct ledger *l, const char *ref);
+/*
+ * A payment the backend confirmed: recorded (method names the backend),
+ * nobody waits for it. A reference that already paid is refused
+ * (BOOK_REFUSED): one transfer never pays twice.
+ */
+enum book_result book_payment(struct book *b, const struct book_sink *k,
+    const struct sdpp_seller *s, const struct sdpp_msg *payment, const char *method,
+    int64_t now) __attribute__((warn_unused_result));
+
+/* Why the session ended: the error's code, or with none, settled (all
+ * paid) or exit_owes (the buyer's signed exit promises the rest). */
+const char *book_close_reason(enum sdpp_err err, const struct sdpp_progress *p);
+/* Records the close once, receipts first; nothing for a session that never
+ * owned an order (a refused replay must not relabel the real order). */
+void book_close(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
+    const char *reason, int64_t now);
+
+void book_clear(struct book *b);
+
+#endif

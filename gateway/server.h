@@ -1,0 +1,39 @@
+/* Buyer connections: the listener, one seller session per buyer, and the feeds of live samples they stream. */
+#ifndef GATEWAY_SERVER_H
+#define GATEWAY_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdpp/msg.h"
+
+struct gw;
+struct server;
+
+/* Listens on cfg->listen and builds the first menu. Returns 0, or -1 with
+ * err. The server reads gw's configuration, ledger, records, payment
+ * backend and MQTT client as they are at each use (a reload swaps them). */
+int server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Frees every connection (after the loop has ended) and the server. */
+void server_free(struct server *srv);
+
+/* Subscribes to exactly the filters that current products and running
+ * orders need. Returns 0, or -1 (logged). */
+int server_feeds_sync(struct server *srv);
+/* Wakes the loop to take samples from the MQTT queue (any thread). */
+void server_wake(struct server *srv);
+/* A reload: buyers still choosing see the new menu; running orders keep
+ * the terms they accepted. */
+void server_menu_reload(struct server *srv);
+/* The current menu (for publishing it on MQTT). */
+const struct sdpp_menu *server_menu(const struct server *srv);
+/* Stops accepting; each session finishes as PROTOCOL 10.2.9 says, and the
+ * loop ends once every buyer is gone and every record is committed. */
+void server_shutdown(struct server *srv);
+size_t server_buyers(const struct server *srv);
+/* An anchor_notify_fn: tells the buyer of order_hex, if still connected,
+ * where a record of its order was anchored. */
+void server_anchored(void *srv, const char *order_hex, uint64_t record, const char *ref);
+
+#endif
