@@ -85,7 +85,7 @@ LIBIOTA  = $(BUILD)/libiota.a
 LIBTANGLE = $(BUILD)/libtangle.a
 LIBGW    = $(BUILD)/libgateway.a
 # Link order: users before what they use.
-ALL_LIBS = $(LIBGW) $(LIBTANGLE) $(LIBIOTA) $(LIBMQTT) $(LIBLEDGER) $(LIBUTIL) $(LIBSDPP)
+ALL_LIBS = $(LIBGW) $(LIBTANGLE) $(LIBIOTA) $(LIBMQTT) $(LIBLEDGER) $(LIBSDPP) $(LIBUTIL)
 
 .SECONDARY:
 
@@ -186,10 +186,10 @@ FUZZ_FLAGS = -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
 FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 
-build/fuzz/%: fuzz/%.c $(SDPP_SRC) $(IOTA_SRC) $(wildcard sdpp/*.h iota/*.h)
+build/fuzz/%: fuzz/%.c $(SDPP_SRC) $(IOTA_SRC) $(UTIL_SRC) $(wildcard sdpp/*.h iota/*.h util/*.h)
 	$(call msg,FUZZ,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDPP_SRC) $(IOTA_SRC) $(LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDPP_SRC) $(IOTA_SRC) $(UTIL_SRC) $(LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 

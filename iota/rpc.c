@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "iota/rpc.h"
+#include "util/text.h"
 
 /* Copies a node's text, replacing control characters so it is safe in a
  * log line. */
@@ -151,18 +152,18 @@ iota_rpc_coins(const cJSON *result, struct iota_coin_page *page, char *err, size
 
 	memset(page, 0, sizeof(*page));
 	if (!cJSON_IsArray(data) || !cJSON_IsBool(next))
-		return sdpp_errf(err, errlen, "coin page: no data array or hasNextPage");
+		return util_errf(err, errlen, "coin page: no data array or hasNextPage");
 	cJSON_ArrayForEach(c, data)
 	{
 		const cJSON *type = member(c, "coinType");
 		struct iota_coin *coin;
 
 		if (!cJSON_IsString(type))
-			return sdpp_errf(err, errlen, "coin page: coin without coinType");
+			return util_errf(err, errlen, "coin page: coin without coinType");
 		if (!is_iota_coin(type->valuestring))
 			continue;
 		if (page->n == IOTA_RPC_COINS_MAX)
-			return sdpp_errf(err, errlen, "coin page: more than %d coins", IOTA_RPC_COINS_MAX);
+			return util_errf(err, errlen, "coin page: more than %d coins", IOTA_RPC_COINS_MAX);
 		coin = &page->coins[page->n];
 		{
 			const cJSON *id = member(c, "coinObjectId"), *d = member(c, "digest");
@@ -172,7 +173,7 @@ iota_rpc_coins(const cJSON *result, struct iota_coin_page *page, char *err, size
 			    iota_digest_parse(coin->ref.digest, d->valuestring) != 0 ||
 			    iota_rpc_u64(member(c, "version"), &coin->ref.version) != 0 ||
 			    iota_rpc_u64(member(c, "balance"), &coin->balance) != 0)
-				return sdpp_errf(err, errlen, "coin page: malformed coin %zu", page->n);
+				return util_errf(err, errlen, "coin page: malformed coin %zu", page->n);
 		}
 		page->n++;
 	}
@@ -181,13 +182,13 @@ iota_rpc_coins(const cJSON *result, struct iota_coin_page *page, char *err, size
 		uint8_t tmp[IOTA_ADDRESS_BYTES];
 
 		if (iota_address_parse(tmp, cur->valuestring) != 0)
-			return sdpp_errf(err, errlen, "coin page: malformed nextCursor");
+			return util_errf(err, errlen, "coin page: malformed nextCursor");
 		iota_address_format(page->cursor, tmp);
 	} else if (cur != NULL && !cJSON_IsNull(cur)) {
-		return sdpp_errf(err, errlen, "coin page: malformed nextCursor");
+		return util_errf(err, errlen, "coin page: malformed nextCursor");
 	}
 	if (page->has_next && page->cursor[0] == '\0')
-		return sdpp_errf(err, errlen, "coin page: hasNextPage without nextCursor");
+		return util_errf(err, errlen, "coin page: hasNextPage without nextCursor");
 	return 0;
 }
 
@@ -200,10 +201,10 @@ iota_rpc_effects(const cJSON *effects, struct iota_effects *e, char *err, size_t
 
 	memset(e, 0, sizeof(*e));
 	if (!cJSON_IsObject(effects))
-		return sdpp_errf(err, errlen, "effects missing");
+		return util_errf(err, errlen, "effects missing");
 	s = member(st, "status");
 	if (!cJSON_IsString(s))
-		return sdpp_errf(err, errlen, "effects: no status");
+		return util_errf(err, errlen, "effects: no status");
 	if (strcmp(s->valuestring, "success") == 0) {
 		e->success = 1;
 	} else if (strcmp(s->valuestring, "failure") == 0) {
@@ -211,20 +212,20 @@ iota_rpc_effects(const cJSON *effects, struct iota_effects *e, char *err, size_t
 
 		copy_text(e->error, cJSON_IsString(why) ? why->valuestring : "failed");
 	} else {
-		return sdpp_errf(err, errlen, "effects: unknown status");
+		return util_errf(err, errlen, "effects: unknown status");
 	}
 	if (iota_rpc_u64(member(gas, "computationCost"), &e->gas.computation) != 0 ||
 	    iota_rpc_u64(member(gas, "storageCost"), &e->gas.storage) != 0 ||
 	    iota_rpc_u64(member(gas, "storageRebate"), &e->gas.rebate) != 0)
-		return sdpp_errf(err, errlen, "effects: malformed gasUsed");
+		return util_errf(err, errlen, "effects: malformed gasUsed");
 	nr = member(gas, "nonRefundableStorageFee");
 	if (nr != NULL && iota_rpc_u64(nr, &e->gas.non_refundable) != 0)
-		return sdpp_errf(err, errlen, "effects: malformed gasUsed");
+		return util_errf(err, errlen, "effects: malformed gasUsed");
 	if (!cJSON_IsString(d) || iota_digest_parse(e->digest, d->valuestring) != 0)
-		return sdpp_errf(err, errlen, "effects: malformed transactionDigest");
+		return util_errf(err, errlen, "effects: malformed transactionDigest");
 	if (go != NULL) {
 		if (object_ref(member(go, "reference"), &e->gas_object) != 0)
-			return sdpp_errf(err, errlen, "effects: malformed gasObject");
+			return util_errf(err, errlen, "effects: malformed gasObject");
 		e->have_gas_object = 1;
 	}
 	return 0;
@@ -237,16 +238,16 @@ iota_rpc_tx(const cJSON *result, struct iota_tx_view *v, char *err, size_t errle
 
 	memset(v, 0, sizeof(*v));
 	if (!cJSON_IsString(d) || iota_digest_parse(v->digest, d->valuestring) != 0)
-		return sdpp_errf(err, errlen, "transaction: malformed digest");
+		return util_errf(err, errlen, "transaction: malformed digest");
 	if (iota_rpc_effects(member(result, "effects"), &v->effects, err, errlen) != 0)
 		return -1;
 	if (memcmp(v->effects.digest, v->digest, IOTA_DIGEST_BYTES) != 0)
-		return sdpp_errf(err, errlen, "transaction: effects of another transaction");
+		return util_errf(err, errlen, "transaction: effects of another transaction");
 	tx = member(member(result, "transaction"), "data");
 	sender = member(tx, "sender");
 	if (sender != NULL) {
 		if (!cJSON_IsString(sender) || iota_address_parse(v->sender, sender->valuestring) != 0)
-			return sdpp_errf(err, errlen, "transaction: malformed sender");
+			return util_errf(err, errlen, "transaction: malformed sender");
 		v->have_sender = 1;
 	}
 	return 0;
@@ -261,7 +262,7 @@ iota_rpc_received(const cJSON *result, const uint8_t owner[IOTA_ADDRESS_BYTES],
 
 	*received = 0;
 	if (!cJSON_IsArray(bc))
-		return sdpp_errf(err, errlen, "transaction: no balanceChanges");
+		return util_errf(err, errlen, "transaction: no balanceChanges");
 	cJSON_ArrayForEach(c, bc)
 	{
 		const cJSON *type = member(c, "coinType"), *who = member(member(c, "owner"),
@@ -271,21 +272,21 @@ iota_rpc_received(const cJSON *result, const uint8_t owner[IOTA_ADDRESS_BYTES],
 		int neg;
 
 		if (!cJSON_IsString(type) || signed_u64(member(c, "amount"), &mag, &neg) != 0)
-			return sdpp_errf(err, errlen, "transaction: malformed balance change");
+			return util_errf(err, errlen, "transaction: malformed balance change");
 		/* Object- or shared-owned balances are never an address's. */
 		if (!is_iota_coin(type->valuestring) || !cJSON_IsString(who))
 			continue;
 		if (iota_address_parse(addr, who->valuestring) != 0)
-			return sdpp_errf(err, errlen, "transaction: malformed balance change owner");
+			return util_errf(err, errlen, "transaction: malformed balance change owner");
 		if (memcmp(addr, owner, IOTA_ADDRESS_BYTES) != 0)
 			continue;
 		if (neg) {
 			if (minus > UINT64_MAX - mag)
-				return sdpp_errf(err, errlen, "transaction: balance change overflow");
+				return util_errf(err, errlen, "transaction: balance change overflow");
 			minus += mag;
 		} else {
 			if (plus > UINT64_MAX - mag)
-				return sdpp_errf(err, errlen, "transaction: balance change overflow");
+				return util_errf(err, errlen, "transaction: balance change overflow");
 			plus += mag;
 		}
 	}
@@ -299,7 +300,7 @@ iota_rpc_balance(const cJSON *result, uint64_t *total, uint64_t *coins, char *er
 	const cJSON *n = member(result, "coinObjectCount");
 
 	if (iota_rpc_u64(member(result, "totalBalance"), total) != 0)
-		return sdpp_errf(err, errlen, "balance: malformed totalBalance");
+		return util_errf(err, errlen, "balance: malformed totalBalance");
 	*coins = 0;
 	if (cJSON_IsNumber(n) && n->valuedouble >= 0 && n->valuedouble < 9007199254740992.0)
 		*coins = (uint64_t)n->valuedouble;

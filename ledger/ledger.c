@@ -10,6 +10,7 @@
 #include "ledger/ledger_int.h"
 #include "sdpp/enc.h"
 #include "sdpp/json.h"
+#include "util/text.h"
 
 #define SCHEMA_VERSION "1"
 /* Tree head signature input: this context, then JCS of the head. */
@@ -97,7 +98,7 @@ exec(struct ledger *l, const char *sql, char *err, size_t errlen)
 	char *msg = NULL;
 
 	if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		sdpp_errf(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
+		util_errf(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
 		    msg != NULL ? msg : sqlite3_errmsg(l->db));
 		sqlite3_free(msg);
 		return -1;
@@ -109,7 +110,7 @@ static int
 prepare(struct ledger *l, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
 {
 	if (sqlite3_prepare_v2(l->db, sql, -1, st, NULL) != SQLITE_OK) {
-		sdpp_errf(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
+		util_errf(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
 		    sqlite3_errmsg(l->db));
 		*st = NULL;
 		return -1;
@@ -143,7 +144,7 @@ load_state(struct ledger *l, int strict, char *err, size_t errlen)
 		    sqlite3_column_bytes(st, 1) != MERKLE_HASH_BYTES) {
 			if (!strict)
 				break;
-			sdpp_errf(err, errlen, "%s: record %" PRIu64 " is missing or damaged; run "
+			util_errf(err, errlen, "%s: record %" PRIu64 " is missing or damaged; run "
 			    "`sdpp ledger verify`", sqlite3_db_filename(l->db, "main"),
 			    l->frontier.size + 1);
 			goto fail;
@@ -152,7 +153,7 @@ load_state(struct ledger *l, int strict, char *err, size_t errlen)
 			goto fail;
 	}
 	if (s != SQLITE_DONE && (strict || s != SQLITE_ROW)) {
-		sdpp_errf(err, errlen, "reading records: %s", sqlite3_errmsg(l->db));
+		util_errf(err, errlen, "reading records: %s", sqlite3_errmsg(l->db));
 		goto fail;
 	}
 	l->committed = l->frontier.size;
@@ -207,11 +208,11 @@ open_db(struct ledger **out, const char *path, int flags, char *err, size_t errl
 
 	*out = NULL;
 	if (l == NULL) {
-		sdpp_errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
-		sdpp_errf(err, errlen, "%s: %s", path, l->db != NULL ? sqlite3_errmsg(l->db) :
+		util_errf(err, errlen, "%s: %s", path, l->db != NULL ? sqlite3_errmsg(l->db) :
 		    "cannot open");
 		ledger_close(l);
 		return -1;
@@ -262,7 +263,7 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 	sqlite3_stmt *st = NULL;
 
 	if (cfg->id == NULL || cfg->path == NULL) {
-		sdpp_errf(err, errlen, "ledger: no path or key");
+		util_errf(err, errlen, "ledger: no path or key");
 		return -1;
 	}
 	if (open_db(&l, cfg->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0)
@@ -284,7 +285,7 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 		goto fail;
 	if (meta_get(l, "log_key", stored, sizeof(stored)) == 0) {
 		if (strcmp(stored, l->keyhex) != 0) {
-			sdpp_errf(err, errlen, "%s: log belongs to key %s, not %s", cfg->path, stored,
+			util_errf(err, errlen, "%s: log belongs to key %s, not %s", cfg->path, stored,
 			    l->keyhex);
 			goto fail;
 		}
@@ -294,7 +295,7 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 			goto fail;
 		sqlite3_bind_text(st, 1, l->keyhex, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			sdpp_errf(err, errlen, "%s: %s", cfg->path, sqlite3_errmsg(l->db));
+			util_errf(err, errlen, "%s: %s", cfg->path, sqlite3_errmsg(l->db));
 			goto fail;
 		}
 		sqlite3_finalize(st);
@@ -324,10 +325,10 @@ ledger_open_ro(struct ledger **out, const char *path, char *err, size_t errlen)
 		 * so a file without any table was never a ledger: one stopped
 		 * before its first start completed, or made by hand. */
 		if (db_is_empty(l))
-			sdpp_errf(err, errlen, "%s: empty: no ledger has been written to it yet",
+			util_errf(err, errlen, "%s: empty: no ledger has been written to it yet",
 			    path);
 		else
-			sdpp_errf(err, errlen, "%s: not an sdpp ledger (no log key)", path);
+			util_errf(err, errlen, "%s: not an sdpp ledger (no log key)", path);
 		ledger_close(l);
 		return -1;
 	}
@@ -464,12 +465,12 @@ build_body(struct pending *p, char *err, size_t errlen)
 
 	cap = 256 + strlen(r->detail) + (r->evidence != NULL ? strlen(r->evidence) : 0);
 	if (cap > LEDGER_BODY_MAX) {
-		sdpp_errf(err, errlen, "record too large (%zu bytes)", cap);
+		util_errf(err, errlen, "record too large (%zu bytes)", cap);
 		return -1;
 	}
 	p->body = malloc(cap);
 	if (p->body == NULL) {
-		sdpp_errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	n = snprintf(p->body, cap,
@@ -479,7 +480,7 @@ build_body(struct pending *p, char *err, size_t errlen)
 	    r->evidence != NULL ? r->evidence : "", p->id - 1, ledger_kind_name(r->kind),
 	    r->order_id, r->time);
 	if (n < 0 || (size_t)n >= cap) {
-		sdpp_errf(err, errlen, "record body overflow");
+		util_errf(err, errlen, "record body overflow");
 		return -1;
 	}
 	p->bodylen = (size_t)n;
@@ -495,7 +496,7 @@ ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, cha
 
 	if (r->detail == NULL || (unsigned)r->kind >= LEDGER_KIND__COUNT || r->kind == 0 ||
 	    r->time < 0 || (uint64_t)r->time > (uint64_t)SDPP_JSON_INT_MAX) {
-		sdpp_errf(err, errlen, "ledger_append: incomplete record");
+		util_errf(err, errlen, "ledger_append: incomplete record");
 		return -1;
 	}
 	if (l->qlen == l->qalloc) {
@@ -503,7 +504,7 @@ ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, cha
 		struct pending *nq = realloc(l->q, want * sizeof(*nq));
 
 		if (nq == NULL) {
-			sdpp_errf(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			return -1;
 		}
 		l->q = nq;
@@ -541,7 +542,7 @@ ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, cha
 	return 0;
 nomem:
 	pending_clear(p);
-	sdpp_errf(err, errlen, "out of memory");
+	util_errf(err, errlen, "out of memory");
 	return -1;
 }
 
@@ -630,7 +631,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		sqlite3_bind_text(ins, 8, p->body, (int)p->bodylen, SQLITE_STATIC);
 		sqlite3_bind_blob(ins, 9, p->leaf, MERKLE_HASH_BYTES, SQLITE_STATIC);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
-			sdpp_errf(err, errlen, "append record %" PRIu64 ": %s", p->id,
+			util_errf(err, errlen, "append record %" PRIu64 ": %s", p->id,
 			    sqlite3_errmsg(l->db));
 			goto fail;
 		}
@@ -642,7 +643,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			sqlite3_bind_text(ack, 4, p->acks[j].message, -1, SQLITE_STATIC);
 			sqlite3_bind_text(ack, 5, p->acks[j].signature, -1, SQLITE_STATIC);
 			if (sqlite3_step(ack) != SQLITE_DONE) {
-				sdpp_errf(err, errlen, "store ack: %s", sqlite3_errmsg(l->db));
+				util_errf(err, errlen, "store ack: %s", sqlite3_errmsg(l->db));
 				goto fail;
 			}
 		}
@@ -653,7 +654,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			sqlite3_bind_text(pref, 1, p->rec.detail, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(pref, 2, (sqlite3_int64)p->id);
 			if (sqlite3_step(pref) != SQLITE_DONE) {
-				sdpp_errf(err, errlen, "payment index: %s", sqlite3_errmsg(l->db));
+				util_errf(err, errlen, "payment index: %s", sqlite3_errmsg(l->db));
 				goto fail;
 			}
 		}
@@ -666,7 +667,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			    "\"record\":%" PRIu64 "}", ledger_kind_name(p->rec.kind), rhex, l->keyhex,
 			    p->rec.order_id, p->id);
 			if (outbox_add(l, ob, p->id, "record", payload) != 0) {
-				sdpp_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+				util_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 				goto fail;
 			}
 		}
@@ -676,7 +677,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		if (merkle_frontier_root(&f, root) != 0 ||
 		    ledger_sth_input(l->keyhex, size, root, now, &sin, &sinlen) != 0 ||
 		    sdpp_sign(l->id, sin, sinlen, sig) != SDPP_OK) {
-			sdpp_errf(err, errlen, "cannot sign tree head");
+			util_errf(err, errlen, "cannot sign tree head");
 			goto fail;
 		}
 		sdpp_b64_encode(sigb64, sig, sizeof(sig));
@@ -689,7 +690,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		sqlite3_bind_int64(sth, 3, now);
 		sqlite3_bind_text(sth, 4, sigb64, -1, SQLITE_STATIC);
 		if (sqlite3_step(sth) != SQLITE_DONE) {
-			sdpp_errf(err, errlen, "tree head: %s", sqlite3_errmsg(l->db));
+			util_errf(err, errlen, "tree head: %s", sqlite3_errmsg(l->db));
 			goto fail;
 		}
 		if (l->cfg.anchor_tree_heads &&
@@ -699,7 +700,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			    "{\"log_key\":\"%s\",\"root\":\"%s\",\"signature\":\"%s\",\"size\":%" PRIu64
 			    ",\"time\":%" PRId64 "}", l->keyhex, rhex, sigb64, size, now);
 			if (outbox_add(l, ob, 0, "tree_head", payload) != 0) {
-				sdpp_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+				util_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 				goto fail;
 			}
 		}
@@ -741,7 +742,7 @@ ledger_set_remote(struct ledger *l, const struct ledger_remote *r, char *err, si
 	l->have_remote = 0;
 	if (meta_get(l, "remote", stored, sizeof(stored)) == 0) {
 		if (strcmp(stored, r->where) != 0)
-			return sdpp_errf(err, errlen, "this ledger's anchors are on %s, not %s: keep "
+			return util_errf(err, errlen, "this ledger's anchors are on %s, not %s: keep "
 			    "that network, or start a new ledger file for the other", stored, r->where);
 	} else {
 		if (prepare(l, &st, "INSERT INTO meta(key, value) VALUES ('remote', ?)", err,
@@ -749,7 +750,7 @@ ledger_set_remote(struct ledger *l, const struct ledger_remote *r, char *err, si
 			goto out;
 		sqlite3_bind_text(st, 1, r->where, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			sdpp_errf(err, errlen, "cannot note where anchors go: %s", sqlite3_errmsg(l->db));
+			util_errf(err, errlen, "cannot note where anchors go: %s", sqlite3_errmsg(l->db));
 			goto out;
 		}
 	}
@@ -809,7 +810,7 @@ ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 			struct inflight *nf = realloc(l->fl, want * sizeof(*nf));
 
 			if (nf == NULL) {
-				sdpp_errf(err, errlen, "out of memory");
+				util_errf(err, errlen, "out of memory");
 				n = -1;
 				break;
 			}
@@ -876,7 +877,7 @@ ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, con
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
 	else
-		sdpp_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+		util_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -895,7 +896,7 @@ ledger_anchor_head(struct ledger *l, char *err, size_t errlen)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)l->last_sth);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		sdpp_errf(err, errlen, "tree head %" PRIu64 " is missing", l->last_sth);
+		util_errf(err, errlen, "tree head %" PRIu64 " is missing", l->last_sth);
 		goto out;
 	}
 	snprintf(payload, sizeof(payload),
@@ -908,7 +909,7 @@ ledger_anchor_head(struct ledger *l, char *err, size_t errlen)
 		errlen) != 0)
 		goto out;
 	if (outbox_add(l, ob, 0, "tree_head", payload) != 0) {
-		sdpp_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
+		util_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 		goto out;
 	}
 	l->last_anchored = l->last_sth;

@@ -12,7 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "mqtt/mqtt.h"
-#include "sdpp/err.h"
+#include "util/text.h"
 
 #define MQTT_FILTERS_MAX 1024       /* subscriptions per client */
 #define MQTT_RETAINED_MAX 16        /* topics mqtt_publish_retained() keeps */
@@ -732,61 +732,61 @@ mqtt_new(struct mqtt **out, const struct mqtt_config *cfg, const struct mqtt_cal
 	int tls = 0, rc;
 
 	if (out == NULL || cfg == NULL) {
-		sdpp_errf(err, errlen, "no MQTT configuration");
+		util_errf(err, errlen, "no MQTT configuration");
 		return -1;
 	}
 	*out = NULL;
 	if (cfg->uri == NULL || uri_is_tls(cfg->uri, &tls) != 0) {
-		sdpp_errf(err, errlen,
+		util_errf(err, errlen,
 		    "MQTT URI is not tcp://, mqtt://, ssl:// or mqtts://HOST:PORT: `%s'",
 		    cfg->uri != NULL ? cfg->uri : "");
 		return -1;
 	}
 	if (cfg->client_id == NULL || strlen(cfg->client_id) > 256 ||
 	    (cfg->client_id[0] == '\0' && cfg->persistent_session)) {
-		sdpp_errf(err, errlen,
+		util_errf(err, errlen,
 		    "MQTT client id is missing or too long (a persistent session "
 		    "needs one of 1..256 bytes)");
 		return -1;
 	}
 	if (cfg->qos < 0 || cfg->qos > 2) {
-		sdpp_errf(err, errlen, "MQTT QoS is not 0, 1 or 2: `%d'", cfg->qos);
+		util_errf(err, errlen, "MQTT QoS is not 0, 1 or 2: `%d'", cfg->qos);
 		return -1;
 	}
 	if (cfg->keepalive_s < 0 || cfg->keepalive_s > 65535) {
-		sdpp_errf(
+		util_errf(
 		    err, errlen, "MQTT keepalive is not 0..65535 seconds: `%d'", cfg->keepalive_s);
 		return -1;
 	}
 	if (cfg->queue_max == 0 || cfg->queue_max > MQTT_QUEUE_LIMIT) {
-		sdpp_errf(err, errlen, "MQTT queue is not 1..%u samples: `%zu'", MQTT_QUEUE_LIMIT,
+		util_errf(err, errlen, "MQTT queue is not 1..%u samples: `%zu'", MQTT_QUEUE_LIMIT,
 		    cfg->queue_max);
 		return -1;
 	}
 	if (cfg->status_topic != NULL && cfg->status_topic[0] != '\0' &&
 	    !topic_name_valid(cfg->status_topic)) {
-		sdpp_errf(err, errlen, "MQTT status topic is not a valid topic name: `%s'",
+		util_errf(err, errlen, "MQTT status topic is not a valid topic name: `%s'",
 		    cfg->status_topic);
 		return -1;
 	}
 	if (!tls && ((cfg->ca_file != NULL && cfg->ca_file[0] != '\0') ||
 	                (cfg->cert_file != NULL && cfg->cert_file[0] != '\0') ||
 	                (cfg->key_file != NULL && cfg->key_file[0] != '\0'))) {
-		sdpp_errf(err, errlen,
+		util_errf(err, errlen,
 		    "MQTT TLS files are set but the URI is not ssl:// or mqtts://: `%s'", cfg->uri);
 		return -1;
 	}
 
 	m = calloc(1, sizeof(*m));
 	if (m == NULL) {
-		sdpp_errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	/* Timed waits use the monotonic clock: a clock step must not cut
 	 * mqtt_stop() short or stretch it. */
 	if (pthread_mutex_init(&m->lock, NULL) != 0) {
 		free(m);
-		sdpp_errf(err, errlen, "cannot create a mutex");
+		util_errf(err, errlen, "cannot create a mutex");
 		return -1;
 	}
 	if (pthread_condattr_init(&ca) != 0 ||
@@ -794,7 +794,7 @@ mqtt_new(struct mqtt **out, const struct mqtt_config *cfg, const struct mqtt_cal
 	    pthread_cond_init(&m->cond, &ca) != 0) {
 		pthread_mutex_destroy(&m->lock);
 		free(m);
-		sdpp_errf(err, errlen, "cannot create a condition variable");
+		util_errf(err, errlen, "cannot create a condition variable");
 		return -1;
 	}
 	pthread_condattr_destroy(&ca);
@@ -823,7 +823,7 @@ mqtt_new(struct mqtt **out, const struct mqtt_config *cfg, const struct mqtt_cal
 	    (cfg->key_file != NULL && cfg->key_file[0] != '\0' && m->key_file == NULL) ||
 	    (cfg->status_topic != NULL && cfg->status_topic[0] != '\0' &&
 	        m->status_topic == NULL)) {
-		sdpp_errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 
@@ -836,7 +836,7 @@ mqtt_new(struct mqtt **out, const struct mqtt_config *cfg, const struct mqtt_cal
 	    &m->client, m->uri, m->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		m->client = NULL;
-		sdpp_errf(err, errlen, "cannot create the MQTT client for `%s': %s", cfg->uri,
+		util_errf(err, errlen, "cannot create the MQTT client for `%s': %s", cfg->uri,
 		    MQTTAsync_strerror(rc));
 		goto fail;
 	}
@@ -846,7 +846,7 @@ mqtt_new(struct mqtt **out, const struct mqtt_config *cfg, const struct mqtt_cal
 	if (rc == MQTTASYNC_SUCCESS)
 		rc = MQTTAsync_setUpdateConnectOptions(m->client, m, on_reconnect);
 	if (rc != MQTTASYNC_SUCCESS) {
-		sdpp_errf(err, errlen, "cannot set the MQTT callbacks: %s", MQTTAsync_strerror(rc));
+		util_errf(err, errlen, "cannot set the MQTT callbacks: %s", MQTTAsync_strerror(rc));
 		goto fail;
 	}
 	*out = m;
@@ -861,18 +861,18 @@ static int
 filters_from(struct filters *f, const char *const *filters, size_t n, char *err, size_t errlen)
 {
 	if (n > MQTT_FILTERS_MAX || (n > 0 && filters == NULL)) {
-		sdpp_errf(err, errlen, "too many MQTT topic filters: %zu (at most %d)", n,
+		util_errf(err, errlen, "too many MQTT topic filters: %zu (at most %d)", n,
 		    MQTT_FILTERS_MAX);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!mqtt_filter_valid(filters[i])) {
-			sdpp_errf(err, errlen, "not a valid MQTT topic filter: `%.*s'", MQTT_TOPIC_MAX,
+			util_errf(err, errlen, "not a valid MQTT topic filter: `%.*s'", MQTT_TOPIC_MAX,
 			    filters[i] != NULL ? filters[i] : "");
 			goto fail;
 		}
 		if (filters_add(f, filters[i]) != 0) {
-			sdpp_errf(err, errlen, "out of memory");
+			util_errf(err, errlen, "out of memory");
 			goto fail;
 		}
 	}
@@ -892,7 +892,7 @@ mqtt_start(struct mqtt *m, const char *const *filters, size_t n, char *err, size
 	int rc;
 
 	if (m == NULL || m->client == NULL) {
-		sdpp_errf(err, errlen, "no MQTT client");
+		util_errf(err, errlen, "no MQTT client");
 		return -1;
 	}
 	if (filters_from(&f, filters, n, err, errlen) != 0)
@@ -901,7 +901,7 @@ mqtt_start(struct mqtt *m, const char *const *filters, size_t n, char *err, size
 	if (m->started) {
 		pthread_mutex_unlock(&m->lock);
 		filters_free(&f);
-		sdpp_errf(err, errlen, "the MQTT client was already started");
+		util_errf(err, errlen, "the MQTT client was already started");
 		return -1;
 	}
 	m->started = 1;
@@ -944,7 +944,7 @@ mqtt_start(struct mqtt *m, const char *const *filters, size_t n, char *err, size
 		pthread_mutex_lock(&m->lock);
 		m->started = 0;
 		pthread_mutex_unlock(&m->lock);
-		sdpp_errf(err, errlen, "cannot start connecting to `%s': %s", m->uri,
+		util_errf(err, errlen, "cannot start connecting to `%s': %s", m->uri,
 		    MQTTAsync_strerror(rc));
 		return -1;
 	}
@@ -958,7 +958,7 @@ mqtt_set_filters(struct mqtt *m, const char *const *filters, size_t n, char *err
 	int connected, rc;
 
 	if (m == NULL) {
-		sdpp_errf(err, errlen, "no MQTT client");
+		util_errf(err, errlen, "no MQTT client");
 		return -1;
 	}
 	if (filters_from(&f, filters, n, err, errlen) != 0)
@@ -1010,12 +1010,12 @@ mqtt_set_filters(struct mqtt *m, const char *const *filters, size_t n, char *err
 	rc = request_filters(m, OP_UNSUBSCRIBE, &removed);
 	if (rc != MQTTASYNC_SUCCESS && rc != MQTTASYNC_DISCONNECTED) {
 		filters_free(&added);
-		sdpp_errf(err, errlen, "cannot unsubscribe: %s", MQTTAsync_strerror(rc));
+		util_errf(err, errlen, "cannot unsubscribe: %s", MQTTAsync_strerror(rc));
 		return -1;
 	}
 	rc = request_filters(m, OP_SUBSCRIBE, &added);
 	if (rc != MQTTASYNC_SUCCESS && rc != MQTTASYNC_DISCONNECTED) {
-		sdpp_errf(err, errlen, "cannot subscribe: %s", MQTTAsync_strerror(rc));
+		util_errf(err, errlen, "cannot subscribe: %s", MQTTAsync_strerror(rc));
 		return -1;
 	}
 	/* MQTTASYNC_DISCONNECTED: the next connect subscribes the new list. */
@@ -1025,7 +1025,7 @@ oom:
 	filters_free(&f);
 	filters_free(&removed);
 	filters_free(&added);
-	sdpp_errf(err, errlen, "out of memory");
+	util_errf(err, errlen, "out of memory");
 	return -1;
 }
 

@@ -1,6 +1,4 @@
 /* Error descriptions and the wire names of SDPP error codes. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "sdpp/err.h"
@@ -71,17 +69,4 @@ sdpp_err_from_code(const char *code)
 		if (errtab[i].code != NULL && strcmp(errtab[i].code, code) == 0)
 			return (enum sdpp_err)i;
 	return SDPP_E_INTERNAL;
-}
-
-int
-sdpp_errf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (buf != NULL && len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(buf, len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
 }

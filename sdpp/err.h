@@ -59,9 +59,4 @@ const char *sdpp_err_code(enum sdpp_err e);
 /* Reverse of sdpp_err_code(); unknown names give SDPP_E_INTERNAL. */
 enum sdpp_err sdpp_err_from_code(const char *code);
 
-/* Formats a reason into buf (nothing if buf is NULL or len 0) and returns
- * -1, so that `return sdpp_errf(err, errlen, ...)` reports a failure. The
- * one err/errlen helper of every module. */
-int sdpp_errf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 #endif

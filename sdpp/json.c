@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sdpp/json.h"
+#include "util/text.h"
 
 /* 2^53: below it every integer is a double and prints as itself. */
 #define TWO53 9007199254740992.0
@@ -39,69 +40,6 @@ struct member {
 
 static enum sdpp_err scan_value(struct scan *);
 
-/*
- * Decodes one UTF-8 sequence of at most n bytes into *cp and returns its
- * length, or 0 if it is not well-formed per RFC 3629: overlongs, encoded
- * surrogates, code points above U+10FFFF and truncated sequences all fail.
- */
-static size_t
-utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	uint32_t c, min;
-	size_t need, i;
-
-	if (n == 0)
-		return 0;
-	c = p[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c < 0xc2) /* continuation byte, or C0/C1 (always overlong) */
-		return 0;
-	if (c < 0xe0) {
-		need = 2;
-		min = 0x80;
-		c &= 0x1f;
-	} else if (c < 0xf0) {
-		need = 3;
-		min = 0x800;
-		c &= 0x0f;
-	} else if (c < 0xf5) {
-		need = 4;
-		min = 0x10000;
-		c &= 0x07;
-	} else
-		return 0;
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return need;
-}
-
-static int
-utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint32_t cp;
-	size_t i = 0, k;
-
-	while (i < n) {
-		k = utf8_decode(p + i, n - i, &cp);
-		if (k == 0)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
-
 /* ---- Pre-scan: a complete validating grammar, so cJSON's leniencies never matter. ---- */
 
 static void
@@ -120,9 +58,9 @@ static enum sdpp_err
 scan_unexpected(struct scan *s)
 {
 	if (s->pos >= s->len)
-		sdpp_errf(s->err, s->errlen, "unexpected end of input at byte %zu", s->pos);
+		util_errf(s->err, s->errlen, "unexpected end of input at byte %zu", s->pos);
 	else
-		sdpp_errf(
+		util_errf(
 		    s->err, s->errlen, "unexpected byte 0x%02x at byte %zu", s->p[s->pos], s->pos);
 	return SDPP_E_BAD_JSON;
 }
@@ -165,7 +103,7 @@ scan_escape(struct scan *s)
 	long u, lo;
 
 	if (s->len - at < 2) {
-		sdpp_errf(s->err, s->errlen, "unterminated escape at byte %zu", at);
+		util_errf(s->err, s->errlen, "unterminated escape at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	switch (s->p[at + 1]) {
@@ -182,20 +120,20 @@ scan_escape(struct scan *s)
 	case 'u':
 		break;
 	default:
-		sdpp_errf(s->err, s->errlen, "invalid escape at byte %zu", at);
+		util_errf(s->err, s->errlen, "invalid escape at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	u = scan_hex4(s, at + 2);
 	if (u < 0) {
-		sdpp_errf(s->err, s->errlen, "invalid \\u escape at byte %zu", at);
+		util_errf(s->err, s->errlen, "invalid \\u escape at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	if (u == 0) {
-		sdpp_errf(s->err, s->errlen, "\\u0000 in string at byte %zu", at);
+		util_errf(s->err, s->errlen, "\\u0000 in string at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	if (u >= 0xdc00 && u <= 0xdfff) {
-		sdpp_errf(s->err, s->errlen, "lone low surrogate at byte %zu", at);
+		util_errf(s->err, s->errlen, "lone low surrogate at byte %zu", at);
 		return SDPP_E_BAD_JSON;
 	}
 	if (u >= 0xd800 && u <= 0xdbff) {
@@ -203,7 +141,7 @@ scan_escape(struct scan *s)
 		if (s->len - at >= 8 && s->p[at + 6] == '\\' && s->p[at + 7] == 'u')
 			lo = scan_hex4(s, at + 8);
 		if (lo < 0xdc00 || lo > 0xdfff) {
-			sdpp_errf(s->err, s->errlen, "unpaired high surrogate at byte %zu", at);
+			util_errf(s->err, s->errlen, "unpaired high surrogate at byte %zu", at);
 			return SDPP_E_BAD_JSON;
 		}
 		s->pos += 12;
@@ -234,21 +172,21 @@ scan_string(struct scan *s)
 			if (e != SDPP_OK)
 				return e;
 		} else if (c < 0x20) {
-			sdpp_errf(s->err, s->errlen, "control character 0x%02x in string at byte %zu",
+			util_errf(s->err, s->errlen, "control character 0x%02x in string at byte %zu",
 			    c, s->pos);
 			return SDPP_E_BAD_JSON;
 		} else if (c < 0x80)
 			s->pos++;
 		else {
-			k = utf8_decode(s->p + s->pos, s->len - s->pos, &cp);
+			k = util_utf8_decode(s->p + s->pos, s->len - s->pos, &cp);
 			if (k == 0) {
-				sdpp_errf(s->err, s->errlen, "invalid UTF-8 at byte %zu", s->pos);
+				util_errf(s->err, s->errlen, "invalid UTF-8 at byte %zu", s->pos);
 				return SDPP_E_BAD_JSON;
 			}
 			s->pos += k;
 		}
 	}
-	sdpp_errf(s->err, s->errlen, "unterminated string at byte %zu", start);
+	util_errf(s->err, s->errlen, "unterminated string at byte %zu", start);
 	return SDPP_E_BAD_JSON;
 }
 
@@ -272,23 +210,23 @@ scan_number(struct scan *s)
 	if (t[0] == '-')
 		i = 1;
 	if (memchr(t, '.', n) != NULL || memchr(t, 'e', n) != NULL || memchr(t, 'E', n) != NULL) {
-		sdpp_errf(s->err, s->errlen, "number with fraction or exponent at byte %zu", start);
+		util_errf(s->err, s->errlen, "number with fraction or exponent at byte %zu", start);
 		return SDPP_E_BAD_NUMBER;
 	}
 	for (nd = 0; i + nd < n; nd++)
 		if (t[i + nd] < '0' || t[i + nd] > '9')
 			break;
 	if (nd == 0 || i + nd != n || (t[i] == '0' && nd > 1)) {
-		sdpp_errf(s->err, s->errlen, "malformed number at byte %zu", start);
+		util_errf(s->err, s->errlen, "malformed number at byte %zu", start);
 		return SDPP_E_BAD_NUMBER;
 	}
 	if (i == 1 && t[1] == '0') {
-		sdpp_errf(s->err, s->errlen, "negative zero at byte %zu", start);
+		util_errf(s->err, s->errlen, "negative zero at byte %zu", start);
 		return SDPP_E_BAD_NUMBER;
 	}
 	if (nd > sizeof(maxdig) - 1 ||
 	    (nd == sizeof(maxdig) - 1 && memcmp(t + i, maxdig, nd) > 0)) {
-		sdpp_errf(s->err, s->errlen, "number out of range at byte %zu", start);
+		util_errf(s->err, s->errlen, "number out of range at byte %zu", start);
 		return SDPP_E_BAD_NUMBER;
 	}
 	return SDPP_OK;
@@ -307,7 +245,7 @@ scan_literal(struct scan *s)
 			return SDPP_OK;
 		}
 	}
-	sdpp_errf(s->err, s->errlen, "invalid literal at byte %zu", s->pos);
+	util_errf(s->err, s->errlen, "invalid literal at byte %zu", s->pos);
 	return SDPP_E_BAD_JSON;
 }
 
@@ -320,7 +258,7 @@ scan_container(struct scan *s)
 	enum sdpp_err e;
 
 	if (++s->depth > SDPP_JSON_MAX_DEPTH) {
-		sdpp_errf(s->err, s->errlen, "nesting deeper than %d at byte %zu", SDPP_JSON_MAX_DEPTH,
+		util_errf(s->err, s->errlen, "nesting deeper than %d at byte %zu", SDPP_JSON_MAX_DEPTH,
 		    s->pos);
 		return SDPP_E_BAD_JSON;
 	}
@@ -426,14 +364,14 @@ tree_check(const cJSON *v, int depth, char *err, size_t errlen)
 	size_t n = 0, i;
 
 	if (cJSON_IsString(v) &&
-	    (v->valuestring == NULL || !utf8_valid(v->valuestring, strlen(v->valuestring)))) {
-		sdpp_errf(err, errlen, "string is not valid UTF-8 after unescaping");
+	    (v->valuestring == NULL || !util_utf8_valid(v->valuestring, strlen(v->valuestring)))) {
+		util_errf(err, errlen, "string is not valid UTF-8 after unescaping");
 		return SDPP_E_BAD_JSON;
 	}
 	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
 		return SDPP_OK;
 	if (depth + 1 > SDPP_JSON_MAX_DEPTH) {
-		sdpp_errf(err, errlen, "nesting deeper than %d", SDPP_JSON_MAX_DEPTH);
+		util_errf(err, errlen, "nesting deeper than %d", SDPP_JSON_MAX_DEPTH);
 		return SDPP_E_BAD_JSON;
 	}
 	for (c = v->child; c != NULL; c = c->next) {
@@ -446,13 +384,13 @@ tree_check(const cJSON *v, int depth, char *err, size_t errlen)
 		return SDPP_OK;
 	names = calloc(n, sizeof(*names));
 	if (names == NULL) {
-		sdpp_errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		e = SDPP_E_NOMEM;
 		goto fail;
 	}
 	for (i = 0, c = v->child; c != NULL; c = c->next) {
-		if (c->string == NULL || !utf8_valid(c->string, strlen(c->string))) {
-			sdpp_errf(err, errlen, "member name is not valid UTF-8 after unescaping");
+		if (c->string == NULL || !util_utf8_valid(c->string, strlen(c->string))) {
+			util_errf(err, errlen, "member name is not valid UTF-8 after unescaping");
 			e = SDPP_E_BAD_JSON;
 			goto fail;
 		}
@@ -462,7 +400,7 @@ tree_check(const cJSON *v, int depth, char *err, size_t errlen)
 	for (i = 1; i < n; i++) {
 		if (strcmp(names[i - 1], names[i]) == 0) {
 			quote_name(q, sizeof(q), names[i]);
-			sdpp_errf(err, errlen, "duplicate key \"%s\"", q);
+			util_errf(err, errlen, "duplicate key \"%s\"", q);
 			e = SDPP_E_BAD_JSON;
 			goto fail;
 		}
@@ -484,14 +422,14 @@ sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err, size_t errl
 	if (out == NULL)
 		return SDPP_E_INVAL;
 	*out = NULL;
-	sdpp_errf(err, errlen, "%s", "");
+	util_errf(err, errlen, "%s", "");
 	if (buf == NULL || len == 0) {
-		sdpp_errf(err, errlen, "empty input");
+		util_errf(err, errlen, "empty input");
 		return SDPP_E_BAD_JSON;
 	}
 	nul = memchr(buf, '\0', len);
 	if (nul != NULL) {
-		sdpp_errf(err, errlen, "NUL byte at byte %zu", (size_t)(nul - buf));
+		util_errf(err, errlen, "NUL byte at byte %zu", (size_t)(nul - buf));
 		return SDPP_E_BAD_JSON;
 	}
 	memset(&s, 0, sizeof(s));
@@ -501,7 +439,7 @@ sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err, size_t errl
 	s.errlen = errlen;
 	scan_ws(&s);
 	if (s.pos == len) {
-		sdpp_errf(err, errlen, "no JSON value, only whitespace");
+		util_errf(err, errlen, "no JSON value, only whitespace");
 		return SDPP_E_BAD_JSON;
 	}
 	e = scan_value(&s);
@@ -509,7 +447,7 @@ sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err, size_t errl
 		return e;
 	scan_ws(&s);
 	if (s.pos != len) {
-		sdpp_errf(err, errlen, "trailing data at byte %zu", s.pos);
+		util_errf(err, errlen, "trailing data at byte %zu", s.pos);
 		return SDPP_E_BAD_JSON;
 	}
 
@@ -520,18 +458,18 @@ sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err, size_t errl
 	 */
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
 	if (root == NULL) {
-		sdpp_errf(err, errlen, "out of memory building the JSON tree");
+		util_errf(err, errlen, "out of memory building the JSON tree");
 		e = SDPP_E_NOMEM;
 		goto fail;
 	}
 	if (end == NULL || end < buf || (size_t)(end - buf) > len) {
-		sdpp_errf(err, errlen, "parser stopped outside the input");
+		util_errf(err, errlen, "parser stopped outside the input");
 		e = SDPP_E_BAD_JSON;
 		goto fail;
 	}
 	for (i = (size_t)(end - buf); i < len; i++) {
 		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r') {
-			sdpp_errf(err, errlen, "trailing data at byte %zu", i);
+			util_errf(err, errlen, "trailing data at byte %zu", i);
 			e = SDPP_E_BAD_JSON;
 			goto fail;
 		}
@@ -670,7 +608,7 @@ jcs_run_len(const unsigned char *p, size_t n, int *bad)
 			i++;
 		if (i == n || jcs_class[p[i]] == JCS_ESC)
 			break;
-		k = utf8_decode(p + i, n - i, &cp);
+		k = util_utf8_decode(p + i, n - i, &cp);
 		if (k == 0) {
 			*bad = 1;
 			return 0;
@@ -938,8 +876,8 @@ member_cmp(const void *a, const void *b)
 	uint32_t cx, cy, ux, uy;
 
 	while (i < nx && j < ny) {
-		kx = utf8_decode(x + i, nx - i, &cx);
-		ky = utf8_decode(y + j, ny - j, &cy);
+		kx = util_utf8_decode(x + i, nx - i, &cx);
+		ky = util_utf8_decode(y + j, ny - j, &cy);
 		if (kx == 0 || ky == 0) /* not reached: names are validated */
 			return kx == 0 ? (ky == 0 ? 0 : -1) : 1;
 		if (cx != cy) {
@@ -986,7 +924,7 @@ jcs_object(struct dbuf *b, const cJSON *v, int depth, int intonly)
 		}
 		m[i].item = c;
 		m[i].namelen = strlen(c->string);
-		if (!utf8_valid(c->string, m[i].namelen)) {
+		if (!util_utf8_valid(c->string, m[i].namelen)) {
 			e = SDPP_E_BAD_JSON;
 			goto fail;
 		}

@@ -7,6 +7,7 @@
 #include "sdpp/framer.h"
 #include "sdpp/json.h"
 #include "sdpp/msg.h"
+#include "util/text.h"
 
 /* Largest canonical body we build or re-serialise for a signature. */
 #define MSG_SERIAL_CAP (SDPP_FRAME_CAP_MAX + 1024)
@@ -1342,53 +1343,13 @@ sdpp_item_encode(const struct sdpp_item *item, char **out, size_t *len)
 	return SDPP_OK;
 }
 
-/* Well-formed UTF-8 (RFC 3629): no overlongs, surrogates or values above U+10FFFF. */
-static int
-utf8_ok(const unsigned char *p)
-{
-	uint32_t c, min;
-	size_t need, i;
-
-	while (*p != '\0') {
-		c = *p;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c < 0xe0) {
-			need = 2;
-			min = 0x80;
-			c &= 0x1f;
-		} else if (c >= 0xe0 && c < 0xf0) {
-			need = 3;
-			min = 0x800;
-			c &= 0x0f;
-		} else if (c >= 0xf0 && c < 0xf5) {
-			need = 4;
-			min = 0x10000;
-			c &= 0x07;
-		} else {
-			return 0;
-		}
-		for (i = 1; i < need; i++) {
-			if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
-				return 0;
-			c = c << 6 | (p[i] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		p += need;
-	}
-	return 1;
-}
-
 int
 sdpp_item_topic_ok(const char *topic)
 {
 	size_t n = strlen(topic);
 
 	/* The same rules rd_str() applies to "topic" in sdpp_item_parse(). */
-	return n > 0 && n <= SDPP_TOPIC_MAX && utf8_ok((const unsigned char *)topic) &&
+	return n > 0 && n <= SDPP_TOPIC_MAX && util_utf8_valid(topic, n) &&
 	    text_ok(topic, TEXT_ANY);
 }
 
@@ -1425,7 +1386,7 @@ item_parse_fast(struct sdpp_item *item, const char *buf, size_t len)
 			goto fail;
 	memcpy(item->topic, s, n);
 	item->topic[n] = '\0';
-	if (!utf8_ok((const unsigned char *)item->topic) || !text_ok(item->topic, TEXT_ANY))
+	if (!util_utf8_valid(item->topic, n) || !text_ok(item->topic, TEXT_ANY))
 		goto fail;
 	item->payload = payload;
 	return 1;

@@ -10,6 +10,7 @@
 
 #include "sdpp/enc.h"
 #include "tangle/tangle.h"
+#include "util/text.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 /* 0.05 IOTA: a notarization of a hash costs about 0.003 at today's prices. */
@@ -137,7 +138,7 @@ tangle_new(struct tangle **out, struct event_base *base, const struct tangle_con
 
 	*out = NULL;
 	if (t == NULL) {
-		sdpp_errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		return -1;
 	}
 	t->base = base;
@@ -154,7 +155,7 @@ tangle_new(struct tangle **out, struct event_base *base, const struct tangle_con
 	if ((size_t)snprintf(t->url, sizeof(t->url), "%s", url) >= sizeof(t->url) ||
 	    (size_t)snprintf(t->faucet, sizeof(t->faucet), "%s", faucet != NULL ? faucet : "") >=
 		sizeof(t->faucet)) {
-		sdpp_errf(err, errlen, "URL too long");
+		util_errf(err, errlen, "URL too long");
 		goto fail;
 	}
 	if (cfg->signer != NULL) {
@@ -162,14 +163,14 @@ tangle_new(struct tangle **out, struct event_base *base, const struct tangle_con
 
 		sdpp_identity_sign_public(cfg->signer, pub);
 		if (iota_address_from_public(t->address, pub) != IOTA_OK) {
-			sdpp_errf(err, errlen, "cannot derive the IOTA address");
+			util_errf(err, errlen, "cannot derive the IOTA address");
 			goto fail;
 		}
 	}
 	t->http = tangle_http_new(base);
 	t->kick = event_new(base, -1, 0, start_next, t);
 	if (t->http == NULL || t->kick == NULL) {
-		sdpp_errf(err, errlen, "cannot set up the HTTP client");
+		util_errf(err, errlen, "cannot set up the HTTP client");
 		goto fail;
 	}
 	*out = t;
