@@ -18,6 +18,7 @@
 #include "sdpp/session.h"
 #include "tangle/tangle.h"
 #include "util/keyfile.h"
+#include "util/text.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define WRITE_TIMEOUT_MS 30000
@@ -225,34 +226,6 @@ print_menu(const struct sdpp_menu *m, int json)
 	}
 }
 
-/* 1 if p is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF). */
-static int
-utf8_text(const uint8_t *p, size_t n)
-{
-	size_t i = 0, k, need;
-	uint32_t cp;
-
-	while (i < n) {
-		uint8_t c = p[i];
-
-		need = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
-		    (c & 0xf8) == 0xf0 ? 4 : 0;
-		if (need == 0 || i + need > n)
-			return 0;
-		cp = need == 1 ? c : need == 2 ? (c & 0x1fu) : need == 3 ? (c & 0x0fu) : (c & 0x07u);
-		for (k = 1; k < need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) ||
-		    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += need;
-	}
-	return 1;
-}
-
 /* Writes bytes as the contents of a JSON string. */
 static void
 write_escaped(FILE *f, const uint8_t *p, size_t n)
@@ -285,7 +258,8 @@ write_item(struct buyer_ctx *x, const struct sdpp_item *it)
 	fprintf(f, "{\"seq\":%" PRIu64 ",\"topic\":\"", it->seq);
 	write_escaped(f, (const uint8_t *)it->topic, strlen(it->topic));
 	fprintf(f, "\",\"ts\":%" PRId64 ",\"payload\":\"", it->received_at);
-	if (utf8_text(it->payload, it->payload_len)) {
+	/* Text goes out as text (NUL and other controls escaped), anything else as base64. */
+	if (util_utf8_valid(it->payload, it->payload_len)) {
 		write_escaped(f, it->payload, it->payload_len);
 		fprintf(f, "\"}\n");
 	} else {

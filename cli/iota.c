@@ -12,6 +12,7 @@
 #include "sdpp/enc.h"
 #include "tangle/tangle.h"
 #include "util/keyfile.h"
+#include "util/text.h"
 
 /* Room for "PATH: reason" from keyfile_read(). */
 #define ERR_CAP 4352
@@ -667,7 +668,7 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 		if (o.description != NULL) {
 			size_t dlen = strlen(o.description);
 
-			if (!iota_utf8_valid(o.description, dlen)) {
+			if (!util_utf8_valid(o.description, dlen)) {
 				fprintf(stderr, "sdpp iota %s: --description is not valid UTF-8\n",
 				    cmd);
 				return 1;

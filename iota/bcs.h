@@ -51,7 +51,7 @@ int bcs_put_fixed(struct bcs_writer *w, const void *p, size_t n);
 int bcs_put_bytes(struct bcs_writer *w, const void *p, size_t n);
 
 /* A string: its UTF-8 bytes as vector<u8>. The caller checks the encoding
- * (iota_utf8_valid()) where the reader requires it. */
+ * (util_utf8_valid()) where the reader requires it. */
 int bcs_put_str(struct bcs_writer *w, const char *s, size_t n);
 
 /* Option<T>: None is the byte 00; Some is 01 followed by the caller's T. */

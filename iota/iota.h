@@ -318,8 +318,4 @@ int iota_digest_parse(uint8_t digest[IOTA_DIGEST_BYTES], const char *text)
 int iota_object_ref_parse(struct iota_object_ref *ref, const char *text, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
-/* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values
- * above U+10FFFF), else 0. */
-int iota_utf8_valid(const char *s, size_t n);
-
 #endif

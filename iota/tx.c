@@ -3,6 +3,7 @@
 
 #include "iota/bcs.h"
 #include "iota/iota.h"
+#include "util/text.h"
 
 /* Shared Clock object 0x6, shared since genesis (version 1). */
 #define CLOCK_INITIAL_SHARED_VERSION 1
@@ -232,7 +233,7 @@ iota_input_pure_bytes(struct iota_input *in, const void *p, size_t n)
 enum iota_err
 iota_input_pure_string(struct iota_input *in, const char *s, size_t n)
 {
-	if (!iota_utf8_valid(s, n))
+	if (!util_utf8_valid(s, n))
 		return IOTA_E_UTF8;
 	pure_prefixed(in, 0, s, n);
 	return IOTA_OK;
@@ -247,7 +248,7 @@ iota_input_pure_option_string(struct iota_input *in, const char *s, size_t n)
 		pure_set(in, &none, 1, NULL, 0);
 		return IOTA_OK;
 	}
-	if (!iota_utf8_valid(s, n))
+	if (!util_utf8_valid(s, n))
 		return IOTA_E_UTF8;
 	pure_prefixed(in, 1, s, n);
 	return IOTA_OK;

@@ -1,51 +1,9 @@
 /* MQTT 3.1.1 topic filters (§4.7): which filters are valid and which topics they match. */
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "mqtt/mqtt.h"
-
-/*
- * Well-formed UTF-8 as MQTT §1.5.3 requires: no overlong forms, no
- * surrogates, nothing above U+10FFFF. Paho refuses a subscription whose
- * filter fails this, so a filter we call valid must pass it too.
- */
-static int
-utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned c = s[i];
-		size_t need;
-		uint32_t cp, min;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1, cp = c & 0x1f, min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2, cp = c & 0x0f, min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return 0;
-		}
-		if (len - i - 1 < need)
-			return 0;
-		for (size_t k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
-}
+#include "util/text.h"
 
 int
 mqtt_filter_valid(const char *filter)
@@ -58,7 +16,9 @@ mqtt_filter_valid(const char *filter)
 	len = strnlen(filter, MQTT_TOPIC_MAX + 1);
 	if (len == 0 || len > MQTT_TOPIC_MAX)
 		return 0;
-	if (!utf8_valid((const unsigned char *)filter, len))
+	/* MQTT 1.5.3: well-formed UTF-8; Paho refuses a subscription whose filter
+	 * is not, so a filter we call valid must be. */
+	if (!util_utf8_valid(filter, len))
 		return 0;
 	/* A wildcard must fill its whole level; '#' must be the last level. */
 	level = 0; /* index where the current level starts */

@@ -728,33 +728,6 @@ test_object_ref_parse(void **state)
 }
 
 static void
-test_utf8(void **state)
-{
-	static const struct {
-		const char *s;
-		int ok;
-	} v[] = {
-		{ "", 1 },
-		{ "plain", 1 },
-		{ "Z\xc3\xa4hler \xe2\x9c\x93", 1 },
-		{ "\xf0\x9f\x98\x80", 1 }, /* U+1F600 */
-		{ "\xf4\x8f\xbf\xbf", 1 }, /* U+10FFFF */
-		{ "\xc3", 0 },             /* truncated */
-		{ "\x80", 0 },             /* lone continuation */
-		{ "\xc0\xaf", 0 },         /* overlong '/' */
-		{ "\xe0\x80\xaf", 0 },     /* overlong */
-		{ "\xed\xa0\x80", 0 },     /* surrogate U+D800 */
-		{ "\xf4\x90\x80\x80", 0 }, /* above U+10FFFF */
-		{ "\xff", 0 },
-	};
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		assert_int_equal(iota_utf8_valid(v[i].s, strlen(v[i].s)), v[i].ok);
-}
-
-static void
 test_networks(void **state)
 {
 	enum iota_network net;
@@ -975,7 +948,6 @@ main(void)
 		cmocka_unit_test(test_base58_refusals),
 		cmocka_unit_test(test_address_parse),
 		cmocka_unit_test(test_object_ref_parse),
-		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_tx_capped),
 		cmocka_unit_test(test_tx_refusals),

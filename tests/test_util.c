@@ -61,6 +61,7 @@ static const struct utf8_case utf8_cases[] = {
 	{ "C0 AF (overlong '/')", B("\xc0\xaf"), 0, 0, 0 },
 	{ "C1 BF (overlong U+007F)", B("\xc1\xbf"), 0, 0, 0 },
 	{ "E0 80 80 (overlong NUL)", B("\xe0\x80\x80"), 0, 0, 0 },
+	{ "E0 80 AF (overlong '/')", B("\xe0\x80\xaf"), 0, 0, 0 },
 	{ "E0 9F BF (overlong U+07FF)", B("\xe0\x9f\xbf"), 0, 0, 0 },
 	{ "F0 80 80 80 (overlong NUL)", B("\xf0\x80\x80\x80"), 0, 0, 0 },
 	{ "F0 8F BF BF (overlong U+FFFF)", B("\xf0\x8f\xbf\xbf"), 0, 0, 0 },

@@ -25,6 +25,7 @@
 #include "iota/iota.h"
 #include "sdpp/crypto.h"
 #include "sdpp/enc.h"
+#include "util/text.h"
 
 /*
  * What this is: enough of an IOTA Rebased full node (JSON-RPC 2.0 on POST /)
@@ -1002,7 +1003,7 @@ pure_option_string(const struct dinput *in, const uint8_t **s, size_t *len)
 	}
 	if (in->pure[0] != 1 || pure_bytes(in->pure + 1, in->pure_len - 1, s, len) != 0)
 		return -1;
-	return iota_utf8_valid((const char *)*s, *len) ? 0 : -1;
+	return util_utf8_valid((const char *)*s, *len) ? 0 : -1;
 }
 
 static int

@@ -77,6 +77,8 @@ util_utf8_valid(const void *s, size_t n)
 	uint32_t cp;
 	size_t i = 0, k;
 
+	if (p == NULL)
+		return n == 0;
 	while (i < n) {
 		/* Topics and most payloads are ASCII: skip it a word at a time. */
 		while (n - i >= sizeof(w)) {
@@ -84,6 +86,12 @@ util_utf8_valid(const void *s, size_t n)
 			if ((w & ASCII_MASK) != 0)
 				break;
 			i += sizeof(w);
+		}
+		/* The last few bytes as one word too, overlapping ones already seen. */
+		if (n >= sizeof(w) && n - i < sizeof(w)) {
+			memcpy(&w, p + n - sizeof(w), sizeof(w));
+			if ((w & ASCII_MASK) == 0)
+				return 1;
 		}
 		while (i < n && p[i] < 0x80)
 			i++;

@@ -24,7 +24,7 @@
 /* Longest well-formed sequence, in bytes. */
 #define UTIL_UTF8_SEQ_MAX 4
 
-/* 1 if s[0..n) is well-formed UTF-8, else 0. s may be NULL only when n is
+/* 1 if s[0..n) is well-formed UTF-8, else 0; a NULL s is valid only with n
  * 0. ASCII runs are checked eight bytes at a time (the per-item path). */
 int util_utf8_valid(const void *s, size_t n) __attribute__((warn_unused_result));
 
