@@ -153,6 +153,34 @@ book_close(struct book *b, const struct book_sink *k, const struct sdpp_seller *
 		(void)append(k, &r, 0);
 }
 
+enum book_result
+book_event(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
+    const struct sdpp_event *ev, const char *method, int64_t now, enum sdpp_err *code,
+    const char **why)
+{
+	struct sdpp_progress p;
+
+	switch (ev->type) {
+	case SDPP_EV_ORDER:
+		return book_order(b, k, s, ev, now, code, why);
+	case SDPP_EV_INVOICE:
+		return book_invoice(b, k, s, ev, now);
+	case SDPP_EV_EXIT:
+		return book_exit(b, k, s, ev, now);
+	case SDPP_EV_RECEIPT:
+		book_receipt(b, k, s, ev, now);
+		return BOOK_OK;
+	case SDPP_EV_PAYMENT:
+		return book_payment(b, k, s, ev->msg, method, now);
+	case SDPP_EV_CLOSE:
+		sdpp_seller_progress(s, &p);
+		book_close(b, k, s, book_close_reason(ev->err, &p), now);
+		return BOOK_OK;
+	default:
+		return BOOK_OK;
+	}
+}
+
 void
 book_clear(struct book *b)
 {

@@ -93,6 +93,15 @@ const char *book_close_reason(enum sdpp_err err, const struct sdpp_progress *p);
 void book_close(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
     const char *reason, int64_t now);
 
+/*
+ * For hosts that confirm payments at once (tests, tools): dispatches one
+ * seller event to the functions above. PAYMENT is recorded as confirmed by
+ * method; events that are not the book's are ignored (BOOK_OK).
+ */
+enum book_result book_event(struct book *b, const struct book_sink *k,
+    const struct sdpp_seller *s, const struct sdpp_event *ev, const char *method, int64_t now,
+    enum sdpp_err *code, const char **why) __attribute__((warn_unused_result));
+
 void book_clear(struct book *b);
 
 #endif

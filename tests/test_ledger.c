@@ -17,13 +17,13 @@
 
 #include "ledger/ledger.h"
 #include "tests/common/conv.h"
-#include "tests/common/glue.h"
+#include "tests/common/book_host.h"
 
 struct fixture {
 	char dir[64];
 	char db[128];
 	struct conv c;
-	struct glue g;
+	struct book_host g;
 	struct ledger *l;
 	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
 	uint64_t records;
@@ -56,7 +56,7 @@ setup_purchase(void **state)
 	conv_setup(&f->c, 4, 1, 3);
 	open_ledger(f, f->c.sid);
 	sdpp_identity_sign_public(f->c.sid, f->key);
-	glue_attach(&f->g, &f->c, f->l);
+	book_host_attach(&f->g, &f->c, f->l);
 	conv_start(&f->c);
 	conv_order(&f->c, "co2", 10);
 	for (i = 1; i <= 10; i++)
@@ -73,7 +73,7 @@ teardown_purchase(void **state)
 	struct fixture *f = *state;
 	char cmd[160];
 
-	glue_detach(&f->g);
+	book_host_detach(&f->g);
 	ledger_close(f->l);
 	conv_teardown(&f->c);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);

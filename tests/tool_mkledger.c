@@ -12,7 +12,7 @@
 #include "ledger/ledger.h"
 #include "sdpp/enc.h"
 #include "tests/common/conv.h"
-#include "tests/common/glue.h"
+#include "tests/common/book_host.h"
 #include "util/keyfile.h"
 
 int
@@ -21,7 +21,7 @@ main(int argc, char **argv)
 	struct ledger_config cfg;
 	struct ledger *l;
 	struct conv c;
-	struct glue g;
+	struct book_host g;
 	char path[4096], err[LEDGER_ERR_MAX], hex[SDPP_HEX_LEN(32)], *pem;
 	size_t len;
 	uint8_t key[32];
@@ -40,12 +40,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	glue_attach(&g, &c, l);
+	book_host_attach(&g, &c, l);
 	conv_start(&c);
 	conv_order(&c, "co2", 10);
 	for (i = 1; i <= 10; i++)
 		conv_sample(&c, i);
-	glue_detach(&g);
+	book_host_detach(&g);
 	ledger_close(l);
 	/* The seller's public key file, as `sdpp keygen` would write it. */
 	snprintf(path, sizeof(path), "%s/seller.pub", argv[1]);
