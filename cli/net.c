@@ -12,33 +12,22 @@
 #include <unistd.h>
 
 #include "cli/net.h"
+#include "util/text.h"
 
 int
 net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
-	char host[256], *port;
+	struct util_hostport hp;
 	int fd = -1, rc, one = 1;
 
-	if (strlen(hostport) >= sizeof(host)) {
-		snprintf(err, errlen, "`%s': too long", hostport);
+	if (util_hostport_split(&hp, hostport, 0, err, errlen) != 0)
 		return -1;
-	}
-	snprintf(host, sizeof(host), "%s", hostport);
-	port = strrchr(host, ':');
-	if (port == NULL || port[1] == '\0') {
-		snprintf(err, errlen, "`%s': expected HOST:PORT", hostport);
-		return -1;
-	}
-	*port++ = '\0';
-	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		host[strcspn(host, "]")] = '\0';
-	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, port, &hints, &res);
+	hints.ai_flags = AI_NUMERICSERV;
+	rc = getaddrinfo(hp.host, hp.port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "%s: %s", hostport, gai_strerror(rc));
 		return -1;

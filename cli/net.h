@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-/* Non-blocking TCP connection to HOST:PORT ([v6]:PORT too), TCP_NODELAY
- * set; -1 with err. */
+/* Non-blocking TCP connection to HOST:PORT ([v6]:PORT too; the port in
+ * digits, util_hostport_split()), TCP_NODELAY set; -1 with err. */
 int net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen);
 
 /* Writes all of buf, waiting at most timeout_ms each time the socket is
