@@ -82,9 +82,9 @@ buyer_fail(struct sdpp_buyer *b, struct sdpp_out *out, enum sdpp_err e, const ch
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	(void)out_error(out, e, text, b->cfg.id, SDPP_ROLE_BUYER);
+	(void)sdpp_out_add_error(out, e, text, b->cfg.id, SDPP_ROLE_BUYER);
 	b->st = BS_DONE;
-	out_close(out, e);
+	sdpp_out_add_close(out, e);
 	return e;
 }
 
@@ -173,7 +173,7 @@ sdpp_buyer_start(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_HELLO;
 	m.from = SDPP_ROLE_BUYER;
-	e = out_msg(out, &m, NULL);
+	e = sdpp_out_add_msg(out, &m, NULL);
 	if (e != SDPP_OK)
 		return e;
 	b->st = BS_MENU;
@@ -231,7 +231,7 @@ sdpp_buyer_order(struct sdpp_buyer *b, const char *product, uint64_t quantity, u
 		e = sdpp_order_id(&parsed, b->order_id);
 	if (e != SDPP_OK)
 		goto fail;
-	e = out_bytes(out, frame, flen);
+	e = sdpp_out_add_bytes(out, frame, flen);
 	if (e != SDPP_OK)
 		goto fail;
 	memcpy(b->currency, menu->currency, sizeof(b->currency));
@@ -309,7 +309,7 @@ send_ack(struct sdpp_buyer *b, struct sdpp_out *out)
 	memcpy(m.u.ack.order_id, b->order_id, sizeof(b->order_id));
 	m.u.ack.seq = b->received;
 	memcpy(m.u.ack.digest, b->chain, sizeof(b->chain));
-	e = out_msg(out, &m, b->cfg.id);
+	e = sdpp_out_add_msg(out, &m, b->cfg.id);
 	if (e == SDPP_OK)
 		b->acked = b->received;
 	return e;
@@ -336,7 +336,7 @@ send_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 	/* The final voucher: everything received, never less than already
 	 * authorised (vouchers only grow). */
 	m.u.exit.total = owed > b->paid_total ? owed : b->paid_total;
-	e = out_msg(out, &m, b->cfg.id);
+	e = sdpp_out_add_msg(out, &m, b->cfg.id);
 	if (e != SDPP_OK)
 		return e;
 	b->paid_total = m.u.exit.total;
@@ -375,7 +375,7 @@ on_menu(struct sdpp_buyer *b, struct sdpp_out *out)
 	b->menu = b->in;
 	memset(&b->in, 0, sizeof(b->in));
 	b->st = BS_CHOOSE;
-	ev = out_event(out, SDPP_EV_MENU);
+	ev = sdpp_out_add_event(out, SDPP_EV_MENU);
 	if (ev != NULL)
 		ev->msg = &b->menu;
 	return SDPP_OK;
@@ -400,7 +400,7 @@ on_session_key(struct sdpp_buyer *b, struct sdpp_out *out)
 	if (sdpp_chain_init(b->chain, b->order_id) != SDPP_OK)
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "hash failed");
 	b->st = BS_STREAM;
-	if (out_event(out, SDPP_EV_STARTED) == NULL)
+	if (sdpp_out_add_event(out, SDPP_EV_STARTED) == NULL)
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "out of memory");
 	return SDPP_OK;
 }
@@ -505,7 +505,7 @@ on_data(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 		memcpy(bd->chain, b->chain, sizeof(bd->chain));
 		b->blen++;
 	}
-	ev = out_event(out, SDPP_EV_ITEM);
+	ev = sdpp_out_add_event(out, SDPP_EV_ITEM);
 	if (ev == NULL)
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "out of memory");
 	ev->item = &b->item;
@@ -551,7 +551,7 @@ pay_start(struct sdpp_buyer *b, struct sdpp_out *out)
 	b->inv_paying = b->inv_latest;
 	b->paying = 1;
 	b->req_pay = b->next_req++;
-	ev = out_event(out, SDPP_EV_PAY);
+	ev = sdpp_out_add_event(out, SDPP_EV_PAY);
 	if (ev == NULL)
 		return SDPP_E_NOMEM;
 	ev->req = b->req_pay;
@@ -617,7 +617,7 @@ on_anchor(struct sdpp_buyer *b, struct sdpp_out *out)
 
 	if (memcmp(b->in.u.anchor.order_id, b->order_id, SDPP_ORDER_ID_BYTES) != 0)
 		return buyer_fail(b, out, SDPP_E_ORDER_ID, "anchor names another order");
-	ev = out_event(out, SDPP_EV_ANCHOR);
+	ev = sdpp_out_add_event(out, SDPP_EV_ANCHOR);
 	if (ev != NULL)
 		ev->msg = &b->in;
 	return SDPP_OK;
@@ -631,11 +631,11 @@ on_statement(struct sdpp_buyer *b, struct sdpp_out *out)
 
 	if (memcmp(st->order_id, b->order_id, SDPP_ORDER_ID_BYTES) != 0)
 		return buyer_fail(b, out, SDPP_E_ORDER_ID, "statement names another order");
-	ev = out_event(out, SDPP_EV_STATEMENT);
+	ev = sdpp_out_add_event(out, SDPP_EV_STATEMENT);
 	if (ev != NULL)
 		ev->msg = &b->in;
 	b->st = BS_DONE;
-	out_close(out, SDPP_OK);
+	sdpp_out_add_close(out, SDPP_OK);
 	return SDPP_OK;
 }
 
@@ -662,7 +662,7 @@ sdpp_buyer_input(struct sdpp_buyer *b, const char *frame, size_t len, uint64_t n
 	}
 	if (b->in.type == SDPP_T_ERROR) {
 		b->st = BS_DONE;
-		out_peer_error(out, &b->in);
+		sdpp_out_add_peer_error(out, &b->in);
 		return SDPP_E_REMOTE;
 	}
 	switch (b->st) {
@@ -732,7 +732,7 @@ sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok, const char *veri
 	m.u.payment.invoice = b->inv_paying.number;
 	m.u.payment.total = b->inv_paying.total_due;
 	snprintf(m.verification, sizeof(m.verification), "%s", verification);
-	if (out_msg(out, &m, b->cfg.id) != SDPP_OK)
+	if (sdpp_out_add_msg(out, &m, b->cfg.id) != SDPP_OK)
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send payment");
 	if (m.u.payment.total > b->paid_total)
 		b->paid_total = m.u.payment.total;
@@ -761,7 +761,7 @@ sdpp_buyer_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 		return SDPP_OK;
 	/* No order running: nothing to settle, just leave. */
 	b->st = BS_DONE;
-	out_close(out, SDPP_OK);
+	sdpp_out_add_close(out, SDPP_OK);
 	return SDPP_OK;
 }
 

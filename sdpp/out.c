@@ -30,7 +30,7 @@ sdpp_out_free(struct sdpp_out *o)
 }
 
 enum sdpp_err
-out_bytes(struct sdpp_out *o, const char *buf, size_t len)
+sdpp_out_add_bytes(struct sdpp_out *o, const char *buf, size_t len)
 {
 	size_t want;
 	char *nb;
@@ -55,7 +55,7 @@ out_bytes(struct sdpp_out *o, const char *buf, size_t len)
 }
 
 enum sdpp_err
-out_msg(struct sdpp_out *o, const struct sdpp_msg *msg, const struct sdpp_identity *signer)
+sdpp_out_add_msg(struct sdpp_out *o, const struct sdpp_msg *msg, const struct sdpp_identity *signer)
 {
 	char *frame = NULL;
 	size_t len = 0;
@@ -63,13 +63,13 @@ out_msg(struct sdpp_out *o, const struct sdpp_msg *msg, const struct sdpp_identi
 
 	e = sdpp_msg_encode(msg, signer, &frame, &len);
 	if (e == SDPP_OK)
-		e = out_bytes(o, frame, len);
+		e = sdpp_out_add_bytes(o, frame, len);
 	free(frame);
 	return e;
 }
 
 struct sdpp_event *
-out_event(struct sdpp_out *o, enum sdpp_event_type type)
+sdpp_out_add_event(struct sdpp_out *o, enum sdpp_event_type type)
 {
 	struct sdpp_event *ev;
 
@@ -91,7 +91,7 @@ out_event(struct sdpp_out *o, enum sdpp_event_type type)
 }
 
 enum sdpp_err
-out_error(struct sdpp_out *o, enum sdpp_err why, const char *message,
+sdpp_out_add_error(struct sdpp_out *o, enum sdpp_err why, const char *message,
     const struct sdpp_identity *signer, enum sdpp_role from)
 {
 	struct sdpp_msg m;
@@ -105,13 +105,13 @@ out_error(struct sdpp_out *o, enum sdpp_err why, const char *message,
 	for (i = 0; message != NULL && message[i] != '\0' && i < SDPP_TEXT_MAX; i++)
 		m.u.error.message[i] = (message[i] >= 0x20 && message[i] < 0x7f) ? message[i] : '?';
 	m.u.error.message[i] = '\0';
-	return out_msg(o, &m, signer);
+	return sdpp_out_add_msg(o, &m, signer);
 }
 
 void
-out_close(struct sdpp_out *o, enum sdpp_err why)
+sdpp_out_add_close(struct sdpp_out *o, enum sdpp_err why)
 {
-	struct sdpp_event *ev = out_event(o, SDPP_EV_CLOSE);
+	struct sdpp_event *ev = sdpp_out_add_event(o, SDPP_EV_CLOSE);
 
 	/* Without memory for the event the host still sees the session done. */
 	if (ev != NULL)
@@ -119,11 +119,11 @@ out_close(struct sdpp_out *o, enum sdpp_err why)
 }
 
 void
-out_peer_error(struct sdpp_out *o, const struct sdpp_msg *msg)
+sdpp_out_add_peer_error(struct sdpp_out *o, const struct sdpp_msg *msg)
 {
-	struct sdpp_event *ev = out_event(o, SDPP_EV_PEER_ERROR);
+	struct sdpp_event *ev = sdpp_out_add_event(o, SDPP_EV_PEER_ERROR);
 
 	if (ev != NULL)
 		ev->msg = msg;
-	out_close(o, SDPP_E_REMOTE);
+	sdpp_out_add_close(o, SDPP_E_REMOTE);
 }

@@ -136,9 +136,9 @@ seller_fail(struct sdpp_seller *s, struct sdpp_out *out, enum sdpp_err e, const 
 	va_end(ap);
 	/* Best effort: if even the error frame cannot be built, the host
 	 * still gets SDPP_EV_CLOSE and drops the connection. */
-	(void)out_error(out, e, text, s->cfg.id, SDPP_ROLE_SELLER);
+	(void)sdpp_out_add_error(out, e, text, s->cfg.id, SDPP_ROLE_SELLER);
 	s->st = SS_DONE;
-	out_close(out, e);
+	sdpp_out_add_close(out, e);
 	return e;
 }
 
@@ -147,7 +147,7 @@ seller_close_ok(struct sdpp_seller *s, struct sdpp_out *out)
 {
 
 	s->st = SS_DONE;
-	out_close(out, SDPP_OK);
+	sdpp_out_add_close(out, SDPP_OK);
 }
 
 enum sdpp_err
@@ -259,7 +259,7 @@ sdpp_seller_anchor(struct sdpp_seller *s, const char *record, const char *ref,
 	memcpy(m.u.anchor.order_id, s->order_id, sizeof(s->order_id));
 	memcpy(m.u.anchor.record, record, strlen(record) + 1);
 	memcpy(m.u.anchor.ref, ref, strlen(ref) + 1);
-	return out_msg(out, &m, s->cfg.id);
+	return sdpp_out_add_msg(out, &m, s->cfg.id);
 }
 
 const char *
@@ -371,7 +371,7 @@ invoice_request(struct sdpp_seller *s, struct sdpp_out *out)
 		if (v->req != 0)
 			continue;
 		v->req = s->next_req++;
-		ev = out_event(out, SDPP_EV_INVOICE);
+		ev = sdpp_out_add_event(out, SDPP_EV_INVOICE);
 		if (ev == NULL)
 			return SDPP_E_NOMEM;
 		ev->req = v->req;
@@ -446,11 +446,11 @@ pause_check(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	if (blocked && !s->paused) {
 		s->paused = 1;
 		s->paused_since = now;
-		if (out_event(out, SDPP_EV_PAUSED) == NULL)
+		if (sdpp_out_add_event(out, SDPP_EV_PAUSED) == NULL)
 			return SDPP_E_NOMEM;
 	} else if (!blocked && s->paused) {
 		s->paused = 0;
-		if (out_event(out, SDPP_EV_RESUMED) == NULL)
+		if (sdpp_out_add_event(out, SDPP_EV_RESUMED) == NULL)
 			return SDPP_E_NOMEM;
 	}
 	return SDPP_OK;
@@ -508,7 +508,7 @@ send_item(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size
 	e = sdpp_msg_encode(&m, s->sign_items ? s->cfg.id : NULL, &frame, &flen);
 	if (e != SDPP_OK)
 		goto fail;
-	e = out_bytes(out, frame, flen);
+	e = sdpp_out_add_bytes(out, frame, flen);
 	if (e != SDPP_OK)
 		goto fail;
 	slot = &s->ring[seq % s->window];
@@ -588,7 +588,7 @@ sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const uint8_t *payl
 		s->qhead = (s->qhead + 1) % s->cfg.queue_max;
 		s->qlen--;
 		s->dropped++;
-		ev = out_event(out, SDPP_EV_DROPPED);
+		ev = sdpp_out_add_event(out, SDPP_EV_DROPPED);
 		if (ev != NULL)
 			ev->count = 1;
 	}
@@ -631,7 +631,7 @@ on_hello(struct sdpp_seller *s, struct sdpp_out *out)
 	m.from = SDPP_ROLE_SELLER;
 	m.u.menu = *s->cfg.menu; /* shallow: products stay borrowed */
 	sdpp_identity_sign_public(s->cfg.id, m.u.menu.seller);
-	e = out_msg(out, &m, s->cfg.id);
+	e = sdpp_out_add_msg(out, &m, s->cfg.id);
 	if (e != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build menu");
 	s->st = SS_ORDER;
@@ -723,7 +723,7 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	memset(&s->in, 0, sizeof(s->in));
 	s->req_order = s->next_req++;
 	s->st = SS_RECORD_ORDER;
-	ev = out_event(out, SDPP_EV_ORDER);
+	ev = sdpp_out_add_event(out, SDPP_EV_ORDER);
 	if (ev == NULL)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	ev->req = s->req_order;
@@ -763,7 +763,7 @@ start_stream(struct sdpp_seller *s, const char *verification, uint64_t now, stru
 	memcpy(m.u.session_key.order_id, s->order_id, sizeof(s->order_id));
 	memcpy(m.u.session_key.nonce_prefix, s->nonce_prefix, sizeof(s->nonce_prefix));
 	snprintf(m.verification, sizeof(m.verification), "%s", verification);
-	if (out_msg(out, &m, s->cfg.id) != SDPP_OK)
+	if (sdpp_out_add_msg(out, &m, s->cfg.id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build session_key");
 	s->st = SS_STREAM;
 	e = invoice_build(s, out);
@@ -832,7 +832,7 @@ on_ack(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	s->acked = a->seq;
 	s->resends = 0;
 	s->ack_wait_since = now;
-	ev = out_event(out, SDPP_EV_RECEIPT);
+	ev = sdpp_out_add_event(out, SDPP_EV_RECEIPT);
 	if (ev != NULL)
 		ev->msg = &s->in;
 	if (s->acked == s->sent && order_full(s))
@@ -863,7 +863,7 @@ payment_start(struct sdpp_seller *s, struct sdpp_out *out)
 	}
 	s->have_pay_cur = 1;
 	s->req_payment = s->next_req++;
-	ev = out_event(out, SDPP_EV_PAYMENT);
+	ev = sdpp_out_add_event(out, SDPP_EV_PAYMENT);
 	if (ev == NULL)
 		return SDPP_E_NOMEM;
 	ev->req = s->req_payment;
@@ -954,7 +954,7 @@ exit_request(struct sdpp_seller *s, struct sdpp_out *out)
 
 	s->exit_deferred = 0;
 	s->req_exit = s->next_req++;
-	ev = out_event(out, SDPP_EV_EXIT);
+	ev = sdpp_out_add_event(out, SDPP_EV_EXIT);
 	if (ev == NULL)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	ev->req = s->req_exit;
@@ -1019,7 +1019,7 @@ sdpp_seller_input(struct sdpp_seller *s, const char *frame, size_t len, uint64_t
 		if (s->buyer != NULL && sdpp_msg_verify(&s->in, s->buyer) != SDPP_OK)
 			return seller_fail(s, out, SDPP_E_SIGNATURE, "error: bad signature");
 		s->st = SS_DONE;
-		out_peer_error(out, &s->in);
+		sdpp_out_add_peer_error(out, &s->in);
 		return SDPP_E_REMOTE;
 	}
 	if (s->buyer != NULL && s->in.type != SDPP_T_ORDER &&
@@ -1088,7 +1088,7 @@ invoices_send(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		m.from = SDPP_ROLE_SELLER;
 		m.u.invoice = v->inv;
 		snprintf(m.verification, sizeof(m.verification), "%s", v->verification);
-		if (out_msg(out, &m, s->cfg.id) != SDPP_OK)
+		if (sdpp_out_add_msg(out, &m, s->cfg.id) != SDPP_OK)
 			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build invoice");
 		s->nsent_inv = v->inv.number;
 		s->sent_due[v->inv.number % DUE_RING] = v->inv.total_due;
@@ -1191,7 +1191,7 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 	m.u.statement.settled = s->paid_total >= (s->chain_payments ? invoiced :
 								    m.u.statement.total_due);
 	snprintf(m.verification, sizeof(m.verification), "%s", verification);
-	if (out_msg(out, &m, s->cfg.id) != SDPP_OK)
+	if (sdpp_out_add_msg(out, &m, s->cfg.id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build statement");
 	seller_close_ok(s, out);
 	return SDPP_OK;
@@ -1313,7 +1313,7 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 			for (seq = s->acked + 1; seq <= s->sent; seq++) {
 				const struct inflight *slot = &s->ring[seq % s->window];
 
-				e = out_bytes(out, slot->frame, slot->len);
+				e = sdpp_out_add_bytes(out, slot->frame, slot->len);
 				if (e != SDPP_OK)
 					return seller_fail(s, out, SDPP_E_INTERNAL, "resend failed");
 				s->resent_items++;
