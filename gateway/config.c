@@ -62,7 +62,14 @@ struct key {
 	size_t off, size;
 	uint64_t min, max; /* strings: min is the shortest length; max is size - 1 */
 	const char *def;   /* in INI syntax, parsed like a value; NULL: derived or required */
+	enum config_reload reload; /* what a reload does with it */
 };
+
+/* Short names for the table below. */
+#define R_LIVE CONFIG_RELOAD_LIVE
+#define R_MENU CONFIG_RELOAD_MENU
+#define R_CONN CONFIG_RELOAD_CONN
+#define R_RESTART CONFIG_RELOAD_RESTART
 
 #define GW(f) offsetof(struct gateway_config, f), sizeof(((struct gateway_config *)0)->f)
 #define PR(f) offsetof(struct product_config, f), sizeof(((struct product_config *)0)->f)
@@ -127,89 +134,89 @@ enum gw_key {
  * each with this default (tests/test_config.c checks that they agree).
  */
 static const struct key gw_keys[G__COUNT] = {
-	[G_NAME] = { "gateway", "name", T_NAME, GW(name), 1, 0, "sdpp-gateway" },
-	[G_LISTEN] = { "gateway", "listen", T_ADDR, GW(listen), 1, 0, "0.0.0.0:7878" },
-	[G_KEY] = { "gateway", "key", T_PATH, GW(key), 1, 0, "/var/lib/sdpp-gateway/seller.key" },
-	[G_CURRENCY] = { "gateway", "currency", T_NAME, GW(currency), 1, 0, "nanos" },
+	[G_NAME] = { "gateway", "name", T_NAME, GW(name), 1, 0, "sdpp-gateway", R_RESTART },
+	[G_LISTEN] = { "gateway", "listen", T_ADDR, GW(listen), 1, 0, "0.0.0.0:7878", R_RESTART },
+	[G_KEY] = { "gateway", "key", T_PATH, GW(key), 1, 0, "/var/lib/sdpp-gateway/seller.key", R_RESTART },
+	[G_CURRENCY] = { "gateway", "currency", T_NAME, GW(currency), 1, 0, "nanos", R_MENU },
 	[G_PAYMENT_GRANULARITY] = { "gateway", "payment_granularity", T_UINT, GW(granularity), 1,
-	    1000000, "10" },
-	[G_ACK_EVERY] = { "gateway", "ack_every", T_UINT, GW(ack_every), 1, 1000000, "1" },
-	[G_MAX_UNPAID] = { "gateway", "max_unpaid", T_UINT, GW(max_unpaid), 0, 32000000, NULL },
-	[G_SIGN_ITEMS] = { "gateway", "sign_items", T_BOOL, GW(sign_items), 0, 1, "no" },
-	[G_PREPAY] = { "gateway", "prepay", T_BOOL, GW(prepay), 0, 1, "no" },
+	    1000000, "10", R_MENU },
+	[G_ACK_EVERY] = { "gateway", "ack_every", T_UINT, GW(ack_every), 1, 1000000, "1", R_MENU },
+	[G_MAX_UNPAID] = { "gateway", "max_unpaid", T_UINT, GW(max_unpaid), 0, 32000000, NULL, R_MENU },
+	[G_SIGN_ITEMS] = { "gateway", "sign_items", T_BOOL, GW(sign_items), 0, 1, "no", R_MENU },
+	[G_PREPAY] = { "gateway", "prepay", T_BOOL, GW(prepay), 0, 1, "no", R_MENU },
 	[G_PAYMENT_METHOD] = { "gateway", "payment_method", T_METHOD, GW(payment_method), 1, 0,
-	    "voucher" },
+	    "voucher", R_RESTART },
 	[G_PAYMENT_ADDRESS] = { "gateway", "payment_address", T_TEXT, GW(payment_address), 0, 0,
-	    "" },
-	[G_MAX_BUYERS] = { "gateway", "max_buyers", T_UINT, GW(max_buyers), 1, 100000, "1000" },
+	    "", R_RESTART },
+	[G_MAX_BUYERS] = { "gateway", "max_buyers", T_UINT, GW(max_buyers), 1, 100000, "1000", R_LIVE },
 	[G_MAX_QUANTITY] = { "gateway", "max_quantity", T_UINT, GW(max_quantity), 0,
-	    SDPP_JSON_INT_MAX, "0" },
+	    SDPP_JSON_INT_MAX, "0", R_CONN },
 	[G_HANDSHAKE_TIMEOUT] = { "gateway", "handshake_timeout", T_MS, GW(handshake_timeout_ms),
-	    100, MS_H, "30s" },
-	[G_ACK_TIMEOUT] = { "gateway", "ack_timeout", T_MS, GW(ack_timeout_ms), 100, MS_H, "5s" },
-	[G_MAX_RESENDS] = { "gateway", "max_resends", T_UINT, GW(max_resends), 0, 100, "3" },
+	    100, MS_H, "30s", R_CONN },
+	[G_ACK_TIMEOUT] = { "gateway", "ack_timeout", T_MS, GW(ack_timeout_ms), 100, MS_H, "5s", R_CONN },
+	[G_MAX_RESENDS] = { "gateway", "max_resends", T_UINT, GW(max_resends), 0, 100, "3", R_CONN },
 	[G_PAYMENT_TIMEOUT] = { "gateway", "payment_timeout", T_MS, GW(payment_timeout_ms), MS_S,
-	    MS_D, "60s" },
+	    MS_D, "60s", R_CONN },
 	[G_IDLE_TIMEOUT] = { "gateway", "idle_timeout", T_MS, GW(idle_timeout_ms), MS_S, MS_D,
-	    "60s" },
-	[G_WINDOW] = { "gateway", "window", T_UINT, GW(window), 0, 10000000, "0" },
-	[G_BUYER_QUEUE] = { "gateway", "buyer_queue", T_UINT, GW(buyer_queue), 1, 1000000, "64" },
+	    "60s", R_CONN },
+	[G_WINDOW] = { "gateway", "window", T_UINT, GW(window), 0, 10000000, "0", R_CONN },
+	[G_BUYER_QUEUE] = { "gateway", "buyer_queue", T_UINT, GW(buyer_queue), 1, 1000000, "64", R_CONN },
 	[G_MAX_FRAME] = { "gateway", "max_frame", T_UINT, GW(max_frame), SDPP_FRAME_CAP_HANDSHAKE,
-	    SDPP_FRAME_CAP_MAX, "1048576" },
+	    SDPP_FRAME_CAP_MAX, "1048576", R_MENU },
 	[G_OUTPUT_CAP] = { "gateway", "output_cap", T_UINT, GW(output_cap),
-	    SDPP_FRAME_CAP_HANDSHAKE, UINT64_C(1073741824), "4194304" },
-	[G_METRICS_LISTEN] = { "gateway", "metrics_listen", T_ADDR, GW(metrics_listen), 0, 0, "" },
+	    SDPP_FRAME_CAP_HANDSHAKE, UINT64_C(1073741824), "4194304", R_LIVE },
+	[G_METRICS_LISTEN] = { "gateway", "metrics_listen", T_ADDR, GW(metrics_listen), 0, 0, "", R_RESTART },
 
-	[G_URI] = { "mqtt", "uri", T_URI, GW(mqtt_uri), 1, 0, NULL },
-	[G_CLIENT_ID] = { "mqtt", "client_id", T_TEXT, GW(mqtt_client_id), 1, 0, NULL },
-	[G_USERNAME] = { "mqtt", "username", T_TEXT, GW(mqtt_username), 0, 0, "" },
-	[G_PASSWORD_FILE] = { "mqtt", "password_file", T_PATH, GW(mqtt_password_file), 0, 0, "" },
-	[G_CA_FILE] = { "mqtt", "ca_file", T_PATH, GW(mqtt_ca_file), 0, 0, "" },
-	[G_CERT_FILE] = { "mqtt", "cert_file", T_PATH, GW(mqtt_cert_file), 0, 0, "" },
-	[G_MQTT_KEY_FILE] = { "mqtt", "key_file", T_PATH, GW(mqtt_key_file), 0, 0, "" },
-	[G_QOS] = { "mqtt", "qos", T_INT, GW(mqtt_qos), 0, 2, "1" },
+	[G_URI] = { "mqtt", "uri", T_URI, GW(mqtt_uri), 1, 0, NULL, R_RESTART },
+	[G_CLIENT_ID] = { "mqtt", "client_id", T_TEXT, GW(mqtt_client_id), 1, 0, NULL, R_RESTART },
+	[G_USERNAME] = { "mqtt", "username", T_TEXT, GW(mqtt_username), 0, 0, "", R_RESTART },
+	[G_PASSWORD_FILE] = { "mqtt", "password_file", T_PATH, GW(mqtt_password_file), 0, 0, "", R_RESTART },
+	[G_CA_FILE] = { "mqtt", "ca_file", T_PATH, GW(mqtt_ca_file), 0, 0, "", R_RESTART },
+	[G_CERT_FILE] = { "mqtt", "cert_file", T_PATH, GW(mqtt_cert_file), 0, 0, "", R_RESTART },
+	[G_MQTT_KEY_FILE] = { "mqtt", "key_file", T_PATH, GW(mqtt_key_file), 0, 0, "", R_RESTART },
+	[G_QOS] = { "mqtt", "qos", T_INT, GW(mqtt_qos), 0, 2, "1", R_RESTART },
 	[G_PERSISTENT_SESSION] = { "mqtt", "persistent_session", T_BOOL,
-	    GW(mqtt_persistent_session), 0, 1, "no" },
+	    GW(mqtt_persistent_session), 0, 1, "no", R_RESTART },
 	[G_KEEPALIVE] = { "mqtt", "keepalive", T_SEC, GW(mqtt_keepalive_s), 0, 65535 * MS_S,
-	    "30s" },
-	[G_QUEUE] = { "mqtt", "queue", T_UINT, GW(mqtt_queue), 1, 1048576, "10000" },
-	[G_PUBLISH_MENU] = { "mqtt", "publish_menu", T_BOOL, GW(mqtt_publish_menu), 0, 1, "yes" },
-	[G_MENU_TOPIC] = { "mqtt", "menu_topic", T_TOPIC, GW(mqtt_menu_topic), 1, 0, NULL },
+	    "30s", R_RESTART },
+	[G_QUEUE] = { "mqtt", "queue", T_UINT, GW(mqtt_queue), 1, 1048576, "10000", R_RESTART },
+	[G_PUBLISH_MENU] = { "mqtt", "publish_menu", T_BOOL, GW(mqtt_publish_menu), 0, 1, "yes", R_LIVE },
+	[G_MENU_TOPIC] = { "mqtt", "menu_topic", T_TOPIC, GW(mqtt_menu_topic), 1, 0, NULL, R_RESTART },
 	/* "" turns the status topic (and its last will) off. */
-	[G_STATUS_TOPIC] = { "mqtt", "status_topic", T_TOPIC, GW(mqtt_status_topic), 0, 0, NULL },
+	[G_STATUS_TOPIC] = { "mqtt", "status_topic", T_TOPIC, GW(mqtt_status_topic), 0, 0, NULL, R_RESTART },
 
 	[G_PATH] = { "ledger", "path", T_PATH, GW(ledger_path), 1, 0,
-	    "/var/lib/sdpp-gateway/ledger.db" },
-	[G_STH_EVERY] = { "ledger", "sth_every", T_UINT, GW(ledger_sth_every), 0, 1000000, "0" },
+	    "/var/lib/sdpp-gateway/ledger.db", R_RESTART },
+	[G_STH_EVERY] = { "ledger", "sth_every", T_UINT, GW(ledger_sth_every), 0, 1000000, "0", R_RESTART },
 	[G_COMMIT_DELAY] = { "ledger", "commit_delay", T_MS, GW(ledger_commit_delay_ms), 0,
-	    10 * MS_S, "0" },
+	    10 * MS_S, "0", R_LIVE },
 
-	[G_IOTA_NETWORK] = { "iota", "network", T_NAME, GW(iota_network), 1, 0, "testnet" },
-	[G_IOTA_URL] = { "iota", "url", T_TEXT, GW(iota_url), 0, 0, "" },
-	[G_IOTA_KEY] = { "iota", "key", T_PATH, GW(iota_key), 0, 0, "" },
+	[G_IOTA_NETWORK] = { "iota", "network", T_NAME, GW(iota_network), 1, 0, "testnet", R_RESTART },
+	[G_IOTA_URL] = { "iota", "url", T_TEXT, GW(iota_url), 0, 0, "", R_RESTART },
+	[G_IOTA_KEY] = { "iota", "key", T_PATH, GW(iota_key), 0, 0, "", R_RESTART },
 	[G_IOTA_MAX_GAS] = { "iota", "max_gas", T_UINT, GW(iota_max_gas), 1000000,
-	    UINT64_C(10000000000), "50000000" },
+	    UINT64_C(10000000000), "50000000", R_RESTART },
 	[G_IOTA_RPC_TIMEOUT] = { "iota", "rpc_timeout", T_MS, GW(iota_rpc_timeout_ms), 100,
-	    10 * MS_M, "10s" },
+	    10 * MS_M, "10s", R_RESTART },
 	[G_IOTA_CONFIRM_TIMEOUT] = { "iota", "confirm_timeout", T_MS,
-	    GW(iota_confirm_timeout_ms), MS_S, MS_H, "60s" },
-	[G_IOTA_ANCHOR] = { "iota", "anchor", T_NAME, GW(iota_anchor), 1, 0, "none" },
+	    GW(iota_confirm_timeout_ms), MS_S, MS_H, "60s", R_LIVE },
+	[G_IOTA_ANCHOR] = { "iota", "anchor", T_NAME, GW(iota_anchor), 1, 0, "none", R_RESTART },
 	[G_IOTA_ANCHOR_KINDS] = { "iota", "anchor_kinds", T_TEXT, GW(iota_anchor_kinds), 1, 0,
-	    "invoice" },
+	    "invoice", R_RESTART },
 	[G_IOTA_ANCHOR_EVERY] = { "iota", "anchor_every", T_UINT, GW(iota_anchor_every), 1,
-	    10000000, "100" },
+	    10000000, "100", R_RESTART },
 	[G_IOTA_ANCHOR_INTERVAL] = { "iota", "anchor_interval", T_MS,
-	    GW(iota_anchor_interval_ms), MS_S, MS_D, "60s" },
+	    GW(iota_anchor_interval_ms), MS_S, MS_D, "60s", R_LIVE },
 };
 #define NGW ((size_t)G__COUNT)
 
 static const struct key product_keys[] = {
-	{ "product", "topic", T_FILTER, PR(topic), 1, 0, NULL },
-	{ "product", "price", T_PRICE, PR(price), 0, 0, NULL },
-	{ "product", "unit", T_TEXT, PR(unit), 0, 0, "" },
-	{ "product", "description", T_TEXT, PR(description), 0, 0, "" },
+	{ "product", "topic", T_FILTER, PR(topic), 1, 0, NULL, R_MENU },
+	{ "product", "price", T_PRICE, PR(price), 0, 0, NULL, R_MENU },
+	{ "product", "unit", T_TEXT, PR(unit), 0, 0, "", R_MENU },
+	{ "product", "description", T_TEXT, PR(description), 0, 0, "", R_MENU },
 	/* Unset stays -1: the product follows [gateway] prepay. */
-	{ "product", "prepay", T_BOOL, PR(prepay), 0, 1, NULL },
+	{ "product", "prepay", T_BOOL, PR(prepay), 0, 1, NULL, R_MENU },
 };
 #define NPR (sizeof(product_keys) / sizeof(product_keys[0]))
 enum { P_TOPIC = 0, P_PRICE = 1 };
@@ -1386,6 +1393,45 @@ fail:
 	}
 	free(c);
 	return n;
+}
+
+int
+config_key_info(size_t i, const char **section, const char **name, enum config_reload *reload)
+{
+	const struct key *k;
+
+	if (i < NGW)
+		k = &gw_keys[i];
+	else if (i - NGW < NPR)
+		k = &product_keys[i - NGW];
+	else
+		return -1;
+	*section = k->section;
+	*name = k->name;
+	*reload = k->reload;
+	return 0;
+}
+
+void
+config_keep_restart(const struct gateway_config *cur, struct gateway_config *next,
+    void (*changed)(void *ctx, const char *section, const char *name), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < NGW; i++) {
+		const struct key *k = &gw_keys[i];
+		const char *o = (const char *)cur + k->off;
+		char *n = (char *)next + k->off;
+
+		if (k->reload != CONFIG_RELOAD_RESTART || memcmp(o, n, k->size) == 0)
+			continue;
+		changed(ctx, k->section, k->name);
+		memcpy(n, o, k->size);
+	}
+	/* Derived from restart keys only (network, anchor, anchor_kinds). */
+	next->iota_net = cur->iota_net;
+	next->iota_anchor_mode = cur->iota_anchor_mode;
+	next->iota_anchor_mask = cur->iota_anchor_mask;
 }
 
 void

@@ -98,6 +98,16 @@ struct gateway_config {
 	struct product_config products[CONFIG_PRODUCTS_MAX];
 };
 
+/* What a reload (SIGHUP) does with a key: one column of the key table,
+ * from which the daemon's reload follows and against which the docs are
+ * checked (tests/test_config.c). */
+enum config_reload {
+	CONFIG_RELOAD_LIVE,    /* at once */
+	CONFIG_RELOAD_MENU,    /* part of the menu: orders placed after the reload */
+	CONFIG_RELOAD_CONN,    /* copied into each connection: buyers who connect after it */
+	CONFIG_RELOAD_RESTART, /* the running value stays until a restart */
+};
+
 /* Receives each problem found; file is the config path, line 0 when the
  * problem is not tied to a line (e.g. a missing required key). */
 typedef void (*config_error_fn)(void *ctx, const char *file, int line, const char *msg);
@@ -126,5 +136,18 @@ int config_parse_price(const char *s, const char *currency, uint64_t *out);
  * not own the array: never pass a message holding it to sdpp_msg_free(). */
 void config_menu(const struct gateway_config *c, struct sdpp_menu *m,
     struct sdpp_product *products);
+
+/* Every key, [product] ones last: 0 and its section, name and reload
+ * class for i < the number of keys, -1 past the end. */
+int config_key_info(size_t i, const char **section, const char **name,
+    enum config_reload *reload);
+
+/*
+ * A reload keeps what cannot change without a restart: every RESTART key
+ * of next takes cur's value back (and what is derived from them), and
+ * changed(ctx, section, name) is called for each one that differed.
+ */
+void config_keep_restart(const struct gateway_config *cur, struct gateway_config *next,
+    void (*changed)(void *ctx, const char *section, const char *name), void *ctx);
 
 #endif

@@ -167,73 +167,11 @@ start_mqtt(struct gw *gw)
 	return server_feeds_sync(gw->server);
 }
 
-/* Keys a reload cannot change without a restart: keep the running values. */
 static void
-keep_fixed(const struct gateway_config *old, struct gateway_config *new)
+restart_needed(void *ctx, const char *section, const char *name)
 {
-	static const struct {
-		const char *name;
-		size_t off, len;
-	} fixed[] = {
-#define F(field, name) { name, offsetof(struct gateway_config, field), \
-	    sizeof(((struct gateway_config *)0)->field) }
-		F(listen, "gateway.listen"),
-		F(key, "gateway.key"),
-		F(name, "gateway.name"),
-		F(ledger_path, "ledger.path"),
-		F(mqtt_uri, "mqtt.uri"),
-		F(mqtt_client_id, "mqtt.client_id"),
-		F(mqtt_username, "mqtt.username"),
-		F(mqtt_password_file, "mqtt.password_file"),
-		F(mqtt_ca_file, "mqtt.ca_file"),
-		F(mqtt_cert_file, "mqtt.cert_file"),
-		F(mqtt_key_file, "mqtt.key_file"),
-		F(mqtt_menu_topic, "mqtt.menu_topic"),
-		F(mqtt_status_topic, "mqtt.status_topic"),
-		F(payment_method, "gateway.payment_method"),
-		F(payment_address, "gateway.payment_address"),
-		F(iota_network, "iota.network"),
-		F(iota_url, "iota.url"),
-		F(iota_key, "iota.key"),
-		F(iota_anchor, "iota.anchor"),
-		F(iota_anchor_kinds, "iota.anchor_kinds"),
-		F(iota_max_gas, "iota.max_gas"),
-		F(iota_rpc_timeout_ms, "iota.rpc_timeout"),
-		F(iota_anchor_every, "iota.anchor_every"),
-#undef F
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		char *o = (char *)(uintptr_t)old + fixed[i].off;
-		char *n = (char *)new + fixed[i].off;
-
-		if (memcmp(o, n, fixed[i].len) != 0) {
-			log_warnx("event=reload %s changed: takes effect at the next restart",
-			    fixed[i].name);
-			memcpy(n, o, fixed[i].len);
-		}
-	}
-	/* Derived from keys kept above (warned about there). */
-	new->iota_net = old->iota_net;
-	new->iota_anchor_mode = old->iota_anchor_mode;
-	new->iota_anchor_mask = old->iota_anchor_mask;
-	if (new->mqtt_qos != old->mqtt_qos ||
-	    new->mqtt_persistent_session != old->mqtt_persistent_session ||
-	    new->mqtt_keepalive_s != old->mqtt_keepalive_s || new->mqtt_queue != old->mqtt_queue)
-		log_warnx("event=reload mqtt.qos/persistent_session/keepalive/queue changed: "
-		    "takes effect at the next restart");
-	if (new->ledger_sth_every != old->ledger_sth_every)
-		log_warnx("event=reload ledger.sth_every changed: takes effect at the next restart");
-	if (strcmp(new->metrics_listen, old->metrics_listen) != 0)
-		log_warnx("event=reload gateway.metrics_listen changed: takes effect at the next "
-		    "restart");
-	new->mqtt_qos = old->mqtt_qos;
-	new->mqtt_persistent_session = old->mqtt_persistent_session;
-	new->mqtt_keepalive_s = old->mqtt_keepalive_s;
-	new->mqtt_queue = old->mqtt_queue;
-	new->ledger_sth_every = old->ledger_sth_every;
-	memcpy(new->metrics_listen, old->metrics_listen, sizeof(new->metrics_listen));
+	(void)ctx;
+	log_warnx("event=reload %s.%s changed: takes effect at the next restart", section, name);
 }
 
 /* IOTA payments go to payment_address, or by default to the [iota] account. */
@@ -259,7 +197,7 @@ reload(struct gw *gw)
 		return;
 	}
 	fill_pay_to(gw, cfg);
-	keep_fixed(gw->cfg, cfg);
+	config_keep_restart(gw->cfg, cfg, restart_needed, NULL);
 	/* Turning the menu off withdraws it: an empty retained message
 	 * deletes the broker's copy. */
 	if (gw->cfg->mqtt_publish_menu && !cfg->mqtt_publish_menu && gw->mqtt != NULL)

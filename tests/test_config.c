@@ -210,35 +210,25 @@ test_sample_defaults(void **state)
 	free(text);
 }
 
-/* The sample documents every key config.h declares. */
+/* The sample documents every key of the config table. */
 static void
 test_sample_documents_every_key(void **state)
 {
-	static const char *keys[] = {
-		"name", "listen", "key", "currency", "payment_granularity", "ack_every",
-		"max_unpaid", "sign_items", "prepay", "payment_method", "payment_address",
-		"max_buyers", "max_quantity", "handshake_timeout", "ack_timeout", "max_resends",
-		"payment_timeout", "idle_timeout", "window", "buyer_queue", "max_frame",
-		"output_cap", "metrics_listen", "uri", "client_id", "username", "password_file",
-		"ca_file", "cert_file", "key_file", "qos", "persistent_session", "keepalive",
-		"queue", "publish_menu", "menu_topic", "status_topic", "path", "sth_every",
-		"commit_delay", "network", "url", "max_gas", "rpc_timeout", "confirm_timeout",
-		"anchor", "anchor_kinds", "anchor_every", "anchor_interval", "topic", "price",
-		"unit", "description",
-	};
+	const char *section, *name;
+	enum config_reload r;
 	char *text, pat[64];
 	size_t i;
 
 	(void)state;
 	text = test_file_read(SAMPLE, NULL);
 	assert_non_null(text);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		snprintf(pat, sizeof(pat), "\n;%s =", keys[i]);
+	for (i = 0; config_key_info(i, &section, &name, &r) == 0; i++) {
+		snprintf(pat, sizeof(pat), "\n;%s =", name);
 		if (strstr(text, pat) != NULL)
 			continue;
-		snprintf(pat, sizeof(pat), "\n%s =", keys[i]);
+		snprintf(pat, sizeof(pat), "\n%s =", name);
 		if (strstr(text, pat) == NULL)
-			fail_msg("%s does not document %s", SAMPLE, keys[i]);
+			fail_msg("%s does not document %s", SAMPLE, name);
 	}
 	free(text);
 }
@@ -756,6 +746,137 @@ test_accepted_forms(void **state)
 	}
 }
 
+static void
+note_changed(void *ctx, const char *section, const char *name)
+{
+	char *seen = ctx;
+	size_t n = strlen(seen);
+
+	snprintf(seen + n, 512 - n, "%s.%s ", section, name);
+}
+
+/* ------------------------------------------------------------------ */
+/* The reload rules: docs/OPERATIONS.md and sdpp-gateway.ini(5) carry a  */
+/* table generated from the key table's reload column.                   */
+
+static const char *const reload_label[] = {
+	[CONFIG_RELOAD_LIVE] = "at once",
+	[CONFIG_RELOAD_MENU] = "orders placed after the reload (the menu's terms)",
+	[CONFIG_RELOAD_CONN] = "buyers who connect after the reload",
+	[CONFIG_RELOAD_RESTART] = "the next restart (the running value stays until then, and "
+				  "the log says so)",
+};
+
+/* The expected block: markdown (man = 0) or mdoc (man = 1). */
+static void
+reload_table(char *out, size_t cap, int man)
+{
+	const char *section, *name;
+	enum config_reload r, want;
+	size_t i, len = 0;
+	int first;
+
+#define PUT(...) len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, __VA_ARGS__)
+	PUT(man ? ".Bl -tag -width Ds\n" : "| takes effect | keys |\n|---|---|\n");
+	for (want = CONFIG_RELOAD_LIVE; want <= CONFIG_RELOAD_RESTART; want++) {
+		PUT(man ? ".It %s\n" : "| %s |", reload_label[want]);
+		first = 1;
+		for (i = 0; config_key_info(i, &section, &name, &r) == 0; i++) {
+			if (r != want)
+				continue;
+			if (man)
+				PUT("%s.Sy %s.%s", first ? "" : " ,\n", section, name);
+			else
+				PUT("%s`%s.%s`", first ? " " : ", ", section, name);
+			first = 0;
+		}
+		PUT(man ? "\n" : " |\n");
+	}
+	PUT(man ? ".El\n" : "");
+#undef PUT
+	assert_true(len < cap);
+}
+
+/* The text between the lines holding begin and end (exclusive). */
+static char *
+between(const char *text, const char *begin, const char *end)
+{
+	const char *a = strstr(text, begin), *b;
+
+	if (a == NULL || (a = strchr(a, '\n')) == NULL)
+		return NULL;
+	a++;
+	b = strstr(a, end);
+	if (b == NULL)
+		return NULL;
+	while (b > a && b[-1] != '\n')
+		b--;
+	return strndup(a, (size_t)(b - a));
+}
+
+static void
+check_reload_doc(const char *path, const char *begin, const char *end, int man)
+{
+	char want[8192], *text, *got;
+
+	reload_table(want, sizeof(want), man);
+	text = test_file_read(path, NULL);
+	assert_non_null(text);
+	got = between(text, begin, end);
+	if (got == NULL)
+		fail_msg("%s: no reload table between `%s' and `%s'", path, begin, end);
+	if (strcmp(got, want) != 0) {
+		/* The whole block, to paste: too long for one failure message. */
+		FILE *f = fopen(man ? "/tmp/sdpp-reload-table.man" : "/tmp/sdpp-reload-table.md",
+		    "w");
+
+		if (f != NULL) {
+			fputs(want, f);
+			fclose(f);
+		}
+		fail_msg("%s: the reload table differs from gateway/config.c's (what it should "
+			 "read is in /tmp/sdpp-reload-table.%s)",
+		    path, man ? "man" : "md");
+	}
+	free(got);
+	free(text);
+}
+
+static void
+test_reload_docs(void **state)
+{
+	(void)state;
+	check_reload_doc("docs/OPERATIONS.md", "<!-- reload table", "<!-- end of reload table", 0);
+	check_reload_doc("man/sdpp-gateway.ini.5", ".\\\" reload table", ".\\\" end of reload table",
+	    1);
+}
+
+/* A reload keeps every restart key's running value, names each one that
+ * changed, and takes everything else. */
+static void
+test_keep_restart(void **state)
+{
+	struct gateway_config cur, next;
+	char seen[512] = "";
+
+	(void)state;
+	memset(&cur, 0, sizeof(cur));
+	memset(&next, 0, sizeof(next));
+	snprintf(cur.listen, sizeof(cur.listen), "0.0.0.0:7878");
+	snprintf(next.listen, sizeof(next.listen), "0.0.0.0:9999");
+	cur.mqtt_qos = 1;
+	next.mqtt_qos = 2;
+	cur.max_buyers = 10;
+	next.max_buyers = 20;
+	cur.granularity = 4;
+	next.granularity = 8;
+	config_keep_restart(&cur, &next, note_changed, seen);
+	assert_string_equal(next.listen, "0.0.0.0:7878");
+	assert_int_equal(next.mqtt_qos, 1);
+	assert_true(next.max_buyers == 20 && next.granularity == 8);
+	assert_string_equal(seen, "gateway.listen mqtt.qos ");
+}
+
 int
 main(void)
 {
@@ -764,6 +885,8 @@ main(void)
 		cmocka_unit_test(test_sample),
 		cmocka_unit_test(test_sample_defaults),
 		cmocka_unit_test(test_sample_documents_every_key),
+		cmocka_unit_test(test_reload_docs),
+		cmocka_unit_test(test_keep_restart),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_relative_paths),
