@@ -21,6 +21,7 @@
 #include "mqtt/mqtt.h"
 #include "sdpp/framer.h"
 #include "sdpp/json.h"
+#include "util/text.h"
 
 /*
  * Longest line, newline included. Debian's inih is built with INI_MAX_LINE
@@ -462,52 +463,43 @@ parse_bool(const char *s, int *out)
 	return -1;
 }
 
-/* host:port with port 1..65535, or [IPv6]:port. Syntax only: nothing is
- * resolved, so a check passes offline. port_required 0 makes ":port" optional. */
+/* A host a resolver can take: a name or IPv4 address (letters, digits,
+ * `.', `-', `_'), or an IPv6 address where brackets held it. */
 static int
-hostport_ok(const char *s, size_t len, int port_required)
+host_ok(const char *host, int bracketed)
 {
-	const char *rest, *colon;
-	char host[64], num[8];
 	unsigned char a6[16];
-	uint64_t port;
-	size_t i, n;
+	size_t i;
 
-	if (len > 0 && s[0] == '[') {
-		const char *close = memchr(s, ']', len);
-
-		if (close == NULL)
-			return 0;
-		n = (size_t)(close - s - 1);
-		if (n == 0 || n >= sizeof(host))
-			return 0;
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
-		if (inet_pton(AF_INET6, host, a6) != 1)
-			return 0;
-		rest = close + 1;
-	} else {
-		colon = NULL;
-		for (i = 0; i < len; i++)
-			if (s[i] == ':')
-				colon = s + i;
-		n = colon != NULL ? (size_t)(colon - s) : len;
-		if (n == 0 || n > 253)
-			return 0;
-		for (i = 0; i < n; i++)
-			if (!(isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '-' ||
-				s[i] == '_'))
-				return 0;
-		rest = s + n;
-	}
-	n = len - (size_t)(rest - s);
-	if (n == 0)
-		return !port_required;
-	if (rest[0] != ':' || n < 2 || n > 6)
+	if (bracketed)
+		return inet_pton(AF_INET6, host, a6) == 1;
+	if (host[0] == '\0' || strlen(host) > 253)
 		return 0;
-	memcpy(num, rest + 1, n - 1);
-	num[n - 1] = '\0';
-	return parse_uint(num, 1, 65535, &port) == 0;
+	for (i = 0; host[i] != '\0'; i++)
+		if (!(isalnum((unsigned char)host[i]) || host[i] == '.' || host[i] == '-' ||
+			host[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* HOST:PORT (util_hostport_split, the one parser) with a host that
+ * host_ok() takes. Syntax only: nothing is resolved, so a check passes
+ * offline. port_required 0 makes ":port" optional (broker URIs). */
+static int
+hostport_ok(const char *s, int port_required)
+{
+	struct util_hostport hp;
+	char buf[UTIL_HOST_MAX + 16];
+	const char *close = s[0] == '[' ? strchr(s, ']') : NULL;
+	int has_port = close != NULL ? close[1] != '\0' : strchr(s, ':') != NULL;
+
+	if (!has_port && !port_required) {
+		/* Check the host as if a port followed. */
+		if ((size_t)snprintf(buf, sizeof(buf), "%s:1", s) >= sizeof(buf))
+			return 0;
+		s = buf;
+	}
+	return util_hostport_split(&hp, s, 0, NULL, 0) == 0 && host_ok(hp.host, close != NULL);
 }
 
 static const char *const tls_schemes[] = { "ssl://", "mqtts://" };
@@ -533,7 +525,7 @@ uri_ok(const char *uri)
 
 	for (i = 0; i < sizeof(sch) / sizeof(sch[0]); i++)
 		if (strncmp(uri, sch[i], strlen(sch[i])) == 0)
-			return hostport_ok(uri + strlen(sch[i]), strlen(uri + strlen(sch[i])), 0);
+			return hostport_ok(uri + strlen(sch[i]), 0);
 	return 0;
 }
 
@@ -776,7 +768,7 @@ set_value(const struct parse *p, const struct key *k, void *base, const char *v,
 	case T_ADDR:
 		if (v[0] == '\0' && k->min == 0)
 			break;
-		if (strlen(v) >= k->size || !hostport_ok(v, strlen(v), 1)) {
+		if (strlen(v) >= k->size || !hostport_ok(v, 1)) {
 			snprintf(err, errlen,
 			    "%s is not host:port or [IPv6]:port with port 1-65535: `%s'", k->name,
 			    v);

@@ -12,6 +12,7 @@
 #include "gateway/records.h"
 #include "gateway/server.h"
 #include "mqtt/mqtt.h"
+#include "util/text.h"
 
 static void
 metric(struct evbuffer *b, const char *name, const char *type, const char *help,
@@ -75,25 +76,19 @@ metrics_cb(struct evhttp_request *req, void *arg)
 int
 gw_metrics_start(struct gw *gw, char *err, size_t errlen)
 {
-	char host[256], *port;
-	unsigned long p;
+	struct util_hostport hp;
+	char why[UTIL_HOST_MAX + 64];
 
 	if (gw->cfg->metrics_listen[0] == '\0')
 		return 0;
-	snprintf(host, sizeof(host), "%s", gw->cfg->metrics_listen);
-	port = strrchr(host, ':');
-	if (port == NULL) {
-		snprintf(err, errlen, "metrics_listen `%s': no port", gw->cfg->metrics_listen);
+	if (util_hostport_split(&hp, gw->cfg->metrics_listen, UTIL_HOSTPORT_PASSIVE, why,
+		sizeof(why)) != 0) {
+		snprintf(err, errlen, "metrics_listen %s", why);
 		return -1;
 	}
-	*port++ = '\0';
-	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		host[strcspn(host, "]")] = '\0';
-	}
-	p = strtoul(port, NULL, 10);
 	gw->http = evhttp_new(gw->base);
-	if (gw->http == NULL || evhttp_bind_socket(gw->http, host, (unsigned short)p) != 0) {
+	if (gw->http == NULL ||
+	    evhttp_bind_socket(gw->http, hp.host[0] != '\0' ? hp.host : NULL, hp.portnum) != 0) {
 		snprintf(err, errlen, "metrics_listen `%s': cannot listen", gw->cfg->metrics_listen);
 		return -1;
 	}

@@ -25,6 +25,7 @@
 #include "sdpp/framer.h"
 #include "sdpp/session.h"
 #include "util/clock.h"
+#include "util/text.h"
 
 /* Bytes moved from the socket per read callback; the framer caps frames. */
 #define READ_CHUNK 16384
@@ -906,26 +907,20 @@ static int
 server_listen(struct server *srv, char *err, size_t errlen)
 {
 	const char *listen = srv->gw->cfg->listen;
+	struct util_hostport hp;
 	struct addrinfo hints, *res = NULL;
-	char host[256], *port;
+	char why[UTIL_HOST_MAX + 64];
 	int rc;
 
-	snprintf(host, sizeof(host), "%s", listen);
-	port = strrchr(host, ':');
-	if (port == NULL) {
-		snprintf(err, errlen, "listen `%s': no port", listen);
+	if (util_hostport_split(&hp, listen, UTIL_HOSTPORT_PASSIVE, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "listen %s", why);
 		return -1;
-	}
-	*port++ = '\0';
-	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		host[strcspn(host, "]")] = '\0';
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &res);
+	rc = getaddrinfo(hp.host[0] != '\0' ? hp.host : NULL, hp.port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "listen `%s': %s", listen, gai_strerror(rc));
 		return -1;
