@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # make demo: a complete SDPP purchase on loopback. A private mosquitto, a
-# simulated office building replaying a real sensor trace, the gateway, and
+# simulated office building (or a recorded trace, TRACE=FILE), the gateway, and
 # a buyer that buys CO2 readings, then the seller's ledger is audited.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-trace=$root/../shared/data/occupancy/datatest.txt
+# TRACE=FILE replays a recorded office trace (the UCI occupancy data set's
+# datatest.txt); without it the building is synthetic.
+trace=${TRACE:-}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -111,7 +113,7 @@ echo "seller identity (give this to buyers): $("$S" pubkey seller.key)"
 
 say "a simulated building publishes CO2, temperature and occupancy"
 (
-	# The real office trace when it is here, else a synthetic one.
+	# A recorded office trace when given, else a synthetic one.
 	if [ -r "$trace" ]; then
 		tail -n +2 "$trace" | tr -d '"' | awk -F, '{print $3, $6, $8}'
 	else

@@ -1237,7 +1237,7 @@ min_u64(uint64_t a, uint64_t b)
 /*
  * The payment timeout runs from the later of the pause and the last invoice
  * sent: a slow ledger delays the invoice, and the buyer cannot pay what it
- * has not seen (BRIEF.md: a slow records medium never costs a buyer).
+ * has not seen (a slow records medium must never cost a buyer).
  */
 static uint64_t
 pay_clock(const struct sdpp_seller *s)

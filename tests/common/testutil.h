@@ -7,7 +7,8 @@
 
 #include <cjson/cJSON.h>
 
-/* Directory of the published vectors ($VECTORS, else ../shared/vectors). */
+/* Directory of the published vectors ($VECTORS; "" when unset: the
+ * tests that need them skip). */
 const char *test_vectors_dir(void);
 
 /*
