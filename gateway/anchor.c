@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "gateway/anchor.h"
 #include "gateway/log.h"
 #include "sdpp/enc.h"
@@ -160,71 +158,45 @@ on_maybe(void *arg, const struct tangle_reply *r)
  * data keep the storage deposit small; the local ledger has the rest.
  */
 static int
-anchor_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len,
-    const char *last_error, const char *proof)
+anchor_submit(void *ctx, const struct ledger_outbox_item *it)
 {
 	struct anchor *an = ctx;
-	cJSON *root = cJSON_ParseWithLength((const char *)payload, len);
-	const cJSON *kind, *hash, *key, *num, *order;
-	char desc[160];
-	uint8_t data[32];
-	struct job *j = NULL;
-	int rc = -1;
+	struct job *j = calloc(1, sizeof(*j));
 
-	if (root == NULL)
-		goto out;
-	key = cJSON_GetObjectItemCaseSensitive(root, "log_key");
-	kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
-	if (cJSON_IsString(kind)) {
-		hash = cJSON_GetObjectItemCaseSensitive(root, "leaf_hash");
-		num = cJSON_GetObjectItemCaseSensitive(root, "record");
-	} else {
-		hash = cJSON_GetObjectItemCaseSensitive(root, "root");
-		num = cJSON_GetObjectItemCaseSensitive(root, "size");
-	}
-	if (!cJSON_IsString(hash) || !cJSON_IsString(key) || !cJSON_IsNumber(num) ||
-	    sdpp_hex_decode(data, sizeof(data), hash->valuestring) != SDPP_OK)
-		goto out;
-	if (cJSON_IsString(kind))
-		snprintf(desc, sizeof(desc), "sdpp %s record %.0f, log %.16s", kind->valuestring,
-		    num->valuedouble, key->valuestring);
-	else
-		snprintf(desc, sizeof(desc), "sdpp tree head size %.0f, log %.16s",
-		    num->valuedouble, key->valuestring);
-	j = calloc(1, sizeof(*j));
 	if (j == NULL)
-		goto out;
+		return -1;
 	j->an = an;
-	j->item = item;
-	order = cJSON_GetObjectItemCaseSensitive(root, "order_id");
-	if (cJSON_IsString(kind) && cJSON_IsString(order) && num->valuedouble >= 1 &&
-	    num->valuedouble < 9007199254740992.0 &&
-	    strlen(order->valuestring) == sizeof(j->order) - 1) {
-		j->record = (uint64_t)num->valuedouble;
-		memcpy(j->order, order->valuestring, sizeof(j->order));
+	j->item = it->item;
+	memcpy(j->data, it->hash, sizeof(j->data));
+	if (it->tree_head) {
+		snprintf(j->desc, sizeof(j->desc), "sdpp tree head size %" PRIu64 ", log %.16s",
+		    it->number, it->log_key);
+	} else {
+		snprintf(j->desc, sizeof(j->desc), "sdpp %.16s record %" PRIu64 ", log %.16s",
+		    it->kind, it->number, it->log_key);
+		/* Its buyer may still be connected: it is told where. */
+		if (strlen(it->order_id) == sizeof(j->order) - 1) {
+			j->record = it->number;
+			memcpy(j->order, it->order_id, sizeof(j->order));
+		}
 	}
-	snprintf(j->what, sizeof(j->what), "%.63s", desc + 5);
-	memcpy(j->data, data, sizeof(data));
-	snprintf(j->desc, sizeof(j->desc), "%s", desc);
-	if (strncmp(last_error, UNKNOWN, strlen(UNKNOWN)) == 0 && proof[0] != '\0') {
+	snprintf(j->what, sizeof(j->what), "%.63s", j->desc + 5);
+	if (strncmp(it->last_error, UNKNOWN, strlen(UNKNOWN)) == 0 && it->proof[0] != '\0') {
 		/* The last attempt may have landed: ask before notarizing again. */
 		snprintf(j->maybe, sizeof(j->maybe), "%.*s", (int)sizeof(j->maybe) - 1,
-		    last_error + strlen(UNKNOWN));
-		j->proof = strdup(proof);
+		    it->last_error + strlen(UNKNOWN));
+		j->proof = strdup(it->proof);
 		if (j->proof == NULL ||
 		    tangle_get_tx(gw_iota_tangle(an->gi), j->maybe, on_maybe, j) != 0)
-			goto out;
-	} else if (tangle_notarize(gw_iota_tangle(an->gi), data, sizeof(data), desc, on_anchored,
-		       j) != 0) {
-		goto out;
+			goto fail;
+	} else if (tangle_notarize(gw_iota_tangle(an->gi), j->data, sizeof(j->data), j->desc,
+		       on_anchored, j) != 0) {
+		goto fail;
 	}
-	j = NULL;
-	rc = 0;
-out:
-	if (j != NULL)
-		job_free(j);
-	cJSON_Delete(root);
-	return rc;
+	return 0;
+fail:
+	job_free(j);
+	return -1;
 }
 
 static void

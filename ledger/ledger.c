@@ -785,25 +785,41 @@ in_flight(const struct ledger *l, uint64_t item)
 	return 0;
 }
 
+/* Column text, "" for NULL: every string an item borrows. */
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
 int
 ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
+	struct ledger_outbox_item it;
 	int n = 0, s;
 
 	if (!l->have_remote)
 		return 0;
-	if (prepare(l, &st, "SELECT item, payload, coalesce(last_error, ''), coalesce(proof, '') FROM outbox"
-		" WHERE state = 'pending' AND"
-		" next_attempt <= ? ORDER BY item LIMIT " "64", err, errlen) != 0)
+	/* The payload is the ledger's own JSON (outbox_add): SQLite reads it
+	 * back exactly, integers included, and the remote gets a struct. */
+	if (prepare(l, &st, "SELECT item, kind = 'tree_head',"
+		" coalesce(record, json_extract(payload, '$.size')),"
+		" coalesce(json_extract(payload, '$.kind'), ''),"
+		" coalesce(json_extract(payload, '$.leaf_hash'), json_extract(payload, '$.root')),"
+		" coalesce(json_extract(payload, '$.order_id'), ''),"
+		" coalesce(json_extract(payload, '$.log_key'), ''),"
+		" coalesce(last_error, ''), coalesce(proof, '') FROM outbox"
+		" WHERE state = 'pending' AND next_attempt <= ? ORDER BY item LIMIT 64", err,
+		errlen) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t item = (uint64_t)sqlite3_column_int64(st, 0);
-		const unsigned char *payload = sqlite3_column_text(st, 1);
-		size_t len = (size_t)sqlite3_column_bytes(st, 1);
-
-		if (in_flight(l, item))
+		memset(&it, 0, sizeof(it));
+		it.item = (uint64_t)sqlite3_column_int64(st, 0);
+		if (in_flight(l, it.item))
 			continue;
 		if (l->nfl == l->flalloc) {
 			size_t want = l->flalloc == 0 ? OUTBOX_BATCH : l->flalloc * 2;
@@ -817,12 +833,21 @@ ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 			l->fl = nf;
 			l->flalloc = want;
 		}
-		l->fl[l->nfl++].item = item;
-		/* A backend that fails to even start counts as a failed try. */
-		if (l->remote.submit(l->remote.ctx, item, payload, len,
-			(const char *)sqlite3_column_text(st, 2),
-			(const char *)sqlite3_column_text(st, 3)) != 0)
-			(void)ledger_outbox_done(l, item, 0, "submit failed", NULL, now, NULL, 0);
+		l->fl[l->nfl++].item = it.item;
+		it.tree_head = sqlite3_column_int(st, 1);
+		it.number = (uint64_t)sqlite3_column_int64(st, 2);
+		it.kind = col_text(st, 3);
+		it.order_id = col_text(st, 5);
+		it.log_key = col_text(st, 6);
+		it.last_error = col_text(st, 7);
+		it.proof = col_text(st, 8);
+		/* A payload that does not hold its hash, or a backend that fails
+		 * to even start, counts as a failed try. */
+		if (sdpp_hex_decode(it.hash, sizeof(it.hash), col_text(st, 4)) != SDPP_OK)
+			(void)ledger_outbox_done(l, it.item, 0, "outbox payload without its hash", NULL,
+			    now, NULL, 0);
+		else if (l->remote.submit(l->remote.ctx, &it) != 0)
+			(void)ledger_outbox_done(l, it.item, 0, "submit failed", NULL, now, NULL, 0);
 		n++;
 	}
 	sqlite3_finalize(st);

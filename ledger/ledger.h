@@ -160,17 +160,31 @@ void ledger_id_format(char *buf, uint64_t id);
  * the same thread. The embedded ledger stays the source of truth: a remote
  * that is slow or down only delays anchoring.
  */
+/* One outbox item as the ledger hands it to its remote (strings borrowed
+ * for the call). */
+struct ledger_outbox_item {
+	uint64_t item;
+	int tree_head;                   /* 0: a record */
+	uint64_t number;                 /* the record's id, or the tree head's size */
+	const char *kind;                /* the record's kind ("invoice"); "" for a tree head */
+	uint8_t hash[SDPP_SHA256_BYTES]; /* the record's leaf hash, or the tree head's root */
+	const char *order_id;            /* hex, the record's order; "" for a tree head */
+	const char *log_key;             /* hex, the log's key */
+	/* What the previous failed attempt left ("" if none): a backend whose
+	 * transaction may have landed after all looks it up instead of paying
+	 * for a second one. */
+	const char *last_error;
+	const char *proof;
+};
+
 struct ledger_remote {
 	const char *name;
 	/* Where the anchors go, e.g. "iota-testnet": kept in the log (meta
 	 * `remote') so that an auditor need not guess the network. */
 	const char *where;
 	void *ctx;
-	/* last_error and proof are what the previous failed attempt left
-	 * ("" if none): a backend whose transaction may have landed after
-	 * all looks it up instead of paying for a second one. */
-	int (*submit)(void *ctx, uint64_t item, const uint8_t *payload, size_t len,
-	    const char *last_error, const char *proof);
+	/* 0, or -1 if it could not even start (counted as a failed try). */
+	int (*submit)(void *ctx, const struct ledger_outbox_item *it);
 };
 
 /* Sets the remote backend. A log whose anchors went to another place

@@ -378,19 +378,24 @@ struct loop_remote {
 };
 
 static int
-loop_submit(void *ctx, uint64_t item, const uint8_t *payload, size_t len, const char *last_error,
-    const char *proof)
+loop_submit(void *ctx, const struct ledger_outbox_item *it)
 {
 	struct loop_remote *r = ctx;
+	static const uint8_t zero[SDPP_SHA256_BYTES];
 
-	assert_true(len > 0 && payload[0] == '{');
-	assert_non_null(last_error);
-	assert_non_null(proof);
+	/* A record of this test's kind, or a tree head, with its hash. */
+	if (it->tree_head)
+		assert_true(it->number >= 1 && it->kind[0] == '\0' && it->order_id[0] == '\0');
+	else
+		assert_true(it->number >= 1 && strcmp(it->kind, "session") == 0 &&
+		    strlen(it->order_id) == 64);
+	assert_memory_not_equal(it->hash, zero, sizeof(zero));
+	assert_int_equal(strlen(it->log_key), 64);
 	/* A failed attempt's proof comes back to the next one. */
-	if (strcmp(last_error, "timeout") == 0)
-		assert_string_equal(proof, "maybe-sent");
+	if (strcmp(it->last_error, "timeout") == 0)
+		assert_string_equal(it->proof, "maybe-sent");
 	r->calls++;
-	r->items[r->n++] = item;
+	r->items[r->n++] = it->item;
 	return 0;
 }
 
