@@ -19,14 +19,14 @@ VECTORS   ?=
 DEB_PACKAGES = build-essential pkg-config clang libclang-rt-14-dev \
 	libssl-dev libcjson-dev libsodium-dev libsqlite3-dev sqlite3 \
 	libpaho-mqtt-dev mosquitto mosquitto-clients libcurl4-openssl-dev \
-	libinih-dev libevent-dev libsystemd-dev libqrencode-dev libcmocka-dev
+	libevent-dev libsystemd-dev libqrencode-dev libcmocka-dev
 
 PKGS      = libcrypto libcjson sqlite3 libsodium
 TEST_PKGS = cmocka
 CLI_PKGS  = libqrencode libevent libcurl
 # The daemon's own dependencies (Paho ships no .pc file: -lpaho-mqtt3as is
 # the asynchronous client with TLS).
-GW_PKGS   = libevent libevent_pthreads inih libsystemd libcurl
+GW_PKGS   = libevent libevent_pthreads libsystemd libcurl
 PAHO_LIBS = -lpaho-mqtt3as
 
 ifeq ($(V),1)

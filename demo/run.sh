@@ -14,7 +14,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 # 1. Dependencies: install what is missing when we can, say how otherwise.
 need_deps() {
 	command -v mosquitto >/dev/null && command -v mosquitto_pub >/dev/null &&
-		pkg-config --exists libevent inih libsystemd libcjson sqlite3 libqrencode cmocka &&
+		pkg-config --exists libevent libsystemd libcjson sqlite3 libqrencode cmocka &&
 		[ -e /usr/include/MQTTAsync.h ]
 }
 if ! need_deps; then

@@ -14,8 +14,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "gateway/config.h"
 #include "iota/iota.h"
 #include "mqtt/mqtt.h"
@@ -24,9 +22,14 @@
 #include "util/text.h"
 
 /*
- * Longest line, newline included. Debian's inih is built with INI_MAX_LINE
- * 200 and no realloc: it hands a longer line to the parser in pieces, and
- * the tail becomes a line of its own. Our reader refuses such lines whole.
+ * The INI grammar is read here, not by inih: Debian's inih is built with
+ * no line numbers for the handler, a 50-byte section name, multi-line
+ * values on, and lines over 200 bytes split into pieces that parse as
+ * lines of their own. Defending against that meant reading every line
+ * ourselves already, so what inih still did (split `key = value', drop an
+ * inline comment) is done here too, and the dependency is gone.
+ *
+ * Longest line, newline included: longer lines are refused whole.
  */
 #define CONFIG_LINE_MAX 200
 #define MSG_MAX 512
@@ -893,8 +896,7 @@ product_begin(struct parse *p, const char *id)
 	p->sect = S_PRODUCT;
 }
 
-/* s points at '['. Section lines never reach inih: its section buffer is
- * 50 bytes, too short for "product " and a 64-byte id. */
+/* s points at '['. A section name may be "product " and a 64-byte id. */
 static void
 section_line(struct parse *p, char *s)
 {
@@ -932,27 +934,22 @@ section_line(struct parse *p, char *s)
 	}
 }
 
+static int on_key(struct parse *p, const char *name, const char *value);
+
 /*
- * inih's reader: hands over one physical line per call, so our count is the
- * line inih parses. Lines of more than CONFIG_LINE_MAX bytes are refused
- * whole. Leading blanks are dropped so that inih's multiline mode (on in
- * Debian's build) never glues an indented `key = value' onto the previous
- * value. Comments, section headers, bad lines and keys of skipped sections
- * are handled here and reach inih as empty lines.
+ * Reads and handles one physical line; 0 at the end of the file. The
+ * grammar: blank lines, comments (`;' or `#' first), `[section]' headers,
+ * and `key = value' (or `key: value'), where a `;' after a blank starts
+ * an inline comment and blanks around name and value are dropped. Lines of
+ * more than CONFIG_LINE_MAX bytes are refused whole.
  */
-static char *
-read_line(char *str, int num, void *arg)
+static int
+read_line(struct parse *p)
 {
-	struct parse *p = arg;
-	char raw[CONFIG_LINE_MAX + 1], *s, *e;
+	char raw[CONFIG_LINE_MAX + 1], *s, *e, *v;
 	size_t n = 0, max = CONFIG_LINE_MAX;
 	int ch, any = 0, nul = 0;
 
-	if (num < 1)
-		return NULL;
-	/* The newline needs no room in str but the NUL does. */
-	if ((size_t)num < max)
-		max = (size_t)num;
 	while ((ch = getc(p->fp)) != EOF) {
 		any = 1;
 		if (ch == '\n')
@@ -966,18 +963,17 @@ read_line(char *str, int num, void *arg)
 	if (!any) {
 		if (ferror(p->fp))
 			p->read_errno = errno != 0 ? errno : EIO;
-		return NULL;
+		return 0;
 	}
 	p->line++;
-	str[0] = '\0';
 	if (n + 1 > max) {
 		add_err(p, p->line, "line too long (max %zu bytes)", max);
-		return str;
+		return 1;
 	}
 	raw[n] = '\0';
 	if (nul) {
 		add_err(p, p->line, "NUL byte in line");
-		return str;
+		return 1;
 	}
 	s = raw;
 	if (p->line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
@@ -985,39 +981,44 @@ read_line(char *str, int num, void *arg)
 	while (isspace((unsigned char)*s))
 		s++;
 	if (*s == '\0' || *s == ';' || *s == '#')
-		return str;
+		return 1;
 	if (*s == '[') {
 		section_line(p, s);
-		return str;
+		return 1;
 	}
-	/* inih's rule: the first `=' or `:' not inside an inline comment. */
+	/* The first `=' or `:' not inside an inline comment. */
 	for (e = s; *e != '\0' && *e != '=' && *e != ':'; e++)
 		if (*e == ';' && isspace((unsigned char)e[-1]))
 			break;
 	if (*e != '=' && *e != ':') {
 		add_err(p, p->line, "expected `key = value' or [section]: `%s'", trim(s));
-		return str;
+		return 1;
 	}
 	if (e == s) {
 		add_err(p, p->line, "missing key name before `%c'", *e);
-		return str;
+		return 1;
 	}
+	*e = '\0';
 	if (p->sect == S_NONE) {
-		*e = '\0';
 		add_err(p, p->line, "key `%s' outside a section", trim(s));
-		return str;
+		return 1;
 	}
 	if (p->sect == S_SKIP)
-		return str;
-	memcpy(str, s, strlen(s) + 1);
-	return str;
+		return 1;
+	/* An inline comment: `;' after a blank. */
+	for (v = e + 1; *v != '\0'; v++)
+		if (*v == ';' && isspace((unsigned char)v[-1])) {
+			*v = '\0';
+			break;
+		}
+	(void)on_key(p, trim(s), trim(e + 1));
+	return 1;
 }
 
-/* inih's handler; section is always "" since section lines stay with us. */
+/* One `key = value' of the current section. */
 static int
-on_key(void *arg, const char *section, const char *name, const char *value)
+on_key(struct parse *p, const char *name, const char *value)
 {
-	struct parse *p = arg;
 	const struct key *tab;
 	const char *secname;
 	char err[MSG_MAX];
@@ -1026,7 +1027,6 @@ on_key(void *arg, const char *section, const char *name, const char *value)
 	void *base;
 	int *lines;
 
-	(void)section;
 	switch (p->sect) {
 	case S_GATEWAY:
 	case S_MQTT:
@@ -1313,7 +1313,7 @@ config_load(const char *path, struct gateway_config **out, config_error_fn err, 
 	struct gateway_config *c = NULL;
 	struct parse *p = NULL;
 	size_t i, nline;
-	int rc, n = 0;
+	int n = 0;
 
 	*out = NULL;
 	p = calloc(1, sizeof(*p));
@@ -1340,14 +1340,10 @@ config_load(const char *path, struct gateway_config **out, config_error_fn err, 
 	}
 	if (apply_defaults(p, gw_keys, NGW, c) != 0)
 		goto report;
-	rc = ini_parse_stream(read_line, p, on_key, p);
+	while (read_line(p))
+		;
 	if (p->read_errno != 0)
 		add_err(p, p->line, "read error: %s", strerror(p->read_errno));
-	else if (rc == -2)
-		p->nomem = 1;
-	else if (rc != 0 && p->nerrs == 0)
-		/* Our reader screens every line inih would refuse; just in case. */
-		add_err(p, rc, "syntax error");
 	resolve_prices(p);
 	/* Errors of single lines, then errors between keys (as the header
 	 * promises), each group in line order. */
