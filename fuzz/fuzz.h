@@ -84,4 +84,24 @@ fuzz_in_line(struct fuzz_in *in, size_t *len)
 	return start;
 }
 
+/* The clock's next reading, for targets with timers: a small step, a step
+ * of up to 65535 ms, the deadline itself, or 1 ms before it (no move when
+ * that is not ahead; UINT64_MAX is no deadline). */
+static inline uint64_t
+fuzz_in_time(struct fuzz_in *in, uint64_t now, uint64_t deadline)
+{
+	uint8_t f = fuzz_in_u8(in);
+
+	switch (f & 3) {
+	case 0:
+		return now + (f >> 2);
+	case 1:
+		return now + fuzz_in_u64(in, 2);
+	case 2:
+		return deadline != UINT64_MAX && deadline > now ? deadline : now;
+	default:
+		return deadline != UINT64_MAX && deadline > now + 1 ? deadline - 1 : now;
+	}
+}
+
 #endif

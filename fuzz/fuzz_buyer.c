@@ -660,27 +660,11 @@ op_pay(struct h *h, struct fuzz_in *in)
 static void
 op_tick(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = fuzz_in_u8(in);
 	uint64_t d = sdpp_buyer_deadline(h->b);
 	enum sdpp_err e;
 	int was = h->done;
 
-	switch (f & 3) {
-	case 0:
-		h->now += f >> 2;
-		break;
-	case 1:
-		h->now += fuzz_in_u64(in, 2);
-		break;
-	case 2:
-		if (d != UINT64_MAX && d > h->now)
-			h->now = d;
-		break;
-	default:
-		if (d != UINT64_MAX && d > h->now + 1)
-			h->now = d - 1;
-		break;
-	}
+	h->now = fuzz_in_time(in, h->now, d);
 	e = sdpp_buyer_tick(h->b, h->now, &h->out);
 	after(h, e, was);
 	if (!h->done)

@@ -677,27 +677,11 @@ op_sample(struct h *h, struct fuzz_in *in)
 static void
 op_tick(struct h *h, struct fuzz_in *in)
 {
-	uint8_t f = fuzz_in_u8(in);
 	uint64_t d = sdpp_seller_deadline(h->s);
 	enum sdpp_err e;
 	int was = h->done;
 
-	switch (f & 3) {
-	case 0:
-		h->now += f >> 2;
-		break;
-	case 1:
-		h->now += fuzz_in_u64(in, 2);
-		break;
-	case 2:
-		if (d != UINT64_MAX && d > h->now)
-			h->now = d;
-		break;
-	default:
-		if (d != UINT64_MAX && d > h->now + 1)
-			h->now = d - 1;
-		break;
-	}
+	h->now = fuzz_in_time(in, h->now, d);
 	e = sdpp_seller_tick(h->s, h->now, &h->out);
 	after(h, e, was);
 	/* Whatever the tick did, nothing is left overdue. */
