@@ -1,4 +1,4 @@
-/* Test brokers: mosquitto on a free loopback port, started, restarted, stopped; its clients. */
+/* Brokers for tests and the bench: mosquitto on a free loopback port, and its clients. */
 #define _GNU_SOURCE /* close_range() */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +25,10 @@
 #define BROKER_STOP_MS 2000
 #define BROKER_TOOL_MS 30000 /* a bound: a run takes milliseconds */
 #define BROKER_TRIES 3       /* fresh ports, if another process took ours */
+#define BROKER_MAX_QUEUED 100000
+
+/* The directory and "/mosquitto.conf" or "/mosquitto.log". */
+#define BROKER_PATH_MAX (BROKER_DIR_MAX + 32)
 
 static long long
 mono_ms(void)
@@ -44,35 +48,48 @@ nap_ms(long ms)
 		;
 }
 
-/* The kernel picks a free port; we release it for mosquitto. Another
- * process may grab it meanwhile, which broker_start() survives by retrying. */
-static int
-free_port(void)
+int
+broker_free_ports(int *ports, size_t n)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd, port = -1;
+	int fds[BROKER_PORTS_MAX], rc = -1, saved;
+	size_t i, nopen = 0;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
+	if (n > BROKER_PORTS_MAX) {
+		errno = EINVAL;
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
+	}
+	for (i = 0; i < n; i++) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fds[i] < 0)
+			goto fail;
+		nopen++;
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+		    getsockname(fds[i], (struct sockaddr *)&sa, &len) != 0)
+			goto fail;
+		ports[i] = ntohs(sa.sin_port);
+	}
+	rc = 0;
+fail:
+	saved = errno;
+	for (i = 0; i < nopen; i++)
+		close(fds[i]);
+	errno = saved;
+	return rc;
 }
 
-static int
-port_accepts(int port)
+int
+broker_port_accepts(int port)
 {
 	struct sockaddr_in sa;
 	int fd, ok;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	memset(&sa, 0, sizeof(sa));
@@ -84,10 +101,13 @@ port_accepts(int port)
 	return ok;
 }
 
-/* In a forked child: only async-signal-safe calls until exec. */
-static void
-child_fds(int in, int out, int err)
+void
+broker_child_setup(int in, int out, int err, pid_t parent)
 {
+	/* Die with the test, even when it crashes. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (parent > 0 && getppid() != parent)
+		_exit(127); /* it died before prctl() */
 	if (in >= 0)
 		dup2(in, 0);
 	if (out >= 0)
@@ -118,7 +138,7 @@ write_file(const char *path, const char *text)
 static void
 print_log(const struct broker *b)
 {
-	char path[160], line[512];
+	char path[BROKER_PATH_MAX], line[512];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/mosquitto.log", b->dir);
@@ -135,7 +155,7 @@ print_log(const struct broker *b)
 static int
 spawn(struct broker *b)
 {
-	char conf[160], logpath[160];
+	char conf[BROKER_PATH_MAX], logpath[BROKER_PATH_MAX];
 	long long deadline;
 	pid_t parent = getpid(), pid;
 	int logfd, status;
@@ -156,11 +176,7 @@ spawn(struct broker *b)
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 
-		/* Die with the test, even when it crashes. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		child_fds(devnull, logfd, logfd);
+		broker_child_setup(devnull, logfd, logfd, parent);
 		execl(BROKER_MOSQUITTO, "mosquitto", "-c", conf, (char *)NULL);
 		_exit(127);
 	}
@@ -172,7 +188,7 @@ spawn(struct broker *b)
 			b->pid = 0;
 			return 1;
 		}
-		if (port_accepts(b->port))
+		if (broker_port_accepts(b->port))
 			return 0;
 		nap_ms(5);
 	}
@@ -185,20 +201,30 @@ spawn(struct broker *b)
 int
 broker_start(struct broker *b)
 {
-	char conf[160], text[4096];
-	int fixed = b->port > 0, rc = -1;
+	char conf[BROKER_PATH_MAX], text[4096];
+	int fixed = b->port > 0, rc = -1, n;
 
 	b->pid = 0;
-	snprintf(b->dir, sizeof(b->dir), "/tmp/sdpp-broker-XXXXXX");
-	if (mkdtemp(b->dir) == NULL) {
-		fprintf(stderr, "broker: mkdtemp: %s\n", strerror(errno));
-		b->dir[0] = '\0';
-		return -1;
+	if (b->workdir != NULL) {
+		n = snprintf(b->dir, sizeof(b->dir), "%s", b->workdir);
+		if (n < 0 || (size_t)n >= sizeof(b->dir)) {
+			fprintf(stderr, "broker: directory name longer than %d bytes: `%s'\n",
+			    BROKER_DIR_MAX - 1, b->workdir);
+			b->dir[0] = '\0';
+			return -1;
+		}
+	} else {
+		snprintf(b->dir, sizeof(b->dir), "/tmp/sdpp-broker-XXXXXX");
+		if (mkdtemp(b->dir) == NULL) {
+			fprintf(stderr, "broker: mkdtemp: %s\n", strerror(errno));
+			b->dir[0] = '\0';
+			return -1;
+		}
 	}
 	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", b->dir);
 	for (int i = 0; i < BROKER_TRIES; i++) {
-		if (!fixed)
-			b->port = free_port();
+		if (!fixed && broker_free_ports(&b->port, 1) != 0)
+			b->port = 0;
 		if (b->port <= 0)
 			break;
 		/* As root, mosquitto would switch to its own user, and a change of
@@ -207,11 +233,11 @@ broker_start(struct broker *b)
 		 * The default max_queued_messages (1000) drops messages to a
 		 * subscriber that lags, as one under a sanitizer on a busy machine
 		 * does; tests want every message, so the cap is far above theirs. */
-		snprintf(text, sizeof(text),
+		n = snprintf(text, sizeof(text),
 		    "# written by tests/common/broker.c\n"
 		    "%s"
 		    "persistence false\n"
-		    "max_queued_messages 100000\n"
+		    "max_queued_messages %ld\n"
 		    "log_dest stderr\n"
 		    "log_type error\n"
 		    "log_type warning\n"
@@ -219,8 +245,13 @@ broker_start(struct broker *b)
 		    "listener %d 127.0.0.1\n"
 		    "allow_anonymous true\n"
 		    "%s\n",
-		    geteuid() == 0 ? "user root\n" : "", b->port,
+		    geteuid() == 0 ? "user root\n" : "",
+		    b->max_queued > 0 ? b->max_queued : BROKER_MAX_QUEUED, b->port,
 		    b->extra_conf != NULL ? b->extra_conf : "");
+		if (n < 0 || (size_t)n >= sizeof(text)) {
+			fprintf(stderr, "broker: config longer than %zu bytes\n", sizeof(text) - 1);
+			break;
+		}
 		if (write_file(conf, text) != 0) {
 			fprintf(stderr, "broker: %s: %s\n", conf, strerror(errno));
 			break;
@@ -271,11 +302,15 @@ broker_kill(struct broker *b)
 void
 broker_stop(struct broker *b)
 {
-	char path[160];
+	char path[BROKER_PATH_MAX];
 
 	reap(b, SIGTERM, BROKER_STOP_MS);
 	if (b->dir[0] == '\0')
 		return;
+	if (b->workdir != NULL) {
+		b->dir[0] = '\0'; /* the caller's, and so are the logs in it */
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/mosquitto.conf", b->dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/mosquitto.log", b->dir);
@@ -318,8 +353,7 @@ broker_run(const char *const *argv, const void *in, size_t inlen, char *out, siz
 	if (pid < 0)
 		goto done;
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		child_fds(pin[0], pout[1], -1);
+		broker_child_setup(pin[0], pout[1], -1, 0);
 		/* execv's argv is not const-qualified, for C's old reasons. */
 		execv(argv[0], (char *const *)(uintptr_t)argv);
 		_exit(127);
