@@ -205,7 +205,8 @@ fuzz-smoke: fuzz-build
 BENCH_SRC = $(wildcard bench/bench_*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=build/bench/%)
 
-build/bench/%: bench/%.c $(ALL_LIBS)
+# The bench starts its broker as the tests do (tests/common/broker.c).
+build/bench/%: bench/%.c $(BUILD)/tests/common/broker.o $(ALL_LIBS)
 	$(call msg,BENCH,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(GW_LIBS)

@@ -1,5 +1,5 @@
 /* Gateway benchmarks against raw MQTT: throughput, latency, fan-out, set-up, slow ledger. */
-#define _GNU_SOURCE /* close_range(), pipe2(), clock_nanosleep() */
+#define _GNU_SOURCE /* pipe2(), clock_nanosleep() */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -29,6 +28,7 @@
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
 #include "sdpp/session.h"
+#include "tests/common/broker.h"
 
 /*
  * How it works. One process (the orchestrator) starts a private mosquitto
@@ -55,7 +55,6 @@
 #define TOPIC "bench/sensor"
 #define PRODUCT "sensor"
 #define PAYLOAD_BYTES 100 /* MQTT payload of every sample */
-#define MOSQUITTO "/usr/sbin/mosquitto"
 #define OPENSSL "/usr/bin/openssl"
 #define READY_MS 30000 /* bound on any role getting ready */
 #define PATH_CAP 512
@@ -214,26 +213,6 @@ kv(const char *line, const char *key, double def)
 }
 
 static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd, port = -1;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
-static int
 tcp_connect(int port, int nonblock)
 {
 	struct sockaddr_in sa;
@@ -252,17 +231,6 @@ tcp_connect(int port, int nonblock)
 		return -1;
 	}
 	return fd;
-}
-
-static int
-port_accepts(int port)
-{
-	int fd = tcp_connect(port, 0);
-
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return 1;
 }
 
 /* ---------------------------------------------------------------- child processes */
@@ -322,18 +290,7 @@ struct child {
 static void
 child_setup(int in, int out, int err, pid_t parent)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	if (in >= 0)
-		dup2(in, 0);
-	if (out >= 0)
-		dup2(out, 1);
-	if (err >= 0)
-		dup2(err, 2);
-	if (close_range(3, ~0U, 0) != 0)
-		for (int fd = 3; fd < 1024; fd++)
-			close(fd);
+	broker_child_setup(in, out, err, parent);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
@@ -1623,9 +1580,7 @@ struct bench {
 	int runs;
 	int quick;
 	const char *only;
-	struct child broker;
-	int broker_port;
-	char broker_log[PATH_CAP];
+	struct broker broker;
 	uint8_t seller[SDPP_SIGN_PUBLIC_BYTES];
 	int ngw;
 	struct result **res; /* each its own allocation: callers keep pointers */
@@ -1655,58 +1610,34 @@ want(const struct bench *B, const char *group)
 	return 0;
 }
 
+/* The tests' broker (tests/common/broker.c), tuned for the bench; its files
+ * go to the run's directory, so BENCH_KEEP keeps its log. */
 static int
-broker_start(struct bench *B)
+bench_broker_start(struct bench *B)
 {
-	char conf[PATH_CAP], text[2048];
-	char *argv[] = { MOSQUITTO, "-c", conf, NULL };
-	uint64_t deadline;
-
-	B->broker_port = free_port();
-	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", B->work);
-	snprintf(B->broker_log, sizeof(B->broker_log), "%s/mosquitto.log", B->work);
-	/* As root, mosquitto would switch users (and lose PR_SET_PDEATHSIG).
-	 * The default max_queued_messages (1000) drops messages to a
+	/* The default max_queued_messages (1000) drops messages to a
 	 * subscriber that lags: far above any backlog here. TCP_NODELAY on the
 	 * broker's sockets, so its writes to subscribers never wait for Nagle
 	 * (the same for the plain subscriber and the gateway). The subscribe
 	 * log tells when the gateway's subscription is in place. */
-	snprintf(text, sizeof(text),
-	    "# written by bench/bench_gateway.c\n"
-	    "%s"
-	    "persistence false\n"
-	    "max_queued_messages 1000000\n"
-	    "set_tcp_nodelay true\n"
-	    "log_dest stderr\n"
-	    "log_type error\n"
-	    "log_type warning\n"
-	    "log_type notice\n"
-	    "log_type subscribe\n"
-	    "log_timestamp false\n"
-	    "listener %d 127.0.0.1\n"
-	    "allow_anonymous true\n",
-	    geteuid() == 0 ? "user root\n" : "", B->broker_port);
-	if (write_file(conf, text, strlen(text), 0644) != 0 ||
-	    child_exec(&B->broker, argv, B->broker_log) != 0)
-		return -1;
-	deadline = mono_ns() + 5000000000u;
-	while (mono_ns() < deadline) {
-		if (port_accepts(B->broker_port))
-			return 0;
-		sleep_ms(5);
-	}
-	fprintf(stderr, "bench: mosquitto did not start (see %s)\n", B->broker_log);
-	return -1;
+	B->broker.max_queued = 1000000;
+	B->broker.extra_conf = "set_tcp_nodelay true\n"
+	                       "log_type subscribe\n"
+	                       "log_timestamp false\n";
+	B->broker.workdir = B->work;
+	return broker_start(&B->broker);
 }
 
 /* 1 if the broker log shows the subscription of gateway `name'. */
 static int
-broker_saw_subscribe(const struct bench *B, const char *name)
+gw_subscribed(const struct bench *B, const char *name)
 {
-	char needle[128], line[512];
-	FILE *f = fopen(B->broker_log, "r");
+	char path[PATH_CAP], needle[128], line[512];
+	FILE *f;
 	int found = 0;
 
+	snprintf(path, sizeof(path), "%s/mosquitto.log", B->broker.dir);
+	f = fopen(path, "r");
 	if (f == NULL)
 		return 0;
 	snprintf(needle, sizeof(needle), "sdpp-gateway-%s 0 " TOPIC, name);
@@ -1723,11 +1654,15 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 	char *argv[] = { B->gateway_bin, "-c", ini, NULL };
 	struct sbuf t = { 0 };
 	uint64_t deadline;
-	int rc = -1;
+	int rc = -1, ports[2];
 
 	memset(g, 0, sizeof(*g));
-	g->port = free_port();
-	g->mport = free_port();
+	if (broker_free_ports(ports, 2) != 0) {
+		fprintf(stderr, "bench: no free ports: %s\n", strerror(errno));
+		return -1;
+	}
+	g->port = ports[0];
+	g->mport = ports[1];
 	snprintf(g->name, sizeof(g->name), "bench%d", ++B->ngw);
 	snprintf(ini, sizeof(ini), "%s/%s.ini", B->work, g->name);
 	snprintf(log, sizeof(log), "%s/%s.log", B->work, g->name);
@@ -1761,7 +1696,7 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 	    "unit = x\n"
 	    "description = benchmark samples of %d bytes\n",
 	    g->name, g->port, o->k, o->ack_every, unpaid, o->sign ? "yes" : "no", o->window,
-	    o->buyer_queue, o->max_buyers, g->mport, B->broker_port, g->name, o->commit_delay_ms,
+	    o->buyer_queue, o->max_buyers, g->mport, B->broker.port, g->name, o->commit_delay_ms,
 	    PAYLOAD_BYTES);
 	if (write_file(ini, t.p, t.len, 0644) != 0 || child_exec(&g->c, argv, log) != 0)
 		goto out;
@@ -1772,7 +1707,7 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 			g->c.pid = 0;
 			break;
 		}
-		if (port_accepts(g->port) && broker_saw_subscribe(B, g->name)) {
+		if (broker_port_accepts(g->port) && gw_subscribed(B, g->name)) {
 			if (getenv("BENCH_VERBOSE") != NULL)
 				fprintf(stderr, "bench: gateway %s pid %ld port %d\n", g->name,
 				    (long)g->c.pid, g->port);
@@ -1925,7 +1860,7 @@ pub_start(struct bench *B, struct child *c, double rate)
 	static struct pub_args a;
 	char line[LINE_CAP];
 
-	a.port = B->broker_port;
+	a.port = B->broker.port;
 	a.rate = rate;
 	if (child_fork(c, role_pub, &a) != 0 ||
 	    child_expect(c, "ready", line, sizeof(line), READY_MS) != 0)
@@ -1957,7 +1892,7 @@ sub_start(struct bench *B, struct child *c, struct sub_args *a, enum sub_mode mo
 	char line[LINE_CAP];
 
 	memset(a, 0, sizeof(*a));
-	a->port = B->broker_port;
+	a->port = B->broker.port;
 	a->mode = mode;
 	a->clients = clients;
 	snprintf(a->latfile, sizeof(a->latfile), "%s", latfile != NULL ? latfile : "");
@@ -2692,7 +2627,7 @@ scenario_fig3(struct bench *B)
 		ba.reps = reps;
 		snprintf(ba.latfile, sizeof(ba.latfile), "%s", pb);
 		memset(&sa, 0, sizeof(sa));
-		sa.port = B->broker_port;
+		sa.port = B->broker.port;
 		sa.mode = SUB_COUNT;
 		sa.count = sizes[i];
 		sa.reps = reps;
@@ -3421,7 +3356,7 @@ main(int argc, char **argv)
 	    "\"cpus\":%ld,\"load_avg_at_start\":%s,\"ed25519_sign_per_s\":%.0f,"
 	    "\"ed25519_verify_per_s\":%.0f",
 	    sysconf(_SC_NPROCESSORS_ONLN), load[0] ? load : "null", B.ed_sign, B.ed_verify);
-	if (broker_start(&B) != 0) {
+	if (bench_broker_start(&B) != 0) {
 		live_kill_all();
 		return 1;
 	}
@@ -3441,7 +3376,7 @@ main(int argc, char **argv)
 		scenario_ledger(&B);
 	if (want(&B, "library"))
 		scenario_library(&B);
-	(void)child_stop(&B.broker, SIGTERM, 2000);
+	broker_stop(&B.broker);
 	goals(&B);
 	printf("\n# goals\n%-62s %-14s %10s %-22s %s\n%s", "goal", "target", "measured", "measure",
 	    "state", B.goal_text.p != NULL ? B.goal_text.p : "");
