@@ -10,6 +10,28 @@ check() { # name, grep output (empty = pass)
 	if [ -z "$2" ]; then ok "$1"; else notok "$1"; printf '%s\n' "$2" | sed 's/^/# /'; fi
 }
 
+# Layers (docs/ARCHITECTURE.md): each folder includes only these folders.
+layers() {
+	case $1 in
+	util) echo "util" ;;
+	sdpp) echo "sdpp util" ;;
+	iota) echo "iota sdpp util" ;;
+	ledger) echo "ledger sdpp util" ;;
+	mqtt) echo "mqtt util" ;;
+	tangle) echo "tangle iota sdpp util" ;;
+	cli) echo "cli tangle ledger iota sdpp util" ;;
+	gateway) echo "gateway tangle ledger mqtt iota sdpp util" ;;
+	esac
+}
+bad_include=$(for d in util sdpp iota ledger mqtt tangle cli gateway; do
+	allowed=" $(layers "$d") "
+	grep -Ho '^#include "[a-z_]*/' "$d"/*.[ch] | sed 's|#include "||; s|/$||' |
+	    while IFS=: read -r f inc; do
+		case $allowed in *" $inc "*) ;; *) echo "$f includes $inc/" ;; esac
+	done
+done)
+check "each folder includes only the layers below it (docs/ARCHITECTURE.md)" "$bad_include"
+
 src=$(ls sdpp/*.c sdpp/*.h iota/*.c iota/*.h)
 # Strip comments and string literals crudely enough for call detection.
 strip() {
