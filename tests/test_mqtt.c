@@ -922,24 +922,6 @@ run_openssl(const char *const *argv)
 	return broker_run(argv, NULL, 0, NULL, 0, NULL, 10000);
 }
 
-static int
-tls_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 /* Makes ca.crt (and a second, unrelated other.crt) and a server cert for
  * IP 127.0.0.1 only, in dir. */
 static int
@@ -1001,8 +983,7 @@ test_tls(void **state)
 		skip();
 	if (make_pki(dir) != 0)
 		fail_msg("openssl could not make the test certificates");
-	port = tls_port();
-	assert_true(port > 0);
+	assert_int_equal(broker_free_ports(&port, 1), 0);
 	/* The plain listener serves mosquitto_pub; the second one is TLS. */
 	snprintf(conf, sizeof(conf),
 	    "listener %d 127.0.0.1\ncafile %s/ca.crt\ncertfile %s/server.crt\nkeyfile "
