@@ -287,26 +287,36 @@ test_shutdown_final_invoice(void **state)
 	conv_teardown(&c);
 }
 
+/* Six items at K = 4 and a grace of 300 ms, then the gateway stops: the
+ * final invoice (items 5..6) goes out and the buyer, holding its payments,
+ * has not paid it yet. */
+static void
+shutdown_owing(struct conv *c)
+{
+	int i;
+
+	conv_setup(c, 4, 1, 2);
+	c->scfg.shutdown_grace_ms = 300;
+	conv_start(c);
+	conv_order(c, "co2", 0);
+	for (i = 1; i <= 6; i++)
+		conv_sample(c, i);
+	c->hold_payments = 1;
+	assert_int_equal(sdpp_seller_shutdown(c->s, c->now, &c->so), SDPP_OK);
+	seller_drain(c);
+	pump(c);
+	assert_int_equal(c->invoices, 2);
+}
+
 /* Shutting down: a buyer that does not pay the final invoice gets a grace
  * period, then shutting_down. */
 static void
 test_shutdown_grace(void **state)
 {
 	struct conv c;
-	int i;
 
 	(void)state;
-	conv_setup(&c, 4, 1, 2);
-	c.scfg.shutdown_grace_ms = 300;
-	conv_start(&c);
-	conv_order(&c, "co2", 0);
-	for (i = 1; i <= 6; i++)
-		conv_sample(&c, i);
-	c.hold_payments = 1;
-	assert_int_equal(sdpp_seller_shutdown(c.s, c.now, &c.so), SDPP_OK);
-	seller_drain(&c);
-	pump(&c);
-	assert_int_equal(c.invoices, 2);
+	shutdown_owing(&c);
 	assert_int_equal(c.seller_closed, 0); /* waiting for the voucher */
 	assert_true(sdpp_seller_deadline(c.s) == c.now + 300);
 	/* Samples during shutdown are not sent. */
@@ -328,20 +338,9 @@ test_shutdown_grace_waits_for_confirmation(void **state)
 {
 	struct conv c;
 	struct sdpp_progress pr;
-	int i;
 
 	(void)state;
-	conv_setup(&c, 4, 1, 2);
-	c.scfg.shutdown_grace_ms = 300;
-	conv_start(&c);
-	conv_order(&c, "co2", 0);
-	for (i = 1; i <= 6; i++)
-		conv_sample(&c, i);
-	c.hold_payments = 1;
-	assert_int_equal(sdpp_seller_shutdown(c.s, c.now, &c.so), SDPP_OK);
-	seller_drain(&c);
-	pump(&c);
-	assert_int_equal(c.invoices, 2);
+	shutdown_owing(&c);
 	/* The buyer pays the final invoice within the grace; the seller's
 	 * backend is still confirming it when the grace ends. */
 	c.hold_payments = 0;
