@@ -109,7 +109,7 @@ log_level(int level, const char *fmt, ...)
 }
 
 void
-fatal(const char *fmt, ...)
+log_fatal(const char *fmt, ...)
 {
 	va_list ap;
 	int saved = errno;
@@ -121,7 +121,7 @@ fatal(const char *fmt, ...)
 }
 
 void
-fatalx(const char *fmt, ...)
+log_fatalx(const char *fmt, ...)
 {
 	va_list ap;
 

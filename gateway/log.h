@@ -17,7 +17,7 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same, with a syslog level (3 err .. 7 debug), for callbacks from modules. */
 void log_level(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Start-up failures and broken internal invariants only. */
-void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void log_fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

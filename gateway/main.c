@@ -285,37 +285,37 @@ start(struct gw *gw)
 	lc.anchor_tree_heads = cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS;
 	lc.anchor_every = cfg->iota_anchor_every;
 	if (ledger_open(&gw->ledger, &lc, err, sizeof(err)) != 0)
-		fatalx("ledger: %s", err);
+		log_fatalx("ledger: %s", err);
 	log_info("event=ledger path=%s records=%llu", cfg->ledger_path,
 	    (unsigned long long)ledger_size(gw->ledger));
 	gw->records = records_new(gw->base, gw->ledger, cfg->ledger_commit_delay_ms);
 	if (gw->records == NULL)
-		fatalx("out of memory");
+		log_fatalx("out of memory");
 	payment_voucher_init(&gw->payment, gw->base);
 	if (gw_iota_new(&gw->iota, gw->base, cfg, gw->id, err, sizeof(err)) != 0)
-		fatalx("iota: %s", err);
+		log_fatalx("iota: %s", err);
 	if (gw->iota != NULL && strcmp(cfg->payment_method, "iota") == 0) {
 		gw->pay_iota = pay_iota_new(gw->base, gw->iota, gw->ledger,
 		    cfg->iota_confirm_timeout_ms);
 		if (gw->pay_iota == NULL)
-			fatalx("out of memory");
+			log_fatalx("out of memory");
 		pay_iota_backend(gw->pay_iota, &gw->payment);
 	}
 	fill_pay_to(gw, gw->cfg);
 	if (server_new(&gw->server, gw, err, sizeof(err)) != 0)
-		fatalx("%s", err);
+		log_fatalx("%s", err);
 	if (gw->iota != NULL && cfg->iota_anchor_mode != CONFIG_ANCHOR_NONE) {
 		if (anchor_new(&gw->anchor, gw->base, gw->iota, gw->ledger,
 			cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS,
 			cfg->iota_anchor_interval_ms, server_anchored, gw->server, err,
 			sizeof(err)) != 0)
-			fatalx("iota: %s", err);
+			log_fatalx("iota: %s", err);
 		records_on_commit(gw->records, anchor_after_commit, gw->anchor);
 	}
 	if (gw_metrics_start(gw, err, sizeof(err)) != 0)
-		fatalx("%s", err);
+		log_fatalx("%s", err);
 	if (start_mqtt(gw) != 0)
-		fatalx("cannot start the MQTT client");
+		log_fatalx("cannot start the MQTT client");
 }
 
 /* The loop has ended: record what is pending, then free in reverse. */
@@ -379,20 +379,20 @@ main(int argc, char **argv)
 		return errors == 0 ? 0 : 1;
 	}
 	if (config_load(path, &gw.cfg, log_error, NULL) > 0)
-		fatalx("%s: configuration refused (check it with sdpp-gateway -t -c %s)", path, path);
+		log_fatalx("%s: configuration refused (check it with sdpp-gateway -t -c %s)", path, path);
 	if (gw_key_load(gw.cfg->key, "seller", 0, &gw.id) != 0)
-		fatalx("no usable seller key");
+		log_fatalx("no usable seller key");
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		fatal("signal");
+		log_fatal("signal");
 	/* Paho's thread wakes the loop: libevent must lock for that. */
 	if (evthread_use_pthreads() != 0)
-		fatalx("libevent without pthreads support");
+		log_fatalx("libevent without pthreads support");
 	/* Before any thread: Paho's and libcurl's (IOTA) TLS set-up. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		fatalx("cannot initialise libcurl");
+		log_fatalx("cannot initialise libcurl");
 	gw.base = event_base_new();
 	if (gw.base == NULL)
-		fatalx("event_base_new failed");
+		log_fatalx("event_base_new failed");
 	sighup = evsignal_new(gw.base, SIGHUP, signal_cb, &gw);
 	sigterm = evsignal_new(gw.base, SIGTERM, signal_cb, &gw);
 	sigint = evsignal_new(gw.base, SIGINT, signal_cb, &gw);
@@ -400,7 +400,7 @@ main(int argc, char **argv)
 	if (sighup == NULL || sigterm == NULL || sigint == NULL || tick == NULL ||
 	    evsignal_add(sighup, NULL) != 0 || evsignal_add(sigterm, NULL) != 0 ||
 	    evsignal_add(sigint, NULL) != 0 || evtimer_add(tick, &one) != 0)
-		fatalx("cannot set up events");
+		log_fatalx("cannot set up events");
 	start(&gw);
 	publish_menu(&gw);
 	log_info("event=ready listen=%s products=%zu mqtt=%s version=%s", gw.cfg->listen,

@@ -104,7 +104,7 @@ records_append(struct records *rc, struct ledger_record *r, records_done_fn done
 			struct waiter *nw = realloc(rc->waiters, want * sizeof(*nw));
 
 			if (nw == NULL)
-				fatalx("out of memory");
+				log_fatalx("out of memory");
 			rc->waiters = nw;
 			rc->alloc = want;
 		}

@@ -164,7 +164,7 @@ feed_get(struct server *srv, const char *filter)
 		return f;
 	f = calloc(1, sizeof(*f));
 	if (f == NULL)
-		fatalx("out of memory");
+		log_fatalx("out of memory");
 	snprintf(f->filter, sizeof(f->filter), "%s", filter);
 	TAILQ_INIT(&f->buyers);
 	TAILQ_INSERT_TAIL(&srv->feeds, f, entry);
@@ -180,7 +180,7 @@ menu_new(struct server *srv)
 	size_t i;
 
 	if (m == NULL)
-		fatalx("out of memory");
+		log_fatalx("out of memory");
 	m->refs = 1;
 	config_menu(cfg, &m->m, m->products);
 	sdpp_identity_sign_public(srv->gw->id, m->m.seller);
@@ -303,7 +303,7 @@ conn_append(void *ctx, struct ledger_record *r, uint64_t req)
 	if (req != 0) {
 		q = malloc(sizeof(*q));
 		if (q == NULL)
-			fatalx("out of memory");
+			log_fatalx("out of memory");
 		q->c = c;
 		q->req = req;
 	}
@@ -470,7 +470,7 @@ on_payment(struct conn *c, const struct sdpp_event *ev)
 	struct pay_ctx *p = calloc(1, sizeof(*p));
 
 	if (p == NULL)
-		fatalx("out of memory");
+		log_fatalx("out of memory");
 	p->c = c;
 	p->req = ev->req;
 	p->msg = ev->msg;
@@ -744,7 +744,7 @@ conn_feed(struct conn *c, const char *buf, size_t n)
 		took = sdpp_framer_feed(c->framer, buf + off, n - off, &e);
 		off += took;
 		if (e == SDPP_E_NOMEM)
-			fatalx("out of memory");
+			log_fatalx("out of memory");
 		while (!c->dead && !c->closing &&
 		       (e = sdpp_framer_next(c->framer, &frame, &len)) == SDPP_OK) {
 			(void)sdpp_seller_input(c->s, frame, len, now_ms(), c->out);
@@ -829,7 +829,7 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	int one = 1;
 
 	if (c == NULL)
-		fatalx("out of memory");
+		log_fatalx("out of memory");
 	c->srv = srv;
 	c->id = ++srv->next_conn_id;
 	if (getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv),
@@ -843,7 +843,7 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	c->framer = sdpp_framer_new(SDPP_FRAME_CAP_HANDSHAKE);
 	c->timer = evtimer_new(gw->base, conn_timer_cb, c);
 	if (c->bev == NULL || c->rev == NULL || c->framer == NULL || c->timer == NULL)
-		fatalx("out of memory");
+		log_fatalx("out of memory");
 	c->menu = srv->menu;
 	c->menu->refs++;
 	memset(&scfg, 0, sizeof(scfg));
@@ -858,13 +858,13 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	scfg.queue_max = (size_t)gw->cfg->buyer_queue;
 	scfg.max_quantity = gw->cfg->max_quantity;
 	if (sdpp_seller_new(&c->s, &scfg, now_ms()) != SDPP_OK)
-		fatalx("cannot create a session");
+		log_fatalx("cannot create a session");
 	c->out = &srv->out;
 	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_enable(c->bev, EV_WRITE);
 	if (event_add(c->rev, NULL) != 0)
-		fatalx("cannot watch a buyer's socket");
+		log_fatalx("cannot watch a buyer's socket");
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	return c;

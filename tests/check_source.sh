@@ -73,5 +73,39 @@ else
 	ok "gateway/: no call cycle between its files # SKIP no objects in $gwobj"
 fi
 
+# Every symbol a library exports carries one of its prefixes
+# (docs/ARCHITECTURE.md): module_verb, never a bare name.
+prefixes() {
+	case $1 in
+	util) echo "util_ keyfile_" ;;
+	sdpp) echo "sdpp_" ;;
+	iota) echo "iota_ bcs_ base58_" ;;
+	ledger) echo "ledger_ merkle_" ;;
+	mqtt) echo "mqtt_" ;;
+	tangle) echo "tangle_" ;;
+	gateway) echo "server_ book_ records_ anchor_ pay_iota_ payment_ gw_ config_ log_ main" ;;
+	esac
+}
+objroot=${SDPP_BIN:-build/bin}
+objroot=${objroot%/bin}
+if ls "$objroot"/sdpp/*.o >/dev/null 2>&1; then
+	unprefixed=$(for d in util sdpp iota ledger mqtt tangle gateway; do
+		pre=$(prefixes "$d")
+		for o in "$objroot/$d"/*.o; do
+			[ -e "$o" ] || continue
+			nm -g --defined-only "$o" | awk 'NF == 3 { print $3 }' | while read -r sym; do
+				good=0
+				for p in $pre; do
+					case $sym in "$p"*) good=1 ;; esac
+				done
+				[ $good -eq 1 ] || echo "$d/$(basename "$o" .o).c exports $sym"
+			done
+		done
+	done)
+	check "every exported symbol has its layer's prefix" "$unprefixed"
+else
+	ok "every exported symbol has its layer's prefix # SKIP no objects in $objroot"
+fi
+
 echo "1..$n"
 [ "$fails" -eq 0 ]
