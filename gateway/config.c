@@ -343,45 +343,11 @@ name_ok(const char *s, size_t max)
 	return 1;
 }
 
-/* Well-formed UTF-8 without C0, DEL or C1 controls: what the menu's text
- * fields and item topics accept (sdpp/msg.c). */
+/* What the menu's text fields and item topics accept (sdpp/msg.c). */
 static int
 text_ok(const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t cp;
-	int n, i;
-
-	while (*u != '\0') {
-		if (*u < 0x80) {
-			if (*u < 0x20 || *u == 0x7f)
-				return 0;
-			u++;
-			continue;
-		}
-		if (*u >= 0xc2 && *u <= 0xdf) {
-			n = 1;
-			cp = *u & 0x1f;
-		} else if (*u >= 0xe0 && *u <= 0xef) {
-			n = 2;
-			cp = *u & 0x0f;
-		} else if (*u >= 0xf0 && *u <= 0xf4) {
-			n = 3;
-			cp = *u & 0x07;
-		} else {
-			return 0;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((u[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (u[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-			return 0;
-		u += n + 1;
-	}
-	return 1;
+	return util_text_printable(s, strlen(s));
 }
 
 /* Decimal digits only (no sign, no space), within min..max. */

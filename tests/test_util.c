@@ -215,6 +215,34 @@ static const struct hp_case hp_cases[] = {
 	    "`h\xc3\xa4:80': host has a space, control, non-ASCII or bracket byte" },
 };
 
+/* Printable text: well-formed, and no C0, DEL or C1 control. */
+static void
+test_text_printable(void **state)
+{
+	static const struct {
+		const char *s;
+		int ok;
+	} t[] = {
+		{ "", 1 },
+		{ "CO2, floor 2", 1 },
+		{ "caf\xc3\xa9 \xe2\x9c\x93", 1 },
+		{ "\xc2\xa0 no-break space", 1 },   /* U+00A0: first after C1 */
+		{ "tab\there", 0 },
+		{ "line\n", 0 },
+		{ "del\x7f", 0 },
+		{ "c1 \xc2\x80", 0 },              /* U+0080 */
+		{ "c1 \xc2\x9f", 0 },              /* U+009F */
+		{ "bad \xc3\x28", 0 },             /* not UTF-8 */
+		{ "overlong \xc0\x8a", 0 },        /* an overlong newline */
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (util_text_printable(t[i].s, strlen(t[i].s)) != t[i].ok)
+			fail_msg("case %zu `%s': want %d", i, t[i].s, t[i].ok);
+}
+
 static void
 test_hostport_table(void **state)
 {
@@ -293,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_utf8_table),
 		cmocka_unit_test(test_utf8_second_byte),
 		cmocka_unit_test(test_utf8_empty),
+		cmocka_unit_test(test_text_printable),
 		cmocka_unit_test(test_hostport_table),
 		cmocka_unit_test(test_hostport_lengths),
 		cmocka_unit_test(test_errf),

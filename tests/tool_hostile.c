@@ -20,6 +20,7 @@
 #include "sdpp/msg.h"
 #include "sdpp/session.h"
 #include "util/keyfile.h"
+#include "util/text.h"
 
 /* How long the seller may take to close after its `error`. */
 #define CLOSE_WAIT_MS 5000
@@ -104,21 +105,19 @@ static int
 connect_to(const char *hostport)
 {
 	struct addrinfo hints, *res = NULL;
-	char host[256], *port;
+	struct util_hostport hp;
+	char why[UTIL_HOST_MAX + 64];
 	int fd, one = 1, rc;
 
-	snprintf(host, sizeof(host), "%s", hostport);
-	port = strrchr(host, ':');
-	if (port == NULL) {
-		fprintf(stderr, "%s: `%s' is not HOST:PORT\n", progname, hostport);
+	if (util_hostport_split(&hp, hostport, 0, why, sizeof(why)) != 0) {
+		fprintf(stderr, "%s: %s\n", progname, why);
 		return -1;
 	}
-	*port++ = '\0';
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	rc = getaddrinfo(host, port, &hints, &res);
+	rc = getaddrinfo(hp.host, hp.port, &hints, &res);
 	if (rc != 0) {
 		fprintf(stderr, "%s: %s: %s\n", progname, hostport, gai_strerror(rc));
 		return -1;

@@ -70,6 +70,21 @@ util_utf8_decode(const void *s, size_t n, uint32_t *cp)
 }
 
 int
+util_text_printable(const void *s, size_t n)
+{
+	const unsigned char *p = s;
+	size_t i;
+
+	if (!util_utf8_valid(s, n))
+		return 0;
+	/* Well-formed, so C1 can only be C2 80..C2 9F. */
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] == 0xc2 && i + 1 < n && p[i + 1] <= 0x9f))
+			return 0;
+	return 1;
+}
+
+int
 util_utf8_valid(const void *s, size_t n)
 {
 	const unsigned char *p = s;

@@ -29,6 +29,13 @@
 int util_utf8_valid(const void *s, size_t n) __attribute__((warn_unused_result));
 
 /*
+ * 1 if s[0..n) is printable text: well-formed UTF-8 with no C0 control, no
+ * DEL and no C1 control (U+0080..U+009F), so it is safe in logs and
+ * terminals. What configuration text and SDPP text fields accept.
+ */
+int util_text_printable(const void *s, size_t n) __attribute__((warn_unused_result));
+
+/*
  * Decodes the one sequence at the start of s[0..n) into *cp and returns its
  * length (1..UTIL_UTF8_SEQ_MAX), or 0 (and *cp untouched) if n is 0 or the
  * sequence is not well-formed by the rules above. U+0000 decodes (length 1).
