@@ -1,5 +1,4 @@
-/* libFuzzer target: mqtt/field.c pointers and selection (spans, composition, no over-read,
- * quoting). */
+/* libFuzzer target: mqtt/field.c pointers and selection (spans, composition, no over-read). */
 #include "fuzz/fuzz.h"
 #include "mqtt/field.h"
 #include "util/text.h"
