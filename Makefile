@@ -21,12 +21,10 @@ DEB_PACKAGES = build-essential pkg-config clang libclang-rt-14-dev \
 	libpaho-mqtt-dev mosquitto mosquitto-clients libcurl4-openssl-dev \
 	libevent-dev libsystemd-dev libqrencode-dev libcmocka-dev
 
-PKGS      = libcrypto libcjson sqlite3 libsodium
-TEST_PKGS = cmocka
-CLI_PKGS  = libqrencode libevent libcurl
-# The daemon's own dependencies (Paho ships no .pc file: -lpaho-mqtt3as is
-# the asynchronous client with TLS).
-GW_PKGS   = libevent libevent_pthreads libsystemd libcurl
+# Compile flags of every system library any part uses (all are in
+# /usr/include on Debian; pkg-config adds what another system needs).
+CFLAGS_PKGS = libcrypto libcjson sqlite3 libsodium libevent libcurl libsystemd
+# Paho ships no .pc file: -lpaho-mqtt3as is the asynchronous client with TLS.
 PAHO_LIBS = -lpaho-mqtt3as
 
 ifeq ($(V),1)
@@ -45,69 +43,147 @@ endif
 OPT    ?= -O2 -g
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -I.
 CFLAGS   += -std=c11 $(OPT) $(WARN) -fno-strict-aliasing $(SAN) \
-	    $(shell $(PKG_CONFIG) --cflags $(PKGS) $(GW_PKGS))
+	    $(shell $(PKG_CONFIG) --cflags $(CFLAGS_PKGS))
 LDFLAGS  += $(SAN)
-LIBS      = $(shell $(PKG_CONFIG) --libs $(PKGS))
-TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
-CLI_LIBS  = $(shell $(PKG_CONFIG) --libs $(CLI_PKGS)) $(PAHO_LIBS)
-GW_LIBS   = $(shell $(PKG_CONFIG) --libs $(GW_PKGS)) $(PAHO_LIBS) -lpthread
 
-SDPP_SRC = $(wildcard sdpp/*.c)
-UTIL_SRC = $(wildcard util/*.c)
-LEDGER_SRC = $(wildcard ledger/*.c)
-MQTT_SRC = $(wildcard mqtt/*.c)
-IOTA_SRC = $(wildcard iota/*.c)
-TANGLE_SRC = $(wildcard tangle/*.c)
-GW_SRC   = $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+# The layers (docs/ARCHITECTURE.md), one static library per folder, users
+# before what they use: that is the link order. L.uses is every layer L may
+# call, written out in full; L.pkgs (pkg-config names) and L.libs are the
+# system libraries L calls itself.
+LAYERS = gateway tangle mqtt ledger iota sdpp util
+
+util.uses    =
+util.pkgs    = libcrypto
+sdpp.uses    = util
+sdpp.pkgs    = libcrypto libcjson
+iota.uses    = sdpp util
+iota.pkgs    = libsodium libcjson
+ledger.uses  = sdpp util
+ledger.pkgs  = sqlite3 libcjson
+mqtt.uses    = util
+mqtt.pkgs    = libcrypto
+mqtt.libs    = $(PAHO_LIBS) -lpthread
+tangle.uses  = iota sdpp util
+tangle.pkgs  = libcurl libevent libcjson
+gateway.uses = tangle ledger mqtt iota sdpp util
+gateway.pkgs = libevent
+
+# What each program links: P.uses names the layers P calls itself (it links
+# those and what they use, nothing more, so a call into a layer it does not
+# list fails to link); P.pkgs and P.libs the system libraries it calls that
+# those layers do not bring. Unlisted is empty: a new program starts with
+# nothing. Tests also get cmocka and, like the tools and benchmarks, the
+# helpers of tests/common they call (libtestcommon.a).
+bin/sdpp.uses              = tangle ledger iota sdpp util
+bin/sdpp.pkgs              = libqrencode libevent
+bin/sdpp.libs              = $(PAHO_LIBS)
+bin/sdpp-gateway.uses      = gateway ledger mqtt sdpp util
+bin/sdpp-gateway.pkgs      = libevent libevent_pthreads libsystemd
+
+tests/test_book.uses       = gateway ledger sdpp
+tests/test_config.uses     = gateway
+tests/test_crypto.uses     = sdpp
+tests/test_enc.uses        = sdpp
+tests/test_field.uses      = mqtt util
+tests/test_framer.uses     = sdpp
+tests/test_iota.uses       = iota sdpp
+tests/test_iota_rpc.uses   = iota
+tests/test_jcs.uses        = sdpp
+tests/test_json.uses       = sdpp
+tests/test_keys.uses       = sdpp util
+tests/test_ledger.uses     = gateway ledger sdpp
+tests/test_merkle.uses     = ledger
+tests/test_mqtt.uses       = mqtt
+tests/test_msg.uses        = sdpp
+tests/test_records.uses    = gateway ledger sdpp
+tests/test_session.uses    = sdpp
+tests/test_topic.uses      = mqtt
+tests/test_util.uses       = util
+tests/test_vectors.uses    = iota sdpp
+tests/test_wycheproof.uses = sdpp
+
+tests/tool_freeport.uses   =
+tests/tool_hostile.uses    = iota sdpp util
+tests/tool_iotanode.uses   = iota sdpp util
+tests/tool_iotanode.pkgs   = libevent
+tests/tool_iotarpc.pkgs    = libevent libcjson
+tests/tool_mkledger.uses   = gateway ledger sdpp util
+tests/tool_mkledger.pkgs   = cmocka
+tests/tool_publish.libs    = $(PAHO_LIBS)
+
+fuzz/fuzz_buyer.uses       = sdpp
+fuzz/fuzz_field.uses       = mqtt util
+fuzz/fuzz_framer.uses      = sdpp
+fuzz/fuzz_hatemplate.uses  = mqtt util
+fuzz/fuzz_iota_rpc.uses    = iota
+fuzz/fuzz_json.uses        = sdpp
+fuzz/fuzz_msg.uses         = sdpp
+fuzz/fuzz_seller.uses      = sdpp
+fuzz/fuzz_util.uses        = util
+
+bench/bench_gateway.uses   = sdpp util
+bench/bench_gateway.libs   = $(PAHO_LIBS)
+bench/bench_ledger.uses    = ledger sdpp util
+
+# The layers program P links, in link order, and its system libraries.
+layers_of  = $(filter $(sort $($(1).uses) $(foreach l,$($(1).uses),$($(l).uses))),$(LAYERS))
+pkgs_of    = $(sort $($(1).pkgs) $(foreach l,$(call layers_of,$(1)),$($(l).pkgs)))
+syslibs_of = $(if $(call pkgs_of,$(1)),$(shell $(PKG_CONFIG) --libs $(call pkgs_of,$(1)))) \
+	     $(foreach l,$(call layers_of,$(1)),$($(l).libs)) $($(1).libs)
+
+# Sources. A layer is its folder (gateway/main.c is the daemon's own); a
+# test, tool or benchmark is one file (tests/test_NAME.c, tests/tool_NAME.c,
+# bench/bench_NAME.c) or a folder with a main.c (tests/NAME/ is tool_NAME,
+# bench/NAME/ is bench_NAME).
+$(foreach l,$(LAYERS),$(eval $(l).src := $(wildcard $(l)/*.c)))
+gateway.src := $(filter-out gateway/main.c,$(gateway.src))
+testcommon.src := $(wildcard tests/common/*.c)
 GW_MAIN  = $(wildcard gateway/main.c)
-TEST_SRC = $(wildcard tests/test_*.c)
-# Programs the script tests drive (not suites themselves).
-TOOL_SRC = $(wildcard tests/tool_*.c)
-TEST_COMMON_SRC = $(wildcard tests/common/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
+TEST_SRC = $(wildcard tests/test_*.c)
 FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
+# Programs as NAME=folder-or-file pairs, mapped to their objects below.
+TESTS    = $(TEST_SRC:%.c=%)
+TOOLS    = $(patsubst %.c,%,$(wildcard tests/tool_*.c)) \
+	   $(patsubst tests/%/main.c,tests/tool_%,$(wildcard tests/*/main.c))
+BENCHES  = $(patsubst %.c,%,$(wildcard bench/bench_*.c)) \
+	   $(patsubst bench/%/main.c,bench/bench_%,$(wildcard bench/*/main.c))
+FUZZERS  = $(FUZZ_SRC:%.c=%)
 
-SDPP_OBJ = $(SDPP_SRC:%.c=$(BUILD)/%.o)
-UTIL_OBJ = $(UTIL_SRC:%.c=$(BUILD)/%.o)
-LEDGER_OBJ = $(LEDGER_SRC:%.c=$(BUILD)/%.o)
-MQTT_OBJ = $(MQTT_SRC:%.c=$(BUILD)/%.o)
-IOTA_OBJ = $(IOTA_SRC:%.c=$(BUILD)/%.o)
-TANGLE_OBJ = $(TANGLE_SRC:%.c=$(BUILD)/%.o)
-GW_OBJ   = $(GW_SRC:%.c=$(BUILD)/%.o)
-TEST_COMMON_OBJ = $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
-PROGRAMS = $(BUILD)/bin/sdpp $(if $(GW_MAIN),$(BUILD)/bin/sdpp-gateway)
-TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%) $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
-LIBSDPP  = $(BUILD)/libsdpp.a
-LIBUTIL  = $(BUILD)/libutil.a
-LIBLEDGER = $(BUILD)/libledger.a
-LIBMQTT  = $(BUILD)/libmqtt.a
-LIBIOTA  = $(BUILD)/libiota.a
-LIBTANGLE = $(BUILD)/libtangle.a
-LIBGW    = $(BUILD)/libgateway.a
-# Link order: users before what they use.
-ALL_LIBS = $(LIBGW) $(LIBTANGLE) $(LIBIOTA) $(LIBMQTT) $(LIBLEDGER) $(LIBSDPP) $(LIBUTIL)
+# The object files of program P (a test, tool or benchmark): its file's, or
+# its folder's.
+objs_of = $(patsubst %.c,$(BUILD)/%.o,$(or $(wildcard $(1).c),\
+	$(wildcard $(dir $(1))$(patsubst tool_%,%,$(patsubst bench_%,%,$(notdir $(1))))/*.c)))
+
+PROGRAMS  = $(BUILD)/bin/sdpp $(if $(GW_MAIN),$(BUILD)/bin/sdpp-gateway)
+TEST_BIN  = $(addprefix $(BUILD)/,$(TESTS) $(TOOLS))
+BENCH_BIN = $(addprefix $(BUILD)/,$(BENCHES))
+FUZZ_BIN  = $(addprefix $(BUILD)/,$(FUZZERS))
+ARCHIVES  = $(LAYERS:%=$(BUILD)/lib%.a)
+LIBTESTCOMMON = $(BUILD)/libtestcommon.a
 
 .SECONDARY:
 
 .PHONY: all deps test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
 	install uninstall clean format help iota-oracle test-iota-testnet
 
-all: $(ALL_LIBS) $(PROGRAMS) $(TEST_BIN)
+all: $(ARCHIVES) $(PROGRAMS) $(TEST_BIN) $(BENCH_BIN)
 
 help:
-	@echo 'make            build the library, tools and tests'
-	@echo 'make deps       install the Debian packages we need (as root)'
-	@echo 'make test       run unit and integration tests (prints "N passed, N failed")'
-	@echo 'make check-asan run the tests under AddressSanitizer + UBSan'
-	@echo 'make fuzz       build libFuzzer targets and run each FUZZ_SECONDS (60)'
-	@echo 'make fuzz-smoke build the fuzz targets and run each corpus once plus 10 s'
-	@echo 'make bench      benchmarks against raw MQTT'
-	@echo 'make demo       a complete purchase on loopback'
-	@echo 'make install    install under DESTDIR/PREFIX'
-	@echo 'make iota-oracle install the pinned IOTA SDK for the conformance check (npm)'
+	@echo 'make              build the libraries, programs, tests and benchmarks'
+	@echo 'make deps         install the Debian packages we need (as root)'
+	@echo 'make test         run unit and integration tests (prints "N passed, N failed")'
+	@echo 'make check-asan   run the tests under AddressSanitizer + UBSan in BUILD/asan'
+	@echo 'make fuzz         build libFuzzer targets and run each FUZZ_SECONDS (60)'
+	@echo 'make fuzz-smoke   build the fuzz targets and run each corpus once plus 10 s'
+	@echo 'make bench        benchmarks against raw MQTT'
+	@echo 'make demo         a complete purchase on loopback'
+	@echo 'make install      install under DESTDIR/PREFIX'
+	@echo 'make iota-oracle  install the pinned IOTA SDK for the conformance check (npm)'
 	@echo 'make test-iota-testnet  a live purchase on IOTA testnet (internet, faucet)'
-	@echo 'V=1             show full command lines'
+	@echo 'make clean        remove BUILD'
+	@echo 'BUILD=DIR         build in DIR (default build; fuzz in DIR/fuzz, bench in DIR/bench)'
+	@echo 'V=1               show full command lines'
 
 deps:
 	@if [ "$$(id -u)" -ne 0 ]; then \
@@ -123,47 +199,28 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(LIBSDPP): $(SDPP_OBJ)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+# $(call archive,DIR,NAME): DIR/libNAME.a from the objects in DIR of NAME.src.
+define archive
+$(1)/lib$(2).a: $$(patsubst %.c,$(1)/%.o,$$($(2).src))
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS) testcommon,$(eval $(call archive,$(BUILD),$(l))))
 
-$(LIBUTIL): $(UTIL_OBJ)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(LIBLEDGER): $(LEDGER_OBJ)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(LIBMQTT): $(MQTT_OBJ)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(LIBIOTA): $(IOTA_OBJ)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(LIBTANGLE): $(TANGLE_OBJ)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(LIBGW): $(GW_OBJ)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(BUILD)/bin/sdpp-gateway: $(GW_MAIN:%.c=$(BUILD)/%.o) $(ALL_LIBS)
-	$(call msg,LD,$@)
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(GW_LIBS)
-
-$(BUILD)/bin/sdpp: $(CLI_OBJ) $(ALL_LIBS)
-	$(call msg,LD,$@)
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CLI_LIBS)
-
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_COMMON_OBJ) $(ALL_LIBS)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(GW_LIBS) $(TEST_LIBS)
+# $(call program,P,OBJECTS,LIBDIR): BUILD/P from OBJECTS, then the archives
+# in LIBDIR of the layers P links (layers_of), then its system libraries.
+define program
+$(BUILD)/$(1): $(2) $$(patsubst %,$(3)/lib%.a,$$(call layers_of,$(1)))
+	$$(call msg,LD,$$@)
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(LINK) -o $$@ $$^ $$(strip $$(call syslibs_of,$(1)))
+endef
+LINK = $(CC) $(LDFLAGS)
+$(foreach t,$(TESTS),$(eval $(t).pkgs += cmocka))
+$(eval $(call program,bin/sdpp,$(CLI_SRC:%.c=$(BUILD)/%.o),$(BUILD)))
+$(if $(GW_MAIN),$(eval $(call program,bin/sdpp-gateway,$(BUILD)/gateway/main.o,$(BUILD))))
+$(foreach p,$(TESTS) $(TOOLS) $(BENCHES),\
+	$(eval $(call program,$(p),$(call objs_of,$(p)) $(LIBTESTCOMMON),$(BUILD))))
 
 test: all
 	$(Q)VECTORS=$(VECTORS) SDPP_BIN=$(abspath $(BUILD)/bin) SDPP_TOOLS=$(abspath $(BUILD)/tests) \
@@ -178,19 +235,26 @@ test-iota-testnet: all
 		./tests/iota_testnet.sh
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in
-# its own build directory so it never mixes objects with the normal build.
+# its own build directory BUILD/asan (build/asan by default), so it never
+# mixes objects with the normal build.
 check-asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' test
 
+# libFuzzer targets in BUILD/fuzz: each layer compiled again with the
+# fuzzer's instrumentation (objects and archives under BUILD/fuzz, with
+# their header dependencies), each target linked with the layers it lists.
 FUZZ_FLAGS = -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
-FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+	-fno-sanitize-recover=all $(CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(CFLAGS_PKGS))
 
-build/fuzz/%: fuzz/%.c $(SDPP_SRC) $(IOTA_SRC) $(UTIL_SRC) $(wildcard sdpp/*.h iota/*.h util/*.h)
-	$(call msg,FUZZ,$@)
+$(BUILD)/fuzz/%.o: %.c
+	$(call msg,FUZZCC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(SDPP_SRC) $(IOTA_SRC) $(UTIL_SRC) $(LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c -o $@ $<
+
+$(foreach l,$(LAYERS),$(eval $(call archive,$(BUILD)/fuzz,$(l))))
+$(foreach f,$(FUZZERS),$(eval $(call program,$(f),$(BUILD)/fuzz/$(f).o,$(BUILD)/fuzz)))
+$(FUZZ_BIN): LINK = $(FUZZ_CC) $(FUZZ_FLAGS)
 
 fuzz-build: $(FUZZ_BIN)
 
@@ -200,19 +264,10 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	$(Q)./fuzz/run.sh 10 $(FUZZ_BIN)
 
-# Benchmarks print figures, never pass/fail; the MQTT and buyer scenarios
-# arrive with the gateway (issue 6).
-BENCH_SRC = $(wildcard bench/bench_*.c)
-BENCH_BIN = $(BENCH_SRC:bench/%.c=build/bench/%)
-
-# The bench starts its broker as the tests do (tests/common/broker.c).
-build/bench/%: bench/%.c $(BUILD)/tests/common/broker.o $(ALL_LIBS)
-	$(call msg,BENCH,$@)
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS) $(GW_LIBS)
-
+# Benchmarks print figures, never pass/fail. Each takes BUILD/bench as its
+# scratch directory and finds the daemon in BUILD/bin.
 bench: $(BENCH_BIN) $(PROGRAMS)
-	$(Q)for b in $(BENCH_BIN); do $$b build/bench || exit 1; done
+	$(Q)for b in $(BENCH_BIN); do $$b $(BUILD)/bench || exit 1; done
 
 # A complete purchase on loopback: installs what is missing (as root),
 # builds, runs broker, building, gateway and buyer, then cleans up.
@@ -257,12 +312,11 @@ iota-oracle:
 	cd tests/iota-oracle && npm ci
 
 format:
-	clang-format -i $(SDPP_SRC) $(UTIL_SRC) $(LEDGER_SRC) $(MQTT_SRC) $(IOTA_SRC) $(GW_SRC) \
-		$(GW_MAIN) $(CLI_SRC) \
+	clang-format -i $(foreach l,$(LAYERS),$($(l).src)) $(GW_MAIN) $(CLI_SRC) \
 		$(wildcard sdpp/*.h util/*.h ledger/*.h mqtt/*.h iota/*.h gateway/*.h cli/*.h) \
 		$(TEST_SRC) $(FUZZ_SRC)
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
