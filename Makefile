@@ -16,7 +16,7 @@ FUZZ_SECONDS ?= 60
 VECTORS   ?=
 
 # Debian packages the project needs, for `make deps` (build, test, fuzz, demo).
-DEB_PACKAGES = build-essential pkg-config clang libclang-rt-14-dev \
+DEB_PACKAGES = build-essential pkg-config clang clang-format libclang-rt-14-dev \
 	libssl-dev libcjson-dev libsodium-dev libsqlite3-dev sqlite3 \
 	libpaho-mqtt-dev mosquitto mosquitto-clients libcurl4-openssl-dev \
 	libevent-dev libsystemd-dev libqrencode-dev libcmocka-dev
@@ -165,7 +165,7 @@ LIBTESTCOMMON = $(BUILD)/libtestcommon.a
 .SECONDARY:
 
 .PHONY: all deps test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
-	install uninstall clean format help iota-oracle test-iota-testnet
+	install uninstall clean format format-check help iota-oracle test-iota-testnet
 
 all: $(ARCHIVES) $(PROGRAMS) $(TEST_BIN) $(BENCH_BIN)
 
@@ -179,6 +179,8 @@ help:
 	@echo 'make bench        benchmarks against raw MQTT'
 	@echo 'make demo         a complete purchase on loopback'
 	@echo 'make install      install under DESTDIR/PREFIX'
+	@echo 'make format       clang-format every C file in place'
+	@echo 'make format-check list the C files clang-format would change (fails if any)'
 	@echo 'make iota-oracle  install the pinned IOTA SDK for the conformance check (npm)'
 	@echo 'make test-iota-testnet  a live purchase on IOTA testnet (internet, faucet)'
 	@echo 'make clean        remove BUILD'
@@ -311,10 +313,22 @@ uninstall:
 iota-oracle:
 	cd tests/iota-oracle && npm ci
 
+# Every C file of every folder, formatted by .clang-format (clang-format 14,
+# Debian's clang-format package).
+CLANG_FORMAT ?= clang-format
+FORMAT_SRC = $(sort $(wildcard $(addsuffix /*.[ch],$(LAYERS) cli tests fuzz bench)) \
+	$(wildcard $(addsuffix /*/*.[ch],tests bench)))
+
 format:
-	clang-format -i $(foreach l,$(LAYERS),$($(l).src)) $(GW_MAIN) $(CLI_SRC) \
-		$(wildcard sdpp/*.h util/*.h ledger/*.h mqtt/*.h iota/*.h gateway/*.h cli/*.h) \
-		$(TEST_SRC) $(FUZZ_SRC)
+	$(Q)$(CLANG_FORMAT) -i $(FORMAT_SRC)
+
+# Lists each file clang-format would change and fails if there is one.
+format-check:
+	$(Q)command -v $(CLANG_FORMAT) >/dev/null || { echo "$(CLANG_FORMAT) not found (make deps)"; exit 2; }; \
+	bad=0; for f in $(FORMAT_SRC); do \
+		$(CLANG_FORMAT) --dry-run --Werror "$$f" >/dev/null 2>&1 || { echo "$$f"; bad=$$((bad + 1)); }; \
+	done; \
+	if [ $$bad -ne 0 ]; then echo "format-check: $$bad files to format (make format)"; exit 1; fi
 
 clean:
 	rm -rf $(BUILD)
