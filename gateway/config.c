@@ -16,6 +16,7 @@
 
 #include "gateway/config.h"
 #include "iota/iota.h"
+#include "mqtt/field.h"
 #include "mqtt/mqtt.h"
 #include "sdpp/framer.h"
 #include "sdpp/json.h"
@@ -57,6 +58,8 @@ enum ktype {
 	T_TOPIC,  /* MQTT publish topic (no wildcards); "" allowed if min 0 */
 	T_METHOD, /* payment method this build supports */
 	T_PRICE,  /* kept raw until the currency is known */
+	T_POINTER, /* RFC 6901 JSON Pointer (mqtt/field.h); "" the whole payload */
+	T_FILTERS, /* MQTT filters, comma-separated; "" none */
 };
 
 struct key {
@@ -221,6 +224,8 @@ static const struct key product_keys[] = {
 	{ "product", "description", T_TEXT, PR(description), 0, 0, "", R_MENU },
 	/* Unset stays -1: the product follows [gateway] prepay. */
 	{ "product", "prepay", T_BOOL, PR(prepay), 0, 1, NULL, R_MENU },
+	{ "product", "field", T_POINTER, PR(field), 0, 0, "", R_MENU },
+	{ "product", "exclude", T_FILTERS, PR(exclude), 0, 0, "", R_MENU },
 };
 #define NPR (sizeof(product_keys) / sizeof(product_keys[0]))
 enum { P_TOPIC = 0, P_PRICE = 1 };
@@ -496,6 +501,27 @@ uri_ok(const char *uri)
 		if (strncmp(uri, sch[i], strlen(sch[i])) == 0)
 			return hostport_ok(uri + strlen(sch[i]), 0);
 	return 0;
+}
+
+static int topic_ok(const char *t, int wildcards);
+static char *trim(char *s);
+
+/* A comma-separated list of MQTT filters, blanks around each allowed; ""
+ * is none. */
+static int
+filters_ok(const char *v)
+{
+	char buf[CONFIG_EXCLUDE_MAX + 1], *tok, *save = NULL;
+
+	if (copy_str(buf, sizeof(buf), v) != 0)
+		return 0;
+	if (trim(buf)[0] == '\0')
+		return 1;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+		if (!topic_ok(trim(tok), 1))
+			return 0;
+	/* An empty item (",," or a trailing comma) is a slip. */
+	return v[strlen(v) - 1] != ',' && strstr(v, ",,") == NULL && v[strspn(v, " \t")] != ',';
 }
 
 /* The adapter's rules (MQTT 3.1.1 s.4.7: `+' and `#' fill a level, `#'
@@ -780,6 +806,25 @@ set_value(const struct parse *p, const struct key *k, void *base, const char *v,
 	case T_PRICE:
 		/* Kept raw by the caller: the currency may come later in the file. */
 		return 0;
+	case T_POINTER: {
+		struct mqtt_field f;
+		char why[MSG_MAX - 64];
+
+		if (mqtt_field_parse(&f, v, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: %.*s", k->name, (int)(MSG_MAX - 80), why);
+			return -1;
+		}
+		break;
+	}
+	case T_FILTERS:
+		if (strlen(v) >= k->size || !filters_ok(v)) {
+			snprintf(err, errlen,
+			    "%s is not MQTT filters separated by `,' (`+' and `#' fill a level, `#' "
+			    "only the last): `%s'",
+			    k->name, v);
+			return -1;
+		}
+		break;
 	}
 	if (copy_str(field, k->size, v) != 0) {
 		snprintf(err, errlen, "%s is longer than %zu bytes: `%s'", k->name, k->size - 1, v);

@@ -11,6 +11,9 @@
 #define CONFIG_PATH_MAX 4096
 #define CONFIG_PRODUCTS_MAX SDPP_PRODUCTS_MAX
 #define CONFIG_TOPIC_MAX 1024
+/* `exclude': the filters, comma-separated, in at most this many bytes. */
+#define CONFIG_EXCLUDE_MAX 1024
+#define CONFIG_FIELD_MAX 256 /* MQTT_FIELD_POINTER_MAX */
 
 struct product_config {
 	char id[SDPP_NAME_MAX + 1];    /* from the section header [product ID] */
@@ -19,6 +22,11 @@ struct product_config {
 	char unit[SDPP_UNIT_MAX + 1];  /* of the sample values, e.g. "ppm" */
 	char description[SDPP_TEXT_MAX + 1];
 	int prepay;                    /* -1: inherit [gateway] prepay */
+	/* What of each sample is sold: "" the whole payload, else an RFC 6901
+	 * pointer into its JSON (mqtt/field.h). */
+	char field[CONFIG_FIELD_MAX + 1];
+	/* Topics of `topic' not sold: MQTT filters, comma-separated ("" none). */
+	char exclude[CONFIG_EXCLUDE_MAX + 1];
 	int line;                      /* of the section header, for messages */
 };
 

@@ -22,6 +22,27 @@ metric(struct evbuffer *b, const char *name, const char *type, const char *help,
 	    name, type, name, v);
 }
 
+/* Per product, with labels: product ids are [A-Za-z0-9._-], safe as is. */
+static void
+unsold_metrics(struct evbuffer *b, const struct gw *gw)
+{
+	static const char *const reasons[] = { "not_json", "no_field", "excluded" };
+	const struct server_unsold *u;
+	size_t n = server_unsold(gw->server, &u), i, r;
+
+	evbuffer_add_printf(b, "# HELP sdpp_samples_unsold_total Samples a product did not sell "
+			       "(not JSON, no such field, an excluded topic).\n"
+			       "# TYPE sdpp_samples_unsold_total counter\n");
+	for (i = 0; i < n; i++)
+		for (r = 0; r < 3; r++)
+			evbuffer_add_printf(b,
+			    "sdpp_samples_unsold_total{product=\"%s\",reason=\"%s\"} %llu\n",
+			    u[i].product, reasons[r],
+			    (unsigned long long)(r == 0 ? u[i].not_json :
+					     r == 1 ? u[i].absent :
+						      u[i].excluded));
+}
+
 static void
 metrics_cb(struct evhttp_request *req, void *arg)
 {
@@ -67,6 +88,7 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	    as.failures);
 	metric(b, "outbox_pending", "gauge", "Records waiting to be anchored.",
 	    gw->anchor != NULL ? ledger_outbox_pending(gw->ledger) : 0);
+	unsold_metrics(b, gw);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

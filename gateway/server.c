@@ -20,6 +20,7 @@
 #include "gateway/log.h"
 #include "gateway/records.h"
 #include "gateway/server.h"
+#include "mqtt/field.h"
 #include "mqtt/mqtt.h"
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
@@ -45,6 +46,29 @@ struct menu {
 	int refs;
 	struct sdpp_menu m;
 	struct sdpp_product products[CONFIG_PRODUCTS_MAX];
+	struct cut *cuts[CONFIG_PRODUCTS_MAX]; /* NULL: sells whole payloads of every topic */
+};
+
+#define UNSOLD_MAX (2 * CONFIG_PRODUCTS_MAX)
+
+/*
+ * What a product sells of each sample: one field of its JSON, and not the
+ * topics it excludes. Taken by an order when it is accepted, so a reload
+ * never changes what a running order gets. The result for the sample
+ * being dispatched is kept, so that many buyers of one product cost one
+ * selection and count once.
+ */
+struct cut {
+	int refs;
+	int has_field;
+	struct mqtt_field field;
+	size_t nexclude;
+	char exclude[CONFIG_EXCLUDE_MAX + 1]; /* the filters, NUL-separated */
+	struct server_unsold *unsold;         /* NULL when the table is full */
+	uint64_t seen;                        /* the sample the result below is for */
+	int sold;
+	const uint8_t *value;
+	size_t vlen;
 };
 
 struct conn;
@@ -83,6 +107,7 @@ struct conn {
 	struct event *timer;
 	struct menu *menu; /* until the order is accepted */
 	struct feed *feed; /* while streaming */
+	struct cut *cut;   /* while streaming; NULL: whole payloads */
 	char product[SDPP_NAME_MAX + 1];
 	struct book book;
 	int refs;    /* record waiters and payments in flight */
@@ -102,6 +127,9 @@ struct server {
 	TAILQ_HEAD(, feed) feeds;
 	size_t nconns;
 	uint64_t next_conn_id;
+	uint64_t nsamples; /* samples dispatched: the cuts' key */
+	struct server_unsold unsold[UNSOLD_MAX];
+	size_t nunsold;
 	/* Frames and events of the session call being handled. The loop
 	 * serves one connection at a time and copies the frames to its
 	 * bufferevent at once, so one buffer serves every buyer. */
@@ -126,10 +154,111 @@ reap_schedule(struct server *srv)
 /* ------------------------------------------------------------ menus, feeds */
 
 static void
+cut_release(struct cut *k)
+{
+	if (k != NULL && --k->refs == 0)
+		free(k);
+}
+
+static void
 menu_release(struct menu *m)
 {
-	if (m != NULL && --m->refs == 0)
-		free(m);
+	size_t i;
+
+	if (m == NULL || --m->refs > 0)
+		return;
+	for (i = 0; i < CONFIG_PRODUCTS_MAX; i++)
+		cut_release(m->cuts[i]);
+	free(m);
+}
+
+static struct server_unsold *
+unsold_for(struct server *srv, const char *product)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nunsold; i++)
+		if (strcmp(srv->unsold[i].product, product) == 0)
+			return &srv->unsold[i];
+	if (srv->nunsold == UNSOLD_MAX)
+		return NULL;
+	snprintf(srv->unsold[srv->nunsold].product, sizeof(srv->unsold[0].product), "%s", product);
+	return &srv->unsold[srv->nunsold++];
+}
+
+/* The cut of a configured product, or NULL when it sells everything. */
+static struct cut *
+cut_new(struct server *srv, const struct product_config *pc)
+{
+	char buf[CONFIG_EXCLUDE_MAX + 1], *tok, *save = NULL;
+	struct cut *k;
+	size_t o = 0, n;
+
+	if (pc->field[0] == '\0' && pc->exclude[0] == '\0')
+		return NULL;
+	k = calloc(1, sizeof(*k));
+	if (k == NULL)
+		log_fatalx("out of memory");
+	k->refs = 1;
+	k->seen = UINT64_MAX;
+	/* Both were checked when the file was read. */
+	k->has_field = pc->field[0] != '\0' &&
+	    mqtt_field_parse(&k->field, pc->field, NULL, 0) == 0;
+	snprintf(buf, sizeof(buf), "%s", pc->exclude);
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+		n = strlen(tok) + 1;
+		if (o + n > sizeof(k->exclude))
+			break;
+		memcpy(k->exclude + o, tok, n);
+		o += n;
+		k->nexclude++;
+	}
+	k->unsold = unsold_for(srv, pc->id);
+	return k;
+}
+
+/*
+ * Whether sample number seq on topic is sold by k, and what of it: on 1,
+ * *value and *vlen are the bytes to sell (the payload itself without a
+ * field). Excluded topics and payloads without the field are counted.
+ */
+static int
+cut_take(struct cut *k, uint64_t seq, const char *topic, const uint8_t **value, size_t *vlen)
+{
+	const char *f = k->exclude;
+	const char *v;
+	size_t i, n;
+	int rc;
+
+	if (k->seen == seq)
+		goto out;
+	k->seen = seq;
+	k->sold = 0;
+	for (i = 0; i < k->nexclude; i++, f += strlen(f) + 1)
+		if (mqtt_topic_match(f, topic)) {
+			if (k->unsold != NULL)
+				k->unsold->excluded++;
+			goto out;
+		}
+	k->value = *value;
+	k->vlen = *vlen;
+	if (k->has_field) {
+		rc = mqtt_field_select(&k->field, (const char *)*value, *vlen, &v, &n);
+		if (rc != MQTT_FIELD_SELECTED) {
+			if (k->unsold != NULL && rc == MQTT_FIELD_NOT_JSON)
+				k->unsold->not_json++;
+			else if (k->unsold != NULL)
+				k->unsold->absent++;
+			goto out;
+		}
+		k->value = (const uint8_t *)v;
+		k->vlen = n;
+	}
+	k->sold = 1;
+out:
+	*value = k->value;
+	*vlen = k->vlen;
+	return k->sold;
 }
 
 static const char *
@@ -187,6 +316,7 @@ menu_new(struct server *srv)
 	for (i = 0; i < cfg->nproducts; i++) {
 		f = feed_find(srv, cfg->products[i].topic);
 		m->products[i].last_seen = f != NULL ? f->last_seen : 0;
+		m->cuts[i] = cut_new(srv, &cfg->products[i]);
 	}
 	return m;
 }
@@ -355,6 +485,7 @@ static void
 conn_join_feed(struct conn *c)
 {
 	const char *product = sdpp_seller_product(c->s), *filter;
+	size_t i;
 
 	if (product == NULL || c->feed != NULL)
 		return;
@@ -362,6 +493,14 @@ conn_join_feed(struct conn *c)
 	filter = menu_filter(c->srv, product);
 	if (filter == NULL)
 		return; /* removed by a reload between order and now: no samples */
+	/* The cut of the menu this order was accepted from. */
+	for (i = 0; c->menu != NULL && i < c->menu->m.nproducts; i++)
+		if (strcmp(c->menu->products[i].id, product) == 0) {
+			c->cut = c->menu->cuts[i];
+			if (c->cut != NULL)
+				c->cut->refs++;
+			break;
+		}
 	c->feed = feed_get(c->srv, filter);
 	TAILQ_INSERT_TAIL(&c->feed->buyers, c, feed_entry);
 }
@@ -644,6 +783,7 @@ conn_free(struct conn *c)
 	if (c->timer != NULL)
 		event_free(c->timer);
 	book_clear(&c->book);
+	cut_release(c->cut);
 	sdpp_seller_free(c->s);
 	sdpp_framer_free(c->framer);
 	menu_release(c->menu);
@@ -974,11 +1114,18 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 			f->samples++;
 			menu_seen(srv, f);
 			for (c = TAILQ_FIRST(&f->buyers); c != NULL; c = next) {
+				const uint8_t *pl = batch[i].payload;
+				size_t plen = batch[i].len;
+
 				next = TAILQ_NEXT(c, feed_entry);
 				if (c->dead)
 					continue;
-				e = sdpp_seller_sample(c->s, batch[i].topic, batch[i].payload,
-				    batch[i].len, batch[i].received_at, now_ms(), c->out);
+				/* Not sold to this product: not sent, counted, billed. */
+				if (c->cut != NULL &&
+				    !cut_take(c->cut, srv->nsamples, batch[i].topic, &pl, &plen))
+					continue;
+				e = sdpp_seller_sample(c->s, batch[i].topic, pl, plen,
+				    batch[i].received_at, now_ms(), c->out);
 				if (e == SDPP_E_INVAL)
 					log_debug("%llu event=sample_skipped reason=topic_or_size",
 					    (unsigned long long)c->id);
@@ -987,6 +1134,7 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (!matched)
 			gw->stats.samples_unmatched++;
+		srv->nsamples++;
 		mqtt_sample_free(&batch[i]);
 	}
 	/* More waiting: yield to sockets first, then come back. */
@@ -1064,6 +1212,13 @@ size_t
 server_buyers(const struct server *srv)
 {
 	return srv->nconns;
+}
+
+size_t
+server_unsold(const struct server *srv, const struct server_unsold **out)
+{
+	*out = srv->unsold;
+	return srv->nunsold;
 }
 
 void

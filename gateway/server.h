@@ -32,6 +32,15 @@ const struct sdpp_menu *server_menu(const struct server *srv);
  * loop ends once every buyer is gone and every record is committed. */
 void server_shutdown(struct server *srv);
 size_t server_buyers(const struct server *srv);
+
+/* Samples a product did not sell since start, by reason: not JSON, no such
+ * field, an excluded topic (products that cut their samples only). */
+struct server_unsold {
+	char product[SDPP_NAME_MAX + 1];
+	uint64_t not_json, absent, excluded;
+};
+/* The table (borrowed) and its length. */
+size_t server_unsold(const struct server *srv, const struct server_unsold **out);
 /* An anchor_notify_fn: tells the buyer of order_hex, if still connected,
  * where a record of its order was anchored. */
 void server_anchored(void *srv, const char *order_hex, uint64_t record, const char *ref);

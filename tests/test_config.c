@@ -144,7 +144,7 @@ test_sample(void **state)
 	(void)state;
 	assert_string_equal(c->path, SAMPLE);
 	assert_string_equal(c->mqtt_uri, "tcp://localhost:1883");
-	assert_int_equal(c->nproducts, 6);
+	assert_int_equal(c->nproducts, 7);
 	p = &c->products[0];
 	assert_string_equal(p->id, "co2-floor2");
 	assert_string_equal(p->topic, "building/7/floor2/co2");
@@ -158,6 +158,9 @@ test_sample(void **state)
 	assert_int_equal(c->products[4].price, 1000);
 	assert_int_equal(c->products[4].prepay, 1);
 	assert_string_equal(c->products[5].topic, "building/7/+/co2");
+	assert_string_equal(c->products[5].field, "");
+	assert_string_equal(c->products[6].field, "/temperature");
+	assert_string_equal(c->products[6].exclude, "zigbee2mqtt/bridge/#");
 	config_free(c);
 }
 
@@ -617,7 +620,7 @@ test_menu(void **state)
 
 	c = load_ok(SAMPLE);
 	config_menu(c, &m, products);
-	assert_int_equal(m.nproducts, 6);
+	assert_int_equal(m.nproducts, 7);
 	assert_int_equal(m.granularity, 10);
 	assert_int_equal(m.max_unpaid, 20);
 	assert_int_equal(m.sign_items, 0);

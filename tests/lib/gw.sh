@@ -226,7 +226,8 @@ EOF
 # log $d/NAME-mq.log. Sets GW_PID.
 gw_start() {
 	local name=$1 nproducts
-	nproducts=$(grep -c '^\[product ' "$d/$name.ini")
+	# One subscription per distinct filter (products may share one).
+	nproducts=$(sed -n 's/^topic *= *//p' "$d/$name.ini" | sort -u | wc -l)
 	"$GATEWAY" -c "$d/$name.ini" -d 2>>"$d/$name.log" &
 	GW_PID=$!
 	track $GW_PID

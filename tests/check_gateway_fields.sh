@@ -1,0 +1,88 @@
+#!/bin/bash
+# Products cut from what a building publishes (TAP): zigbee2mqtt-style JSON per device, sold
+# one field at a time, excluded topics never sold, payloads without the field skipped and
+# counted in the metrics -- a real mosquitto, the real daemon, `sdpp buy'.
+. "$(dirname "$0")/lib/gw.sh"
+
+Z=zigbee2mqtt
+
+# http_get PORT PATH: the body of a plain HTTP/1.0 GET on 127.0.0.1.
+http_get() {
+	local body
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+	body=$(timeout $((10 * SLOW)) cat <&3)
+	exec 3<&-
+	printf '%s\n' "$body" | sed '1,/^\r*$/d'
+}
+
+# payloads JSONL: the payload member of each item, one per line.
+payloads() { sed 's/.*"payload":"\(.*\)"}$/\1/' "$1"; }
+
+# 1. Two products on one wildcard topic, each selling one field of the
+# device JSON; temperature excludes the bridge's own topic. Every sample
+# goes to both; each buyer gets exactly its field's text, nothing else.
+fields() {
+	local mport out want
+	mport=$("$TOOLS/tool_freeport" 1) || return
+	setup_pair f1 "payment_granularity = 2
+metrics_listen = 127.0.0.1:$mport" "[product temperature]
+topic = $Z/+
+field = /temperature
+exclude = $Z/bridge
+price = 2
+unit = C
+
+[product humidity]
+topic = $Z/+
+field = /humidity
+price = 1
+unit = %RH" || return
+	buy_start f1-temp temperature 4
+	wait_orders 1
+	buy_start f1-hum humidity 3
+	wait_orders 2
+	pub "$Z/bridge" '{"temperature":99,"state":"online"}'
+	pub "$Z/Kitchen" '{"temperature":21.30,"humidity":40,"battery":97,"linkquality":120}'
+	pub "$Z/Kitchen" 'not json'
+	pub "$Z/Office" '{"humidity":41}'
+	pub "$Z/Hall" '{"humidity":43,"temperature_calibration":0}'
+	pub "$Z/Office" '{"temperature":-0.5e1,"humidity":42.0}'
+	pub "$Z/Hall" '{"temperature":{"v":1},"battery":80}'
+	pub "$Z/Hall" '{"temperature":"22"}'
+	wait_exit "$BUY_PID" 15
+	check "f1: the humidity buyer settles" $WAIT_RC "$d/f1-hum.err" "$GLOG"
+	want=$(printf '40\n41\n43')
+	out=$(payloads "$d/f1-hum.jsonl")
+	[ "$out" = "$want" ]
+	check "f1: humidity: exactly 40, 41, 43 (got $(echo $out))" $? "$d/f1-hum.jsonl"
+	wait_until 15 test "$(wc -l <"$d/f1-temp.jsonl")" -ge 4
+	out=$(payloads "$d/f1-temp.jsonl")
+	want=$(printf '21.30\n-0.5e1\n{\\"v\\":1}\n\\"22\\"')
+	[ "$out" = "$want" ]
+	check "f1: temperature: the exact text 21.30, -0.5e1, {\"v\":1}, \"22\"; no bridge, no battery" \
+	    $? "$d/f1-temp.jsonl"
+	grep -q "\"topic\":\"$Z/Kitchen\"" "$d/f1-temp.jsonl" &&
+	    ! grep -q "$Z/bridge" "$d/f1-temp.jsonl"
+	check "f1: items keep their device topic; the excluded topic never reaches the buyer" $? \
+	    "$d/f1-temp.jsonl"
+	http_get "$mport" /metrics >"$d/f1-metrics" 2>&1
+	grep -q '^sdpp_samples_unsold_total{product="temperature",reason="excluded"} 1$' \
+	    "$d/f1-metrics" &&
+	    grep -q '^sdpp_samples_unsold_total{product="temperature",reason="not_json"} 1$' \
+		"$d/f1-metrics" &&
+	    grep -q '^sdpp_samples_unsold_total{product="temperature",reason="no_field"} 2$' \
+		"$d/f1-metrics"
+	check "f1: metrics count what temperature did not sell: 1 excluded, 1 not JSON, 2 without it" \
+	    $? "$d/f1-metrics"
+	# Only what was sold is billed: 4 items at 2.
+	wait_until 10 closed_orders_at_least 1
+	"$SDPP" ledger show "$DB" --json >"$d/f1-show" 2>&1
+	grep -q '"product":"temperature","currency":"nanos","quantity":4,"price":"2"' \
+	    "$d/f1-show" && grep -q '"delivered":4,' "$d/f1-show"
+	check "f1: the ledger bills temperature for the 4 items sold" $? "$d/f1-show"
+	teardown_pair
+}
+
+timed f1 fields
+finish
