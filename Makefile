@@ -83,6 +83,7 @@ bin/sdpp-gateway.pkgs      = libevent libevent_pthreads libsystemd
 tests/test_book.uses       = gateway ledger sdpp
 tests/test_config.uses     = gateway
 tests/test_crypto.uses     = sdpp
+tests/test_cut.uses        = gateway mqtt
 tests/test_enc.uses        = sdpp
 tests/test_field.uses      = mqtt util
 tests/test_framer.uses     = sdpp
