@@ -60,6 +60,7 @@ enum ktype {
 	T_PRICE,  /* kept raw until the currency is known */
 	T_POINTER, /* RFC 6901 JSON Pointer (mqtt/field.h); "" the whole payload */
 	T_FILTERS, /* MQTT filters, comma-separated; "" none */
+	T_DECIMAL, /* a number >= 0 such as 0.5 or 2, kept as text; "" none */
 };
 
 struct key {
@@ -226,9 +227,13 @@ static const struct key product_keys[] = {
 	{ "product", "prepay", T_BOOL, PR(prepay), 0, 1, NULL, R_MENU },
 	{ "product", "field", T_POINTER, PR(field), 0, 0, "", R_MENU },
 	{ "product", "exclude", T_FILTERS, PR(exclude), 0, 0, "", R_MENU },
+	{ "product", "min_interval", T_MS, PR(min_interval_ms), 0, MS_D, "0", R_MENU },
+	{ "product", "on_change", T_BOOL, PR(on_change), 0, 1, "no", R_MENU },
+	{ "product", "deadband", T_DECIMAL, PR(deadband), 0, 0, "", R_MENU },
 };
 #define NPR (sizeof(product_keys) / sizeof(product_keys[0]))
-enum { P_TOPIC = 0, P_PRICE = 1 };
+/* Indexes of product_keys above. */
+enum { P_TOPIC = 0, P_PRICE = 1, P_DEADBAND = 9 };
 
 /*
  * Units a price may be written in besides the base unit itself: IOTA
@@ -505,6 +510,23 @@ uri_ok(const char *uri)
 
 static int topic_ok(const char *t, int wildcards);
 static char *trim(char *s);
+
+/* Digits with at most one decimal point, a digit on each side of it: the
+ * deadband's form. */
+static int
+decimal_ok(const char *v)
+{
+	size_t i, dots = 0;
+
+	if (!isdigit((unsigned char)v[0]) || !isdigit((unsigned char)v[strlen(v) - 1]))
+		return 0;
+	for (i = 0; v[i] != '\0'; i++)
+		if (v[i] == '.')
+			dots++;
+		else if (!isdigit((unsigned char)v[i]))
+			return 0;
+	return dots <= 1;
+}
 
 /* A comma-separated list of MQTT filters, blanks around each allowed; ""
  * is none. */
@@ -816,6 +838,13 @@ set_value(const struct parse *p, const struct key *k, void *base, const char *v,
 		}
 		break;
 	}
+	case T_DECIMAL:
+		if (v[0] != '\0' && (strlen(v) >= k->size || !decimal_ok(v))) {
+			snprintf(err, errlen, "%s is not a number 0 or above such as 0.5: `%s'",
+			    k->name, v);
+			return -1;
+		}
+		break;
 	case T_FILTERS:
 		if (strlen(v) >= k->size || !filters_ok(v)) {
 			snprintf(err, errlen,
@@ -1229,6 +1258,9 @@ cross_checks(struct parse *p)
 			    "price of product %s times payment_granularity (%" PRIu64 ") "
 			    "is above 2^64-1",
 			    pc->id, c->granularity);
+		if (pc->deadband[0] != '\0' && !pc->on_change)
+			add_err(p, p->pr_line[i][P_DEADBAND],
+			    "deadband of product %s needs on_change = yes", pc->id);
 		if ((pc->prepay < 0 ? c->prepay : pc->prepay) == 0)
 			postpaid = 1;
 	}

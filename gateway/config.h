@@ -14,6 +14,7 @@
 /* `exclude': the filters, comma-separated, in at most this many bytes. */
 #define CONFIG_EXCLUDE_MAX 1024
 #define CONFIG_FIELD_MAX 256 /* MQTT_FIELD_POINTER_MAX */
+#define CONFIG_DEADBAND_MAX 32
 
 struct product_config {
 	char id[SDPP_NAME_MAX + 1];    /* from the section header [product ID] */
@@ -27,6 +28,12 @@ struct product_config {
 	char field[CONFIG_FIELD_MAX + 1];
 	/* Topics of `topic' not sold: MQTT filters, comma-separated ("" none). */
 	char exclude[CONFIG_EXCLUDE_MAX + 1];
+	/* Rate tier, per source topic (gateway/cut.h): at most one item per
+	 * min_interval_ms (0: no limit), and with on_change only values that
+	 * changed, numbers by more than deadband ("" exact change). */
+	uint64_t min_interval_ms;
+	int on_change;
+	char deadband[CONFIG_DEADBAND_MAX + 1];
 	int line;                      /* of the section header, for messages */
 };
 

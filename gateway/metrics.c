@@ -26,21 +26,19 @@ metric(struct evbuffer *b, const char *name, const char *type, const char *help,
 static void
 unsold_metrics(struct evbuffer *b, const struct gw *gw)
 {
-	static const char *const reasons[] = { "not_json", "no_field", "excluded" };
 	const struct server_unsold *u;
-	size_t n = server_unsold(gw->server, &u), i, r;
+	size_t n = server_unsold(gw->server, &u), i;
+	int r;
 
-	evbuffer_add_printf(b, "# HELP sdpp_samples_unsold_total Samples a product did not sell "
-			       "(not JSON, no such field, an excluded topic).\n"
+	evbuffer_add_printf(b, "# HELP sdpp_samples_unsold_total Samples a product did not sell: "
+			       "excluded, not_json, no_field, rate (its tier), over_cap.\n"
 			       "# TYPE sdpp_samples_unsold_total counter\n");
 	for (i = 0; i < n; i++)
-		for (r = 0; r < 3; r++)
+		for (r = CUT_SOLD + 1; r < CUT__COUNT; r++)
 			evbuffer_add_printf(b,
 			    "sdpp_samples_unsold_total{product=\"%s\",reason=\"%s\"} %llu\n",
-			    u[i].product, reasons[r],
-			    (unsigned long long)(r == 0 ? u[i].not_json :
-					     r == 1 ? u[i].absent :
-						      u[i].excluded));
+			    u[i].product, cut_result_name((enum cut_result)r),
+			    (unsigned long long)u[i].st.n[r]);
 }
 
 static void

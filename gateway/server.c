@@ -15,12 +15,12 @@
 #include <event2/listener.h>
 
 #include "gateway/book.h"
+#include "gateway/cut.h"
 #include "gateway/gateway.h"
 #include "gateway/iota.h"
 #include "gateway/log.h"
 #include "gateway/records.h"
 #include "gateway/server.h"
-#include "mqtt/field.h"
 #include "mqtt/mqtt.h"
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
@@ -51,25 +51,6 @@ struct menu {
 
 #define UNSOLD_MAX (2 * CONFIG_PRODUCTS_MAX)
 
-/*
- * What a product sells of each sample: one field of its JSON, and not the
- * topics it excludes. Taken by an order when it is accepted, so a reload
- * never changes what a running order gets. The result for the sample
- * being dispatched is kept, so that many buyers of one product cost one
- * selection and count once.
- */
-struct cut {
-	int refs;
-	int has_field;
-	struct mqtt_field field;
-	size_t nexclude;
-	char exclude[CONFIG_EXCLUDE_MAX + 1]; /* the filters, NUL-separated */
-	struct server_unsold *unsold;         /* NULL when the table is full */
-	uint64_t seen;                        /* the sample the result below is for */
-	int sold;
-	const uint8_t *value;
-	size_t vlen;
-};
 
 struct conn;
 
@@ -154,13 +135,6 @@ reap_schedule(struct server *srv)
 /* ------------------------------------------------------------ menus, feeds */
 
 static void
-cut_release(struct cut *k)
-{
-	if (k != NULL && --k->refs == 0)
-		free(k);
-}
-
-static void
 menu_release(struct menu *m)
 {
 	size_t i;
@@ -172,93 +146,18 @@ menu_release(struct menu *m)
 	free(m);
 }
 
-static struct server_unsold *
+static struct cut_stats *
 unsold_for(struct server *srv, const char *product)
 {
 	size_t i;
 
 	for (i = 0; i < srv->nunsold; i++)
 		if (strcmp(srv->unsold[i].product, product) == 0)
-			return &srv->unsold[i];
+			return &srv->unsold[i].st;
 	if (srv->nunsold == UNSOLD_MAX)
 		return NULL;
 	snprintf(srv->unsold[srv->nunsold].product, sizeof(srv->unsold[0].product), "%s", product);
-	return &srv->unsold[srv->nunsold++];
-}
-
-/* The cut of a configured product, or NULL when it sells everything. */
-static struct cut *
-cut_new(struct server *srv, const struct product_config *pc)
-{
-	char buf[CONFIG_EXCLUDE_MAX + 1], *tok, *save = NULL;
-	struct cut *k;
-	size_t o = 0, n;
-
-	if (pc->field[0] == '\0' && pc->exclude[0] == '\0')
-		return NULL;
-	k = calloc(1, sizeof(*k));
-	if (k == NULL)
-		log_fatalx("out of memory");
-	k->refs = 1;
-	k->seen = UINT64_MAX;
-	/* Both were checked when the file was read. */
-	k->has_field = pc->field[0] != '\0' &&
-	    mqtt_field_parse(&k->field, pc->field, NULL, 0) == 0;
-	snprintf(buf, sizeof(buf), "%s", pc->exclude);
-	for (tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
-		n = strlen(tok) + 1;
-		if (o + n > sizeof(k->exclude))
-			break;
-		memcpy(k->exclude + o, tok, n);
-		o += n;
-		k->nexclude++;
-	}
-	k->unsold = unsold_for(srv, pc->id);
-	return k;
-}
-
-/*
- * Whether sample number seq on topic is sold by k, and what of it: on 1,
- * *value and *vlen are the bytes to sell (the payload itself without a
- * field). Excluded topics and payloads without the field are counted.
- */
-static int
-cut_take(struct cut *k, uint64_t seq, const char *topic, const uint8_t **value, size_t *vlen)
-{
-	const char *f = k->exclude;
-	const char *v;
-	size_t i, n;
-	int rc;
-
-	if (k->seen == seq)
-		goto out;
-	k->seen = seq;
-	k->sold = 0;
-	for (i = 0; i < k->nexclude; i++, f += strlen(f) + 1)
-		if (mqtt_topic_match(f, topic)) {
-			if (k->unsold != NULL)
-				k->unsold->excluded++;
-			goto out;
-		}
-	k->value = *value;
-	k->vlen = *vlen;
-	if (k->has_field) {
-		rc = mqtt_field_select(&k->field, (const char *)*value, *vlen, &v, &n);
-		if (rc != MQTT_FIELD_SELECTED) {
-			if (k->unsold != NULL && rc == MQTT_FIELD_NOT_JSON)
-				k->unsold->not_json++;
-			else if (k->unsold != NULL)
-				k->unsold->absent++;
-			goto out;
-		}
-		k->value = (const uint8_t *)v;
-		k->vlen = n;
-	}
-	k->sold = 1;
-out:
-	*value = k->value;
-	*vlen = k->vlen;
-	return k->sold;
+	return &srv->unsold[srv->nunsold++].st;
 }
 
 static const char *
@@ -316,7 +215,7 @@ menu_new(struct server *srv)
 	for (i = 0; i < cfg->nproducts; i++) {
 		f = feed_find(srv, cfg->products[i].topic);
 		m->products[i].last_seen = f != NULL ? f->last_seen : 0;
-		m->cuts[i] = cut_new(srv, &cfg->products[i]);
+		m->cuts[i] = cut_new(&cfg->products[i], unsold_for(srv, cfg->products[i].id));
 	}
 	return m;
 }
@@ -497,8 +396,7 @@ conn_join_feed(struct conn *c)
 	for (i = 0; c->menu != NULL && i < c->menu->m.nproducts; i++)
 		if (strcmp(c->menu->products[i].id, product) == 0) {
 			c->cut = c->menu->cuts[i];
-			if (c->cut != NULL)
-				c->cut->refs++;
+			cut_ref(c->cut);
 			break;
 		}
 	c->feed = feed_get(c->srv, filter);
@@ -1122,7 +1020,8 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 					continue;
 				/* Not sold to this product: not sent, counted, billed. */
 				if (c->cut != NULL &&
-				    !cut_take(c->cut, srv->nsamples, batch[i].topic, &pl, &plen))
+				    cut_take(c->cut, srv->nsamples, batch[i].topic, pl, plen,
+					batch[i].received_at, &pl, &plen) != CUT_SOLD)
 					continue;
 				e = sdpp_seller_sample(c->s, batch[i].topic, pl, plen,
 				    batch[i].received_at, now_ms(), c->out);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/cut.h"
 #include "sdpp/msg.h"
 
 struct gw;
@@ -33,11 +34,11 @@ const struct sdpp_menu *server_menu(const struct server *srv);
 void server_shutdown(struct server *srv);
 size_t server_buyers(const struct server *srv);
 
-/* Samples a product did not sell since start, by reason: not JSON, no such
- * field, an excluded topic (products that cut their samples only). */
+/* What each product that cuts its samples (gateway/cut.h) did with them
+ * since start: sold, or why not. */
 struct server_unsold {
 	char product[SDPP_NAME_MAX + 1];
-	uint64_t not_json, absent, excluded;
+	struct cut_stats st;
 };
 /* The table (borrowed) and its length. */
 size_t server_unsold(const struct server *srv, const struct server_unsold **out);

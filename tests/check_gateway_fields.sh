@@ -84,5 +84,59 @@ unit = %RH" || return
 	teardown_pair
 }
 
+# 2. Rate tiers of one stream, per source topic: at most one item a minute
+# (the first sample of each topic is taken, the rest held back), and only
+# changes larger than a deadband. Both outcomes are exact: the interval is
+# far longer than the test.
+tiers() {
+	local mport out
+	mport=$("$TOOLS/tool_freeport" 1) || return
+	setup_pair f2 "payment_granularity = 2
+metrics_listen = 127.0.0.1:$mport" "[product t-1min]
+topic = r/+
+field = /t
+min_interval = 60s
+price = 1
+
+[product t-change]
+topic = c/+
+field = /t
+on_change = yes
+deadband = 0.5
+price = 1" || return
+	buy_start f2-min t-1min 2
+	wait_orders 1
+	buy_start f2-chg t-change 3
+	wait_orders 2
+	# The buyer leaves after its second item: what it must not get comes first.
+	pub r/A '{"t":1}'
+	pub r/A '{"t":2}'
+	pub r/A '{"t":4}'
+	pub r/A '{"t":6}'
+	pub r/B '{"t":3}'
+	for v in 21.0 21.3 21.6 21.2 20.0; do
+		pub c/A "{\"t\":$v}"
+	done
+	wait_exit "$BUY_PID" 15
+	check "f2: the on_change buyer settles" $WAIT_RC "$d/f2-chg.err" "$GLOG"
+	out=$(payloads "$d/f2-chg.jsonl")
+	[ "$out" = "$(printf '21.0\n21.6\n20.0')" ]
+	check "f2: on_change, deadband 0.5: 21.0, 21.6, 20.0 (got $(echo $out))" $? \
+	    "$d/f2-chg.jsonl"
+	wait_until 15 test "$(wc -l <"$d/f2-min.jsonl")" -ge 2
+	out=$(payloads "$d/f2-min.jsonl")
+	[ "$out" = "$(printf '1\n3')" ] && grep -q '"topic":"r/A"' "$d/f2-min.jsonl" &&
+	    grep -q '"topic":"r/B"' "$d/f2-min.jsonl"
+	check "f2: min_interval 60s: the first sample of each topic, 1 from r/A and 3 from r/B" $? \
+	    "$d/f2-min.jsonl"
+	http_get "$mport" /metrics >"$d/f2-metrics" 2>&1
+	grep -q '^sdpp_samples_unsold_total{product="t-1min",reason="rate"} 3$' "$d/f2-metrics" &&
+	    grep -q '^sdpp_samples_unsold_total{product="t-change",reason="rate"} 2$' \
+		"$d/f2-metrics"
+	check "f2: metrics count what the tiers held back (3 and 2)" $? "$d/f2-metrics"
+	teardown_pair
+}
+
 timed f1 fields
+timed f2 tiers
 finish

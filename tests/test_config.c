@@ -144,7 +144,7 @@ test_sample(void **state)
 	(void)state;
 	assert_string_equal(c->path, SAMPLE);
 	assert_string_equal(c->mqtt_uri, "tcp://localhost:1883");
-	assert_int_equal(c->nproducts, 7);
+	assert_int_equal(c->nproducts, 8);
 	p = &c->products[0];
 	assert_string_equal(p->id, "co2-floor2");
 	assert_string_equal(p->topic, "building/7/floor2/co2");
@@ -161,6 +161,9 @@ test_sample(void **state)
 	assert_string_equal(c->products[5].field, "");
 	assert_string_equal(c->products[6].field, "/temperature");
 	assert_string_equal(c->products[6].exclude, "zigbee2mqtt/bridge/#");
+	assert_true(c->products[6].min_interval_ms == 0 && !c->products[6].on_change);
+	assert_true(c->products[7].min_interval_ms == 60000 && c->products[7].on_change);
+	assert_string_equal(c->products[7].deadband, "0.2");
 	config_free(c);
 }
 
@@ -620,7 +623,7 @@ test_menu(void **state)
 
 	c = load_ok(SAMPLE);
 	config_menu(c, &m, products);
-	assert_int_equal(m.nproducts, 7);
+	assert_int_equal(m.nproducts, 8);
 	assert_int_equal(m.granularity, 10);
 	assert_int_equal(m.max_unpaid, 20);
 	assert_int_equal(m.sign_items, 0);
