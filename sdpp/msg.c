@@ -100,24 +100,19 @@ rd_get(struct rd *r, const char *key)
 
 enum text_class { TEXT_ANY, TEXT_NAME };
 
-/* Text fields are printable: no C0/C1 controls or DEL, so they are safe in
- * logs and terminals. Names are [A-Za-z0-9._-] only. */
+/* Text fields are printable (util_text_printable: no C0/C1 controls or
+ * DEL), so they are safe in logs and terminals. Names are [A-Za-z0-9._-]. */
 static int
 text_ok(const char *s, enum text_class cls)
 {
 	const unsigned char *p;
 
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (cls == TEXT_NAME) {
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-				(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
-				return 0;
-		} else if (*p < 0x20 || *p == 0x7f) {
+	if (cls == TEXT_ANY)
+		return util_text_printable(s, strlen(s));
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
 			return 0;
-		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			return 0; /* U+0080..U+009F */
-		}
-	}
 	return 1;
 }
 
@@ -921,8 +916,7 @@ sdpp_item_topic_ok(const char *topic)
 	size_t n = strlen(topic);
 
 	/* The same rules rd_str() applies to "topic" in sdpp_item_parse(). */
-	return n > 0 && n <= SDPP_TOPIC_MAX && util_utf8_valid(topic, n) &&
-	    text_ok(topic, TEXT_ANY);
+	return n > 0 && n <= SDPP_TOPIC_MAX && util_text_printable(topic, n);
 }
 
 enum sdpp_err
