@@ -114,6 +114,7 @@ tests/tool_mkledger.pkgs   = cmocka
 tests/tool_publish.libs    = $(PAHO_LIBS)
 
 fuzz/fuzz_buyer.uses       = sdpp
+fuzz/fuzz_discovery.uses   = mqtt util
 fuzz/fuzz_field.uses       = mqtt util
 fuzz/fuzz_framer.uses      = sdpp
 fuzz/fuzz_hatemplate.uses  = mqtt util
