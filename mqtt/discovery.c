@@ -180,6 +180,36 @@ text(const cJSON *v, const char *what, int null_ok, char *dst, size_t cap, char 
 	return 0;
 }
 
+/* text() of the member named full or abbr (member()); *found says whether
+ * there was one. */
+static int
+named_text(const cJSON *obj, const char *full, const char *abbr, int null_ok, char *dst, size_t cap,
+    const cJSON **found, char *err, size_t errlen)
+{
+	const cJSON *v;
+
+	if (member(obj, full, abbr, &v, err, errlen) != 0)
+		return -1;
+	if (found != NULL)
+		*found = v;
+	return text(v, full, null_ok, dst, cap, err, errlen);
+}
+
+/* The texts we only copy: a name, its abbreviation (abbreviations.py),
+ * whether JSON null means none, and where it goes. name may be null since
+ * Home Assistant 2023.8 ("no name of its own"). */
+static const struct plain_text {
+	const char *full, *abbr;
+	int null_ok;
+	size_t off, cap;
+} plain_texts[] = {
+	{ "unit_of_measurement", "unit_of_meas", 0, offsetof(struct mqtt_discovery, unit),
+	    MQTT_DISCOVERY_UNIT_MAX + 1 },
+	{ "device_class", "dev_cla", 1, offsetof(struct mqtt_discovery, device_class),
+	    MQTT_DISCOVERY_UNIT_MAX + 1 },
+	{ "name", NULL, 1, offsetof(struct mqtt_discovery, name), MQTT_DISCOVERY_NAME_MAX + 1 },
+};
+
 /* 1 if s[0..n) ends like a hashed product id: "." and 32 lowercase hex. */
 static int
 hashed_tail(const char *s, size_t n)
@@ -301,8 +331,8 @@ mqtt_discovery_parse(
 	if (unique_names(root, "payload", err, errlen) != 0)
 		goto fail;
 
-	if (member(root, "unique_id", "uniq_id", &v, err, errlen) != 0 ||
-	    text(v, "unique_id", 0, d->unique_id, sizeof(d->unique_id), err, errlen) != 0)
+	if (named_text(root, "unique_id", "uniq_id", 0, d->unique_id, sizeof(d->unique_id), NULL,
+	        err, errlen) != 0)
 		goto fail;
 	if (d->unique_id[0] == '\0') {
 		util_errf(err, errlen, "no unique_id: the sensor has no stable product id");
@@ -310,8 +340,8 @@ mqtt_discovery_parse(
 	}
 	product_id(d->unique_id, d->product_id);
 
-	if (member(root, "state_topic", "stat_t", &v, err, errlen) != 0 ||
-	    text(v, "state_topic", 0, d->state_topic, sizeof(d->state_topic), err, errlen) != 0)
+	if (named_text(root, "state_topic", "stat_t", 0, d->state_topic, sizeof(d->state_topic),
+	        NULL, err, errlen) != 0)
 		goto fail;
 	if (d->state_topic[0] == '\0') {
 		util_errf(err, errlen, "no state_topic");
@@ -333,8 +363,8 @@ mqtt_discovery_parse(
 		goto fail;
 	}
 
-	if (member(root, "value_template", "val_tpl", &v, err, errlen) != 0 ||
-	    text(v, "value_template", 0, tmpl, sizeof(tmpl), err, errlen) != 0)
+	if (named_text(root, "value_template", "val_tpl", 0, tmpl, sizeof(tmpl), &v, err, errlen) !=
+	    0)
 		goto fail;
 	if (v != NULL &&
 	    mqtt_hatemplate_to_pointer(tmpl, d->field, sizeof(d->field), e, sizeof(e)) != 0) {
@@ -342,16 +372,13 @@ mqtt_discovery_parse(
 		goto fail;
 	}
 
-	if (member(root, "unit_of_measurement", "unit_of_meas", &v, err, errlen) != 0 ||
-	    text(v, "unit_of_measurement", 0, d->unit, sizeof(d->unit), err, errlen) != 0)
-		goto fail;
-	if (member(root, "device_class", "dev_cla", &v, err, errlen) != 0 ||
-	    text(v, "device_class", 1, d->device_class, sizeof(d->device_class), err, errlen) != 0)
-		goto fail;
-	/* name: null means "no name of its own" since Home Assistant 2023.8. */
-	if (member(root, "name", NULL, &v, err, errlen) != 0 ||
-	    text(v, "name", 1, d->name, sizeof(d->name), err, errlen) != 0)
-		goto fail;
+	for (size_t i = 0; i < sizeof(plain_texts) / sizeof(plain_texts[0]); i++) {
+		const struct plain_text *t = &plain_texts[i];
+
+		if (named_text(root, t->full, t->abbr, t->null_ok, (char *)d + t->off, t->cap, NULL,
+		        err, errlen) != 0)
+			goto fail;
+	}
 	if (member(root, "device", "dev", &dev, err, errlen) != 0)
 		goto fail;
 	if (dev != NULL) {
