@@ -1,0 +1,425 @@
+/* Gateway benchmarks against raw MQTT (bench_gateway): options, goals, results.json, main. */
+#include "bench/gateway/bench.h"
+
+static int
+want(const struct bench *B, const char *group)
+{
+	const char *p;
+	size_t l = strlen(group);
+
+	if (B->only == NULL)
+		return 1;
+	for (p = B->only; (p = strstr(p, group)) != NULL; p += l)
+		if ((p == B->only || p[-1] == ',') && (p[l] == '\0' || p[l] == ','))
+			return 1;
+	return 0;
+}
+
+static void
+goal(struct bench *B, const char *what, const char *target, double measured, const char *how,
+    int reached)
+{
+	sb_printf(&B->goal_text, "%-62s %-14s %10.4g %-22s %s\n", what, target, measured, how,
+	    reached < 0 ? "n/a"
+	    : reached   ? "REACHED"
+	                : "missed");
+	sb_printf(&B->goals,
+	    "%s\n    {\"goal\":\"%s\",\"target\":\"%s\",\"measured\":%.6g,\"measure\":\"%s\","
+	    "\"reached\":%s}",
+	    B->goals.len ? "," : "", what, target, measured, how,
+	    reached < 0 ? "null"
+	    : reached   ? "true"
+	                : "false");
+}
+
+static const struct result *
+find(const struct bench *B, const char *group, const char *name)
+{
+	for (int i = 0; i < B->nres; i++)
+		if (strcmp(B->res[i]->group, group) == 0 && strcmp(B->res[i]->name, name) == 0)
+			return B->res[i];
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- machine and goals */
+
+/* `openssl speed -seconds 3 ed25519': sign/s and verify/s. */
+static void
+ed25519_speed(struct bench *B)
+{
+	char cmd[128], line[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "%s speed -seconds %d ed25519 2>/dev/null", OPENSSL,
+	    B->quick ? 1 : 3);
+	f = popen(cmd, "r");
+	B->ed_sign = B->ed_verify = -1;
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		/* " 253 bits EdDSA (Ed25519)   0.0000s   0.0001s  27387.0   9781.5" */
+		char *p = strstr(line, "(Ed25519)");
+		double a, b, c, d;
+
+		if (p != NULL && sscanf(p + 9, " %lfs %lfs %lf %lf", &a, &b, &c, &d) == 4) {
+			B->ed_sign = c;
+			B->ed_verify = d;
+		}
+	}
+	if (f != NULL)
+		pclose(f);
+	printf("# openssl speed ed25519 on this machine: %.0f sign/s, %.0f verify/s\n", B->ed_sign,
+	    B->ed_verify);
+}
+
+static void
+goals(struct bench *B)
+{
+	const struct result *raw = find(B, "throughput", "raw Paho subscriber (baseline)");
+	const struct result *r;
+	static const char *const cum[] = { "K=10 ack_every=10 sign_items=no",
+		"K=1000 ack_every=1000 sign_items=no" };
+	static const char *const sig[] = { "K=10 ack_every=10 sign_items=yes",
+		"K=1000 ack_every=1000 sign_items=yes" };
+	char what[160];
+	int i;
+
+	for (i = 0; raw != NULL && i < 2; i++) {
+		r = find(B, "throughput", cum[i]);
+		if (r == NULL || r->nruns == 0 || raw->nruns == 0)
+			continue;
+		snprintf(
+		    what, sizeof(what), "1 buyer, no item signature, cumulative ACKs (%s)", cum[i]);
+		goal(
+		    B, what, ">= 0.80 x raw", r->ratio, "ratio to raw subscriber", r->ratio >= 0.8);
+	}
+	for (i = 0; B->ed_sign > 0 && i < 2; i++) {
+		r = find(B, "throughput", sig[i]);
+		if (r == NULL || r->nruns == 0)
+			continue;
+		snprintf(what, sizeof(what), "1 buyer, per-item signatures (%s)", sig[i]);
+		goal(B, what, ">= 0.80 x sign/s", r->med / B->ed_sign, "ratio to openssl sign/s",
+		    r->med / B->ed_sign >= 0.8);
+	}
+	/* Ceilings: the slower of the two engines, each alone on a core (the
+	 * seller signs every item; the buyer checks one signature per ACK). */
+	for (i = 0; i < 2; i++) {
+		const struct result *rs = find(B, "library",
+		    i == 0 ? "seller per item, K=1000 ack_every=1000 sign=yes" :
+			     "seller per item, K=1000 ack_every=1000 sign=no");
+		const struct result *rb = find(B, "library",
+		    i == 0 ? "buyer per item, K=1000 ack_every=1000 sign=yes" :
+			     "buyer per item, K=1000 ack_every=1000 sign=no");
+		double us, base = i == 0 ? B->ed_sign : (raw != NULL ? raw->med : 0);
+
+		if (rs == NULL || rb == NULL || rs->nruns == 0 || rb->nruns == 0 || base <= 0 ||
+		    (i == 1 && raw->nruns == 0))
+			continue;
+		us = rs->med > rb->med ? rs->med : rb->med;
+		goal(B,
+		    i == 0 ? "  (ceiling: library in memory, slower side on its own core, signed)" :
+			     "  (ceiling: library in memory, slower side on its own core, unsigned)",
+		    i == 0 ? ">= 0.80 x sign/s" : ">= 0.80 x raw", 1e6 / us / base,
+		    i == 0 ? "ratio to openssl sign/s" : "ratio to raw subscriber",
+		    1e6 / us / base >= 0.8);
+	}
+	r = find(B, "latency", "defaults (K=10 ack_every=1 sign_items=no) p50");
+	if (r != NULL && r->nruns > 0 && r->base >= 0) {
+		double added = r->med - r->base;
+
+		goal(B, "latency added over raw MQTT at 1000/s, p50", "< 0.5 ms", added,
+		    "ms added (median runs)", added < 0.5);
+	}
+	r = find(B, "latency", "defaults (K=10 ack_every=1 sign_items=no) p99");
+	if (r != NULL && r->nruns > 0 && r->base >= 0) {
+		double added = r->med - r->base;
+
+		goal(B, "latency added over raw MQTT at 1000/s, p99", "< 2 ms", added,
+		    "ms added (median runs)", added < 2);
+	}
+	r = find(B, "fanout", "gateway memory per streaming buyer");
+	if (r != NULL && r->nruns > 0) {
+		const struct result *ri;
+		char rname[96];
+		int served;
+
+		snprintf(rname, sizeof(rname), "%d buyers: items/s", B->fanout_buyers);
+		ri = find(B, "fanout", rname);
+		served = ri != NULL && ri->med > 0;
+		snprintf(what, sizeof(what),
+		    "%d concurrent buyers, <= 32 KiB gateway memory each "
+		    "(streaming)",
+		    B->fanout_buyers);
+		goal(B, what, "<= 32768 B", r->med, "bytes per buyer", served && r->med <= 32768);
+	}
+	r = find(B, "fanout", "gateway memory per idle buyer");
+	if (r != NULL && r->nruns > 0) {
+		snprintf(what, sizeof(what),
+		    "%d concurrent buyers, <= 32 KiB gateway memory each "
+		    "(idle)",
+		    B->fanout_buyers);
+		goal(B, what, "<= 32768 B", r->med, "bytes per buyer", r->med <= 32768);
+	}
+	r = find(B, "ledger", "items/s, commit_delay 200ms");
+	if (r != NULL && r->nruns > 0 && r->ratio >= 0)
+		goal(B, "data flow with a slow ledger (commit_delay 200ms) within 5% of normal",
+		    ">= 0.95 x", r->ratio, "ratio to commit_delay 0", r->ratio >= 0.95);
+}
+
+static int
+write_json(struct bench *B)
+{
+	struct sbuf j = { 0 };
+	int i, k, rc;
+
+	sb_printf(&j, "{\n  \"benchmark\": \"sdpp-gateway make bench (bench/gateway/)\",\n");
+	{
+		char load[64] = "null", commit[64] = "";
+		FILE *f = fopen("/proc/loadavg", "r");
+
+		if (f != NULL) {
+			if (fgets(load, sizeof(load), f) != NULL)
+				load[strcspn(load, " ")] = '\0';
+			fclose(f);
+		}
+		f = popen("git describe --always --dirty 2>/dev/null", "r");
+		if (f != NULL) {
+			if (fgets(commit, sizeof(commit), f) != NULL)
+				commit[strcspn(commit, "\n")] = '\0';
+			pclose(f);
+		}
+		sb_printf(&j, "  \"source\": \"%s\",\n", commit);
+		sb_printf(&j, "  \"machine\": {%s,\"load_avg_at_end\":%s},\n",
+		    B->machine.p != NULL ? B->machine.p : "", load);
+	}
+	sb_printf(&j, "  \"runs_per_scenario\": %d,\n  \"seconds\": %.1f,\n", B->runs,
+	    (double)(mono_ns() - B->t_begin) / 1e9);
+	sb_printf(&j, "  \"scenarios\": [");
+	for (i = 0, k = 0; i < B->nres; i++) {
+		struct result *r = B->res[i];
+
+		if (r->nruns == 0)
+			continue;
+		sb_printf(&j,
+		    "%s\n    {\"group\":\"%s\",\"name\":\"%s\",\"unit\":\"%s\",\"runs\":[",
+		    k++ ? "," : "", r->group, r->name, r->unit);
+		for (int x = 0; x < r->nruns; x++)
+			sb_printf(&j, "%s%.6g", x ? "," : "", r->runs[x]);
+		sb_printf(&j, "],\"median\":%.6g", r->med);
+		if (r->base_name[0] != '\0')
+			sb_printf(&j,
+			    ",\"baseline\":\"%s\",\"baseline_median\":%.6g,\"ratio\":%.4f",
+			    r->base_name, r->base, r->ratio);
+		sb_printf(&j, "%s}", r->extra.p != NULL ? r->extra.p : "");
+	}
+	sb_printf(&j, "\n  ],\n  \"goals\": [%s\n  ]\n}\n", B->goals.p != NULL ? B->goals.p : "");
+	rc = write_file(B->json_path, j.p, j.len, 0644);
+	free(j.p);
+	return rc;
+}
+
+/* Parses a number option within [lo, hi]; quotes the bad value. */
+static int
+opt_num(const char *name, const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+		fprintf(
+		    stderr, "bench_gateway: %s is not a number in %g-%g: `%s'\n", name, lo, hi, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Removes the scratch directory; it holds only files. */
+static void
+remove_work(const char *dir)
+{
+	char path[PATH_CAP + 300];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	if (rmdir(dir) != 0)
+		fprintf(stderr, "bench_gateway: %s left behind: %s\n", dir, strerror(errno));
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: bench_gateway [DIR] [--quick] [--runs N] [--only LIST] [--json FILE]\n"
+	    "  DIR      where the bench binaries are and scratch files go (build/bench)\n"
+	    "  --quick  short windows, one run each (a smoke test, not figures)\n"
+	    "  --only   comma list of: throughput,latency,fanout,setup,fig3,ledger,library\n"
+	    "  --json   results file (default bench/results.json, else DIR/results.json)\n"
+	    "  --window S, --variant N: throughput only, window S seconds, variant N "
+	    "(profiling)\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench B;
+	struct sdpp_identity *seller = NULL;
+	struct sigaction sa;
+	char *pem = NULL, path[PATH_CAP + 32], load[128] = "";
+	size_t pemlen = 0;
+	struct stat st;
+	double v;
+	FILE *f;
+	int i;
+
+	memset(&B, 0, sizeof(B));
+	B.dir = "build/bench";
+	B.runs = 3;
+	B.fanout_rate = FANOUT_RATE;
+	B.fanout_buyers = FANOUT_BUYERS;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0) {
+			B.quick = 1;
+			B.runs = 1;
+		} else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
+			if (opt_num("--runs", argv[++i], 1, 15, &v) != 0)
+				return 2;
+			B.runs = (int)v;
+		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+			static const char *const groups =
+			    ",throughput,latency,fanout,setup,fig3,ledger,"
+			    "library,";
+			const char *p = argv[++i], *q;
+
+			B.only = p;
+			for (; *p != '\0'; p = *q != '\0' ? q + 1 : q) {
+				char item[40];
+
+				q = p + strcspn(p, ",");
+				snprintf(item, sizeof(item), ",%.*s,", (int)(q - p), p);
+				if (q - p > 30 || strstr(groups, item) == NULL) {
+					fprintf(stderr,
+					    "bench_gateway: --only: unknown group `%.*s'\n",
+					    (int)(q - p), p);
+					return 2;
+				}
+			}
+		} else if (strcmp(argv[i], "--window") == 0 && i + 1 < argc) {
+			if (opt_num("--window", argv[++i], 0.1, 600, &B.tp_window) != 0)
+				return 2;
+		} else if (strcmp(argv[i], "--fanout-rate") == 0 && i + 1 < argc) {
+			if (opt_num("--fanout-rate", argv[++i], 0.1, 100000, &B.fanout_rate) != 0)
+				return 2;
+		} else if (strcmp(argv[i], "--fanout-buyers") == 0 && i + 1 < argc) {
+			if (opt_num("--fanout-buyers", argv[++i], FANOUT_PROCS, 10000, &v) != 0)
+				return 2;
+			B.fanout_buyers = (int)v;
+		} else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc) {
+			if (opt_num("--variant", argv[++i], 1, 10, &v) != 0)
+				return 2;
+			B.variant = (int)v;
+		} else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
+			B.json_path = argv[++i];
+		} else if (argv[i][0] != '-') {
+			B.dir = argv[i];
+		} else {
+			usage();
+			return 2;
+		}
+	}
+	B.t_begin = mono_ns();
+	if (B.json_path == NULL)
+		B.json_path =
+		    stat("bench", &st) == 0 && S_ISDIR(st.st_mode) ? "bench/results.json" : NULL;
+	if (B.json_path == NULL) {
+		static char def[PATH_CAP + 16];
+
+		snprintf(def, sizeof(def), "%s/results.json", B.dir);
+		B.json_path = def;
+	}
+	snprintf(B.gateway_bin, sizeof(B.gateway_bin), "%s/../bin/sdpp-gateway", B.dir);
+	if (getenv("SDPP_GATEWAY") != NULL)
+		snprintf(B.gateway_bin, sizeof(B.gateway_bin), "%s", getenv("SDPP_GATEWAY"));
+	if (access(B.gateway_bin, X_OK) != 0) {
+		fprintf(stderr, "bench_gateway: %s: not found (run make first)\n", B.gateway_bin);
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(B.work, sizeof(B.work), "%s/run.XXXXXX", B.dir);
+	if (mkdtemp(B.work) == NULL) {
+		fprintf(stderr, "bench_gateway: mkdtemp %s: %s\n", B.work, strerror(errno));
+		return 1;
+	}
+	/* The seller's key, so the buyers know it without reading files. */
+	snprintf(path, sizeof(path), "%s/seller.key", B.work);
+	if (sdpp_identity_generate(&seller) != SDPP_OK ||
+	    sdpp_identity_to_pem(seller, &pem, &pemlen) != SDPP_OK ||
+	    write_file(path, pem, pemlen, 0600) != 0) {
+		fprintf(stderr, "bench_gateway: cannot write the seller key\n");
+		return 1;
+	}
+	sdpp_identity_sign_public(seller, B.seller);
+	sdpp_secret_free(pem, pemlen);
+	sdpp_identity_free(seller);
+	f = fopen("/proc/loadavg", "r");
+	if (f != NULL) {
+		if (fgets(load, sizeof(load), f) != NULL)
+			load[strcspn(load, " ")] = '\0';
+		fclose(f);
+	}
+	printf("# sdpp-gateway benchmarks: %ld CPUs, load average %s at start, %d runs per figure "
+	       "(median shown)\n",
+	    sysconf(_SC_NPROCESSORS_ONLN), load, B.runs);
+	ed25519_speed(&B);
+	sb_printf(&B.machine,
+	    "\"cpus\":%ld,\"load_avg_at_start\":%s,\"ed25519_sign_per_s\":%.0f,"
+	    "\"ed25519_verify_per_s\":%.0f",
+	    sysconf(_SC_NPROCESSORS_ONLN), load[0] ? load : "null", B.ed_sign, B.ed_verify);
+	if (bench_broker_start(&B) != 0) {
+		live_kill_all();
+		return 1;
+	}
+	printf("%-12s %-44s %12s %-8s %12s %7s  %s\n", "group", "scenario", "median", "unit",
+	    "baseline", "ratio", "runs");
+	if (want(&B, "throughput"))
+		scenario_throughput(&B);
+	if (want(&B, "latency"))
+		scenario_latency(&B);
+	if (want(&B, "fanout"))
+		scenario_fanout(&B);
+	if (want(&B, "setup"))
+		scenario_setup(&B);
+	if (want(&B, "fig3"))
+		scenario_fig3(&B);
+	if (want(&B, "ledger"))
+		scenario_ledger(&B);
+	if (want(&B, "library"))
+		scenario_library(&B);
+	broker_stop(&B.broker);
+	goals(&B);
+	printf("\n# goals\n%-62s %-14s %10s %-22s %s\n%s", "goal", "target", "measured", "measure",
+	    "state", B.goal_text.p != NULL ? B.goal_text.p : "");
+	if (write_json(&B) != 0)
+		fprintf(stderr, "bench_gateway: cannot write %s\n", B.json_path);
+	else
+		printf(
+		    "\n# wrote %s in %.0f s\n", B.json_path, (double)(mono_ns() - B.t_begin) / 1e9);
+	live_kill_all();
+	if (getenv("BENCH_KEEP") == NULL)
+		remove_work(B.work);
+	return 0;
+}
