@@ -42,7 +42,7 @@ paho_wait(struct paho_wait *w, int ms)
 }
 
 /* Paho sets no TCP_NODELAY on its socket, and a publisher at a steady rate
- * then sees Nagle and delayed-ACK stalls (BRIEF.md). The socket is ours
+ * then sees Nagle and delayed-ACK stalls. The socket is ours
  * too: find the one connected to the broker and set it. */
 static int
 nodelay_to_port(int port)
