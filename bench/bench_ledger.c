@@ -82,13 +82,14 @@ main(int argc, char **argv)
 	single = run(dir, id, 500, 1, 0);
 	group = run(dir, id, 20000, 100, 0);
 	big = run(dir, id, 50000, 1000, 0);
-	printf("ledger appends/s, one commit (fsync + signed tree head) per record: %.0f\n", single);
+	printf(
+	    "ledger appends/s, one commit (fsync + signed tree head) per record: %.0f\n", single);
 	printf("ledger appends/s, group commit of 100:                              %.0f (%.1fx)\n",
 	    group, group / single);
 	printf("ledger appends/s, group commit of 1000:                             %.0f (%.1fx)\n",
 	    big, big / single);
-	printf("{\"ledger\":{\"single\":%.0f,\"group100\":%.0f,\"group1000\":%.0f}}\n", single, group,
-	    big);
+	printf("{\"ledger\":{\"single\":%.0f,\"group100\":%.0f,\"group1000\":%.0f}}\n", single,
+	    group, big);
 	sdpp_identity_free(id);
 	return 0;
 }

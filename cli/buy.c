@@ -58,10 +58,10 @@ struct buyer_ctx {
 	int mqtt_qos;
 	const char *product;
 	uint64_t count;
-	int want_menu;  /* print the menu and stop (sdpp menu) */
+	int want_menu; /* print the menu and stop (sdpp menu) */
 	int json;
-	int ask;        /* no --product: show the menu, read the order from stdin */
-	int progress;   /* stderr is a terminal */
+	int ask;      /* no --product: show the menu, read the order from stdin */
+	int progress; /* stderr is a terminal */
 	uint64_t items, invoices, paid, anchors;
 	int have_statement;
 	struct sdpp_statement st;
@@ -80,7 +80,7 @@ struct buyer_ctx {
 	uint64_t paid_onchain; /* nanos transferred so far in this order */
 	int paying;            /* a transfer is under way */
 	uint64_t pay_req;
-	uint64_t pay_total;    /* total_due of the invoice being paid */
+	uint64_t pay_total; /* total_due of the invoice being paid */
 };
 
 static uint64_t
@@ -123,8 +123,7 @@ on_paid(void *arg, const struct tangle_sent *s)
 	} else {
 		fprintf(stderr, "sdpp buy: IOTA payment failed: %s\n", s->error);
 	}
-	(void)sdpp_buyer_complete(x->cl->b, x->pay_req, ok, ok ? s->digest : "", now,
-	    &x->cl->out);
+	(void)sdpp_buyer_complete(x->cl->b, x->pay_req, ok, ok ? s->digest : "", now, &x->cl->out);
 	(void)handle(x, now);
 }
 
@@ -160,8 +159,8 @@ pay_iota(struct buyer_ctx *x, const struct sdpp_event *ev)
 static int
 client_flush(struct client *cl)
 {
-	if (cl->out.len > 0 && net_write_all(cl->fd, cl->out.buf, cl->out.len,
-	    WRITE_TIMEOUT_MS) != 0) {
+	if (cl->out.len > 0 &&
+	    net_write_all(cl->fd, cl->out.buf, cl->out.len, WRITE_TIMEOUT_MS) != 0) {
 		fprintf(stderr, "sdpp: write to the seller: %s\n", strerror(errno));
 		return -1;
 	}
@@ -191,7 +190,8 @@ print_menu(const struct sdpp_menu *m, int json)
 			sdpp_money_format(price, p->price);
 			/* Ids, units and descriptions are printable and quote-free
 			 * only by policy: escape the two JSON specials anyway. */
-			printf("%s{\"id\":\"%s\",\"price\":\"%s\",\"unit\":\"", i ? "," : "", p->id, price);
+			printf("%s{\"id\":\"%s\",\"price\":\"%s\",\"unit\":\"", i ? "," : "", p->id,
+			    price);
 			for (const char *s = p->unit; *s != '\0'; s++)
 				printf(*s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
 			printf("\",\"description\":\"");
@@ -209,7 +209,8 @@ print_menu(const struct sdpp_menu *m, int json)
 	    m->payment_address);
 	printf("items %s signed; ACK every %" PRIu64 "; at most %" PRIu64 " unpaid items\n\n",
 	    m->sign_items ? "are" : "are not", m->ack_every, m->max_unpaid);
-	printf("%-20s %12s  %-8s %-12s %s\n", "PRODUCT", "PRICE", "UNIT", "LAST SEEN", "DESCRIPTION");
+	printf(
+	    "%-20s %12s  %-8s %-12s %s\n", "PRODUCT", "PRICE", "UNIT", "LAST SEEN", "DESCRIPTION");
 	for (i = 0; i < m->nproducts; i++) {
 		const struct sdpp_product *p = &m->products[i];
 		char seen[32];
@@ -303,8 +304,9 @@ progress(struct buyer_ctx *x)
 	if (!x->progress)
 		return;
 	if (x->count != 0)
-		fprintf(stderr, "\r%" PRIu64 "/%" PRIu64 " items, %" PRIu64 " invoices, paid %" PRIu64
-		    " %s   ", x->items, x->count, x->invoices, x->paid, x->currency);
+		fprintf(stderr,
+		    "\r%" PRIu64 "/%" PRIu64 " items, %" PRIu64 " invoices, paid %" PRIu64 " %s   ",
+		    x->items, x->count, x->invoices, x->paid, x->currency);
 	else
 		fprintf(stderr, "\r%" PRIu64 " items, %" PRIu64 " invoices, paid %" PRIu64 " %s   ",
 		    x->items, x->invoices, x->paid, x->currency);
@@ -325,13 +327,17 @@ payment_setup(struct buyer_ctx *x, const char *method)
 	if (strcmp(method, "voucher") == 0)
 		return 0;
 	if (iota_method_parse(&net, method) != 0) {
-		fprintf(stderr, "sdpp buy: the seller's payment method `%s' is not one this buyer "
-		    "can use (voucher, iota-mainnet, iota-testnet, iota-devnet)\n", method);
+		fprintf(stderr,
+		    "sdpp buy: the seller's payment method `%s' is not one this buyer "
+		    "can use (voucher, iota-mainnet, iota-testnet, iota-devnet)\n",
+		    method);
 		return -1;
 	}
 	if (!x->want_iota) {
-		fprintf(stderr, "sdpp buy: this seller is paid in IOTA on %s: add --iota (and "
-		    "--iota-url for your own node)\n", iota_network_name(net));
+		fprintf(stderr,
+		    "sdpp buy: this seller is paid in IOTA on %s: add --iota (and "
+		    "--iota-url for your own node)\n",
+		    iota_network_name(net));
 		return -1;
 	}
 	if (x->iota_net != NULL && (iota_network_parse(&want, x->iota_net) != 0 || want != net)) {
@@ -380,7 +386,8 @@ handle(struct buyer_ctx *x, uint64_t now)
 				x->failed = 1;
 				return -1;
 			}
-			snprintf(product, sizeof(product), "%s", x->product != NULL ? x->product : "");
+			snprintf(
+			    product, sizeof(product), "%s", x->product != NULL ? x->product : "");
 			count = x->count;
 			if (x->ask) {
 				print_menu(sdpp_buyer_menu(cl->b), 0);
@@ -402,9 +409,10 @@ handle(struct buyer_ctx *x, uint64_t now)
 
 				for (k = 0; k < m->nproducts; k++)
 					if (strcmp(m->products[k].id, product) == 0)
-						fprintf(stderr, "sdpp buy: `%s' costs %" PRIu64 " %s per item, "
-						    "above --max-price\n", product, m->products[k].price,
-						    m->currency);
+						fprintf(stderr,
+						    "sdpp buy: `%s' costs %" PRIu64 " %s per item, "
+						    "above --max-price\n",
+						    product, m->products[k].price, m->currency);
 				x->failed = 1;
 				return -1;
 			}
@@ -428,8 +436,8 @@ handle(struct buyer_ctx *x, uint64_t now)
 			x->invoices++;
 			if (x->iota != NULL) {
 				if (pay_iota(x, ev) != 0)
-					(void)sdpp_buyer_complete(cl->b, ev->req, 0, "", now,
-					    &cl->out);
+					(void)sdpp_buyer_complete(
+					    cl->b, ev->req, 0, "", now, &cl->out);
 				break;
 			}
 			/* Vouchers: the signed payment_ack is the payment. */
@@ -533,7 +541,8 @@ run(struct buyer_ctx *x)
 		}
 		for (off = 0; off < (size_t)n && !cl->closed; off += took) {
 			took = sdpp_framer_feed(cl->framer, buf + off, (size_t)n - off, &e);
-			while (!cl->closed && (e = sdpp_framer_next(cl->framer, &frame, &flen)) == SDPP_OK) {
+			while (!cl->closed &&
+			       (e = sdpp_framer_next(cl->framer, &frame, &flen)) == SDPP_OK) {
 				(void)sdpp_buyer_input(cl->b, frame, flen, now, &cl->out);
 				if (handle(x, now) != 0)
 					return -1;
@@ -595,8 +604,8 @@ static int
 report_end(struct client *cl)
 {
 	if (cl->peer_code[0] != '\0') {
-		fprintf(stderr, "sdpp: the seller refused: %s: %s\n", cl->peer_code,
-		    cl->peer_message);
+		fprintf(
+		    stderr, "sdpp: the seller refused: %s: %s\n", cl->peer_code, cl->peer_message);
 		return 1;
 	}
 	if (cl->closed && cl->close_err != SDPP_OK) {
@@ -630,7 +639,8 @@ cmd_menu(int argc, char **argv)
 		} else if (hostport == NULL && argv[i][0] != '-')
 			hostport = argv[i];
 		else {
-			fprintf(stderr, "sdpp menu: unexpected argument `%s' (see --help)\n", argv[i]);
+			fprintf(
+			    stderr, "sdpp menu: unexpected argument `%s' (see --help)\n", argv[i]);
 			return 1;
 		}
 	}
@@ -679,21 +689,29 @@ cmd_buy(int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			printf("usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE\n"
-			       "                [--product NAME --count N] [--max-price P] [--budget B]\n"
-			       "                [--output FILE] [--mqtt-out URI [--mqtt-prefix P]\n"
-			       "                [--mqtt-qos 0|1|2]] [--iota [NET] [--iota-url URL]\n"
-			       "                [--max-gas NANOS]]\n\n"
-			       "Buys COUNT samples of PRODUCT (0: until Ctrl-C), verifying every seller\n"
-			       "message, acknowledging each item and paying each invoice with a signed\n"
-			       "voucher, or, with --iota from a seller paid in IOTA, with a transfer from\n"
-			       "the IOTA account of --key on the network the seller's menu names (NET,\n"
-			       "if given: mainnet, testnet or devnet, must be that one; --iota-url for\n"
-			       "your own node; gas above --max-gas, default 50000000, is refused).\n"
-			       "Samples go to stdout (or --output) as JSON lines\n"
-			       "{\"seq\",\"topic\",\"ts\",\"payload\"} (payload_base64 when not text), or\n"
-			       "to your own MQTT broker with --mqtt-out. Ctrl-C settles and exits.\n"
-			       "Without --product the menu is shown and the order asked for.\n");
+			printf(
+			    "usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE\n"
+			    "                [--product NAME --count N] [--max-price P] [--budget "
+			    "B]\n"
+			    "                [--output FILE] [--mqtt-out URI [--mqtt-prefix P]\n"
+			    "                [--mqtt-qos 0|1|2]] [--iota [NET] [--iota-url URL]\n"
+			    "                [--max-gas NANOS]]\n\n"
+			    "Buys COUNT samples of PRODUCT (0: until Ctrl-C), verifying every "
+			    "seller\n"
+			    "message, acknowledging each item and paying each invoice with a "
+			    "signed\n"
+			    "voucher, or, with --iota from a seller paid in IOTA, with a transfer "
+			    "from\n"
+			    "the IOTA account of --key on the network the seller's menu names "
+			    "(NET,\n"
+			    "if given: mainnet, testnet or devnet, must be that one; --iota-url "
+			    "for\n"
+			    "your own node; gas above --max-gas, default 50000000, is refused).\n"
+			    "Samples go to stdout (or --output) as JSON lines\n"
+			    "{\"seq\",\"topic\",\"ts\",\"payload\"} (payload_base64 when not "
+			    "text), or\n"
+			    "to your own MQTT broker with --mqtt-out. Ctrl-C settles and exits.\n"
+			    "Without --product the menu is shown and the order asked for.\n");
 			return 0;
 		}
 		if (strcmp(a, "--iota") == 0) {
@@ -702,8 +720,10 @@ cmd_buy(int argc, char **argv)
 			if (v == NULL || v[0] == '-' || strchr(v, ':') != NULL)
 				continue; /* an option or HOST:PORT follows */
 			if (iota_network_parse(&net, v) != 0) {
-				fprintf(stderr, "sdpp buy: --iota: `%s' is not mainnet, testnet or "
-				    "devnet\n", v);
+				fprintf(stderr,
+				    "sdpp buy: --iota: `%s' is not mainnet, testnet or "
+				    "devnet\n",
+				    v);
 				return 1;
 			}
 			x.iota_net = argv[++i];
@@ -721,13 +741,15 @@ cmd_buy(int argc, char **argv)
 			x.product = argv[++i];
 		else if (strcmp(a, "--count") == 0) {
 			if (cli_parse_u64(argv[++i], 9007199254740991ULL, &x.count) != 0) {
-				fprintf(stderr, "sdpp buy: --count is not an integer 0-2^53: `%s'\n", v);
+				fprintf(stderr,
+				    "sdpp buy: --count is not an integer 0-2^53: `%s'\n", v);
 				return 1;
 			}
 			have_count = 1;
 		} else if (strcmp(a, "--max-price") == 0) {
 			if (sdpp_money_parse(&max_price, argv[++i]) != SDPP_OK) {
-				fprintf(stderr, "sdpp buy: --max-price is not an amount: `%s'\n", v);
+				fprintf(
+				    stderr, "sdpp buy: --max-price is not an amount: `%s'\n", v);
 				return 1;
 			}
 		} else if (strcmp(a, "--budget") == 0) {
@@ -743,12 +765,11 @@ cmd_buy(int argc, char **argv)
 			x.iota_url = argv[++i];
 		else if (strcmp(a, "--max-gas") == 0) {
 			if (sdpp_money_parse(&max_gas, argv[++i]) != SDPP_OK || max_gas == 0) {
-				fprintf(stderr, "sdpp buy: --max-gas is not an amount of nanos: `%s'\n",
-				    v);
+				fprintf(stderr,
+				    "sdpp buy: --max-gas is not an amount of nanos: `%s'\n", v);
 				return 1;
 			}
-		}
-		else if (strcmp(a, "--mqtt-prefix") == 0)
+		} else if (strcmp(a, "--mqtt-prefix") == 0)
 			x.prefix = argv[++i];
 		else if (strcmp(a, "--mqtt-qos") == 0) {
 			x.mqtt_qos = argv[++i][0] - '0';
@@ -765,7 +786,7 @@ cmd_buy(int argc, char **argv)
 	}
 	if (hostport == NULL || keyarg == NULL || keyfile == NULL) {
 		fprintf(stderr, "usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE "
-		    "[--product NAME --count N] ... (see --help)\n");
+		                "[--product NAME --count N] ... (see --help)\n");
 		return 1;
 	}
 	if (output != NULL && mqtt_uri != NULL) {
@@ -825,8 +846,8 @@ cmd_buy(int argc, char **argv)
 		x.id = id;
 		x.max_gas = max_gas;
 	}
-	if (client_open(&cl, hostport, seller, id, max_price, budget,
-		x.want_iota ? pay_from : NULL) != 0)
+	if (client_open(
+	        &cl, hostport, seller, id, max_price, budget, x.want_iota ? pay_from : NULL) != 0)
 		goto out;
 	x.cl = &cl;
 	if (run(&x) != 0 || x.failed) {
@@ -838,9 +859,10 @@ cmd_buy(int argc, char **argv)
 	if (report_end(&cl) != 0)
 		goto out;
 	if (x.have_statement)
-		fprintf(stderr, "settled: %" PRIu64 " items received, %" PRIu64 " %s due, %" PRIu64
-		    " %s paid\n", x.st.delivered, x.st.total_due, x.currency, x.st.total_paid,
-		    x.currency);
+		fprintf(stderr,
+		    "settled: %" PRIu64 " items received, %" PRIu64 " %s due, %" PRIu64
+		    " %s paid\n",
+		    x.st.delivered, x.st.total_due, x.currency, x.st.total_paid, x.currency);
 	rc = x.have_statement && x.st.settled ? 0 : 1;
 out:
 	if (x.out != NULL && x.out != stdout)

@@ -58,8 +58,10 @@ cli_parse_key(const char *arg, uint8_t key[SDPP_SIGN_PUBLIC_BYTES])
 		return 0;
 	text = cli_read_text(arg, &len);
 	if (text == NULL) {
-		fprintf(stderr, "sdpp: key `%s' is neither 64 hex digits nor a readable "
-		    "file\n", arg);
+		fprintf(stderr,
+		    "sdpp: key `%s' is neither 64 hex digits nor a readable "
+		    "file\n",
+		    arg);
 		return -1;
 	}
 	rc = sdpp_sign_public_parse(key, text, len) == SDPP_OK ? 0 : -1;
@@ -68,7 +70,6 @@ cli_parse_key(const char *arg, uint8_t key[SDPP_SIGN_PUBLIC_BYTES])
 	free(text);
 	return rc;
 }
-
 
 int
 cli_parse_u64(const char *s, uint64_t max, uint64_t *out)

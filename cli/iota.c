@@ -1,4 +1,4 @@
-/* `sdpp iota`: a key file's IOTA address, balance and faucet; payments and notarizations, online or offline. */
+/* `sdpp iota`: IOTA address, balance, faucet; payments and notarizations, online or offline. */
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -174,8 +174,8 @@ parse_opts(const char *cmd, int which, int argc, char **argv, struct iota_opts *
 		}
 		if (*v != NULL && ((req == OFF && !o->offline) || (req == ON && o->offline))) {
 			fprintf(stderr, "sdpp iota %s: %s %s\n", cmd, value_opts[k].name,
-			    req == OFF ? "goes with --offline (online, the node is asked)" :
-					 "makes no sense with --offline");
+			    req == OFF ? "goes with --offline (online, the node is asked)"
+			               : "makes no sense with --offline");
 			return -1;
 		}
 	}
@@ -362,8 +362,8 @@ build_error(const char *cmd, enum iota_err err)
 /* Options and network of every subcommand but address: 0 to go on, 1
  * after printing the usage (exit 0), -1 after printing why (exit 1). */
 static int
-parse_cmd(const char *cmd, int which, int argc, char **argv, struct iota_opts *o,
-    enum iota_network *net)
+parse_cmd(
+    const char *cmd, int which, int argc, char **argv, struct iota_opts *o, enum iota_network *net)
 {
 	switch (parse_opts(cmd, which, argc, argv, o)) {
 	case 0:
@@ -438,7 +438,8 @@ clean_text(char *out, size_t cap, const char *in)
 	size_t i;
 
 	for (i = 0; in[i] != '\0' && i + 1 < cap; i++)
-		out[i] = in[i] >= 0x20 && in[i] < 0x7f && in[i] != '"' && in[i] != '\\' ? in[i] : '?';
+		out[i] =
+		    in[i] >= 0x20 && in[i] < 0x7f && in[i] != '"' && in[i] != '\\' ? in[i] : '?';
 	out[i] = '\0';
 }
 
@@ -470,9 +471,9 @@ online_tx(const char *cmd, int which, const struct iota_opts *o, enum iota_netwo
 	snprintf(w.sent.error, sizeof(w.sent.error), "no answer");
 	if (base == NULL || (t = online_client(cmd, o, net, id, base)) == NULL)
 		goto out;
-	started = which == FOR_PAY ?
-	    tangle_pay(t, ot->recipient, ot->amount, on_sent, &w) :
-	    tangle_notarize(t, ot->data, ot->n_data, ot->description, on_sent, &w);
+	started = which == FOR_PAY
+	              ? tangle_pay(t, ot->recipient, ot->amount, on_sent, &w)
+	              : tangle_notarize(t, ot->data, ot->n_data, ot->description, on_sent, &w);
 	if (started != 0) {
 		fprintf(stderr, "sdpp iota %s: cannot start\n", cmd);
 		goto out;
@@ -483,8 +484,8 @@ online_tx(const char *cmd, int which, const struct iota_opts *o, enum iota_netwo
 		printf("{\"digest\":\"%s\",\"status\":\"%s\",\"gas\":{\"budget\":\"%" PRIu64
 		       "\",\"computation\":\"%" PRIu64 "\",\"storage\":\"%" PRIu64
 		       "\",\"rebate\":\"%" PRIu64 "\"}}\n",
-		    w.sent.digest, status_name(w.sent.status), w.sent.budget, w.sent.gas.computation,
-		    w.sent.gas.storage, w.sent.gas.rebate);
+		    w.sent.digest, status_name(w.sent.status), w.sent.budget,
+		    w.sent.gas.computation, w.sent.gas.storage, w.sent.gas.rebate);
 	if (w.sent.status != TANGLE_OK) {
 		fprintf(stderr, "sdpp iota %s: %s\n", cmd, w.sent.error);
 		goto out;
@@ -515,8 +516,7 @@ on_balance(void *arg, const struct tangle_reply *r)
 		snprintf(w->error, sizeof(w->error), "%s", r->error);
 		return;
 	}
-	w->ok = iota_rpc_balance(r->result, &w->total, &w->coins, w->error, sizeof(w->error)) ==
-	    0;
+	w->ok = iota_rpc_balance(r->result, &w->total, &w->coins, w->error, sizeof(w->error)) == 0;
 }
 
 static void
@@ -568,8 +568,9 @@ iota_account_main(const char *cmd, int which, int argc, char **argv)
 		return 1;
 	}
 	if (o.address != NULL && iota_address_parse(addr, o.address) != 0) {
-		fprintf(stderr, "sdpp iota %s: --address is not an address (0x and 64 hex "
-				"digits): `%s'\n",
+		fprintf(stderr,
+		    "sdpp iota %s: --address is not an address (0x and 64 hex "
+		    "digits): `%s'\n",
 		    cmd, o.address);
 		return 1;
 	}
@@ -594,8 +595,7 @@ iota_account_main(const char *cmd, int which, int argc, char **argv)
 		goto out;
 	}
 	if (which == FOR_BALANCE)
-		printf("{\"address\":\"%s\",\"balance\":\"%" PRIu64 "\",\"coins\":%" PRIu64
-		       "}\n",
+		printf("{\"address\":\"%s\",\"balance\":\"%" PRIu64 "\",\"coins\":%" PRIu64 "}\n",
 		    a, w.total, w.coins);
 	else
 		printf("{\"address\":\"%s\",\"task\":\"%s\"}\n", a, w.task);
@@ -644,12 +644,13 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 	} else {
 		hexlen = strlen(o.data_hex);
 		if (hexlen == 0) {
-			fprintf(stderr, "sdpp iota %s: --data-hex is empty: give at least one "
-			    "byte (two hex digits) to notarize\n", cmd);
+			fprintf(stderr,
+			    "sdpp iota %s: --data-hex is empty: give at least one "
+			    "byte (two hex digits) to notarize\n",
+			    cmd);
 			return 1;
 		}
-		if (hexlen % 2 != 0 ||
-		    strspn(o.data_hex, "0123456789abcdefABCDEF") != hexlen) {
+		if (hexlen % 2 != 0 || strspn(o.data_hex, "0123456789abcdefABCDEF") != hexlen) {
 			fprintf(stderr,
 			    "sdpp iota %s: --data-hex is not an even number of hex "
 			    "digits: `%s'\n",

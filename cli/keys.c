@@ -29,9 +29,9 @@ print_qr(const char *text)
 	for (y = -2; y < qr->width + 2; y += 2) {
 		for (x = -2; x < qr->width + 2; x++) {
 			int top = y >= 0 && y < qr->width && x >= 0 && x < qr->width &&
-			    (qr->data[y * qr->width + x] & 1);
+			          (qr->data[y * qr->width + x] & 1);
 			int bot = y + 1 >= 0 && y + 1 < qr->width && x >= 0 && x < qr->width &&
-			    (qr->data[(y + 1) * qr->width + x] & 1);
+			          (qr->data[(y + 1) * qr->width + x] & 1);
 
 			/* Light on dark terminals: print the light modules. */
 			fputs(top ? (bot ? " " : "\u2584") : (bot ? "\u2580" : "\u2588"), stdout);
@@ -58,10 +58,11 @@ cmd_keygen(int argc, char **argv)
 		} else if (strcmp(argv[i], "-f") == 0) {
 			force = 1;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: sdpp keygen -o FILE [-f]\n\n"
-			       "Creates FILE (mode 0600) with a new Ed25519 signing key and X25519\n"
-			       "encryption key, FILE.pub with their public halves, and prints the\n"
-			       "public identity (hex) that the other party pins. -f overwrites.\n");
+			printf(
+			    "usage: sdpp keygen -o FILE [-f]\n\n"
+			    "Creates FILE (mode 0600) with a new Ed25519 signing key and X25519\n"
+			    "encryption key, FILE.pub with their public halves, and prints the\n"
+			    "public identity (hex) that the other party pins. -f overwrites.\n");
 			return 0;
 		} else {
 			fprintf(stderr, "sdpp keygen: unexpected argument `%s' (see --help)\n",
@@ -117,10 +118,11 @@ cmd_pubkey(int argc, char **argv)
 		} else if (strcmp(argv[i], "--all") == 0) {
 			all = 1;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: sdpp pubkey FILE [--qr] [--all]\n\n"
-			       "Prints the public identity (Ed25519, hex) of key file FILE (or of a\n"
-			       "public key file FILE.pub), as a\n"
-			       "QR code with --qr; --all also prints the X25519 encryption key.\n");
+			printf(
+			    "usage: sdpp pubkey FILE [--qr] [--all]\n\n"
+			    "Prints the public identity (Ed25519, hex) of key file FILE (or of a\n"
+			    "public key file FILE.pub), as a\n"
+			    "QR code with --qr; --all also prints the X25519 encryption key.\n");
 			return 0;
 		} else if (path == NULL && argv[i][0] != '-') {
 			path = argv[i];
@@ -147,8 +149,10 @@ cmd_pubkey(int argc, char **argv)
 				print_qr(hex);
 			printf("%s\n", hex);
 			if (all)
-				fprintf(stderr, "sdpp pubkey: %s is a public key file; --all needs the "
-				    "key file\n", path);
+				fprintf(stderr,
+				    "sdpp pubkey: %s is a public key file; --all needs the "
+				    "key file\n",
+				    path);
 			return 0;
 		}
 		free(text);

@@ -15,22 +15,21 @@
 static void
 ledger_usage(FILE *f)
 {
-	fprintf(f,
-	    "usage: sdpp ledger verify DB [--key KEY] [--remote [--network NET]\n"
-	    "                                 [--iota-url URL]]\n"
-	    "       sdpp ledger show DB [--order ID] [--buyer KEY] [--json]\n"
-	    "       sdpp ledger prove DB RECORD            (RECORD: 42 or ledger:42)\n"
-	    "       sdpp ledger prove DB --consistency M N (two signed tree head sizes)\n"
-	    "       sdpp ledger check-proof FILE --key KEY (FILE - reads stdin)\n"
-	    "       sdpp ledger export DB                  (JSON lines, one per record)\n"
-	    "\n"
-	    "KEY is the gateway's public key: 64 hex digits or a public key file.\n"
-	    "verify and check-proof exit 0 when everything checks, 1 when not.\n"
-	    "verify --remote also checks every anchor the gateway recorded on IOTA: the\n"
-	    "kept transaction hashes to its digest and holds the record's leaf hash (or\n"
-	    "the tree head's root), and the node (the public one of the network the\n"
-	    "gateway noted in the ledger, or URL) reports that transaction as executed\n"
-	    "successfully. --network is for ledgers that do not note it.\n");
+	fprintf(f, "usage: sdpp ledger verify DB [--key KEY] [--remote [--network NET]\n"
+	           "                                 [--iota-url URL]]\n"
+	           "       sdpp ledger show DB [--order ID] [--buyer KEY] [--json]\n"
+	           "       sdpp ledger prove DB RECORD            (RECORD: 42 or ledger:42)\n"
+	           "       sdpp ledger prove DB --consistency M N (two signed tree head sizes)\n"
+	           "       sdpp ledger check-proof FILE --key KEY (FILE - reads stdin)\n"
+	           "       sdpp ledger export DB                  (JSON lines, one per record)\n"
+	           "\n"
+	           "KEY is the gateway's public key: 64 hex digits or a public key file.\n"
+	           "verify and check-proof exit 0 when everything checks, 1 when not.\n"
+	           "verify --remote also checks every anchor the gateway recorded on IOTA: the\n"
+	           "kept transaction hashes to its digest and holds the record's leaf hash (or\n"
+	           "the tree head's root), and the node (the public one of the network the\n"
+	           "gateway noted in the ledger, or URL) reports that transaction as executed\n"
+	           "successfully. --network is for ledgers that do not note it.\n");
 }
 
 static int
@@ -104,21 +103,28 @@ check_anchor(void *ctx, const struct ledger_anchor *a)
 	}
 	d = strncmp(a->ref, "iota:", 5) == 0 ? a->ref + 5 : NULL;
 	if (d == NULL || iota_digest_parse(digest, d) != 0) {
-		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": ref `%.80s' is not "
-		    "iota:DIGEST", a->item, a->ref);
+		snprintf(rc->problem, sizeof(rc->problem),
+		    "anchor %" PRIu64 ": ref `%.80s' is not "
+		    "iota:DIGEST",
+		    a->item, a->ref);
 		return 1;
 	}
 	if (!a->have_expect) {
-		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": names a %s the "
-		    "log does not hold", a->item, a->what);
+		snprintf(rc->problem, sizeof(rc->problem),
+		    "anchor %" PRIu64 ": names a %s the "
+		    "log does not hold",
+		    a->item, a->what);
 		return 1;
 	}
 	tx = malloc(strlen(a->proof) + 1);
-	if (tx == NULL || sdpp_b64_decode(tx, strlen(a->proof), &txlen, a->proof,
-	    strlen(a->proof)) != SDPP_OK || iota_tx_digest(tx_digest, tx, txlen) != IOTA_OK ||
+	if (tx == NULL ||
+	    sdpp_b64_decode(tx, strlen(a->proof), &txlen, a->proof, strlen(a->proof)) != SDPP_OK ||
+	    iota_tx_digest(tx_digest, tx, txlen) != IOTA_OK ||
 	    memcmp(tx_digest, digest, sizeof(digest)) != 0) {
-		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": the kept "
-		    "transaction does not hash to %s", a->item, d);
+		snprintf(rc->problem, sizeof(rc->problem),
+		    "anchor %" PRIu64 ": the kept "
+		    "transaction does not hash to %s",
+		    a->item, d);
 		goto out;
 	}
 	/* The notarized data is a pure vector<u8> of 32 bytes: BCS length 33
@@ -127,8 +133,10 @@ check_anchor(void *ctx, const struct ledger_anchor *a)
 	arg[1] = 32;
 	memcpy(arg + 2, a->expect, 32);
 	if (!contains(tx, txlen, arg, sizeof(arg))) {
-		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": transaction %s "
-		    "does not hold the %s's hash", a->item, d, a->what);
+		snprintf(rc->problem, sizeof(rc->problem),
+		    "anchor %" PRIu64 ": transaction %s "
+		    "does not hold the %s's hash",
+		    a->item, d, a->what);
 		goto out;
 	}
 	memset(&k, 0, sizeof(k));
@@ -143,13 +151,17 @@ check_anchor(void *ctx, const struct ledger_anchor *a)
 		goto out;
 	}
 	if (memcmp(k.v.digest, digest, sizeof(digest)) != 0) {
-		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": the node answered "
-		    "about another transaction than %s", a->item, d);
+		snprintf(rc->problem, sizeof(rc->problem),
+		    "anchor %" PRIu64 ": the node answered "
+		    "about another transaction than %s",
+		    a->item, d);
 		goto out;
 	}
 	if (!k.v.effects.success) {
-		snprintf(rc->problem, sizeof(rc->problem), "anchor %" PRIu64 ": transaction %s "
-		    "failed on chain: %s", a->item, d, k.v.effects.error);
+		snprintf(rc->problem, sizeof(rc->problem),
+		    "anchor %" PRIu64 ": transaction %s "
+		    "failed on chain: %s",
+		    a->item, d, k.v.effects.error);
 		goto out;
 	}
 	rc->confirmed++;
@@ -173,22 +185,30 @@ verify_remote(struct ledger *l, const char *db, const char *network, const char 
 	/* The gateway notes in the log where its anchors go: no guessing. */
 	if (ledger_remote_where(l, where, sizeof(where)) == 0) {
 		if (iota_method_parse(&net, where) != 0) {
-			fprintf(stderr, "sdpp ledger verify: %s: anchors went to `%s', which this "
-			    "tool cannot check\n", db, where);
+			fprintf(stderr,
+			    "sdpp ledger verify: %s: anchors went to `%s', which this "
+			    "tool cannot check\n",
+			    db, where);
 			return 1;
 		}
 		if (network != NULL && (iota_network_parse(&given, network) != 0 || given != net)) {
-			fprintf(stderr, "sdpp ledger verify: %s: the anchors are on %s, not %s "
-			    "(--network)\n", db, iota_network_name(net), network);
+			fprintf(stderr,
+			    "sdpp ledger verify: %s: the anchors are on %s, not %s "
+			    "(--network)\n",
+			    db, iota_network_name(net), network);
 			return 1;
 		}
 	} else if (network == NULL) {
-		fprintf(stderr, "sdpp ledger verify: %s does not say where its anchors went (a "
-		    "gateway before 2026-12): give --network mainnet|testnet|devnet\n", db);
+		fprintf(stderr,
+		    "sdpp ledger verify: %s does not say where its anchors went (a "
+		    "gateway before 2026-12): give --network mainnet|testnet|devnet\n",
+		    db);
 		return 1;
 	} else if (iota_network_parse(&net, network) != 0) {
-		fprintf(stderr, "sdpp ledger verify: --network is not mainnet, testnet or devnet: "
-		    "`%s'\n", network);
+		fprintf(stderr,
+		    "sdpp ledger verify: --network is not mainnet, testnet or devnet: "
+		    "`%s'\n",
+		    network);
 		return 1;
 	}
 	tc.network = net;
@@ -196,7 +216,8 @@ verify_remote(struct ledger *l, const char *db, const char *network, const char 
 	tc.retries = 2;
 	rc.base = event_base_new();
 	if (rc.base == NULL || tangle_new(&rc.t, rc.base, &tc, err, sizeof(err)) != 0) {
-		fprintf(stderr, "sdpp ledger verify: %s\n", rc.base == NULL ? "no event base" : err);
+		fprintf(
+		    stderr, "sdpp ledger verify: %s\n", rc.base == NULL ? "no event base" : err);
 		goto out;
 	}
 	switch (ledger_anchors_each(l, check_anchor, &rc)) {
@@ -256,8 +277,8 @@ ledger_verify_main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", db, rep.problem);
 	} else {
 		printf("ok: %" PRIu64 " records, %" PRIu64 " signed tree heads, %" PRIu64
-		    " buyer signatures (%" PRIu64 " ACKs) verified\n", rep.records, rep.tree_heads,
-		    rep.signatures, rep.acks);
+		       " buyer signatures (%" PRIu64 " ACKs) verified\n",
+		    rep.records, rep.tree_heads, rep.signatures, rep.acks);
 		if (remote)
 			rc = verify_remote(l, db, network, url);
 	}
@@ -293,14 +314,16 @@ show_text(void *ctx, const struct ledger_account *a)
 		printf("  ordered   %s, open-ended", a->product);
 	printf(" at %" PRIu64 " %s each, %s (record %" PRIu64 ")\n", a->price, a->currency, t,
 	    a->order_record);
-	printf("  received  %" PRIu64 " items acknowledged by buyer-signed receipts", a->acknowledged);
+	printf(
+	    "  received  %" PRIu64 " items acknowledged by buyer-signed receipts", a->acknowledged);
 	if (a->delivered > a->acknowledged)
 		printf(" (%" PRIu64 " sent)", a->delivered);
 	if (a->invoices == 0)
 		printf("\n  invoiced  nothing\n");
 	else
 		printf("\n  invoiced  %" PRIu64 " %s in %" PRIu64 " invoice%s (items 1..%" PRIu64
-		       ")\n", a->invoiced, a->currency, a->invoices, a->invoices == 1 ? "" : "s",
+		       ")\n",
+		    a->invoiced, a->currency, a->invoices, a->invoices == 1 ? "" : "s",
 		    a->invoiced_items);
 	if (a->chain) {
 		printf("  paid      %" PRIu64 " %s (transfers confirmed on chain)\n", a->paid,
@@ -310,11 +333,14 @@ show_text(void *ctx, const struct ledger_account *a)
 			printf(" (promised by the buyer's signed exit)");
 		printf("\n");
 	} else {
-		printf("  paid      %" PRIu64 " %s (buyer-signed vouchers)\n", a->paid,
-		    a->currency);
+		printf(
+		    "  paid      %" PRIu64 " %s (buyer-signed vouchers)\n", a->paid, a->currency);
 		printf("  owed      %" PRIu64 " %s\n", a->owed, a->currency);
 	}
-	printf("  state     %s%s%s\n\n", a->closed ? "closed: " : a->exited ? "exited" : "open",
+	printf("  state     %s%s%s\n\n",
+	    a->closed   ? "closed: "
+	    : a->exited ? "exited"
+	                : "open",
 	    a->closed ? a->reason : "", a->closed && a->exited ? " (buyer exited)" : "");
 	return 0;
 }
@@ -405,7 +431,8 @@ ledger_prove_main(int argc, char **argv)
 		rc = ledger_prove_consistency(l, m, n, &json, err, sizeof(err));
 	} else if (argc == 3) {
 		if (parse_u64(argv[2], &id) != 0) {
-			fprintf(stderr, "sdpp ledger prove: bad record id `%s' (use 42 or ledger:42)\n",
+			fprintf(stderr,
+			    "sdpp ledger prove: bad record id `%s' (use 42 or ledger:42)\n",
 			    argv[2]);
 			return 1;
 		}

@@ -105,7 +105,9 @@ mqtt_out_publish(struct mqtt_out *o, const char *topic, const uint8_t *payload, 
 	if (len > 268435455)
 		return -1;
 	return MQTTAsync_send(o->client, topic, (int)len, (void *)(uintptr_t)payload, o->qos, 0,
-	    NULL) == MQTTASYNC_SUCCESS ? 0 : -1;
+	           NULL) == MQTTASYNC_SUCCESS
+	           ? 0
+	           : -1;
 }
 
 void
@@ -119,8 +121,8 @@ mqtt_out_close(struct mqtt_out *o)
 		return;
 	/* Let queued publishes leave before disconnecting. */
 	while (waited < DRAIN_WAIT_MS &&
-	    MQTTAsync_getPendingTokens(o->client, &pending) == MQTTASYNC_SUCCESS &&
-	    pending != NULL && pending[0] != -1) {
+	       MQTTAsync_getPendingTokens(o->client, &pending) == MQTTASYNC_SUCCESS &&
+	       pending != NULL && pending[0] != -1) {
 		MQTTAsync_free(pending);
 		pending = NULL;
 		sleep_ms(10);

@@ -1,4 +1,4 @@
-/* The buyer's side of the wire: connect to a gateway, move frames between the socket and a buyer session. */
+/* The buyer's side of the wire: connect to a gateway, move frames between socket and session. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -38,8 +38,8 @@ net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
 
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    ai->ai_protocol);
+		fd = socket(
+		    ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
 		if (fd < 0)
 			continue;
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS)
@@ -57,7 +57,7 @@ net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
 		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 		freeaddrinfo(res);
 		return fd;
-next:
+	next:
 		close(fd);
 		fd = -1;
 	}

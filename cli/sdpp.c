@@ -1,4 +1,4 @@
-/* sdpp: the command-line tool for buyers and sellers (subcommand table as in wireguard-tools' wg). */
+/* sdpp: the tool for buyers and sellers (a subcommand table, as in wireguard-tools' wg). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +12,13 @@ static const struct subcommand {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } subcommands[] = {
-	{ "keygen", cmd_keygen, "Creates an identity key file (mode 0600) and prints its public key" },
+	{ "keygen", cmd_keygen,
+	    "Creates an identity key file (mode 0600) and prints its public key" },
 	{ "pubkey", cmd_pubkey, "Prints the public identity of a key file (hex, or --qr)" },
 	{ "menu", cmd_menu, "Shows a gateway's verified menu" },
 	{ "buy", cmd_buy, "Buys a stream: verified, decrypted samples as JSON lines or into MQTT" },
-	{ "ledger", cmd_ledger, "Audits a gateway's records: verify, show, prove, check-proof, export" },
+	{ "ledger", cmd_ledger,
+	    "Audits a gateway's records: verify, show, prove, check-proof, export" },
 	{ "iota", cmd_iota, "IOTA account address; signed payments and notarizations (--offline)" },
 };
 

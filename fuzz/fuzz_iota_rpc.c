@@ -1,4 +1,4 @@
-/* libFuzzer target: IOTA JSON-RPC responses from a node, read by every result reader (iota/rpc.c). */
+/* libFuzzer target: IOTA JSON-RPC responses, read by every result reader (iota/rpc.c). */
 #include <cjson/cJSON.h>
 
 #include "fuzz/fuzz.h"
@@ -46,8 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < page->n; i++)
 			CHECK(page->coins[i].ref.version <= UINT64_MAX);
 	}
-	if (iota_rpc_effects(cJSON_GetObjectItemCaseSensitive(result, "effects"), &e, err,
-		sizeof(err)) == 0) {
+	if (iota_rpc_effects(
+	        cJSON_GetObjectItemCaseSensitive(result, "effects"), &e, err, sizeof(err)) == 0) {
 		check_text(e.error, sizeof(e.error));
 		CHECK(e.success == 0 || e.error[0] == '\0');
 		if (iota_gas_budget(&e.gas, 1000, &budget) == 0)

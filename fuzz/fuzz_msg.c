@@ -1,5 +1,4 @@
-/* libFuzzer target: the SDPP/1 message and item codecs (parse, encode, parse again; fast paths
- * against the generic ones). */
+/* libFuzzer target: the SDPP/1 message and item codecs, the fast paths against the generic. */
 #include "fuzz/fuzz.h"
 #include "sdpp/crypto.h"
 #include "sdpp/msg.h"

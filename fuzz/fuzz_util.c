@@ -162,6 +162,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(rb == 0 || ra != 0);
 	n = strlen(in);
 	CHECK(util_errf(err, sizeof(err), "%s", in) == -1 &&
-	    strlen(err) == (n < sizeof(err) ? n : sizeof(err) - 1));
+	      strlen(err) == (n < sizeof(err) ? n : sizeof(err) - 1));
 	return 0;
 }

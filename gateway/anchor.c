@@ -1,4 +1,4 @@
-/* Anchoring on IOTA: each outbox item (a record's leaf hash, or a tree head's root) becomes a locked notarization. */
+/* Anchoring on IOTA: each outbox item (a leaf hash, a tree head's root) becomes a notarization. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +33,10 @@ struct anchor {
 struct job {
 	struct anchor *an;
 	uint64_t item;
-	uint8_t data[32];                  /* what is notarized */
+	uint8_t data[32]; /* what is notarized */
 	char desc[160];
-	char maybe[IOTA_DIGEST_TEXT_LEN];  /* a transaction that may have landed */
-	char *proof;                       /* its bytes, base64 */
+	char maybe[IOTA_DIGEST_TEXT_LEN];              /* a transaction that may have landed */
+	char *proof;                                   /* its bytes, base64 */
 	uint64_t record;                               /* 0: a tree head */
 	char order[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)]; /* of the record */
 	char what[64];
@@ -71,7 +71,7 @@ on_anchored(void *arg, const struct tangle_sent *s)
 			sdpp_b64_encode(proof, s->tx, s->txlen);
 		an->stats.anchors++;
 		log_info("event=anchor item=%llu what=\"%s\" digest=%s gas=%" PRIu64 "+%" PRIu64
-			 "-%" PRIu64,
+		         "-%" PRIu64,
 		    (unsigned long long)j->item, j->what, s->digest, s->gas.computation,
 		    s->gas.storage, s->gas.rebate);
 	} else {
@@ -87,8 +87,8 @@ on_anchored(void *arg, const struct tangle_sent *s)
 				sdpp_b64_encode(proof, s->tx, s->txlen);
 		}
 	}
-	if (ledger_outbox_done(an->ledger, j->item, ok, ok || proof != NULL ? ref : s->error,
-		proof, util_now_ms(), err, sizeof(err)) != 0)
+	if (ledger_outbox_done(an->ledger, j->item, ok, ok || proof != NULL ? ref : s->error, proof,
+	        util_now_ms(), err, sizeof(err)) != 0)
 		log_warnx("event=outbox error=\"%s\"", err);
 	if (ok && j->record != 0 && an->notify != NULL)
 		an->notify(an->notify_arg, j->order, j->record, ref);
@@ -136,15 +136,15 @@ on_maybe(void *arg, const struct tangle_reply *r)
 
 		snprintf(again, sizeof(again), "%s%s", UNKNOWN, j->maybe);
 		if (ledger_outbox_done(an->ledger, j->item, 0, again, j->proof, util_now_ms(), err,
-			sizeof(err)) != 0)
+		        sizeof(err)) != 0)
 			log_warnx("event=outbox error=\"%s\"", err);
 		job_free(j);
 		return;
 	}
 	free(j->proof);
 	j->proof = NULL;
-	if (tangle_notarize(gw_iota_tangle(an->gi), j->data, sizeof(j->data), j->desc, on_anchored,
-		j) != 0) {
+	if (tangle_notarize(
+	        gw_iota_tangle(an->gi), j->data, sizeof(j->data), j->desc, on_anchored, j) != 0) {
 		s.status = TANGLE_E_REFUSED;
 		snprintf(s.error, sizeof(s.error), "cannot queue the notarization");
 		s.digest[0] = '\0';
@@ -190,7 +190,7 @@ anchor_submit(void *ctx, const struct ledger_outbox_item *it)
 		    tangle_get_tx(gw_iota_tangle(an->gi), j->maybe, on_maybe, j) != 0)
 			goto fail;
 	} else if (tangle_notarize(gw_iota_tangle(an->gi), j->data, sizeof(j->data), j->desc,
-		       on_anchored, j) != 0) {
+	               on_anchored, j) != 0) {
 		goto fail;
 	}
 	return 0;

@@ -1,4 +1,4 @@
-/* Seller bookkeeping: session events become ledger records (orders, receipts, invoices, payments, exits, closes). */
+/* Seller bookkeeping: session events become ledger records (orders, invoices, payments, ...). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,8 +35,8 @@ book_order(struct book *b, const struct book_sink *k, const struct sdpp_seller *
 }
 
 void
-book_flush_receipts(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
-    int64_t now)
+book_flush_receipts(
+    struct book *b, const struct book_sink *k, const struct sdpp_seller *s, int64_t now)
 {
 	struct ledger_record r;
 	const uint8_t *oid = sdpp_seller_order_id(s);
@@ -148,8 +148,8 @@ book_close(struct book *b, const struct book_sink *k, const struct sdpp_seller *
 		return;
 	book_flush_receipts(b, k, s, now);
 	sdpp_seller_progress(s, &p);
-	if (ledger_record_close(&r, oid, sdpp_seller_buyer(s), sdpp_seller_product(s), &p, reason,
-		now) == 0)
+	if (ledger_record_close(
+	        &r, oid, sdpp_seller_buyer(s), sdpp_seller_product(s), &p, reason, now) == 0)
 		(void)append(k, &r, 0);
 }
 

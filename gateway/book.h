@@ -38,8 +38,8 @@ struct book_sink {
 
 /* One session's bookkeeping state. Zeroed to start; book_clear() frees. */
 struct book {
-	int owns_order; /* the order record is this session's */
-	int closed;     /* the close is recorded (or was never ours to record) */
+	int owns_order;          /* the order record is this session's */
+	int closed;              /* the close is recorded (or was never ours to record) */
 	struct ledger_ack *acks; /* BOOK_ACKS_MAX, only while ACKs are held */
 	size_t nacks;
 };
@@ -55,23 +55,22 @@ enum book_result {
  * bad_order_id ("order already placed"); otherwise the order is recorded
  * and ev->req waits for it.
  */
-enum book_result book_order(struct book *b, const struct book_sink *k,
-    const struct sdpp_seller *s, const struct sdpp_event *ev, int64_t now, enum sdpp_err *code,
-    const char **why) __attribute__((warn_unused_result));
+enum book_result book_order(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
+    const struct sdpp_event *ev, int64_t now, enum sdpp_err *code, const char **why)
+    __attribute__((warn_unused_result));
 /* SDPP_EV_INVOICE: receipts first, then the invoice; ev->req waits for it. */
 enum book_result book_invoice(struct book *b, const struct book_sink *k,
     const struct sdpp_seller *s, const struct sdpp_event *ev, int64_t now)
     __attribute__((warn_unused_result));
 /* SDPP_EV_EXIT: receipts first, then the exit; ev->req waits for it. */
-enum book_result book_exit(struct book *b, const struct book_sink *k,
-    const struct sdpp_seller *s, const struct sdpp_event *ev, int64_t now)
-    __attribute__((warn_unused_result));
+enum book_result book_exit(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
+    const struct sdpp_event *ev, int64_t now) __attribute__((warn_unused_result));
 /* SDPP_EV_RECEIPT: held; a full batch becomes a receipts record. */
 void book_receipt(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
     const struct sdpp_event *ev, int64_t now);
 /* Writes the ACKs held as one receipts record (nothing if none). */
-void book_flush_receipts(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
-    int64_t now);
+void book_flush_receipts(
+    struct book *b, const struct book_sink *k, const struct sdpp_seller *s, int64_t now);
 
 /* 1 if a payment reference (transaction digest) has already paid, or is
  * queued to; 0 if fresh; -1 if it cannot be told (too long). */
@@ -82,8 +81,8 @@ int book_payment_ref_used(struct ledger *l, const char *ref);
  * (BOOK_REFUSED): one transfer never pays twice.
  */
 enum book_result book_payment(struct book *b, const struct book_sink *k,
-    const struct sdpp_seller *s, const struct sdpp_msg *payment, const char *method,
-    int64_t now) __attribute__((warn_unused_result));
+    const struct sdpp_seller *s, const struct sdpp_msg *payment, const char *method, int64_t now)
+    __attribute__((warn_unused_result));
 
 /* Why the session ended: the error's code, or with none, settled (all
  * paid) or exit_owes (the buyer's signed exit promises the rest). */
@@ -98,9 +97,9 @@ void book_close(struct book *b, const struct book_sink *k, const struct sdpp_sel
  * seller event to the functions above. PAYMENT is recorded as confirmed by
  * method; events that are not the book's are ignored (BOOK_OK).
  */
-enum book_result book_event(struct book *b, const struct book_sink *k,
-    const struct sdpp_seller *s, const struct sdpp_event *ev, const char *method, int64_t now,
-    enum sdpp_err *code, const char **why) __attribute__((warn_unused_result));
+enum book_result book_event(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
+    const struct sdpp_event *ev, const char *method, int64_t now, enum sdpp_err *code,
+    const char **why) __attribute__((warn_unused_result));
 
 void book_clear(struct book *b);
 

@@ -44,20 +44,20 @@
 #define CRED_VAR "$CREDENTIALS_DIRECTORY"
 
 enum ktype {
-	T_UINT,   /* uint64_t, min..max */
-	T_INT,    /* int, min..max (qos) */
-	T_BOOL,   /* int 0/1 */
-	T_MS,     /* uint64_t ms, written as a duration; min..max in ms */
-	T_SEC,    /* uint64_t s, written as a duration in whole seconds; min..max in ms */
-	T_NAME,   /* [A-Za-z0-9._-], min..size-1 bytes, as the menu requires */
-	T_TEXT,   /* UTF-8 without control characters, min..size-1 bytes */
-	T_PATH,   /* resolved against the config file's directory; "" allowed if min 0 */
-	T_ADDR,   /* host:port or [v6]:port; "" allowed if min 0 */
-	T_URI,    /* broker URI as Paho takes it */
-	T_FILTER, /* MQTT subscription filter */
-	T_TOPIC,  /* MQTT publish topic (no wildcards); "" allowed if min 0 */
-	T_METHOD, /* payment method this build supports */
-	T_PRICE,  /* kept raw until the currency is known */
+	T_UINT,    /* uint64_t, min..max */
+	T_INT,     /* int, min..max (qos) */
+	T_BOOL,    /* int 0/1 */
+	T_MS,      /* uint64_t ms, written as a duration; min..max in ms */
+	T_SEC,     /* uint64_t s, written as a duration in whole seconds; min..max in ms */
+	T_NAME,    /* [A-Za-z0-9._-], min..size-1 bytes, as the menu requires */
+	T_TEXT,    /* UTF-8 without control characters, min..size-1 bytes */
+	T_PATH,    /* resolved against the config file's directory; "" allowed if min 0 */
+	T_ADDR,    /* host:port or [v6]:port; "" allowed if min 0 */
+	T_URI,     /* broker URI as Paho takes it */
+	T_FILTER,  /* MQTT subscription filter */
+	T_TOPIC,   /* MQTT publish topic (no wildcards); "" allowed if min 0 */
+	T_METHOD,  /* payment method this build supports */
+	T_PRICE,   /* kept raw until the currency is known */
 	T_POINTER, /* RFC 6901 JSON Pointer (mqtt/field.h); "" the whole payload */
 	T_FILTERS, /* MQTT filters, comma-separated; "" none */
 	T_DECIMAL, /* a number >= 0 such as 0.5 or 2, kept as text; "" none */
@@ -144,77 +144,90 @@ enum gw_key {
 static const struct key gw_keys[G__COUNT] = {
 	[G_NAME] = { "gateway", "name", T_NAME, GW(name), 1, 0, "sdpp-gateway", R_RESTART },
 	[G_LISTEN] = { "gateway", "listen", T_ADDR, GW(listen), 1, 0, "0.0.0.0:7878", R_RESTART },
-	[G_KEY] = { "gateway", "key", T_PATH, GW(key), 1, 0, "/var/lib/sdpp-gateway/seller.key", R_RESTART },
+	[G_KEY] = { "gateway", "key", T_PATH, GW(key), 1, 0, "/var/lib/sdpp-gateway/seller.key",
+	    R_RESTART },
 	[G_CURRENCY] = { "gateway", "currency", T_NAME, GW(currency), 1, 0, "nanos", R_MENU },
 	[G_PAYMENT_GRANULARITY] = { "gateway", "payment_granularity", T_UINT, GW(granularity), 1,
 	    1000000, "10", R_MENU },
 	[G_ACK_EVERY] = { "gateway", "ack_every", T_UINT, GW(ack_every), 1, 1000000, "1", R_MENU },
-	[G_MAX_UNPAID] = { "gateway", "max_unpaid", T_UINT, GW(max_unpaid), 0, 32000000, NULL, R_MENU },
+	[G_MAX_UNPAID] = { "gateway", "max_unpaid", T_UINT, GW(max_unpaid), 0, 32000000, NULL,
+	    R_MENU },
 	[G_SIGN_ITEMS] = { "gateway", "sign_items", T_BOOL, GW(sign_items), 0, 1, "no", R_MENU },
 	[G_PREPAY] = { "gateway", "prepay", T_BOOL, GW(prepay), 0, 1, "no", R_MENU },
 	[G_PAYMENT_METHOD] = { "gateway", "payment_method", T_METHOD, GW(payment_method), 1, 0,
 	    "voucher", R_RESTART },
-	[G_PAYMENT_ADDRESS] = { "gateway", "payment_address", T_TEXT, GW(payment_address), 0, 0,
-	    "", R_RESTART },
-	[G_MAX_BUYERS] = { "gateway", "max_buyers", T_UINT, GW(max_buyers), 1, 100000, "1000", R_LIVE },
+	[G_PAYMENT_ADDRESS] = { "gateway", "payment_address", T_TEXT, GW(payment_address), 0, 0, "",
+	    R_RESTART },
+	[G_MAX_BUYERS] = { "gateway", "max_buyers", T_UINT, GW(max_buyers), 1, 100000, "1000",
+	    R_LIVE },
 	[G_MAX_QUANTITY] = { "gateway", "max_quantity", T_UINT, GW(max_quantity), 0,
 	    SDPP_JSON_INT_MAX, "0", R_CONN },
 	[G_HANDSHAKE_TIMEOUT] = { "gateway", "handshake_timeout", T_MS, GW(handshake_timeout_ms),
 	    100, MS_H, "30s", R_CONN },
-	[G_ACK_TIMEOUT] = { "gateway", "ack_timeout", T_MS, GW(ack_timeout_ms), 100, MS_H, "5s", R_CONN },
-	[G_MAX_RESENDS] = { "gateway", "max_resends", T_UINT, GW(max_resends), 0, 100, "3", R_CONN },
+	[G_ACK_TIMEOUT] = { "gateway", "ack_timeout", T_MS, GW(ack_timeout_ms), 100, MS_H, "5s",
+	    R_CONN },
+	[G_MAX_RESENDS] = { "gateway", "max_resends", T_UINT, GW(max_resends), 0, 100, "3",
+	    R_CONN },
 	[G_PAYMENT_TIMEOUT] = { "gateway", "payment_timeout", T_MS, GW(payment_timeout_ms), MS_S,
 	    MS_D, "60s", R_CONN },
 	[G_IDLE_TIMEOUT] = { "gateway", "idle_timeout", T_MS, GW(idle_timeout_ms), MS_S, MS_D,
 	    "60s", R_CONN },
 	[G_WINDOW] = { "gateway", "window", T_UINT, GW(window), 0, 10000000, "0", R_CONN },
-	[G_BUYER_QUEUE] = { "gateway", "buyer_queue", T_UINT, GW(buyer_queue), 1, 1000000, "64", R_CONN },
+	[G_BUYER_QUEUE] = { "gateway", "buyer_queue", T_UINT, GW(buyer_queue), 1, 1000000, "64",
+	    R_CONN },
 	[G_MAX_FRAME] = { "gateway", "max_frame", T_UINT, GW(max_frame), SDPP_FRAME_CAP_HANDSHAKE,
 	    SDPP_FRAME_CAP_MAX, "1048576", R_MENU },
 	[G_OUTPUT_CAP] = { "gateway", "output_cap", T_UINT, GW(output_cap),
 	    SDPP_FRAME_CAP_HANDSHAKE, UINT64_C(1073741824), "4194304", R_LIVE },
-	[G_METRICS_LISTEN] = { "gateway", "metrics_listen", T_ADDR, GW(metrics_listen), 0, 0, "", R_RESTART },
+	[G_METRICS_LISTEN] = { "gateway", "metrics_listen", T_ADDR, GW(metrics_listen), 0, 0, "",
+	    R_RESTART },
 
 	[G_URI] = { "mqtt", "uri", T_URI, GW(mqtt_uri), 1, 0, NULL, R_RESTART },
 	[G_CLIENT_ID] = { "mqtt", "client_id", T_TEXT, GW(mqtt_client_id), 1, 0, NULL, R_RESTART },
 	[G_USERNAME] = { "mqtt", "username", T_TEXT, GW(mqtt_username), 0, 0, "", R_RESTART },
-	[G_PASSWORD_FILE] = { "mqtt", "password_file", T_PATH, GW(mqtt_password_file), 0, 0, "", R_RESTART },
+	[G_PASSWORD_FILE] = { "mqtt", "password_file", T_PATH, GW(mqtt_password_file), 0, 0, "",
+	    R_RESTART },
 	[G_CA_FILE] = { "mqtt", "ca_file", T_PATH, GW(mqtt_ca_file), 0, 0, "", R_RESTART },
 	[G_CERT_FILE] = { "mqtt", "cert_file", T_PATH, GW(mqtt_cert_file), 0, 0, "", R_RESTART },
 	[G_MQTT_KEY_FILE] = { "mqtt", "key_file", T_PATH, GW(mqtt_key_file), 0, 0, "", R_RESTART },
 	[G_QOS] = { "mqtt", "qos", T_INT, GW(mqtt_qos), 0, 2, "1", R_RESTART },
 	[G_PERSISTENT_SESSION] = { "mqtt", "persistent_session", T_BOOL,
 	    GW(mqtt_persistent_session), 0, 1, "no", R_RESTART },
-	[G_KEEPALIVE] = { "mqtt", "keepalive", T_SEC, GW(mqtt_keepalive_s), 0, 65535 * MS_S,
-	    "30s", R_RESTART },
+	[G_KEEPALIVE] = { "mqtt", "keepalive", T_SEC, GW(mqtt_keepalive_s), 0, 65535 * MS_S, "30s",
+	    R_RESTART },
 	[G_QUEUE] = { "mqtt", "queue", T_UINT, GW(mqtt_queue), 1, 1048576, "10000", R_RESTART },
-	[G_PUBLISH_MENU] = { "mqtt", "publish_menu", T_BOOL, GW(mqtt_publish_menu), 0, 1, "yes", R_LIVE },
-	[G_MENU_TOPIC] = { "mqtt", "menu_topic", T_TOPIC, GW(mqtt_menu_topic), 1, 0, NULL, R_RESTART },
+	[G_PUBLISH_MENU] = { "mqtt", "publish_menu", T_BOOL, GW(mqtt_publish_menu), 0, 1, "yes",
+	    R_LIVE },
+	[G_MENU_TOPIC] = { "mqtt", "menu_topic", T_TOPIC, GW(mqtt_menu_topic), 1, 0, NULL,
+	    R_RESTART },
 	/* "" turns the status topic (and its last will) off. */
-	[G_STATUS_TOPIC] = { "mqtt", "status_topic", T_TOPIC, GW(mqtt_status_topic), 0, 0, NULL, R_RESTART },
+	[G_STATUS_TOPIC] = { "mqtt", "status_topic", T_TOPIC, GW(mqtt_status_topic), 0, 0, NULL,
+	    R_RESTART },
 
 	[G_PATH] = { "ledger", "path", T_PATH, GW(ledger_path), 1, 0,
 	    "/var/lib/sdpp-gateway/ledger.db", R_RESTART },
-	[G_STH_EVERY] = { "ledger", "sth_every", T_UINT, GW(ledger_sth_every), 0, 1000000, "0", R_RESTART },
+	[G_STH_EVERY] = { "ledger", "sth_every", T_UINT, GW(ledger_sth_every), 0, 1000000, "0",
+	    R_RESTART },
 	[G_COMMIT_DELAY] = { "ledger", "commit_delay", T_MS, GW(ledger_commit_delay_ms), 0,
 	    10 * MS_S, "0", R_LIVE },
 
-	[G_IOTA_NETWORK] = { "iota", "network", T_NAME, GW(iota_network), 1, 0, "testnet", R_RESTART },
+	[G_IOTA_NETWORK] = { "iota", "network", T_NAME, GW(iota_network), 1, 0, "testnet",
+	    R_RESTART },
 	[G_IOTA_URL] = { "iota", "url", T_TEXT, GW(iota_url), 0, 0, "", R_RESTART },
 	[G_IOTA_KEY] = { "iota", "key", T_PATH, GW(iota_key), 0, 0, "", R_RESTART },
 	[G_IOTA_MAX_GAS] = { "iota", "max_gas", T_UINT, GW(iota_max_gas), 1000000,
 	    UINT64_C(10000000000), "50000000", R_RESTART },
 	[G_IOTA_RPC_TIMEOUT] = { "iota", "rpc_timeout", T_MS, GW(iota_rpc_timeout_ms), 100,
 	    10 * MS_M, "10s", R_RESTART },
-	[G_IOTA_CONFIRM_TIMEOUT] = { "iota", "confirm_timeout", T_MS,
-	    GW(iota_confirm_timeout_ms), MS_S, MS_H, "60s", R_LIVE },
+	[G_IOTA_CONFIRM_TIMEOUT] = { "iota", "confirm_timeout", T_MS, GW(iota_confirm_timeout_ms),
+	    MS_S, MS_H, "60s", R_LIVE },
 	[G_IOTA_ANCHOR] = { "iota", "anchor", T_NAME, GW(iota_anchor), 1, 0, "none", R_RESTART },
 	[G_IOTA_ANCHOR_KINDS] = { "iota", "anchor_kinds", T_TEXT, GW(iota_anchor_kinds), 1, 0,
 	    "invoice", R_RESTART },
 	[G_IOTA_ANCHOR_EVERY] = { "iota", "anchor_every", T_UINT, GW(iota_anchor_every), 1,
 	    10000000, "100", R_RESTART },
-	[G_IOTA_ANCHOR_INTERVAL] = { "iota", "anchor_interval", T_MS,
-	    GW(iota_anchor_interval_ms), MS_S, MS_D, "60s", R_LIVE },
+	[G_IOTA_ANCHOR_INTERVAL] = { "iota", "anchor_interval", T_MS, GW(iota_anchor_interval_ms),
+	    MS_S, MS_D, "60s", R_LIVE },
 };
 #define NGW ((size_t)G__COUNT)
 
@@ -262,9 +275,9 @@ struct parse {
 	int line;                  /* line being parsed: INI_HANDLER_LINENO is 0 */
 	int read_errno;
 	enum sect sect;
-	size_t prod;               /* current product, S_PRODUCT */
-	int mqtt_line;             /* first [mqtt] header, 0 if none */
-	int nheaders;              /* [product ...] headers seen, valid or not */
+	size_t prod;   /* current product, S_PRODUCT */
+	int mqtt_line; /* first [mqtt] header, 0 if none */
+	int nheaders;  /* [product ...] headers seen, valid or not */
 	int too_many;
 	int gw_line[NGW];          /* where each key was set; 0: default */
 	unsigned char gw_bad[NGW]; /* set, but to a refused value */
@@ -456,7 +469,7 @@ host_ok(const char *host, int bracketed)
 		return 0;
 	for (i = 0; host[i] != '\0'; i++)
 		if (!(isalnum((unsigned char)host[i]) || host[i] == '.' || host[i] == '-' ||
-			host[i] == '_'))
+		        host[i] == '_'))
 			return 0;
 	return 1;
 }
@@ -613,16 +626,16 @@ price_parse(const char *s, const char *currency, uint64_t *out, char *err, size_
 		k = (size_t)snprintf(known, sizeof(known), "%s", currency);
 		for (i = 0; i < sizeof(units) / sizeof(units[0]) && k < sizeof(known); i++)
 			if (strcmp(units[i].currency, currency) == 0)
-				k += (size_t)snprintf(known + k, sizeof(known) - k, ", %s",
-				    units[i].name);
+				k += (size_t)snprintf(
+				    known + k, sizeof(known) - k, ", %s", units[i].name);
 		snprintf(err, errlen, "price has an unknown unit `%s' (known: %s): `%s'", unit,
 		    known, s);
 		return -1;
 	}
 	if (nf > exp) {
 		if (exp == 0)
-			snprintf(err, errlen, "price is not a whole number of %s: `%s'", currency,
-			    s);
+			snprintf(
+			    err, errlen, "price is not a whole number of %s: `%s'", currency, s);
 		else
 			snprintf(err, errlen, "price has more than %u decimals for %s: `%s'", exp,
 			    unit, s);
@@ -685,7 +698,8 @@ resolve_path(const struct parse *p, const char *name, const char *v, char *dst, 
 		rel = v + strlen(CRED_VAR) + 1;
 		if (base == NULL || base[0] == '\0') {
 			snprintf(err, errlen,
-			    "%s uses " CRED_VAR ", which is not set (systemd LoadCredential=): `%s'",
+			    "%s uses " CRED_VAR
+			    ", which is not set (systemd LoadCredential=): `%s'",
 			    name, v);
 			return -1;
 		}
@@ -709,8 +723,8 @@ resolve_path(const struct parse *p, const char *name, const char *v, char *dst, 
 /* Parses v for key k into base (a gateway_config or product_config).
  * Returns 0, or -1 with err and the field left as it was. */
 static int
-set_value(const struct parse *p, const struct key *k, void *base, const char *v, char *err,
-    size_t errlen)
+set_value(
+    const struct parse *p, const struct key *k, void *base, const char *v, char *err, size_t errlen)
 {
 	char *field = (char *)base + k->off;
 	char lo[24], hi[24];
@@ -751,8 +765,9 @@ set_value(const struct parse *p, const struct key *k, void *base, const char *v,
 		return 0;
 	case T_NAME:
 		if (!name_ok(v, k->size - 1)) {
-			snprintf(err, errlen, "%s is not 1-%zu characters of A-Z a-z 0-9 . _ -: `%s'",
-			    k->name, k->size - 1, v);
+			snprintf(err, errlen,
+			    "%s is not 1-%zu characters of A-Z a-z 0-9 . _ -: `%s'", k->name,
+			    k->size - 1, v);
 			return -1;
 		}
 		break;
@@ -848,7 +863,8 @@ set_value(const struct parse *p, const struct key *k, void *base, const char *v,
 	case T_FILTERS:
 		if (strlen(v) >= k->size || !filters_ok(v)) {
 			snprintf(err, errlen,
-			    "%s is not MQTT filters separated by `,' (`+' and `#' fill a level, `#' "
+			    "%s is not MQTT filters separated by `,' (`+' and `#' fill a level, "
+			    "`#' "
 			    "only the last): `%s'",
 			    k->name, v);
 			return -1;
@@ -862,8 +878,8 @@ set_value(const struct parse *p, const struct key *k, void *base, const char *v,
 	return 0;
 
 bad_int:
-	snprintf(err, errlen, "%s is not an integer %" PRIu64 "-%" PRIu64 ": `%s'", k->name,
-	    k->min, k->max, v);
+	snprintf(err, errlen, "%s is not an integer %" PRIu64 "-%" PRIu64 ": `%s'", k->name, k->min,
+	    k->max, v);
 	return -1;
 }
 
@@ -967,7 +983,7 @@ section_line(struct parse *p, char *s)
 	} else if (strcmp(name, "iota") == 0) {
 		p->sect = S_IOTA;
 	} else if (strncmp(name, "product", 7) == 0 &&
-	    (name[7] == '\0' || isspace((unsigned char)name[7]))) {
+	           (name[7] == '\0' || isspace((unsigned char)name[7]))) {
 		product_begin(p, trim(name + 7));
 	} else {
 		add_err(p, p->line, "unknown section [%s]", name);
@@ -1072,10 +1088,10 @@ on_key(struct parse *p, const char *name, const char *value)
 	case S_MQTT:
 	case S_LEDGER:
 	case S_IOTA:
-		secname = p->sect == S_GATEWAY ? "gateway" :
-		    p->sect == S_MQTT	       ? "mqtt" :
-		    p->sect == S_LEDGER	       ? "ledger" :
-						 "iota";
+		secname = p->sect == S_GATEWAY  ? "gateway"
+		          : p->sect == S_MQTT   ? "mqtt"
+		          : p->sect == S_LEDGER ? "ledger"
+		                                : "iota";
 		tab = gw_keys;
 		n = NGW;
 		base = p->c;
@@ -1144,8 +1160,8 @@ derive(struct parse *p)
 	if (p->gw_line[G_MENU_TOPIC] == 0)
 		snprintf(c->mqtt_menu_topic, sizeof(c->mqtt_menu_topic), "sdpp/%s/menu", c->name);
 	if (p->gw_line[G_STATUS_TOPIC] == 0)
-		snprintf(c->mqtt_status_topic, sizeof(c->mqtt_status_topic), "sdpp/%s/status",
-		    c->name);
+		snprintf(
+		    c->mqtt_status_topic, sizeof(c->mqtt_status_topic), "sdpp/%s/status", c->name);
 }
 
 /* Prices wait for the end of the file: [gateway] currency may follow them. */
@@ -1159,7 +1175,7 @@ resolve_prices(struct parse *p)
 		if (p->pr_line[i][P_PRICE] == 0 || !gw_ok(p, G_CURRENCY))
 			continue;
 		if (price_parse(p->price_raw[i], p->c->currency, &p->c->products[i].price, err,
-		    sizeof(err)) != 0) {
+		        sizeof(err)) != 0) {
 			p->pr_bad[i][P_PRICE] = 1;
 			add_err(p, p->pr_line[i][P_PRICE], "%s", err);
 		}
@@ -1169,7 +1185,14 @@ resolve_prices(struct parse *p)
 /* Record kinds that [iota] anchor_kinds may name, in enum ledger_kind's
  * order (1 = order). Kept here so the config does not depend on ledger/. */
 static const char *const anchor_kind_names[] = {
-	"", "order", "session", "invoice", "payment", "receipts", "exit", "close",
+	"",
+	"order",
+	"session",
+	"invoice",
+	"payment",
+	"receipts",
+	"exit",
+	"close",
 };
 
 /* [iota]: names into enums, and what the IOTA payment method needs. */
@@ -1214,8 +1237,8 @@ iota_checks(struct parse *p)
 		add_err(p, p->gw_line[G_IOTA_ANCHOR_KINDS], "anchor_kinds names no record kind");
 	if (c->iota_url[0] != '\0' && strncmp(c->iota_url, "http://", 7) != 0 &&
 	    strncmp(c->iota_url, "https://", 8) != 0)
-		add_err(p, p->gw_line[G_IOTA_URL], "url is not http:// or https://: `%s'",
-		    c->iota_url);
+		add_err(
+		    p, p->gw_line[G_IOTA_URL], "url is not http:// or https://: `%s'", c->iota_url);
 	if (strcmp(c->payment_method, "iota") == 0 && gw_ok(p, G_CURRENCY) &&
 	    strcmp(c->currency, "nanos") != 0)
 		/* Amounts on chain are nanos; another unit would need a rate. */
@@ -1252,7 +1275,7 @@ cross_checks(struct parse *p)
 		if (p->pr_line[i][P_PRICE] == 0)
 			add_err(p, pc->line, "product %s has no price", pc->id);
 		else if (!p->pr_bad[i][P_PRICE] && gw_ok(p, G_PAYMENT_GRANULARITY) &&
-		    c->granularity != 0 && pc->price > UINT64_MAX / c->granularity)
+		         c->granularity != 0 && pc->price > UINT64_MAX / c->granularity)
 			/* An invoice of K items could not state its amount. */
 			add_err(p, p->pr_line[i][P_PRICE],
 			    "price of product %s times payment_granularity (%" PRIu64 ") "
@@ -1290,8 +1313,8 @@ cross_checks(struct parse *p)
 		    c->ack_every);
 	if (gw_ok(p, G_OUTPUT_CAP) && gw_ok(p, G_MAX_FRAME) && c->output_cap < c->max_frame)
 		add_err(p, blame(p, G_OUTPUT_CAP, G_MAX_FRAME),
-		    "output_cap (%" PRIu64 ") is less than max_frame (%" PRIu64 ")",
-		    c->output_cap, c->max_frame);
+		    "output_cap (%" PRIu64 ") is less than max_frame (%" PRIu64 ")", c->output_cap,
+		    c->max_frame);
 	if (p->gw_line[G_URI] != 0 && gw_ok(p, G_URI) && !uri_tls(c->mqtt_uri)) {
 		static const size_t tls[] = { G_CA_FILE, G_CERT_FILE, G_MQTT_KEY_FILE };
 
@@ -1483,8 +1506,9 @@ config_menu(const struct gateway_config *c, struct sdpp_menu *m, struct sdpp_pro
 	/* The operator writes `iota' and the network apart; buyers read
 	 * both in one method name, iota-NETWORK (PROTOCOL 12). */
 	(void)copy_str(m->payment_method, sizeof(m->payment_method),
-	    strcmp(c->payment_method, "iota") == 0 ? iota_method_name((enum iota_network)c->iota_net) :
-						       c->payment_method);
+	    strcmp(c->payment_method, "iota") == 0
+	        ? iota_method_name((enum iota_network)c->iota_net)
+	        : c->payment_method);
 	(void)copy_str(m->payment_address, sizeof(m->payment_address), c->payment_address);
 	m->granularity = c->granularity;
 	m->ack_every = c->ack_every;

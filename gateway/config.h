@@ -17,12 +17,12 @@
 #define CONFIG_DEADBAND_MAX 32
 
 struct product_config {
-	char id[SDPP_NAME_MAX + 1];    /* from the section header [product ID] */
+	char id[SDPP_NAME_MAX + 1];       /* from the section header [product ID] */
 	char topic[CONFIG_TOPIC_MAX + 1]; /* MQTT filter, wildcards allowed */
-	uint64_t price;                /* base units per sample */
-	char unit[SDPP_UNIT_MAX + 1];  /* of the sample values, e.g. "ppm" */
+	uint64_t price;                   /* base units per sample */
+	char unit[SDPP_UNIT_MAX + 1];     /* of the sample values, e.g. "ppm" */
 	char description[SDPP_TEXT_MAX + 1];
-	int prepay;                    /* -1: inherit [gateway] prepay */
+	int prepay; /* -1: inherit [gateway] prepay */
 	/* What of each sample is sold: "" the whole payload, else an RFC 6901
 	 * pointer into its JSON (mqtt/field.h). */
 	char field[CONFIG_FIELD_MAX + 1];
@@ -34,7 +34,7 @@ struct product_config {
 	uint64_t min_interval_ms;
 	int on_change;
 	char deadband[CONFIG_DEADBAND_MAX + 1];
-	int line;                      /* of the section header, for messages */
+	int line; /* of the section header, for messages */
 };
 
 enum {
@@ -47,67 +47,67 @@ struct gateway_config {
 	char path[CONFIG_PATH_MAX];
 
 	/* [gateway] */
-	char name[SDPP_NAME_MAX + 1];       /* default: "sdpp-gateway" */
-	char listen[256];                   /* host:port, [v6]:port; default "0.0.0.0:7878" */
-	char key[CONFIG_PATH_MAX];          /* default /var/lib/sdpp-gateway/seller.key */
-	char currency[SDPP_CURRENCY_MAX + 1]; /* base unit name; default "nanos" */
-	uint64_t granularity;               /* K, default 10 */
-	uint64_t ack_every;                 /* default 1 */
-	uint64_t max_unpaid;                /* default 2 * K */
-	int sign_items;                     /* default no */
-	int prepay;                         /* default no */
+	char name[SDPP_NAME_MAX + 1];             /* default: "sdpp-gateway" */
+	char listen[256];                         /* host:port, [v6]:port; default "0.0.0.0:7878" */
+	char key[CONFIG_PATH_MAX];                /* default /var/lib/sdpp-gateway/seller.key */
+	char currency[SDPP_CURRENCY_MAX + 1];     /* base unit name; default "nanos" */
+	uint64_t granularity;                     /* K, default 10 */
+	uint64_t ack_every;                       /* default 1 */
+	uint64_t max_unpaid;                      /* default 2 * K */
+	int sign_items;                           /* default no */
+	int prepay;                               /* default no */
 	char payment_method[SDPP_METHOD_MAX + 1]; /* "voucher" (default) */
 	char payment_address[SDPP_ADDRESS_MAX + 1]; /* default "" */
-	uint64_t max_buyers;                /* default 1000 */
-	uint64_t max_quantity;              /* default 0 = up to 2^53-1 */
-	uint64_t handshake_timeout_ms;      /* default 30000 */
-	uint64_t ack_timeout_ms;            /* default 5000 */
-	uint64_t max_resends;               /* default 3 */
-	uint64_t payment_timeout_ms;        /* default 60000 */
-	uint64_t idle_timeout_ms;           /* default 60000 */
-	uint64_t window;                    /* default 0 = 2 * ack_every, at least 8 */
-	uint64_t buyer_queue;               /* samples held per blocked buyer, default 64 */
-	uint64_t max_frame;                 /* default 1048576 */
-	uint64_t output_cap;                /* bytes queued to one buyer, default 4194304 */
-	char metrics_listen[256];           /* Prometheus text endpoint, default "" (off) */
+	uint64_t max_buyers;                        /* default 1000 */
+	uint64_t max_quantity;                      /* default 0 = up to 2^53-1 */
+	uint64_t handshake_timeout_ms;              /* default 30000 */
+	uint64_t ack_timeout_ms;                    /* default 5000 */
+	uint64_t max_resends;                       /* default 3 */
+	uint64_t payment_timeout_ms;                /* default 60000 */
+	uint64_t idle_timeout_ms;                   /* default 60000 */
+	uint64_t window;                            /* default 0 = 2 * ack_every, at least 8 */
+	uint64_t buyer_queue;                       /* samples held per blocked buyer, default 64 */
+	uint64_t max_frame;                         /* default 1048576 */
+	uint64_t output_cap;                        /* bytes queued to one buyer, default 4194304 */
+	char metrics_listen[256];                   /* Prometheus text endpoint, default "" (off) */
 
 	/* [mqtt] */
-	char mqtt_uri[512];                 /* required: tcp://host:port or ssl://host:port */
-	char mqtt_client_id[128];           /* default "sdpp-gateway-<name>" */
+	char mqtt_uri[512];       /* required: tcp://host:port or ssl://host:port */
+	char mqtt_client_id[128]; /* default "sdpp-gateway-<name>" */
 	char mqtt_username[256];
 	char mqtt_password_file[CONFIG_PATH_MAX]; /* e.g. $CREDENTIALS_DIRECTORY/mqtt-password */
 	char mqtt_ca_file[CONFIG_PATH_MAX];
 	char mqtt_cert_file[CONFIG_PATH_MAX];
 	char mqtt_key_file[CONFIG_PATH_MAX];
-	int mqtt_qos;                       /* 0..2, default 1 */
-	int mqtt_persistent_session;        /* default no (clean session) */
-	uint64_t mqtt_keepalive_s;          /* default 30 */
-	uint64_t mqtt_queue;                /* samples between Paho and the loop, default 10000 */
-	int mqtt_publish_menu;              /* default yes */
+	int mqtt_qos;                /* 0..2, default 1 */
+	int mqtt_persistent_session; /* default no (clean session) */
+	uint64_t mqtt_keepalive_s;   /* default 30 */
+	uint64_t mqtt_queue;         /* samples between Paho and the loop, default 10000 */
+	int mqtt_publish_menu;       /* default yes */
 	char mqtt_menu_topic[CONFIG_TOPIC_MAX + 1];   /* default sdpp/<name>/menu */
 	char mqtt_status_topic[CONFIG_TOPIC_MAX + 1]; /* default sdpp/<name>/status */
 
 	/* [ledger] */
-	char ledger_path[CONFIG_PATH_MAX];  /* default /var/lib/sdpp-gateway/ledger.db */
-	uint64_t ledger_sth_every;          /* default 0 = every commit */
-	uint64_t ledger_commit_delay_ms;    /* extra wait to batch commits, default 0 */
+	char ledger_path[CONFIG_PATH_MAX]; /* default /var/lib/sdpp-gateway/ledger.db */
+	uint64_t ledger_sth_every;         /* default 0 = every commit */
+	uint64_t ledger_commit_delay_ms;   /* extra wait to batch commits, default 0 */
 
 	/* [iota]: IOTA Rebased as payment channel (payment_method = iota)
 	 * and as remote records medium (anchor). */
-	char iota_network[16];              /* mainnet, testnet (default), devnet */
-	char iota_url[512];                 /* JSON-RPC; default "" = the network's own */
-	char iota_key[CONFIG_PATH_MAX];     /* account key; default "" = [gateway] key */
-	uint64_t iota_max_gas;              /* nanos per transaction, default 50000000 */
-	uint64_t iota_rpc_timeout_ms;       /* per request, default 10s */
-	uint64_t iota_confirm_timeout_ms;   /* looking for a buyer's payment, default 60s */
-	char iota_anchor[16];               /* none (default), records, tree_heads */
-	char iota_anchor_kinds[128];        /* records mode: default "invoice" */
-	uint64_t iota_anchor_every;         /* tree_heads mode: records per anchor, default 100 */
-	uint64_t iota_anchor_interval_ms;   /* tree_heads mode: at the latest after, default 60s */
+	char iota_network[16];            /* mainnet, testnet (default), devnet */
+	char iota_url[512];               /* JSON-RPC; default "" = the network's own */
+	char iota_key[CONFIG_PATH_MAX];   /* account key; default "" = [gateway] key */
+	uint64_t iota_max_gas;            /* nanos per transaction, default 50000000 */
+	uint64_t iota_rpc_timeout_ms;     /* per request, default 10s */
+	uint64_t iota_confirm_timeout_ms; /* looking for a buyer's payment, default 60s */
+	char iota_anchor[16];             /* none (default), records, tree_heads */
+	char iota_anchor_kinds[128];      /* records mode: default "invoice" */
+	uint64_t iota_anchor_every;       /* tree_heads mode: records per anchor, default 100 */
+	uint64_t iota_anchor_interval_ms; /* tree_heads mode: at the latest after, default 60s */
 	/* Derived from the above. */
-	int iota_net;                       /* enum iota_network */
-	int iota_anchor_mode;               /* CONFIG_ANCHOR_* */
-	unsigned iota_anchor_mask;          /* 1 << enum ledger_kind */
+	int iota_net;              /* enum iota_network */
+	int iota_anchor_mode;      /* CONFIG_ANCHOR_* */
+	unsigned iota_anchor_mask; /* 1 << enum ledger_kind */
 
 	size_t nproducts;
 	struct product_config products[CONFIG_PRODUCTS_MAX];
@@ -149,13 +149,12 @@ int config_parse_price(const char *s, const char *currency, uint64_t *out);
  * caller's array of at least c->nproducts entries; strings are copied);
  * m->seller is left zero for the caller and last_seen is 0. The menu does
  * not own the array: never pass a message holding it to sdpp_msg_free(). */
-void config_menu(const struct gateway_config *c, struct sdpp_menu *m,
-    struct sdpp_product *products);
+void config_menu(
+    const struct gateway_config *c, struct sdpp_menu *m, struct sdpp_product *products);
 
 /* Every key, [product] ones last: 0 and its section, name and reload
  * class for i < the number of keys, -1 past the end. */
-int config_key_info(size_t i, const char **section, const char **name,
-    enum config_reload *reload);
+int config_key_info(size_t i, const char **section, const char **name, enum config_reload *reload);
 
 /*
  * A reload keeps what cannot change without a restart: every RESTART key

@@ -1,4 +1,4 @@
-/* What a product sells of each sample: excluded topics, one field of the JSON, the rate tier per topic. */
+/* What a product sells of each sample: excluded topics, one JSON field, the rate tier per topic. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +142,8 @@ grow(struct cut *k)
 	for (i = 0; i < k->nslots; i++) {
 		if (k->slots[i].topic == NULL)
 			continue;
-		j = fnv1a(k->slots[i].topic, strlen(k->slots[i].topic), UINT64_C(0xcbf29ce484222325)) &
+		j = fnv1a(k->slots[i].topic, strlen(k->slots[i].topic),
+		        UINT64_C(0xcbf29ce484222325)) &
 		    (want - 1);
 		while (ns[j].topic != NULL)
 			j = (j + 1) & (want - 1);
@@ -163,7 +164,8 @@ topic_state(struct cut *k, const char *topic, int *fresh)
 
 	*fresh = 0;
 	if (k->nslots > 0)
-		for (j = h & (k->nslots - 1); k->slots[j].topic != NULL; j = (j + 1) & (k->nslots - 1))
+		for (j = h & (k->nslots - 1); k->slots[j].topic != NULL;
+		     j = (j + 1) & (k->nslots - 1))
 			if (strcmp(k->slots[j].topic, topic) == 0)
 				return &k->slots[j];
 	if (k->ntopics >= CUT_TOPICS_MAX)
@@ -265,9 +267,9 @@ cut_take(struct cut *k, uint64_t seq, const char *topic, const uint8_t *payload,
 		k->value = (const uint8_t *)v;
 		k->vlen = n;
 	}
-	k->result = k->min_interval_ms > 0 || k->on_change ?
-	    rate(k, topic, k->value, k->vlen, now_ms) :
-	    CUT_SOLD;
+	k->result = k->min_interval_ms > 0 || k->on_change
+	                ? rate(k, topic, k->value, k->vlen, now_ms)
+	                : CUT_SOLD;
 count:
 	if (k->stats != NULL)
 		k->stats->n[k->result]++;

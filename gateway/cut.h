@@ -1,4 +1,4 @@
-/* What a product sells of each sample: one field of its JSON, not excluded topics, at its rate tier. No I/O. */
+/* What a product sells of each sample: one JSON field, not excluded topics, its rate tier. */
 #ifndef GATEWAY_CUT_H
 #define GATEWAY_CUT_H
 

@@ -1,4 +1,4 @@
-/* The daemon's shared state, owned by one libevent loop; each part keeps its own state private to its file. */
+/* The daemon's shared state on one libevent loop; each part keeps its own state in its file. */
 #ifndef GATEWAY_GATEWAY_H
 #define GATEWAY_GATEWAY_H
 

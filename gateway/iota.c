@@ -122,5 +122,5 @@ gw_iota_is_account_of(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES], const char *add
 	uint8_t want[IOTA_ADDRESS_BYTES], got[IOTA_ADDRESS_BYTES];
 
 	return gw_iota_account_of(key, want) == 0 && iota_address_parse(got, address) == 0 &&
-	    memcmp(want, got, sizeof(want)) == 0;
+	       memcmp(want, got, sizeof(want)) == 0;
 }

@@ -32,8 +32,7 @@ const uint8_t *gw_iota_pay_to(const struct gw_iota *gi);
 void gw_iota_pay_to_text(const struct gw_iota *gi, char out[IOTA_ADDRESS_TEXT_LEN]);
 
 /* The IOTA account of an Ed25519 key (0, or -1). */
-int gw_iota_account_of(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES],
-    uint8_t addr[IOTA_ADDRESS_BYTES]);
+int gw_iota_account_of(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES], uint8_t addr[IOTA_ADDRESS_BYTES]);
 /* 1 if address is the IOTA account of key: a buyer pays from its own
  * account, so that nobody can claim somebody else's transfer. */
 int gw_iota_is_account_of(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES], const char *address);

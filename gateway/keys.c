@@ -44,8 +44,8 @@ gw_key_load(const char *path, const char *role, int check_only, struct sdpp_iden
 			goto out;
 		}
 		if (sdpp_identity_from_pem(&k, buf, len) != SDPP_OK) {
-			fprintf(stderr, "%s: not an sdpp key file (create one with `sdpp keygen`)\n",
-			    path);
+			fprintf(stderr,
+			    "%s: not an sdpp key file (create one with `sdpp keygen`)\n", path);
 			goto out;
 		}
 	}

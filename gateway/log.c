@@ -1,4 +1,4 @@
-/* Logging for the daemon, OpenBSD style: one line per event to stderr (the journal under systemd). */
+/* Logging for the daemon, OpenBSD style: one line per event to stderr (the journal). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +40,14 @@ static void
 vlog(int level, const char *fmt, va_list ap, const char *suffix)
 {
 	static const char *const names[8] = {
-		"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+		"emerg",
+		"alert",
+		"crit",
+		"error",
+		"warning",
+		"notice",
+		"info",
+		"debug",
 	};
 	char line[LOG_LINE_MAX];
 

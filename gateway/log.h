@@ -1,4 +1,4 @@
-/* Logging for the daemon, OpenBSD style: one line per event to stderr (the journal under systemd). */
+/* Logging for the daemon, OpenBSD style: one line per event to stderr (the journal). */
 #ifndef GATEWAY_LOG_H
 #define GATEWAY_LOG_H
 

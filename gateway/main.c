@@ -35,15 +35,14 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-	    "usage: sdpp-gateway [-c FILE] [-t] [-d] [--version] [--help]\n"
-	    "\n"
-	    "  -c FILE    configuration (default " CONFIG_DEFAULT_PATH ")\n"
-	    "  -t         check the configuration and key file, print every error, exit\n"
-	    "  -d         log at debug level\n"
-	    "\n"
-	    "Signals: SIGHUP reloads the configuration (running orders keep their prices),\n"
-	    "SIGTERM stops gracefully (open orders are invoiced for what was delivered).\n");
+	fprintf(f, "usage: sdpp-gateway [-c FILE] [-t] [-d] [--version] [--help]\n"
+	           "\n"
+	           "  -c FILE    configuration (default " CONFIG_DEFAULT_PATH ")\n"
+	           "  -t         check the configuration and key file, print every error, exit\n"
+	           "  -d         log at debug level\n"
+	           "\n"
+	           "Signals: SIGHUP reloads the configuration (running orders keep their prices),\n"
+	           "SIGTERM stops gracefully (open orders are invoiced for what was delivered).\n");
 }
 
 static void
@@ -191,7 +190,8 @@ reload(struct gw *gw)
 	(void)sd_notify(0, "RELOADING=1");
 	errors = config_load(gw->cfg->path, &cfg, log_error, NULL);
 	if (errors > 0) {
-		log_warnx("event=reload result=refused errors=%d: keeping the running configuration",
+		log_warnx(
+		    "event=reload result=refused errors=%d: keeping the running configuration",
 		    errors);
 		(void)sd_notify(0, "READY=1");
 		return;
@@ -295,8 +295,8 @@ start(struct gw *gw)
 	if (gw_iota_new(&gw->iota, gw->base, cfg, gw->id, err, sizeof(err)) != 0)
 		log_fatalx("iota: %s", err);
 	if (gw->iota != NULL && strcmp(cfg->payment_method, "iota") == 0) {
-		gw->pay_iota = pay_iota_new(gw->base, gw->iota, gw->ledger,
-		    cfg->iota_confirm_timeout_ms);
+		gw->pay_iota =
+		    pay_iota_new(gw->base, gw->iota, gw->ledger, cfg->iota_confirm_timeout_ms);
 		if (gw->pay_iota == NULL)
 			log_fatalx("out of memory");
 		pay_iota_backend(gw->pay_iota, &gw->payment);
@@ -306,9 +306,9 @@ start(struct gw *gw)
 		log_fatalx("%s", err);
 	if (gw->iota != NULL && cfg->iota_anchor_mode != CONFIG_ANCHOR_NONE) {
 		if (anchor_new(&gw->anchor, gw->base, gw->iota, gw->ledger,
-			cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS,
-			cfg->iota_anchor_interval_ms, server_anchored, gw->server, err,
-			sizeof(err)) != 0)
+		        cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS,
+		        cfg->iota_anchor_interval_ms, server_anchored, gw->server, err,
+		        sizeof(err)) != 0)
 			log_fatalx("iota: %s", err);
 		records_on_commit(gw->records, anchor_after_commit, gw->anchor);
 	}
@@ -379,7 +379,8 @@ main(int argc, char **argv)
 		return errors == 0 ? 0 : 1;
 	}
 	if (config_load(path, &gw.cfg, log_error, NULL) > 0)
-		log_fatalx("%s: configuration refused (check it with sdpp-gateway -t -c %s)", path, path);
+		log_fatalx(
+		    "%s: configuration refused (check it with sdpp-gateway -t -c %s)", path, path);
 	if (gw_key_load(gw.cfg->key, "seller", 0, &gw.id) != 0)
 		log_fatalx("no usable seller key");
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
@@ -405,8 +406,8 @@ main(int argc, char **argv)
 	publish_menu(&gw);
 	log_info("event=ready listen=%s products=%zu mqtt=%s version=%s", gw.cfg->listen,
 	    gw.cfg->nproducts, gw.cfg->mqtt_uri, GATEWAY_VERSION);
-	(void)sd_notifyf(0, "READY=1\nSTATUS=selling %zu products on %s", gw.cfg->nproducts,
-	    gw.cfg->listen);
+	(void)sd_notifyf(
+	    0, "READY=1\nSTATUS=selling %zu products on %s", gw.cfg->nproducts, gw.cfg->listen);
 	if (event_base_dispatch(gw.base) < 0)
 		log_warnx("event loop failed");
 	stop(&gw);

@@ -15,8 +15,8 @@
 #include "util/text.h"
 
 static void
-metric(struct evbuffer *b, const char *name, const char *type, const char *help,
-    unsigned long long v)
+metric(
+    struct evbuffer *b, const char *name, const char *type, const char *help, unsigned long long v)
 {
 	evbuffer_add_printf(b, "# HELP sdpp_%s %s\n# TYPE sdpp_%s %s\nsdpp_%s %llu\n", name, help,
 	    name, type, name, v);
@@ -31,8 +31,8 @@ unsold_metrics(struct evbuffer *b, const struct gw *gw)
 	int r;
 
 	evbuffer_add_printf(b, "# HELP sdpp_samples_unsold_total Samples a product did not sell: "
-			       "excluded, not_json, no_field, rate (its tier), over_cap.\n"
-			       "# TYPE sdpp_samples_unsold_total counter\n");
+	                       "excluded, not_json, no_field, rate (its tier), over_cap.\n"
+	                       "# TYPE sdpp_samples_unsold_total counter\n");
 	for (i = 0; i < n; i++)
 		for (r = CUT_SOLD + 1; r < CUT__COUNT; r++)
 			evbuffer_add_printf(b,
@@ -62,7 +62,8 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	records_get_stats(gw->records, &rs);
 	if (gw->anchor != NULL)
 		anchor_get_stats(gw->anchor, &as);
-	metric(b, "buyers_connected", "gauge", "Buyer connections open.", server_buyers(gw->server));
+	metric(
+	    b, "buyers_connected", "gauge", "Buyer connections open.", server_buyers(gw->server));
 	metric(b, "connections_total", "counter", "Buyer connections accepted.", s->accepted);
 	metric(b, "connections_refused_total", "counter", "Connections refused (busy, stopping).",
 	    s->refused);
@@ -79,7 +80,8 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	metric(b, "mqtt_connected", "gauge", "1 while connected to the broker.",
 	    gw->mqtt != NULL ? (unsigned long long)mqtt_connected(gw->mqtt) : 0);
 	metric(b, "ledger_commits_total", "counter", "Ledger group commits.", rs.commits);
-	metric(b, "ledger_records_total", "counter", "Records committed to the ledger.", rs.records);
+	metric(
+	    b, "ledger_records_total", "counter", "Records committed to the ledger.", rs.records);
 	metric(b, "ledger_failures_total", "counter", "Failed ledger commits.", rs.failures);
 	metric(b, "anchors_total", "counter", "Outbox items anchored on IOTA.", as.anchors);
 	metric(b, "anchor_failures_total", "counter", "Anchoring attempts that failed (retried).",
@@ -87,8 +89,8 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	metric(b, "outbox_pending", "gauge", "Records waiting to be anchored.",
 	    gw->anchor != NULL ? ledger_outbox_pending(gw->ledger) : 0);
 	unsold_metrics(b, gw);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	    "text/plain; version=0.0.4");
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
@@ -101,15 +103,16 @@ gw_metrics_start(struct gw *gw, char *err, size_t errlen)
 
 	if (gw->cfg->metrics_listen[0] == '\0')
 		return 0;
-	if (util_hostport_split(&hp, gw->cfg->metrics_listen, UTIL_HOSTPORT_PASSIVE, why,
-		sizeof(why)) != 0) {
+	if (util_hostport_split(
+	        &hp, gw->cfg->metrics_listen, UTIL_HOSTPORT_PASSIVE, why, sizeof(why)) != 0) {
 		snprintf(err, errlen, "metrics_listen %s", why);
 		return -1;
 	}
 	gw->http = evhttp_new(gw->base);
 	if (gw->http == NULL ||
 	    evhttp_bind_socket(gw->http, hp.host[0] != '\0' ? hp.host : NULL, hp.portnum) != 0) {
-		snprintf(err, errlen, "metrics_listen `%s': cannot listen", gw->cfg->metrics_listen);
+		snprintf(
+		    err, errlen, "metrics_listen `%s': cannot listen", gw->cfg->metrics_listen);
 		return -1;
 	}
 	evhttp_set_cb(gw->http, "/metrics", metrics_cb, gw);

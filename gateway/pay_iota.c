@@ -1,4 +1,4 @@
-/* The `iota` payment backend: each payment_ack names a transaction, which must have moved enough IOTA from the buyer's account to ours. */
+/* The `iota` payment backend: a payment_ack names a transfer, which must be found on chain. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +38,8 @@ struct pay_iota {
 };
 
 struct pay_iota *
-pay_iota_new(struct event_base *base, struct gw_iota *gi, struct ledger *l,
-    uint64_t confirm_timeout_ms)
+pay_iota_new(
+    struct event_base *base, struct gw_iota *gi, struct ledger *l, uint64_t confirm_timeout_ms)
 {
 	struct pay_iota *p = calloc(1, sizeof(*p));
 
@@ -245,8 +245,8 @@ iota_confirm(void *ctx, const struct payment_check *pc, payment_done_fn done, vo
 	else if (book_payment_ref_used(p->ledger, k->digest) != 0)
 		why = "this transaction already paid an invoice";
 	TAILQ_FOREACH(o, &p->checks, entry)
-		if (why == NULL && o != k && o->refuse == NULL && strcmp(o->digest, k->digest) == 0)
-			why = "this transaction is already being checked for another payment";
+	if (why == NULL && o != k && o->refuse == NULL && strcmp(o->digest, k->digest) == 0)
+		why = "this transaction is already being checked for another payment";
 	/* Refusals too are answered on a later turn: the session never sees a
 	 * completion inside the call that asked for it. */
 	k->refuse = why;

@@ -1,4 +1,4 @@
-/* Payment backends: how the daemon confirms the money behind a buyer's payment_ack, later, on the loop. */
+/* Payment backends: how the daemon confirms the money behind a payment_ack, on the loop. */
 #ifndef GATEWAY_PAYMENT_H
 #define GATEWAY_PAYMENT_H
 

@@ -1,4 +1,4 @@
-/* Group commit: records appended during one loop turn share one transaction and one fsync; callbacks complete their requests. */
+/* Group commit: one transaction and one fsync per loop turn; callbacks complete the requests. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

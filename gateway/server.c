@@ -1,4 +1,4 @@
-/* Buyer connections on the libevent loop: framing, the seller machine, its bookkeeping, feeds of live samples. */
+/* Buyer connections on the loop: framing, the seller machine, its bookkeeping, live samples. */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -50,7 +50,6 @@ struct menu {
 };
 
 #define UNSOLD_MAX (2 * CONFIG_PRODUCTS_MAX)
-
 
 struct conn;
 
@@ -178,8 +177,8 @@ feed_find(struct server *srv, const char *filter)
 	struct feed *f;
 
 	TAILQ_FOREACH(f, &srv->feeds, entry)
-		if (strcmp(f->filter, filter) == 0)
-			return f;
+	if (strcmp(f->filter, filter) == 0)
+		return f;
 	return NULL;
 }
 
@@ -230,7 +229,8 @@ server_menu_reload(struct server *srv)
 	srv->menu = m;
 	/* Buyers still choosing see new prices; running orders keep theirs
 	 * (the session copied product, price and K when it accepted). */
-	TAILQ_FOREACH(c, &srv->conns, entry) {
+	TAILQ_FOREACH(c, &srv->conns, entry)
+	{
 		if (c->menu == NULL || c->dead)
 			continue;
 		menu_release(c->menu);
@@ -256,7 +256,7 @@ server_feeds_sync(struct server *srv)
 	size_t i, n = 0;
 
 	TAILQ_FOREACH(f, &srv->feeds, entry)
-		f->in_config = 0;
+	f->in_config = 0;
 	for (i = 0; i < cfg->nproducts; i++)
 		feed_get(srv, cfg->products[i].topic)->in_config = 1;
 	for (f = TAILQ_FIRST(&srv->feeds); f != NULL; f = next) {
@@ -428,11 +428,11 @@ payment_done(void *arg, int ok, const char *ref)
 		 * ledger_has_payment_ref) before the credit is given.
 		 */
 		if (ok) {
-			br = book_payment(&c->book, &k, c->s, p->msg, gw->payment.name,
-			    util_now_ms());
+			br = book_payment(
+			    &c->book, &k, c->s, p->msg, gw->payment.name, util_now_ms());
 			if (br == BOOK_REFUSED)
 				log_warnx("%llu event=payment_refused reason=\"reference already "
-					  "paid\"",
+				          "paid\"",
 				    (unsigned long long)c->id);
 			ok = br == BOOK_OK;
 		}
@@ -492,7 +492,7 @@ on_order(struct conn *c, const struct sdpp_event *ev)
 	c->menu = NULL;
 	sdpp_hex_encode(bhex, sdpp_seller_buyer(c->s), SDPP_SIGN_PUBLIC_BYTES);
 	log_info("%llu event=order order=%.16s buyer=%.16s peer=%s product=%s "
-		 "quantity=%llu price=%llu",
+	         "quantity=%llu price=%llu",
 	    (unsigned long long)c->id, hex, bhex, c->peer, sdpp_seller_product(c->s),
 	    (unsigned long long)ev->msg->u.order.quantity,
 	    (unsigned long long)ev->msg->u.order.price);
@@ -558,7 +558,8 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 			break;
 		}
 		gw->stats.invoices++;
-		log_info("%llu event=invoice invoice=%llu items=%llu-%llu amount=%llu total_due=%llu",
+		log_info(
+		    "%llu event=invoice invoice=%llu items=%llu-%llu amount=%llu total_due=%llu",
 		    (unsigned long long)c->id, (unsigned long long)ev->invoice->number,
 		    (unsigned long long)ev->invoice->first_seq,
 		    (unsigned long long)ev->invoice->last_seq,
@@ -632,8 +633,8 @@ conn_process(struct conn *c)
 	if (!c->closing && evbuffer_get_length(output) > c->srv->gw->cfg->output_cap) {
 		/* The session's window bounds what an honest buyer has in
 		 * flight; only a buyer that stopped reading gets here. */
-		log_info("%llu event=close reason=slow_consumer queued=%zu", (unsigned long long)c->id,
-		    evbuffer_get_length(output));
+		log_info("%llu event=close reason=slow_consumer queued=%zu",
+		    (unsigned long long)c->id, evbuffer_get_length(output));
 		conn_close_record(c, "slow_consumer");
 		conn_kill(c, NULL);
 		return;
@@ -654,7 +655,8 @@ server_anchored(void *arg, const char *order_hex, uint64_t record, const char *r
 	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)], rec[LEDGER_ID_LEN];
 	struct conn *c;
 
-	TAILQ_FOREACH(c, &srv->conns, entry) {
+	TAILQ_FOREACH(c, &srv->conns, entry)
+	{
 		const uint8_t *oid = c->dead ? NULL : sdpp_seller_order_id(c->s);
 
 		if (oid == NULL)
@@ -871,7 +873,7 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	c->srv = srv;
 	c->id = ++srv->next_conn_id;
 	if (getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv),
-		NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+	        NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
 	/* Frames are small and latency matters: never wait for Nagle. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -1004,7 +1006,8 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 			mqtt_sample_free(&batch[i]);
 			continue;
 		}
-		TAILQ_FOREACH(f, &srv->feeds, entry) {
+		TAILQ_FOREACH(f, &srv->feeds, entry)
+		{
 			if (!mqtt_topic_match(f->filter, batch[i].topic))
 				continue;
 			matched = 1;
@@ -1021,7 +1024,7 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 				/* Not sold to this product: not sent, counted, billed. */
 				if (c->cut != NULL &&
 				    cut_take(c->cut, srv->nsamples, batch[i].topic, pl, plen,
-					batch[i].received_at, &pl, &plen) != CUT_SOLD)
+				        batch[i].received_at, &pl, &plen) != CUT_SOLD)
 					continue;
 				e = sdpp_seller_sample(c->s, batch[i].topic, pl, plen,
 				    batch[i].received_at, now_ms(), c->out);

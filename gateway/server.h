@@ -1,4 +1,4 @@
-/* Buyer connections: the listener, one seller session per buyer, and the feeds of live samples they stream. */
+/* Buyer connections: the listener, a seller session per buyer, the feeds of live samples. */
 #ifndef GATEWAY_SERVER_H
 #define GATEWAY_SERVER_H
 

@@ -1,4 +1,4 @@
-/* IOTA JSON-RPC responses read into C structs: strict, capped, no I/O (tangle/ does the talking). */
+/* IOTA JSON-RPC responses read into C structs: strict, capped, no I/O (tangle/ talks). */
 #include <stdio.h>
 #include <string.h>
 
@@ -55,8 +55,9 @@ iota_rpc_response(const char *body, size_t len, uint64_t id, cJSON **root, const
 			copy_text(text, "malformed error object");
 			goto bad;
 		}
-		*code = c->valuedouble >= -2147483648.0 && c->valuedouble <= 2147483647.0 ?
-		    (long)c->valuedouble : 0;
+		*code = c->valuedouble >= -2147483648.0 && c->valuedouble <= 2147483647.0
+		            ? (long)c->valuedouble
+		            : 0;
 		copy_text(text, m->valuestring);
 		cJSON_Delete(doc);
 		return IOTA_RPC_ERROR;
@@ -163,7 +164,8 @@ iota_rpc_coins(const cJSON *result, struct iota_coin_page *page, char *err, size
 		if (!is_iota_coin(type->valuestring))
 			continue;
 		if (page->n == IOTA_RPC_COINS_MAX)
-			return util_errf(err, errlen, "coin page: more than %d coins", IOTA_RPC_COINS_MAX);
+			return util_errf(
+			    err, errlen, "coin page: more than %d coins", IOTA_RPC_COINS_MAX);
 		coin = &page->coins[page->n];
 		{
 			const cJSON *id = member(c, "coinObjectId"), *d = member(c, "digest");
@@ -173,7 +175,8 @@ iota_rpc_coins(const cJSON *result, struct iota_coin_page *page, char *err, size
 			    iota_digest_parse(coin->ref.digest, d->valuestring) != 0 ||
 			    iota_rpc_u64(member(c, "version"), &coin->ref.version) != 0 ||
 			    iota_rpc_u64(member(c, "balance"), &coin->balance) != 0)
-				return util_errf(err, errlen, "coin page: malformed coin %zu", page->n);
+				return util_errf(
+				    err, errlen, "coin page: malformed coin %zu", page->n);
 		}
 		page->n++;
 	}
@@ -246,7 +249,8 @@ iota_rpc_tx(const cJSON *result, struct iota_tx_view *v, char *err, size_t errle
 	tx = member(member(result, "transaction"), "data");
 	sender = member(tx, "sender");
 	if (sender != NULL) {
-		if (!cJSON_IsString(sender) || iota_address_parse(v->sender, sender->valuestring) != 0)
+		if (!cJSON_IsString(sender) ||
+		    iota_address_parse(v->sender, sender->valuestring) != 0)
 			return util_errf(err, errlen, "transaction: malformed sender");
 		v->have_sender = 1;
 	}
@@ -254,8 +258,8 @@ iota_rpc_tx(const cJSON *result, struct iota_tx_view *v, char *err, size_t errle
 }
 
 int
-iota_rpc_received(const cJSON *result, const uint8_t owner[IOTA_ADDRESS_BYTES],
-    uint64_t *received, char *err, size_t errlen)
+iota_rpc_received(const cJSON *result, const uint8_t owner[IOTA_ADDRESS_BYTES], uint64_t *received,
+    char *err, size_t errlen)
 {
 	const cJSON *bc = member(result, "balanceChanges"), *c;
 	uint64_t plus = 0, minus = 0;
@@ -265,8 +269,8 @@ iota_rpc_received(const cJSON *result, const uint8_t owner[IOTA_ADDRESS_BYTES],
 		return util_errf(err, errlen, "transaction: no balanceChanges");
 	cJSON_ArrayForEach(c, bc)
 	{
-		const cJSON *type = member(c, "coinType"), *who = member(member(c, "owner"),
-							      "AddressOwner");
+		const cJSON *type = member(c, "coinType"),
+		            *who = member(member(c, "owner"), "AddressOwner");
 		uint8_t addr[IOTA_ADDRESS_BYTES];
 		uint64_t mag;
 		int neg;
@@ -277,16 +281,19 @@ iota_rpc_received(const cJSON *result, const uint8_t owner[IOTA_ADDRESS_BYTES],
 		if (!is_iota_coin(type->valuestring) || !cJSON_IsString(who))
 			continue;
 		if (iota_address_parse(addr, who->valuestring) != 0)
-			return util_errf(err, errlen, "transaction: malformed balance change owner");
+			return util_errf(
+			    err, errlen, "transaction: malformed balance change owner");
 		if (memcmp(addr, owner, IOTA_ADDRESS_BYTES) != 0)
 			continue;
 		if (neg) {
 			if (minus > UINT64_MAX - mag)
-				return util_errf(err, errlen, "transaction: balance change overflow");
+				return util_errf(
+				    err, errlen, "transaction: balance change overflow");
 			minus += mag;
 		} else {
 			if (plus > UINT64_MAX - mag)
-				return util_errf(err, errlen, "transaction: balance change overflow");
+				return util_errf(
+				    err, errlen, "transaction: balance change overflow");
 			plus += mag;
 		}
 	}

@@ -1,4 +1,4 @@
-/* IOTA JSON-RPC responses read into C structs: strict, capped, no I/O (tangle/ does the talking). */
+/* IOTA JSON-RPC responses read into C structs: strict, capped, no I/O (tangle/ talks). */
 #ifndef IOTA_RPC_H
 #define IOTA_RPC_H
 
@@ -27,9 +27,9 @@
 
 /* How a JSON-RPC exchange ended, as far as the body tells. */
 enum iota_rpc_status {
-	IOTA_RPC_OK = 0,  /* a result */
-	IOTA_RPC_ERROR,   /* an error object from the node: code and message */
-	IOTA_RPC_BAD,     /* not a JSON-RPC 2.0 response to our request */
+	IOTA_RPC_OK = 0, /* a result */
+	IOTA_RPC_ERROR,  /* an error object from the node: code and message */
+	IOTA_RPC_BAD,    /* not a JSON-RPC 2.0 response to our request */
 };
 
 /*

@@ -1,4 +1,4 @@
-/* Accounts per order from the records alone: ordered, received, invoiced, paid, owed; JSON export. */
+/* Accounts per order from the records alone: ordered, received, invoiced, paid, owed. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,10 +52,10 @@ fold(struct ledger_account *a, const char *kind, const cJSON *d, uint64_t id, in
 	if (strcmp(kind, "order") == 0) {
 		a->order_record = id;
 		a->ordered_at = time;
-		snprintf(a->product, sizeof(a->product), "%s", jstr(d, "product") != NULL ?
-		    jstr(d, "product") : "");
-		snprintf(a->currency, sizeof(a->currency), "%s", jstr(d, "currency") != NULL ?
-		    jstr(d, "currency") : "");
+		snprintf(a->product, sizeof(a->product), "%s",
+		    jstr(d, "product") != NULL ? jstr(d, "product") : "");
+		snprintf(a->currency, sizeof(a->currency), "%s",
+		    jstr(d, "currency") != NULL ? jstr(d, "currency") : "");
 		a->quantity = jnum(d, "quantity");
 		a->price = jmoney(d, "price");
 	} else if (strcmp(kind, "invoice") == 0) {
@@ -75,8 +75,8 @@ fold(struct ledger_account *a, const char *kind, const cJSON *d, uint64_t id, in
 	} else if (strcmp(kind, "close") == 0) {
 		a->closed = 1;
 		a->delivered = jnum(d, "delivered");
-		snprintf(a->reason, sizeof(a->reason), "%s", jstr(d, "reason") != NULL ?
-		    jstr(d, "reason") : "");
+		snprintf(a->reason, sizeof(a->reason), "%s",
+		    jstr(d, "reason") != NULL ? jstr(d, "reason") : "");
 		/* Only a ledger method leaves an exit owing (gateway/server.c). */
 		if (strcmp(a->reason, "exit_owes") == 0)
 			a->chain = 1;
@@ -110,11 +110,15 @@ ledger_accounts(struct ledger *l, const char *order_hex, const char *buyer_hex,
 	int rc = -1, s;
 
 	/* One pass per order keeps memory flat however large the log is. */
-	if (sqlite3_prepare_v2(ledger_db(l), "SELECT order_id, MIN(id) AS first FROM records"
-		" WHERE (?1 IS NULL OR order_id = ?1) AND (?2 IS NULL OR buyer = ?2)"
-		" GROUP BY order_id ORDER BY first", -1, &orders, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ledger_db(l), "SELECT id, kind, time, buyer, body FROM records"
-		" WHERE order_id = ? ORDER BY id", -1, &recs, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(ledger_db(l),
+	        "SELECT order_id, MIN(id) AS first FROM records"
+	        " WHERE (?1 IS NULL OR order_id = ?1) AND (?2 IS NULL OR buyer = ?2)"
+	        " GROUP BY order_id ORDER BY first",
+	        -1, &orders, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ledger_db(l),
+	        "SELECT id, kind, time, buyer, body FROM records"
+	        " WHERE order_id = ? ORDER BY id",
+	        -1, &recs, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(ledger_db(l)));
 		goto out;
 	}
@@ -134,8 +138,8 @@ ledger_accounts(struct ledger *l, const char *order_hex, const char *buyer_hex,
 
 			snprintf(a.buyer, sizeof(a.buyer), "%s",
 			    (const char *)sqlite3_column_text(recs, 3));
-			if (sdpp_json_parse(&root, body, (size_t)sqlite3_column_bytes(recs, 4), NULL,
-				0) != SDPP_OK)
+			if (sdpp_json_parse(&root, body, (size_t)sqlite3_column_bytes(recs, 4),
+			        NULL, 0) != SDPP_OK)
 				continue; /* `verify` reports it; an account skips it */
 			fold(&a, (const char *)sqlite3_column_text(recs, 1),
 			    cJSON_GetObjectItemCaseSensitive(root, "detail"),
@@ -163,7 +167,7 @@ ledger_export(struct ledger *l, int (*fn)(void *ctx, const char *line, size_t le
 	int rc = -1, s;
 
 	if (sqlite3_prepare_v2(ledger_db(l), "SELECT id, leaf_hash, body FROM records ORDER BY id",
-		-1, &st, NULL) != SQLITE_OK) {
+	        -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(ledger_db(l)));
 		return -1;
 	}
@@ -179,7 +183,8 @@ ledger_export(struct ledger *l, int (*fn)(void *ctx, const char *line, size_t le
 		if (line == NULL)
 			goto out;
 		/* Bodies are JSON objects already: embed, do not re-encode. */
-		n = (size_t)snprintf(line, cap, "{\"id\":%lld,\"leaf_hash\":\"%s\",\"record\":%s}\n",
+		n = (size_t)snprintf(line, cap,
+		    "{\"id\":%lld,\"leaf_hash\":\"%s\",\"record\":%s}\n",
 		    (long long)sqlite3_column_int64(st, 0), hex, body != NULL ? body : "null");
 		s = n < cap ? fn(ctx, line, n) : -1;
 		free(line);

@@ -26,8 +26,7 @@ struct sth {
 	char sigb64[SDPP_B64_LEN(SDPP_SIGN_BYTES)];
 };
 
-static void
-report(struct ledger_verify_report *rep, uint64_t id, const char *fmt, ...)
+static void report(struct ledger_verify_report *rep, uint64_t id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -44,8 +43,8 @@ report(struct ledger_verify_report *rep, uint64_t id, const char *fmt, ...)
 }
 
 int
-ledger_sth_verify(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES], uint64_t size,
-    const merkle_hash root, int64_t time, const uint8_t sig[SDPP_SIGN_BYTES])
+ledger_sth_verify(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES], uint64_t size, const merkle_hash root,
+    int64_t time, const uint8_t sig[SDPP_SIGN_BYTES])
 {
 	char keyhex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)], *in = NULL;
 	size_t inlen;
@@ -68,8 +67,10 @@ load_sths(struct ledger *l, struct sth **out, size_t *n)
 	size_t len = 0, alloc = 0, sl;
 	int s, rc = -1;
 
-	if (sqlite3_prepare_v2(ledger_db(l), "SELECT size, root, time, signature FROM tree_heads"
-		" ORDER BY size", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ledger_db(l),
+	        "SELECT size, root, time, signature FROM tree_heads"
+	        " ORDER BY size",
+	        -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *root = (const char *)sqlite3_column_text(st, 1);
@@ -95,7 +96,8 @@ load_sths(struct ledger *l, struct sth **out, size_t *n)
 		}
 		if (sig != NULL && strlen(sig) < sizeof(h->sigb64)) {
 			memcpy(h->sigb64, sig, strlen(sig) + 1);
-			if (sdpp_b64_decode(h->sig, sizeof(h->sig), &sl, sig, strlen(sig)) != SDPP_OK)
+			if (sdpp_b64_decode(h->sig, sizeof(h->sig), &sl, sig, strlen(sig)) !=
+			    SDPP_OK)
 				memset(h->sig, 0, sizeof(h->sig));
 		}
 	}
@@ -186,8 +188,10 @@ check_acks(struct ledger *l, uint64_t id, const uint8_t buyer[SDPP_SIGN_PUBLIC_B
 	const char *wanthex = jstr(detail, "acks_digest");
 	int s, rc = -1;
 
-	if (sqlite3_prepare_v2(ledger_db(l), "SELECT seq, message, signature FROM acks WHERE"
-		" record = ? ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ledger_db(l),
+	        "SELECT seq, message, signature FROM acks WHERE"
+	        " record = ? ORDER BY seq",
+	        -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -215,14 +219,18 @@ check_acks(struct ledger *l, uint64_t id, const uint8_t buyer[SDPP_SIGN_PUBLIC_B
 	}
 	if (n == 0 || ledger_acks_digest(digest, acks, n) != 0 ||
 	    memcmp(digest, want, sizeof(want)) != 0) {
-		report(rep, id, "record %" PRIu64 " (receipts): the stored ACKs (%zu) do not match "
-		    "the digest in the record", id, n);
+		report(rep, id,
+		    "record %" PRIu64 " (receipts): the stored ACKs (%zu) do not match "
+		    "the digest in the record",
+		    id, n);
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
 		if (check_signed(buyer, acks[i].message, acks[i].signature) != 0) {
-			report(rep, id, "record %" PRIu64 " (receipts): ACK of item %" PRIu64
-			    " has a bad buyer signature", id, acks[i].seq);
+			report(rep, id,
+			    "record %" PRIu64 " (receipts): ACK of item %" PRIu64
+			    " has a bad buyer signature",
+			    id, acks[i].seq);
 			goto fail;
 		}
 		rep->acks++;
@@ -264,8 +272,10 @@ check_record(struct ledger *l, sqlite3_stmt *st, uint64_t id, struct ledger_veri
 		goto out;
 	}
 	if (jnum(root, "index", &v) != 0 || v != id - 1) {
-		report(rep, id, "record %" PRIu64 ": body says it is record %" PRIu64
-		    " (rows reordered or replaced)", id, v + 1);
+		report(rep, id,
+		    "record %" PRIu64 ": body says it is record %" PRIu64
+		    " (rows reordered or replaced)",
+		    id, v + 1);
 		goto out;
 	}
 	s = jstr(root, "kind");
@@ -279,8 +289,10 @@ check_record(struct ledger *l, sqlite3_stmt *st, uint64_t id, struct ledger_veri
 	    strcmp(s, (const char *)sqlite3_column_text(st, 3)) != 0 ||
 	    (s = jstr(root, "buyer")) == NULL ||
 	    strcmp(s, (const char *)sqlite3_column_text(st, 4)) != 0) {
-		report(rep, id, "record %" PRIu64 " (%s): time, order_id or buyer column differs "
-		    "from the body", id, kind);
+		report(rep, id,
+		    "record %" PRIu64 " (%s): time, order_id or buyer column differs "
+		    "from the body",
+		    id, kind);
 		goto out;
 	}
 	have_buyer = sdpp_hex_decode(buyer, sizeof(buyer), s) == SDPP_OK;
@@ -290,10 +302,11 @@ check_record(struct ledger *l, sqlite3_stmt *st, uint64_t id, struct ledger_veri
 		goto out;
 	}
 	/* The amount and invoice columns are query copies of the detail. */
-	s = strcmp(kind, "invoice") == 0 ? jstr(detail, "amount") :
-	    strcmp(kind, "payment") == 0 || strcmp(kind, "exit") == 0 ? jstr(detail, "total") :
-	    strcmp(kind, "order") == 0 ? jstr(detail, "price") :
-	    strcmp(kind, "close") == 0 ? jstr(detail, "total_paid") : "0";
+	s = strcmp(kind, "invoice") == 0                                ? jstr(detail, "amount")
+	    : strcmp(kind, "payment") == 0 || strcmp(kind, "exit") == 0 ? jstr(detail, "total")
+	    : strcmp(kind, "order") == 0                                ? jstr(detail, "price")
+	    : strcmp(kind, "close") == 0                                ? jstr(detail, "total_paid")
+	                                                                : "0";
 	snprintf(amount, sizeof(amount), "%s", (const char *)sqlite3_column_text(st, 6));
 	if (s == NULL || strcmp(s, amount) != 0) {
 		report(rep, id, "record %" PRIu64 " (%s): amount column `%s' differs from the body",
@@ -332,7 +345,8 @@ check_record(struct ledger *l, sqlite3_stmt *st, uint64_t id, struct ledger_veri
 		}
 		if (strcmp(kind, "order") == 0) {
 			struct sdpp_iov iov[2] = {
-				{ SDPP_SIG_CONTEXT, SDPP_SIG_CONTEXT_LEN }, { msg, strlen(msg) },
+				{ SDPP_SIG_CONTEXT, SDPP_SIG_CONTEXT_LEN },
+				{ msg, strlen(msg) },
 			};
 
 			if (sdpp_sha256(oid, iov, 2) != SDPP_OK)
@@ -340,14 +354,16 @@ check_record(struct ledger *l, sqlite3_stmt *st, uint64_t id, struct ledger_veri
 			sdpp_hex_encode(idhex, oid, sizeof(oid));
 			s = jstr(evd, "buyer");
 		} else {
-			snprintf(idhex, sizeof(idhex), "%s", jstr(evd, "order_id") != NULL ?
-			    jstr(evd, "order_id") : "");
+			snprintf(idhex, sizeof(idhex), "%s",
+			    jstr(evd, "order_id") != NULL ? jstr(evd, "order_id") : "");
 			s = jstr(root, "buyer");
 		}
 		if (strcmp(idhex, jstr(root, "order_id")) != 0 || s == NULL ||
 		    strcmp(s, jstr(root, "buyer")) != 0) {
-			report(rep, id, "record %" PRIu64 " (%s): signed message is for another "
-			    "order or buyer", id, kind);
+			report(rep, id,
+			    "record %" PRIu64 " (%s): signed message is for another "
+			    "order or buyer",
+			    id, kind);
 			goto out;
 		}
 	} else if (ev != NULL) {
@@ -383,22 +399,26 @@ ledger_verify(struct ledger *l, const uint8_t *expect_key, struct ledger_verify_
 	}
 	if (load_sths(l, &sths, &nsth) != 0)
 		return -1;
-	if (sqlite3_prepare_v2(ledger_db(l), "SELECT id, kind, time, order_id, buyer, invoice,"
-		" amount, body, leaf_hash FROM records ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ledger_db(l),
+	        "SELECT id, kind, time, order_id, buyer, invoice,"
+	        " amount, body, leaf_hash FROM records ORDER BY id",
+	        -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		id = (uint64_t)sqlite3_column_int64(st, 0);
 		if (id != f.size + 1) {
-			report(rep, f.size + 1, "record %" PRIu64 " is missing (next present is %"
-			    PRIu64 ")", f.size + 1, id);
+			report(rep, f.size + 1,
+			    "record %" PRIu64 " is missing (next present is %" PRIu64 ")",
+			    f.size + 1, id);
 			break;
 		}
-		if (merkle_leaf_hash(leaf, sqlite3_column_text(st, 7),
-			(size_t)sqlite3_column_bytes(st, 7)) != 0)
+		if (merkle_leaf_hash(
+		        leaf, sqlite3_column_text(st, 7), (size_t)sqlite3_column_bytes(st, 7)) != 0)
 			goto out;
 		if (sqlite3_column_bytes(st, 8) != MERKLE_HASH_BYTES ||
 		    memcmp(leaf, sqlite3_column_blob(st, 8), MERKLE_HASH_BYTES) != 0) {
-			report(rep, id, "record %" PRIu64 ": body does not match its leaf hash", id);
+			report(
+			    rep, id, "record %" PRIu64 ": body does not match its leaf hash", id);
 			break;
 		}
 		if (check_record(l, st, id, rep) != 0)
@@ -411,14 +431,16 @@ ledger_verify(struct ledger *l, const uint8_t *expect_key, struct ledger_verify_
 
 			if (h->size < f.size || merkle_frontier_root(&f, root) != 0 ||
 			    memcmp(root, h->root, MERKLE_HASH_BYTES) != 0) {
-				report(rep, prev_sth + 1, "tree head at size %" PRIu64 " does not match "
+				report(rep, prev_sth + 1,
+				    "tree head at size %" PRIu64 " does not match "
 				    "records %" PRIu64 "..%" PRIu64 ": one of them was changed",
 				    h->size, prev_sth + 1, h->size);
 				break;
 			}
-			if (ledger_sth_verify(ledger_key(l), h->size, h->root, h->time, h->sig) != 0) {
-				report(rep, h->size, "tree head at size %" PRIu64 " has a bad signature",
-				    h->size);
+			if (ledger_sth_verify(ledger_key(l), h->size, h->root, h->time, h->sig) !=
+			    0) {
+				report(rep, h->size,
+				    "tree head at size %" PRIu64 " has a bad signature", h->size);
 				break;
 			}
 			rep->tree_heads++;
@@ -429,13 +451,17 @@ ledger_verify(struct ledger *l, const uint8_t *expect_key, struct ledger_verify_
 			break;
 	}
 	if (rep->problem[0] == '\0' && next < nsth)
-		report(rep, f.size + 1, "tree head at size %" PRIu64 " but only %" PRIu64
-		    " records: records were deleted", sths[next].size, f.size);
+		report(rep, f.size + 1,
+		    "tree head at size %" PRIu64 " but only %" PRIu64
+		    " records: records were deleted",
+		    sths[next].size, f.size);
 	if (rep->problem[0] == '\0') {
 		sqlite3_stmt *o = NULL;
 
-		if (sqlite3_prepare_v2(ledger_db(l), "SELECT COUNT(*) FROM acks WHERE record NOT IN"
-			" (SELECT id FROM records WHERE kind = 'receipts')", -1, &o, NULL) == SQLITE_OK &&
+		if (sqlite3_prepare_v2(ledger_db(l),
+		        "SELECT COUNT(*) FROM acks WHERE record NOT IN"
+		        " (SELECT id FROM records WHERE kind = 'receipts')",
+		        -1, &o, NULL) == SQLITE_OK &&
 		    sqlite3_step(o) == SQLITE_ROW && sqlite3_column_int64(o, 0) != 0)
 			report(rep, 0, "%lld ACKs are not committed to by any receipts record",
 			    (long long)sqlite3_column_int64(o, 0));
@@ -459,8 +485,10 @@ load_leaves(struct ledger *l, uint64_t n, merkle_hash **out)
 	v = calloc(n == 0 ? 1 : n, sizeof(*v));
 	if (v == NULL)
 		return -1;
-	if (sqlite3_prepare_v2(ledger_db(l), "SELECT leaf_hash FROM records WHERE id <= ?"
-		" ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ledger_db(l),
+	        "SELECT leaf_hash FROM records WHERE id <= ?"
+	        " ORDER BY id",
+	        -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
 	while (i < n && sqlite3_step(st) == SQLITE_ROW) {
@@ -541,17 +569,20 @@ ledger_prove(struct ledger *l, uint64_t id, char **json, char *err, size_t errle
 	}
 	h = &sths[nsth - 1];
 	if (id == 0 || id > h->size) {
-		snprintf(err, errlen, "record %" PRIu64 " is not covered by the latest tree head "
-		    "(size %" PRIu64 ")", id, h->size);
+		snprintf(err, errlen,
+		    "record %" PRIu64 " is not covered by the latest tree head "
+		    "(size %" PRIu64 ")",
+		    id, h->size);
 		goto out;
 	}
 	if (load_leaves(l, h->size, &leaves) != 0 ||
-	    merkle_inclusion_proof(proof, &plen, (const merkle_hash *)leaves, h->size, id - 1) != 0) {
+	    merkle_inclusion_proof(proof, &plen, (const merkle_hash *)leaves, h->size, id - 1) !=
+	        0) {
 		snprintf(err, errlen, "cannot read the records (run `sdpp ledger verify`)");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(ledger_db(l), "SELECT body FROM records WHERE id = ?", -1, &st,
-		NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        ledger_db(l), "SELECT body FROM records WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -563,7 +594,8 @@ ledger_prove(struct ledger *l, uint64_t id, char **json, char *err, size_t errle
 	    cJSON_AddStringToObject(o, "log_key", ledger_keyhex(l)) == NULL ||
 	    (rec = cJSON_AddObjectToObject(o, "record")) == NULL ||
 	    cJSON_AddNumberToObject(rec, "id", (double)id) == NULL ||
-	    cJSON_AddStringToObject(rec, "body", (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    cJSON_AddStringToObject(rec, "body", (const char *)sqlite3_column_text(st, 0)) ==
+	        NULL ||
 	    sth_json(o, "tree_head", h) != 0 || path_json(o, "inclusion", proof, plen) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -604,7 +636,8 @@ parse_path(const cJSON *a, merkle_hash proof[MERKLE_PROOF_MAX], size_t *n)
 	*n = 0;
 	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > MERKLE_PROOF_MAX)
 		return -1;
-	cJSON_ArrayForEach(c, a) {
+	cJSON_ArrayForEach(c, a)
+	{
 		if (!cJSON_IsString(c) ||
 		    sdpp_hex_decode(proof[*n], MERKLE_HASH_BYTES, c->valuestring) != SDPP_OK)
 			return -1;
@@ -636,7 +669,8 @@ ledger_proof_check(const char *json, size_t len, const uint8_t key[SDPP_SIGN_PUB
 	kh = jstr(o, "log_key");
 	if (kh == NULL || sdpp_hex_decode(logkey, sizeof(logkey), kh) != SDPP_OK ||
 	    memcmp(logkey, key, sizeof(logkey)) != 0) {
-		snprintf(err, errlen, "the proof is for another log key (%s)", kh != NULL ? kh : "none");
+		snprintf(
+		    err, errlen, "the proof is for another log key (%s)", kh != NULL ? kh : "none");
 		goto out;
 	}
 	if (v != NULL && strcmp(v, CONSISTENCY_VERSION) == 0) {
@@ -650,14 +684,18 @@ ledger_proof_check(const char *json, size_t len, const uint8_t key[SDPP_SIGN_PUB
 			snprintf(err, errlen, "a tree head signature does not verify");
 			goto out;
 		}
-		if (merkle_consistency_verify(h.size, h2.size, h.root, h2.root,
-			(const merkle_hash *)proof, plen) != 0) {
-			snprintf(err, errlen, "the log at size %" PRIu64 " does not extend the log at "
-			    "size %" PRIu64, h2.size, h.size);
+		if (merkle_consistency_verify(
+		        h.size, h2.size, h.root, h2.root, (const merkle_hash *)proof, plen) != 0) {
+			snprintf(err, errlen,
+			    "the log at size %" PRIu64 " does not extend the log at "
+			    "size %" PRIu64,
+			    h2.size, h.size);
 			goto out;
 		}
-		snprintf(summary, sumlen, "consistent: the log at size %" PRIu64 " extends the log at "
-		    "size %" PRIu64 " (both signed by %s)", h2.size, h.size, kh);
+		snprintf(summary, sumlen,
+		    "consistent: the log at size %" PRIu64 " extends the log at "
+		    "size %" PRIu64 " (both signed by %s)",
+		    h2.size, h.size, kh);
 		rc = 0;
 		goto out;
 	}
@@ -678,19 +716,20 @@ ledger_proof_check(const char *json, size_t len, const uint8_t key[SDPP_SIGN_PUB
 		goto out;
 	}
 	if (merkle_leaf_hash(leaf, b, strlen(b)) != 0 ||
-	    merkle_inclusion_verify(leaf, id - 1, h.size, (const merkle_hash *)proof, plen,
-		h.root) != 0) {
-		snprintf(err, errlen, "record %" PRIu64 " is not in the signed log of size %" PRIu64,
-		    id, h.size);
+	    merkle_inclusion_verify(
+	        leaf, id - 1, h.size, (const merkle_hash *)proof, plen, h.root) != 0) {
+		snprintf(err, errlen,
+		    "record %" PRIu64 " is not in the signed log of size %" PRIu64, id, h.size);
 		goto out;
 	}
 	if (sdpp_json_parse(&body, b, strlen(b), NULL, 0) != SDPP_OK) {
 		snprintf(err, errlen, "record body is not JSON");
 		goto out;
 	}
-	snprintf(summary, sumlen, "ok: record %" PRIu64 " (%s, order %.16s...) is in the log of %s,"
-	    " signed at size %" PRIu64 ", time %" PRId64, id,
-	    jstr(body, "kind") != NULL ? jstr(body, "kind") : "?",
+	snprintf(summary, sumlen,
+	    "ok: record %" PRIu64 " (%s, order %.16s...) is in the log of %s,"
+	    " signed at size %" PRIu64 ", time %" PRId64,
+	    id, jstr(body, "kind") != NULL ? jstr(body, "kind") : "?",
 	    jstr(body, "order_id") != NULL ? jstr(body, "order_id") : "?", kh, h.size, h.time);
 	rc = 0;
 out:
@@ -700,8 +739,8 @@ out:
 }
 
 int
-ledger_prove_consistency(struct ledger *l, uint64_t m, uint64_t n, char **json, char *err,
-    size_t errlen)
+ledger_prove_consistency(
+    struct ledger *l, uint64_t m, uint64_t n, char **json, char *err, size_t errlen)
 {
 	struct sth *sths = NULL;
 	const struct sth *a = NULL, *b = NULL;
@@ -720,8 +759,8 @@ ledger_prove_consistency(struct ledger *l, uint64_t m, uint64_t n, char **json, 
 			b = &sths[i];
 	}
 	if (a == NULL || b == NULL || m > n) {
-		snprintf(err, errlen, "need two signed tree heads with sizes %" PRIu64 " <= %" PRIu64,
-		    m, n);
+		snprintf(err, errlen,
+		    "need two signed tree heads with sizes %" PRIu64 " <= %" PRIu64, m, n);
 		goto out;
 	}
 	if (load_leaves(l, n, &leaves) != 0 ||
@@ -751,18 +790,17 @@ out:
 /* The hash an anchor must hold: the record's leaf hash, or the root of the
  * tree head it names, both read from the (verified) log. */
 static int
-anchor_expect(sqlite3 *db, const char *kind, const char *payload, uint8_t hash[32],
-    char *what, size_t whatlen)
+anchor_expect(sqlite3 *db, const char *kind, const char *payload, uint8_t hash[32], char *what,
+    size_t whatlen)
 {
 	sqlite3_stmt *st = NULL;
 	const char *sql;
 	int is_record = strcmp(kind, "record") == 0, rc = -1;
 
-	sql = is_record ?
-	    "SELECT leaf_hash FROM records WHERE id = json_extract(?1, '$.record')"
-	    " AND lower(hex(leaf_hash)) = json_extract(?1, '$.leaf_hash')" :
-	    "SELECT root FROM tree_heads WHERE size = json_extract(?1, '$.size')"
-	    " AND root = json_extract(?1, '$.root')";
+	sql = is_record ? "SELECT leaf_hash FROM records WHERE id = json_extract(?1, '$.record')"
+	                  " AND lower(hex(leaf_hash)) = json_extract(?1, '$.leaf_hash')"
+	                : "SELECT root FROM tree_heads WHERE size = json_extract(?1, '$.size')"
+	                  " AND root = json_extract(?1, '$.root')";
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, payload, -1, SQLITE_STATIC);
@@ -771,7 +809,8 @@ anchor_expect(sqlite3 *db, const char *kind, const char *payload, uint8_t hash[3
 			memcpy(hash, sqlite3_column_blob(st, 0), 32);
 			rc = 0;
 		} else if (!is_record && sqlite3_column_text(st, 0) != NULL &&
-		    sdpp_hex_decode(hash, 32, (const char *)sqlite3_column_text(st, 0)) == SDPP_OK) {
+		           sdpp_hex_decode(hash, 32, (const char *)sqlite3_column_text(st, 0)) ==
+		               SDPP_OK) {
 			rc = 0;
 		}
 	}
@@ -789,11 +828,11 @@ ledger_anchors_each(struct ledger *l, ledger_anchor_fn fn, void *ctx)
 	/* A ledger from before proofs were kept, opened read-only, has no
 	 * proof column. */
 	if (sqlite3_prepare_v2(ledger_db(l),
-		have_proof ? "SELECT item, coalesce(record, 0), kind, payload, state,"
-			     " coalesce(ref, ''), coalesce(proof, '') FROM outbox ORDER BY item" :
-			     "SELECT item, coalesce(record, 0), kind, payload, state,"
-			     " coalesce(ref, ''), '' FROM outbox ORDER BY item",
-		-1, &st, NULL) != SQLITE_OK)
+	        have_proof ? "SELECT item, coalesce(record, 0), kind, payload, state,"
+	                     " coalesce(ref, ''), coalesce(proof, '') FROM outbox ORDER BY item"
+	                   : "SELECT item, coalesce(record, 0), kind, payload, state,"
+	                     " coalesce(ref, ''), '' FROM outbox ORDER BY item",
+	        -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
 		struct ledger_anchor a;
@@ -807,7 +846,7 @@ ledger_anchors_each(struct ledger *l, ledger_anchor_fn fn, void *ctx)
 		a.ref = (const char *)sqlite3_column_text(st, 5);
 		a.proof = (const char *)sqlite3_column_text(st, 6);
 		a.have_expect = anchor_expect(ledger_db(l), a.kind, a.payload, a.expect, a.what,
-				    sizeof(a.what)) == 0;
+		                    sizeof(a.what)) == 0;
 		rc = fn(ctx, &a);
 	}
 	if (rc == 0 && s != SQLITE_DONE)

@@ -1,4 +1,4 @@
-/* The records medium: an append-only, tamper-evident log of SDPP records on SQLite (RFC 9162 tree). */
+/* The records medium: an append-only, tamper-evident log on SQLite (an RFC 9162 tree). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,9 +80,9 @@ struct ledger {
 	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
 	char keyhex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
 	struct ledger_config cfg;
-	uint64_t committed; /* records on disk */
-	uint64_t last_sth;  /* size of the latest signed tree head */
-	uint64_t last_anchored; /* size of the latest tree head queued for anchoring */
+	uint64_t committed;              /* records on disk */
+	uint64_t last_sth;               /* size of the latest signed tree head */
+	uint64_t last_anchored;          /* size of the latest tree head queued for anchoring */
 	struct merkle_frontier frontier; /* over committed records */
 	struct pending *q;
 	size_t qlen, qalloc;
@@ -144,9 +144,10 @@ load_state(struct ledger *l, int strict, char *err, size_t errlen)
 		    sqlite3_column_bytes(st, 1) != MERKLE_HASH_BYTES) {
 			if (!strict)
 				break;
-			util_errf(err, errlen, "%s: record %" PRIu64 " is missing or damaged; run "
-			    "`sdpp ledger verify`", sqlite3_db_filename(l->db, "main"),
-			    l->frontier.size + 1);
+			util_errf(err, errlen,
+			    "%s: record %" PRIu64 " is missing or damaged; run "
+			    "`sdpp ledger verify`",
+			    sqlite3_db_filename(l->db, "main"), l->frontier.size + 1);
 			goto fail;
 		}
 		if (merkle_frontier_push(&l->frontier, sqlite3_column_blob(st, 1)) != 0)
@@ -212,8 +213,8 @@ open_db(struct ledger **out, const char *path, int flags, char *err, size_t errl
 		return -1;
 	}
 	if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
-		util_errf(err, errlen, "%s: %s", path, l->db != NULL ? sqlite3_errmsg(l->db) :
-		    "cannot open");
+		util_errf(err, errlen, "%s: %s", path,
+		    l->db != NULL ? sqlite3_errmsg(l->db) : "cannot open");
 		ledger_close(l);
 		return -1;
 	}
@@ -229,7 +230,7 @@ ledger_outbox_has_proof(struct ledger *l)
 	int have = 0;
 
 	if (prepare(l, &st, "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'proof'",
-		NULL, 0) != 0)
+	        NULL, 0) != 0)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		have = sqlite3_column_int(st, 0);
@@ -246,8 +247,10 @@ migrate(struct ledger *l, char *err, size_t errlen)
 	if (!ledger_outbox_has_proof(l) &&
 	    exec(l, "ALTER TABLE outbox ADD COLUMN proof TEXT", err, errlen) != 0)
 		return -1;
-	if (prepare(l, &st, "SELECT MAX(json_extract(payload, '$.size')) FROM outbox"
-		" WHERE kind = 'tree_head'", err, errlen) != 0)
+	if (prepare(l, &st,
+	        "SELECT MAX(json_extract(payload, '$.size')) FROM outbox"
+	        " WHERE kind = 'tree_head'",
+	        err, errlen) != 0)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		l->last_anchored = (uint64_t)sqlite3_column_int64(st, 0);
@@ -285,13 +288,15 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 		goto fail;
 	if (meta_get(l, "log_key", stored, sizeof(stored)) == 0) {
 		if (strcmp(stored, l->keyhex) != 0) {
-			util_errf(err, errlen, "%s: log belongs to key %s, not %s", cfg->path, stored,
-			    l->keyhex);
+			util_errf(err, errlen, "%s: log belongs to key %s, not %s", cfg->path,
+			    stored, l->keyhex);
 			goto fail;
 		}
 	} else {
-		if (prepare(l, &st, "INSERT INTO meta(key, value) VALUES ('log_key', ?),"
-			"('schema', '" SCHEMA_VERSION "')", err, errlen) != 0)
+		if (prepare(l, &st,
+		        "INSERT INTO meta(key, value) VALUES ('log_key', ?),"
+		        "('schema', '" SCHEMA_VERSION "')",
+		        err, errlen) != 0)
 			goto fail;
 		sqlite3_bind_text(st, 1, l->keyhex, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
@@ -325,8 +330,8 @@ ledger_open_ro(struct ledger **out, const char *path, char *err, size_t errlen)
 		 * so a file without any table was never a ledger: one stopped
 		 * before its first start completed, or made by hand. */
 		if (db_is_empty(l))
-			util_errf(err, errlen, "%s: empty: no ledger has been written to it yet",
-			    path);
+			util_errf(
+			    err, errlen, "%s: empty: no ledger has been written to it yet", path);
 		else
 			util_errf(err, errlen, "%s: not an sdpp ledger (no log key)", path);
 		ledger_close(l);
@@ -401,10 +406,11 @@ ledger_has_order(struct ledger *l, const char *order_hex)
 	size_t i;
 
 	for (i = 0; i < l->qlen; i++)
-		if (l->q[i].rec.kind == LEDGER_ORDER && strcmp(l->q[i].rec.order_id, order_hex) == 0)
+		if (l->q[i].rec.kind == LEDGER_ORDER &&
+		    strcmp(l->q[i].rec.order_id, order_hex) == 0)
 			return 1;
-	return row_exists(l, "SELECT 1 FROM records WHERE order_id = ? AND kind = 'order' LIMIT 1",
-	    order_hex);
+	return row_exists(
+	    l, "SELECT 1 FROM records WHERE order_id = ? AND kind = 'order' LIMIT 1", order_hex);
 }
 
 int
@@ -419,7 +425,8 @@ ledger_has_payment_ref(struct ledger *l, const char *ref)
 	/* Queued details are JCS: the member reads exactly so when ref needs
 	 * no escaping, which record references (base58, hex) never do. */
 	for (i = 0; i < l->qlen; i++)
-		if (l->q[i].rec.kind == LEDGER_PAYMENT && strstr(l->q[i].rec.detail, needle) != NULL)
+		if (l->q[i].rec.kind == LEDGER_PAYMENT &&
+		    strstr(l->q[i].rec.detail, needle) != NULL)
 			return 1;
 	return row_exists(l, "SELECT 1 FROM payment_refs WHERE ref = ?", ref);
 }
@@ -488,8 +495,8 @@ build_body(struct pending *p, char *err, size_t errlen)
 }
 
 int
-ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, char *err,
-    size_t errlen)
+ledger_append(
+    struct ledger *l, const struct ledger_record *r, uint64_t *id, char *err, size_t errlen)
 {
 	struct pending *p;
 	size_t i;
@@ -547,8 +554,8 @@ nomem:
 }
 
 int
-ledger_sth_input(const char *keyhex, uint64_t size, const merkle_hash root, int64_t time, char **out,
-    size_t *outlen)
+ledger_sth_input(const char *keyhex, uint64_t size, const merkle_hash root, int64_t time,
+    char **out, size_t *outlen)
 {
 	char rhex[SDPP_HEX_LEN(MERKLE_HASH_BYTES)], *buf;
 	size_t cap = STH_CONTEXT_LEN + 256;
@@ -573,8 +580,8 @@ ledger_sth_input(const char *keyhex, uint64_t size, const merkle_hash root, int6
 
 /* Outbox payload of a record: what a remote ledger anchors. */
 static int
-outbox_add(struct ledger *l, sqlite3_stmt *ob, uint64_t record, const char *kind,
-    const char *payload)
+outbox_add(
+    struct ledger *l, sqlite3_stmt *ob, uint64_t record, const char *kind, const char *payload)
 {
 	sqlite3_reset(ob);
 	if (record != 0)
@@ -606,15 +613,21 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 	if (exec(l, "BEGIN IMMEDIATE", err, errlen) != 0)
 		goto fail;
 	in_tx = 1;
-	if (prepare(l, &ins, "INSERT INTO records(id, kind, time, order_id, buyer, invoice,"
-		" amount, body, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", err, errlen) != 0 ||
-	    prepare(l, &ack, "INSERT OR REPLACE INTO acks(order_id, seq, record, message,"
-		" signature) VALUES (?, ?, ?, ?, ?)", err, errlen) != 0 ||
+	if (prepare(l, &ins,
+	        "INSERT INTO records(id, kind, time, order_id, buyer, invoice,"
+	        " amount, body, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	        err, errlen) != 0 ||
+	    prepare(l, &ack,
+	        "INSERT OR REPLACE INTO acks(order_id, seq, record, message,"
+	        " signature) VALUES (?, ?, ?, ?, ?)",
+	        err, errlen) != 0 ||
 	    prepare(l, &ob, "INSERT INTO outbox(record, kind, payload) VALUES (?, ?, ?)", err,
-		errlen) != 0 ||
-	    prepare(l, &pref, "INSERT OR IGNORE INTO payment_refs(ref, record)"
-		" SELECT json_extract(?1, '$.verification'), ?2"
-		" WHERE json_extract(?1, '$.verification') <> ''", err, errlen) != 0)
+	        errlen) != 0 ||
+	    prepare(l, &pref,
+	        "INSERT OR IGNORE INTO payment_refs(ref, record)"
+	        " SELECT json_extract(?1, '$.verification'), ?2"
+	        " WHERE json_extract(?1, '$.verification') <> ''",
+	        err, errlen) != 0)
 		goto fail;
 	for (i = 0; i < l->qlen; i++) {
 		const struct pending *p = &l->q[i];
@@ -663,9 +676,10 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		if (l->cfg.anchor_kinds & (1u << p->rec.kind)) {
 			sdpp_hex_encode(rhex, p->leaf, MERKLE_HASH_BYTES);
 			snprintf(payload, sizeof(payload),
-			    "{\"kind\":\"%s\",\"leaf_hash\":\"%s\",\"log_key\":\"%s\",\"order_id\":\"%s\","
-			    "\"record\":%" PRIu64 "}", ledger_kind_name(p->rec.kind), rhex, l->keyhex,
-			    p->rec.order_id, p->id);
+			    "{\"kind\":\"%s\",\"leaf_hash\":\"%s\",\"log_key\":\"%s\",\"order_id\":"
+			    "\"%s\","
+			    "\"record\":%" PRIu64 "}",
+			    ledger_kind_name(p->rec.kind), rhex, l->keyhex, p->rec.order_id, p->id);
 			if (outbox_add(l, ob, p->id, "record", payload) != 0) {
 				util_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 				goto fail;
@@ -682,8 +696,10 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		}
 		sdpp_b64_encode(sigb64, sig, sizeof(sig));
 		sdpp_hex_encode(rhex, root, sizeof(root));
-		if (prepare(l, &sth, "INSERT INTO tree_heads(size, root, time, signature)"
-			" VALUES (?, ?, ?, ?)", err, errlen) != 0)
+		if (prepare(l, &sth,
+		        "INSERT INTO tree_heads(size, root, time, signature)"
+		        " VALUES (?, ?, ?, ?)",
+		        err, errlen) != 0)
 			goto fail;
 		sqlite3_bind_int64(sth, 1, (sqlite3_int64)size);
 		sqlite3_bind_text(sth, 2, rhex, -1, SQLITE_STATIC);
@@ -694,11 +710,13 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			goto fail;
 		}
 		if (l->cfg.anchor_tree_heads &&
-		    size - l->last_anchored >= (l->cfg.anchor_every > 0 ? l->cfg.anchor_every : 1)) {
+		    size - l->last_anchored >=
+		        (l->cfg.anchor_every > 0 ? l->cfg.anchor_every : 1)) {
 			anchored = size;
 			snprintf(payload, sizeof(payload),
-			    "{\"log_key\":\"%s\",\"root\":\"%s\",\"signature\":\"%s\",\"size\":%" PRIu64
-			    ",\"time\":%" PRId64 "}", l->keyhex, rhex, sigb64, size, now);
+			    "{\"log_key\":\"%s\",\"root\":\"%s\",\"signature\":\"%s\",\"size\":"
+			    "%" PRIu64 ",\"time\":%" PRId64 "}",
+			    l->keyhex, rhex, sigb64, size, now);
 			if (outbox_add(l, ob, 0, "tree_head", payload) != 0) {
 				util_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
 				goto fail;
@@ -742,15 +760,18 @@ ledger_set_remote(struct ledger *l, const struct ledger_remote *r, char *err, si
 	l->have_remote = 0;
 	if (meta_get(l, "remote", stored, sizeof(stored)) == 0) {
 		if (strcmp(stored, r->where) != 0)
-			return util_errf(err, errlen, "this ledger's anchors are on %s, not %s: keep "
-			    "that network, or start a new ledger file for the other", stored, r->where);
+			return util_errf(err, errlen,
+			    "this ledger's anchors are on %s, not %s: keep "
+			    "that network, or start a new ledger file for the other",
+			    stored, r->where);
 	} else {
 		if (prepare(l, &st, "INSERT INTO meta(key, value) VALUES ('remote', ?)", err,
-			errlen) != 0)
+		        errlen) != 0)
 			goto out;
 		sqlite3_bind_text(st, 1, r->where, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			util_errf(err, errlen, "cannot note where anchors go: %s", sqlite3_errmsg(l->db));
+			util_errf(
+			    err, errlen, "cannot note where anchors go: %s", sqlite3_errmsg(l->db));
 			goto out;
 		}
 	}
@@ -805,15 +826,16 @@ ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 		return 0;
 	/* The payload is the ledger's own JSON (outbox_add): SQLite reads it
 	 * back exactly, integers included, and the remote gets a struct. */
-	if (prepare(l, &st, "SELECT item, kind = 'tree_head',"
-		" coalesce(record, json_extract(payload, '$.size')),"
-		" coalesce(json_extract(payload, '$.kind'), ''),"
-		" coalesce(json_extract(payload, '$.leaf_hash'), json_extract(payload, '$.root')),"
-		" coalesce(json_extract(payload, '$.order_id'), ''),"
-		" coalesce(json_extract(payload, '$.log_key'), ''),"
-		" coalesce(last_error, ''), coalesce(proof, '') FROM outbox"
-		" WHERE state = 'pending' AND next_attempt <= ? ORDER BY item LIMIT 64", err,
-		errlen) != 0)
+	if (prepare(l, &st,
+	        "SELECT item, kind = 'tree_head',"
+	        " coalesce(record, json_extract(payload, '$.size')),"
+	        " coalesce(json_extract(payload, '$.kind'), ''),"
+	        " coalesce(json_extract(payload, '$.leaf_hash'), json_extract(payload, '$.root')),"
+	        " coalesce(json_extract(payload, '$.order_id'), ''),"
+	        " coalesce(json_extract(payload, '$.log_key'), ''),"
+	        " coalesce(last_error, ''), coalesce(proof, '') FROM outbox"
+	        " WHERE state = 'pending' AND next_attempt <= ? ORDER BY item LIMIT 64",
+	        err, errlen) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -844,10 +866,11 @@ ledger_outbox_poll(struct ledger *l, int64_t now, char *err, size_t errlen)
 		/* A payload that does not hold its hash, or a backend that fails
 		 * to even start, counts as a failed try. */
 		if (sdpp_hex_decode(it.hash, sizeof(it.hash), col_text(st, 4)) != SDPP_OK)
-			(void)ledger_outbox_done(l, it.item, 0, "outbox payload without its hash", NULL,
-			    now, NULL, 0);
+			(void)ledger_outbox_done(
+			    l, it.item, 0, "outbox payload without its hash", NULL, now, NULL, 0);
 		else if (l->remote.submit(l->remote.ctx, &it) != 0)
-			(void)ledger_outbox_done(l, it.item, 0, "submit failed", NULL, now, NULL, 0);
+			(void)ledger_outbox_done(
+			    l, it.item, 0, "submit failed", NULL, now, NULL, 0);
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -868,8 +891,10 @@ ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, con
 			break;
 		}
 	if (ok) {
-		if (prepare(l, &st, "UPDATE outbox SET state = 'done', ref = ?, proof = ?,"
-			" attempts = attempts + 1 WHERE item = ?", err, errlen) != 0)
+		if (prepare(l, &st,
+		        "UPDATE outbox SET state = 'done', ref = ?, proof = ?,"
+		        " attempts = attempts + 1 WHERE item = ?",
+		        err, errlen) != 0)
 			return -1;
 		sqlite3_bind_text(st, 1, ref != NULL ? ref : "", -1, SQLITE_STATIC);
 		if (proof != NULL)
@@ -881,9 +906,11 @@ ledger_outbox_done(struct ledger *l, uint64_t item, int ok, const char *ref, con
 		uint32_t jitter = 0;
 		int64_t delay;
 
-		if (prepare(l, &st, "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
-			" next_attempt = ? + MIN(?, ? << MIN(attempts, 20)), proof = ?6"
-			" WHERE item = ?5", err, errlen) != 0)
+		if (prepare(l, &st,
+		        "UPDATE outbox SET attempts = attempts + 1, last_error = ?,"
+		        " next_attempt = ? + MIN(?, ? << MIN(attempts, 20)), proof = ?6"
+		        " WHERE item = ?5",
+		        err, errlen) != 0)
 			return -1;
 		if (proof != NULL)
 			sqlite3_bind_text(st, 6, proof, -1, SQLITE_STATIC);
@@ -917,7 +944,7 @@ ledger_anchor_head(struct ledger *l, char *err, size_t errlen)
 	if (!l->cfg.anchor_tree_heads || l->last_sth <= l->last_anchored)
 		return 0;
 	if (prepare(l, &st, "SELECT root, time, signature FROM tree_heads WHERE size = ?", err,
-		errlen) != 0)
+	        errlen) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)l->last_sth);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -931,7 +958,7 @@ ledger_anchor_head(struct ledger *l, char *err, size_t errlen)
 	    (const char *)sqlite3_column_text(st, 2), l->last_sth,
 	    (int64_t)sqlite3_column_int64(st, 1));
 	if (prepare(l, &ob, "INSERT INTO outbox(record, kind, payload) VALUES (?, ?, ?)", err,
-		errlen) != 0)
+	        errlen) != 0)
 		goto out;
 	if (outbox_add(l, ob, 0, "tree_head", payload) != 0) {
 		util_errf(err, errlen, "outbox: %s", sqlite3_errmsg(l->db));
@@ -952,7 +979,7 @@ ledger_outbox_next(struct ledger *l)
 	int64_t t = INT64_MAX;
 
 	if (prepare(l, &st, "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'", NULL,
-		0) != 0)
+	        0) != 0)
 		return t;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		t = sqlite3_column_int64(st, 0);

@@ -1,4 +1,4 @@
-/* The records medium: an append-only, tamper-evident log of SDPP records on SQLite (RFC 9162 tree). */
+/* The records medium: an append-only, tamper-evident log on SQLite (an RFC 9162 tree). */
 #ifndef LEDGER_LEDGER_H
 #define LEDGER_LEDGER_H
 
@@ -81,8 +81,8 @@ int ledger_record_receipts(struct ledger_record *r, const uint8_t order_id[SDPP_
 int ledger_record_exit(struct ledger_record *r, const struct sdpp_msg *exit,
     const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], int64_t time);
 int ledger_record_close(struct ledger_record *r, const uint8_t order_id[SDPP_ORDER_ID_BYTES],
-    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const char *product,
-    const struct sdpp_progress *p, const char *reason, int64_t time);
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const char *product, const struct sdpp_progress *p,
+    const char *reason, int64_t time);
 
 /* Digest a receipts record commits to: SHA-256 over message "\n" signature
  * "\n" of each ACK in order. */
@@ -125,8 +125,8 @@ void ledger_close(struct ledger *l);
  * is durable until ledger_commit() succeeds: callers reply to buyers only
  * after that (group commit: many appends, one fsync).
  */
-int ledger_append(struct ledger *l, const struct ledger_record *r, uint64_t *id, char *err,
-    size_t errlen);
+int ledger_append(
+    struct ledger *l, const struct ledger_record *r, uint64_t *id, char *err, size_t errlen);
 
 /* Records queued and not yet committed. */
 size_t ledger_pending(const struct ledger *l);
@@ -229,8 +229,8 @@ struct ledger_anchor {
 	const char *kind;    /* "record" or "tree_head" */
 	const char *payload; /* what was handed to the remote backend */
 	int done;
-	const char *ref;     /* e.g. "iota:DIGEST" ("" while pending) */
-	const char *proof;   /* e.g. base64 of the transaction ("" if none) */
+	const char *ref;   /* e.g. "iota:DIGEST" ("" while pending) */
+	const char *proof; /* e.g. base64 of the transaction ("" if none) */
 	/* The hash the anchor must carry, from the log itself: the record's
 	 * leaf hash or the tree head's root; have_expect = 0 if the payload
 	 * names nothing the log holds. */
@@ -275,8 +275,8 @@ int ledger_sth_verify(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES], uint64_t size,
 
 /* Consistency proof between the signed tree heads of sizes m and n (JSON);
  * ledger_proof_check() also checks these. */
-int ledger_prove_consistency(struct ledger *l, uint64_t m, uint64_t n, char **json, char *err,
-    size_t errlen);
+int ledger_prove_consistency(
+    struct ledger *l, uint64_t m, uint64_t n, char **json, char *err, size_t errlen);
 
 /* What one order came to, from the records alone (for `sdpp ledger show`). */
 struct ledger_account {
@@ -287,16 +287,16 @@ struct ledger_account {
 	uint64_t order_record;
 	int64_t ordered_at, last_at;
 	uint64_t quantity, price;
-	uint64_t delivered;     /* items sent, from the close record */
-	uint64_t acknowledged;  /* highest item covered by a buyer-signed receipt or exit */
+	uint64_t delivered;    /* items sent, from the close record */
+	uint64_t acknowledged; /* highest item covered by a buyer-signed receipt or exit */
 	uint64_t invoices, invoiced_items, invoiced; /* count, items, amount */
 	/* Vouchers: the highest buyer-signed voucher (payment or exit). A
 	 * ledger method (IOTA): the highest total confirmed on chain; the
 	 * exit is then only the buyer's signed promise for the rest. */
 	uint64_t paid;
-	uint64_t owed;          /* max(acknowledged * price, invoiced) - paid, if positive */
-	uint64_t promised;      /* the exit's total (a voucher only with method voucher) */
-	int chain;              /* paid by a ledger method */
+	uint64_t owed;     /* max(acknowledged * price, invoiced) - paid, if positive */
+	uint64_t promised; /* the exit's total (a voucher only with method voucher) */
+	int chain;         /* paid by a ledger method */
 	int exited, closed;
 	char reason[SDPP_NAME_MAX + 1]; /* close reason ("" while open) */
 };
@@ -309,7 +309,7 @@ int ledger_accounts(struct ledger *l, const char *order_hex, const char *buyer_h
     int (*fn)(void *ctx, const struct ledger_account *a), void *ctx, char *err, size_t errlen);
 
 /* Calls fn with each record as a JSON line {"id","leaf_hash","record"}. */
-int ledger_export(struct ledger *l, int (*fn)(void *ctx, const char *line, size_t len),
-    void *ctx, char *err, size_t errlen);
+int ledger_export(struct ledger *l, int (*fn)(void *ctx, const char *line, size_t len), void *ctx,
+    char *err, size_t errlen);
 
 #endif

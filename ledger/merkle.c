@@ -1,4 +1,4 @@
-/* RFC 9162 Merkle trees over SHA-256: roots, inclusion and consistency proofs, incremental frontier. */
+/* RFC 9162 Merkle trees over SHA-256: roots, inclusion and consistency proofs, frontier. */
 #include <string.h>
 
 #include "ledger/merkle.h"
@@ -18,7 +18,9 @@ merkle_node_hash(merkle_hash out, const merkle_hash left, const merkle_hash righ
 {
 	static const uint8_t one = 0x01;
 	struct sdpp_iov iov[3] = {
-		{ &one, 1 }, { left, MERKLE_HASH_BYTES }, { right, MERKLE_HASH_BYTES },
+		{ &one, 1 },
+		{ left, MERKLE_HASH_BYTES },
+		{ right, MERKLE_HASH_BYTES },
 	};
 
 	return sdpp_sha256(out, iov, 3) == SDPP_OK ? 0 : -1;
@@ -54,8 +56,7 @@ merkle_root(merkle_hash out, const merkle_hash *leaves, uint64_t n)
 }
 
 static int
-path(merkle_hash proof[MERKLE_PROOF_MAX], size_t *len, const merkle_hash *d, uint64_t n,
-    uint64_t m)
+path(merkle_hash proof[MERKLE_PROOF_MAX], size_t *len, const merkle_hash *d, uint64_t n, uint64_t m)
 {
 	uint64_t k;
 
@@ -165,7 +166,8 @@ merkle_consistency_verify(uint64_t m, uint64_t n, const merkle_hash old_root,
 	if (m == 0 || m > n)
 		return -1;
 	if (m == n)
-		return len == 0 && sdpp_memcmp_ct(old_root, new_root, MERKLE_HASH_BYTES) == 0 ? 0 : -1;
+		return len == 0 && sdpp_memcmp_ct(old_root, new_root, MERKLE_HASH_BYTES) == 0 ? 0
+		                                                                              : -1;
 	if (len == 0)
 		return -1;
 	fn = m - 1;
@@ -204,7 +206,9 @@ merkle_consistency_verify(uint64_t m, uint64_t n, const merkle_hash old_root,
 	if (sn != 0)
 		return -1;
 	return sdpp_memcmp_ct(fr, old_root, MERKLE_HASH_BYTES) == 0 &&
-		sdpp_memcmp_ct(sr, new_root, MERKLE_HASH_BYTES) == 0 ? 0 : -1;
+	               sdpp_memcmp_ct(sr, new_root, MERKLE_HASH_BYTES) == 0
+	           ? 0
+	           : -1;
 }
 
 void

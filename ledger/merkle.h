@@ -1,4 +1,4 @@
-/* RFC 9162 Merkle trees over SHA-256: roots, inclusion and consistency proofs, incremental frontier. */
+/* RFC 9162 Merkle trees over SHA-256: roots, inclusion and consistency proofs, frontier. */
 #ifndef LEDGER_MERKLE_H
 #define LEDGER_MERKLE_H
 

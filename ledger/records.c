@@ -115,8 +115,8 @@ evidence(char **out, const struct sdpp_msg *m)
 }
 
 static void
-head(struct ledger_record *r, enum ledger_kind kind, const uint8_t *order_id,
-    const uint8_t *buyer, int64_t time)
+head(struct ledger_record *r, enum ledger_kind kind, const uint8_t *order_id, const uint8_t *buyer,
+    int64_t time)
 {
 	memset(r, 0, sizeof(*r));
 	r->kind = kind;
@@ -171,7 +171,8 @@ ledger_record_invoice(struct ledger_record *r, const struct sdpp_invoice *v,
 	    add_uint(d, "first_seq", v->first_seq) != 0 ||
 	    add_uint(d, "last_seq", v->last_seq) != 0 ||
 	    add_money(d, "unit_price", v->unit_price) != 0 ||
-	    add_money(d, "amount", v->amount) != 0 || add_money(d, "total_due", v->total_due) != 0 ||
+	    add_money(d, "amount", v->amount) != 0 ||
+	    add_money(d, "total_due", v->total_due) != 0 ||
 	    add_str(d, "currency", v->currency) != 0 ||
 	    add_uint(d, "delivered", v->delivered) != 0 ||
 	    add_hex(d, "digest", v->digest, sizeof(v->digest)) != 0) {
@@ -290,8 +291,8 @@ ledger_record_exit(struct ledger_record *r, const struct sdpp_msg *exit,
 
 int
 ledger_record_close(struct ledger_record *r, const uint8_t order_id[SDPP_ORDER_ID_BYTES],
-    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const char *product,
-    const struct sdpp_progress *p, const char *reason, int64_t time)
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const char *product, const struct sdpp_progress *p,
+    const char *reason, int64_t time)
 {
 	cJSON *d = cJSON_CreateObject();
 

@@ -867,8 +867,8 @@ filters_from(struct filters *f, const char *const *filters, size_t n, char *err,
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!mqtt_filter_valid(filters[i])) {
-			util_errf(err, errlen, "not a valid MQTT topic filter: `%.*s'", MQTT_TOPIC_MAX,
-			    filters[i] != NULL ? filters[i] : "");
+			util_errf(err, errlen, "not a valid MQTT topic filter: `%.*s'",
+			    MQTT_TOPIC_MAX, filters[i] != NULL ? filters[i] : "");
 			goto fail;
 		}
 		if (filters_add(f, filters[i]) != 0) {

@@ -9,18 +9,18 @@
 #define MQTT_PAYLOAD_MAX (256u * 1024) /* larger samples are dropped and counted */
 
 struct mqtt_config {
-	const char *uri;           /* tcp://host:port, ssl://host:port (mqtts:// too) */
+	const char *uri; /* tcp://host:port, ssl://host:port (mqtts:// too) */
 	const char *client_id;
-	const char *username;      /* NULL or "" for none */
-	const char *password;      /* read from the password file by the caller */
-	const char *ca_file;       /* TLS: NULL for the system store */
-	const char *cert_file;     /* TLS client certificate, optional */
+	const char *username;  /* NULL or "" for none */
+	const char *password;  /* read from the password file by the caller */
+	const char *ca_file;   /* TLS: NULL for the system store */
+	const char *cert_file; /* TLS client certificate, optional */
 	const char *key_file;
-	int qos;                   /* of subscriptions, 0..2 */
-	int persistent_session;    /* cleansession = 0 */
+	int qos;                /* of subscriptions, 0..2 */
+	int persistent_session; /* cleansession = 0 */
 	int keepalive_s;
-	size_t queue_max;          /* samples waiting for the loop; more are dropped */
-	const char *status_topic;  /* retained "online"/"offline", last will "offline"; NULL: none */
+	size_t queue_max;         /* samples waiting for the loop; more are dropped */
+	const char *status_topic; /* retained "online"/"offline", last will "offline"; NULL: none */
 };
 
 /* One received message, owned by the caller after mqtt_drain() (mqtt_sample_free()). */
@@ -64,8 +64,8 @@ int mqtt_start(struct mqtt *m, const char *const *filters, size_t n, char *err, 
 
 /* Replaces the subscriptions (config reload): unsubscribes the old filters
  * no longer wanted, subscribes the new ones. */
-int mqtt_set_filters(struct mqtt *m, const char *const *filters, size_t n, char *err,
-    size_t errlen);
+int mqtt_set_filters(
+    struct mqtt *m, const char *const *filters, size_t n, char *err, size_t errlen);
 
 /* Moves up to max queued samples into out; returns how many. Loop thread.
  * Call again until it returns less than max: samples left behind raise no

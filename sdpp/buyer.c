@@ -19,7 +19,7 @@ enum buyer_state {
 	BS_CHOOSE,  /* menu verified, host picks the order */
 	BS_SESSION, /* order sent, waiting for the session key */
 	BS_STREAM,
-	BS_EXIT,    /* exit sent, waiting for the statement */
+	BS_EXIT, /* exit sent, waiting for the statement */
 	BS_DONE,
 };
 
@@ -34,8 +34,8 @@ struct sdpp_buyer {
 	uint64_t wait_since;
 	uint64_t next_req;
 	struct sdpp_verifier *seller;
-	struct sdpp_msg in;   /* last input */
-	struct sdpp_msg menu; /* verified menu */
+	struct sdpp_msg in;    /* last input */
+	struct sdpp_msg menu;  /* verified menu */
 	struct sdpp_item item; /* last decrypted item */
 
 	/* Order. */
@@ -213,8 +213,8 @@ sdpp_buyer_order(struct sdpp_buyer *b, const char *product, uint64_t quantity, u
 	m.u.order.quantity = quantity;
 	m.u.order.price = p->price;
 	memcpy(m.u.order.currency, menu->currency, sizeof(m.u.order.currency));
-	memcpy(m.u.order.payment_address, b->cfg.payment_address,
-	    sizeof(m.u.order.payment_address));
+	memcpy(
+	    m.u.order.payment_address, b->cfg.payment_address, sizeof(m.u.order.payment_address));
 	sdpp_identity_sign_public(b->cfg.id, m.u.order.buyer);
 	sdpp_identity_enc_public(b->cfg.id, m.u.order.enc_key);
 	m.u.order.time = (int64_t)now;
@@ -450,8 +450,8 @@ on_data(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 		    (unsigned long long)d->seq);
 	e = open_item(b, d, &pt, &ptlen);
 	if (e != SDPP_OK)
-		return buyer_fail(b, out, e, "item %llu does not decrypt",
-		    (unsigned long long)d->seq);
+		return buyer_fail(
+		    b, out, e, "item %llu does not decrypt", (unsigned long long)d->seq);
 	if (d->seq <= b->received) {
 		/* An authentic resend: the seller asks for an ACK. Deliver
 		 * nothing twice; ACK everything received so far. */
@@ -582,8 +582,8 @@ on_invoice(struct sdpp_buyer *b, struct sdpp_out *out)
 	if (b->prepay) {
 		if ((b->quantity != 0 && v->last_seq > b->quantity) ||
 		    v->delivered != v->first_seq - 1)
-			return buyer_fail(b, out, SDPP_E_INVOICE, "prepaid invoice %llu out of range",
-			    (unsigned long long)v->number);
+			return buyer_fail(b, out, SDPP_E_INVOICE,
+			    "prepaid invoice %llu out of range", (unsigned long long)v->number);
 	} else if (v->last_seq > b->received || v->delivered != v->last_seq) {
 		return buyer_fail(b, out, SDPP_E_INVOICE, "invoice %llu bills items not received",
 		    (unsigned long long)v->number);
@@ -640,8 +640,8 @@ on_statement(struct sdpp_buyer *b, struct sdpp_out *out)
 }
 
 enum sdpp_err
-sdpp_buyer_input(struct sdpp_buyer *b, const char *frame, size_t len, uint64_t now,
-    struct sdpp_out *out)
+sdpp_buyer_input(
+    struct sdpp_buyer *b, const char *frame, size_t len, uint64_t now, struct sdpp_out *out)
 {
 	char err[SDPP_TEXT_MAX + 1];
 	enum sdpp_err e;
@@ -657,8 +657,8 @@ sdpp_buyer_input(struct sdpp_buyer *b, const char *frame, size_t len, uint64_t n
 	 * says so (then the AEAD under the sealed key authenticates them). */
 	if (b->in.type != SDPP_T_DATA || (b->in.signed_ && !b->sign_items)) {
 		if (sdpp_msg_verify(&b->in, b->seller) != SDPP_OK)
-			return buyer_fail(b, out, SDPP_E_SIGNATURE, "%s: seller signature does not verify",
-			    sdpp_type_name(b->in.type));
+			return buyer_fail(b, out, SDPP_E_SIGNATURE,
+			    "%s: seller signature does not verify", sdpp_type_name(b->in.type));
 	}
 	if (b->in.type == SDPP_T_ERROR) {
 		b->st = BS_DONE;
@@ -696,8 +696,8 @@ sdpp_buyer_input(struct sdpp_buyer *b, const char *frame, size_t len, uint64_t n
 	default:
 		break;
 	}
-	return buyer_fail(b, out, SDPP_E_UNEXPECTED, "%s not expected now",
-	    sdpp_type_name(b->in.type));
+	return buyer_fail(
+	    b, out, SDPP_E_UNEXPECTED, "%s not expected now", sdpp_type_name(b->in.type));
 }
 
 enum sdpp_err
@@ -797,6 +797,8 @@ sdpp_buyer_tick(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 		return SDPP_OK;
 	}
 	return buyer_fail(b, out, SDPP_E_IDLE_TIMEOUT, "no %s from the seller within %llu ms",
-	    b->st == BS_MENU ? "menu" : b->st == BS_SESSION ? "session key" : "statement",
+	    b->st == BS_MENU      ? "menu"
+	    : b->st == BS_SESSION ? "session key"
+	                          : "statement",
 	    (unsigned long long)b->cfg.response_timeout_ms);
 }

@@ -5,8 +5,7 @@
 #include "sdpp/enc.h"
 
 static const char hexdig[] = "0123456789abcdef";
-static const char b64dig[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64dig[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 void
 sdpp_hex_encode(char *out, const uint8_t *in, size_t n)

@@ -8,7 +8,7 @@
 #include "err.h"
 
 /* Size of the hex text (with NUL) for n bytes. */
-#define SDPP_HEX_LEN(n) ((n) * 2 + 1)
+#define SDPP_HEX_LEN(n) ((n)*2 + 1)
 /* Size of the base64 text (with NUL) for n bytes. */
 #define SDPP_B64_LEN(n) ((((n) + 2) / 3) * 4 + 1)
 /* Longest decimal money string: 2^64-1 has 20 digits. */
@@ -28,8 +28,8 @@ void sdpp_b64_encode(char *out, const uint8_t *in, size_t n);
 /* Strict padded base64 decode of the first len bytes of in: no whitespace,
  * canonical padding bits only. Decodes at most cap bytes; more is
  * SDPP_E_BAD_MESSAGE. *outlen receives the decoded length. */
-enum sdpp_err sdpp_b64_decode(uint8_t *out, size_t cap, size_t *outlen, const char *in,
-    size_t len) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_b64_decode(
+    uint8_t *out, size_t cap, size_t *outlen, const char *in, size_t len) SDPP_WARN_UNUSED;
 
 /* Parses a money amount: a decimal string of base units, "0" or
  * [1-9][0-9]* up to 2^64-1. No sign, spaces or leading zeros. */

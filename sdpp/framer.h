@@ -33,8 +33,7 @@ enum sdpp_err sdpp_framer_set_cap(struct sdpp_framer *f, size_t cap) SDPP_WARN_U
  * buffer then holds one unfinished frame, next() reports
  * SDPP_E_FRAME_TOO_LARGE.
  */
-size_t sdpp_framer_feed(struct sdpp_framer *f, const void *data, size_t len,
-    enum sdpp_err *err);
+size_t sdpp_framer_feed(struct sdpp_framer *f, const void *data, size_t len, enum sdpp_err *err);
 
 /*
  * Returns the next complete frame without its '\n' in *frame and *len (valid
@@ -43,8 +42,8 @@ size_t sdpp_framer_feed(struct sdpp_framer *f, const void *data, size_t len,
  * SDPP_E_AGAIN: no complete frame yet. SDPP_E_FRAME_TOO_LARGE: the current
  * frame exceeds the cap; the framer stays in that state (close the peer).
  */
-enum sdpp_err sdpp_framer_next(struct sdpp_framer *f, const char **frame,
-    size_t *len) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_framer_next(
+    struct sdpp_framer *f, const char **frame, size_t *len) SDPP_WARN_UNUSED;
 
 /* Bytes buffered but not yet returned as frames. */
 size_t sdpp_framer_pending(const struct sdpp_framer *f);

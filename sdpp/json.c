@@ -172,8 +172,8 @@ scan_string(struct scan *s)
 			if (e != SDPP_OK)
 				return e;
 		} else if (c < 0x20) {
-			util_errf(s->err, s->errlen, "control character 0x%02x in string at byte %zu",
-			    c, s->pos);
+			util_errf(s->err, s->errlen,
+			    "control character 0x%02x in string at byte %zu", c, s->pos);
 			return SDPP_E_BAD_JSON;
 		} else if (c < 0x80)
 			s->pos++;
@@ -258,8 +258,8 @@ scan_container(struct scan *s)
 	enum sdpp_err e;
 
 	if (++s->depth > SDPP_JSON_MAX_DEPTH) {
-		util_errf(s->err, s->errlen, "nesting deeper than %d at byte %zu", SDPP_JSON_MAX_DEPTH,
-		    s->pos);
+		util_errf(s->err, s->errlen, "nesting deeper than %d at byte %zu",
+		    SDPP_JSON_MAX_DEPTH, s->pos);
 		return SDPP_E_BAD_JSON;
 	}
 	s->pos++;

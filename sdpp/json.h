@@ -32,8 +32,8 @@
  * is no size cap here: the framer caps len. SDPP_E_NOMEM if cJSON runs out
  * of memory, SDPP_E_INVAL for a NULL out.
  */
-enum sdpp_err sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *err,
-    size_t errlen) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_json_parse(
+    cJSON **out, const char *buf, size_t len, char *err, size_t errlen) SDPP_WARN_UNUSED;
 
 /*
  * Serialises a cJSON tree as RFC 8785 canonical JSON into a new
@@ -46,13 +46,13 @@ enum sdpp_err sdpp_json_parse(cJSON **out, const char *buf, size_t len, char *er
  * name (no canonical form exists, so signing it would be ambiguous) or a
  * raw-JSON node is SDPP_E_BAD_JSON; NULL arguments SDPP_E_INVAL.
  */
-enum sdpp_err sdpp_jcs_serialize(const cJSON *v, size_t cap, char **out,
-    size_t *outlen) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_jcs_serialize(
+    const cJSON *v, size_t cap, char **out, size_t *outlen) SDPP_WARN_UNUSED;
 
 /* Same, for integer-only trees: refuses any number that is not an integer
  * within +-SDPP_JSON_INT_MAX with SDPP_E_BAD_NUMBER. Used for signing. */
-enum sdpp_err sdpp_jcs_serialize_int(const cJSON *v, size_t cap, char **out,
-    size_t *outlen) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_jcs_serialize_int(
+    const cJSON *v, size_t cap, char **out, size_t *outlen) SDPP_WARN_UNUSED;
 
 /*
  * RFC 8785 form of one string, quotes included, for writers that lay out

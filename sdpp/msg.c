@@ -29,12 +29,21 @@ static const char *const type_names[SDPP_T__COUNT] = {
 
 /* Which role may send each type. */
 static const unsigned char sent_by_buyer[SDPP_T__COUNT] = {
-	[SDPP_T_HELLO] = 1, [SDPP_T_ORDER] = 1, [SDPP_T_ACK] = 1,
-	[SDPP_T_PAYMENT_ACK] = 1, [SDPP_T_EXIT] = 1, [SDPP_T_ERROR] = 1,
+	[SDPP_T_HELLO] = 1,
+	[SDPP_T_ORDER] = 1,
+	[SDPP_T_ACK] = 1,
+	[SDPP_T_PAYMENT_ACK] = 1,
+	[SDPP_T_EXIT] = 1,
+	[SDPP_T_ERROR] = 1,
 };
 static const unsigned char sent_by_seller[SDPP_T__COUNT] = {
-	[SDPP_T_MENU] = 1, [SDPP_T_SESSION_KEY] = 1, [SDPP_T_DATA] = 1,
-	[SDPP_T_DATA_INVOICE] = 1, [SDPP_T_EXIT] = 1, [SDPP_T_ERROR] = 1, [SDPP_T_ANCHOR] = 1,
+	[SDPP_T_MENU] = 1,
+	[SDPP_T_SESSION_KEY] = 1,
+	[SDPP_T_DATA] = 1,
+	[SDPP_T_DATA_INVOICE] = 1,
+	[SDPP_T_EXIT] = 1,
+	[SDPP_T_ERROR] = 1,
+	[SDPP_T_ANCHOR] = 1,
 };
 
 const char *
@@ -78,8 +87,8 @@ rd_fail(struct rd *r, enum sdpp_err e, const char *key, const char *why)
 		return;
 	r->e = e;
 	if (r->err != NULL && r->errlen > 0)
-		snprintf(r->err, r->errlen, "%s%s%s: %s", r->ctx, *key != '\0' ? "." : "", key,
-		    why);
+		snprintf(
+		    r->err, r->errlen, "%s%s%s: %s", r->ctx, *key != '\0' ? "." : "", key, why);
 }
 
 static const cJSON *
@@ -111,7 +120,7 @@ text_ok(const char *s, enum text_class cls)
 		return util_text_printable(s, strlen(s));
 	for (p = (const unsigned char *)s; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+		        (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
 			return 0;
 	return 1;
 }
@@ -359,7 +368,8 @@ parse_menu(struct rd *r, struct sdpp_menu *m)
 		return;
 	}
 	i = 0;
-	cJSON_ArrayForEach(c, arr) {
+	cJSON_ArrayForEach(c, arr)
+	{
 		parse_product(r, c, &m->products[i]);
 		for (j = 0; r->e == SDPP_OK && j < i; j++)
 			if (strcmp(m->products[j].id, m->products[i].id) == 0)
@@ -560,7 +570,7 @@ sdpp_msg_parse_generic(struct sdpp_msg *msg, const char *frame, size_t len, enum
 		goto fail;
 	if (sig->valuestring[0] != '\0') {
 		if (sdpp_b64_decode(m.signature, sizeof(m.signature), &siglen, sig->valuestring,
-			strlen(sig->valuestring)) != SDPP_OK ||
+		        strlen(sig->valuestring)) != SDPP_OK ||
 		    siglen != SDPP_SIGN_BYTES) {
 			rd_fail(&r, SDPP_E_BAD_MESSAGE, "signature", "not 64 bytes of base64");
 			goto fail;
@@ -590,8 +600,8 @@ sdpp_msg_parse_generic(struct sdpp_msg *msg, const char *frame, size_t len, enum
 	if (ver != NULL && strcmp(ver->valuestring, SDPP_VERSION) != 0) {
 		r.e = SDPP_E_VERSION;
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s.version: only %s is supported", type_names[m.type],
-			    SDPP_VERSION);
+			snprintf(err, errlen, "%s.version: only %s is supported",
+			    type_names[m.type], SDPP_VERSION);
 		goto fail;
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "signature");
@@ -632,8 +642,7 @@ sdpp_msg_verify(const struct sdpp_msg *msg, const struct sdpp_verifier *v)
 {
 	if (!msg->signed_ || msg->signed_bytes == NULL)
 		return SDPP_E_SIGNATURE;
-	return sdpp_verify(v, msg->signed_bytes, msg->signed_len, msg->signature,
-	    SDPP_SIGN_BYTES);
+	return sdpp_verify(v, msg->signed_bytes, msg->signed_len, msg->signature, SDPP_SIGN_BYTES);
 }
 
 /* Encoding helpers: each returns 0 or -1 (out of memory). */
@@ -701,9 +710,9 @@ build_product(cJSON *arr, const struct sdpp_product *p)
 		return -1;
 	}
 	return put_str(o, "id", p->id) | put_money(o, "price", p->price) |
-	    put_str(o, "unit", p->unit) | put_str(o, "description", p->description) |
-	    put_uint(o, "last_seen", (uint64_t)(p->last_seen < 0 ? 0 : p->last_seen)) |
-	    put_bool(o, "prepay", p->prepay);
+	       put_str(o, "unit", p->unit) | put_str(o, "description", p->description) |
+	       put_uint(o, "last_seen", (uint64_t)(p->last_seen < 0 ? 0 : p->last_seen)) |
+	       put_bool(o, "prepay", p->prepay);
 }
 
 static int
@@ -721,14 +730,14 @@ build_body(cJSON *d, const struct sdpp_msg *m)
 		cJSON *arr;
 
 		rc = put_str(d, "version", SDPP_VERSION) | put_hex(d, "seller", x->seller, 32) |
-		    put_str(d, "gateway", x->gateway) | put_str(d, "currency", x->currency) |
-		    put_str(d, "payment_method", x->payment_method) |
-		    put_str(d, "payment_address", x->payment_address) |
-		    put_uint(d, "payment_granularity", x->granularity) |
-		    put_uint(d, "ack_every", x->ack_every) |
-		    put_uint(d, "max_unpaid", x->max_unpaid) |
-		    put_bool(d, "sign_items", x->sign_items) |
-		    put_uint(d, "max_frame", x->max_frame);
+		     put_str(d, "gateway", x->gateway) | put_str(d, "currency", x->currency) |
+		     put_str(d, "payment_method", x->payment_method) |
+		     put_str(d, "payment_address", x->payment_address) |
+		     put_uint(d, "payment_granularity", x->granularity) |
+		     put_uint(d, "ack_every", x->ack_every) |
+		     put_uint(d, "max_unpaid", x->max_unpaid) |
+		     put_bool(d, "sign_items", x->sign_items) |
+		     put_uint(d, "max_frame", x->max_frame);
 		arr = cJSON_AddArrayToObject(d, "products");
 		if (arr == NULL)
 			return -1;
@@ -740,56 +749,56 @@ build_body(cJSON *d, const struct sdpp_msg *m)
 		const struct sdpp_order *o = &m->u.order;
 
 		rc = put_str(d, "product", o->product) | put_uint(d, "quantity", o->quantity) |
-		    put_money(d, "price", o->price) | put_str(d, "currency", o->currency) |
-		    put_str(d, "payment_address", o->payment_address) |
-		    put_hex(d, "buyer", o->buyer, sizeof(o->buyer)) |
-		    put_hex(d, "enc_key", o->enc_key, sizeof(o->enc_key)) |
-		    put_hex(d, "nonce", o->nonce, sizeof(o->nonce)) |
-		    put_uint(d, "time", (uint64_t)(o->time < 0 ? 0 : o->time));
+		     put_money(d, "price", o->price) | put_str(d, "currency", o->currency) |
+		     put_str(d, "payment_address", o->payment_address) |
+		     put_hex(d, "buyer", o->buyer, sizeof(o->buyer)) |
+		     put_hex(d, "enc_key", o->enc_key, sizeof(o->enc_key)) |
+		     put_hex(d, "nonce", o->nonce, sizeof(o->nonce)) |
+		     put_uint(d, "time", (uint64_t)(o->time < 0 ? 0 : o->time));
 		break;
 	}
 	case SDPP_T_SESSION_KEY: {
 		const struct sdpp_session_key *k = &m->u.session_key;
 
 		rc = put_hex(d, "order_id", k->order_id, sizeof(k->order_id)) |
-		    put_b64(d, "sealed_key", k->sealed, sizeof(k->sealed)) |
-		    put_hex(d, "nonce_prefix", k->nonce_prefix, sizeof(k->nonce_prefix));
+		     put_b64(d, "sealed_key", k->sealed, sizeof(k->sealed)) |
+		     put_hex(d, "nonce_prefix", k->nonce_prefix, sizeof(k->nonce_prefix));
 		break;
 	}
 	case SDPP_T_DATA: {
 		const struct sdpp_data *x = &m->u.data;
 
 		rc = put_hex(d, "order_id", x->order_id, sizeof(x->order_id)) |
-		    put_uint(d, "seq", x->seq) |
-		    put_b64(d, "ciphertext", x->ciphertext, x->ciphertext_len);
+		     put_uint(d, "seq", x->seq) |
+		     put_b64(d, "ciphertext", x->ciphertext, x->ciphertext_len);
 		break;
 	}
 	case SDPP_T_DATA_INVOICE: {
 		const struct sdpp_invoice *v = &m->u.invoice;
 
 		rc = put_hex(d, "order_id", v->order_id, sizeof(v->order_id)) |
-		    put_uint(d, "invoice", v->number) | put_uint(d, "first_seq", v->first_seq) |
-		    put_uint(d, "last_seq", v->last_seq) |
-		    put_money(d, "unit_price", v->unit_price) | put_money(d, "amount", v->amount) |
-		    put_money(d, "total_due", v->total_due) |
-		    put_str(d, "currency", v->currency) |
-		    put_str(d, "payment_address", v->payment_address) |
-		    put_uint(d, "delivered", v->delivered) |
-		    put_hex(d, "digest", v->digest, sizeof(v->digest));
+		     put_uint(d, "invoice", v->number) | put_uint(d, "first_seq", v->first_seq) |
+		     put_uint(d, "last_seq", v->last_seq) |
+		     put_money(d, "unit_price", v->unit_price) | put_money(d, "amount", v->amount) |
+		     put_money(d, "total_due", v->total_due) | put_str(d, "currency", v->currency) |
+		     put_str(d, "payment_address", v->payment_address) |
+		     put_uint(d, "delivered", v->delivered) |
+		     put_hex(d, "digest", v->digest, sizeof(v->digest));
 		break;
 	}
 	case SDPP_T_ACK: {
 		const struct sdpp_ack *a = &m->u.ack;
 
 		rc = put_hex(d, "order_id", a->order_id, sizeof(a->order_id)) |
-		    put_uint(d, "seq", a->seq) | put_hex(d, "digest", a->digest, sizeof(a->digest));
+		     put_uint(d, "seq", a->seq) |
+		     put_hex(d, "digest", a->digest, sizeof(a->digest));
 		break;
 	}
 	case SDPP_T_PAYMENT_ACK: {
 		const struct sdpp_payment *p = &m->u.payment;
 
 		rc = put_hex(d, "order_id", p->order_id, sizeof(p->order_id)) |
-		    put_uint(d, "invoice", p->invoice) | put_money(d, "total", p->total);
+		     put_uint(d, "invoice", p->invoice) | put_money(d, "total", p->total);
 		break;
 	}
 	case SDPP_T_EXIT:
@@ -797,25 +806,27 @@ build_body(cJSON *d, const struct sdpp_msg *m)
 			const struct sdpp_exit *x = &m->u.exit;
 
 			rc = put_hex(d, "order_id", x->order_id, sizeof(x->order_id)) |
-			    put_uint(d, "seq", x->seq) |
-			    put_hex(d, "digest", x->digest, sizeof(x->digest)) |
-			    put_money(d, "total", x->total);
+			     put_uint(d, "seq", x->seq) |
+			     put_hex(d, "digest", x->digest, sizeof(x->digest)) |
+			     put_money(d, "total", x->total);
 		} else {
 			const struct sdpp_statement *s = &m->u.statement;
 
 			rc = put_hex(d, "order_id", s->order_id, sizeof(s->order_id)) |
-			    put_uint(d, "delivered", s->delivered) | put_uint(d, "acked", s->acked) |
-			    put_money(d, "total_due", s->total_due) |
-			    put_money(d, "total_paid", s->total_paid) |
-			    put_bool(d, "settled", s->settled);
+			     put_uint(d, "delivered", s->delivered) |
+			     put_uint(d, "acked", s->acked) |
+			     put_money(d, "total_due", s->total_due) |
+			     put_money(d, "total_paid", s->total_paid) |
+			     put_bool(d, "settled", s->settled);
 		}
 		break;
 	case SDPP_T_ERROR:
-		rc = put_str(d, "code", m->u.error.code) | put_str(d, "message", m->u.error.message);
+		rc =
+		    put_str(d, "code", m->u.error.code) | put_str(d, "message", m->u.error.message);
 		break;
 	case SDPP_T_ANCHOR:
 		rc = put_hex(d, "order_id", m->u.anchor.order_id, sizeof(m->u.anchor.order_id)) |
-		    put_str(d, "record", m->u.anchor.record) | put_str(d, "ref", m->u.anchor.ref);
+		     put_str(d, "record", m->u.anchor.record) | put_str(d, "ref", m->u.anchor.ref);
 		break;
 	default:
 		rc = -1;
@@ -1003,8 +1014,8 @@ sdpp_data_nonce(uint8_t nonce[SDPP_AEAD_NONCE_BYTES], const uint8_t prefix[SDPP_
 }
 
 void
-sdpp_data_aad(uint8_t aad[SDPP_DATA_AAD_BYTES], const uint8_t order_id[SDPP_ORDER_ID_BYTES],
-    uint64_t seq)
+sdpp_data_aad(
+    uint8_t aad[SDPP_DATA_AAD_BYTES], const uint8_t order_id[SDPP_ORDER_ID_BYTES], uint64_t seq)
 {
 	memcpy(aad, order_id, SDPP_ORDER_ID_BYTES);
 	put_be64(aad + SDPP_ORDER_ID_BYTES, seq);

@@ -18,18 +18,18 @@
 #define SDPP_SIG_CONTEXT_LEN 7
 
 /* Field limits (bytes of UTF-8, without NUL). */
-#define SDPP_NAME_MAX 64        /* product id, gateway name */
+#define SDPP_NAME_MAX 64 /* product id, gateway name */
 #define SDPP_CURRENCY_MAX 16
 #define SDPP_UNIT_MAX 32
-#define SDPP_TEXT_MAX 256       /* descriptions, error messages */
-#define SDPP_ADDRESS_MAX 128    /* payment addresses */
+#define SDPP_TEXT_MAX 256    /* descriptions, error messages */
+#define SDPP_ADDRESS_MAX 128 /* payment addresses */
 #define SDPP_VERIFICATION_MAX 256
 #define SDPP_METHOD_MAX 16
-#define SDPP_TOPIC_MAX 1024     /* MQTT topic in a data item */
+#define SDPP_TOPIC_MAX 1024 /* MQTT topic in a data item */
 #define SDPP_PRODUCTS_MAX 256
 #define SDPP_PAYLOAD_MAX (256u * 1024) /* decoded sample payload */
 
-#define SDPP_ORDER_ID_BYTES 32  /* SHA-256 of the signed order */
+#define SDPP_ORDER_ID_BYTES 32 /* SHA-256 of the signed order */
 #define SDPP_ORDER_NONCE_BYTES 16
 #define SDPP_NONCE_PREFIX_BYTES 4
 #define SDPP_DIGEST_BYTES 32
@@ -61,11 +61,11 @@ struct sdpp_hello {
 
 struct sdpp_product {
 	char id[SDPP_NAME_MAX + 1];
-	uint64_t price;   /* per item, base units */
+	uint64_t price; /* per item, base units */
 	char unit[SDPP_UNIT_MAX + 1];
 	char description[SDPP_TEXT_MAX + 1];
 	int64_t last_seen; /* ms since the epoch of the latest sample; 0 = never */
-	int prepay;       /* 1: each block of K items is paid before it is sent */
+	int prepay;        /* 1: each block of K items is paid before it is sent */
 };
 
 struct sdpp_menu {
@@ -90,10 +90,10 @@ struct sdpp_order {
 	uint64_t price;    /* per item, as on the menu */
 	char currency[SDPP_CURRENCY_MAX + 1];
 	char payment_address[SDPP_ADDRESS_MAX + 1]; /* buyer's, may be "" */
-	uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES];      /* signs this order and all later buyer messages */
-	uint8_t enc_key[SDPP_ENC_PUBLIC_BYTES];     /* receives the sealed session key */
+	uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES];  /* signs this order and all later buyer messages */
+	uint8_t enc_key[SDPP_ENC_PUBLIC_BYTES]; /* receives the sealed session key */
 	uint8_t nonce[SDPP_ORDER_NONCE_BYTES];
-	int64_t time;      /* buyer's clock, ms since the epoch */
+	int64_t time; /* buyer's clock, ms since the epoch */
 };
 
 struct sdpp_session_key {
@@ -104,7 +104,7 @@ struct sdpp_session_key {
 
 struct sdpp_data {
 	uint8_t order_id[SDPP_ORDER_ID_BYTES];
-	uint64_t seq; /* 1, 2, ... */
+	uint64_t seq;        /* 1, 2, ... */
 	uint8_t *ciphertext; /* ciphertext || tag, owned by the message */
 	size_t ciphertext_len;
 };
@@ -119,14 +119,14 @@ struct sdpp_invoice {
 	uint64_t total_due; /* cumulative over the order, this invoice included */
 	char currency[SDPP_CURRENCY_MAX + 1];
 	char payment_address[SDPP_ADDRESS_MAX + 1];
-	uint64_t delivered; /* items sent when the invoice was issued */
+	uint64_t delivered;                /* items sent when the invoice was issued */
 	uint8_t digest[SDPP_DIGEST_BYTES]; /* receipt chain at `delivered` */
 };
 
 struct sdpp_ack {
 	uint8_t order_id[SDPP_ORDER_ID_BYTES];
-	uint64_t seq;                       /* covers every item 1..seq */
-	uint8_t digest[SDPP_DIGEST_BYTES];  /* receipt chain at seq */
+	uint64_t seq;                      /* covers every item 1..seq */
+	uint8_t digest[SDPP_DIGEST_BYTES]; /* receipt chain at seq */
 };
 
 struct sdpp_payment {
@@ -224,8 +224,8 @@ enum sdpp_err sdpp_msg_parse_generic(struct sdpp_msg *msg, const char *frame, si
 void sdpp_msg_free(struct sdpp_msg *msg);
 
 /* SDPP_OK if the message carries a valid signature by v, else SDPP_E_SIGNATURE. */
-enum sdpp_err sdpp_msg_verify(const struct sdpp_msg *msg,
-    const struct sdpp_verifier *v) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_msg_verify(
+    const struct sdpp_msg *msg, const struct sdpp_verifier *v) SDPP_WARN_UNUSED;
 
 /*
  * Encodes one frame: JCS(envelope) followed by '\n', signed by `signer`
@@ -245,14 +245,14 @@ enum sdpp_err sdpp_msg_encode_generic(const struct sdpp_msg *msg,
 
 /* order_id = SHA-256(signature input of the order), i.e. of the signed
  * canonical order envelope without its signature. */
-enum sdpp_err sdpp_order_id(const struct sdpp_msg *order,
-    uint8_t id[SDPP_ORDER_ID_BYTES]) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_order_id(
+    const struct sdpp_msg *order, uint8_t id[SDPP_ORDER_ID_BYTES]) SDPP_WARN_UNUSED;
 
 /* The plaintext of one data item. */
 struct sdpp_item {
 	uint64_t seq;
 	char topic[SDPP_TOPIC_MAX + 1];
-	int64_t received_at; /* gateway receive time, ms since the epoch */
+	int64_t received_at;    /* gateway receive time, ms since the epoch */
 	const uint8_t *payload; /* borrowed (encode) or owned (parse) */
 	size_t payload_len;
 };
@@ -261,8 +261,8 @@ struct sdpp_item {
  * NUL-terminated buffer of exactly *len + 1 bytes (free()). Written
  * directly; sdpp_item_encode_generic() is the cJSON + JCS reference it
  * must match byte for byte. */
-enum sdpp_err sdpp_item_encode(const struct sdpp_item *item, char **out,
-    size_t *len) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_item_encode(
+    const struct sdpp_item *item, char **out, size_t *len) SDPP_WARN_UNUSED;
 enum sdpp_err sdpp_item_encode_generic(
     const struct sdpp_item *item, char **out, size_t *len) SDPP_WARN_UNUSED;
 
@@ -285,16 +285,16 @@ void sdpp_item_free(struct sdpp_item *item);
  * chain_n = SHA-256(chain_{n-1} || u64be(n) || ciphertext_n) where
  * ciphertext_n is the decoded ciphertext || tag of item n as sent.
  */
-enum sdpp_err sdpp_chain_init(uint8_t chain[SDPP_DIGEST_BYTES],
-    const uint8_t order_id[SDPP_ORDER_ID_BYTES]) SDPP_WARN_UNUSED;
-enum sdpp_err sdpp_chain_next(uint8_t chain[SDPP_DIGEST_BYTES], uint64_t seq,
-    const uint8_t *ct, size_t ctlen) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_chain_init(
+    uint8_t chain[SDPP_DIGEST_BYTES], const uint8_t order_id[SDPP_ORDER_ID_BYTES]) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_chain_next(uint8_t chain[SDPP_DIGEST_BYTES], uint64_t seq, const uint8_t *ct,
+    size_t ctlen) SDPP_WARN_UNUSED;
 
 /* Nonce = nonce_prefix || u64be(seq); AAD = order_id || u64be(seq). */
 #define SDPP_DATA_AAD_BYTES (SDPP_ORDER_ID_BYTES + 8)
 void sdpp_data_nonce(uint8_t nonce[SDPP_AEAD_NONCE_BYTES],
     const uint8_t prefix[SDPP_NONCE_PREFIX_BYTES], uint64_t seq);
-void sdpp_data_aad(uint8_t aad[SDPP_DATA_AAD_BYTES],
-    const uint8_t order_id[SDPP_ORDER_ID_BYTES], uint64_t seq);
+void sdpp_data_aad(
+    uint8_t aad[SDPP_DATA_AAD_BYTES], const uint8_t order_id[SDPP_ORDER_ID_BYTES], uint64_t seq);
 
 #endif

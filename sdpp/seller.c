@@ -1,4 +1,4 @@
-/* Seller state machine: menu, order, session key, data, invoices, payments, exit (docs/PROTOCOL.md). */
+/* Seller state machine: menu, order, session key, data, invoices, payments, exit. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +42,7 @@ struct inflight {
 /* A built invoice: recorded by the host, then sent, strictly in order. */
 struct invslot {
 	struct sdpp_invoice inv;
-	uint64_t req;       /* its record request */
+	uint64_t req; /* its record request */
 	int recorded;
 	char *verification; /* record id, once recorded */
 };
@@ -93,10 +93,10 @@ struct sdpp_seller {
 	struct invslot *invq; /* built, not yet sent; allocated with the order */
 	size_t invq_cap;
 	size_t invq_head, invq_len;
-	uint64_t invoiced;    /* items covered by built invoices */
-	uint64_t ninvoices;   /* invoices built */
-	uint64_t nsent_inv;   /* invoices sent */
-	uint64_t total_due;   /* over built invoices */
+	uint64_t invoiced;  /* items covered by built invoices */
+	uint64_t ninvoices; /* invoices built */
+	uint64_t nsent_inv; /* invoices sent */
+	uint64_t total_due; /* over built invoices */
 	uint64_t sent_due[DUE_RING];
 	uint64_t paid_total;
 	int paused;
@@ -244,8 +244,7 @@ sdpp_seller_set_menu(struct sdpp_seller *s, const struct sdpp_menu *menu)
 }
 
 enum sdpp_err
-sdpp_seller_anchor(struct sdpp_seller *s, const char *record, const char *ref,
-    struct sdpp_out *out)
+sdpp_seller_anchor(struct sdpp_seller *s, const char *record, const char *ref, struct sdpp_out *out)
 {
 	struct sdpp_msg m;
 
@@ -350,7 +349,7 @@ static int
 can_send(const struct sdpp_seller *s)
 {
 	return s->st == SS_STREAM && !s->closing && !order_full(s) &&
-	    s->sent - s->acked < s->window && !unpaid_blocked(s);
+	       s->sent - s->acked < s->window && !unpaid_blocked(s);
 }
 
 /*
@@ -417,7 +416,8 @@ invoice_build(struct sdpp_seller *s, struct sdpp_out *out)
 			return SDPP_E_OVERFLOW;
 		total = s->total_due + amount;
 		v = &s->invq[(s->invq_head + s->invq_len) % s->invq_cap].inv;
-		memset(&s->invq[(s->invq_head + s->invq_len) % s->invq_cap], 0, sizeof(struct invslot));
+		memset(&s->invq[(s->invq_head + s->invq_len) % s->invq_cap], 0,
+		    sizeof(struct invslot));
 		memcpy(v->order_id, s->order_id, sizeof(v->order_id));
 		v->number = ++s->ninvoices;
 		v->first_seq = first;
@@ -575,8 +575,8 @@ sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const uint8_t *payl
 	if (s->qlen == 0 && can_send(s)) {
 		e = send_item(s, topic, payload, len, received_at, now, out);
 		if (e != SDPP_OK)
-			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot send item: %s",
-			    sdpp_strerror(e));
+			return seller_fail(
+			    s, out, SDPP_E_INTERNAL, "cannot send item: %s", sdpp_strerror(e));
 		return SDPP_OK;
 	}
 	/* Live data: when the buyer's queue is full the oldest sample goes,
@@ -653,11 +653,12 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	if (e != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_BAD_MESSAGE, "order.buyer: not an Ed25519 key");
 	if (sdpp_msg_verify(&s->in, s->buyer) != SDPP_OK)
-		return seller_fail(s, out, SDPP_E_SIGNATURE, "order: signature by order.buyer does not verify");
+		return seller_fail(
+		    s, out, SDPP_E_SIGNATURE, "order: signature by order.buyer does not verify");
 	p = menu_product(menu, o->product);
 	if (p == NULL)
-		return seller_fail(s, out, SDPP_E_UNKNOWN_PRODUCT, "no product `%s' on the menu",
-		    o->product);
+		return seller_fail(
+		    s, out, SDPP_E_UNKNOWN_PRODUCT, "no product `%s' on the menu", o->product);
 	if (strcmp(o->currency, menu->currency) != 0)
 		return seller_fail(s, out, SDPP_E_CURRENCY, "currency `%s' not accepted, use `%s'",
 		    o->currency, menu->currency);
@@ -676,8 +677,8 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		uint8_t shared[SDPP_X25519_BYTES];
 
 		if (sdpp_x25519(shared, probe, o->enc_key) != SDPP_OK)
-			return seller_fail(s, out, SDPP_E_BAD_MESSAGE,
-			    "order.enc_key: not a usable X25519 key");
+			return seller_fail(
+			    s, out, SDPP_E_BAD_MESSAGE, "order.enc_key: not a usable X25519 key");
 		sdpp_wipe(shared, sizeof(shared));
 	}
 	/* A ledger payment is checked against its sender: the order must say
@@ -749,7 +750,8 @@ start_stream(struct sdpp_seller *s, const char *verification, uint64_t now, stru
 		    sizeof(s->order_id));
 	sdpp_wipe(key, sizeof(key));
 	if (e != SDPP_OK)
-		return seller_fail(s, out, e == SDPP_E_CRYPTO ? SDPP_E_BAD_MESSAGE : SDPP_E_INTERNAL,
+		return seller_fail(s, out,
+		    e == SDPP_E_CRYPTO ? SDPP_E_BAD_MESSAGE : SDPP_E_INTERNAL,
 		    "cannot seal the session key to order.enc_key");
 	s->ring = calloc(s->window, sizeof(*s->ring));
 	s->queue = calloc(s->cfg.queue_max, sizeof(*s->queue));
@@ -794,8 +796,8 @@ static enum sdpp_err
 check_order_id(struct sdpp_seller *s, const uint8_t *id, struct sdpp_out *out)
 {
 	if (memcmp(id, s->order_id, SDPP_ORDER_ID_BYTES) != 0)
-		return seller_fail(s, out, SDPP_E_ORDER_ID, "%s names another order",
-		    sdpp_type_name(s->in.type));
+		return seller_fail(
+		    s, out, SDPP_E_ORDER_ID, "%s names another order", sdpp_type_name(s->in.type));
 	return SDPP_OK;
 }
 
@@ -904,8 +906,8 @@ chain_payment(struct sdpp_seller *s, struct sdpp_out *out)
 			return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	}
 	if (s->payq_len == PAYQ_MAX)
-		return seller_fail(s, out, SDPP_E_PAYMENT, "more than %d payments waiting",
-		    PAYQ_MAX);
+		return seller_fail(
+		    s, out, SDPP_E_PAYMENT, "more than %d payments waiting", PAYQ_MAX);
 	s->payq[(s->payq_head + s->payq_len) % PAYQ_MAX] = s->in;
 	s->payq_len++;
 	memset(&s->in, 0, sizeof(s->in));
@@ -999,8 +1001,8 @@ on_exit_msg(struct sdpp_seller *s, struct sdpp_out *out)
 }
 
 enum sdpp_err
-sdpp_seller_input(struct sdpp_seller *s, const char *frame, size_t len, uint64_t now,
-    struct sdpp_out *out)
+sdpp_seller_input(
+    struct sdpp_seller *s, const char *frame, size_t len, uint64_t now, struct sdpp_out *out)
 {
 	char err[SDPP_TEXT_MAX + 1];
 	enum sdpp_err e;
@@ -1046,13 +1048,13 @@ sdpp_seller_input(struct sdpp_seller *s, const char *frame, size_t len, uint64_t
 	default:
 		break;
 	}
-	return seller_fail(s, out, SDPP_E_UNEXPECTED, "%s not expected now",
-	    sdpp_type_name(s->in.type));
+	return seller_fail(
+	    s, out, SDPP_E_UNEXPECTED, "%s not expected now", sdpp_type_name(s->in.type));
 }
 
 enum sdpp_err
-sdpp_seller_fail(struct sdpp_seller *s, enum sdpp_err why, const char *message,
-    struct sdpp_out *out)
+sdpp_seller_fail(
+    struct sdpp_seller *s, enum sdpp_err why, const char *message, struct sdpp_out *out)
 {
 	if (s->st == SS_DONE)
 		return why;
@@ -1188,8 +1190,8 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 	m.u.statement.acked = s->acked;
 	m.u.statement.total_due = x->seq * s->price; /* checked in on_exit_msg() */
 	m.u.statement.total_paid = s->paid_total;
-	m.u.statement.settled = s->paid_total >= (s->chain_payments ? invoiced :
-								    m.u.statement.total_due);
+	m.u.statement.settled =
+	    s->paid_total >= (s->chain_payments ? invoiced : m.u.statement.total_due);
 	snprintf(m.verification, sizeof(m.verification), "%s", verification);
 	if (sdpp_out_add_msg(out, &m, s->cfg.id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build statement");
@@ -1306,8 +1308,8 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 			if (s->resends >= s->cfg.max_resends)
 				return seller_fail(s, out, SDPP_E_ACK_TIMEOUT,
 				    "items %llu..%llu not acknowledged after %u resends",
-				    (unsigned long long)s->acked + 1,
-				    (unsigned long long)s->sent, s->resends);
+				    (unsigned long long)s->acked + 1, (unsigned long long)s->sent,
+				    s->resends);
 			/* Resending is also how the seller asks for an ACK of a
 			 * partial ack_every block: the buyer re-ACKs duplicates. */
 			for (seq = s->acked + 1; seq <= s->sent; seq++) {
@@ -1315,7 +1317,8 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 
 				e = sdpp_out_add_bytes(out, slot->frame, slot->len);
 				if (e != SDPP_OK)
-					return seller_fail(s, out, SDPP_E_INTERNAL, "resend failed");
+					return seller_fail(
+					    s, out, SDPP_E_INTERNAL, "resend failed");
 				s->resent_items++;
 			}
 			s->resends++;

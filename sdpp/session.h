@@ -1,4 +1,4 @@
-/* The two SDPP/1 state machines, seller and buyer: (state, input, time) -> (state, frames, events). */
+/* The SDPP/1 state machines, seller and buyer: (state, input, time) -> (state, output). */
 #ifndef SDPP_SESSION_H
 #define SDPP_SESSION_H
 
@@ -32,24 +32,24 @@
 enum sdpp_event_type {
 	SDPP_EV_NONE = 0,
 	/* seller */
-	SDPP_EV_ORDER,    /* msg = verified order; record it, then complete(req, id) */
-	SDPP_EV_INVOICE,  /* invoice = to record; complete(req, id) sends it */
-	SDPP_EV_PAYMENT,  /* msg = verified payment_ack; confirm and record, then complete */
-	SDPP_EV_RECEIPT,  /* msg = verified ack (a signed receipt); record, no completion */
-	SDPP_EV_EXIT,     /* msg = verified buyer exit; record, complete sends the statement */
-	SDPP_EV_PAUSED,   /* delivery paused: unpaid items reached max_unpaid */
+	SDPP_EV_ORDER,   /* msg = verified order; record it, then complete(req, id) */
+	SDPP_EV_INVOICE, /* invoice = to record; complete(req, id) sends it */
+	SDPP_EV_PAYMENT, /* msg = verified payment_ack; confirm and record, then complete */
+	SDPP_EV_RECEIPT, /* msg = verified ack (a signed receipt); record, no completion */
+	SDPP_EV_EXIT,    /* msg = verified buyer exit; record, complete sends the statement */
+	SDPP_EV_PAUSED,  /* delivery paused: unpaid items reached max_unpaid */
 	SDPP_EV_RESUMED,
-	SDPP_EV_DROPPED,  /* count = samples dropped because the buyer's queue was full */
+	SDPP_EV_DROPPED, /* count = samples dropped because the buyer's queue was full */
 	/* buyer */
-	SDPP_EV_MENU,     /* msg = verified menu; call sdpp_buyer_order() */
-	SDPP_EV_STARTED,  /* session key received: data will follow */
-	SDPP_EV_ITEM,     /* item = verified, decrypted sample */
-	SDPP_EV_PAY,      /* invoice = verified invoice; pay it, then complete(req, verification) */
-	SDPP_EV_STATEMENT,/* msg = seller's closing statement */
-	SDPP_EV_ANCHOR,   /* msg = verified anchor: one of our records, anchored remotely */
+	SDPP_EV_MENU,    /* msg = verified menu; call sdpp_buyer_order() */
+	SDPP_EV_STARTED, /* session key received: data will follow */
+	SDPP_EV_ITEM,    /* item = verified, decrypted sample */
+	SDPP_EV_PAY,     /* invoice = verified invoice; pay it, then complete(req, verification) */
+	SDPP_EV_STATEMENT, /* msg = seller's closing statement */
+	SDPP_EV_ANCHOR,    /* msg = verified anchor: one of our records, anchored remotely */
 	/* both */
 	SDPP_EV_PEER_ERROR, /* msg = `error` received from the peer */
-	SDPP_EV_CLOSE,    /* session over (err says why, SDPP_OK for a clean end) */
+	SDPP_EV_CLOSE,      /* session over (err says why, SDPP_OK for a clean end) */
 };
 
 struct sdpp_event {
@@ -116,20 +116,20 @@ struct sdpp_seller_config {
 struct sdpp_seller;
 
 /* A session for one new buyer connection; free with sdpp_seller_free(). */
-enum sdpp_err sdpp_seller_new(struct sdpp_seller **out, const struct sdpp_seller_config *cfg,
-    uint64_t now) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_seller_new(
+    struct sdpp_seller **out, const struct sdpp_seller_config *cfg, uint64_t now) SDPP_WARN_UNUSED;
 void sdpp_seller_free(struct sdpp_seller *s);
 
 /* Replaces the menu for orders not yet accepted (config reload). */
 void sdpp_seller_set_menu(struct sdpp_seller *s, const struct sdpp_menu *menu);
 
 /* One frame from the buyer (without '\n'). */
-enum sdpp_err sdpp_seller_input(struct sdpp_seller *s, const char *frame, size_t len,
-    uint64_t now, struct sdpp_out *out);
+enum sdpp_err sdpp_seller_input(
+    struct sdpp_seller *s, const char *frame, size_t len, uint64_t now, struct sdpp_out *out);
 
 /* The framer refused a frame: answer frame_too_large and close. */
-enum sdpp_err sdpp_seller_fail(struct sdpp_seller *s, enum sdpp_err why, const char *message,
-    struct sdpp_out *out);
+enum sdpp_err sdpp_seller_fail(
+    struct sdpp_seller *s, enum sdpp_err why, const char *message, struct sdpp_out *out);
 
 /* A live sample of this buyer's product; sent, queued or dropped. */
 enum sdpp_err sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const uint8_t *payload,
@@ -151,8 +151,8 @@ enum sdpp_err sdpp_seller_complete(struct sdpp_seller *s, uint64_t req, int ok,
  * message. Only while the order runs; SDPP_E_INVAL otherwise or when the
  * texts are too long.
  */
-enum sdpp_err sdpp_seller_anchor(struct sdpp_seller *s, const char *record, const char *ref,
-    struct sdpp_out *out);
+enum sdpp_err sdpp_seller_anchor(
+    struct sdpp_seller *s, const char *record, const char *ref, struct sdpp_out *out);
 
 /* Timers: resends, timeouts. Call at sdpp_seller_deadline() or later. */
 enum sdpp_err sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out);
@@ -182,18 +182,18 @@ int sdpp_seller_streaming(const struct sdpp_seller *s);
 /* ----------------------------------------------------------------- buyer */
 
 struct sdpp_buyer_config {
-	const struct sdpp_identity *id;       /* borrowed */
-	uint8_t seller[SDPP_SIGN_PUBLIC_BYTES]; /* pinned seller key */
+	const struct sdpp_identity *id;             /* borrowed */
+	uint8_t seller[SDPP_SIGN_PUBLIC_BYTES];     /* pinned seller key */
 	char payment_address[SDPP_ADDRESS_MAX + 1]; /* ours, for the order ("" if none) */
-	uint64_t max_price;     /* refuse to order above this unit price (0: no limit) */
-	uint64_t budget;        /* refuse invoices beyond this total (0: price * quantity) */
+	uint64_t max_price;           /* refuse to order above this unit price (0: no limit) */
+	uint64_t budget;              /* refuse invoices beyond this total (0: price * quantity) */
 	uint64_t response_timeout_ms; /* menu, session key, statement (0: 30 s) */
 };
 
 struct sdpp_buyer;
 
-enum sdpp_err sdpp_buyer_new(struct sdpp_buyer **out, const struct sdpp_buyer_config *cfg,
-    uint64_t now) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_buyer_new(
+    struct sdpp_buyer **out, const struct sdpp_buyer_config *cfg, uint64_t now) SDPP_WARN_UNUSED;
 void sdpp_buyer_free(struct sdpp_buyer *b);
 
 /* Sends hello. */
@@ -203,8 +203,8 @@ enum sdpp_err sdpp_buyer_start(struct sdpp_buyer *b, uint64_t now, struct sdpp_o
 enum sdpp_err sdpp_buyer_order(struct sdpp_buyer *b, const char *product, uint64_t quantity,
     uint64_t now, struct sdpp_out *out);
 
-enum sdpp_err sdpp_buyer_input(struct sdpp_buyer *b, const char *frame, size_t len, uint64_t now,
-    struct sdpp_out *out);
+enum sdpp_err sdpp_buyer_input(
+    struct sdpp_buyer *b, const char *frame, size_t len, uint64_t now, struct sdpp_out *out);
 
 /* Payment of request req done (ok) with verification (e.g. tx digest, "" for vouchers). */
 enum sdpp_err sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok,

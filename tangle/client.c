@@ -1,4 +1,4 @@
-/* IOTA JSON-RPC client: calls with retries, and our transactions built, dry-run, signed and executed in turn. */
+/* IOTA JSON-RPC client: calls with retries; our transactions built, dry-run, signed, executed. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,15 +126,15 @@ tangle_default_faucet(enum iota_network net)
 static void start_next(evutil_socket_t fd, short what, void *arg);
 
 int
-tangle_new(struct tangle **out, struct event_base *base, const struct tangle_config *cfg,
-    char *err, size_t errlen)
+tangle_new(struct tangle **out, struct event_base *base, const struct tangle_config *cfg, char *err,
+    size_t errlen)
 {
 	struct tangle *t = calloc(1, sizeof(*t));
-	const char *url = cfg->url != NULL && cfg->url[0] != '\0' ? cfg->url :
-								    tangle_default_url(cfg->network);
-	const char *faucet = cfg->faucet_url != NULL && cfg->faucet_url[0] != '\0' ?
-	    cfg->faucet_url :
-	    tangle_default_faucet(cfg->network);
+	const char *url =
+	    cfg->url != NULL && cfg->url[0] != '\0' ? cfg->url : tangle_default_url(cfg->network);
+	const char *faucet = cfg->faucet_url != NULL && cfg->faucet_url[0] != '\0'
+	                         ? cfg->faucet_url
+	                         : tangle_default_faucet(cfg->network);
 
 	*out = NULL;
 	if (t == NULL) {
@@ -154,7 +154,7 @@ tangle_new(struct tangle **out, struct event_base *base, const struct tangle_con
 	TAILQ_INIT(&t->jobs);
 	if ((size_t)snprintf(t->url, sizeof(t->url), "%s", url) >= sizeof(t->url) ||
 	    (size_t)snprintf(t->faucet, sizeof(t->faucet), "%s", faucet != NULL ? faucet : "") >=
-		sizeof(t->faucet)) {
+	        sizeof(t->faucet)) {
 		util_errf(err, errlen, "URL too long");
 		goto fail;
 	}
@@ -260,8 +260,8 @@ tangle_queued(const struct tangle *t)
 
 /* ----------------------------------------------------------------- calls */
 
-static void on_http(void *arg, int ok, long status, const char *body, size_t len,
-    const char *error);
+static void on_http(
+    void *arg, int ok, long status, const char *body, size_t len, const char *error);
 
 static int
 call_send(struct call *c)
@@ -288,7 +288,8 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 	if (call_send(c) != 0) {
 		memset(&r, 0, sizeof(r));
 		r.status = TANGLE_E_NET;
-		snprintf(r.error, sizeof(r.error), "cannot start an HTTP request to %.300s", c->url);
+		snprintf(
+		    r.error, sizeof(r.error), "cannot start an HTTP request to %.300s", c->url);
 		call_finish(c, &r);
 	}
 }
@@ -350,8 +351,8 @@ on_http(void *arg, int ok, long status, const char *body, size_t len, const char
 
 			r.status = TANGLE_E_RPC;
 			r.code = status;
-			o = (size_t)snprintf(r.error, sizeof(r.error), "faucet answered HTTP %ld: ",
-			    status);
+			o = (size_t)snprintf(
+			    r.error, sizeof(r.error), "faucet answered HTTP %ld: ", status);
 			/* The body is the faucet's text: printable ASCII only. */
 			for (i = 0; i < len && i < 200 && o + 1 < sizeof(r.error); i++)
 				r.error[o++] = body[i] >= 0x20 && body[i] < 0x7f ? body[i] : '?';
@@ -381,8 +382,7 @@ on_http(void *arg, int ok, long status, const char *body, size_t len, const char
 }
 
 static int
-call_start(struct tangle *t, const char *url, uint64_t id, char *body, tangle_call_fn cb,
-    void *arg)
+call_start(struct tangle *t, const char *url, uint64_t id, char *body, tangle_call_fn cb, void *arg)
 {
 	struct call *c = calloc(1, sizeof(*c));
 
@@ -416,8 +416,8 @@ tangle_call(struct tangle *t, const char *method, const char *params, tangle_cal
 	if (body == NULL)
 		return -1;
 	if ((size_t)snprintf(body, n,
-		"{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":\"%s\",\"params\":%s}", id,
-		method, params) >= n) {
+	        "{\"jsonrpc\":\"2.0\",\"id\":%" PRIu64 ",\"method\":\"%s\",\"params\":%s}", id,
+	        method, params) >= n) {
 		free(body);
 		return -1;
 	}
@@ -440,8 +440,8 @@ tangle_get_tx(struct tangle *t, const char *digest, tangle_call_fn cb, void *arg
 }
 
 int
-tangle_faucet(struct tangle *t, const uint8_t addr[IOTA_ADDRESS_BYTES], tangle_call_fn cb,
-    void *arg)
+tangle_faucet(
+    struct tangle *t, const uint8_t addr[IOTA_ADDRESS_BYTES], tangle_call_fn cb, void *arg)
 {
 	char url[URL_MAX + 16], a[IOTA_ADDRESS_TEXT_LEN], *body;
 
@@ -498,7 +498,7 @@ job_build(struct job *j, uint64_t budget)
 	/* Room for the commands, the data and every gas coin reference. */
 	if (j->tx == NULL) {
 		j->txcap = 4096 + j->len + (j->description != NULL ? strlen(j->description) : 0) +
-		    j->ncoins * (IOTA_ADDRESS_BYTES + 8 + 1 + IOTA_DIGEST_BYTES);
+		           j->ncoins * (IOTA_ADDRESS_BYTES + 8 + 1 + IOTA_DIGEST_BYTES);
 		j->tx = malloc(j->txcap);
 		if (j->tx == NULL) {
 			snprintf(j->sent.error, sizeof(j->sent.error), "out of memory");
@@ -716,16 +716,17 @@ job_step_coins(void *arg, const struct tangle_reply *r)
 			goto out;
 		}
 	}
-	need = j->amount > UINT64_MAX - j->t->cfg.max_budget ? UINT64_MAX :
-							      j->amount + j->t->cfg.max_budget;
+	need = j->amount > UINT64_MAX - j->t->cfg.max_budget ? UINT64_MAX
+	                                                     : j->amount + j->t->cfg.max_budget;
 	for (i = 0; i < page->n && j->ncands < IOTA_GAS_COINS_MAX; i++) {
 		struct iota_coin c = page->coins[i];
 
 		if (hint_apply(&j->t->hint, &c) != 0)
 			continue;
 		j->cands[j->ncands++] = c;
-		j->cands_total = c.balance > UINT64_MAX - j->cands_total ? UINT64_MAX :
-									 j->cands_total + c.balance;
+		j->cands_total = c.balance > UINT64_MAX - j->cands_total
+		                     ? UINT64_MAX
+		                     : j->cands_total + c.balance;
 	}
 	/* An account that is paid collects many small coins: read on (a few
 	 * pages, up to the network's gas coin limit) until they cover it. */
@@ -742,9 +743,9 @@ job_step_coins(void *arg, const struct tangle_reply *r)
 	j->coin_total = 0;
 	for (i = 0; i < j->ncands && j->coin_total < need; i++) {
 		j->coins[j->ncoins++] = j->cands[i].ref;
-		j->coin_total = j->cands[i].balance > UINT64_MAX - j->coin_total ?
-		    UINT64_MAX :
-		    j->coin_total + j->cands[i].balance;
+		j->coin_total = j->cands[i].balance > UINT64_MAX - j->coin_total
+		                    ? UINT64_MAX
+		                    : j->coin_total + j->cands[i].balance;
 	}
 	if (j->ncoins == 0 || j->coin_total <= j->amount) {
 		char a[IOTA_ADDRESS_TEXT_LEN];
@@ -759,8 +760,8 @@ job_step_coins(void *arg, const struct tangle_reply *r)
 	/* The dry run spends nothing: give it all the coins can cover (up to
 	 * the network's own maximum), so it reports what the transaction
 	 * really costs and a cost above our cap is refused as such. */
-	budget = j->coin_total - j->amount < DRY_RUN_BUDGET_MAX ? j->coin_total - j->amount :
-								    DRY_RUN_BUDGET_MAX;
+	budget = j->coin_total - j->amount < DRY_RUN_BUDGET_MAX ? j->coin_total - j->amount
+	                                                        : DRY_RUN_BUDGET_MAX;
 	if (job_build(j, budget) != 0) {
 		job_done(j, TANGLE_E_REFUSED, NULL);
 		goto out;
@@ -798,7 +799,7 @@ job_step_dry(void *arg, const struct tangle_reply *r)
 		return;
 	}
 	if (iota_rpc_effects(cJSON_GetObjectItemCaseSensitive(r->result, "effects"), &e, err,
-		sizeof(err)) != 0) {
+	        sizeof(err)) != 0) {
 		job_done(j, TANGLE_E_BAD, "dry run: %s", err);
 		return;
 	}
@@ -813,7 +814,8 @@ job_step_dry(void *arg, const struct tangle_reply *r)
 	}
 	if (budget > j->t->cfg.max_budget) {
 		job_done(j, TANGLE_E_REFUSED,
-		    "the transaction needs a gas budget of %" PRIu64 " nanos, above the cap of %" PRIu64,
+		    "the transaction needs a gas budget of %" PRIu64
+		    " nanos, above the cap of %" PRIu64,
 		    budget, j->t->cfg.max_budget);
 		return;
 	}
@@ -869,7 +871,7 @@ job_step_executed(void *arg, const struct tangle_reply *r)
 		return;
 	}
 	if (iota_rpc_effects(cJSON_GetObjectItemCaseSensitive(r->result, "effects"), &e, err,
-		sizeof(err)) != 0) {
+	        sizeof(err)) != 0) {
 		hint_clear(&j->t->hint);
 		job_done(j, TANGLE_E_BAD, "execute %s: %s", j->sent.digest, err);
 		return;

@@ -96,9 +96,9 @@ check_done(struct tangle_http *h)
 		if (rc == CURLE_OK) {
 			x->cb(x->arg, 1, status, x->body != NULL ? x->body : "", x->len, NULL);
 		} else {
-			const char *why = x->too_large ? "response over the size limit" :
-			    x->errbuf[0] != '\0'	   ? x->errbuf :
-							     curl_easy_strerror(rc);
+			const char *why = x->too_large           ? "response over the size limit"
+			                  : x->errbuf[0] != '\0' ? x->errbuf
+			                                         : curl_easy_strerror(rc);
 
 			x->cb(x->arg, 0, status, "", 0, why);
 		}
@@ -150,7 +150,7 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 		return 0;
 	}
 	kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
+	               ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
 	if (s == NULL) {
 		s = calloc(1, sizeof(*s));
 		if (s == NULL)
@@ -255,7 +255,8 @@ tangle_http_post(struct tangle_http *h, const char *url, const char *body, long 
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "sdpp-gateway");
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000L);
+	curl_easy_setopt(
+	    x->easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000L);
 	/* Signals belong to the daemon's loop, not to curl's resolver. */
 	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_write);

@@ -1,4 +1,4 @@
-/* The IOTA client on a libevent loop: HTTP over libcurl multi, JSON-RPC, and the transactions we send. */
+/* The IOTA client on a libevent loop: HTTP over libcurl multi, JSON-RPC, our transactions. */
 #ifndef TANGLE_TANGLE_H
 #define TANGLE_TANGLE_H
 
@@ -26,8 +26,8 @@ struct tangle_http;
 /* ok: a response arrived (any status); else error says why (connect
  * refused, timeout, response over the cap, ...). body is NUL-terminated
  * and borrowed for the call. */
-typedef void (*tangle_http_fn)(void *arg, int ok, long status, const char *body, size_t len,
-    const char *error);
+typedef void (*tangle_http_fn)(
+    void *arg, int ok, long status, const char *body, size_t len, const char *error);
 
 struct tangle_http *tangle_http_new(struct event_base *base);
 /* Cancels every transfer (their callbacks are not called) and frees.
@@ -60,18 +60,18 @@ const char *tangle_default_faucet(enum iota_network net); /* NULL on mainnet */
 
 enum tangle_status {
 	TANGLE_OK = 0,
-	TANGLE_E_NET,      /* transport: connect, timeout, HTTP status; worth retrying */
-	TANGLE_E_RPC,      /* the node refused the request (code in the reply) */
-	TANGLE_E_BAD,      /* the node's answer makes no sense to us */
-	TANGLE_E_FAILED,   /* the transaction executed and failed on chain (gas was spent) */
-	TANGLE_E_REFUSED,  /* we refused: not enough balance, budget over the cap, ... */
+	TANGLE_E_NET,       /* transport: connect, timeout, HTTP status; worth retrying */
+	TANGLE_E_RPC,       /* the node refused the request (code in the reply) */
+	TANGLE_E_BAD,       /* the node's answer makes no sense to us */
+	TANGLE_E_FAILED,    /* the transaction executed and failed on chain (gas was spent) */
+	TANGLE_E_REFUSED,   /* we refused: not enough balance, budget over the cap, ... */
 	TANGLE_E_CANCELLED, /* tangle_free() while it waited or ran */
 };
 
 struct tangle_reply {
 	enum tangle_status status;
-	long code;                 /* TANGLE_E_RPC: the JSON-RPC error code */
-	const cJSON *result;       /* TANGLE_OK: the JSON-RPC result (borrowed) */
+	long code;                  /* TANGLE_E_RPC: the JSON-RPC error code */
+	const cJSON *result;        /* TANGLE_OK: the JSON-RPC result (borrowed) */
 	char error[TANGLE_ERR_MAX]; /* why, for anything but TANGLE_OK */
 };
 
@@ -94,8 +94,8 @@ const char *tangle_url(const struct tangle *t);
 /* One JSON-RPC call; params is a JSON array text. Transport failures are
  * retried cfg->retries times with backoff (the same request body, so an
  * execute that did reach the node stays one transaction). */
-int tangle_call(struct tangle *t, const char *method, const char *params, tangle_call_fn cb,
-    void *arg);
+int tangle_call(
+    struct tangle *t, const char *method, const char *params, tangle_call_fn cb, void *arg);
 
 /* Result of a transaction we built, signed and executed. */
 struct tangle_sent {
@@ -130,8 +130,8 @@ size_t tangle_queued(const struct tangle *t);
 int tangle_get_tx(struct tangle *t, const char *digest, tangle_call_fn cb, void *arg);
 
 /* Asks the network's faucet for coins for addr. */
-int tangle_faucet(struct tangle *t, const uint8_t addr[IOTA_ADDRESS_BYTES], tangle_call_fn cb,
-    void *arg);
+int tangle_faucet(
+    struct tangle *t, const uint8_t addr[IOTA_ADDRESS_BYTES], tangle_call_fn cb, void *arg);
 
 /* Runs base until *done becomes non-zero (for command-line tools). */
 void tangle_wait(struct event_base *base, const int *done);

@@ -50,7 +50,7 @@ check "sdpp/ and iota/ have no mutable globals" "$globals"
 banned=$(grep -nE '\b(atoi|atol|sprintf|vsprintf|strcat|strcpy|strtok|gets)[[:space:]]*\(' $(find sdpp util cli gateway mqtt ledger iota tangle tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null) | grep -v 'check_source')
 check "no banned libc calls (atoi sprintf strcat strcpy strtok gets)" "$banned"
 
-nohead=$(for f in $(find sdpp util cli gateway mqtt ledger iota tangle tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null); do head -1 "$f" | grep -q '^/\* ' || echo "$f"; done)
+nohead=$(for f in $(find sdpp util cli gateway mqtt ledger iota tangle tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null); do head -1 "$f" | grep -q '^/\* .*\*/$' || echo "$f"; done)
 check "every C file opens with a one-line purpose comment" "$nohead"
 
 # The daemon's rooms call each other without a cycle (gateway/gateway.h

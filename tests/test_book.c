@@ -1,4 +1,4 @@
-/* The seller's bookkeeping (gateway/book.c): replayed orders, payment references, ACK batches, close records. */
+/* The bookkeeping (gateway/book.c): replayed orders, payment references, ACK batches, closes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,8 +109,8 @@ test_replayed_order(void **state)
 	sdpp_out_clear(&o);
 	assert_int_equal(sdpp_seller_input(s2, order, olen, c->now, &o), SDPP_OK);
 	memset(&b2, 0, sizeof(b2));
-	assert_int_equal(book_order(&b2, &f->h.sink, s2, event_of(&o, SDPP_EV_ORDER), 5, &code,
-			     &why),
+	assert_int_equal(
+	    book_order(&b2, &f->h.sink, s2, event_of(&o, SDPP_EV_ORDER), 5, &code, &why),
 	    BOOK_REFUSED);
 	assert_int_equal(code, SDPP_E_ORDER_ID);
 	assert_string_equal(why, "order already placed");
@@ -170,8 +170,8 @@ signed_payment(struct conv *c, uint64_t total, const char *ref, struct sdpp_msg 
 	m.u.payment.total = total;
 	snprintf(m.verification, sizeof(m.verification), "%s", ref);
 	assert_int_equal(sdpp_msg_encode(&m, c->bid, &frame, &len), SDPP_OK);
-	assert_int_equal(sdpp_msg_parse(out, frame, len - 1, SDPP_ROLE_BUYER, err, sizeof(err)),
-	    SDPP_OK);
+	assert_int_equal(
+	    sdpp_msg_parse(out, frame, len - 1, SDPP_ROLE_BUYER, err, sizeof(err)), SDPP_OK);
 	free(frame);
 }
 

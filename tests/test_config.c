@@ -152,7 +152,7 @@ test_sample(void **state)
 	assert_string_equal(p->unit, "ppm");
 	assert_int_equal(p->prepay, -1);
 	assert_string_equal(c->products[1].unit, "\xc2\xb0"
-						 "C");
+	                                         "C");
 	assert_int_equal(c->products[1].price, 100);
 	assert_string_equal(c->products[4].id, "occupancy-floor2");
 	assert_int_equal(c->products[4].price, 1000);
@@ -362,22 +362,24 @@ static void
 test_credentials_directory(void **state)
 {
 	static const char text[] = MINIMAL "[mqtt]\nusername = sdpp\n"
-					   "password_file = $CREDENTIALS_DIRECTORY/mqtt-password\n";
+	                                   "password_file = $CREDENTIALS_DIRECTORY/mqtt-password\n";
 	const char *old = getenv("CREDENTIALS_DIRECTORY");
 	char *saved = old != NULL ? strdup(old) : NULL;
 	struct gateway_config *c;
 	struct errs e;
 
 	(void)state;
-	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", "/run/credentials/sdpp-gateway.service", 1), 0);
+	assert_int_equal(
+	    setenv("CREDENTIALS_DIRECTORY", "/run/credentials/sdpp-gateway.service", 1), 0);
 	assert_int_equal(load_text(text, &c, &e), 0);
-	assert_string_equal(c->mqtt_password_file,
-	    "/run/credentials/sdpp-gateway.service/mqtt-password");
+	assert_string_equal(
+	    c->mqtt_password_file, "/run/credentials/sdpp-gateway.service/mqtt-password");
 	config_free(c);
 	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
 	assert_int_equal(load_text(text, &c, &e), 1);
-	assert_string_equal(e.buf, "8: password_file uses $CREDENTIALS_DIRECTORY, which is not set "
-				   "(systemd LoadCredential=): `$CREDENTIALS_DIRECTORY/mqtt-password'\n");
+	assert_string_equal(e.buf,
+	    "8: password_file uses $CREDENTIALS_DIRECTORY, which is not set "
+	    "(systemd LoadCredential=): `$CREDENTIALS_DIRECTORY/mqtt-password'\n");
 	assert_null(c);
 	if (saved != NULL)
 		assert_int_equal(setenv("CREDENTIALS_DIRECTORY", saved, 1), 0);
@@ -391,10 +393,28 @@ test_bools(void **state)
 		const char *v;
 		int want; /* -1: refused */
 	} v[] = {
-		{ "yes", 1 }, { "YES", 1 }, { "Yes", 1 }, { "true", 1 }, { "True", 1 }, { "on", 1 },
-		{ "ON", 1 }, { "1", 1 }, { "no", 0 }, { "No", 0 }, { "false", 0 }, { "FALSE", 0 },
-		{ "off", 0 }, { "Off", 0 }, { "0", 0 }, { "y", -1 }, { "n", -1 }, { "2", -1 },
-		{ "01", -1 }, { "yes please", -1 }, { "", -1 }, { "enabled", -1 },
+		{ "yes", 1 },
+		{ "YES", 1 },
+		{ "Yes", 1 },
+		{ "true", 1 },
+		{ "True", 1 },
+		{ "on", 1 },
+		{ "ON", 1 },
+		{ "1", 1 },
+		{ "no", 0 },
+		{ "No", 0 },
+		{ "false", 0 },
+		{ "FALSE", 0 },
+		{ "off", 0 },
+		{ "Off", 0 },
+		{ "0", 0 },
+		{ "y", -1 },
+		{ "n", -1 },
+		{ "2", -1 },
+		{ "01", -1 },
+		{ "yes please", -1 },
+		{ "", -1 },
+		{ "enabled", -1 },
 	};
 	struct gateway_config *c;
 	struct errs e;
@@ -423,11 +443,27 @@ test_durations(void **state)
 		const char *v;
 		long long ms; /* -1: refused */
 	} v[] = {
-		{ "30", 30000 }, { "30s", 30000 }, { "500ms", 500 }, { "100ms", 100 }, { "2m", 120000 },
-		{ "1h", 3600000 }, { "3600", 3600000 }, { "0030s", 30000 }, { "99ms", -1 },
-		{ "3601", -1 }, { "61m", -1 }, { "2h", -1 }, { "0", -1 }, { "1.5s", -1 },
-		{ "30 s", -1 }, { "30S", -1 }, { "s", -1 }, { "-5s", -1 }, { "", -1 },
-		{ "99999999999999999999ms", -1 }, { "18446744073709551615h", -1 },
+		{ "30", 30000 },
+		{ "30s", 30000 },
+		{ "500ms", 500 },
+		{ "100ms", 100 },
+		{ "2m", 120000 },
+		{ "1h", 3600000 },
+		{ "3600", 3600000 },
+		{ "0030s", 30000 },
+		{ "99ms", -1 },
+		{ "3601", -1 },
+		{ "61m", -1 },
+		{ "2h", -1 },
+		{ "0", -1 },
+		{ "1.5s", -1 },
+		{ "30 s", -1 },
+		{ "30S", -1 },
+		{ "s", -1 },
+		{ "-5s", -1 },
+		{ "", -1 },
+		{ "99999999999999999999ms", -1 },
+		{ "18446744073709551615h", -1 },
 	};
 	struct gateway_config *c;
 	struct errs e;
@@ -488,7 +524,7 @@ test_line_limit(void **state)
 		snprintf(t, cap, MINIMAL "; %s\nbogus = 1\n", big);
 		assert_int_equal(load_text(t, &c, &e), 2);
 		assert_string_equal(e.buf, "6: line too long (max 200 bytes)\n"
-					   "7: unknown key `bogus' in [product co2]\n");
+		                           "7: unknown key `bogus' in [product co2]\n");
 		free(big);
 		free(t);
 	}
@@ -502,8 +538,8 @@ test_line_endings(void **state)
 
 	(void)state;
 	assert_int_equal(load_text("[mqtt]\r\nuri = tcp://localhost:1883\r\n[product co2]\r\n"
-				   "topic = a/b\r\nprice = 1 IOTA\r\n",
-			     &c, &e),
+	                           "topic = a/b\r\nprice = 1 IOTA\r\n",
+	                     &c, &e),
 	    0);
 	assert_string_equal(c->mqtt_uri, "tcp://localhost:1883");
 	assert_string_equal(c->products[0].topic, "a/b");
@@ -516,7 +552,7 @@ test_line_endings(void **state)
 	/* A NUL byte is an error of its line. */
 	{
 		static const char t[] = "[mqtt]\nuri = tcp://localhost:1883\n[product co2]\n"
-					"topic = a/b\nprice = 1\nunit = p\0m\n";
+		                        "topic = a/b\nprice = 1\nunit = p\0m\n";
 		char *path = write_tmp(t, sizeof(t) - 1);
 
 		memset(&e, 0, sizeof(e));
@@ -557,13 +593,13 @@ test_prices(void **state)
 		{ "18446744073709551616", "nanos", 0, 0 },
 		{ "-1", "nanos", 0, 0 },
 		{ "+1", "nanos", 0, 0 },
-		{ "1.5", "nanos", 0, 0 },       /* no fraction of the base unit */
+		{ "1.5", "nanos", 0, 0 }, /* no fraction of the base unit */
 		{ "1.5 nanos", "nanos", 0, 0 },
 		{ "1.0", "nanos", 0, 0 },
-		{ "5 MIOTA", "nanos", 0, 0 },   /* legacy unit, ambiguous: refused */
+		{ "5 MIOTA", "nanos", 0, 0 }, /* legacy unit, ambiguous: refused */
 		{ "5 Mi", "nanos", 0, 0 },
 		{ "5 dollars", "nanos", 0, 0 },
-		{ "1 IOTA", "sats", 0, 0 },     /* IOTA is a unit of nanos only */
+		{ "1 IOTA", "sats", 0, 0 }, /* IOTA is a unit of nanos only */
 		{ ".5 IOTA", "nanos", 0, 0 },
 		{ "5. IOTA", "nanos", 0, 0 },
 		{ "1e3", "nanos", 0, 0 },
@@ -616,7 +652,7 @@ test_menu(void **state)
 	assert_string_equal(products[1].id, "temp");
 	assert_int_equal(products[1].price, 100);
 	assert_string_equal(products[1].unit, "\xc2\xb0"
-					      "C");
+	                                      "C");
 	assert_string_equal(products[1].description, "Air temperature, floor 2");
 	assert_int_equal(products[1].prepay, 1); /* inherited from [gateway] */
 	config_free(c);
@@ -644,8 +680,8 @@ test_missing_file(void **state)
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(config_load("tests/config/no-such-file.ini", &c, collect, &e), 1);
 	assert_null(c);
-	assert_string_equal(e.buf,
-	    "tests/config/no-such-file.ini: cannot open: No such file or directory\n");
+	assert_string_equal(
+	    e.buf, "tests/config/no-such-file.ini: cannot open: No such file or directory\n");
 	/* Without a callback the errors are only counted. */
 	assert_int_equal(config_load("tests/config/bad-many-errors.ini", &c, NULL, NULL), 8);
 	assert_null(c);
@@ -665,16 +701,15 @@ test_max_unpaid_prepay(void **state)
 	config_free(c);
 	assert_int_equal(load_text(MINIMAL "[gateway]\nprepay = yes\nmax_unpaid = 5\n", &c, &e), 0);
 	config_free(c);
-	assert_int_equal(load_text(MINIMAL "prepay = no\n[gateway]\nprepay = yes\nmax_unpaid = 5\n",
-			     &c, &e),
-	    1);
+	assert_int_equal(
+	    load_text(MINIMAL "prepay = no\n[gateway]\nprepay = yes\nmax_unpaid = 5\n", &c, &e), 1);
 	assert_string_equal(e.buf, "9: max_unpaid (5) is less than payment_granularity (10), "
-				   "which only prepay products allow\n");
+	                           "which only prepay products allow\n");
 	/* Exactly 32 K and exactly K are allowed; window = ack_every too. */
 	assert_int_equal(load_text(MINIMAL "[gateway]\nmax_unpaid = 320\n", &c, &e), 0);
 	config_free(c);
-	assert_int_equal(load_text(MINIMAL "[gateway]\nmax_unpaid = 10\nack_every = 10\nwindow = 10\n",
-			     &c, &e),
+	assert_int_equal(
+	    load_text(MINIMAL "[gateway]\nmax_unpaid = 10\nack_every = 10\nwindow = 10\n", &c, &e),
 	    0);
 	config_free(c);
 }
@@ -693,8 +728,8 @@ test_products_max(void **state)
 	assert_non_null(text);
 	o = (size_t)snprintf(text, cap, "[mqtt]\nuri = tcp://localhost:1883\n");
 	for (i = 0; i < CONFIG_PRODUCTS_MAX; i++)
-		o += (size_t)snprintf(text + o, cap - o, "[product p%d]\ntopic = b/%d\nprice = %d\n",
-		    i, i, i);
+		o += (size_t)snprintf(
+		    text + o, cap - o, "[product p%d]\ntopic = b/%d\nprice = %d\n", i, i, i);
 	assert_int_equal(load_text(text, &c, &e), 0);
 	assert_int_equal(c->nproducts, CONFIG_PRODUCTS_MAX);
 	assert_string_equal(c->products[255].id, "p255");
@@ -727,8 +762,11 @@ test_accepted_forms(void **state)
 		"[product r]\ntopic = /\nprice = 1\n",
 	};
 	static const char *uris[] = {
-		"tcp://localhost:1883", "tcp://localhost", "mqtt://10.0.0.1:1883",
-		"ssl://broker.example.com:8883", "mqtts://[::1]:8883",
+		"tcp://localhost:1883",
+		"tcp://localhost",
+		"mqtt://10.0.0.1:1883",
+		"ssl://broker.example.com:8883",
+		"mqtts://[::1]:8883",
 	};
 	struct gateway_config *c;
 	struct errs e;
@@ -770,7 +808,7 @@ static const char *const reload_label[] = {
 	[CONFIG_RELOAD_MENU] = "orders placed after the reload (the menu's terms)",
 	[CONFIG_RELOAD_CONN] = "buyers who connect after the reload",
 	[CONFIG_RELOAD_RESTART] = "the next restart (the running value stays until then, and "
-				  "the log says so)",
+	                          "the log says so)",
 };
 
 /* The expected block: markdown (man = 0) or mdoc (man = 1). */
@@ -833,15 +871,15 @@ check_reload_doc(const char *path, const char *begin, const char *end, int man)
 		fail_msg("%s: no reload table between `%s' and `%s'", path, begin, end);
 	if (strcmp(got, want) != 0) {
 		/* The whole block, to paste: too long for one failure message. */
-		FILE *f = fopen(man ? "/tmp/sdpp-reload-table.man" : "/tmp/sdpp-reload-table.md",
-		    "w");
+		FILE *f =
+		    fopen(man ? "/tmp/sdpp-reload-table.man" : "/tmp/sdpp-reload-table.md", "w");
 
 		if (f != NULL) {
 			fputs(want, f);
 			fclose(f);
 		}
 		fail_msg("%s: the reload table differs from gateway/config.c's (what it should "
-			 "read is in /tmp/sdpp-reload-table.%s)",
+		         "read is in /tmp/sdpp-reload-table.%s)",
 		    path, man ? "man" : "md");
 	}
 	free(got);
@@ -853,8 +891,8 @@ test_reload_docs(void **state)
 {
 	(void)state;
 	check_reload_doc("docs/OPERATIONS.md", "<!-- reload table", "<!-- end of reload table", 0);
-	check_reload_doc("man/sdpp-gateway.ini.5", ".\\\" reload table", ".\\\" end of reload table",
-	    1);
+	check_reload_doc(
+	    "man/sdpp-gateway.ini.5", ".\\\" reload table", ".\\\" end of reload table", 1);
 }
 
 /* A reload keeps every restart key's running value, names each one that

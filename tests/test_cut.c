@@ -1,4 +1,4 @@
-/* What a product sells of each sample (gateway/cut.c): exclusions, fields, rate tiers per topic, counts. */
+/* What a product sells (gateway/cut.c): exclusions, fields, rate tiers per topic, counts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,9 +30,11 @@ run(struct cut *k, const struct step *s, size_t n)
 		r = cut_take(k, i, s[i].topic, (const uint8_t *)s[i].payload, strlen(s[i].payload),
 		    s[i].at, &v, &vlen);
 		if (r != s[i].want)
-			fail_msg("step %zu (%s %s at %lld): %s, want %s", i, s[i].topic, s[i].payload,
-			    (long long)s[i].at, cut_result_name(r), cut_result_name(s[i].want));
-		if (r == CUT_SOLD && (vlen != strlen(s[i].value) || memcmp(v, s[i].value, vlen) != 0))
+			fail_msg("step %zu (%s %s at %lld): %s, want %s", i, s[i].topic,
+			    s[i].payload, (long long)s[i].at, cut_result_name(r),
+			    cut_result_name(s[i].want));
+		if (r == CUT_SOLD &&
+		    (vlen != strlen(s[i].value) || memcmp(v, s[i].value, vlen) != 0))
 			fail_msg("step %zu: sold `%.*s', want `%s'", i, (int)vlen, (const char *)v,
 			    s[i].value);
 	}
@@ -67,7 +69,8 @@ test_field_and_exclude(void **state)
 {
 	static const struct step s[] = {
 		{ "z/bridge", "{\"t\":1}", 0, CUT_EXCLUDED, NULL },
-		{ "z/bridge/state", "{\"t\":1}", 0, CUT_SOLD, "1" }, /* z/bridge is not z/bridge/# */
+		{ "z/bridge/state", "{\"t\":1}", 0, CUT_SOLD,
+		    "1" }, /* z/bridge is not z/bridge/# */
 		{ "z/a", "{\"t\":21.30,\"battery\":97}", 0, CUT_SOLD, "21.30" },
 		{ "z/a", "not json", 0, CUT_NOT_JSON, NULL },
 		{ "z/a", "{\"h\":40}", 0, CUT_NO_FIELD, NULL },
@@ -85,7 +88,7 @@ test_field_and_exclude(void **state)
 	assert_non_null(k);
 	run(k, s, sizeof(s) / sizeof(s[0]));
 	assert_true(st.n[CUT_SOLD] == 3 && st.n[CUT_EXCLUDED] == 2 && st.n[CUT_NOT_JSON] == 1 &&
-	    st.n[CUT_NO_FIELD] == 1);
+	            st.n[CUT_NO_FIELD] == 1);
 	assert_int_equal(cut_topics(k), 0); /* no tier: no state kept */
 	cut_release(k);
 }
@@ -193,11 +196,12 @@ test_same_sample_once(void **state)
 	k = cut_new(&pc, &st);
 	cut_ref(k);
 	for (i = 0; i < 3; i++)
-		assert_int_equal(cut_take(k, 7, "z/a", (const uint8_t *)"{\"t\":5}", 7, 0, &v, &vlen),
-		    CUT_SOLD);
+		assert_int_equal(
+		    cut_take(k, 7, "z/a", (const uint8_t *)"{\"t\":5}", 7, 0, &v, &vlen), CUT_SOLD);
 	assert_true(vlen == 1 && v[0] == '5');
 	for (i = 0; i < 3; i++)
-		assert_int_equal(cut_take(k, 8, "z/a", (const uint8_t *)"{\"t\":6}", 7, 10, &v, &vlen),
+		assert_int_equal(
+		    cut_take(k, 8, "z/a", (const uint8_t *)"{\"t\":6}", 7, 10, &v, &vlen),
 		    CUT_RATE);
 	assert_true(st.n[CUT_SOLD] == 1 && st.n[CUT_RATE] == 1);
 	cut_release(k);
@@ -222,14 +226,14 @@ test_topic_cap(void **state)
 	k = cut_new(&pc, &st);
 	for (i = 0; i < CUT_TOPICS_MAX; i++) {
 		snprintf(topic, sizeof(topic), "z/%llu", (unsigned long long)i);
-		assert_int_equal(cut_take(k, i, topic, (const uint8_t *)"1", 1, 0, &v, &vlen),
-		    CUT_SOLD);
+		assert_int_equal(
+		    cut_take(k, i, topic, (const uint8_t *)"1", 1, 0, &v, &vlen), CUT_SOLD);
 	}
 	assert_int_equal(cut_topics(k), CUT_TOPICS_MAX);
-	assert_int_equal(cut_take(k, i++, "z/new", (const uint8_t *)"1", 1, 5000, &v, &vlen),
-	    CUT_OVER_CAP);
-	assert_int_equal(cut_take(k, i++, "z/17", (const uint8_t *)"1", 1, 5000, &v, &vlen),
-	    CUT_SOLD);
+	assert_int_equal(
+	    cut_take(k, i++, "z/new", (const uint8_t *)"1", 1, 5000, &v, &vlen), CUT_OVER_CAP);
+	assert_int_equal(
+	    cut_take(k, i++, "z/17", (const uint8_t *)"1", 1, 5000, &v, &vlen), CUT_SOLD);
 	assert_true(st.n[CUT_OVER_CAP] == 1);
 	cut_release(k);
 }

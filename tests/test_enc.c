@@ -16,8 +16,13 @@ test_b64_rfc4648(void **state)
 	static const struct {
 		const char *in, *out;
 	} v[] = {
-		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
 	};
 	size_t i;
 
@@ -29,8 +34,8 @@ test_b64_rfc4648(void **state)
 
 		sdpp_b64_encode(enc, (const uint8_t *)v[i].in, strlen(v[i].in));
 		assert_string_equal(enc, v[i].out);
-		assert_int_equal(sdpp_b64_decode(dec, sizeof(dec), &n, v[i].out, strlen(v[i].out)),
-		    SDPP_OK);
+		assert_int_equal(
+		    sdpp_b64_decode(dec, sizeof(dec), &n, v[i].out, strlen(v[i].out)), SDPP_OK);
 		assert_int_equal(n, strlen(v[i].in));
 		assert_memory_equal(dec, v[i].in, n);
 	}
@@ -40,8 +45,19 @@ static void
 test_b64_strict(void **state)
 {
 	static const char *bad[] = {
-		"Zg=", "Zg", "Zh==", "Zm9=", "Z===", "====", "Zm9v\n", " Zm9v", "Zm9v====",
-		"Zg==Zm9v", "Zm-v", "Zm_v", "Z=g=",
+		"Zg=",
+		"Zg",
+		"Zh==",
+		"Zm9=",
+		"Z===",
+		"====",
+		"Zm9v\n",
+		" Zm9v",
+		"Zm9v====",
+		"Zg==Zm9v",
+		"Zm-v",
+		"Zm_v",
+		"Z=g=",
 	};
 	uint8_t dec[16];
 	size_t i, n;

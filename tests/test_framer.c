@@ -176,7 +176,8 @@ test_split_table(void **state)
 		{ "NUL bytes pass through", 8, B("a\0b\n\0\n\0\0\0\n"), B("a\0b\n\0\n\0\0\0\n"),
 		    SDPP_E_AGAIN, 0 },
 		{ "CRLF keeps the CR", 8, B("a\r\nbc\r\n"), B("a\r\nbc\r\n"), SDPP_E_AGAIN, 0 },
-		{ "lone CR is a CRLF keepalive", 8, B("\r\n\n\r\r\n"), B("\r\r\n"), SDPP_E_AGAIN, 0 },
+		{ "lone CR is a CRLF keepalive", 8, B("\r\n\n\r\r\n"), B("\r\r\n"), SDPP_E_AGAIN,
+		    0 },
 		{ "high bytes", 8, B("\xff\xfe\x80\n{\"a\":1}\n"), B("\xff\xfe\x80\n{\"a\":1}\n"),
 		    SDPP_E_AGAIN, 0 },
 	};

@@ -54,7 +54,8 @@ test_envelope(void **state)
 		"{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":1}",
 		"{\"jsonrpc\":\"2.0\",\"id\":\"1\",\"result\":1}",
 		"{\"jsonrpc\":\"2.0\",\"id\":1}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1,\"error\":{\"code\":1,\"message\":\"x\"}}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1,\"error\":{\"code\":1,\"message\":"
+		"\"x\"}}",
 		"{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":\"x\",\"message\":\"x\"}}",
 		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1",
 	};
@@ -67,20 +68,20 @@ test_envelope(void **state)
 		assert_true(text[0] != '\0');
 	}
 	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
-			       "\"message\":\"Parse\\nerror\"}}",
-			     &root, &result, &code, text),
+	                       "\"message\":\"Parse\\nerror\"}}",
+	                     &root, &result, &code, text),
 	    IOTA_RPC_ERROR);
 	assert_int_equal(code, -32700);
 	/* Control characters never reach a log line. */
 	assert_string_equal(text, "Parse?error");
 	assert_int_equal(parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"1000\"}", &root, &result,
-			     &code, text),
+	                     &code, text),
 	    IOTA_RPC_OK);
 	assert_non_null(result);
 	cJSON_Delete(root);
 	/* Over the cap: refused without parsing. */
-	assert_int_equal(iota_rpc_response("{}", IOTA_RPC_RESPONSE_MAX + 1, 1, &root, &result,
-			     &code, text),
+	assert_int_equal(
+	    iota_rpc_response("{}", IOTA_RPC_RESPONSE_MAX + 1, 1, &root, &result, &code, text),
 	    IOTA_RPC_BAD);
 }
 
@@ -144,9 +145,10 @@ test_coins(void **state)
 	bad = cJSON_Parse("{\"data\":[],\"hasNextPage\":true,\"nextCursor\":null}");
 	assert_int_equal(iota_rpc_coins(bad, page, err, sizeof(err)), -1);
 	cJSON_Delete(bad);
-	bad = cJSON_Parse("{\"data\":[{\"coinType\":\"0x2::iota::IOTA\",\"balance\":\"1\","
-			  "\"coinObjectId\":\"" SELLER "\",\"digest\":"
-			  "\"8HXvQw52Jcr35c8XRfoxBQUmm91ebV9wJmR6Ca7BGUWq\"}],\"hasNextPage\":false}");
+	bad = cJSON_Parse(
+	    "{\"data\":[{\"coinType\":\"0x2::iota::IOTA\",\"balance\":\"1\","
+	    "\"coinObjectId\":\"" SELLER "\",\"digest\":"
+	    "\"8HXvQw52Jcr35c8XRfoxBQUmm91ebV9wJmR6Ca7BGUWq\"}],\"hasNextPage\":false}");
 	assert_int_equal(iota_rpc_coins(bad, page, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "malformed coin"));
 	cJSON_Delete(bad);
@@ -203,29 +205,31 @@ test_received(void **state)
 	(void)state;
 	assert_int_equal(iota_address_parse(seller, SELLER), 0);
 	/* Two changes to the seller add up; another coin type does not count. */
-	r = cJSON_Parse("{\"balanceChanges\":["
-			"{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":\"0x2::iota::IOTA\","
-			"\"amount\":\"1500\"},"
-			"{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":"
-			"\"0x0000000000000000000000000000000000000000000000000000000000000002::iota::IOTA\","
-			"\"amount\":\"500\"},"
-			"{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":\"0x9::fake::IOTA\","
-			"\"amount\":\"99999\"},"
-			"{\"owner\":{\"ObjectOwner\":\"" SELLER "\"},\"coinType\":\"0x2::iota::IOTA\","
-			"\"amount\":\"77777\"}]}");
+	r = cJSON_Parse(
+	    "{\"balanceChanges\":["
+	    "{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":\"0x2::iota::IOTA\","
+	    "\"amount\":\"1500\"},"
+	    "{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":"
+	    "\"0x0000000000000000000000000000000000000000000000000000000000000002::iota::IOTA\","
+	    "\"amount\":\"500\"},"
+	    "{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":\"0x9::fake::IOTA\","
+	    "\"amount\":\"99999\"},"
+	    "{\"owner\":{\"ObjectOwner\":\"" SELLER "\"},\"coinType\":\"0x2::iota::IOTA\","
+	    "\"amount\":\"77777\"}]}");
 	assert_int_equal(iota_rpc_received(r, seller, &got, err, sizeof(err)), 0);
 	assert_true(got == 2000);
 	cJSON_Delete(r);
 	/* Sums beyond 2^64 are refused, not wrapped. */
-	r = cJSON_Parse("{\"balanceChanges\":["
-			"{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":\"0x2::iota::IOTA\","
-			"\"amount\":\"18446744073709551615\"},"
-			"{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":\"0x2::iota::IOTA\","
-			"\"amount\":\"1\"}]}");
+	r = cJSON_Parse(
+	    "{\"balanceChanges\":["
+	    "{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":\"0x2::iota::IOTA\","
+	    "\"amount\":\"18446744073709551615\"},"
+	    "{\"owner\":{\"AddressOwner\":\"" SELLER "\"},\"coinType\":\"0x2::iota::IOTA\","
+	    "\"amount\":\"1\"}]}");
 	assert_int_equal(iota_rpc_received(r, seller, &got, err, sizeof(err)), -1);
 	cJSON_Delete(r);
 	r = cJSON_Parse("{\"balanceChanges\":[{\"owner\":{\"AddressOwner\":\"0x6\"},"
-			"\"coinType\":\"0x2::iota::IOTA\",\"amount\":\"1\"}]}");
+	                "\"coinType\":\"0x2::iota::IOTA\",\"amount\":\"1\"}]}");
 	assert_int_equal(iota_rpc_received(r, seller, &got, err, sizeof(err)), -1);
 	cJSON_Delete(r);
 	r = cJSON_Parse("{}");
@@ -265,8 +269,8 @@ test_balance_and_not_found(void **state)
 	assert_int_equal(iota_rpc_balance(result, &total, &coins, err, sizeof(err)), 0);
 	assert_true(total == UINT64_C(10000000000) && coins == 2);
 	cJSON_Delete(root);
-	assert_true(iota_rpc_not_found(-32602,
-	    "Could not find the referenced transaction [TransactionDigest(abc)]."));
+	assert_true(iota_rpc_not_found(
+	    -32602, "Could not find the referenced transaction [TransactionDigest(abc)]."));
 	assert_false(iota_rpc_not_found(-32602, "Invalid params"));
 }
 

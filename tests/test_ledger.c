@@ -1,4 +1,4 @@
-/* The SQLite ledger: a recorded purchase verifies, every tampering is caught, proofs check, outbox drains. */
+/* The SQLite ledger: a purchase verifies, tampering is caught, proofs check, outbox drains. */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,8 +129,9 @@ count_kind(const struct fixture *f, const char *kind)
 	int n = -1;
 
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM records WHERE kind = ?", -1,
-	    &st, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM records WHERE kind = ?", -1, &st, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
@@ -185,8 +186,8 @@ test_tamper_every_record(void **state)
 			snprintf(stmt, sizeof(stmt),
 			    "UPDATE records SET body = substr(body, 1, %d) ||"
 			    " CASE WHEN substr(body, %d, 1) = 'x' THEN 'y' ELSE 'x' END ||"
-			    " substr(body, %d) WHERE id = %llu", pos - 1, pos, pos + 1,
-			    (unsigned long long)id);
+			    " substr(body, %d) WHERE id = %llu",
+			    pos - 1, pos, pos + 1, (unsigned long long)id);
 			sql(copy, stmt);
 			assert_int_equal(verify_file(copy, f->key, &rep), 1);
 			assert_true(rep.first_bad == id);
@@ -204,33 +205,38 @@ test_tamper_table(void **state)
 		uint64_t first_bad; /* 0: any */
 		const char *says;
 	} t[] = {
-		{ "amount column", "UPDATE records SET amount = '1' WHERE kind = 'invoice' AND invoice = 2",
-		  0, "amount column" },
-		{ "kind column", "UPDATE records SET kind = 'payment' WHERE id = 1", 1, "kind column" },
+		{ "amount column",
+		    "UPDATE records SET amount = '1' WHERE kind = 'invoice' AND invoice = 2", 0,
+		    "amount column" },
+		{ "kind column", "UPDATE records SET kind = 'payment' WHERE id = 1", 1,
+		    "kind column" },
 		{ "delete a middle row", "DELETE FROM records WHERE id = 4", 4, "missing" },
 		{ "delete the last row", "DELETE FROM records WHERE id = 10", 10, "deleted" },
 		{ "swap two rows",
-		  "UPDATE records SET body = (SELECT body FROM records WHERE id = 3),"
-		  " leaf_hash = (SELECT leaf_hash FROM records WHERE id = 3),"
-		  " kind = (SELECT kind FROM records WHERE id = 3) WHERE id = 2",
-		  2, "body says it is record 3" },
+		    "UPDATE records SET body = (SELECT body FROM records WHERE id = 3),"
+		    " leaf_hash = (SELECT leaf_hash FROM records WHERE id = 3),"
+		    " kind = (SELECT kind FROM records WHERE id = 3) WHERE id = 2",
+		    2, "body says it is record 3" },
 		{ "forged tree head root",
-		  "UPDATE tree_heads SET root = CASE WHEN root LIKE '00%' THEN '11' ELSE '00' END"
-		  " || substr(root, 3) WHERE size = 7", 0,
-		  "tree head at size 7" },
+		    "UPDATE tree_heads SET root = CASE WHEN root LIKE '00%' THEN '11' ELSE '00' END"
+		    " || substr(root, 3) WHERE size = 7",
+		    0, "tree head at size 7" },
 		{ "forged tree head signature",
-		  "UPDATE tree_heads SET signature = CASE WHEN signature LIKE 'A%' THEN 'B' ELSE 'A'"
-		  " END || substr(signature, 2) WHERE size = 3", 3,
-		  "bad signature" },
-		{ "tree head time changed", "UPDATE tree_heads SET time = time + 1 WHERE size = 5", 5,
-		  "bad signature" },
-		{ "ACK changed", "UPDATE acks SET signature = CASE WHEN signature LIKE 'A%' THEN 'B'"
-		  " ELSE 'A' END || substr(signature, 2) WHERE seq = 6",
-		  0, "ACK" },
+		    "UPDATE tree_heads SET signature = CASE WHEN signature LIKE 'A%' THEN 'B' ELSE "
+		    "'A'"
+		    " END || substr(signature, 2) WHERE size = 3",
+		    3, "bad signature" },
+		{ "tree head time changed", "UPDATE tree_heads SET time = time + 1 WHERE size = 5",
+		    5, "bad signature" },
+		{ "ACK changed",
+		    "UPDATE acks SET signature = CASE WHEN signature LIKE 'A%' THEN 'B'"
+		    " ELSE 'A' END || substr(signature, 2) WHERE seq = 6",
+		    0, "ACK" },
 		{ "ACK deleted", "DELETE FROM acks WHERE seq = 2", 0, "do not match" },
 		{ "ACK inserted",
-		  "INSERT INTO acks SELECT order_id, 99, record, message, signature FROM acks"
-		  " WHERE seq = 1", 0, "do not match" },
+		    "INSERT INTO acks SELECT order_id, 99, record, message, signature FROM acks"
+		    " WHERE seq = 1",
+		    0, "do not match" },
 	};
 	struct fixture *f = *state;
 	struct ledger_verify_report rep;
@@ -267,8 +273,11 @@ test_tamper_with_leaf_hash(void **state)
 	snprintf(copy, sizeof(copy), "%s/tamper.db", f->dir);
 	copy_db(f, copy);
 	assert_int_equal(sqlite3_open(copy, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT body FROM records WHERE kind = 'invoice'"
-	    " AND invoice = 2", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                     "SELECT body FROM records WHERE kind = 'invoice'"
+	                     " AND invoice = 2",
+	                     -1, &st, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	body = strdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
@@ -276,8 +285,11 @@ test_tamper_with_leaf_hash(void **state)
 	assert_non_null(p);
 	p[10] = '9'; /* "12" -> "92": the buyer was billed 92 */
 	assert_int_equal(merkle_leaf_hash(leaf, body, strlen(body)), 0);
-	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE records SET body = ?, leaf_hash = ?,"
-	    " amount = '92' WHERE kind = 'invoice' AND invoice = 2", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                     "UPDATE records SET body = ?, leaf_hash = ?,"
+	                     " amount = '92' WHERE kind = 'invoice' AND invoice = 2",
+	                     -1, &st, NULL),
+	    SQLITE_OK);
 	sqlite3_bind_text(st, 1, body, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, leaf, sizeof(leaf), SQLITE_STATIC);
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
@@ -303,33 +315,36 @@ test_prove_and_check(void **state)
 	other[31] ^= 0x40;
 	for (id = 1; id <= f->records; id++) {
 		assert_int_equal(ledger_prove(l, id, &json, err, sizeof(err)), 0);
-		assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err,
-		    sizeof(err)), 0);
+		assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum),
+		                     err, sizeof(err)),
+		    0);
 		assert_non_null(strstr(sum, "ok: record"));
-		assert_int_equal(ledger_proof_check(json, strlen(json), other, sum, sizeof(sum), err,
-		    sizeof(err)), -1);
+		assert_int_equal(ledger_proof_check(
+		                     json, strlen(json), other, sum, sizeof(sum), err, sizeof(err)),
+		    -1);
 		/* Change the body inside the proof: no longer included. */
 		p = strstr(json, "\\\"time\\\":");
 		assert_non_null(p);
 		p[9] = p[9] == '1' ? '2' : '1';
-		assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err,
-		    sizeof(err)), -1);
+		assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum),
+		                     err, sizeof(err)),
+		    -1);
 		free(json);
 	}
 	assert_int_equal(ledger_prove(l, 0, &json, err, sizeof(err)), -1);
 	assert_int_equal(ledger_prove(l, f->records + 1, &json, err, sizeof(err)), -1);
 	/* Consistency between two heads, and a refusal for a forged one. */
 	assert_int_equal(ledger_prove_consistency(l, 3, 10, &json, err, sizeof(err)), 0);
-	assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err,
-	    sizeof(err)), 0);
+	assert_int_equal(
+	    ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err, sizeof(err)), 0);
 	assert_non_null(strstr(sum, "consistent"));
 	p = strstr(json, "\"consistency\"");
 	assert_non_null(p);
 	p = strchr(p, '[');
 	p = strchr(p, '"') + 1;
 	*p = *p == 'a' ? 'b' : 'a';
-	assert_int_equal(ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err,
-	    sizeof(err)), -1);
+	assert_int_equal(
+	    ledger_proof_check(json, strlen(json), f->key, sum, sizeof(sum), err, sizeof(err)), -1);
 	free(json);
 	ledger_close(l);
 }
@@ -388,7 +403,7 @@ loop_submit(void *ctx, const struct ledger_outbox_item *it)
 		assert_true(it->number >= 1 && it->kind[0] == '\0' && it->order_id[0] == '\0');
 	else
 		assert_true(it->number >= 1 && strcmp(it->kind, "session") == 0 &&
-		    strlen(it->order_id) == 64);
+		            strlen(it->order_id) == 64);
 	assert_memory_not_equal(it->hash, zero, sizeof(zero));
 	assert_int_equal(strlen(it->log_key), 64);
 	/* A failed attempt's proof comes back to the next one. */
@@ -453,19 +468,22 @@ test_outbox(void **state)
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 0);
 	/* The remote is down: every item fails, and is retried after backoff. */
 	for (i = 0; i < 4; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", "maybe-sent", now, err,
-		    sizeof(err)), 0);
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", "maybe-sent",
+		                     now, err, sizeof(err)),
+		    0);
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 0);
 	assert_true(ledger_outbox_next(l) >= now + 1000 && ledger_outbox_next(l) < now + 1250);
 	now += 1250;
 	rem.n = 0;
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 4);
 	for (i = 0; i < 2; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", "maybe-sent", now, err,
-		    sizeof(err)), 0);
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 0, "timeout", "maybe-sent",
+		                     now, err, sizeof(err)),
+		    0);
 	for (i = 2; i < 4; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", "proof", now, err,
-		    sizeof(err)), 0);
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", "proof", now,
+		                     err, sizeof(err)),
+		    0);
 	/* Second failure doubles the delay. */
 	assert_true(ledger_outbox_next(l) >= now + 2000 && ledger_outbox_next(l) < now + 2500);
 	assert_true(ledger_outbox_pending(l) == 2);
@@ -473,8 +491,9 @@ test_outbox(void **state)
 	rem.n = 0;
 	assert_int_equal(ledger_outbox_poll(l, now, err, sizeof(err)), 2);
 	for (i = 0; i < 2; i++)
-		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", "proof", now, err,
-		    sizeof(err)), 0);
+		assert_int_equal(ledger_outbox_done(l, rem.items[i], 1, "0xdigest", "proof", now,
+		                     err, sizeof(err)),
+		    0);
 	assert_true(ledger_outbox_pending(l) == 0);
 	assert_true(ledger_outbox_next(l) == INT64_MAX);
 	assert_int_equal(rem.calls, 10);
@@ -653,20 +672,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_purchase_verifies, setup_purchase,
-		    teardown_purchase),
-		cmocka_unit_test_setup_teardown(test_tamper_every_record, setup_purchase,
-		    teardown_purchase),
-		cmocka_unit_test_setup_teardown(test_tamper_table, setup_purchase, teardown_purchase),
-		cmocka_unit_test_setup_teardown(test_tamper_with_leaf_hash, setup_purchase,
-		    teardown_purchase),
-		cmocka_unit_test_setup_teardown(test_prove_and_check, setup_purchase,
-		    teardown_purchase),
-		cmocka_unit_test_setup_teardown(test_dispute_from_ledger, setup_purchase,
-		    teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_purchase_verifies, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_tamper_every_record, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_tamper_table, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_tamper_with_leaf_hash, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_prove_and_check, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_dispute_from_ledger, setup_purchase, teardown_purchase),
 		cmocka_unit_test_setup_teardown(test_outbox, setup_purchase, teardown_purchase),
-		cmocka_unit_test_setup_teardown(test_group_commit, setup_purchase, teardown_purchase),
-		cmocka_unit_test_setup_teardown(test_crash_writer, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_group_commit, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_crash_writer, setup_purchase, teardown_purchase),
 	};
 
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);

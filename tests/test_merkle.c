@@ -104,36 +104,41 @@ test_inclusion_all_sizes(void **state)
 		assert_int_equal(merkle_root(root, leaves, n), 0);
 		for (m = 0; m < n; m++) {
 			assert_int_equal(merkle_inclusion_proof(proof, &len, leaves, n, m), 0);
-			assert_int_equal(merkle_inclusion_verify(leaves[m], m, n, proof, len, root), 0);
+			assert_int_equal(
+			    merkle_inclusion_verify(leaves[m], m, n, proof, len, root), 0);
 			/* Wrong index, wrong size, wrong leaf, each flipped hash,
 			 * a truncated and an extended proof must all fail. */
 			if (n > 1)
-				assert_int_equal(merkle_inclusion_verify(leaves[m], (m + 1) % n, n,
-				    proof, len, root), -1);
+				assert_int_equal(merkle_inclusion_verify(
+				                     leaves[m], (m + 1) % n, n, proof, len, root),
+				    -1);
 			/* The size is bound by the (signed) root, not by the proof
 			 * shape: the same path can fit sizes 3 and 4 for leaf 0. */
 			if (n < MAXN) {
 				merkle_hash next;
 
 				assert_int_equal(merkle_root(next, leaves, n + 1), 0);
-				assert_int_equal(merkle_inclusion_verify(leaves[m], m, n + 1, proof,
-				    len, next), -1);
+				assert_int_equal(
+				    merkle_inclusion_verify(leaves[m], m, n + 1, proof, len, next),
+				    -1);
 			}
-			assert_int_equal(merkle_inclusion_verify(leaves[(m + 1) % MAXN], m, n, proof,
-			    len, root), -1);
+			assert_int_equal(
+			    merkle_inclusion_verify(leaves[(m + 1) % MAXN], m, n, proof, len, root),
+			    -1);
 			for (k = 0; k < len; k++) {
 				memcpy(bad, proof[k], 32);
 				proof[k][k % 32] ^= 1;
-				assert_int_equal(merkle_inclusion_verify(leaves[m], m, n, proof, len,
-				    root), -1);
+				assert_int_equal(
+				    merkle_inclusion_verify(leaves[m], m, n, proof, len, root), -1);
 				memcpy(proof[k], bad, 32);
 			}
 			if (len > 0)
-				assert_int_equal(merkle_inclusion_verify(leaves[m], m, n, proof,
-				    len - 1, root), -1);
+				assert_int_equal(
+				    merkle_inclusion_verify(leaves[m], m, n, proof, len - 1, root),
+				    -1);
 			memcpy(proof[len], root, 32);
-			assert_int_equal(merkle_inclusion_verify(leaves[m], m, n, proof, len + 1,
-			    root), -1);
+			assert_int_equal(
+			    merkle_inclusion_verify(leaves[m], m, n, proof, len + 1, root), -1);
 		}
 		assert_int_equal(merkle_inclusion_proof(proof, &len, leaves, n, n), -1);
 	}
@@ -159,13 +164,13 @@ test_consistency_all_sizes(void **state)
 			assert_int_equal(merkle_consistency_verify(m, n, r2, r2, proof, len), -1);
 			assert_int_equal(merkle_consistency_verify(m, n, r1, r1, proof, len), -1);
 			if (m + 1 < n)
-				assert_int_equal(merkle_consistency_verify(m + 1, n, r1, r2, proof,
-				    len), -1);
+				assert_int_equal(
+				    merkle_consistency_verify(m + 1, n, r1, r2, proof, len), -1);
 			for (k = 0; k < len; k++) {
 				memcpy(bad, proof[k], 32);
 				proof[k][0] ^= 0x80;
-				assert_int_equal(merkle_consistency_verify(m, n, r1, r2, proof, len),
-				    -1);
+				assert_int_equal(
+				    merkle_consistency_verify(m, n, r1, r2, proof, len), -1);
 				memcpy(proof[k], bad, 32);
 			}
 			assert_int_equal(merkle_consistency_verify(m, n, r1, r2, proof, 0), -1);

@@ -451,7 +451,8 @@ test_roundtrip(void **state)
 			if (s) {
 				assert_non_null(p.signed_bytes);
 				assert_true(p.signed_len > SDPP_SIG_CONTEXT_LEN);
-				assert_memory_equal(p.signed_bytes, "sdpp/1\0", SDPP_SIG_CONTEXT_LEN);
+				assert_memory_equal(
+				    p.signed_bytes, "sdpp/1\0", SDPP_SIG_CONTEXT_LEN);
 			} else {
 				assert_null(p.signed_bytes);
 			}

@@ -1,4 +1,4 @@
-/* The daemon's group commit (gateway/records.c) and voucher backend (gateway/payment.c) on a real event loop. */
+/* Group commit (gateway/records.c) and the voucher backend on a real event loop. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

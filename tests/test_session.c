@@ -28,7 +28,8 @@ test_full_conversation(void **state)
 	assert_int_equal(c.orders, 1);
 	assert_int_equal(c.started, 1);
 	assert_true(sdpp_seller_streaming(c.s));
-	assert_memory_equal(sdpp_seller_order_id(c.s), sdpp_buyer_order_id(c.b), SDPP_ORDER_ID_BYTES);
+	assert_memory_equal(
+	    sdpp_seller_order_id(c.s), sdpp_buyer_order_id(c.b), SDPP_ORDER_ID_BYTES);
 	for (i = 1; i <= 12; i++) /* two more than ordered: ignored */
 		conv_sample(&c, i);
 	assert_int_equal(c.items, 10);
@@ -230,7 +231,8 @@ test_ack_timeout_resend(void **state)
 	assert_true(p.resent == 1 && p.acked == 1);
 	sdpp_buyer_progress(c.b, &p);
 	assert_true(p.duplicates == 1 && p.sent == 1);
-	assert_int_equal(c.items, 0); /* the first copy bypassed buyer_drain(); no second delivery */
+	assert_int_equal(
+	    c.items, 0); /* the first copy bypassed buyer_drain(); no second delivery */
 	/* Now lose everything: two resends, then ack_timeout. */
 	(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"y", 1, 2, c.now, &c.so);
 	sdpp_out_clear(&c.so);
@@ -357,8 +359,8 @@ test_shutdown_grace_waits_for_confirmation(void **state)
 	assert_int_equal(c.seller_closed, 0);
 	/* Confirmed late: credited, then shutting_down. */
 	c.now += 1000;
-	assert_int_equal(sdpp_seller_complete(c.s, c.held_confirm_req, 1, "", c.now, &c.so),
-	    SDPP_E_SHUTDOWN);
+	assert_int_equal(
+	    sdpp_seller_complete(c.s, c.held_confirm_req, 1, "", c.now, &c.so), SDPP_E_SHUTDOWN);
 	sdpp_seller_progress(c.s, &pr);
 	assert_true(pr.total_paid == 12 && pr.total_due == 12);
 	seller_drain(&c);
@@ -390,8 +392,8 @@ test_payment_clock_waits_for_invoice(void **state)
 	c.now += 5000;
 	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
 	c.hold_invoices = 0;
-	assert_int_equal(sdpp_seller_complete(c.s, c.held_invoice_req, 1, "rec-9", c.now, &c.so),
-	    SDPP_OK);
+	assert_int_equal(
+	    sdpp_seller_complete(c.s, c.held_invoice_req, 1, "rec-9", c.now, &c.so), SDPP_OK);
 	seller_drain(&c);
 	pump(&c);
 	assert_int_equal(c.invoices, 1);
@@ -499,21 +501,21 @@ test_invoices_recorded_together(void **state)
 	assert_int_equal(c.nheld_invoices, 2); /* both requested, none recorded */
 	assert_int_equal(c.invoices, 0);
 	/* The second record completes first: nothing may be sent yet. */
-	assert_int_equal(sdpp_seller_complete(c.s, c.held_invoices[1], 1, "rec-2", c.now, &c.so),
-	    SDPP_OK);
+	assert_int_equal(
+	    sdpp_seller_complete(c.s, c.held_invoices[1], 1, "rec-2", c.now, &c.so), SDPP_OK);
 	seller_drain(&c);
 	pump(&c);
 	assert_int_equal(c.invoices, 0);
-	assert_int_equal(sdpp_seller_complete(c.s, c.held_invoices[0], 1, "rec-1", c.now, &c.so),
-	    SDPP_OK);
+	assert_int_equal(
+	    sdpp_seller_complete(c.s, c.held_invoices[0], 1, "rec-1", c.now, &c.so), SDPP_OK);
 	seller_drain(&c);
 	pump(&c);
 	assert_int_equal(c.invoices, 2);
 	assert_true(c.invoice_first[0] == 1 && c.invoice_last[0] == 2);
 	assert_true(c.invoice_first[1] == 3 && c.invoice_last[1] == 4);
 	/* A request completed twice is not an invoice any more. */
-	assert_int_equal(sdpp_seller_complete(c.s, c.held_invoices[0], 1, "again", c.now, &c.so),
-	    SDPP_E_INVAL);
+	assert_int_equal(
+	    sdpp_seller_complete(c.s, c.held_invoices[0], 1, "again", c.now, &c.so), SDPP_E_INVAL);
 	conv_teardown(&c);
 }
 
@@ -553,7 +555,10 @@ test_seller_illegal_transitions(void **state)
 {
 	/* In the hello state: everything but hello (and error) is refused. */
 	static const enum sdpp_type early[] = {
-		SDPP_T_ORDER, SDPP_T_ACK, SDPP_T_PAYMENT_ACK, SDPP_T_EXIT,
+		SDPP_T_ORDER,
+		SDPP_T_ACK,
+		SDPP_T_PAYMENT_ACK,
+		SDPP_T_EXIT,
 	};
 	struct conv c;
 	struct sdpp_msg m;
@@ -582,8 +587,8 @@ test_seller_illegal_transitions(void **state)
 		if (early[i] == SDPP_T_EXIT)
 			memset(&m.u.exit, 0, sizeof(m.u.exit));
 		f = forge(&m, c.bid, &len);
-		assert_string_equal(seller_answer(&c, f, len, SDPP_E_UNEXPECTED),
-		    "unexpected_message");
+		assert_string_equal(
+		    seller_answer(&c, f, len, SDPP_E_UNEXPECTED), "unexpected_message");
 		free(f);
 		conv_teardown(&c);
 	}
@@ -601,9 +606,9 @@ test_seller_illegal_transitions(void **state)
 	conv_setup(&c, 4, 1, 1);
 	assert_int_equal(sdpp_seller_new(&c.s, &c.scfg, c.now), SDPP_OK);
 	f = strdup("{\"data\":{\"code\":\"x\",\"message\":\"\"},\"message_type\":\"menu\","
-		   "\"signature\":\"\",\"verification\":\"\"}");
-	assert_string_equal(seller_answer(&c, f, strlen(f), SDPP_E_UNEXPECTED),
-	    "unexpected_message");
+	           "\"signature\":\"\",\"verification\":\"\"}");
+	assert_string_equal(
+	    seller_answer(&c, f, strlen(f), SDPP_E_UNEXPECTED), "unexpected_message");
 	free(f);
 	conv_teardown(&c);
 	/* A second order while streaming. */
@@ -683,8 +688,15 @@ test_seller_bad_orders(void **state)
 
 /* Streaming-phase forgeries: each is answered with its code and closes. */
 enum forgery {
-	F_ACK_BEYOND, F_ACK_DIGEST, F_ACK_ORDER, F_ACK_SIGNER, F_PAY_SHORT, F_PAY_UNSENT,
-	F_EXIT_SHORT, F_EXIT_DIGEST, F_EXIT_SEQ,
+	F_ACK_BEYOND,
+	F_ACK_DIGEST,
+	F_ACK_ORDER,
+	F_ACK_SIGNER,
+	F_PAY_SHORT,
+	F_PAY_UNSENT,
+	F_EXIT_SHORT,
+	F_EXIT_DIGEST,
+	F_EXIT_SEQ,
 };
 
 static void
@@ -758,8 +770,9 @@ test_seller_stream_forgeries(void **state)
 
 			sdpp_out_init(&o, 1 << 16);
 			assert_int_equal(sdpp_buyer_exit(c.b, c.now, &o), SDPP_OK);
-			assert_int_equal(sdpp_msg_parse(&parsed, o.buf, o.len - 1, SDPP_ROLE_BUYER,
-			    NULL, 0), SDPP_OK);
+			assert_int_equal(
+			    sdpp_msg_parse(&parsed, o.buf, o.len - 1, SDPP_ROLE_BUYER, NULL, 0),
+			    SDPP_OK);
 			assert_int_equal(parsed.type, SDPP_T_EXIT);
 			memcpy(m.u.exit.digest, parsed.u.exit.digest, SDPP_DIGEST_BYTES);
 			sdpp_msg_free(&parsed);
@@ -885,10 +898,11 @@ test_buyer_forgeries(void **state)
 			m.from = SDPP_ROLE_SELLER;
 			memcpy(m.u.session_key.order_id, sdpp_buyer_order_id(c.b), 32);
 			assert_int_equal(sdpp_seal(m.u.session_key.sealed, enc, key,
-			    sdpp_buyer_order_id(c.b), 32), SDPP_OK);
+			                     sdpp_buyer_order_id(c.b), 32),
+			    SDPP_OK);
 			frame = forge(&m, c.sid, &len);
-			assert_int_equal(sdpp_buyer_input(c.b, frame, len, c.now, &c.bo),
-			    SDPP_E_DECRYPT);
+			assert_int_equal(
+			    sdpp_buyer_input(c.b, frame, len, c.now, &c.bo), SDPP_E_DECRYPT);
 			free(frame);
 			sdpp_identity_free(other);
 			conv_teardown(&c);
@@ -944,7 +958,7 @@ static void
 test_buyer_signed_batches(void **state)
 {
 	static const struct {
-		size_t bad; /* item whose signature is corrupted */
+		size_t bad;       /* item whose signature is corrupted */
 		enum sdpp_err e4; /* buyer's answer to item 4 */
 	} t[] = { { 4, SDPP_E_SIGNATURE }, { 2, SDPP_OK } };
 	char f[4][MAXF];
@@ -959,8 +973,8 @@ test_buyer_signed_batches(void **state)
 		conv_start(&c);
 		conv_order(&c, "co2", 8);
 		for (j = 0; j < 4; j++)
-			(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"abcd" + j, 1,
-			    (int64_t)j + 1, c.now, &c.so);
+			(void)sdpp_seller_sample(
+			    c.s, "t", (const uint8_t *)"abcd" + j, 1, (int64_t)j + 1, c.now, &c.so);
 		pipe_put(&c.s2b, c.so.buf, c.so.len);
 		sdpp_out_clear(&c.so);
 		for (j = 0; j < 4; j++)
@@ -1058,12 +1072,12 @@ test_buyer_bad_invoices(void **state)
 		enum sdpp_err e;
 	} t[] = {
 		{ 1, 1, 4, 12, 12, 0, SDPP_OK },
-		{ 2, 1, 4, 12, 12, 0, SDPP_E_INVOICE },   /* skips invoice 1 */
-		{ 1, 2, 5, 12, 12, 0, SDPP_E_INVOICE },   /* gap */
-		{ 1, 1, 4, 13, 13, 0, SDPP_E_INVOICE },   /* wrong amount */
-		{ 1, 1, 4, 12, 11, 0, SDPP_E_INVOICE },   /* wrong total */
-		{ 1, 1, 5, 15, 15, 0, SDPP_E_INVOICE },   /* more than K / not received */
-		{ 1, 1, 4, 12, 12, 10, SDPP_E_BUDGET },   /* over budget */
+		{ 2, 1, 4, 12, 12, 0, SDPP_E_INVOICE }, /* skips invoice 1 */
+		{ 1, 2, 5, 12, 12, 0, SDPP_E_INVOICE }, /* gap */
+		{ 1, 1, 4, 13, 13, 0, SDPP_E_INVOICE }, /* wrong amount */
+		{ 1, 1, 4, 12, 11, 0, SDPP_E_INVOICE }, /* wrong total */
+		{ 1, 1, 5, 15, 15, 0, SDPP_E_INVOICE }, /* more than K / not received */
+		{ 1, 1, 4, 12, 12, 10, SDPP_E_BUDGET }, /* over budget */
 	};
 	struct conv c;
 	struct sdpp_msg m;

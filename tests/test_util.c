@@ -223,17 +223,13 @@ test_text_printable(void **state)
 		const char *s;
 		int ok;
 	} t[] = {
-		{ "", 1 },
-		{ "CO2, floor 2", 1 },
-		{ "caf\xc3\xa9 \xe2\x9c\x93", 1 },
-		{ "\xc2\xa0 no-break space", 1 },   /* U+00A0: first after C1 */
-		{ "tab\there", 0 },
-		{ "line\n", 0 },
-		{ "del\x7f", 0 },
-		{ "c1 \xc2\x80", 0 },              /* U+0080 */
-		{ "c1 \xc2\x9f", 0 },              /* U+009F */
-		{ "bad \xc3\x28", 0 },             /* not UTF-8 */
-		{ "overlong \xc0\x8a", 0 },        /* an overlong newline */
+		{ "", 1 }, { "CO2, floor 2", 1 }, { "caf\xc3\xa9 \xe2\x9c\x93", 1 },
+		{ "\xc2\xa0 no-break space", 1 }, /* U+00A0: first after C1 */
+		{ "tab\there", 0 }, { "line\n", 0 }, { "del\x7f", 0 },
+		{ "c1 \xc2\x80", 0 },       /* U+0080 */
+		{ "c1 \xc2\x9f", 0 },       /* U+009F */
+		{ "bad \xc3\x28", 0 },      /* not UTF-8 */
+		{ "overlong \xc0\x8a", 0 }, /* an overlong newline */
 	};
 	size_t i;
 

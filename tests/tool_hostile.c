@@ -731,11 +731,12 @@ main(int argc, char **argv)
 			}
 		}
 	} else if (strcmp(scenario, "pay-digest") == 0 && argc == 3 &&
-	    parse_u64(argv[1], &n) == 0) {
+	           parse_u64(argv[1], &n) == 0) {
 		if (want == NULL)
 			want = "payment_rejected";
 		pay_digest = argv[2];
-		if (handshake(&p, hostport) == 0 && order_and_start(&p, argv[0], n, NULL, NULL) == 0) {
+		if (handshake(&p, hostport) == 0 &&
+		    order_and_start(&p, argv[0], n, NULL, NULL) == 0) {
 			int never = 0;
 
 			(void)drive(&p, &never, deadline);

@@ -103,11 +103,11 @@ goals(struct bench *B)
 	 * seller signs every item; the buyer checks one signature per ACK). */
 	for (i = 0; i < 2; i++) {
 		const struct result *rs = find(B, "library",
-		    i == 0 ? "seller per item, K=1000 ack_every=1000 sign=yes" :
-			     "seller per item, K=1000 ack_every=1000 sign=no");
+		    i == 0 ? "seller per item, K=1000 ack_every=1000 sign=yes"
+		           : "seller per item, K=1000 ack_every=1000 sign=no");
 		const struct result *rb = find(B, "library",
-		    i == 0 ? "buyer per item, K=1000 ack_every=1000 sign=yes" :
-			     "buyer per item, K=1000 ack_every=1000 sign=no");
+		    i == 0 ? "buyer per item, K=1000 ack_every=1000 sign=yes"
+		           : "buyer per item, K=1000 ack_every=1000 sign=no");
 		double us, base = i == 0 ? B->ed_sign : (raw != NULL ? raw->med : 0);
 
 		if (rs == NULL || rb == NULL || rs->nruns == 0 || rb->nruns == 0 || base <= 0 ||
@@ -115,8 +115,9 @@ goals(struct bench *B)
 			continue;
 		us = rs->med > rb->med ? rs->med : rb->med;
 		goal(B,
-		    i == 0 ? "  (ceiling: library in memory, slower side on its own core, signed)" :
-			     "  (ceiling: library in memory, slower side on its own core, unsigned)",
+		    i == 0
+		        ? "  (ceiling: library in memory, slower side on its own core, signed)"
+		        : "  (ceiling: library in memory, slower side on its own core, unsigned)",
 		    i == 0 ? ">= 0.80 x sign/s" : ">= 0.80 x raw", 1e6 / us / base,
 		    i == 0 ? "ratio to openssl sign/s" : "ratio to raw subscriber",
 		    1e6 / us / base >= 0.8);

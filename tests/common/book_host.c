@@ -1,4 +1,4 @@
-/* A test host for the seller's bookkeeping: books a conversation's seller events in a ledger, committing each record at once. */
+/* A test host for the bookkeeping: books a conversation's events, committing each at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

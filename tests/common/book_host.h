@@ -1,4 +1,4 @@
-/* A test host for the seller's bookkeeping: a conversation's seller events are booked (gateway/book.c) and committed at once. */
+/* A test host for the bookkeeping (gateway/book.c): events booked and committed at once. */
 #ifndef TESTS_BOOK_HOST_H
 #define TESTS_BOOK_HOST_H
 

@@ -73,8 +73,7 @@ seller_drain(struct conv *c)
 				c->held_invoice_req = ev->req;
 				if (c->nheld_invoices < 8)
 					c->held_invoices[c->nheld_invoices++] = ev->req;
-			}
-			else
+			} else
 				reqs[nreq++] = ev->req;
 			break;
 		case SDPP_EV_PAYMENT:
@@ -284,4 +283,3 @@ conv_teardown(struct conv *c)
 	free(c->s2b.buf);
 	free(c->b2s.buf);
 }
-

@@ -19,8 +19,8 @@ struct conv;
 
 /* Called for each seller event before the harness's own bookkeeping; for a
  * request it may write the `verification` (e.g. a ledger record id). */
-typedef void (*conv_hook)(struct conv *c, const struct sdpp_event *ev, char *verification,
-    size_t vlen);
+typedef void (*conv_hook)(
+    struct conv *c, const struct sdpp_event *ev, char *verification, size_t vlen);
 
 /* Everything one conversation needs, plus what happened. */
 struct conv {
@@ -40,7 +40,7 @@ struct conv {
 	int hold_confirm;   /* the payment backend is slow: SDPP_EV_PAYMENT left pending */
 	uint64_t held_confirm_req;
 	uint64_t held_pay_req;
-	int hold_invoices;  /* the ledger is slow: SDPP_EV_INVOICE left pending */
+	int hold_invoices;         /* the ledger is slow: SDPP_EV_INVOICE left pending */
 	uint64_t held_invoice_req; /* the latest held */
 	uint64_t held_invoices[8]; /* all held, in order */
 	int nheld_invoices;

@@ -137,12 +137,10 @@ compute(struct node *n, const struct dtx *t, const struct shape *s, int forced, 
 	 * deleted coins' rebates can exceed what is charged: the net charge
 	 * is then 0 here (a real node refunds the difference). The budget is
 	 * held against the net charge, as the SDK's budget formula assumes. */
-	ok_charged = o->computation + ok_storage > o->rebate ?
-	    o->computation + ok_storage - o->rebate :
-	    0;
-	fail_charged = o->computation + gas_store > o->rebate ?
-	    o->computation + gas_store - o->rebate :
-	    0;
+	ok_charged =
+	    o->computation + ok_storage > o->rebate ? o->computation + ok_storage - o->rebate : 0;
+	fail_charged =
+	    o->computation + gas_store > o->rebate ? o->computation + gas_store - o->rebate : 0;
 
 	random_bytes(o->gas_digest, sizeof(o->gas_digest));
 	random_bytes(o->new_id, sizeof(o->new_id));
