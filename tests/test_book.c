@@ -13,6 +13,7 @@
 #include "gateway/book.h"
 #include "tests/common/book_host.h"
 #include "tests/common/conv.h"
+#include "tests/common/ledger_fixture.h"
 
 static const char HELLO[] =
     "{\"data\":{\"version\":\"sdpp/1\"},\"message_type\":\"hello\",\"signature\":\"\","
@@ -29,21 +30,12 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct ledger_config cfg;
-	char path[128], err[LEDGER_ERR_MAX];
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sdpp-book-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(path, sizeof(path), "%s/ledger.db", f->dir);
 	/* K = 100: the seller never invoices during these tests by itself. */
 	conv_setup(&f->c, 100, 1, 3);
 	f->c.menu.max_unpaid = 200;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.path = path;
-	cfg.id = f->c.sid;
-	if (ledger_open(&f->l, &cfg, err, sizeof(err)) != 0)
-		fail_msg("open: %s", err);
+	f->l = test_ledger_open(f->dir, sizeof(f->dir), "book", f->c.sid);
 	book_host_attach(&f->h, &f->c, f->l);
 	conv_start(&f->c);
 	*state = f;
@@ -54,16 +46,13 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
+	int rc;
 
 	book_host_detach(&f->h);
-	ledger_close(f->l);
+	rc = test_ledger_remove(f->l, f->dir);
 	conv_teardown(&f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* The first event of type t in o, or fail. */

@@ -14,6 +14,7 @@
 #include "gateway/payment.h"
 #include "gateway/records.h"
 #include "tests/common/conv.h"
+#include "tests/common/ledger_fixture.h"
 
 struct fixture {
 	char dir[64];
@@ -35,19 +36,10 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct ledger_config cfg;
-	char path[128], err[LEDGER_ERR_MAX];
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sdpp-records-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(path, sizeof(path), "%s/ledger.db", f->dir);
 	conv_setup(&f->c, 4, 1, 3);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.path = path;
-	cfg.id = f->c.sid;
-	if (ledger_open(&f->l, &cfg, err, sizeof(err)) != 0)
-		fail_msg("open: %s", err);
+	f->l = test_ledger_open(f->dir, sizeof(f->dir), "records", f->c.sid);
 	f->base = event_base_new();
 	assert_non_null(f->base);
 	f->rc = records_new(f->base, f->l, 0);
@@ -60,17 +52,14 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
+	int rc;
 
 	records_free(f->rc);
-	ledger_close(f->l);
+	rc = test_ledger_remove(f->l, f->dir);
 	event_base_free(f->base);
 	conv_teardown(&f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return rc;
 }
 
 static void

@@ -1,0 +1,40 @@
+/* A fresh ledger in a temporary folder for tests, and its removal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/common/ledger_fixture.h"
+
+struct ledger *
+test_ledger_open(char *dir, size_t dirlen, const char *tag, const struct sdpp_identity *id)
+{
+	struct ledger_config cfg;
+	struct ledger *l = NULL;
+	char path[160], err[LEDGER_ERR_MAX];
+
+	snprintf(dir, dirlen, "/tmp/sdpp-%s-XXXXXX", tag);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = path;
+	cfg.id = id;
+	if (ledger_open(&l, &cfg, err, sizeof(err)) != 0)
+		fail_msg("open: %s", err);
+	return l;
+}
+
+int
+test_ledger_remove(struct ledger *l, const char *dir)
+{
+	char cmd[192];
+
+	ledger_close(l);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}

@@ -1,0 +1,16 @@
+/* A fresh ledger in a temporary folder for tests, and its removal. */
+#ifndef TESTS_LEDGER_FIXTURE_H
+#define TESTS_LEDGER_FIXTURE_H
+
+#include <stddef.h>
+
+#include "ledger/ledger.h"
+
+/* Makes /tmp/sdpp-TAG-XXXXXX into dir (at least 64 bytes) and opens
+ * dir/ledger.db signed by id; fails the running test on any error. */
+struct ledger *test_ledger_open(
+    char *dir, size_t dirlen, const char *tag, const struct sdpp_identity *id);
+/* Closes l and removes dir; -1 if the folder could not be removed. */
+int test_ledger_remove(struct ledger *l, const char *dir);
+
+#endif
