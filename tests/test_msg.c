@@ -14,6 +14,7 @@
 #include "sdpp/framer.h"
 #include "sdpp/json.h"
 #include "sdpp/msg.h"
+#include "tests/common/spec_identity.h"
 #include "tests/common/testutil.h"
 
 #define BUY SDPP_ROLE_BUYER
@@ -2325,34 +2326,6 @@ static const struct {
 	"-----BEGIN PRIVATE KEY-----\n"                                                            \
 	"MC4CAQAwBQYDK2VuBCIEINDR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v\n"                       \
 	"-----END PRIVATE KEY-----\n"
-
-/* A test identity from its Ed25519 seed start byte (key file text built by hand). */
-static struct sdpp_identity *
-spec_identity(uint8_t start)
-{
-	static const uint8_t ed_prefix[16] = { 0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
-		0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20 };
-	static const uint8_t x_prefix[16] = { 0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
-		0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20 };
-	uint8_t der[48];
-	char b64[2][SDPP_B64_LEN(48)], pem[512];
-	struct sdpp_identity *id = NULL;
-	int n;
-
-	memcpy(der, ed_prefix, 16);
-	fill_bytes(der + 16, 32, start, 1);
-	sdpp_b64_encode(b64[0], der, sizeof(der));
-	memcpy(der, x_prefix, 16);
-	fill_bytes(der + 16, 32, (uint8_t)(start + 0x40), 1);
-	sdpp_b64_encode(b64[1], der, sizeof(der));
-	n = snprintf(pem, sizeof(pem),
-	    "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n"
-	    "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n",
-	    b64[0], b64[1]);
-	assert_true(n > 0 && (size_t)n < sizeof(pem));
-	assert_int_equal(sdpp_identity_from_pem(&id, pem, (size_t)n), SDPP_OK);
-	return id;
-}
 
 static void
 test_spec_examples(void **state)

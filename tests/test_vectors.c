@@ -13,6 +13,7 @@
 #include "sdpp/crypto.h"
 #include "sdpp/enc.h"
 #include "sdpp/msg.h"
+#include "tests/common/spec_identity.h"
 #include "tests/common/testutil.h"
 
 /*
@@ -33,7 +34,6 @@
  * seeds, and X25519 scalars 0x40 higher. */
 enum party { SELLER, BUYER, NOBODY };
 static const uint8_t seed_start[2] = { 0x10, 0x90 };
-#define X25519_OFFSET 0x40
 
 #define PRODUCT "co2-floor2"
 #define CURRENCY "nanos"
@@ -384,35 +384,6 @@ unhex_into(uint8_t *out, size_t n, const char *hex)
 	free(b);
 }
 
-/* A test identity from its seed start, through the key file text of section 7.3. */
-static struct sdpp_identity *
-identity_new(uint8_t start)
-{
-	static const uint8_t ed_prefix[16] = { 0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
-		0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20 };
-	static const uint8_t x_prefix[16] = { 0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03,
-		0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20 };
-	uint8_t der[48];
-	char b64[2][SDPP_B64_LEN(48)], pem[512];
-	struct sdpp_identity *id = NULL;
-	int n;
-
-	memcpy(der, ed_prefix, 16);
-	fill_bytes(der + 16, 32, start);
-	sdpp_b64_encode(b64[0], der, sizeof(der));
-	memcpy(der, x_prefix, 16);
-	fill_bytes(der + 16, 32, (uint8_t)(start + X25519_OFFSET));
-	sdpp_b64_encode(b64[1], der, sizeof(der));
-	n = snprintf(pem, sizeof(pem),
-	    "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n"
-	    "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n",
-	    b64[0], b64[1]);
-	assert_true(n > 0 && (size_t)n < sizeof(pem));
-	assert_int_equal(sdpp_identity_from_pem(&id, pem, (size_t)n), SDPP_OK);
-	sdpp_wipe(pem, sizeof(pem));
-	return id;
-}
-
 static void
 order_fill(struct sdpp_msg *m, const struct conv *c)
 {
@@ -445,7 +416,7 @@ conv_new(void)
 
 	assert_non_null(c);
 	for (who = SELLER; who <= BUYER; who++) {
-		c->id[who] = identity_new(seed_start[who]);
+		c->id[who] = spec_identity(seed_start[who]);
 		sdpp_identity_sign_public(c->id[who], c->pub[who]);
 		sdpp_identity_enc_public(c->id[who], c->enc_pub[who]);
 		assert_int_equal(sdpp_verifier_new(&c->ver[who], c->pub[who]), SDPP_OK);
@@ -695,7 +666,7 @@ test_identities(void **state)
 		fill_bytes(seed, sizeof(seed), seed_start[who]);
 		assert_int_equal(sdpp_ed25519_public_from_seed(pub, seed), SDPP_OK);
 		hex_is("Ed25519 public key from the seed", pub, sizeof(pub), public_hex[who][0]);
-		fill_bytes(scalar, sizeof(scalar), (uint8_t)(seed_start[who] + X25519_OFFSET));
+		fill_bytes(scalar, sizeof(scalar), (uint8_t)(seed_start[who] + SPEC_X25519_OFFSET));
 		assert_int_equal(sdpp_x25519(pub, scalar, base), SDPP_OK);
 		hex_is("X25519 public key from the scalar", pub, sizeof(pub), public_hex[who][1]);
 	}
