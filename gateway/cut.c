@@ -59,7 +59,7 @@ cut_result_name(enum cut_result r)
 }
 
 struct cut *
-cut_new(const struct product_config *pc, struct cut_stats *stats)
+cut_new(const struct product_config *pc)
 {
 	char buf[CONFIG_EXCLUDE_MAX + 1], *tok, *save = NULL;
 	struct cut *k;
@@ -72,7 +72,6 @@ cut_new(const struct product_config *pc, struct cut_stats *stats)
 	if (k == NULL)
 		log_fatalx("out of memory");
 	k->refs = 1;
-	k->stats = stats;
 	/* Both were checked when the file was read. */
 	k->has_field = pc->field[0] != '\0' && mqtt_field_parse(&k->field, pc->field, NULL, 0) == 0;
 	memcpy(buf, pc->exclude, sizeof(buf));
@@ -91,6 +90,12 @@ cut_new(const struct product_config *pc, struct cut_stats *stats)
 		k->deadband = strtod(pc->deadband, NULL);
 	}
 	return k;
+}
+
+void
+cut_set_stats(struct cut *k, struct cut_stats *stats)
+{
+	k->stats = stats;
 }
 
 void
@@ -201,7 +206,7 @@ number_of(const uint8_t *v, size_t n, double *out)
 	return *end == '\0' && isfinite(*out);
 }
 
-/* The rate tier: 1 if the value may be sold on this topic now. */
+/* The rate tier: CUT_SOLD if the value may be sold on this topic now. */
 static enum cut_result
 rate(struct cut *k, const char *topic, const uint8_t *v, size_t n, int64_t now)
 {

@@ -50,9 +50,11 @@ struct cut;
 
 /* The cut of a configured product (already checked by config_load), or
  * NULL when it sells whole payloads of every topic at full rate. The new
- * cut has one reference. stats (borrowed, may be NULL) counts each sample's
- * result once: the host keeps it across reloads. */
-struct cut *cut_new(const struct product_config *pc, struct cut_stats *stats);
+ * cut has one reference. */
+struct cut *cut_new(const struct product_config *pc);
+/* Counts each sample's result once into stats (borrowed; the host keeps it
+ * across reloads). Without it nothing is counted. */
+void cut_set_stats(struct cut *k, struct cut_stats *stats);
 void cut_ref(struct cut *k);
 void cut_release(struct cut *k);
 

@@ -214,7 +214,11 @@ menu_new(struct server *srv)
 	for (i = 0; i < cfg->nproducts; i++) {
 		f = feed_find(srv, cfg->products[i].topic);
 		m->products[i].last_seen = f != NULL ? f->last_seen : 0;
-		m->cuts[i] = cut_new(&cfg->products[i], unsold_for(srv, cfg->products[i].id));
+		/* Counted per product id, so the counts outlive a reload;
+		 * products that sell everything have no cut and no row. */
+		m->cuts[i] = cut_new(&cfg->products[i]);
+		if (m->cuts[i] != NULL)
+			cut_set_stats(m->cuts[i], unsold_for(srv, cfg->products[i].id));
 	}
 	return m;
 }

@@ -37,7 +37,11 @@ unit = C
 topic = $Z/+
 field = /humidity
 price = 1
-unit = %RH" || return
+unit = %RH
+
+[product whole]
+topic = $Z/+
+price = 1" || return
 	buy_start f1-temp temperature 4
 	wait_orders 1
 	buy_start f1-hum humidity 3
@@ -75,6 +79,8 @@ unit = %RH" || return
 		"$d/f1-metrics"
 	check "f1: metrics count what temperature did not sell: 1 excluded, 1 not JSON, 2 without it" \
 	    $? "$d/f1-metrics"
+	! grep -q 'product="whole"' "$d/f1-metrics"
+	check "f1: a product that sells whole payloads has no unsold counts" $? "$d/f1-metrics"
 	# Only what was sold is billed: 4 items at 2.
 	wait_until 10 closed_orders_at_least 1
 	"$SDPP" ledger show "$DB" --json >"$d/f1-show" 2>&1

@@ -61,7 +61,7 @@ test_no_cut(void **state)
 
 	(void)state;
 	product(&pc, "", "", 0, 0, "");
-	assert_null(cut_new(&pc, NULL));
+	assert_null(cut_new(&pc));
 }
 
 static void
@@ -84,7 +84,8 @@ test_field_and_exclude(void **state)
 	(void)state;
 	memset(&st, 0, sizeof(st));
 	product(&pc, "/t", "z/bridge, z/+/availability", 0, 0, "");
-	k = cut_new(&pc, &st);
+	k = cut_new(&pc);
+	cut_set_stats(k, &st);
 	assert_non_null(k);
 	run(k, s, sizeof(s) / sizeof(s[0]));
 	assert_true(st.n[CUT_SOLD] == 3 && st.n[CUT_EXCLUDED] == 2 && st.n[CUT_NOT_JSON] == 1 &&
@@ -115,7 +116,8 @@ test_min_interval(void **state)
 	(void)state;
 	memset(&st, 0, sizeof(st));
 	product(&pc, "", "", 1000, 0, "");
-	k = cut_new(&pc, &st);
+	k = cut_new(&pc);
+	cut_set_stats(k, &st);
 	run(k, s, sizeof(s) / sizeof(s[0]));
 	assert_true(st.n[CUT_SOLD] == 5 && st.n[CUT_RATE] == 4);
 	assert_int_equal(cut_topics(k), 2);
@@ -150,11 +152,11 @@ test_on_change(void **state)
 
 	(void)state;
 	product(&pc, "/t", "", 0, 1, "");
-	k = cut_new(&pc, NULL);
+	k = cut_new(&pc);
 	run(k, exact, sizeof(exact) / sizeof(exact[0]));
 	cut_release(k);
 	product(&pc, "/t", "", 0, 1, "0.5");
-	k = cut_new(&pc, NULL);
+	k = cut_new(&pc);
 	run(k, band, sizeof(band) / sizeof(band[0]));
 	cut_release(k);
 }
@@ -174,7 +176,7 @@ test_interval_and_change(void **state)
 
 	(void)state;
 	product(&pc, "", "", 1000, 1, "");
-	k = cut_new(&pc, NULL);
+	k = cut_new(&pc);
 	run(k, s, sizeof(s) / sizeof(s[0]));
 	cut_release(k);
 }
@@ -193,7 +195,8 @@ test_same_sample_once(void **state)
 	(void)state;
 	memset(&st, 0, sizeof(st));
 	product(&pc, "/t", "", 1000, 0, "");
-	k = cut_new(&pc, &st);
+	k = cut_new(&pc);
+	cut_set_stats(k, &st);
 	cut_ref(k);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(
@@ -223,7 +226,8 @@ test_topic_cap(void **state)
 	(void)state;
 	memset(&st, 0, sizeof(st));
 	product(&pc, "", "", 1000, 0, "");
-	k = cut_new(&pc, &st);
+	k = cut_new(&pc);
+	cut_set_stats(k, &st);
 	for (i = 0; i < CUT_TOPICS_MAX; i++) {
 		snprintf(topic, sizeof(topic), "z/%llu", (unsigned long long)i);
 		assert_int_equal(
