@@ -171,6 +171,14 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 	    >"$d/i1-verify2.out" 2>&1 && grep -q "anchor" "$d/i1-verify2.out"
 	check "i1: a rewritten anchor digest fails verify --remote" $? "$d/i1-verify2.out"
 	teardown_pair
+	# The same ledger, now configured for mainnet: one ledger keeps to one
+	# network, so the gateway refuses to start and says why.
+	gw_config i1 "$MQ" "$GP" "payment_granularity = 4
+$(iota_lines records 'anchor_kinds = invoice' 'network = mainnet')"
+	! timeout $((20 * SLOW)) "$GATEWAY" -c "$d/i1.ini" 2>"$d/i1-mainnet.log" &&
+	    grep -q "anchors are on iota-testnet, not iota-mainnet" "$d/i1-mainnet.log"
+	check "i1: a gateway set to mainnet on this testnet ledger refuses to start" $? \
+	    "$d/i1-mainnet.log"
 }
 
 # i2. Bad payments: each is refused with a signed payment_rejected, the
