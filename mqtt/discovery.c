@@ -85,10 +85,10 @@ mqtt_discovery_topic(const char *prefix, const char *topic, struct mqtt_discover
 	/* Then two or three levels: [node_id/]object_id/config. TOPIC_MATCHER
 	 * reads them in that order, so "a/config/config" is node a, object
 	 * config. */
-	while (nids < 3) {
+	for (;;) {
 		n = id_len(p);
-		if (n == 0)
-			goto fail;
+		if (n == 0 || nids == 3)
+			goto fail; /* an empty level (a trailing '/'), or a fourth */
 		ids[nids] = p;
 		lens[nids++] = n;
 		p += n;
@@ -96,8 +96,7 @@ mqtt_discovery_topic(const char *prefix, const char *topic, struct mqtt_discover
 			break;
 		p++; /* the '/' */
 	}
-	if (*p != '\0' || nids < 2 || lens[nids - 1] != 6 ||
-	    memcmp(ids[nids - 1], "config", 6) != 0)
+	if (nids < 2 || lens[nids - 1] != 6 || memcmp(ids[nids - 1], "config", 6) != 0)
 		goto fail;
 	if (nids == 3) {
 		memcpy(k->node_id, ids[0], lens[0]);

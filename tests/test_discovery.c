@@ -88,6 +88,7 @@ static const struct topic_case topic_cases[] = {
 	{ NULL, "homeassistant/sensor/config", 0, "", "", "" },
 	{ NULL, "homeassistant/sensor/a/state", 0, "", "", "" },
 	{ NULL, "homeassistant/sensor/a/config/", 0, "", "", "" },
+	{ NULL, "homeassistant/sensor/n/a/config/", 0, "", "", "" }, /* found by fuzz_discovery */
 	{ NULL, "homeassistant/sensor/a/b/c/config", 0, "", "", "" },
 	{ NULL, "homeassistant/sensor//a/config", 0, "", "", "" },
 	{ NULL, "homeassistant/sensor/a//config", 0, "", "", "" },
