@@ -9,7 +9,7 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/sdpp-gateway/sdpp-gateway.ini"
 #define CONFIG_PATH_MAX 4096
-#define CONFIG_PRODUCTS_MAX SDPP_PRODUCTS_MAX
+#define CONFIG_PRODUCTS_MAX SDPP_PRODUCTS_MAX_V1
 #define CONFIG_TOPIC_MAX 1024
 /* `exclude': the filters, comma-separated, in at most this many bytes. */
 #define CONFIG_EXCLUDE_MAX 1024

@@ -42,6 +42,7 @@ static const struct {
 	[SDPP_E_INTERNAL] = { "internal", "internal error" },
 	[SDPP_E_BUDGET] = { "over_budget", "amount exceeds the buyer's budget" },
 	[SDPP_E_REMOTE] = { NULL, "peer reported an error" },
+	[SDPP_E_TOPIC] = { "bad_topic", "topic is not within the product's" },
 };
 
 const char *

@@ -46,6 +46,7 @@ enum sdpp_err {
 	SDPP_E_INTERNAL,          /* internal: seller-side failure (e.g. ledger) */
 	SDPP_E_BUDGET,            /* over_budget: buyer refuses to pay that much */
 	SDPP_E_REMOTE,            /* local: the peer sent an `error` message */
+	SDPP_E_TOPIC,             /* bad_topic: order topic not within the product's (sdpp/2) */
 	SDPP_E__COUNT
 };
 

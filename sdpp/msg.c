@@ -358,7 +358,7 @@ parse_menu(struct rd *r, struct sdpp_menu *m)
 		return;
 	}
 	m->nproducts = (size_t)cJSON_GetArraySize(arr);
-	if (m->nproducts > SDPP_PRODUCTS_MAX) {
+	if (m->nproducts > SDPP_PRODUCTS_MAX_V1) {
 		rd_fail(r, SDPP_E_BAD_MESSAGE, "products", "too many");
 		return;
 	}

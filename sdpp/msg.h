@@ -10,7 +10,12 @@
 #include "crypto.h"
 #include "err.h"
 
+/* The versions a hello may name. sdpp/2 is sdpp/1 with more members (the
+ * menu product's topic, field, device class and rate tier, the order's
+ * topic) and menus of up to SDPP_PRODUCTS_MAX products: docs/PROTOCOL.md,
+ * "Version 2". Everything else, the signature context included, is shared. */
 #define SDPP_VERSION "sdpp/1"
+#define SDPP_VERSION_2 "sdpp/2"
 /* Signature input = SDPP_SIG_CONTEXT (7 bytes, with its NUL) || JCS(envelope
  * without "signature"). The context keeps an SDPP signature from being valid
  * for any other protocol that signs JSON with the same key. */
@@ -25,8 +30,12 @@
 #define SDPP_ADDRESS_MAX 128 /* payment addresses */
 #define SDPP_VERIFICATION_MAX 256
 #define SDPP_METHOD_MAX 16
-#define SDPP_TOPIC_MAX 1024 /* MQTT topic in a data item */
-#define SDPP_PRODUCTS_MAX 256
+#define SDPP_TOPIC_MAX 1024            /* MQTT topic in a data item */
+#define SDPP_PRODUCTS_MAX 4096         /* menu products in sdpp/2 */
+#define SDPP_PRODUCTS_MAX_V1 256       /* menu products in sdpp/1 */
+#define SDPP_FIELD_MAX 256             /* product field: an RFC 6901 pointer */
+#define SDPP_DEVICE_CLASS_MAX 64       /* product device_class */
+#define SDPP_DEADBAND_MAX 32           /* product deadband: a decimal number as text */
 #define SDPP_PAYLOAD_MAX (256u * 1024) /* decoded sample payload */
 
 #define SDPP_ORDER_ID_BYTES 32 /* SHA-256 of the signed order */
@@ -66,6 +75,13 @@ struct sdpp_product {
 	char description[SDPP_TEXT_MAX + 1];
 	int64_t last_seen; /* ms since the epoch of the latest sample; 0 = never */
 	int prepay;        /* 1: each block of K items is paid before it is sent */
+	/* sdpp/2 only (an sdpp/1 menu neither sends nor reads them). */
+	char topic[SDPP_TOPIC_MAX + 1]; /* MQTT filter the samples come from */
+	char field[SDPP_FIELD_MAX + 1]; /* "" the whole payload, else the pointer sold */
+	char device_class[SDPP_DEVICE_CLASS_MAX + 1]; /* "" or e.g. "temperature" */
+	uint64_t min_interval; /* ms between items per source topic; 0 = every sample */
+	int on_change;         /* 1: an item only when the value changed */
+	char deadband[SDPP_DEADBAND_MAX + 1]; /* with on_change: "" exact, else by more than */
 };
 
 struct sdpp_menu {
@@ -94,6 +110,10 @@ struct sdpp_order {
 	uint8_t enc_key[SDPP_ENC_PUBLIC_BYTES]; /* receives the sealed session key */
 	uint8_t nonce[SDPP_ORDER_NONCE_BYTES];
 	int64_t time; /* buyer's clock, ms since the epoch */
+	/* sdpp/2 only: "" the whole product, else an MQTT filter within the
+	 * product's topic; version says which member set the order has. */
+	char topic[SDPP_TOPIC_MAX + 1];
+	int version; /* 1 or 2 */
 };
 
 struct sdpp_session_key {

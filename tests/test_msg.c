@@ -89,7 +89,7 @@ fill_bytes(uint8_t *dst, size_t n, uint8_t start, uint8_t step)
 
 /* Storage the sample messages point into. */
 struct store {
-	struct sdpp_product products[SDPP_PRODUCTS_MAX];
+	struct sdpp_product products[SDPP_PRODUCTS_MAX_V1];
 	uint8_t ct[1000];
 };
 
@@ -129,7 +129,7 @@ fill_product(struct sdpp_product *p, size_t i)
 /*
  * Fills m with a representative message. Variant 0: longest strings and
  * largest numbers; 1: zeros, empty strings and smallest legal values;
- * 2 (menu only): SDPP_PRODUCTS_MAX products.
+ * 2 (menu only): SDPP_PRODUCTS_MAX_V1 products.
  */
 static void
 fill_sample(
@@ -161,7 +161,7 @@ fill_sample(
 		x->max_unpaid = big ? INT_MAX53 : 0;
 		x->sign_items = big;
 		x->max_frame = big ? SDPP_FRAME_CAP_MAX : SDPP_FRAME_CAP_HANDSHAKE;
-		x->nproducts = variant == 0 ? 3 : variant == 2 ? SDPP_PRODUCTS_MAX : 0;
+		x->nproducts = variant == 0 ? 3 : variant == 2 ? SDPP_PRODUCTS_MAX_V1 : 0;
 		x->products = st->products;
 		for (i = 0; i < x->nproducts; i++)
 			fill_product(&x->products[i], i);
@@ -1340,7 +1340,7 @@ test_order_of_checks(void **state)
 	}
 }
 
-/* Inputs a literal cannot hold: NUL bytes, SDPP_PRODUCTS_MAX + 1 products. */
+/* Inputs a literal cannot hold: NUL bytes, SDPP_PRODUCTS_MAX_V1 + 1 products. */
 static void
 test_bad_generated(void **state)
 {
@@ -1350,8 +1350,8 @@ test_bad_generated(void **state)
 		size_t nproducts;
 		enum sdpp_err e;
 	} v[] = {
-		{ SDPP_PRODUCTS_MAX, SDPP_OK },
-		{ SDPP_PRODUCTS_MAX + 1, SDPP_E_BAD_MESSAGE },
+		{ SDPP_PRODUCTS_MAX_V1, SDPP_OK },
+		{ SDPP_PRODUCTS_MAX_V1 + 1, SDPP_E_BAD_MESSAGE },
 		{ 1000, SDPP_E_BAD_MESSAGE },
 	};
 	struct sdpp_product *products;
@@ -2495,6 +2495,7 @@ test_err_table(void **state)
 		{ SDPP_E_INTERNAL, "internal" },
 		{ SDPP_E_BUDGET, "over_budget" },
 		{ SDPP_E_REMOTE, NULL },
+		{ SDPP_E_TOPIC, "bad_topic" },
 	};
 	size_t i, j;
 	const char *a, *b;
