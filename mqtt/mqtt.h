@@ -91,5 +91,8 @@ int mqtt_topic_match(const char *filter, const char *topic);
 /* 1 if filter is a valid subscription filter (wildcards placed correctly,
  * 1..MQTT_TOPIC_MAX bytes, no NUL). */
 int mqtt_filter_valid(const char *filter);
+/* 1 if both filters are valid and every topic inner matches, outer
+ * matches too (a buyer narrowing a product to part of its filter). */
+int mqtt_filter_within(const char *inner, const char *outer);
 
 #endif

@@ -72,3 +72,38 @@ mqtt_topic_match(const char *filter, const char *topic)
 		t++;
 	}
 }
+
+int
+mqtt_filter_within(const char *inner, const char *outer)
+{
+	const char *i = inner, *o = outer;
+
+	if (!mqtt_filter_valid(inner) || !mqtt_filter_valid(outer))
+		return 0;
+	/* A first-level wildcard in outer skips the $-topics inner may name. */
+	if (i[0] == '$' && (o[0] == '+' || o[0] == '#'))
+		return 0;
+	/* Both pointers stand at the start of a level on every pass. */
+	for (;;) {
+		size_t olen, ilen;
+
+		if (o[0] == '#') /* the rest, and the parent level too */
+			return 1;
+		if (i[0] == '#') /* many levels (or none) where outer takes one */
+			return 0;
+		olen = strcspn(o, "/");
+		ilen = strcspn(i, "/");
+		if (olen == 1 && o[0] == '+')
+			; /* any one level, '+' included */
+		else if ((ilen == 1 && i[0] == '+') || olen != ilen || memcmp(o, i, olen) != 0)
+			return 0;
+		o += olen;
+		i += ilen;
+		if (*o == '\0')
+			return *i == '\0';
+		if (*i == '\0') /* inner ends: only "/#" left in outer matches the parent */
+			return strcmp(o, "/#") == 0;
+		o++;
+		i++;
+	}
+}

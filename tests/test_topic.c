@@ -179,6 +179,87 @@ test_valid_length(void **state)
 	assert_int_equal(mqtt_filter_valid(buf), 0);
 }
 
+struct within_case {
+	const char *inner, *outer;
+	int want;
+};
+
+static const struct within_case within_cases[] = {
+	{ "a/b", "a/b", 1 },
+	{ "a/b", "a/+", 1 },
+	{ "a/+", "a/+", 1 },
+	{ "a/+", "a/b", 0 },
+	{ "a/#", "a/+", 0 }, /* a/# also matches a and a/x/y */
+	{ "a/+", "a/#", 1 },
+	{ "a", "a/#", 1 }, /* '#' takes the parent level too */
+	{ "a/#", "a/#", 1 },
+	{ "a/#", "#", 1 },
+	{ "a/+", "a/+/#", 1 },
+	{ "a/#", "a/+/#", 0 },
+	{ "a", "a/+", 0 },
+	{ "a/b/c", "a/+", 0 },
+	{ "a/", "a/#", 1 },
+	{ "a/", "a/+", 1 },
+	{ "+/b", "+/+", 1 },
+	{ "+/b", "a/+", 0 },
+	{ "#", "#", 1 },
+	{ "#", "+", 0 },
+	{ "+", "#", 1 },
+	{ "$SYS/x", "#", 0 }, /* first-level wildcards skip $-topics */
+	{ "$SYS/x", "+/x", 0 },
+	{ "$SYS/x", "$SYS/#", 1 },
+	{ "zigbee2mqtt/Kitchen TH", "zigbee2mqtt/+", 1 },
+	{ "zigbee2mqtt/bridge/#", "zigbee2mqtt/+", 0 },
+	{ "a/b#", "a/#", 0 }, /* invalid inner */
+	{ "a/b", "a/b+", 0 }, /* invalid outer */
+	{ "", "#", 0 },
+};
+
+static void
+test_within_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(within_cases) / sizeof(within_cases[0]); i++) {
+		const struct within_case *c = &within_cases[i];
+
+		if (mqtt_filter_within(c->inner, c->outer) != c->want)
+			fail_msg("within(\"%s\", \"%s\"): want %d", c->inner, c->outer, c->want);
+	}
+}
+
+/* Within means: every topic the inner filter matches, the outer one does.
+ * Checked over every pair of a set of filters against a set of topics: a
+ * "yes" must have no counterexample. A "no" must have one too, but for
+ * "#" in "+/#": the same topics, which the level-by-level rule (the one
+ * docs/PROTOCOL.md gives) does not see; refusing it is safe. */
+static void
+test_within_matches(void **state)
+{
+	static const char *const filters[] = { "#", "+", "a", "a/#", "a/+", "a/b", "+/b", "a/+/#",
+		"a/+/c", "+/+", "$s/#", "$s/+", "a/", "+/#" };
+	static const char *const topics[] = { "a", "b", "a/b", "a/c", "b/b", "a/b/c", "a/x/c", "a/",
+		"/b", "$s", "$s/b", "a/b/c/d", "/", "x/y/z" };
+	size_t i, j, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
+		for (j = 0; j < sizeof(filters) / sizeof(filters[0]); j++) {
+			int within = mqtt_filter_within(filters[i], filters[j]), counter = 0;
+
+			for (k = 0; k < sizeof(topics) / sizeof(topics[0]); k++)
+				if (mqtt_topic_match(filters[i], topics[k]) &&
+				    !mqtt_topic_match(filters[j], topics[k]))
+					counter = 1;
+			if (within == counter &&
+			    !(strcmp(filters[i], "#") == 0 && strcmp(filters[j], "+/#") == 0))
+				fail_msg("within(\"%s\", \"%s\") = %d, counterexample %s",
+				    filters[i], filters[j], within,
+				    counter ? "found" : "not found");
+		}
+}
+
 int
 main(void)
 {
@@ -186,6 +267,8 @@ main(void)
 		cmocka_unit_test(test_match_table),
 		cmocka_unit_test(test_valid_table),
 		cmocka_unit_test(test_valid_length),
+		cmocka_unit_test(test_within_table),
+		cmocka_unit_test(test_within_matches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
