@@ -104,6 +104,8 @@ tests/test_util.uses       = util
 tests/test_vectors.uses    = iota sdpp
 tests/test_wycheproof.uses = sdpp
 
+tests/tool_building.uses   = mqtt
+tests/tool_building.libs   = $(PAHO_LIBS)
 tests/tool_freeport.uses   =
 tests/tool_hostile.uses    = iota sdpp util
 tests/tool_iotanode.uses   = iota sdpp util
