@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/common.h"
+#include "cli/menu.h"
 #include "cli/mqtt_out.h"
 #include "cli/net.h"
 #include "cli/sdpp.h"
@@ -60,8 +61,9 @@ struct buyer_ctx {
 	uint64_t count;
 	int want_menu; /* print the menu and stop (sdpp menu) */
 	int json;
-	int ask;      /* no --product: show the menu, read the order from stdin */
-	int progress; /* stderr is a terminal */
+	const char *filter; /* sdpp menu --filter: products shown */
+	int ask;            /* no --product: show the menu, read the order from stdin */
+	int progress;       /* stderr is a terminal */
 	uint64_t items, invoices, paid, anchors;
 	int have_statement;
 	struct sdpp_statement st;
@@ -166,65 +168,6 @@ client_flush(struct client *cl)
 	}
 	cl->out.len = 0;
 	return 0;
-}
-
-static void
-print_menu(const struct sdpp_menu *m, int json)
-{
-	char hex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
-	uint64_t now = now_ms();
-	size_t i;
-
-	sdpp_hex_encode(hex, m->seller, sizeof(m->seller));
-	if (json) {
-		printf("{\"gateway\":\"%s\",\"seller\":\"%s\",\"currency\":\"%s\","
-		       "\"payment_method\":\"%s\",\"payment_address\":\"%s\","
-		       "\"payment_granularity\":%" PRIu64 ",\"ack_every\":%" PRIu64 ","
-		       "\"max_unpaid\":%" PRIu64 ",\"sign_items\":%s,\"products\":[",
-		    m->gateway, hex, m->currency, m->payment_method, m->payment_address,
-		    m->granularity, m->ack_every, m->max_unpaid, m->sign_items ? "true" : "false");
-		for (i = 0; i < m->nproducts; i++) {
-			const struct sdpp_product *p = &m->products[i];
-			char price[SDPP_MONEY_LEN];
-
-			sdpp_money_format(price, p->price);
-			/* Ids, units and descriptions are printable and quote-free
-			 * only by policy: escape the two JSON specials anyway. */
-			printf("%s{\"id\":\"%s\",\"price\":\"%s\",\"unit\":\"", i ? "," : "", p->id,
-			    price);
-			for (const char *s = p->unit; *s != '\0'; s++)
-				printf(*s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-			printf("\",\"description\":\"");
-			for (const char *s = p->description; *s != '\0'; s++)
-				printf(*s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-			printf("\",\"last_seen\":%" PRId64 ",\"prepay\":%s}", p->last_seen,
-			    p->prepay ? "true" : "false");
-		}
-		printf("]}\n");
-		return;
-	}
-	printf("gateway %s (seller %s)\n", m->gateway, hex);
-	printf("prices in %s, invoice every %" PRIu64 " items, pay by %s%s%s\n", m->currency,
-	    m->granularity, m->payment_method, m->payment_address[0] ? " to " : "",
-	    m->payment_address);
-	printf("items %s signed; ACK every %" PRIu64 "; at most %" PRIu64 " unpaid items\n\n",
-	    m->sign_items ? "are" : "are not", m->ack_every, m->max_unpaid);
-	printf(
-	    "%-20s %12s  %-8s %-12s %s\n", "PRODUCT", "PRICE", "UNIT", "LAST SEEN", "DESCRIPTION");
-	for (i = 0; i < m->nproducts; i++) {
-		const struct sdpp_product *p = &m->products[i];
-		char seen[32];
-
-		if (p->last_seen == 0)
-			snprintf(seen, sizeof(seen), "never");
-		else if ((uint64_t)p->last_seen > now)
-			snprintf(seen, sizeof(seen), "now");
-		else
-			snprintf(seen, sizeof(seen), "%" PRIu64 "s ago",
-			    (now - (uint64_t)p->last_seen) / 1000);
-		printf("%-20s %12" PRIu64 "  %-8s %-12s %s%s\n", p->id, p->price, p->unit, seen,
-		    p->description, p->prepay ? " (prepaid)" : "");
-	}
 }
 
 /* Writes bytes as the contents of a JSON string. */
@@ -376,9 +319,16 @@ handle(struct buyer_ctx *x, uint64_t now)
 
 		switch (ev->type) {
 		case SDPP_EV_MENU:
+			/* Only a menu may take up to SDPP_FRAME_CAP_MAX. */
+			if (sdpp_framer_set_cap(cl->framer, SDPP_FRAME_CAP_SESSION) != SDPP_OK)
+				return -1;
 			x->currency = sdpp_buyer_menu(cl->b)->currency;
 			if (x->want_menu) {
-				print_menu(sdpp_buyer_menu(cl->b), x->json);
+				if (x->json)
+					menu_print_json(stdout, sdpp_buyer_menu(cl->b), x->filter);
+				else
+					menu_print_table(
+					    stdout, sdpp_buyer_menu(cl->b), x->filter, now);
 				(void)sdpp_buyer_exit(cl->b, now, &cl->out);
 				break;
 			}
@@ -390,7 +340,7 @@ handle(struct buyer_ctx *x, uint64_t now)
 			    product, sizeof(product), "%s", x->product != NULL ? x->product : "");
 			count = x->count;
 			if (x->ask) {
-				print_menu(sdpp_buyer_menu(cl->b), 0);
+				menu_print_table(stdout, sdpp_buyer_menu(cl->b), NULL, now);
 				if (ask_order(x, product, sizeof(product), &count) != 0) {
 					x->failed = 1;
 					return -1;
@@ -580,7 +530,9 @@ client_open(struct client *cl, const char *hostport, const uint8_t seller[32],
 	bc.budget = budget;
 	if (pay_from != NULL)
 		snprintf(bc.payment_address, sizeof(bc.payment_address), "%s", pay_from);
-	cl->framer = sdpp_framer_new(SDPP_FRAME_CAP_SESSION);
+	/* sdpp/2 menus of thousands of products take up to 16 MiB; the cap
+	 * comes down to SDPP_FRAME_CAP_SESSION once the menu is in. */
+	cl->framer = sdpp_framer_new(SDPP_FRAME_CAP_MAX);
 	sdpp_out_init(&cl->out, SDPP_FRAME_CAP_MAX);
 	if (cl->framer == NULL || sdpp_buyer_new(&cl->b, &bc, now_ms()) != SDPP_OK) {
 		fprintf(stderr, "sdpp: cannot start a buyer session\n");
@@ -631,10 +583,24 @@ cmd_menu(int argc, char **argv)
 			keyarg = argv[++i];
 		else if (strcmp(argv[i], "--json") == 0)
 			x.json = 1;
+		else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
+			x.filter = argv[++i];
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json]\n\n"
+			printf("usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json] "
+			       "[--filter TEXT]\n\n"
 			       "Shows the gateway's menu after checking its signature against the\n"
-			       "seller key you were given out of band.\n");
+			       "seller key you were given out of band: a header line, the payment\n"
+			       "terms, and one line per product with its price, unit, device "
+			       "class,\n"
+			       "what it sells (a field or the whole payload), rate tier, last "
+			       "sample\n"
+			       "and MQTT topic filter (cut with \"...\" when long).\n\n"
+			       "  --filter TEXT  only products whose id, topic, unit, device class "
+			       "or\n"
+			       "                 description contains TEXT (any case)\n"
+			       "  --json         the whole verified menu, every member of every "
+			       "product,\n"
+			       "                 as one JSON document\n");
 			return 0;
 		} else if (hostport == NULL && argv[i][0] != '-')
 			hostport = argv[i];
@@ -645,7 +611,8 @@ cmd_menu(int argc, char **argv)
 		}
 	}
 	if (hostport == NULL || keyarg == NULL) {
-		fprintf(stderr, "usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json]\n");
+		fprintf(stderr, "usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json] "
+		                "[--filter TEXT]\n");
 		return 1;
 	}
 	if (cli_parse_key(keyarg, seller) != 0)
