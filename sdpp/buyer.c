@@ -97,10 +97,14 @@ sdpp_buyer_new(struct sdpp_buyer **out, const struct sdpp_buyer_config *cfg, uin
 	*out = NULL;
 	if (cfg->id == NULL)
 		return SDPP_E_INVAL;
+	if (cfg->version != 0 && cfg->version != 1 && cfg->version != 2)
+		return SDPP_E_INVAL;
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return SDPP_E_NOMEM;
 	b->cfg = *cfg;
+	if (b->cfg.version == 0)
+		b->cfg.version = 2;
 	if (b->cfg.response_timeout_ms == 0)
 		b->cfg.response_timeout_ms = DEF_RESPONSE_MS;
 	e = sdpp_verifier_new(&b->seller, cfg->seller);
@@ -143,6 +147,12 @@ sdpp_buyer_order_id(const struct sdpp_buyer *b)
 }
 
 int
+sdpp_buyer_version(const struct sdpp_buyer *b)
+{
+	return b->cfg.version;
+}
+
+int
 sdpp_buyer_done(const struct sdpp_buyer *b)
 {
 	return b->st == BS_DONE;
@@ -173,6 +183,8 @@ sdpp_buyer_start(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_HELLO;
 	m.from = SDPP_ROLE_BUYER;
+	snprintf(m.u.hello.version, sizeof(m.u.hello.version), "%s",
+	    b->cfg.version == 2 ? SDPP_VERSION_2 : SDPP_VERSION);
 	e = sdpp_out_add_msg(out, &m, NULL);
 	if (e != SDPP_OK)
 		return e;
@@ -185,6 +197,13 @@ enum sdpp_err
 sdpp_buyer_order(struct sdpp_buyer *b, const char *product, uint64_t quantity, uint64_t now,
     struct sdpp_out *out)
 {
+	return sdpp_buyer_order_topic(b, product, NULL, quantity, now, out);
+}
+
+enum sdpp_err
+sdpp_buyer_order_topic(struct sdpp_buyer *b, const char *product, const char *topic,
+    uint64_t quantity, uint64_t now, struct sdpp_out *out)
+{
 	const struct sdpp_menu *menu = &b->menu.u.menu;
 	const struct sdpp_product *p = NULL;
 	struct sdpp_msg m, parsed;
@@ -193,6 +212,10 @@ sdpp_buyer_order(struct sdpp_buyer *b, const char *product, uint64_t quantity, u
 	enum sdpp_err e;
 
 	if (b->st != BS_CHOOSE)
+		return SDPP_E_INVAL;
+	if (topic == NULL)
+		topic = "";
+	if (topic[0] != '\0' && (b->cfg.version != 2 || !sdpp_topic_filter_ok(topic)))
 		return SDPP_E_INVAL;
 	for (i = 0; i < menu->nproducts; i++)
 		if (strcmp(menu->products[i].id, product) == 0)
@@ -218,6 +241,8 @@ sdpp_buyer_order(struct sdpp_buyer *b, const char *product, uint64_t quantity, u
 	sdpp_identity_sign_public(b->cfg.id, m.u.order.buyer);
 	sdpp_identity_enc_public(b->cfg.id, m.u.order.enc_key);
 	m.u.order.time = (int64_t)now;
+	m.u.order.version = b->cfg.version;
+	snprintf(m.u.order.topic, sizeof(m.u.order.topic), "%s", topic);
 	e = sdpp_random(m.u.order.nonce, sizeof(m.u.order.nonce));
 	if (e != SDPP_OK)
 		goto fail;
@@ -372,6 +397,10 @@ on_menu(struct sdpp_buyer *b, struct sdpp_out *out)
 
 	if (memcmp(b->in.u.menu.seller, b->cfg.seller, SDPP_SIGN_PUBLIC_BYTES) != 0)
 		return buyer_fail(b, out, SDPP_E_SIGNATURE, "menu names another seller key");
+	/* No negotiation: the menu is in the hello's version (PROTOCOL.md 15.2). */
+	if (strcmp(b->in.u.menu.version, b->cfg.version == 2 ? SDPP_VERSION_2 : SDPP_VERSION) != 0)
+		return buyer_fail(b, out, SDPP_E_VERSION, "menu.version: %s, but the hello said %s",
+		    b->in.u.menu.version, b->cfg.version == 2 ? SDPP_VERSION_2 : SDPP_VERSION);
 	b->menu = b->in;
 	memset(&b->in, 0, sizeof(b->in));
 	b->st = BS_CHOOSE;

@@ -1,4 +1,4 @@
-/* SDPP/1 message codec, the reference: signed JSON envelopes and typed bodies via cJSON + JCS. */
+/* SDPP message codec, the reference: signed JSON envelopes and typed bodies via cJSON + JCS. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,8 +317,69 @@ rd_done(struct rd *r)
 	}
 }
 
+int
+sdpp_topic_filter_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > SDPP_TOPIC_MAX || !util_text_printable(s, n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] != '+' && s[i] != '#')
+			continue;
+		if (i > 0 && s[i - 1] != '/')
+			return 0;
+		if (s[i] == '+' && i + 1 < n && s[i + 1] != '/')
+			return 0;
+		if (s[i] == '#' && i + 1 != n)
+			return 0;
+	}
+	return 1;
+}
+
+/* "" or an RFC 6901 JSON pointer: '/' first, '~' only as ~0 or ~1. */
+static int
+pointer_ok(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0')
+		return 1;
+	if (s[0] != '/')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] == '~' && s[i + 1] != '0' && s[i + 1] != '1')
+			return 0;
+	return 1;
+}
+
+/* "" or (0|[1-9][0-9]*)(\.[0-9]+)? (the length cap is rd_str's). */
+static int
+deadband_ok(const char *s)
+{
+	const char *p = s;
+
+	if (*p == '\0')
+		return 1;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		return 0;
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
 static void
-parse_product(struct rd *r, const cJSON *obj, struct sdpp_product *p)
+parse_product(struct rd *r, const cJSON *obj, struct sdpp_product *p, int v2)
 {
 	struct rd sub = *r;
 
@@ -329,17 +390,73 @@ parse_product(struct rd *r, const cJSON *obj, struct sdpp_product *p)
 	rd_str(&sub, "description", p->description, sizeof(p->description), TEXT_ANY, 1);
 	rd_time(&sub, "last_seen", &p->last_seen);
 	rd_bool(&sub, "prepay", &p->prepay);
+	if (v2) {
+		rd_str(&sub, "topic", p->topic, sizeof(p->topic), TEXT_ANY, 0);
+		if (sub.e == SDPP_OK && !sdpp_topic_filter_ok(p->topic))
+			rd_fail(&sub, SDPP_E_BAD_MESSAGE, "topic", "not an MQTT topic filter");
+		rd_str(&sub, "field", p->field, sizeof(p->field), TEXT_ANY, 1);
+		if (sub.e == SDPP_OK && !pointer_ok(p->field))
+			rd_fail(&sub, SDPP_E_BAD_MESSAGE, "field", "not an RFC 6901 JSON pointer");
+		rd_str(&sub, "device_class", p->device_class, sizeof(p->device_class), TEXT_ANY, 1);
+		rd_uint(&sub, "min_interval", &p->min_interval, 0, SDPP_JSON_INT_MAX);
+		rd_bool(&sub, "on_change", &p->on_change);
+		rd_str(&sub, "deadband", p->deadband, sizeof(p->deadband), TEXT_ANY, 1);
+		if (sub.e == SDPP_OK && !deadband_ok(p->deadband))
+			rd_fail(&sub, SDPP_E_BAD_MESSAGE, "deadband", "not a non-negative decimal");
+	}
 	rd_done(&sub);
+	if (sub.e == SDPP_OK && v2 && !p->on_change && p->deadband[0] != '\0')
+		rd_fail(&sub, SDPP_E_BAD_MESSAGE, "deadband", "set without on_change");
 	r->e = sub.e;
 }
 
+static int
+cmp_product_id(const void *a, const void *b)
+{
+	const struct sdpp_product *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+/* Product ids are unique: sorted, so a menu of SDPP_PRODUCTS_MAX costs
+ * n log n comparisons rather than n^2. */
+static void
+check_unique_ids(struct rd *r, const struct sdpp_menu *m)
+{
+	const struct sdpp_product **v;
+	size_t i;
+
+	if (r->e != SDPP_OK || m->nproducts < 2)
+		return;
+	v = malloc(m->nproducts * sizeof(*v));
+	if (v == NULL) {
+		rd_fail(r, SDPP_E_NOMEM, "products", "out of memory");
+		return;
+	}
+	for (i = 0; i < m->nproducts; i++)
+		v[i] = &m->products[i];
+	qsort(v, m->nproducts, sizeof(*v), cmp_product_id);
+	for (i = 1; i < m->nproducts; i++)
+		if (strcmp(v[i - 1]->id, v[i]->id) == 0) {
+			rd_fail(r, SDPP_E_BAD_MESSAGE, "products", "duplicate id");
+			break;
+		}
+	free(v);
+}
+
+/* The member set and product cap follow the menu's own version: sdpp/2
+ * when it says so, else sdpp/1 (another version is refused afterwards,
+ * as unsupported_version, once the sdpp/1 body has been read). */
 static void
 parse_menu(struct rd *r, struct sdpp_menu *m)
 {
 	const cJSON *arr, *c;
-	size_t i, j;
+	size_t i, cap;
+	int v2;
 
 	rd_str(r, "version", m->version, sizeof(m->version), TEXT_ANY, 0);
+	v2 = r->e == SDPP_OK && strcmp(m->version, SDPP_VERSION_2) == 0;
+	cap = v2 ? SDPP_PRODUCTS_MAX : SDPP_PRODUCTS_MAX_V1;
 	rd_hex(r, "seller", m->seller, sizeof(m->seller));
 	rd_str(r, "gateway", m->gateway, sizeof(m->gateway), TEXT_NAME, 0);
 	rd_str(r, "currency", m->currency, sizeof(m->currency), TEXT_NAME, 0);
@@ -358,7 +475,7 @@ parse_menu(struct rd *r, struct sdpp_menu *m)
 		return;
 	}
 	m->nproducts = (size_t)cJSON_GetArraySize(arr);
-	if (m->nproducts > SDPP_PRODUCTS_MAX_V1) {
+	if (m->nproducts > cap) {
 		rd_fail(r, SDPP_E_BAD_MESSAGE, "products", "too many");
 		return;
 	}
@@ -370,12 +487,12 @@ parse_menu(struct rd *r, struct sdpp_menu *m)
 	i = 0;
 	cJSON_ArrayForEach(c, arr)
 	{
-		parse_product(r, c, &m->products[i]);
-		for (j = 0; r->e == SDPP_OK && j < i; j++)
-			if (strcmp(m->products[j].id, m->products[i].id) == 0)
-				rd_fail(r, SDPP_E_BAD_MESSAGE, "products", "duplicate id");
+		if (r->e != SDPP_OK)
+			break;
+		parse_product(r, c, &m->products[i], v2);
 		i++;
 	}
+	check_unique_ids(r, m);
 	if (r->e == SDPP_OK && m->ack_every > m->granularity)
 		rd_fail(r, SDPP_E_BAD_MESSAGE, "ack_every", "greater than payment_granularity");
 }
@@ -403,6 +520,17 @@ parse_body(struct rd *r, struct sdpp_msg *m)
 		rd_hex(r, "enc_key", o->enc_key, sizeof(o->enc_key));
 		rd_hex(r, "nonce", o->nonce, sizeof(o->nonce));
 		rd_time(r, "time", &o->time);
+		/* One parser for both member sets: with `topic` it is an
+		 * sdpp/2 order, without one sdpp/1; the seller compares the
+		 * version with its session's. */
+		o->version = 1;
+		if (r->e == SDPP_OK && cJSON_GetObjectItemCaseSensitive(r->obj, "topic") != NULL) {
+			o->version = 2;
+			rd_str(r, "topic", o->topic, sizeof(o->topic), TEXT_ANY, 1);
+			if (r->e == SDPP_OK && o->topic[0] != '\0' &&
+			    !sdpp_topic_filter_ok(o->topic))
+				rd_fail(r, SDPP_E_BAD_MESSAGE, "topic", "not an MQTT topic filter");
+		}
 		break;
 	}
 	case SDPP_T_SESSION_KEY: {
@@ -597,11 +725,12 @@ sdpp_msg_parse_generic(struct sdpp_msg *msg, const char *frame, size_t len, enum
 		ver = cJSON_GetObjectItemCaseSensitive(data, "version");
 	else if (m.type == SDPP_T_MENU)
 		ver = cJSON_GetObjectItemCaseSensitive(data, "version");
-	if (ver != NULL && strcmp(ver->valuestring, SDPP_VERSION) != 0) {
+	if (ver != NULL && strcmp(ver->valuestring, SDPP_VERSION) != 0 &&
+	    strcmp(ver->valuestring, SDPP_VERSION_2) != 0) {
 		r.e = SDPP_E_VERSION;
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s.version: only %s is supported",
-			    type_names[m.type], SDPP_VERSION);
+			snprintf(err, errlen, "%s.version: only %s and %s are supported",
+			    type_names[m.type], SDPP_VERSION, SDPP_VERSION_2);
 		goto fail;
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "signature");
@@ -701,36 +830,60 @@ put_b64(cJSON *o, const char *k, const uint8_t *b, size_t n)
 }
 
 static int
-build_product(cJSON *arr, const struct sdpp_product *p)
+build_product(cJSON *arr, const struct sdpp_product *p, int v2)
 {
 	cJSON *o = cJSON_CreateObject();
+	int rc;
 
 	if (o == NULL || !cJSON_AddItemToArray(arr, o)) {
 		cJSON_Delete(o);
 		return -1;
 	}
-	return put_str(o, "id", p->id) | put_money(o, "price", p->price) |
-	       put_str(o, "unit", p->unit) | put_str(o, "description", p->description) |
-	       put_uint(o, "last_seen", (uint64_t)(p->last_seen < 0 ? 0 : p->last_seen)) |
-	       put_bool(o, "prepay", p->prepay);
+	rc = put_str(o, "id", p->id) | put_money(o, "price", p->price) |
+	     put_str(o, "unit", p->unit) | put_str(o, "description", p->description) |
+	     put_uint(o, "last_seen", (uint64_t)(p->last_seen < 0 ? 0 : p->last_seen)) |
+	     put_bool(o, "prepay", p->prepay);
+	if (v2)
+		rc |= put_str(o, "topic", p->topic) | put_str(o, "field", p->field) |
+		      put_str(o, "device_class", p->device_class) |
+		      put_uint(o, "min_interval", p->min_interval) |
+		      put_bool(o, "on_change", p->on_change) | put_str(o, "deadband", p->deadband);
+	return rc;
+}
+
+/* 1 for sdpp/2, 0 for sdpp/1 ("" too: the version the struct names
+ * before the sdpp/2 members existed), -1 for anything else. */
+static int
+version_is_2(const char *v)
+{
+	if (v[0] == '\0' || strcmp(v, SDPP_VERSION) == 0)
+		return 0;
+	return strcmp(v, SDPP_VERSION_2) == 0 ? 1 : -1;
 }
 
 static int
 build_body(cJSON *d, const struct sdpp_msg *m)
 {
-	int rc = 0;
+	int rc = 0, v2;
 	size_t i;
 
 	switch (m->type) {
 	case SDPP_T_HELLO:
-		rc = put_str(d, "version", SDPP_VERSION);
+		v2 = version_is_2(m->u.hello.version);
+		if (v2 < 0)
+			return -1;
+		rc = put_str(d, "version", v2 ? SDPP_VERSION_2 : SDPP_VERSION);
 		break;
 	case SDPP_T_MENU: {
 		const struct sdpp_menu *x = &m->u.menu;
 		cJSON *arr;
 
-		rc = put_str(d, "version", SDPP_VERSION) | put_hex(d, "seller", x->seller, 32) |
-		     put_str(d, "gateway", x->gateway) | put_str(d, "currency", x->currency) |
+		v2 = version_is_2(x->version);
+		if (v2 < 0 || x->nproducts > (v2 ? SDPP_PRODUCTS_MAX : SDPP_PRODUCTS_MAX_V1))
+			return -1;
+		rc = put_str(d, "version", v2 ? SDPP_VERSION_2 : SDPP_VERSION) |
+		     put_hex(d, "seller", x->seller, 32) | put_str(d, "gateway", x->gateway) |
+		     put_str(d, "currency", x->currency) |
 		     put_str(d, "payment_method", x->payment_method) |
 		     put_str(d, "payment_address", x->payment_address) |
 		     put_uint(d, "payment_granularity", x->granularity) |
@@ -742,7 +895,7 @@ build_body(cJSON *d, const struct sdpp_msg *m)
 		if (arr == NULL)
 			return -1;
 		for (i = 0; i < x->nproducts; i++)
-			rc |= build_product(arr, &x->products[i]);
+			rc |= build_product(arr, &x->products[i], v2);
 		break;
 	}
 	case SDPP_T_ORDER: {
@@ -755,6 +908,10 @@ build_body(cJSON *d, const struct sdpp_msg *m)
 		     put_hex(d, "enc_key", o->enc_key, sizeof(o->enc_key)) |
 		     put_hex(d, "nonce", o->nonce, sizeof(o->nonce)) |
 		     put_uint(d, "time", (uint64_t)(o->time < 0 ? 0 : o->time));
+		if (o->version == 2)
+			rc |= put_str(d, "topic", o->topic);
+		else if (o->version != 0 && o->version != 1)
+			rc = -1;
 		break;
 	}
 	case SDPP_T_SESSION_KEY: {

@@ -1,4 +1,4 @@
-/* SDPP/1 message codec: the signed JSON envelope and the typed body of every message type. */
+/* SDPP message codec (sdpp/1, sdpp/2): the signed JSON envelope and the typed body of each type. */
 #ifndef SDPP_MSG_H
 #define SDPP_MSG_H
 
@@ -290,6 +290,13 @@ enum sdpp_err sdpp_item_encode_generic(
  * 1..SDPP_TOPIC_MAX bytes of well-formed UTF-8 without control characters
  * (C0, DEL, C1). MQTT allows some topics that fail this; drop those samples. */
 int sdpp_item_topic_ok(const char *topic);
+
+/* 1 if filter is an MQTT topic filter as sdpp/2 carries one in a product's
+ * and an order's `topic` (docs/PROTOCOL.md 15.4): 1..SDPP_TOPIC_MAX bytes of
+ * text (as sdpp_item_topic_ok()), levels split by '/', '+' and '#' only as
+ * a whole level, '#' only as the last. Syntax only: whether an order's
+ * filter is within its product's is the host's to check (it knows MQTT). */
+int sdpp_topic_filter_ok(const char *filter);
 
 /* Strict parse of a decrypted item; item->payload is malloc'd, free with
  * sdpp_item_free(). */

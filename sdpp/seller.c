@@ -61,6 +61,7 @@ struct sdpp_seller {
 	uint64_t last_rx;
 	struct sdpp_msg in; /* last input, alive until the next call */
 	uint64_t next_req;
+	int version; /* the hello's: 1 (sdpp/1) or 2 (sdpp/2); 0 before */
 
 	/* The accepted order and what it fixed. */
 	struct sdpp_msg order;
@@ -271,6 +272,18 @@ const char *
 sdpp_seller_product(const struct sdpp_seller *s)
 {
 	return s->st >= SS_RECORD_ORDER && s->product[0] != '\0' ? s->product : NULL;
+}
+
+const char *
+sdpp_seller_topic(const struct sdpp_seller *s)
+{
+	return s->order.type == SDPP_T_ORDER ? s->order.u.order.topic : NULL;
+}
+
+int
+sdpp_seller_version(const struct sdpp_seller *s)
+{
+	return s->version;
 }
 
 const uint8_t *
@@ -620,16 +633,27 @@ menu_product(const struct sdpp_menu *m, const char *id)
 	return NULL;
 }
 
+/*
+ * The menu in the version the hello named (PROTOCOL.md 15.2): an sdpp/1
+ * buyer gets the first SDPP_PRODUCTS_MAX_V1 products with the sdpp/1
+ * members only, which the encoder writes for an sdpp/1 menu, so the
+ * shallow copy just names fewer products.
+ */
 static enum sdpp_err
 on_hello(struct sdpp_seller *s, struct sdpp_out *out)
 {
 	struct sdpp_msg m;
 	enum sdpp_err e;
 
+	s->version = strcmp(s->in.u.hello.version, SDPP_VERSION_2) == 0 ? 2 : 1;
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_MENU;
 	m.from = SDPP_ROLE_SELLER;
 	m.u.menu = *s->cfg.menu; /* shallow: products stay borrowed */
+	snprintf(m.u.menu.version, sizeof(m.u.menu.version), "%s",
+	    s->version == 2 ? SDPP_VERSION_2 : SDPP_VERSION);
+	if (s->version == 1 && m.u.menu.nproducts > SDPP_PRODUCTS_MAX_V1)
+		m.u.menu.nproducts = SDPP_PRODUCTS_MAX_V1;
 	sdpp_identity_sign_public(s->cfg.id, m.u.menu.seller);
 	e = sdpp_out_add_msg(out, &m, s->cfg.id);
 	if (e != SDPP_OK)
@@ -649,6 +673,11 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	uint64_t max_total;
 
 	(void)now;
+	/* The order's member set is its session's (PROTOCOL.md 15.4). */
+	if (o->version != s->version)
+		return seller_fail(s, out, SDPP_E_BAD_MESSAGE, "order.topic: %s",
+		    s->version == 2 ? "missing (the hello said sdpp/2)"
+		                    : "unknown member (the hello said sdpp/1)");
 	e = sdpp_verifier_new(&s->buyer, o->buyer);
 	if (e != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_BAD_MESSAGE, "order.buyer: not an Ed25519 key");

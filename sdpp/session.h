@@ -1,4 +1,4 @@
-/* The SDPP/1 state machines, seller and buyer: (state, input, time) -> (state, output). */
+/* The SDPP state machines, seller and buyer: (state, input, time) -> (state, output). */
 #ifndef SDPP_SESSION_H
 #define SDPP_SESSION_H
 
@@ -100,7 +100,10 @@ struct sdpp_seller_config {
 	const struct sdpp_identity *id; /* borrowed; outlives the session */
 	/* Menu offered to this buyer; borrowed, must stay valid (and may be
 	 * replaced with sdpp_seller_set_menu()) until the order is accepted,
-	 * when the session copies the product and price it needs. */
+	 * when the session copies the product and price it needs. Up to
+	 * SDPP_PRODUCTS_MAX products with the sdpp/2 members filled in; its
+	 * version is ignored: the session answers in the hello's version, an
+	 * sdpp/1 hello with the first SDPP_PRODUCTS_MAX_V1 products. */
 	const struct sdpp_menu *menu;
 	uint64_t handshake_timeout_ms; /* connect -> order accepted (0: 30 s) */
 	uint64_t ack_timeout_ms;       /* unacked items are resent after (0: 5 s) */
@@ -165,6 +168,15 @@ uint64_t sdpp_seller_deadline(const struct sdpp_seller *s);
  * it (or exit), then shutting_down and close. */
 enum sdpp_err sdpp_seller_shutdown(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out);
 
+/* The accepted order's topic filter (sdpp/2): "" for the whole product (and
+ * in every sdpp/1 session), NULL before the order. The library does not know
+ * MQTT: on SDPP_EV_ORDER the host checks that the filter is within the
+ * product's topic and, if not, ends the session with
+ * sdpp_seller_fail(s, SDPP_E_TOPIC, message, out) (PROTOCOL.md 15.4).
+ * Owned by the session. */
+const char *sdpp_seller_topic(const struct sdpp_seller *s);
+/* The version the buyer's hello named: 1 or 2; 0 before the hello. */
+int sdpp_seller_version(const struct sdpp_seller *s);
 /* Product id of the accepted order, or NULL before. */
 const char *sdpp_seller_product(const struct sdpp_seller *s);
 /* Order id once accepted (else NULL). */
@@ -188,6 +200,7 @@ struct sdpp_buyer_config {
 	uint64_t max_price;           /* refuse to order above this unit price (0: no limit) */
 	uint64_t budget;              /* refuse invoices beyond this total (0: price * quantity) */
 	uint64_t response_timeout_ms; /* menu, session key, statement (0: 30 s) */
+	int version; /* the hello's: 0 or 2 sdpp/2, 1 sdpp/1; the menu must match */
 };
 
 struct sdpp_buyer;
@@ -202,6 +215,14 @@ enum sdpp_err sdpp_buyer_start(struct sdpp_buyer *b, uint64_t now, struct sdpp_o
 /* After SDPP_EV_MENU: orders quantity (0 = open-ended) items of product. */
 enum sdpp_err sdpp_buyer_order(struct sdpp_buyer *b, const char *product, uint64_t quantity,
     uint64_t now, struct sdpp_out *out);
+
+/* The same, narrowed to the samples whose topic also matches the MQTT
+ * filter topic (sdpp/2): NULL or "" orders the whole product. A topic in
+ * an sdpp/1 session, or one that is not a filter (sdpp_topic_filter_ok()),
+ * is SDPP_E_INVAL; the seller answers bad_topic if it is not within the
+ * product's `topic`. */
+enum sdpp_err sdpp_buyer_order_topic(struct sdpp_buyer *b, const char *product, const char *topic,
+    uint64_t quantity, uint64_t now, struct sdpp_out *out);
 
 enum sdpp_err sdpp_buyer_input(
     struct sdpp_buyer *b, const char *frame, size_t len, uint64_t now, struct sdpp_out *out);
@@ -219,6 +240,8 @@ uint64_t sdpp_buyer_deadline(const struct sdpp_buyer *b);
 /* The verified menu after SDPP_EV_MENU (else NULL); owned by the session. */
 const struct sdpp_menu *sdpp_buyer_menu(const struct sdpp_buyer *b);
 const uint8_t *sdpp_buyer_order_id(const struct sdpp_buyer *b);
+/* The session's version: 1 (sdpp/1) or 2 (sdpp/2), as the config chose. */
+int sdpp_buyer_version(const struct sdpp_buyer *b);
 void sdpp_buyer_progress(const struct sdpp_buyer *b, struct sdpp_progress *p);
 int sdpp_buyer_done(const struct sdpp_buyer *b);
 

@@ -16,7 +16,7 @@
 #include "tests/common/ledger_fixture.h"
 
 static const char HELLO[] =
-    "{\"data\":{\"version\":\"sdpp/1\"},\"message_type\":\"hello\",\"signature\":\"\","
+    "{\"data\":{\"version\":\"sdpp/2\"},\"message_type\":\"hello\",\"signature\":\"\","
     "\"verification\":\"\"}";
 
 struct fixture {

@@ -126,16 +126,43 @@ fill_product(struct sdpp_product *p, size_t i)
 	}
 }
 
+/* The sdpp/2 members of product i: 0 the longest and largest, 1 the least. */
+static void
+fill_product_v2(struct sdpp_product *p, size_t i)
+{
+	switch (i) {
+	case 0:
+		fill_text(p->topic, SDPP_TOPIC_MAX, "ab/+/");   /* ends in "ab/+/...." */
+		fill_text(p->field, SDPP_FIELD_MAX, "/a~0b~1"); /* ends in "~1...." */
+		fill_text(p->device_class, SDPP_DEVICE_CLASS_MAX, "temperature_");
+		p->min_interval = INT_MAX53;
+		p->on_change = 1;
+		snprintf(p->deadband, sizeof(p->deadband), "123456789012345678901.1234567890");
+		break;
+	case 1:
+		snprintf(p->topic, sizeof(p->topic), "#");
+		break;
+	default:
+		snprintf(p->topic, sizeof(p->topic), "building/7/+/p%zu/#", i);
+		snprintf(p->field, sizeof(p->field), "/temperature");
+		snprintf(p->device_class, sizeof(p->device_class), "temperature");
+		p->min_interval = 60000;
+		p->on_change = 1;
+		snprintf(p->deadband, sizeof(p->deadband), "0.2");
+	}
+}
+
 /*
  * Fills m with a representative message. Variant 0: longest strings and
  * largest numbers; 1: zeros, empty strings and smallest legal values;
- * 2 (menu only): SDPP_PRODUCTS_MAX_V1 products.
+ * 2 (menu only): SDPP_PRODUCTS_MAX_V1 products. sdpp/2 (menu, order and
+ * hello): 3 is variant 0 in sdpp/2, 4 variant 1 in sdpp/2.
  */
 static void
 fill_sample(
     struct sdpp_msg *m, struct store *st, enum sdpp_type t, enum sdpp_role from, int variant)
 {
-	int big = variant != 1;
+	int big = variant != 1 && variant != 4, v2 = variant >= 3;
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
@@ -145,12 +172,13 @@ fill_sample(
 		fill_text(m->verification, SDPP_VERIFICATION_MAX, "voucher CO₂ — 2nd floor ");
 	switch (t) {
 	case SDPP_T_HELLO:
-		snprintf(m->u.hello.version, sizeof(m->u.hello.version), "%s", SDPP_VERSION);
+		snprintf(m->u.hello.version, sizeof(m->u.hello.version), "%s",
+		    v2 ? SDPP_VERSION_2 : SDPP_VERSION);
 		break;
 	case SDPP_T_MENU: {
 		struct sdpp_menu *x = &m->u.menu;
 
-		snprintf(x->version, sizeof(x->version), "%s", SDPP_VERSION);
+		snprintf(x->version, sizeof(x->version), "%s", v2 ? SDPP_VERSION_2 : SDPP_VERSION);
 		fill_bytes(x->seller, sizeof(x->seller), big ? 0xff : 0, big ? 0xff : 0);
 		fill_text(x->gateway, big ? SDPP_NAME_MAX : 1, "gw-1.");
 		fill_text(x->currency, big ? SDPP_CURRENCY_MAX : 1, "EUR");
@@ -161,10 +189,13 @@ fill_sample(
 		x->max_unpaid = big ? INT_MAX53 : 0;
 		x->sign_items = big;
 		x->max_frame = big ? SDPP_FRAME_CAP_MAX : SDPP_FRAME_CAP_HANDSHAKE;
-		x->nproducts = variant == 0 ? 3 : variant == 2 ? SDPP_PRODUCTS_MAX_V1 : 0;
+		x->nproducts = variant == 1 ? 0 : variant == 2 ? SDPP_PRODUCTS_MAX_V1 : 3;
 		x->products = st->products;
-		for (i = 0; i < x->nproducts; i++)
+		for (i = 0; i < x->nproducts; i++) {
 			fill_product(&x->products[i], i);
+			if (v2)
+				fill_product_v2(&x->products[i], variant == 4 ? 1 : i);
+		}
 		break;
 	}
 	case SDPP_T_ORDER: {
@@ -179,6 +210,11 @@ fill_sample(
 		fill_bytes(o->enc_key, sizeof(o->enc_key), 1, 7);
 		fill_bytes(o->nonce, sizeof(o->nonce), 0x80, 1);
 		o->time = big ? (int64_t)INT_MAX53 : 0;
+		o->version = v2 ? 2 : 1;
+		if (v2 && big) {
+			fill_text(o->topic, SDPP_TOPIC_MAX - 2, "a/+/"); /* ends in "a/+/.." */
+			memcpy(o->topic + SDPP_TOPIC_MAX - 2, "/#", 3);
+		}
 		break;
 	}
 	case SDPP_T_SESSION_KEY: {
@@ -290,6 +326,14 @@ assert_msg_equal(const struct sdpp_msg *a, const struct sdpp_msg *b)
 			assert_string_equal(p->description, q->description);
 			assert_int_equal(p->last_seen, q->last_seen);
 			assert_int_equal(p->prepay, q->prepay);
+			if (strcmp(x->version, SDPP_VERSION_2) != 0)
+				continue;
+			assert_string_equal(p->topic, q->topic);
+			assert_string_equal(p->field, q->field);
+			assert_string_equal(p->device_class, q->device_class);
+			assert_int_equal(p->min_interval, q->min_interval);
+			assert_int_equal(p->on_change, q->on_change);
+			assert_string_equal(p->deadband, q->deadband);
 		}
 		break;
 	}
@@ -305,6 +349,8 @@ assert_msg_equal(const struct sdpp_msg *a, const struct sdpp_msg *b)
 		assert_memory_equal(x->enc_key, y->enc_key, sizeof(x->enc_key));
 		assert_memory_equal(x->nonce, y->nonce, sizeof(x->nonce));
 		assert_int_equal(x->time, y->time);
+		assert_int_equal(x->version == 0 ? 1 : x->version, y->version);
+		assert_string_equal(x->topic, y->topic);
 		break;
 	}
 	case SDPP_T_SESSION_KEY: {
@@ -404,8 +450,13 @@ test_roundtrip(void **state)
 		{ "menu", SDPP_T_MENU, SEL, 0 },
 		{ "menu min", SDPP_T_MENU, SEL, 1 },
 		{ "menu 256 products", SDPP_T_MENU, SEL, 2 },
+		{ "hello sdpp/2", SDPP_T_HELLO, BUY, 3 },
+		{ "menu sdpp/2", SDPP_T_MENU, SEL, 3 },
+		{ "menu sdpp/2 min", SDPP_T_MENU, SEL, 4 },
 		{ "order", SDPP_T_ORDER, BUY, 0 },
 		{ "order min", SDPP_T_ORDER, BUY, 1 },
+		{ "order sdpp/2", SDPP_T_ORDER, BUY, 3 },
+		{ "order sdpp/2 whole product", SDPP_T_ORDER, BUY, 4 },
 		{ "session_key", SDPP_T_SESSION_KEY, SEL, 0 },
 		{ "session_key min", SDPP_T_SESSION_KEY, SEL, 1 },
 		{ "data", SDPP_T_DATA, SEL, 0 },
@@ -442,6 +493,13 @@ test_roundtrip(void **state)
 			fill_sample(&m, st, v[i].type, v[i].from, v[i].variant);
 			assert_int_equal(sdpp_msg_encode(&m, signer, &out, &len), SDPP_OK);
 			assert_one_line(out, len);
+			/* The reference encoder writes the same bytes. */
+			assert_int_equal(
+			    sdpp_msg_encode_generic(&m, signer, &out2, &len2), SDPP_OK);
+			assert_int_equal(len2, len);
+			assert_memory_equal(out2, out, len);
+			free(out2);
+			out2 = NULL;
 			e = sdpp_msg_parse(&p, out, len - 1, v[i].from, err, sizeof(err));
 			if (e != SDPP_OK)
 				fail_msg("%s (%s): parse %d: %s", v[i].name,
@@ -576,7 +634,21 @@ test_encode_refuses(void **state)
 		{ "order quantity 2^53", SDPP_T_ORDER, INT_MAX53 + 1, SDPP_E_INVAL },
 		{ "data seq 2^53", SDPP_T_DATA, INT_MAX53 + 1, SDPP_E_INVAL },
 		{ "ack seq 2^64-1", SDPP_T_ACK, UINT64_MAX, SDPP_E_INVAL },
+		/* value: the order's version */
+		{ "order version 0 (sdpp/1)", SDPP_T_ORDER, 0, SDPP_OK },
+		{ "order version 2", SDPP_T_ORDER, 2, SDPP_OK },
+		{ "order version 3", SDPP_T_ORDER, 3, SDPP_E_INVAL },
+		/* value: 0 the hello's version "sdpp/3", 1 "" (sdpp/1) */
+		{ "hello version sdpp/3", SDPP_T_HELLO, 0, SDPP_E_INVAL },
+		{ "hello version empty", SDPP_T_HELLO, 1, SDPP_OK },
+		/* value: products of an sdpp/1 (< 10000) or sdpp/2 menu */
+		{ "menu sdpp/1 256 products", SDPP_T_MENU, SDPP_PRODUCTS_MAX_V1, SDPP_OK },
+		{ "menu sdpp/1 257 products", SDPP_T_MENU, SDPP_PRODUCTS_MAX_V1 + 1, SDPP_E_INVAL },
+		{ "menu sdpp/2 4097 products", SDPP_T_MENU, 10000 + SDPP_PRODUCTS_MAX + 1,
+		    SDPP_E_INVAL },
+		{ "menu sdpp/3", SDPP_T_MENU, 20000, SDPP_E_INVAL },
 	};
+	static struct sdpp_product products[SDPP_PRODUCTS_MAX + 1];
 	uint8_t ct[SDPP_AEAD_TAG_BYTES] = { 0 };
 	struct sdpp_msg m;
 	char *out;
@@ -590,8 +662,25 @@ test_encode_refuses(void **state)
 		m.from = v[i].type == SDPP_T_DATA ? SEL : BUY;
 		snprintf(m.u.order.product, sizeof(m.u.order.product), "p");
 		snprintf(m.u.order.currency, sizeof(m.u.order.currency), "EUR");
-		if (v[i].type == SDPP_T_ORDER) {
+		if (v[i].type == SDPP_T_ORDER && strstr(v[i].name, "version") != NULL) {
+			m.u.order.version = (int)v[i].value;
+			snprintf(m.u.order.topic, sizeof(m.u.order.topic), "a/#");
+		} else if (v[i].type == SDPP_T_ORDER) {
 			m.u.order.quantity = v[i].value;
+		} else if (v[i].type == SDPP_T_HELLO) {
+			memset(&m.u.hello, 0, sizeof(m.u.hello));
+			if (v[i].value == 0)
+				snprintf(m.u.hello.version, sizeof(m.u.hello.version), "sdpp/3");
+		} else if (v[i].type == SDPP_T_MENU) {
+			memset(&m.u.menu, 0, sizeof(m.u.menu));
+			m.from = SEL;
+			snprintf(m.u.menu.version, sizeof(m.u.menu.version), "%s",
+			    v[i].value >= 20000   ? "sdpp/3"
+			    : v[i].value >= 10000 ? SDPP_VERSION_2
+			                          : SDPP_VERSION);
+			m.u.menu.nproducts = (size_t)(v[i].value % 10000);
+			m.u.menu.products = products;
+			m.u.menu.granularity = m.u.menu.ack_every = 1;
 		} else if (v[i].type == SDPP_T_DATA) {
 			m.u.data.seq = v[i].value;
 			m.u.data.ciphertext = ct;
@@ -615,7 +704,9 @@ test_encode_refuses(void **state)
 /* Malformed frames                                                    */
 
 /* Canonical valid frames, one per message type (keys in JCS order). */
+#define T8 "abcdefgh"
 #define T16 "abcdefghijklmnop"
+#define T32 T16 T16
 #define T64 T16 T16 T16 T16
 #define T128 T64 T64
 #define T256 T128 T128
@@ -654,12 +745,32 @@ test_encode_refuses(void **state)
 	"\"unit\":\"°C\"}],"                                                                      \
 	"\"seller\":\"" SELLER_HEX                                                                 \
 	"\",\"sign_items\":false,\"version\":\"sdpp/1\"}" ENV_TAIL("menu")
+/* sdpp/2: the products carry topic, field, device_class and the rate tier. */
+#define MENU2_OK                                                                                   \
+	"{\"data\":{\"ack_every\":2,\"currency\":\"EUR\",\"gateway\":\"gw1\","                     \
+	"\"max_frame\":1048576,\"max_unpaid\":10,\"payment_address\":\"\","                        \
+	"\"payment_granularity\":5,\"payment_method\":\"voucher\",\"products\":["                  \
+	"{\"deadband\":\"0.2\",\"description\":\"\",\"device_class\":\"temperature\","             \
+	"\"field\":\"/temperature\",\"id\":\"temp\",\"last_seen\":0,\"min_interval\":60000,"       \
+	"\"on_change\":true,\"prepay\":false,\"price\":\"5\",\"topic\":\"zigbee2mqtt/+\","         \
+	"\"unit\":\"°C\"},"                                                                       \
+	"{\"deadband\":\"\",\"description\":\"\",\"device_class\":\"\",\"field\":\"\","            \
+	"\"id\":\"raw\",\"last_seen\":0,\"min_interval\":0,\"on_change\":false,"                   \
+	"\"prepay\":true,\"price\":\"1\",\"topic\":\"building/7/#\",\"unit\":\"\"}],"              \
+	"\"seller\":\"" SELLER_HEX                                                                 \
+	"\",\"sign_items\":false,\"version\":\"sdpp/2\"}" ENV_TAIL("menu")
 #define ORDER_DATA                                                                                 \
 	"{\"buyer\":\"" BUYER_HEX "\",\"currency\":\"EUR\",\"enc_key\":\"" ENC_HEX "\","           \
 	"\"nonce\":\"" NONCE_HEX                                                                   \
 	"\",\"payment_address\":\"\",\"price\":\"5\",\"product\":\"temp\","                        \
 	"\"quantity\":10,\"time\":1700000000000}"
 #define ORDER_OK "{\"data\":" ORDER_DATA ENV_TAIL("order")
+#define ORDER2_OK                                                                                  \
+	"{\"data\":{\"buyer\":\"" BUYER_HEX "\",\"currency\":\"EUR\",\"enc_key\":\"" ENC_HEX "\"," \
+	"\"nonce\":\"" NONCE_HEX                                                                   \
+	"\",\"payment_address\":\"\",\"price\":\"5\",\"product\":\"temp\","                        \
+	"\"quantity\":10,\"time\":1700000000000,\"topic\":\"zigbee2mqtt/kitchen\"}" ENV_TAIL(      \
+	    "order")
 #define SESSION_KEY_OK                                                                             \
 	"{\"data\":{\"nonce_prefix\":\"01020304\",\"order_id\":\"" OID_HEX "\","                   \
 	"\"sealed_key\":\"" B64_80 "\"}" ENV_TAIL("session_key")
@@ -695,7 +806,9 @@ static const struct {
 } baselines[] = {
 	{ "hello", BUY, HELLO_OK },
 	{ "menu", SEL, MENU_OK },
+	{ "menu (sdpp/2)", SEL, MENU2_OK },
 	{ "order", BUY, ORDER_OK },
+	{ "order (sdpp/2)", BUY, ORDER2_OK },
 	{ "session_key", SEL, SESSION_KEY_OK },
 	{ "data", SEL, DATA_OK },
 	{ "data_invoice", SEL, INVOICE_OK },
@@ -907,15 +1020,157 @@ static const struct bad bad_envelope[] = {
 	{ "verification \\u0007", BUY, HELLO_OK, "\"verification\":\"\"",
 	    "\"verification\":\"a\\u0007\"", SDPP_E_BAD_MESSAGE, "verification" },
 	/* version */
-	{ "hello version sdpp/2", BUY, HELLO_OK, "sdpp/1", "sdpp/2", SDPP_E_VERSION, "version" },
+	{ "hello version sdpp/2", BUY, HELLO_OK, "sdpp/1", "sdpp/2", SDPP_OK, NULL },
+	{ "hello version sdpp/3", BUY, HELLO_OK, "sdpp/1", "sdpp/3", SDPP_E_VERSION, "version" },
 	{ "hello version sdpp/1.0", BUY, HELLO_OK, "sdpp/1", "sdpp/1.0", SDPP_E_VERSION, NULL },
-	{ "menu version sdpp/2", SEL, MENU_OK, "sdpp/1", "sdpp/2", SDPP_E_VERSION, "version" },
+	{ "menu version sdpp/3", SEL, MENU_OK, "sdpp/1", "sdpp/3", SDPP_E_VERSION, "version" },
+	{ "menu version sdpp/2 with sdpp/1 products", SEL, MENU_OK, "\"version\":\"sdpp/1\"",
+	    "\"version\":\"sdpp/2\"", SDPP_E_BAD_MESSAGE, "menu.products[].topic" },
 	{ "hello version empty", BUY, HELLO_OK, "\"sdpp/1\"", "\"\"", SDPP_E_BAD_MESSAGE, NULL },
 	{ "hello version number", BUY, HELLO_OK, "\"sdpp/1\"", "1", SDPP_E_BAD_MESSAGE, NULL },
 	{ "hello without version", BUY, HELLO_OK, "{\"version\":\"sdpp/1\"}", "{}",
 	    SDPP_E_BAD_MESSAGE, NULL },
 	{ "hello extra member", BUY, HELLO_OK, "\"sdpp/1\"", "\"sdpp/1\",\"x\":1",
 	    SDPP_E_BAD_MESSAGE, NULL },
+};
+
+/* The sdpp/2 members (PROTOCOL.md 15): each one missing, extra, of the
+ * wrong type or out of range, and the forms of its value. */
+#define P2 "\"deadband\":\"0.2\""
+static const struct bad bad_v2[] = {
+	/* A product member missing, or one from the other version. */
+	{ "topic missing", SEL, MENU2_OK, ",\"topic\":\"zigbee2mqtt/+\"", "", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].topic" },
+	{ "field missing", SEL, MENU2_OK, "\"field\":\"/temperature\",", "", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].field" },
+	{ "device_class missing", SEL, MENU2_OK, "\"device_class\":\"temperature\",", "",
+	    SDPP_E_BAD_MESSAGE, "menu.products[].device_class" },
+	{ "min_interval missing", SEL, MENU2_OK, "\"min_interval\":60000,", "", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].min_interval" },
+	{ "on_change missing", SEL, MENU2_OK, "\"on_change\":true,", "", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].on_change" },
+	{ "deadband missing", SEL, MENU2_OK, P2 ",", "", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	{ "extra product member", SEL, MENU2_OK, P2, P2 ",\"exclude\":\"\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[]: unknown member" },
+	{ "extra menu member", SEL, MENU2_OK, "\"gateway\":\"gw1\"",
+	    "\"gateway\":\"gw1\",\"discovery\":true", SDPP_E_BAD_MESSAGE, "menu: unknown member" },
+	{ "sdpp/1 menu with topic", SEL, MENU_OK, "\"unit\":\"ppm\"",
+	    "\"topic\":\"a/b\",\"unit\":\"ppm\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[]: unknown member" },
+	{ "sdpp/1 menu with deadband", SEL, MENU_OK, "\"description\":\"\"",
+	    "\"deadband\":\"\",\"description\":\"\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[]: unknown member" },
+	/* Wrong types. */
+	{ "topic number", SEL, MENU2_OK, "\"zigbee2mqtt/+\"", "7", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].topic" },
+	{ "field null", SEL, MENU2_OK, "\"/temperature\"", "null", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].field" },
+	{ "device_class array", SEL, MENU2_OK, "\"temperature\"", "[]", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].device_class" },
+	{ "min_interval string", SEL, MENU2_OK, "60000", "\"60000\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].min_interval" },
+	{ "on_change 1", SEL, MENU2_OK, "\"on_change\":true", "\"on_change\":1", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].on_change" },
+	{ "deadband number", SEL, MENU2_OK, P2, "\"deadband\":0.2", SDPP_E_BAD_NUMBER, NULL },
+	{ "deadband integer", SEL, MENU2_OK, P2, "\"deadband\":2", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	/* Ranges. */
+	{ "topic empty", SEL, MENU2_OK, "\"zigbee2mqtt/+\"", "\"\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].topic" },
+	{ "topic 1024 bytes", SEL, MENU2_OK, "\"zigbee2mqtt/+\"", "\"" T256 T256 T256 T256 "\"",
+	    SDPP_OK, NULL },
+	{ "topic 1025 bytes", SEL, MENU2_OK, "\"zigbee2mqtt/+\"", "\"" T256 T256 T256 T256 "x\"",
+	    SDPP_E_BAD_MESSAGE, "menu.products[].topic" },
+	{ "topic control", SEL, MENU2_OK, "\"zigbee2mqtt/+\"", "\"a/\\u0007\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].topic" },
+	{ "field 256 bytes", SEL, MENU2_OK, "\"/temperature\"",
+	    "\"/" T128 T64 T32 T16 T8 "abcdefg\"", SDPP_OK, NULL },
+	{ "field 257 bytes", SEL, MENU2_OK, "\"/temperature\"", "\"/" T256 "\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].field" },
+	{ "device_class 64 bytes", SEL, MENU2_OK, "\"temperature\"", "\"" T64 "\"", SDPP_OK, NULL },
+	{ "device_class 65 bytes", SEL, MENU2_OK, "\"temperature\"", "\"" T64 "x\"",
+	    SDPP_E_BAD_MESSAGE, "menu.products[].device_class" },
+	{ "device_class control", SEL, MENU2_OK, "\"temperature\"", "\"a\\u009f\"",
+	    SDPP_E_BAD_MESSAGE, "menu.products[].device_class" },
+	{ "min_interval 2^53-1", SEL, MENU2_OK, "60000", "9007199254740991", SDPP_OK, NULL },
+	{ "min_interval 2^53", SEL, MENU2_OK, "60000", "9007199254740992", SDPP_E_BAD_NUMBER,
+	    NULL },
+	{ "min_interval negative", SEL, MENU2_OK, "60000", "-1", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].min_interval" },
+	{ "deadband 32 bytes", SEL, MENU2_OK, P2,
+	    "\"deadband\":\"123456789012345678901.1234567890\"", SDPP_OK, NULL },
+	{ "deadband 33 bytes", SEL, MENU2_OK, P2,
+	    "\"deadband\":\"123456789012345678901.12345678901\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	{ "deadband without on_change", SEL, MENU2_OK, "\"on_change\":true", "\"on_change\":false",
+	    SDPP_E_BAD_MESSAGE, "menu.products[].deadband" },
+	{ "deadband empty with on_change", SEL, MENU2_OK, P2, "\"deadband\":\"\"", SDPP_OK, NULL },
+	/* Topic filters (15.4): '+' and '#' only as whole levels, '#' last. */
+	{ "topic #", SEL, MENU2_OK, "zigbee2mqtt/+", "#", SDPP_OK, NULL },
+	{ "topic +", SEL, MENU2_OK, "zigbee2mqtt/+", "+", SDPP_OK, NULL },
+	{ "topic $SYS/#", SEL, MENU2_OK, "zigbee2mqtt/+", "$SYS/#", SDPP_OK, NULL },
+	{ "topic empty levels", SEL, MENU2_OK, "zigbee2mqtt/+", "/a//b/", SDPP_OK, NULL },
+	{ "topic +/+/#", SEL, MENU2_OK, "zigbee2mqtt/+", "+/+/#", SDPP_OK, NULL },
+	{ "topic a+", SEL, MENU2_OK, "zigbee2mqtt/+", "zigbee2mqtt+", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].topic" },
+	{ "topic +a", SEL, MENU2_OK, "zigbee2mqtt/+", "zigbee2mqtt/+a", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].topic" },
+	{ "topic #/a", SEL, MENU2_OK, "zigbee2mqtt/+", "#/a", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].topic" },
+	{ "topic a#", SEL, MENU2_OK, "zigbee2mqtt/+", "a#", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].topic" },
+	{ "topic ##", SEL, MENU2_OK, "zigbee2mqtt/+", "a/##", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].topic" },
+	/* Fields: "" or an RFC 6901 pointer. */
+	{ "field /", SEL, MENU2_OK, "\"/temperature\"", "\"/\"", SDPP_OK, NULL },
+	{ "field escapes", SEL, MENU2_OK, "/temperature", "/a~1b/~0/0", SDPP_OK, NULL },
+	{ "field without /", SEL, MENU2_OK, "/temperature", "temperature", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].field" },
+	{ "field ~2", SEL, MENU2_OK, "/temperature", "/a~2", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].field" },
+	{ "field ~ last", SEL, MENU2_OK, "/temperature", "/a~", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].field" },
+	/* Deadbands: (0|[1-9][0-9]*)(\.[0-9]+)? */
+	{ "deadband 0", SEL, MENU2_OK, "\"0.2\"", "\"0\"", SDPP_OK, NULL },
+	{ "deadband 15", SEL, MENU2_OK, "\"0.2\"", "\"15\"", SDPP_OK, NULL },
+	{ "deadband 0.000", SEL, MENU2_OK, "\"0.2\"", "\"0.000\"", SDPP_OK, NULL },
+	{ "deadband 10.25", SEL, MENU2_OK, "\"0.2\"", "\"10.25\"", SDPP_OK, NULL },
+	{ "deadband .5", SEL, MENU2_OK, "\"0.2\"", "\".5\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	{ "deadband 5.", SEL, MENU2_OK, "\"0.2\"", "\"5.\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	{ "deadband 01", SEL, MENU2_OK, "\"0.2\"", "\"01\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	{ "deadband -1", SEL, MENU2_OK, "\"0.2\"", "\"-1\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	{ "deadband +1", SEL, MENU2_OK, "\"0.2\"", "\"+1\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	{ "deadband 1e3", SEL, MENU2_OK, "\"0.2\"", "\"1e3\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	{ "deadband 1.2.3", SEL, MENU2_OK, "\"0.2\"", "\"1.2.3\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	{ "deadband space", SEL, MENU2_OK, "\"0.2\"", "\" 1\"", SDPP_E_BAD_MESSAGE,
+	    "menu.products[].deadband" },
+	/* The order's topic. */
+	{ "order topic empty", BUY, ORDER2_OK, "\"zigbee2mqtt/kitchen\"", "\"\"", SDPP_OK, NULL },
+	{ "order topic #", BUY, ORDER2_OK, "zigbee2mqtt/kitchen", "#", SDPP_OK, NULL },
+	{ "order topic 1024 bytes", BUY, ORDER2_OK, "\"zigbee2mqtt/kitchen\"",
+	    "\"" T256 T256 T256 T256 "\"", SDPP_OK, NULL },
+	{ "order topic 1025 bytes", BUY, ORDER2_OK, "\"zigbee2mqtt/kitchen\"",
+	    "\"" T256 T256 T256 T256 "x\"", SDPP_E_BAD_MESSAGE, "order.topic" },
+	{ "order topic number", BUY, ORDER2_OK, "\"zigbee2mqtt/kitchen\"", "0", SDPP_E_BAD_MESSAGE,
+	    "order.topic" },
+	{ "order topic null", BUY, ORDER2_OK, "\"zigbee2mqtt/kitchen\"", "null", SDPP_E_BAD_MESSAGE,
+	    "order.topic" },
+	{ "order topic a/#/b", BUY, ORDER2_OK, "zigbee2mqtt/kitchen", "a/#/b", SDPP_E_BAD_MESSAGE,
+	    "order.topic" },
+	{ "order topic a+", BUY, ORDER2_OK, "zigbee2mqtt/kitchen", "a+", SDPP_E_BAD_MESSAGE,
+	    "order.topic" },
+	{ "order topic control", BUY, ORDER2_OK, "zigbee2mqtt/kitchen", "a\\u001b",
+	    SDPP_E_BAD_MESSAGE, "order.topic" },
+	{ "order extra member", BUY, ORDER2_OK, "\"time\"", "\"exclude\":\"\",\"time\"",
+	    SDPP_E_BAD_MESSAGE, "order: unknown member" },
 };
 
 static const struct bad bad_order[] = {
@@ -1265,6 +1520,13 @@ test_bad_envelope(void **state)
 }
 
 static void
+test_bad_v2(void **state)
+{
+	(void)state;
+	run_bad(bad_v2, sizeof(bad_v2) / sizeof(bad_v2[0]));
+}
+
+static void
 test_bad_order(void **state)
 {
 	(void)state;
@@ -1316,11 +1578,11 @@ test_order_of_checks(void **state)
 		    "\"payment_address\":\"" T128 "x\",\"price\":\"18446744073709551616\"",
 		    SDPP_E_OVERFLOW, "order.price", NULL, NULL },
 		/* ... and the version last. */
-		{ "hello body before version", BUY, HELLO_OK, "\"sdpp/1\"", "\"sdpp/2\",\"x\":1",
+		{ "hello body before version", BUY, HELLO_OK, "\"sdpp/1\"", "\"sdpp/3\",\"x\":1",
 		    SDPP_E_BAD_MESSAGE, NULL, NULL, NULL },
 		{ "menu body before version", SEL, MENU_OK,
 		    "\"sign_items\":false,\"version\":\"sdpp/1\"",
-		    "\"sign_items\":0,\"version\":\"sdpp/2\"", SDPP_E_BAD_MESSAGE,
+		    "\"sign_items\":0,\"version\":\"sdpp/3\"", SDPP_E_BAD_MESSAGE,
 		    "menu.sign_items", NULL, NULL },
 	};
 	size_t i, len;
@@ -1340,37 +1602,48 @@ test_order_of_checks(void **state)
 	}
 }
 
-/* Inputs a literal cannot hold: NUL bytes, SDPP_PRODUCTS_MAX_V1 + 1 products. */
+/* Inputs a literal cannot hold: NUL bytes, a cap + 1 products of each version. */
 static void
 test_bad_generated(void **state)
 {
 	static const char nul_frame[] = "{\"data\":{\"version\":\"sdpp/1\"},\"message_type\":"
 	                                "\"hello\",\"signature\":\"\",\"verification\":\"\0\"}";
+	/* The encoder refuses a menu above its version's cap, so a frame of
+	 * cap + 1 products is the frame of cap products with its first
+	 * product written once more: "too many" is checked before the ids. */
 	static const struct {
+		const char *version;
 		size_t nproducts;
+		int extra;
 		enum sdpp_err e;
 	} v[] = {
-		{ SDPP_PRODUCTS_MAX_V1, SDPP_OK },
-		{ SDPP_PRODUCTS_MAX_V1 + 1, SDPP_E_BAD_MESSAGE },
-		{ 1000, SDPP_E_BAD_MESSAGE },
+		{ SDPP_VERSION, SDPP_PRODUCTS_MAX_V1, 0, SDPP_OK },
+		{ SDPP_VERSION, SDPP_PRODUCTS_MAX_V1, 1, SDPP_E_BAD_MESSAGE },
+		{ SDPP_VERSION_2, SDPP_PRODUCTS_MAX_V1 + 1, 0, SDPP_OK },
+		{ SDPP_VERSION_2, SDPP_PRODUCTS_MAX, 0, SDPP_OK },
+		{ SDPP_VERSION_2, SDPP_PRODUCTS_MAX, 1, SDPP_E_BAD_MESSAGE },
 	};
 	struct sdpp_product *products;
 	struct sdpp_msg m, p;
-	char *out, err[256];
-	size_t i, j, len;
+	char *out, *frame, *first, *end, err[256];
+	size_t i, j, len, flen;
 
 	(void)state;
 	assert_int_equal(
 	    sdpp_msg_parse(&p, nul_frame, sizeof(nul_frame) - 1, BUY, err, sizeof(err)),
 	    SDPP_E_BAD_JSON);
-	products = calloc(1000, sizeof(*products));
+	products = calloc(SDPP_PRODUCTS_MAX, sizeof(*products));
 	assert_non_null(products);
-	for (j = 0; j < 1000; j++)
+	for (j = 0; j < SDPP_PRODUCTS_MAX; j++) {
 		fill_product(&products[j], j + 3);
+		snprintf(products[j].id, sizeof(products[j].id), "p%zu", j);
+		fill_product_v2(&products[j], j + 3);
+	}
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		memset(&m, 0, sizeof(m));
 		m.type = SDPP_T_MENU;
 		m.from = SEL;
+		snprintf(m.u.menu.version, sizeof(m.u.menu.version), "%s", v[i].version);
 		snprintf(m.u.menu.gateway, sizeof(m.u.menu.gateway), "gw");
 		snprintf(m.u.menu.currency, sizeof(m.u.menu.currency), "EUR");
 		snprintf(m.u.menu.payment_method, sizeof(m.u.menu.payment_method), "voucher");
@@ -1379,13 +1652,29 @@ test_bad_generated(void **state)
 		m.u.menu.nproducts = v[i].nproducts;
 		m.u.menu.products = products;
 		assert_int_equal(sdpp_msg_encode(&m, NULL, &out, &len), SDPP_OK);
-		assert_int_equal(sdpp_msg_parse(&p, out, len - 1, SEL, err, sizeof(err)), v[i].e);
+		frame = out;
+		flen = len - 1;
+		if (v[i].extra) {
+			first = strstr(out, "\"products\":[{") + strlen("\"products\":[");
+			end = strchr(first, '}') + 1;
+			frame = malloc(len + (size_t)(end - first) + 1);
+			assert_non_null(frame);
+			memcpy(frame, out, (size_t)(first - out));
+			memcpy(frame + (first - out), first, (size_t)(end - first));
+			frame[(first - out) + (end - first)] = ',';
+			memcpy(frame + (first - out) + (end - first) + 1, first,
+			    len - (size_t)(first - out));
+			flen = len + (size_t)(end - first);
+		}
+		assert_int_equal(sdpp_msg_parse(&p, frame, flen, SEL, err, sizeof(err)), v[i].e);
 		if (v[i].e == SDPP_OK) {
-			assert_int_equal(p.u.menu.nproducts, v[i].nproducts);
+			assert_int_equal(p.u.menu.nproducts, v[i].nproducts + (size_t)v[i].extra);
 			sdpp_msg_free(&p);
 		} else {
-			assert_non_null(strstr(err, "menu.products"));
+			assert_string_equal(err, "menu.products: too many");
 		}
+		if (frame != out)
+			free(frame);
 		free(out);
 	}
 	free(products);
@@ -2545,6 +2834,7 @@ main(void)
 		cmocka_unit_test(test_unterminated),
 		cmocka_unit_test(test_bad_envelope),
 		cmocka_unit_test(test_bad_order),
+		cmocka_unit_test(test_bad_v2),
 		cmocka_unit_test(test_bad_body),
 		cmocka_unit_test(test_order_of_checks),
 		cmocka_unit_test(test_bad_generated),

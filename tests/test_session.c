@@ -668,6 +668,7 @@ test_seller_bad_orders(void **state)
 		snprintf(m.u.order.currency, sizeof(m.u.order.currency), "%s", t[i].currency);
 		m.u.order.price = t[i].price;
 		m.u.order.quantity = t[i].quantity;
+		m.u.order.version = 2; /* the conversation's buyer said sdpp/2 */
 		sdpp_identity_sign_public(c.bid, m.u.order.buyer);
 		sdpp_identity_enc_public(c.bid, m.u.order.enc_key);
 		if (t[i].wrong_signer == 2)

@@ -222,6 +222,10 @@ conv_setup(struct conv *c, uint64_t k, uint64_t ack_every, uint64_t price)
 	snprintf(c->products[2].id, sizeof(c->products[2].id), "occupancy");
 	c->products[2].price = 5;
 	c->products[2].prepay = 1;
+	/* sdpp/2 (the buyer's default) offers each product's topic filter. */
+	snprintf(c->products[0].topic, sizeof(c->products[0].topic), "building/7/floor2/co2");
+	snprintf(c->products[1].topic, sizeof(c->products[1].topic), "building/7/+/temp");
+	snprintf(c->products[2].topic, sizeof(c->products[2].topic), "building/7/occupancy/#");
 	c->menu.nproducts = 3;
 	c->menu.products = c->products;
 	snprintf(c->menu.gateway, sizeof(c->menu.gateway), "building-7");
