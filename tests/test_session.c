@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "sdpp/enc.h"
+#include "sdpp/framer.h"
 #include "sdpp/session.h"
 #include "tests/common/conv.h"
 
@@ -1126,6 +1127,326 @@ test_buyer_bad_invoices(void **state)
 	}
 }
 
+/* ---- sdpp/2 (PROTOCOL.md 15): versions, the menu cap, the order's topic. */
+
+/* The seller's first frame after a raw hello of version v, parsed. */
+static void
+hello_menu(struct conv *c, const char *v, struct sdpp_msg *menu, char **frame)
+{
+	char hello[128];
+	char *nl;
+
+	snprintf(hello, sizeof(hello),
+	    "{\"data\":{\"version\":\"%s\"},\"message_type\":\"hello\",\"signature\":\"\","
+	    "\"verification\":\"\"}",
+	    v);
+	assert_int_equal(sdpp_seller_new(&c->s, &c->scfg, c->now), SDPP_OK);
+	assert_int_equal(sdpp_seller_input(c->s, hello, strlen(hello), c->now, &c->so), SDPP_OK);
+	nl = memchr(c->so.buf, '\n', c->so.len);
+	assert_non_null(nl);
+	assert_true(nl == c->so.buf + c->so.len - 1);
+	*frame = strndup(c->so.buf, (size_t)(nl - c->so.buf));
+	assert_non_null(*frame);
+	sdpp_out_clear(&c->so);
+	assert_int_equal(
+	    sdpp_msg_parse(menu, *frame, strlen(*frame), SDPP_ROLE_SELLER, NULL, 0), SDPP_OK);
+	assert_int_equal(menu->type, SDPP_T_MENU);
+}
+
+/* Each hello is answered in its own version; there is no negotiation. */
+static void
+test_versions_answered_in_kind(void **state)
+{
+	static const struct {
+		int cfg;         /* the buyer's config.version */
+		const char *v;   /* what its hello says */
+		int topics_sent; /* the menu carries the sdpp/2 members */
+	} t[] = {
+		{ 0, "sdpp/2", 1 },
+		{ 1, "sdpp/1", 0 },
+		{ 2, "sdpp/2", 1 },
+	};
+	struct conv c;
+	const struct sdpp_menu *m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 1, 3);
+		c.products[1].on_change = 1;
+		snprintf(c.products[1].deadband, sizeof(c.products[1].deadband), "0.5");
+		snprintf(c.products[1].field, sizeof(c.products[1].field), "/temperature");
+		c.bcfg.version = t[i].cfg;
+		conv_start(&c);
+		assert_int_equal(sdpp_seller_version(c.s), t[i].cfg == 1 ? 1 : 2);
+		assert_int_equal(sdpp_buyer_version(c.b), t[i].cfg == 1 ? 1 : 2);
+		m = sdpp_buyer_menu(c.b);
+		assert_non_null(m);
+		assert_string_equal(m->version, t[i].v);
+		assert_int_equal(m->nproducts, 3);
+		assert_string_equal(
+		    m->products[1].topic, t[i].topics_sent ? "building/7/+/temp" : "");
+		assert_string_equal(m->products[1].field, t[i].topics_sent ? "/temperature" : "");
+		assert_string_equal(m->products[1].deadband, t[i].topics_sent ? "0.5" : "");
+		assert_int_equal(m->products[1].on_change, t[i].topics_sent);
+		/* The order is in the session's version too, and streams. */
+		conv_order(&c, "temp", 2);
+		assert_int_equal(c.orders, 1);
+		assert_string_equal(sdpp_seller_topic(c.s), "");
+		conv_sample(&c, 1);
+		conv_sample(&c, 2);
+		assert_int_equal(c.items, 2);
+		conv_teardown(&c);
+	}
+	/* A buyer config names no other version. */
+	conv_setup(&c, 4, 1, 3);
+	c.bcfg.version = 3;
+	assert_int_equal(sdpp_buyer_new(&c.b, &c.bcfg, c.now), SDPP_E_INVAL);
+	conv_teardown(&c);
+}
+
+/* A seller with more than 256 products: an sdpp/1 hello gets the first
+ * 256 and no sdpp/2 member, an sdpp/2 hello all of them; an sdpp/1
+ * buyer may still order one of the others. */
+static void
+test_v1_menu_capped(void **state)
+{
+	static struct sdpp_product many[SDPP_PRODUCTS_MAX];
+	static const size_t counts[] = { 300, SDPP_PRODUCTS_MAX };
+	struct conv c;
+	struct sdpp_msg menu, m;
+	char *frame, *f;
+	size_t i, j, len;
+
+	(void)state;
+	for (j = 0; j < sizeof(counts) / sizeof(counts[0]); j++) {
+		for (i = 0; i < counts[j]; i++) {
+			memset(&many[i], 0, sizeof(many[i]));
+			snprintf(many[i].id, sizeof(many[i].id), "p%zu", i);
+			many[i].price = 3;
+			snprintf(many[i].topic, sizeof(many[i].topic), "building/7/%zu/#", i);
+			snprintf(many[i].device_class, sizeof(many[i].device_class), "temperature");
+		}
+		/* sdpp/1 */
+		conv_setup(&c, 4, 1, 3);
+		c.menu.nproducts = counts[j];
+		c.menu.products = many;
+		hello_menu(&c, "sdpp/1", &menu, &frame);
+		assert_string_equal(menu.u.menu.version, "sdpp/1");
+		assert_int_equal(menu.u.menu.nproducts, SDPP_PRODUCTS_MAX_V1);
+		assert_string_equal(menu.u.menu.products[255].id, "p255");
+		assert_null(strstr(frame, "\"topic\""));
+		assert_null(strstr(frame, "\"device_class\""));
+		sdpp_msg_free(&menu);
+		free(frame);
+		/* ... and an order for product 299, not on its menu, is served. */
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_ORDER;
+		m.from = SDPP_ROLE_BUYER;
+		snprintf(m.u.order.product, sizeof(m.u.order.product), "p299");
+		snprintf(m.u.order.currency, sizeof(m.u.order.currency), "nanos");
+		m.u.order.price = 3;
+		m.u.order.quantity = 1;
+		sdpp_identity_sign_public(c.bid, m.u.order.buyer);
+		sdpp_identity_enc_public(c.bid, m.u.order.enc_key);
+		f = forge(&m, c.bid, &len);
+		assert_int_equal(sdpp_seller_input(c.s, f, len, c.now, &c.so), SDPP_OK);
+		assert_int_equal(c.so.ev[0].type, SDPP_EV_ORDER);
+		assert_string_equal(sdpp_seller_topic(c.s), "");
+		free(f);
+		conv_teardown(&c);
+		/* sdpp/2 */
+		conv_setup(&c, 4, 1, 3);
+		c.menu.nproducts = counts[j];
+		c.menu.products = many;
+		sdpp_out_free(&c.so);
+		sdpp_out_init(&c.so, SDPP_FRAME_CAP_MAX);
+		hello_menu(&c, "sdpp/2", &menu, &frame);
+		assert_string_equal(menu.u.menu.version, "sdpp/2");
+		assert_int_equal(menu.u.menu.nproducts, counts[j]);
+		assert_string_equal(menu.u.menu.products[299].topic, "building/7/299/#");
+		sdpp_msg_free(&menu);
+		free(frame);
+		conv_teardown(&c);
+	}
+}
+
+/* An order of the other version's member set is bad_message; a topic
+ * filter that is not one is bad_message too. */
+static void
+test_order_version_mismatch(void **state)
+{
+	static const struct {
+		int session; /* the buyer's config.version */
+		int order;   /* the forged order's member set */
+		const char *topic;
+		const char *code;
+		const char *why;
+	} t[] = {
+		{ 2, 1, "", "bad_message", "order.topic: missing" },
+		{ 1, 2, "", "bad_message", "order.topic: unknown member" },
+		{ 1, 2, "building/7/+/temp", "bad_message", "order.topic: unknown member" },
+		{ 2, 2, "a/#/b", "bad_message", "order.topic: not an MQTT topic filter" },
+		{ 2, 2, "building/7/kitchen/temp", NULL, NULL },
+		{ 1, 1, "", NULL, NULL },
+	};
+	struct conv c;
+	struct sdpp_msg m;
+	char *f;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 1, 3);
+		c.bcfg.version = t[i].session;
+		conv_start(&c);
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_ORDER;
+		m.from = SDPP_ROLE_BUYER;
+		snprintf(m.u.order.product, sizeof(m.u.order.product), "temp");
+		snprintf(m.u.order.currency, sizeof(m.u.order.currency), "nanos");
+		m.u.order.price = 1;
+		m.u.order.quantity = 2;
+		m.u.order.version = t[i].order;
+		snprintf(m.u.order.topic, sizeof(m.u.order.topic), "%s", t[i].topic);
+		sdpp_identity_sign_public(c.bid, m.u.order.buyer);
+		sdpp_identity_enc_public(c.bid, m.u.order.enc_key);
+		f = forge(&m, c.bid, &len);
+		if (t[i].code == NULL) {
+			assert_null(sdpp_seller_topic(c.s));
+			assert_int_equal(sdpp_seller_input(c.s, f, len, c.now, &c.so), SDPP_OK);
+			assert_int_equal(c.so.ev[0].type, SDPP_EV_ORDER);
+			assert_string_equal(sdpp_seller_topic(c.s), t[i].topic);
+		} else {
+			assert_string_equal(
+			    seller_answer(&c, f, len, SDPP_E_BAD_MESSAGE), t[i].code);
+			assert_non_null(strstr(c.so.buf, t[i].why));
+			assert_null(sdpp_seller_topic(c.s));
+		}
+		free(f);
+		conv_teardown(&c);
+	}
+}
+
+/* The buyer orders a topic; the host checks it and may refuse with
+ * bad_topic, after every check of the library. */
+static void
+test_order_topic(void **state)
+{
+	static const struct {
+		const char *topic; /* given to sdpp_buyer_order_topic() */
+		int version;
+		enum sdpp_err e; /* its result */
+		int host_refuses;
+	} t[] = {
+		{ NULL, 2, SDPP_OK, 0 },
+		{ "", 2, SDPP_OK, 0 },
+		{ "building/7/kitchen/temp", 2, SDPP_OK, 0 },
+		{ "building/7/+/temp", 2, SDPP_OK, 0 },
+		{ "building/8/kitchen/temp", 2, SDPP_OK, 1 },
+		{ "building/7/+", 2, SDPP_OK, 1 },
+		{ "building/7/a+", 2, SDPP_E_INVAL, 0 },
+		{ "building/7/#/temp", 2, SDPP_E_INVAL, 0 },
+		{ "building/7/kitchen/temp", 1, SDPP_E_INVAL, 0 },
+		{ NULL, 1, SDPP_OK, 0 },
+		{ "", 1, SDPP_OK, 0 },
+	};
+	struct conv c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 1, 3);
+		c.bcfg.version = t[i].version;
+		conv_start(&c);
+		assert_int_equal(
+		    sdpp_buyer_order_topic(c.b, "temp", t[i].topic, 2, c.now, &c.bo), t[i].e);
+		if (t[i].e != SDPP_OK) {
+			assert_int_equal(c.bo.len, 0);
+			/* Nothing was sent: the buyer may still order. */
+			assert_int_equal(sdpp_buyer_order(c.b, "temp", 2, c.now, &c.bo), SDPP_OK);
+			conv_teardown(&c);
+			continue;
+		}
+		/* The host's check: here, is the topic on building 7? */
+		{
+			char *nl = memchr(c.bo.buf, '\n', c.bo.len);
+			struct sdpp_out o;
+
+			assert_non_null(nl);
+			sdpp_out_init(&o, 1 << 20);
+			assert_int_equal(
+			    sdpp_seller_input(c.s, c.bo.buf, (size_t)(nl - c.bo.buf), c.now, &o),
+			    SDPP_OK);
+			sdpp_out_clear(&c.bo);
+			assert_int_equal(o.ev[0].type, SDPP_EV_ORDER);
+			assert_string_equal(
+			    sdpp_seller_topic(c.s), t[i].topic == NULL ? "" : t[i].topic);
+			if (t[i].host_refuses) {
+				assert_int_equal(
+				    sdpp_seller_fail(c.s, SDPP_E_TOPIC,
+				        "order.topic: not within building/7/+/temp", &o),
+				    SDPP_E_TOPIC);
+				assert_true(sdpp_seller_done(c.s));
+				assert_non_null(strstr(o.buf, "\"code\":\"bad_topic\""));
+				pipe_put(&c.s2b, o.buf, o.len);
+				pump(&c);
+				assert_true(sdpp_buyer_done(c.b));
+				assert_string_equal(c.buyer_got_error, "bad_topic");
+			} else {
+				assert_int_equal(sdpp_seller_complete(
+				                     c.s, o.ev[0].req, 1, "rec-1", c.now, &c.so),
+				    SDPP_OK);
+				seller_drain(&c);
+				pump(&c);
+				assert_int_equal(c.started, 1);
+			}
+			sdpp_out_free(&o);
+		}
+		conv_teardown(&c);
+	}
+}
+
+/* The buyer takes only a menu in its hello's version. */
+static void
+test_buyer_refuses_other_version(void **state)
+{
+	static const struct {
+		int buyer;
+		const char *menu;
+	} t[] = {
+		{ 2, "sdpp/1" },
+		{ 1, "sdpp/2" },
+	};
+	struct conv c;
+	struct sdpp_msg m;
+	char *f = NULL;
+	size_t i, len = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 1, 3);
+		c.bcfg.version = t[i].buyer;
+		assert_int_equal(sdpp_buyer_new(&c.b, &c.bcfg, c.now), SDPP_OK);
+		assert_int_equal(sdpp_buyer_start(c.b, c.now, &c.bo), SDPP_OK);
+		assert_non_null(strstr(c.bo.buf, t[i].buyer == 2 ? "sdpp/2" : "sdpp/1"));
+		sdpp_out_clear(&c.bo);
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_MENU;
+		m.from = SDPP_ROLE_SELLER;
+		m.u.menu = c.menu;
+		snprintf(m.u.menu.version, sizeof(m.u.menu.version), "%s", t[i].menu);
+		sdpp_identity_sign_public(c.sid, m.u.menu.seller);
+		assert_int_equal(sdpp_msg_encode(&m, c.sid, &f, &len), SDPP_OK);
+		assert_int_equal(sdpp_buyer_input(c.b, f, len - 1, c.now, &c.bo), SDPP_E_VERSION);
+		assert_true(sdpp_buyer_done(c.b));
+		assert_null(sdpp_buyer_menu(c.b));
+		assert_non_null(strstr(c.bo.buf, "\"code\":\"unsupported_version\""));
+		free(f);
+		conv_teardown(&c);
+	}
+}
+
 int
 main(void)
 {
@@ -1152,6 +1473,11 @@ main(void)
 		cmocka_unit_test(test_buyer_bad_invoices),
 		cmocka_unit_test(test_buyer_signed_batches),
 		cmocka_unit_test(test_chain_payments),
+		cmocka_unit_test(test_versions_answered_in_kind),
+		cmocka_unit_test(test_v1_menu_capped),
+		cmocka_unit_test(test_order_version_mismatch),
+		cmocka_unit_test(test_order_topic),
+		cmocka_unit_test(test_buyer_refuses_other_version),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);
