@@ -74,7 +74,7 @@ gateway.pkgs = libevent
 # those layers do not bring. Unlisted is empty: a new program starts with
 # nothing. Tests also get cmocka and, like the tools and benchmarks, the
 # helpers of tests/common they call (libtestcommon.a).
-bin/sdpp.uses              = tangle ledger iota sdpp util
+bin/sdpp.uses              = tangle ledger mqtt iota sdpp util
 bin/sdpp.pkgs              = libqrencode libevent
 bin/sdpp.libs              = $(PAHO_LIBS)
 bin/sdpp-gateway.uses      = gateway ledger mqtt sdpp util

@@ -14,6 +14,7 @@
 #include "cli/mqtt_out.h"
 #include "cli/net.h"
 #include "cli/sdpp.h"
+#include "mqtt/mqtt.h"
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
 #include "sdpp/session.h"
@@ -53,11 +54,13 @@ struct client {
 /* What buy does with events; menu uses none of the item/pay parts. */
 struct buyer_ctx {
 	struct client *cl;
+	const char *cmd; /* "sdpp menu" or "sdpp buy", for messages */
 	FILE *out;
 	struct mqtt_out *mqtt;
 	const char *prefix;
 	int mqtt_qos;
 	const char *product;
+	const char *topic; /* --topic: an MQTT filter within the product's; NULL: all of it */
 	uint64_t count;
 	int want_menu; /* print the menu and stop (sdpp menu) */
 	int json;
@@ -304,6 +307,36 @@ payment_setup(struct buyer_ctx *x, const char *method)
 	return 0;
 }
 
+/*
+ * Before a narrowed order: --topic must be within the product's filter as
+ * the verified menu gives it (an sdpp/2 menu; a product the menu lacks is
+ * left to the order, which names it). -1 after saying why.
+ */
+static int
+check_topic(struct buyer_ctx *x, const char *product)
+{
+	const struct sdpp_menu *m = sdpp_buyer_menu(x->cl->b);
+	size_t i;
+
+	if (sdpp_buyer_version(x->cl->b) == 1) {
+		fprintf(stderr, "sdpp buy: --topic needs sdpp/2; this session speaks sdpp/1\n");
+		return -1;
+	}
+	for (i = 0; i < m->nproducts; i++) {
+		const struct sdpp_product *p = &m->products[i];
+
+		if (strcmp(p->id, product) != 0 || p->topic[0] == '\0')
+			continue;
+		if (!mqtt_filter_within(x->topic, p->topic)) {
+			fprintf(stderr,
+			    "sdpp buy: --topic '%s' is not within product %s's filter '%s'\n",
+			    x->topic, p->id, p->topic);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Acts on the session's events after each step; -1 stops the run. */
 static int
 handle(struct buyer_ctx *x, uint64_t now)
@@ -347,7 +380,15 @@ handle(struct buyer_ctx *x, uint64_t now)
 				}
 				x->count = count;
 			}
-			e = sdpp_buyer_order(cl->b, product, count, now, &cl->out);
+			if (x->topic != NULL && check_topic(x, product) != 0) {
+				x->failed = 1;
+				return -1;
+			}
+			if (x->topic != NULL)
+				e = sdpp_buyer_order_topic(
+				    cl->b, product, x->topic, count, now, &cl->out);
+			else
+				e = sdpp_buyer_order(cl->b, product, count, now, &cl->out);
 			if (e == SDPP_E_UNKNOWN_PRODUCT) {
 				fprintf(stderr, "sdpp buy: no product `%s' on the menu\n", product);
 				x->failed = 1;
@@ -375,8 +416,10 @@ handle(struct buyer_ctx *x, uint64_t now)
 			break;
 		case SDPP_EV_STARTED:
 			if (x->progress)
-				fprintf(stderr, "session key received, buying %s\n",
-				    x->product != NULL ? x->product : "");
+				fprintf(stderr, "session key received, buying %s%s%s\n",
+				    x->product != NULL ? x->product : "",
+				    x->topic != NULL ? " on " : "",
+				    x->topic != NULL ? x->topic : "");
 			break;
 		case SDPP_EV_ITEM:
 			write_item(x, ev->item);
@@ -510,11 +553,10 @@ run(struct buyer_ctx *x)
 	return 0;
 }
 
+/* Connects and starts a buyer session with config bc (its id borrowed). */
 static int
-client_open(struct client *cl, const char *hostport, const uint8_t seller[32],
-    struct sdpp_identity *id, uint64_t max_price, uint64_t budget, const char *pay_from)
+client_open(struct client *cl, const char *hostport, const struct sdpp_buyer_config *bc)
 {
-	struct sdpp_buyer_config bc;
 	char err[512];
 
 	memset(cl, 0, sizeof(*cl));
@@ -523,18 +565,11 @@ client_open(struct client *cl, const char *hostport, const uint8_t seller[32],
 		fprintf(stderr, "sdpp: %s\n", err);
 		return -1;
 	}
-	memset(&bc, 0, sizeof(bc));
-	bc.id = id;
-	memcpy(bc.seller, seller, 32);
-	bc.max_price = max_price;
-	bc.budget = budget;
-	if (pay_from != NULL)
-		snprintf(bc.payment_address, sizeof(bc.payment_address), "%s", pay_from);
 	/* sdpp/2 menus of thousands of products take up to 16 MiB; the cap
 	 * comes down to SDPP_FRAME_CAP_SESSION once the menu is in. */
 	cl->framer = sdpp_framer_new(SDPP_FRAME_CAP_MAX);
 	sdpp_out_init(&cl->out, SDPP_FRAME_CAP_MAX);
-	if (cl->framer == NULL || sdpp_buyer_new(&cl->b, &bc, now_ms()) != SDPP_OK) {
+	if (cl->framer == NULL || sdpp_buyer_new(&cl->b, bc, now_ms()) != SDPP_OK) {
 		fprintf(stderr, "sdpp: cannot start a buyer session\n");
 		return -1;
 	}
@@ -551,10 +586,47 @@ client_close(struct client *cl)
 	sdpp_out_free(&cl->out);
 }
 
+/*
+ * Opens a session and runs it. A seller that knows only sdpp/1 answers an
+ * sdpp/2 hello with unsupported_version: then once more in sdpp/1 (which
+ * cannot narrow an order, so not with --topic). bc->version says which
+ * version the last session spoke. 0, or -1 as run() gives it.
+ */
+static int
+session(struct buyer_ctx *x, struct client *cl, const char *hostport, struct sdpp_buyer_config *bc)
+{
+	int rc;
+
+	if (client_open(cl, hostport, bc) != 0)
+		return -1;
+	x->cl = cl;
+	rc = run(x);
+	if (bc->version == 1 || strcmp(cl->peer_code, "unsupported_version") != 0)
+		return rc;
+	if (x->topic != NULL) {
+		fprintf(stderr,
+		    "%s: the seller speaks only sdpp/1, which cannot narrow an order by "
+		    "--topic\n",
+		    x->cmd);
+		return rc;
+	}
+	fprintf(stderr, "%s: the seller speaks only sdpp/1: connecting again in sdpp/1\n", x->cmd);
+	client_close(cl);
+	bc->version = 1;
+	if (client_open(cl, hostport, bc) != 0)
+		return -1;
+	return run(x);
+}
+
 /* Explains why a session ended badly; returns the exit status. */
 static int
-report_end(struct client *cl)
+report_end(struct buyer_ctx *x, struct client *cl)
 {
+	if (strcmp(cl->peer_code, "bad_topic") == 0 && x->topic != NULL) {
+		fprintf(stderr, "%s: the seller refused --topic '%s': bad_topic: %s\n", x->cmd,
+		    x->topic, cl->peer_message);
+		return 1;
+	}
 	if (cl->peer_code[0] != '\0') {
 		fprintf(
 		    stderr, "sdpp: the seller refused: %s: %s\n", cl->peer_code, cl->peer_message);
@@ -575,9 +647,12 @@ cmd_menu(int argc, char **argv)
 	struct sdpp_identity *id = NULL;
 	uint8_t seller[32];
 	const char *hostport = NULL, *keyarg = NULL;
+	struct sdpp_buyer_config bc;
 	int i, rc = 1;
 
 	memset(&x, 0, sizeof(x));
+	memset(&bc, 0, sizeof(bc));
+	x.cmd = "sdpp menu";
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seller-key") == 0 && i + 1 < argc)
 			keyarg = argv[++i];
@@ -585,9 +660,11 @@ cmd_menu(int argc, char **argv)
 			x.json = 1;
 		else if (strcmp(argv[i], "--filter") == 0 && i + 1 < argc)
 			x.filter = argv[++i];
+		else if (strcmp(argv[i], "--sdpp1") == 0)
+			bc.version = 1;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			printf("usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json] "
-			       "[--filter TEXT]\n\n"
+			       "[--filter TEXT] [--sdpp1]\n\n"
 			       "Shows the gateway's menu after checking its signature against the\n"
 			       "seller key you were given out of band: a header line, the payment\n"
 			       "terms, and one line per product with its price, unit, device "
@@ -600,7 +677,12 @@ cmd_menu(int argc, char **argv)
 			       "                 description contains TEXT (any case)\n"
 			       "  --json         the whole verified menu, every member of every "
 			       "product,\n"
-			       "                 as one JSON document\n");
+			       "                 as one JSON document\n"
+			       "  --sdpp1        speak sdpp/1 (no topics, fields or tiers in "
+			       "it);\n"
+			       "                 without it sdpp/2, and sdpp/1 again if the "
+			       "seller\n"
+			       "                 knows only that\n");
 			return 0;
 		} else if (hostport == NULL && argv[i][0] != '-')
 			hostport = argv[i];
@@ -612,7 +694,7 @@ cmd_menu(int argc, char **argv)
 	}
 	if (hostport == NULL || keyarg == NULL) {
 		fprintf(stderr, "usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json] "
-		                "[--filter TEXT]\n");
+		                "[--filter TEXT] [--sdpp1]\n");
 		return 1;
 	}
 	if (cli_parse_key(keyarg, seller) != 0)
@@ -620,12 +702,11 @@ cmd_menu(int argc, char **argv)
 	/* Reading a menu needs no identity of ours: a throwaway one will do. */
 	if (sdpp_identity_generate(&id) != SDPP_OK)
 		return 1;
-	if (client_open(&cl, hostport, seller, id, 0, 0, NULL) == 0) {
-		x.cl = &cl;
-		x.want_menu = 1;
-		if (run(&x) == 0 && report_end(&cl) == 0)
-			rc = 0;
-	}
+	bc.id = id;
+	memcpy(bc.seller, seller, sizeof(bc.seller));
+	x.want_menu = 1;
+	if (session(&x, &cl, hostport, &bc) == 0 && report_end(&x, &cl) == 0)
+		rc = 0;
 	client_close(&cl);
 	sdpp_identity_free(id);
 	return rc;
@@ -645,12 +726,15 @@ cmd_buy(int argc, char **argv)
 	char *pem = NULL, err[4200], pay_from[IOTA_ADDRESS_TEXT_LEN];
 	size_t pemlen = 0;
 	uint64_t max_price = 0, budget = 0, max_gas = 0;
+	struct sdpp_buyer_config bc;
 	int i, rc = 1, have_count = 0;
 
 	memset(&x, 0, sizeof(x));
 	memset(&cl, 0, sizeof(cl));
+	memset(&bc, 0, sizeof(bc));
 	cl.fd = -1;
 	x.prefix = "";
+	x.cmd = "sdpp buy";
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -658,8 +742,8 @@ cmd_buy(int argc, char **argv)
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			printf(
 			    "usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE\n"
-			    "                [--product NAME --count N] [--max-price P] [--budget "
-			    "B]\n"
+			    "                [--product NAME --count N [--topic FILTER]]\n"
+			    "                [--max-price P] [--budget B] [--sdpp1]\n"
 			    "                [--output FILE] [--mqtt-out URI [--mqtt-prefix P]\n"
 			    "                [--mqtt-qos 0|1|2]] [--iota [NET] [--iota-url URL]\n"
 			    "                [--max-gas NANOS]]\n\n"
@@ -678,8 +762,22 @@ cmd_buy(int argc, char **argv)
 			    "{\"seq\",\"topic\",\"ts\",\"payload\"} (payload_base64 when not "
 			    "text), or\n"
 			    "to your own MQTT broker with --mqtt-out. Ctrl-C settles and exits.\n"
-			    "Without --product the menu is shown and the order asked for.\n");
+			    "Without --product the menu is shown and the order asked for.\n"
+			    "--topic FILTER buys only the samples of PRODUCT whose topic also "
+			    "matches\n"
+			    "the MQTT filter FILTER, which must lie within the product's topic "
+			    "filter\n"
+			    "(`sdpp menu' shows it): e.g. zigbee2mqtt/Kitchen of zigbee2mqtt/+.\n"
+			    "It needs an sdpp/2 seller. sdpp buy speaks sdpp/2, and sdpp/1 "
+			    "again if\n"
+			    "the seller knows only that (said on stderr); --sdpp1 speaks sdpp/1 "
+			    "from\n"
+			    "the start.\n");
 			return 0;
+		}
+		if (strcmp(a, "--sdpp1") == 0) {
+			bc.version = 1;
+			continue;
 		}
 		if (strcmp(a, "--iota") == 0) {
 			/* NET is optional: the menu names the network. */
@@ -706,7 +804,14 @@ cmd_buy(int argc, char **argv)
 			keyfile = argv[++i];
 		else if (strcmp(a, "--product") == 0)
 			x.product = argv[++i];
-		else if (strcmp(a, "--count") == 0) {
+		else if (strcmp(a, "--topic") == 0) {
+			if (!mqtt_filter_valid(argv[++i])) {
+				fprintf(stderr,
+				    "sdpp buy: --topic is not an MQTT topic filter: `%s'\n", v);
+				return 1;
+			}
+			x.topic = v;
+		} else if (strcmp(a, "--count") == 0) {
 			if (cli_parse_u64(argv[++i], 9007199254740991ULL, &x.count) != 0) {
 				fprintf(stderr,
 				    "sdpp buy: --count is not an integer 0-2^53: `%s'\n", v);
@@ -764,6 +869,10 @@ cmd_buy(int argc, char **argv)
 		fprintf(stderr, "sdpp buy: --product needs --count (0 buys until Ctrl-C)\n");
 		return 1;
 	}
+	if (x.topic != NULL && bc.version == 1) {
+		fprintf(stderr, "sdpp buy: --topic needs sdpp/2, not --sdpp1\n");
+		return 1;
+	}
 	x.ask = x.product == NULL;
 	if (cli_parse_key(keyarg, seller) != 0)
 		return 1;
@@ -813,17 +922,19 @@ cmd_buy(int argc, char **argv)
 		x.id = id;
 		x.max_gas = max_gas;
 	}
-	if (client_open(
-	        &cl, hostport, seller, id, max_price, budget, x.want_iota ? pay_from : NULL) != 0)
-		goto out;
-	x.cl = &cl;
-	if (run(&x) != 0 || x.failed) {
-		(void)report_end(&cl);
+	bc.id = id;
+	memcpy(bc.seller, seller, sizeof(bc.seller));
+	bc.max_price = max_price;
+	bc.budget = budget;
+	if (x.want_iota)
+		snprintf(bc.payment_address, sizeof(bc.payment_address), "%s", pay_from);
+	if (session(&x, &cl, hostport, &bc) != 0 || x.failed) {
+		(void)report_end(&x, &cl);
 		goto out;
 	}
 	if (x.progress)
 		fputc('\n', stderr);
-	if (report_end(&cl) != 0)
+	if (report_end(&x, &cl) != 0)
 		goto out;
 	if (x.have_statement)
 		fprintf(stderr,

@@ -48,7 +48,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("sdpp %s (protocol sdpp/1)\n", SDPP_TOOL_VERSION);
+		printf("sdpp %s (protocol sdpp/2, and sdpp/1 with older sellers)\n",
+		    SDPP_TOOL_VERSION);
 		return 0;
 	}
 	/* Once, before any thread: buy and iota talk to IOTA nodes. */

@@ -19,7 +19,7 @@ layers() {
 	ledger) echo "ledger sdpp util" ;;
 	mqtt) echo "mqtt util" ;;
 	tangle) echo "tangle iota sdpp util" ;;
-	cli) echo "cli tangle ledger iota sdpp util" ;;
+	cli) echo "cli tangle ledger mqtt iota sdpp util" ;;
 	gateway) echo "gateway tangle ledger mqtt iota sdpp util" ;;
 	esac
 }
