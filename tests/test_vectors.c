@@ -78,6 +78,32 @@ static struct sdpp_product menu_products[2] = {
 	    .prepay = 1 },
 };
 
+/* The sdpp/2 menu's products (section 15.3; not const, as above). */
+static struct sdpp_product menu2_products[2] = {
+	{ .id = PRODUCT,
+	    .price = PRICE,
+	    .unit = "ppm",
+	    .description = "CO2 concentration, building 7, floor 2",
+	    .last_seen = 1764151187345,
+	    .prepay = 0,
+	    .topic = "building/7/+/co2",
+	    .field = "/co2",
+	    .device_class = "carbon_dioxide",
+	    .min_interval = 60000,
+	    .on_change = 1,
+	    .deadband = "5" },
+	{ .id = "temperature",
+	    .price = 100,
+	    .unit = "\xc2\xb0"
+	            "C",
+	    .description = "Every zigbee2mqtt thermometer",
+	    .last_seen = 1764151140012,
+	    .prepay = 0,
+	    .topic = "zigbee2mqtt/+",
+	    .field = "/temperature",
+	    .device_class = "temperature" },
+};
+
 /* The anchor's made-up transaction digest: the 32 bytes 0x01..0x20. */
 #define ANCHOR_DIGEST_START 0x01
 #define ANCHOR_RECORD "ledger:3"
@@ -116,6 +142,53 @@ static const char order_input[] =
     "\"order\",\"verification\":\"\"}";
 #define ORDER_ID_HEX "4aadacedc45f542d63d433035faec30bee02a95f20b236aae0b6ee3682c9fc12"
 #define CHAIN0_HEX "d5ca2e363303fc6f1920f40ddec7cc5297e5bd3376709e61ac00c2ab3dafcde8"
+
+/* sdpp/2 (section 15): the menu of two products and the order with a topic,
+ * each frame and its signature input without the 7-byte context. */
+static const char menu2_frame[] =
+    "{\"data\":{\"ack_every\":2,\"currency\":\"nanos\",\"gateway\":\"building-7\",\"max_frame"
+    "\":1048576,\"max_unpaid\":8,\"payment_address\":\"\",\"payment_granularity\":4,\"payment"
+    "_method\":\"voucher\",\"products\":[{\"deadband\":\"5\",\"description\":\"CO2 concentrat"
+    "ion, building 7, floor 2\",\"device_class\":\"carbon_dioxide\",\"field\":\"/co2\",\"id\""
+    ":\"co2-floor2\",\"last_seen\":1764151187345,\"min_interval\":60000,\"on_change\":true,\""
+    "prepay\":false,\"price\":\"250\",\"topic\":\"building/7/+/co2\",\"unit\":\"ppm\"},{\"dea"
+    "dband\":\"\",\"description\":\"Every zigbee2mqtt thermometer\",\"device_class\":\"temper"
+    "ature\",\"field\":\"/temperature\",\"id\":\"temperature\",\"last_seen\":1764151140012,\""
+    "min_interval\":0,\"on_change\":false,\"prepay\":false,\"price\":\"100\",\"topic\":\"zigb"
+    "ee2mqtt/+\",\"unit\":\"°C\"}],\"seller\":\"7776e870b93354f2a0b24c23f2a36cc4e80e223218c1b"
+    "97926fdd018396a2b9b\",\"sign_items\":false,\"version\":\"sdpp/2\"},\"message_type\":\"me"
+    "nu\",\"signature\":\"cfdp/9HzaGky3V8CXYiERk646YC8+ClNQQHaB82AY34cSNgc2rUFeHzrW3+1Or/YfmC"
+    "MyEf+x8fU5RVi5vTxAQ==\",\"verification\":\"\"}";
+static const char menu2_input[] =
+    "{\"data\":{\"ack_every\":2,\"currency\":\"nanos\",\"gateway\":\"building-7\",\"max_frame"
+    "\":1048576,\"max_unpaid\":8,\"payment_address\":\"\",\"payment_granularity\":4,\"payment"
+    "_method\":\"voucher\",\"products\":[{\"deadband\":\"5\",\"description\":\"CO2 concentrat"
+    "ion, building 7, floor 2\",\"device_class\":\"carbon_dioxide\",\"field\":\"/co2\",\"id\""
+    ":\"co2-floor2\",\"last_seen\":1764151187345,\"min_interval\":60000,\"on_change\":true,\""
+    "prepay\":false,\"price\":\"250\",\"topic\":\"building/7/+/co2\",\"unit\":\"ppm\"},{\"dea"
+    "dband\":\"\",\"description\":\"Every zigbee2mqtt thermometer\",\"device_class\":\"temper"
+    "ature\",\"field\":\"/temperature\",\"id\":\"temperature\",\"last_seen\":1764151140012,\""
+    "min_interval\":0,\"on_change\":false,\"prepay\":false,\"price\":\"100\",\"topic\":\"zigb"
+    "ee2mqtt/+\",\"unit\":\"°C\"}],\"seller\":\"7776e870b93354f2a0b24c23f2a36cc4e80e223218c1b"
+    "97926fdd018396a2b9b\",\"sign_items\":false,\"version\":\"sdpp/2\"},\"message_type\":\"me"
+    "nu\",\"verification\":\"\"}";
+static const char order2_frame[] =
+    "{\"data\":{\"buyer\":\"d2eb993b63143528e70dcdc7eb9ca21010dd769be95250c2c5babfad15d458e2\""
+    ",\"currency\":\"nanos\",\"enc_key\":\"6b3ee67463583cbe3dc08fe9d0765c2666ff5210dd527c9d87"
+    "05e44927c80d55\",\"nonce\":\"000102030405060708090a0b0c0d0e0f\",\"payment_address\":\"\""
+    ",\"price\":\"250\",\"product\":\"co2-floor2\",\"quantity\":6,\"time\":1764151201213,\"to"
+    "pic\":\"building/7/floor2/co2\"},\"message_type\":\"order\",\"signature\":\"L6eyLBrjgi+v"
+    "xB9HZG1uao3yUt4A4f7gtM7gYi7TcVz4ofCofn5IW6nwWFfUmE2pagQ0A7IKAfHhXW/YUFKrDQ==\",\"verific"
+    "ation\":\"\"}";
+static const char order2_input[] =
+    "{\"data\":{\"buyer\":\"d2eb993b63143528e70dcdc7eb9ca21010dd769be95250c2c5babfad15d458e2\""
+    ",\"currency\":\"nanos\",\"enc_key\":\"6b3ee67463583cbe3dc08fe9d0765c2666ff5210dd527c9d87"
+    "05e44927c80d55\",\"nonce\":\"000102030405060708090a0b0c0d0e0f\",\"payment_address\":\"\""
+    ",\"price\":\"250\",\"product\":\"co2-floor2\",\"quantity\":6,\"time\":1764151201213,\"to"
+    "pic\":\"building/7/floor2/co2\"},\"message_type\":\"order\",\"verification\":\"\"}";
+#define ORDER2_TOPIC "building/7/floor2/co2"
+#define ORDER2_ID_HEX "0e9b46ff5940969061ae0bb3b3824b90b60207cd9543d9b93941d6789b587015"
+#define CHAIN0_2_HEX "fc9914534c018bbf7c30f9b4637610844969f765b4a9cc2a57513ab0b21443ff"
 
 /* Sealing (section 8). */
 #define SEAL_E_HEX "23b7bb8c91ae008711fb12846780bcdf1e065f821bdfec49f57e7c7dcd4c4823"
@@ -855,6 +928,37 @@ test_anchor(void **state)
 	conv_free(c);
 }
 
+/* The sdpp/2 vectors: the same menu members and order inputs, the sdpp/2
+ * members added, the same signature context and order id rule. */
+static void
+test_v2(void **state)
+{
+	struct conv *c = conv_new();
+	struct sdpp_msg m, p;
+	uint8_t oid[SDPP_ORDER_ID_BYTES], chain0[SDPP_DIGEST_BYTES];
+
+	(void)state;
+	frame_fill(&m, c, 1); /* frames[1] is the section 5.2 menu */
+	assert_int_equal(m.type, SDPP_T_MENU);
+	snprintf(m.u.menu.version, sizeof(m.u.menu.version), "%s", SDPP_VERSION_2);
+	m.u.menu.products = menu2_products;
+	frame_check("sdpp/2 menu", c, &m, SELLER, menu2_frame, menu2_input);
+	order_fill(&m, c);
+	m.u.order.version = 2;
+	snprintf(m.u.order.topic, sizeof(m.u.order.topic), "%s", ORDER2_TOPIC);
+	frame_check("sdpp/2 order", c, &m, BUYER, order2_frame, order2_input);
+	assert_int_equal(
+	    sdpp_msg_parse(&p, order2_frame, strlen(order2_frame), BUY, NULL, 0), SDPP_OK);
+	assert_int_equal(p.u.order.version, 2);
+	assert_string_equal(p.u.order.topic, ORDER2_TOPIC);
+	assert_int_equal(sdpp_order_id(&p, oid), SDPP_OK);
+	hex_is("sdpp/2 order_id", oid, sizeof(oid), ORDER2_ID_HEX);
+	assert_int_equal(sdpp_chain_init(chain0, oid), SDPP_OK);
+	hex_is("sdpp/2 chain_0", chain0, sizeof(chain0), CHAIN0_2_HEX);
+	sdpp_msg_free(&p);
+	conv_free(c);
+}
+
 /* Each printed value above still stands in Appendix A, byte for byte. */
 static void
 test_document(void **state)
@@ -896,6 +1000,13 @@ test_document(void **state)
 	want[n++] = signed_item_input;
 	want[n++] = anchor_frame;
 	want[n++] = anchor_input;
+	want[n++] = menu2_frame;
+	want[n++] = menu2_input;
+	want[n++] = order2_frame;
+	want[n++] = order2_input;
+	want[n++] = "sdpp/2 order_id = " ORDER2_ID_HEX "\n";
+	want[n++] = "sdpp/2 chain_0  = " CHAIN0_2_HEX "\n";
+	want[n++] = "`topic` `" ORDER2_TOPIC "`";
 	for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
 		want[n++] = frames[i].line;
 	assert_true(n <= sizeof(want) / sizeof(want[0]));
@@ -932,6 +1043,7 @@ main(void)
 		cmocka_unit_test(test_conversation),
 		cmocka_unit_test(test_signed_item),
 		cmocka_unit_test(test_anchor),
+		cmocka_unit_test(test_v2),
 		cmocka_unit_test(test_document),
 	};
 
