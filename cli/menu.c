@@ -142,28 +142,38 @@ put_text(struct line *l, const char *s, size_t n)
 	fwrite(s, 1, n, l->f);
 }
 
-/* Writes s in a cell of width columns and the gap after it: cut to width
- * with a trailing "…" if longer; right-aligned for numbers (right). */
-static void
-cell(struct line *l, const char *s, size_t width, int right)
+/* Where the character numbered k (from 0) of UTF-8 text s starts. */
+static const char *
+skip_columns(const char *s, size_t k)
 {
-	size_t n = columns(s);
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80 && k-- == 0)
+			break;
+	return s;
+}
+
+/* How a cell too long for its column is cut. */
+enum cut { CUT_END, CUT_MIDDLE };
+
+/* Writes s in a cell of width columns and the gap after it: cut with a "…"
+ * if longer, at the end or, for topics whose last levels tell devices
+ * apart, in the middle; right-aligned for numbers (right). */
+static void
+cell(struct line *l, const char *s, size_t width, int right, enum cut how)
+{
+	size_t n = columns(s), tail;
+	const char *e;
 
 	if (n > width) {
-		const char *e = s;
-		size_t k = 0;
-
-		/* Keep width - 1 characters, whole ones, then the ellipsis. */
-		while (*e != '\0') {
-			if (((unsigned char)*e & 0xc0) != 0x80) {
-				if (k == width - 1)
-					break;
-				k++;
-			}
-			e++;
-		}
+		/* Whole characters only: width - 1 of them and the ellipsis. */
+		tail = how == CUT_MIDDLE ? (width - 1) / 2 : 0;
+		e = skip_columns(s, width - 1 - tail);
 		put_text(l, s, (size_t)(e - s));
 		put_text(l, ELLIPSIS, strlen(ELLIPSIS));
+		if (tail > 0) {
+			e = skip_columns(s, n - tail);
+			put_text(l, e, strlen(e));
+		}
 	} else {
 		if (right)
 			l->pending += width - n;
@@ -263,7 +273,8 @@ menu_print_table(FILE *f, const struct sdpp_menu *m, const char *filter, uint64_
 	for (c = 0; c < C__COUNT; c++) {
 		if (!v2 && (c == C_CLASS || c == C_SELLS || c == C_RATE))
 			continue;
-		cell(&l, !v2 && c == C_TOPIC ? "DESCRIPTION" : heads[c], width[c], c == C_PRICE);
+		cell(&l, !v2 && c == C_TOPIC ? "DESCRIPTION" : heads[c], width[c], c == C_PRICE,
+		    CUT_END);
 	}
 	fputc('\n', f);
 	for (i = 0; i < m->nproducts; i++) {
@@ -275,7 +286,8 @@ menu_print_table(FILE *f, const struct sdpp_menu *m, const char *filter, uint64_
 		for (c = 0; c < C__COUNT; c++) {
 			if (!v2 && (c == C_CLASS || c == C_SELLS || c == C_RATE))
 				continue;
-			cell(&l, r->text[c], width[c], c == C_PRICE);
+			cell(&l, r->text[c], width[c], c == C_PRICE,
+			    v2 && c == C_TOPIC ? CUT_MIDDLE : CUT_END);
 		}
 		fputc('\n', f);
 	}

@@ -7,7 +7,7 @@
 
 #include "sdpp/msg.h"
 
-/* Widest topic filter shown in the table before it is cut with an ellipsis. */
+/* Widest topic filter in the table; a longer one loses its middle to an ellipsis. */
 #define MENU_TOPIC_COLUMNS 48
 
 /* 1 if filter is NULL or "", or if the product's id, topic, unit, device
