@@ -447,6 +447,9 @@ craft_order(const struct sdpp_menu *m, const char *product, uint64_t price, int 
 	if (sdpp_random(msg.u.order.nonce, sizeof(msg.u.order.nonce)) != SDPP_OK)
 		return -1;
 	msg.u.order.time = (int64_t)now_ms();
+	/* The member set of the menu's version: a refusal for the product or
+	 * signature, not for an sdpp/1 order in an sdpp/2 session. */
+	msg.u.order.version = strcmp(m->version, SDPP_VERSION_2) == 0 ? 2 : 1;
 	if (sdpp_msg_encode(&msg, me, frame, len) != SDPP_OK)
 		return -1;
 	if (corrupt) {
