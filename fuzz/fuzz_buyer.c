@@ -81,6 +81,9 @@ struct h {
 	int expect_item;
 	struct sdpp_item want;
 	uint8_t want_payload[512];
+
+	/* The topic the last sdpp_buyer_order_topic() asked for ("" none). */
+	char want_topic[SDPP_TOPIC_MAX + 1];
 };
 
 static int
@@ -117,6 +120,9 @@ check_frames(struct h *h, int *errors)
 		CHECK(e == SDPP_OK);
 		if (m.type == SDPP_T_HELLO) {
 			CHECK(h->hellos++ == 0);
+			/* The version the config chose (0: sdpp/2). */
+			CHECK(strcmp(m.u.hello.version,
+			          h->cfg.version == 1 ? SDPP_VERSION : SDPP_VERSION_2) == 0);
 		} else {
 			CHECK(m.signed_);
 			CHECK(sdpp_msg_verify(&m, bver) == SDPP_OK);
@@ -126,6 +132,9 @@ check_frames(struct h *h, int *errors)
 			break;
 		case SDPP_T_ORDER:
 			CHECK(h->orders++ == 0);
+			/* In the session's member set, with the topic asked for. */
+			CHECK(m.u.order.version == sdpp_buyer_version(h->b));
+			CHECK(strcmp(m.u.order.topic, h->want_topic) == 0);
 			CHECK(sdpp_order_id(&m, id) == SDPP_OK);
 			CHECK(sdpp_buyer_order_id(h->b) != NULL);
 			CHECK(memcmp(sdpp_buyer_order_id(h->b), id, sizeof(id)) == 0);
@@ -363,10 +372,15 @@ op_menu(struct h *h, struct fuzz_in *in)
 	struct sdpp_product prod[NPRODUCTS];
 	struct sdpp_msg m;
 	size_t i;
+	int v2;
 
 	memset(&m, 0, sizeof(m));
 	memset(prod, 0, sizeof(prod));
 	m.type = SDPP_T_MENU;
+	/* The hello's version, or (g & 0x80) the other one, which the buyer refuses. */
+	v2 = (h->cfg.version != 1) != ((g & 0x80) != 0);
+	snprintf(
+	    m.u.menu.version, sizeof(m.u.menu.version), "%s", v2 ? SDPP_VERSION_2 : SDPP_VERSION);
 	if (f & 0x80)
 		fuzz_in_fill(in, m.u.menu.seller, sizeof(m.u.menu.seller)); /* names someone else */
 	else
@@ -386,12 +400,18 @@ op_menu(struct h *h, struct fuzz_in *in)
 		prod[i].price = i == 3 ? UINT64_MAX / 2 : (pr >> (2 * i) & 3) * (i + 1);
 		prod[i].prepay = (f >> i) & 1;
 		prod[i].last_seen = (int64_t)h->now;
+		snprintf(prod[i].topic, sizeof(prod[i].topic), i == 0 ? "#" : "b/%zu/+/t", i);
+		snprintf(prod[i].field, sizeof(prod[i].field), i & 1 ? "/v" : "");
+		snprintf(prod[i].device_class, sizeof(prod[i].device_class), "temperature");
+		prod[i].min_interval = i * 1000;
+		prod[i].on_change = i >= 2;
+		snprintf(prod[i].deadband, sizeof(prod[i].deadband), i == 3 ? "0.5" : "");
 	}
 	send_msg(h, &m, pick_signer(f));
 }
 
 static void
-op_order(struct h *h, struct fuzz_in *in)
+op_order(struct h *h, struct fuzz_in *in, const char *topic)
 {
 	uint8_t f = fuzz_in_u8(in);
 	const struct sdpp_menu *mu = sdpp_buyer_menu(h->b);
@@ -403,7 +423,17 @@ op_order(struct h *h, struct fuzz_in *in)
 	snprintf(product, sizeof(product), "p%d", f & 3);
 	if ((f & 0x60) == 0x60)
 		snprintf(product, sizeof(product), "nope");
-	e = sdpp_buyer_order(h->b, product, q, h->now, &h->out);
+	if (topic == NULL) {
+		e = sdpp_buyer_order(h->b, product, q, h->now, &h->out);
+	} else {
+		e = sdpp_buyer_order_topic(h->b, product, topic, q, h->now, &h->out);
+		/* A topic is for sdpp/2 sessions, and must be a filter. */
+		if (topic[0] != '\0' &&
+		    (sdpp_buyer_version(h->b) != 2 || !sdpp_topic_filter_ok(topic)))
+			CHECK(e == SDPP_E_INVAL);
+	}
+	if (e == SDPP_OK)
+		snprintf(h->want_topic, sizeof(h->want_topic), "%s", topic == NULL ? "" : topic);
 	if (e != SDPP_OK) {
 		/* Refusals are local: nothing sent, the session goes on. */
 		CHECK(h->out.len == 0 && h->out.nev == 0);
@@ -687,6 +717,7 @@ enum op {
 	OP_EXIT,
 	OP_TICK,
 	OP_START,
+	OP_ORDER_TOPIC, /* an order narrowed to a topic: a length byte, then the topic */
 	OP__COUNT
 };
 
@@ -714,6 +745,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h.cfg.max_price = (b0 & 0x80) ? b0 & 0x7f : 0;
 	h.cfg.budget = (b1 & 0x80) ? b1 & 0x7f : 0;
 	h.cfg.response_timeout_ms = (b2 & 1) ? 1000 : 0;
+	h.cfg.version = (b2 >> 1) & 3; /* 0 and 2: sdpp/2; 1: sdpp/1; 3: refused */
+	if (h.cfg.version == 3) {
+		CHECK(sdpp_buyer_new(&h.b, &h.cfg, h.now) == SDPP_E_INVAL && h.b == NULL);
+		h.cfg.version = 2;
+	}
 	h.chain = calloc(MAX_ITEMS, sizeof(*h.chain));
 	CHECK(h.chain != NULL);
 	CHECK(sdpp_aead_new(&h.wrong, zero) == SDPP_OK);
@@ -738,8 +774,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_menu(&h, &in);
 			break;
 		case OP_ORDER:
-			op_order(&h, &in);
+			op_order(&h, &in, NULL);
 			break;
+		case OP_ORDER_TOPIC: {
+			char topic[40];
+			size_t tl = fuzz_in_u8(&in) % sizeof(topic);
+
+			fuzz_in_fill(&in, topic, tl);
+			topic[tl] = '\0';
+			op_order(&h, &in, topic);
+			break;
+		}
 		case OP_SESSION_KEY:
 			op_session_key(&h, &in);
 			break;
