@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,11 @@ enum gw_key {
 	G_IOTA_ANCHOR_KINDS,
 	G_IOTA_ANCHOR_EVERY,
 	G_IOTA_ANCHOR_INTERVAL,
+	G_DISC_ENABLED,
+	G_DISC_PREFIX,
+	G_DISC_PRICE,
+	G_DISC_ALLOW,
+	G_DISC_DENY,
 	G__COUNT
 };
 
@@ -228,6 +234,15 @@ static const struct key gw_keys[G__COUNT] = {
 	    10000000, "100", R_RESTART },
 	[G_IOTA_ANCHOR_INTERVAL] = { "iota", "anchor_interval", T_MS, GW(iota_anchor_interval_ms),
 	    MS_S, MS_D, "60s", R_LIVE },
+
+	/* price.CLASS keys are read apart (on_key): their names are open. */
+	[G_DISC_ENABLED] = { "discovery", "enabled", T_BOOL, GW(discovery_enabled), 0, 1, "no",
+	    R_MENU },
+	[G_DISC_PREFIX] = { "discovery", "prefix", T_TOPIC, GW(discovery_prefix), 1, 0,
+	    "homeassistant", R_MENU },
+	[G_DISC_PRICE] = { "discovery", "price", T_PRICE, GW(discovery_price), 0, 0, NULL, R_MENU },
+	[G_DISC_ALLOW] = { "discovery", "allow", T_TEXT, GW(discovery_allow), 0, 0, "", R_MENU },
+	[G_DISC_DENY] = { "discovery", "deny", T_TEXT, GW(discovery_deny), 0, 0, "", R_MENU },
 };
 #define NGW ((size_t)G__COUNT)
 
@@ -243,6 +258,7 @@ static const struct key product_keys[] = {
 	{ "product", "min_interval", T_MS, PR(min_interval_ms), 0, MS_D, "0", R_MENU },
 	{ "product", "on_change", T_BOOL, PR(on_change), 0, 1, "no", R_MENU },
 	{ "product", "deadband", T_DECIMAL, PR(deadband), 0, 0, "", R_MENU },
+	{ "product", "device_class", T_TEXT, PR(device_class), 0, 0, "", R_MENU },
 };
 #define NPR (sizeof(product_keys) / sizeof(product_keys[0]))
 /* Indexes of product_keys above. */
@@ -266,7 +282,14 @@ struct perr {
 	char *msg;
 };
 
-enum sect { S_NONE, S_GATEWAY, S_MQTT, S_LEDGER, S_IOTA, S_PRODUCT, S_SKIP };
+enum sect { S_NONE, S_GATEWAY, S_MQTT, S_LEDGER, S_IOTA, S_DISCOVERY, S_PRODUCT, S_SKIP };
+
+/* What the parser keeps per product besides the product itself. */
+struct pstate {
+	int line[NPR];          /* where each key was set; 0: default */
+	unsigned char bad[NPR]; /* set, but to a refused value */
+	char price_raw[CONFIG_LINE_MAX];
+};
 
 struct parse {
 	struct gateway_config *c;
@@ -281,9 +304,10 @@ struct parse {
 	int too_many;
 	int gw_line[NGW];          /* where each key was set; 0: default */
 	unsigned char gw_bad[NGW]; /* set, but to a refused value */
-	int pr_line[CONFIG_PRODUCTS_MAX][NPR];
-	unsigned char pr_bad[CONFIG_PRODUCTS_MAX][NPR];
-	char price_raw[CONFIG_PRODUCTS_MAX][CONFIG_LINE_MAX];
+	struct pstate *ps;         /* one per product, grown with c->products */
+	size_t palloc;
+	char disc_price_raw[CONFIG_LINE_MAX];
+	char class_raw[CONFIG_CLASS_PRICES_MAX][CONFIG_LINE_MAX];
 	struct perr *errs;
 	size_t nerrs, caperrs;
 	unsigned seq;
@@ -941,6 +965,25 @@ product_begin(struct parse *p, const char *id)
 		p->too_many = 1;
 		return;
 	}
+	if (c->nproducts == p->palloc) {
+		size_t n = p->palloc ? 2 * p->palloc : 16;
+		struct product_config *np = realloc(c->products, n * sizeof(*np));
+		struct pstate *ns;
+
+		if (np == NULL) {
+			p->nomem = 1;
+			return;
+		}
+		c->products = np;
+		ns = realloc(p->ps, n * sizeof(*ns));
+		if (ns == NULL) {
+			p->nomem = 1;
+			return;
+		}
+		p->ps = ns;
+		p->palloc = n;
+	}
+	memset(&p->ps[c->nproducts], 0, sizeof(p->ps[0]));
 	pc = &c->products[c->nproducts];
 	memset(pc, 0, sizeof(*pc));
 	(void)copy_str(pc->id, sizeof(pc->id), id);
@@ -982,6 +1025,8 @@ section_line(struct parse *p, char *s)
 		p->sect = S_LEDGER;
 	} else if (strcmp(name, "iota") == 0) {
 		p->sect = S_IOTA;
+	} else if (strcmp(name, "discovery") == 0) {
+		p->sect = S_DISCOVERY;
 	} else if (strncmp(name, "product", 7) == 0 &&
 	           (name[7] == '\0' || isspace((unsigned char)name[7]))) {
 		product_begin(p, trim(name + 7));
@@ -1071,6 +1116,39 @@ read_line(struct parse *p)
 	return 1;
 }
 
+/* [discovery] price.CLASS = PRICE; the price is read with the others. */
+static int
+class_price_key(struct parse *p, const char *cls, const char *value)
+{
+	struct gateway_config *c = p->c;
+	struct class_price *cp;
+	size_t i;
+
+	if (cls[0] == '\0' || strlen(cls) > SDPP_DEVICE_CLASS_MAX ||
+	    strspn(cls, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(cls)) {
+		add_err(p, p->line,
+		    "price.CLASS: the device class is not 1-%d characters of a-z 0-9 _: `%s'",
+		    SDPP_DEVICE_CLASS_MAX, cls);
+		return 1;
+	}
+	for (i = 0; i < c->nclass_prices; i++)
+		if (strcmp(c->class_prices[i].device_class, cls) == 0) {
+			add_err(p, p->line, "duplicate key `price.%s' (first on line %d)", cls,
+			    c->class_prices[i].line);
+			return 1;
+		}
+	if (c->nclass_prices == CONFIG_CLASS_PRICES_MAX) {
+		add_err(p, p->line, "more than %d price.CLASS keys", CONFIG_CLASS_PRICES_MAX);
+		return 1;
+	}
+	cp = &c->class_prices[c->nclass_prices];
+	(void)copy_str(cp->device_class, sizeof(cp->device_class), cls);
+	cp->line = p->line;
+	(void)copy_str(p->class_raw[c->nclass_prices], sizeof(p->class_raw[0]), value);
+	c->nclass_prices++;
+	return 1;
+}
+
 /* One `key = value' of the current section. */
 static int
 on_key(struct parse *p, const char *name, const char *value)
@@ -1088,10 +1166,14 @@ on_key(struct parse *p, const char *name, const char *value)
 	case S_MQTT:
 	case S_LEDGER:
 	case S_IOTA:
+	case S_DISCOVERY:
 		secname = p->sect == S_GATEWAY  ? "gateway"
 		          : p->sect == S_MQTT   ? "mqtt"
 		          : p->sect == S_LEDGER ? "ledger"
-		                                : "iota";
+		          : p->sect == S_IOTA   ? "iota"
+		                                : "discovery";
+		if (p->sect == S_DISCOVERY && strncmp(name, "price.", 6) == 0)
+			return class_price_key(p, name + 6, value);
 		tab = gw_keys;
 		n = NGW;
 		base = p->c;
@@ -1103,8 +1185,8 @@ on_key(struct parse *p, const char *name, const char *value)
 		tab = product_keys;
 		n = NPR;
 		base = &p->c->products[p->prod];
-		lines = p->pr_line[p->prod];
-		bad = p->pr_bad[p->prod];
+		lines = p->ps[p->prod].line;
+		bad = p->ps[p->prod].bad;
 		break;
 	default:
 		return 1;
@@ -1125,8 +1207,10 @@ on_key(struct parse *p, const char *name, const char *value)
 		return 1;
 	}
 	lines[i] = p->line;
-	if (tab[i].type == T_PRICE)
-		(void)copy_str(p->price_raw[p->prod], sizeof(p->price_raw[p->prod]), value);
+	if (tab[i].type == T_PRICE && p->sect == S_PRODUCT)
+		(void)copy_str(p->ps[p->prod].price_raw, sizeof(p->ps[p->prod].price_raw), value);
+	else if (tab[i].type == T_PRICE)
+		(void)copy_str(p->disc_price_raw, sizeof(p->disc_price_raw), value);
 	else if (set_value(p, &tab[i], base, value, err, sizeof(err)) != 0) {
 		bad[i] = 1;
 		add_err(p, p->line, "%s", err);
@@ -1171,14 +1255,27 @@ resolve_prices(struct parse *p)
 	char err[MSG_MAX];
 	size_t i;
 
+	if (!gw_ok(p, G_CURRENCY))
+		return;
 	for (i = 0; i < p->c->nproducts; i++) {
-		if (p->pr_line[i][P_PRICE] == 0 || !gw_ok(p, G_CURRENCY))
+		if (p->ps[i].line[P_PRICE] == 0)
 			continue;
-		if (price_parse(p->price_raw[i], p->c->currency, &p->c->products[i].price, err,
+		if (price_parse(p->ps[i].price_raw, p->c->currency, &p->c->products[i].price, err,
 		        sizeof(err)) != 0) {
-			p->pr_bad[i][P_PRICE] = 1;
-			add_err(p, p->pr_line[i][P_PRICE], "%s", err);
+			p->ps[i].bad[P_PRICE] = 1;
+			add_err(p, p->ps[i].line[P_PRICE], "%s", err);
 		}
+	}
+	if (p->gw_line[G_DISC_PRICE] != 0 && price_parse(p->disc_price_raw, p->c->currency,
+	                                         &p->c->discovery_price, err, sizeof(err)) != 0) {
+		p->gw_bad[G_DISC_PRICE] = 1;
+		add_err(p, p->gw_line[G_DISC_PRICE], "%s", err);
+	}
+	for (i = 0; i < p->c->nclass_prices; i++) {
+		struct class_price *cp = &p->c->class_prices[i];
+
+		if (price_parse(p->class_raw[i], p->c->currency, &cp->price, err, sizeof(err)) != 0)
+			add_err(p, cp->line, "price.%s: %s", cp->device_class, err);
 	}
 }
 
@@ -1255,6 +1352,96 @@ iota_checks(struct parse *p)
 	}
 }
 
+int
+config_rule_next(const char **s, enum config_rule_kind *kind, char *val, size_t vallen)
+{
+	static const struct {
+		const char *name;
+		enum config_rule_kind kind;
+	} kinds[] = {
+		{ "class:", CONFIG_RULE_CLASS },
+		{ "component:", CONFIG_RULE_COMPONENT },
+		{ "id:", CONFIG_RULE_ID },
+		{ "topic:", CONFIG_RULE_TOPIC },
+	};
+	const char *a = *s, *e;
+	size_t i, n;
+
+	while (*a == ' ' || *a == '\t' || *a == ',')
+		a++;
+	if (*a == '\0')
+		return 0;
+	e = strchr(a, ',');
+	if (e == NULL)
+		e = a + strlen(a);
+	*s = e;
+	while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		n = strlen(kinds[i].name);
+		if ((size_t)(e - a) > n && strncmp(a, kinds[i].name, n) == 0)
+			break;
+	}
+	if (i == sizeof(kinds) / sizeof(kinds[0]) || (size_t)(e - a) - n >= vallen) {
+		snprintf(val, vallen, "%.*s", (int)(e - a), a);
+		return -1;
+	}
+	*kind = kinds[i].kind;
+	snprintf(val, vallen, "%.*s", (int)(e - a - (ptrdiff_t)n), a + n);
+	return 1;
+}
+
+/* One allow or deny list: every rule must be well formed. */
+static void
+rules_check(struct parse *p, size_t key)
+{
+	const char *s = (const char *)p->c + gw_keys[key].off;
+	enum config_rule_kind kind;
+	char val[CONFIG_RULES_MAX];
+	int r;
+
+	while ((r = config_rule_next(&s, &kind, val, sizeof(val))) != 0) {
+		if (r < 0)
+			add_err(p, p->gw_line[key],
+			    "%s: `%s' is not class:NAME, component:NAME, id:GLOB or topic:FILTER",
+			    gw_keys[key].name, val);
+		else if (kind == CONFIG_RULE_COMPONENT && strcmp(val, "sensor") != 0 &&
+		         strcmp(val, "binary_sensor") != 0)
+			add_err(p, p->gw_line[key],
+			    "%s: component:%s is not sensor or binary_sensor", gw_keys[key].name,
+			    val);
+		else if (kind == CONFIG_RULE_TOPIC && !mqtt_filter_valid(val))
+			add_err(p, p->gw_line[key], "%s: topic:%s is not an MQTT filter",
+			    gw_keys[key].name, val);
+	}
+}
+
+/* [discovery]: what turning it on needs. */
+static void
+discovery_checks(struct parse *p)
+{
+	const struct gateway_config *c = p->c;
+	size_t i;
+
+	rules_check(p, G_DISC_ALLOW);
+	rules_check(p, G_DISC_DENY);
+	if (!c->discovery_enabled)
+		return;
+	if (p->gw_line[G_DISC_PRICE] == 0)
+		add_err(p, p->gw_line[G_DISC_ENABLED],
+		    "[discovery] needs price (what a discovered sensor costs per item)");
+	for (i = 0; i < c->nclass_prices; i++)
+		if (gw_ok(p, G_PAYMENT_GRANULARITY) && c->granularity != 0 &&
+		    c->class_prices[i].price > UINT64_MAX / c->granularity)
+			add_err(p, c->class_prices[i].line,
+			    "price.%s times payment_granularity is above 2^64-1",
+			    c->class_prices[i].device_class);
+	if (!p->gw_bad[G_DISC_PRICE] && gw_ok(p, G_PAYMENT_GRANULARITY) && c->granularity != 0 &&
+	    c->discovery_price > UINT64_MAX / c->granularity)
+		add_err(
+		    p, p->gw_line[G_DISC_PRICE], "price times payment_granularity is above 2^64-1");
+}
+
 /* Rules between keys, the seller's own (sdpp/seller.c, PROTOCOL.md s.10). */
 static void
 cross_checks(struct parse *p)
@@ -1265,28 +1452,31 @@ cross_checks(struct parse *p)
 
 	if (p->gw_line[G_URI] == 0)
 		add_err(p, p->mqtt_line, "[mqtt] needs uri, e.g. uri = tcp://localhost:1883");
-	if (p->nheaders == 0)
-		add_err(p, 0, "no [product ID] section: nothing to sell");
+	if (p->nheaders == 0 && !c->discovery_enabled)
+		add_err(p, 0, "no [product ID] section and [discovery] is off: nothing to sell");
 	for (i = 0; i < c->nproducts; i++) {
 		const struct product_config *pc = &c->products[i];
 
-		if (p->pr_line[i][P_TOPIC] == 0)
+		if (p->ps[i].line[P_TOPIC] == 0)
 			add_err(p, pc->line, "product %s has no topic", pc->id);
-		if (p->pr_line[i][P_PRICE] == 0)
+		if (p->ps[i].line[P_PRICE] == 0)
 			add_err(p, pc->line, "product %s has no price", pc->id);
-		else if (!p->pr_bad[i][P_PRICE] && gw_ok(p, G_PAYMENT_GRANULARITY) &&
+		else if (!p->ps[i].bad[P_PRICE] && gw_ok(p, G_PAYMENT_GRANULARITY) &&
 		         c->granularity != 0 && pc->price > UINT64_MAX / c->granularity)
 			/* An invoice of K items could not state its amount. */
-			add_err(p, p->pr_line[i][P_PRICE],
+			add_err(p, p->ps[i].line[P_PRICE],
 			    "price of product %s times payment_granularity (%" PRIu64 ") "
 			    "is above 2^64-1",
 			    pc->id, c->granularity);
 		if (pc->deadband[0] != '\0' && !pc->on_change)
-			add_err(p, p->pr_line[i][P_DEADBAND],
+			add_err(p, p->ps[i].line[P_DEADBAND],
 			    "deadband of product %s needs on_change = yes", pc->id);
 		if ((pc->prepay < 0 ? c->prepay : pc->prepay) == 0)
 			postpaid = 1;
 	}
+	/* Discovered products follow [gateway] prepay. */
+	if (c->discovery_enabled && !c->prepay)
+		postpaid = 1;
 	if (gw_ok(p, G_PAYMENT_GRANULARITY) && gw_ok(p, G_ACK_EVERY)) {
 		if (c->ack_every > c->granularity)
 			add_err(p, blame(p, G_ACK_EVERY, G_PAYMENT_GRANULARITY),
@@ -1330,6 +1520,7 @@ cross_checks(struct parse *p)
 	if (c->mqtt_password_file[0] != '\0' && c->mqtt_username[0] == '\0')
 		add_err(p, p->gw_line[G_PASSWORD_FILE], "password_file needs username");
 	iota_checks(p);
+	discovery_checks(p);
 }
 
 /*
@@ -1443,9 +1634,10 @@ fail:
 		for (i = 0; i < p->nerrs; i++)
 			free(p->errs[i].msg);
 		free(p->errs);
+		free(p->ps);
 		free(p);
 	}
-	free(c);
+	config_free(c);
 	return n;
 }
 
@@ -1491,6 +1683,9 @@ config_keep_restart(const struct gateway_config *cur, struct gateway_config *nex
 void
 config_free(struct gateway_config *c)
 {
+	if (c == NULL)
+		return;
+	free(c->products);
 	free(c);
 }
 
@@ -1500,7 +1695,8 @@ config_menu(const struct gateway_config *c, struct sdpp_menu *m, struct sdpp_pro
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
-	(void)copy_str(m->version, sizeof(m->version), SDPP_VERSION);
+	/* The whole menu; a session answers an sdpp/1 hello with its part. */
+	(void)copy_str(m->version, sizeof(m->version), SDPP_VERSION_2);
 	(void)copy_str(m->gateway, sizeof(m->gateway), c->name);
 	(void)copy_str(m->currency, sizeof(m->currency), c->currency);
 	/* The operator writes `iota' and the network apart; buyers read
@@ -1517,15 +1713,24 @@ config_menu(const struct gateway_config *c, struct sdpp_menu *m, struct sdpp_pro
 	m->max_frame = c->max_frame;
 	m->nproducts = c->nproducts;
 	m->products = products;
-	for (i = 0; i < c->nproducts; i++) {
-		const struct product_config *pc = &c->products[i];
-		struct sdpp_product *sp = &products[i];
+	for (i = 0; i < c->nproducts; i++)
+		config_product(c, &c->products[i], &products[i]);
+}
 
-		memset(sp, 0, sizeof(*sp));
-		(void)copy_str(sp->id, sizeof(sp->id), pc->id);
-		sp->price = pc->price;
-		(void)copy_str(sp->unit, sizeof(sp->unit), pc->unit);
-		(void)copy_str(sp->description, sizeof(sp->description), pc->description);
-		sp->prepay = pc->prepay < 0 ? c->prepay : pc->prepay;
-	}
+void
+config_product(
+    const struct gateway_config *c, const struct product_config *pc, struct sdpp_product *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	(void)copy_str(sp->id, sizeof(sp->id), pc->id);
+	sp->price = pc->price;
+	(void)copy_str(sp->unit, sizeof(sp->unit), pc->unit);
+	(void)copy_str(sp->description, sizeof(sp->description), pc->description);
+	sp->prepay = pc->prepay < 0 ? c->prepay : pc->prepay;
+	(void)copy_str(sp->topic, sizeof(sp->topic), pc->topic);
+	(void)copy_str(sp->field, sizeof(sp->field), pc->field);
+	(void)copy_str(sp->device_class, sizeof(sp->device_class), pc->device_class);
+	sp->min_interval = pc->min_interval_ms;
+	sp->on_change = pc->on_change;
+	(void)copy_str(sp->deadband, sizeof(sp->deadband), pc->deadband);
 }

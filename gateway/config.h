@@ -9,12 +9,16 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/sdpp-gateway/sdpp-gateway.ini"
 #define CONFIG_PATH_MAX 4096
-#define CONFIG_PRODUCTS_MAX SDPP_PRODUCTS_MAX_V1
+/* [product] sections and discovered products together, as an sdpp/2 menu. */
+#define CONFIG_PRODUCTS_MAX SDPP_PRODUCTS_MAX
 #define CONFIG_TOPIC_MAX 1024
 /* `exclude': the filters, comma-separated, in at most this many bytes. */
 #define CONFIG_EXCLUDE_MAX 1024
 #define CONFIG_FIELD_MAX 256 /* MQTT_FIELD_POINTER_MAX */
 #define CONFIG_DEADBAND_MAX 32
+/* [discovery] price.CLASS keys, and the bytes of allow and deny. */
+#define CONFIG_CLASS_PRICES_MAX 64
+#define CONFIG_RULES_MAX 200
 
 struct product_config {
 	char id[SDPP_NAME_MAX + 1];       /* from the section header [product ID] */
@@ -34,7 +38,24 @@ struct product_config {
 	uint64_t min_interval_ms;
 	int on_change;
 	char deadband[CONFIG_DEADBAND_MAX + 1];
-	int line; /* of the section header, for messages */
+	/* What the values measure, as Home Assistant names it ("" none). */
+	char device_class[SDPP_DEVICE_CLASS_MAX + 1];
+	int line; /* of the section header, for messages; 0: discovered */
+};
+
+/* [discovery] price.CLASS = PRICE: what sensors of one device class cost. */
+struct class_price {
+	char device_class[SDPP_DEVICE_CLASS_MAX + 1];
+	uint64_t price;
+	int line;
+};
+
+/* One allow/deny rule of [discovery] (config_rule_next()). */
+enum config_rule_kind {
+	CONFIG_RULE_CLASS,     /* class:NAME, the device class ("" none: class:none) */
+	CONFIG_RULE_COMPONENT, /* component:sensor or component:binary_sensor */
+	CONFIG_RULE_ID,        /* id:GLOB, the unique_id (fnmatch(3) * ? [...]) */
+	CONFIG_RULE_TOPIC,     /* topic:FILTER, state topics within this MQTT filter */
 };
 
 enum {
@@ -109,8 +130,17 @@ struct gateway_config {
 	int iota_anchor_mode;      /* CONFIG_ANCHOR_* */
 	unsigned iota_anchor_mask; /* 1 << enum ledger_kind */
 
+	/* [discovery]: products from Home Assistant MQTT discovery. */
+	int discovery_enabled;                       /* default no */
+	char discovery_prefix[CONFIG_TOPIC_MAX + 1]; /* default homeassistant */
+	uint64_t discovery_price;                    /* required when enabled */
+	char discovery_allow[CONFIG_RULES_MAX];      /* rules, "" everything */
+	char discovery_deny[CONFIG_RULES_MAX];       /* rules, "" nothing */
+	size_t nclass_prices;
+	struct class_price class_prices[CONFIG_CLASS_PRICES_MAX];
+
 	size_t nproducts;
-	struct product_config products[CONFIG_PRODUCTS_MAX];
+	struct product_config *products; /* [product] sections, in file order */
 };
 
 /* What a reload (SIGHUP) does with a key: one column of the key table,
@@ -151,6 +181,18 @@ int config_parse_price(const char *s, const char *currency, uint64_t *out);
  * not own the array: never pass a message holding it to sdpp_msg_free(). */
 void config_menu(
     const struct gateway_config *c, struct sdpp_menu *m, struct sdpp_product *products);
+
+/*
+ * Reads the next rule of an allow/deny list at *s (comma-separated
+ * KIND:VALUE, blanks around ignored) into kind and val, and advances *s.
+ * Returns 1 with a rule, 0 at the end, -1 for a malformed rule (val then
+ * holds it, for the message).
+ */
+int config_rule_next(const char **s, enum config_rule_kind *kind, char *val, size_t vallen);
+
+/* The menu entry of one product (explicit or discovered), last_seen 0. */
+void config_product(
+    const struct gateway_config *c, const struct product_config *pc, struct sdpp_product *sp);
 
 /* Every key, [product] ones last: 0 and its section, name and reload
  * class for i < the number of keys, -1 past the end. */

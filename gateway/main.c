@@ -123,10 +123,18 @@ publish_menu(struct gw *gw)
 	m.type = SDPP_T_MENU;
 	m.from = SDPP_ROLE_SELLER;
 	m.u.menu = *server_menu(gw->server);
-	if (sdpp_msg_encode(&m, gw->id, &frame, &len) != SDPP_OK)
-		return;
-	(void)mqtt_publish_retained(gw->mqtt, gw->cfg->mqtt_menu_topic, frame, len - 1);
+	if (sdpp_msg_encode(&m, gw->id, &frame, &len) != SDPP_OK ||
+	    mqtt_publish_retained(gw->mqtt, gw->cfg->mqtt_menu_topic, frame, len - 1) != 0)
+		log_warnx("event=menu_publish_failed topic=%s products=%zu bytes=%zu",
+		    gw->cfg->mqtt_menu_topic, m.u.menu.nproducts, len);
 	free(frame);
+}
+
+/* The server rebuilt the menu (discovery): buyers reading it on MQTT see it. */
+static void
+menu_changed(void *arg)
+{
+	publish_menu(arg);
 }
 
 static int
@@ -304,6 +312,7 @@ start(struct gw *gw)
 	fill_pay_to(gw, gw->cfg);
 	if (server_new(&gw->server, gw, err, sizeof(err)) != 0)
 		log_fatalx("%s", err);
+	server_on_menu(gw->server, menu_changed, gw);
 	if (gw->iota != NULL && cfg->iota_anchor_mode != CONFIG_ANCHOR_NONE) {
 		if (anchor_new(&gw->anchor, gw->base, gw->iota, gw->ledger,
 		        cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS,

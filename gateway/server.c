@@ -16,6 +16,7 @@
 
 #include "gateway/book.h"
 #include "gateway/cut.h"
+#include "gateway/discover.h"
 #include "gateway/gateway.h"
 #include "gateway/iota.h"
 #include "gateway/log.h"
@@ -35,6 +36,12 @@
 #define SAMPLE_BATCH 256
 /* Log one line per this many samples dropped for one buyer. */
 #define DROP_LOG_EVERY 1000
+/* Discovery changes are gathered this long before the menu is rebuilt:
+ * a broker replays a building's hundreds of retained configs at once. */
+#define DISCOVERY_SETTLE_MS 200
+/* Subscriptions at most: every product's filter, the feeds running orders
+ * still use after a reload, and discovery's. */
+#define FILTERS_MAX (2 * CONFIG_PRODUCTS_MAX + DISCOVER_FILTERS)
 
 /*
  * A menu snapshot. Buyers that have not ordered yet point at the current
@@ -45,8 +52,8 @@
 struct menu {
 	int refs;
 	struct sdpp_menu m;
-	struct sdpp_product products[CONFIG_PRODUCTS_MAX];
-	struct cut *cuts[CONFIG_PRODUCTS_MAX]; /* NULL: sells whole payloads of every topic */
+	struct sdpp_product *products; /* m.nproducts: [product] sections, then discovered */
+	struct cut **cuts;             /* per product; NULL: sells whole payloads of every topic */
 };
 
 #define UNSOLD_MAX (2 * CONFIG_PRODUCTS_MAX)
@@ -62,6 +69,10 @@ struct feed {
 	int in_config; /* a current product uses it */
 	int64_t last_seen;
 	uint64_t samples;
+	/* The current menu's products on this filter, whose last_seen a
+	 * sample moves (indexes into srv->menu->products). */
+	size_t *prods;
+	size_t nprods, aprods;
 	TAILQ_HEAD(, conn) buyers;
 	TAILQ_ENTRY(feed) entry;
 };
@@ -88,6 +99,7 @@ struct conn {
 	struct menu *menu; /* until the order is accepted */
 	struct feed *feed; /* while streaming */
 	struct cut *cut;   /* while streaming; NULL: whole payloads */
+	char *narrow;      /* the order's topic filter (sdpp/2); NULL: the whole product */
 	char product[SDPP_NAME_MAX + 1];
 	struct book book;
 	int refs;    /* record waiters and payments in flight */
@@ -114,6 +126,14 @@ struct server {
 	 * serves one connection at a time and copies the frames to its
 	 * bufferevent at once, so one buffer serves every buyer. */
 	struct sdpp_out out;
+	/* Home Assistant discovery: the announcements, the prefix they were
+	 * read under, and the timer that rebuilds the menu once they settle. */
+	struct discover *disc;
+	char disc_prefix[CONFIG_TOPIC_MAX + 1]; /* "" while discovery is off */
+	struct event *disc_ev;
+	int disc_pending;
+	void (*menu_changed)(void *arg);
+	void *menu_changed_arg;
 };
 
 static void conn_kill(struct conn *c, const char *why);
@@ -140,8 +160,10 @@ menu_release(struct menu *m)
 
 	if (m == NULL || --m->refs > 0)
 		return;
-	for (i = 0; i < CONFIG_PRODUCTS_MAX; i++)
+	for (i = 0; i < m->m.nproducts; i++)
 		cut_release(m->cuts[i]);
+	free(m->cuts);
+	free(m->products);
 	free(m);
 }
 
@@ -159,16 +181,16 @@ unsold_for(struct server *srv, const char *product)
 	return &srv->unsold[srv->nunsold++].st;
 }
 
-static const char *
-menu_filter(const struct server *srv, const char *product)
+/* The index of product in menu m, or m->m.nproducts. */
+static size_t
+menu_find(const struct menu *m, const char *product)
 {
-	const struct gateway_config *cfg = srv->gw->cfg;
 	size_t i;
 
-	for (i = 0; i < cfg->nproducts; i++)
-		if (strcmp(cfg->products[i].id, product) == 0)
-			return cfg->products[i].topic;
-	return NULL;
+	for (i = 0; i < m->m.nproducts; i++)
+		if (strcmp(m->products[i].id, product) == 0)
+			break;
+	return i;
 }
 
 static struct feed *
@@ -198,36 +220,67 @@ feed_get(struct server *srv, const char *filter)
 	return f;
 }
 
+/* The menu of the current configuration and discovered sensors. */
 static struct menu *
 menu_new(struct server *srv)
 {
 	const struct gateway_config *cfg = srv->gw->cfg;
 	struct menu *m = calloc(1, sizeof(*m));
+	struct product_config *disc = NULL;
+	size_t i, ndisc = 0, n;
 	struct feed *f;
-	size_t i;
 
 	if (m == NULL)
 		log_fatalx("out of memory");
+	if (cfg->discovery_enabled) {
+		disc = calloc(CONFIG_PRODUCTS_MAX - cfg->nproducts + 1, sizeof(*disc));
+		if (disc == NULL)
+			log_fatalx("out of memory");
+		ndisc =
+		    discover_products(srv->disc, cfg, disc, CONFIG_PRODUCTS_MAX - cfg->nproducts);
+	}
+	n = cfg->nproducts + ndisc;
 	m->refs = 1;
+	m->products = calloc(n + 1, sizeof(*m->products));
+	m->cuts = calloc(n + 1, sizeof(*m->cuts));
+	if (m->products == NULL || m->cuts == NULL)
+		log_fatalx("out of memory");
 	config_menu(cfg, &m->m, m->products);
+	for (i = 0; i < ndisc; i++)
+		config_product(cfg, &disc[i], &m->products[cfg->nproducts + i]);
+	m->m.nproducts = n;
 	sdpp_identity_sign_public(srv->gw->id, m->m.seller);
-	for (i = 0; i < cfg->nproducts; i++) {
-		f = feed_find(srv, cfg->products[i].topic);
+	for (i = 0; i < n; i++) {
+		const struct product_config *pc =
+		    i < cfg->nproducts ? &cfg->products[i] : &disc[i - cfg->nproducts];
+
+		f = feed_find(srv, pc->topic);
 		m->products[i].last_seen = f != NULL ? f->last_seen : 0;
 		/* Counted per product id, so the counts outlive a reload;
 		 * products that sell everything have no cut and no row. */
-		m->cuts[i] = cut_new(&cfg->products[i]);
+		m->cuts[i] = cut_new(pc);
 		if (m->cuts[i] != NULL)
-			cut_set_stats(m->cuts[i], unsold_for(srv, cfg->products[i].id));
+			cut_set_stats(m->cuts[i], unsold_for(srv, pc->id));
 	}
+	free(disc);
 	return m;
 }
 
 void
 server_menu_reload(struct server *srv)
 {
-	struct menu *m = menu_new(srv);
+	const struct gateway_config *cfg = srv->gw->cfg;
+	struct menu *m;
 	struct conn *c;
+
+	/* Another prefix (or none): what was announced under the old one no
+	 * longer counts; the broker replays the new one's on subscribe. */
+	if (strcmp(srv->disc_prefix, cfg->discovery_enabled ? cfg->discovery_prefix : "") != 0) {
+		discover_clear(srv->disc);
+		snprintf(srv->disc_prefix, sizeof(srv->disc_prefix), "%s",
+		    cfg->discovery_enabled ? cfg->discovery_prefix : "");
+	}
+	m = menu_new(srv);
 
 	menu_release(srv->menu);
 	srv->menu = m;
@@ -250,28 +303,62 @@ server_menu(const struct server *srv)
 	return &srv->menu->m;
 }
 
+static void
+feed_free(struct feed *f)
+{
+	free(f->prods);
+	free(f);
+}
+
+static void
+feed_add_product(struct feed *f, size_t i)
+{
+	if (f->nprods == f->aprods) {
+		size_t n = f->aprods ? 2 * f->aprods : 4;
+		size_t *p = realloc(f->prods, n * sizeof(*p));
+
+		if (p == NULL)
+			log_fatalx("out of memory");
+		f->prods = p;
+		f->aprods = n;
+	}
+	f->prods[f->nprods++] = i;
+}
+
 int
 server_feeds_sync(struct server *srv)
 {
-	const struct gateway_config *cfg = srv->gw->cfg;
-	const char *filters[CONFIG_PRODUCTS_MAX * 2];
-	char err[256];
+	const struct menu *m = srv->menu;
+	const char *filters[FILTERS_MAX];
+	char disc[DISCOVER_FILTERS][CONFIG_TOPIC_MAX + 1], err[256];
 	struct feed *f, *next;
 	size_t i, n = 0;
 
 	TAILQ_FOREACH(f, &srv->feeds, entry)
-	f->in_config = 0;
-	for (i = 0; i < cfg->nproducts; i++)
-		feed_get(srv, cfg->products[i].topic)->in_config = 1;
+	{
+		f->in_config = 0;
+		f->nprods = 0;
+	}
+	for (i = 0; i < m->m.nproducts; i++) {
+		f = feed_get(srv, m->products[i].topic);
+		f->in_config = 1;
+		feed_add_product(f, i);
+	}
 	for (f = TAILQ_FIRST(&srv->feeds); f != NULL; f = next) {
 		next = TAILQ_NEXT(f, entry);
 		if (!f->in_config && TAILQ_EMPTY(&f->buyers)) {
 			TAILQ_REMOVE(&srv->feeds, f, entry);
-			free(f);
+			feed_free(f);
 			continue;
 		}
-		if (n < sizeof(filters) / sizeof(filters[0]))
+		if (n < FILTERS_MAX - DISCOVER_FILTERS)
 			filters[n++] = f->filter;
+	}
+	if (srv->disc_prefix[0] != '\0') {
+		size_t k = discover_filters(srv->disc_prefix, disc);
+
+		for (i = 0; i < k; i++)
+			filters[n++] = disc[i];
 	}
 	if (srv->gw->mqtt == NULL)
 		return 0;
@@ -282,16 +369,16 @@ server_feeds_sync(struct server *srv)
 	return 0;
 }
 
-/* Updates last_seen in the current menu for every product on this feed. */
+/* Updates last_seen in the current menu for every product on this feed
+ * (server_feeds_sync() listed them). */
 static void
 menu_seen(struct server *srv, const struct feed *f)
 {
-	const struct gateway_config *cfg = srv->gw->cfg;
 	size_t i;
 
-	for (i = 0; i < cfg->nproducts && i < srv->menu->m.nproducts; i++)
-		if (strcmp(cfg->products[i].topic, f->filter) == 0)
-			srv->menu->products[i].last_seen = f->last_seen;
+	for (i = 0; i < f->nprods; i++)
+		if (f->prods[i] < srv->menu->m.nproducts)
+			srv->menu->products[f->prods[i]].last_seen = f->last_seen;
 }
 
 /* ------------------------------------------------------------ bookkeeping */
@@ -387,23 +474,19 @@ timer_arm(struct conn *c)
 static void
 conn_join_feed(struct conn *c)
 {
-	const char *product = sdpp_seller_product(c->s), *filter;
+	const char *product = sdpp_seller_product(c->s);
 	size_t i;
 
-	if (product == NULL || c->feed != NULL)
+	if (product == NULL || c->feed != NULL || c->menu == NULL)
 		return;
 	snprintf(c->product, sizeof(c->product), "%s", product);
-	filter = menu_filter(c->srv, product);
-	if (filter == NULL)
-		return; /* removed by a reload between order and now: no samples */
-	/* The cut of the menu this order was accepted from. */
-	for (i = 0; c->menu != NULL && i < c->menu->m.nproducts; i++)
-		if (strcmp(c->menu->products[i].id, product) == 0) {
-			c->cut = c->menu->cuts[i];
-			cut_ref(c->cut);
-			break;
-		}
-	c->feed = feed_get(c->srv, filter);
+	/* The filter and cut of the menu this order was accepted from. */
+	i = menu_find(c->menu, product);
+	if (i == c->menu->m.nproducts)
+		return;
+	c->cut = c->menu->cuts[i];
+	cut_ref(c->cut);
+	c->feed = feed_get(c->srv, c->menu->products[i].topic);
 	TAILQ_INSERT_TAIL(&c->feed->buyers, c, feed_entry);
 }
 
@@ -454,6 +537,47 @@ payment_done(void *arg, int ok, const char *ref)
 	free(p);
 }
 
+/*
+ * An sdpp/2 order's topic narrows the product to part of its filter
+ * (PROTOCOL, version 2): it must be a filter within the product's. Checked
+ * last, after the session's own checks, and before anything is recorded.
+ * Returns 0 (c->narrow set when the order names a topic), or -1 with the
+ * session failed.
+ */
+static int
+order_narrow(struct conn *c, const struct sdpp_msg *order)
+{
+	const char *topic = order->u.order.topic, *product = order->u.order.product;
+	char why[SDPP_TEXT_MAX + 1];
+	size_t i;
+
+	if (topic[0] == '\0')
+		return 0;
+	i = menu_find(c->menu, product);
+	if (i == c->menu->m.nproducts) /* the session checked it against this menu */
+		return 0;
+	if (!mqtt_filter_valid(topic)) {
+		snprintf(why, sizeof(why), "order.topic: not an MQTT topic filter");
+		log_warnx(
+		    "%llu event=order_refused reason=bad_topic_filter", (unsigned long long)c->id);
+		(void)sdpp_seller_fail(c->s, SDPP_E_BAD_MESSAGE, why, c->out);
+		return -1;
+	}
+	if (!mqtt_filter_within(topic, c->menu->products[i].topic)) {
+		snprintf(why, sizeof(why),
+		    "order.topic is not within product %s's topic filter %.128s", product,
+		    c->menu->products[i].topic);
+		log_warnx("%llu event=order_refused reason=bad_topic product=%s",
+		    (unsigned long long)c->id, product);
+		(void)sdpp_seller_fail(c->s, SDPP_E_TOPIC, why, c->out);
+		return -1;
+	}
+	c->narrow = strdup(topic);
+	if (c->narrow == NULL)
+		log_fatalx("out of memory");
+	return 0;
+}
+
 static void
 on_order(struct conn *c, const struct sdpp_event *ev)
 {
@@ -474,6 +598,8 @@ on_order(struct conn *c, const struct sdpp_event *ev)
 		    c->out);
 		return;
 	}
+	if (order_narrow(c, ev->msg) != 0)
+		return;
 	if (sdpp_framer_set_cap(c->framer, gw->cfg->max_frame) != SDPP_OK) {
 		(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
 		return;
@@ -688,6 +814,7 @@ conn_free(struct conn *c)
 		event_free(c->timer);
 	book_clear(&c->book);
 	cut_release(c->cut);
+	free(c->narrow);
 	sdpp_seller_free(c->s);
 	sdpp_framer_free(c->framer);
 	menu_release(c->menu);
@@ -983,6 +1110,38 @@ server_listen(struct server *srv, char *err, size_t errlen)
 
 /* ------------------------------------------------------------ samples */
 
+/* Discovery changed the sensors: rebuild the menu once they settle. */
+static void
+discovery_settle(struct server *srv)
+{
+	struct timeval tv = { 0, DISCOVERY_SETTLE_MS * 1000 };
+
+	if (srv->disc_pending)
+		return;
+	srv->disc_pending = 1;
+	evtimer_add(srv->disc_ev, &tv);
+}
+
+static void
+discovery_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	const struct discover_stats *st;
+
+	(void)fd;
+	(void)what;
+	srv->disc_pending = 0;
+	if (srv->gw->stopping)
+		return;
+	server_menu_reload(srv);
+	(void)server_feeds_sync(srv);
+	st = discover_stats(srv->disc);
+	log_info("event=discovery_menu products=%zu discovered=%zu denied=%zu duplicates=%zu",
+	    srv->menu->m.nproducts, st->products, st->denied, st->duplicates);
+	if (srv->menu_changed != NULL)
+		srv->menu_changed(srv->menu_changed_arg);
+}
+
 static void
 samples_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -992,7 +1151,7 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 	struct feed *f;
 	struct conn *c, *next;
 	size_t n, i;
-	int matched;
+	int matched, changed;
 	enum sdpp_err e;
 
 	(void)fd;
@@ -1001,6 +1160,16 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < n; i++) {
 		matched = 0;
 		gw->stats.samples++;
+		/* Discovery configs are retained by design: read before the
+		 * retained drop below, and never sold. */
+		if (srv->disc_prefix[0] != '\0' &&
+		    discover_message(srv->disc, srv->disc_prefix, batch[i].topic, batch[i].payload,
+		        batch[i].len, &changed)) {
+			if (changed)
+				discovery_settle(srv);
+			mqtt_sample_free(&batch[i]);
+			continue;
+		}
 		/* A retained message is the broker's stored last value, sent again
 		 * on every (re)subscribe: not a live sample, so not for sale. Our
 		 * own menu and status topics are never products either. */
@@ -1024,6 +1193,9 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 
 				next = TAILQ_NEXT(c, feed_entry);
 				if (c->dead)
+					continue;
+				if (c->narrow != NULL &&
+				    !mqtt_topic_match(c->narrow, batch[i].topic))
 					continue;
 				/* Not sold to this product: not sent, counted, billed. */
 				if (c->cut != NULL &&
@@ -1073,7 +1245,12 @@ server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
 	sdpp_out_init(&srv->out, SDPP_FRAME_CAP_MAX * 2);
 	srv->sample_ev = event_new(gw->base, -1, 0, samples_cb, srv);
 	srv->reap_ev = event_new(gw->base, -1, 0, reap_cb, srv);
-	if (srv->sample_ev == NULL || srv->reap_ev == NULL) {
+	srv->disc_ev = evtimer_new(gw->base, discovery_cb, srv);
+	srv->disc = discover_new();
+	if (gw->cfg->discovery_enabled)
+		snprintf(
+		    srv->disc_prefix, sizeof(srv->disc_prefix), "%s", gw->cfg->discovery_prefix);
+	if (srv->sample_ev == NULL || srv->reap_ev == NULL || srv->disc_ev == NULL) {
 		snprintf(err, errlen, "cannot set up events");
 		goto fail;
 	}
@@ -1101,8 +1278,11 @@ server_free(struct server *srv)
 	}
 	while ((f = TAILQ_FIRST(&srv->feeds)) != NULL) {
 		TAILQ_REMOVE(&srv->feeds, f, entry);
-		free(f);
+		feed_free(f);
 	}
+	if (srv->disc_ev != NULL)
+		event_free(srv->disc_ev);
+	discover_free(srv->disc);
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
 	if (srv->sample_ev != NULL)
@@ -1112,6 +1292,19 @@ server_free(struct server *srv)
 	menu_release(srv->menu);
 	sdpp_out_free(&srv->out);
 	free(srv);
+}
+
+void
+server_on_menu(struct server *srv, void (*fn)(void *arg), void *arg)
+{
+	srv->menu_changed = fn;
+	srv->menu_changed_arg = arg;
+}
+
+const struct discover_stats *
+server_discovery(const struct server *srv)
+{
+	return discover_stats(srv->disc);
 }
 
 size_t

@@ -10,6 +10,7 @@
 
 struct gw;
 struct server;
+struct discover_stats;
 
 /* Listens on cfg->listen and builds the first menu. Returns 0, or -1 with
  * err. The server reads gw's configuration, ledger, records, payment
@@ -29,6 +30,11 @@ void server_wake(struct server *srv);
 void server_menu_reload(struct server *srv);
 /* The current menu (for publishing it on MQTT). */
 const struct sdpp_menu *server_menu(const struct server *srv);
+/* fn(arg) runs after the server rebuilt the menu by itself (discovered
+ * sensors came or went), so that the retained menu is published again. */
+void server_on_menu(struct server *srv, void (*fn)(void *arg), void *arg);
+/* What Home Assistant discovery saw (gateway/discover.h). */
+const struct discover_stats *server_discovery(const struct server *srv);
 /* Stops accepting; each session finishes as PROTOCOL 10.2.9 says, and the
  * loop ends once every buyer is gone and every record is committed. */
 void server_shutdown(struct server *srv);

@@ -14,7 +14,7 @@
 #include "mqtt/mqtt.h"
 #include "util/text.h"
 
-#define MQTT_FILTERS_MAX 1024       /* subscriptions per client */
+#define MQTT_FILTERS_MAX 8192       /* subscriptions per client: 4096 products and more */
 #define MQTT_RETAINED_MAX 16        /* topics mqtt_publish_retained() keeps */
 #define MQTT_QUEUE_LIMIT (1u << 20) /* largest queue_max we allocate */
 #define MQTT_LOG_LINE 512
@@ -516,6 +516,20 @@ on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *msg)
 	 */
 	if (was_empty && m->cb.wake != NULL)
 		m->cb.wake(m->cb.arg);
+	/*
+	 * A retained message is not dropped: it is the broker's stored state
+	 * (Home Assistant discovery configs among them), replayed once per
+	 * subscribe in a burst that can outrun the queue, and never sent
+	 * again. Returning 0 has Paho hand it over again later (its
+	 * MQTTAsync_messageArrived contract), once the loop has drained.
+	 */
+	if (!queued && s.retained && s.topic != NULL && s.payload != NULL) {
+		atomic_fetch_sub(&m->received, 1); /* counted when it comes again */
+		free(s.topic);
+		free(s.payload);
+		gate_leave(m);
+		return 0;
+	}
 leave:
 	if (!queued) {
 		atomic_fetch_add(&m->dropped, 1);
@@ -1061,7 +1075,7 @@ mqtt_publish_retained(struct mqtt *m, const char *topic, const void *payload, si
 	char *t = NULL;
 	int connected;
 
-	if (m == NULL || !topic_name_valid(topic) || len > MQTT_PAYLOAD_MAX ||
+	if (m == NULL || !topic_name_valid(topic) || len > MQTT_RETAINED_PAYLOAD_MAX ||
 	    (payload == NULL && len > 0))
 		return -1;
 	p = malloc(len > 0 ? len : 1);

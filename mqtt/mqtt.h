@@ -7,6 +7,8 @@
 
 #define MQTT_TOPIC_MAX 1024
 #define MQTT_PAYLOAD_MAX (256u * 1024) /* larger samples are dropped and counted */
+/* Our own retained messages: a signed menu of 4096 products fits. */
+#define MQTT_RETAINED_PAYLOAD_MAX (16u * 1024 * 1024)
 
 struct mqtt_config {
 	const char *uri; /* tcp://host:port, ssl://host:port (mqtts:// too) */
