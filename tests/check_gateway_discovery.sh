@@ -146,6 +146,46 @@ price = 3" || return
 	teardown_pair
 }
 
+# 7. A building of 400 devices: a 2,000-product menu served, verified and
+# read (table, filter, JSON); the retained MQTT menu holds all of it; an
+# sdpp/1 buyer gets the first 256; a narrowed order on a discovered sensor.
+big() {
+	local t
+	setup_pair d3 "" "[discovery]
+enabled = yes
+price = 1
+deny = class:battery" || return
+	building --announce --devices 400 >/dev/null
+	wait_until 30 menu_has 2000
+	check "d3: 400 devices: a menu of 2,000 products, verified (got $(products "$d/menu.json"))" \
+	    $? "$d/menu.json.err" "$GLOG"
+	timeout $((20 * SLOW)) "$SDPP" menu "127.0.0.1:$GP" --seller-key "$PUB" >"$d/d3-table" \
+	    2>&1
+	[ "$(grep -c 'Room [0-9]* TH' "$d/d3-table")" -eq 2000 ]
+	check "d3: the table shows one line per product" $? "$d/d3-table"
+	timeout $((20 * SLOW)) "$SDPP" menu "127.0.0.1:$GP" --seller-key "$PUB" \
+	    --filter 'room 123 th' >"$d/d3-filter" 2>&1
+	[ "$(grep -c 'Room 123 TH' "$d/d3-filter")" -eq 5 ]
+	check "d3: --filter 'room 123 th' shows that room's 5 sensors" $? "$d/d3-filter"
+	timeout $((20 * SLOW)) "$SDPP" menu "127.0.0.1:$GP" --seller-key "$PUB" --sdpp1 --json \
+	    >"$d/d3-v1.json" 2>"$d/d3-v1.err"
+	[ "$(products "$d/d3-v1.json")" -eq 256 ] && grep -q '"version":"sdpp/1"' "$d/d3-v1.json" &&
+	    ! grep -q '"device_class":"[a-z]' "$d/d3-v1.json"
+	check "d3: an sdpp/1 buyer is answered with the first 256 products, sdpp/1 members only" \
+	    $? "$d/d3-v1.json" "$d/d3-v1.err"
+	timeout $((10 * SLOW)) mosquitto_sub -h 127.0.0.1 -p "$MQ" -t "sdpp/d3/menu" -C 1 \
+	    >"$d/d3-retained" 2>&1
+	[ "$(products "$d/d3-retained")" -eq 2000 ]
+	check "d3: the retained MQTT menu holds all 2,000 ($(wc -c <"$d/d3-retained") bytes)" $? \
+	    "$GLOG"
+	t=$(pid "$d/menu.json" 007 temperature)
+	buy_start d3-narrow "$t" 1 --topic 'zigbee2mqtt/Room 008 TH'
+	wait_exit "$BUY_PID" 20
+	[ "$WAIT_RC" -ne 0 ] && grep -qE 'within|bad_topic' "$d/d3-narrow.err"
+	check "d3: narrowing a sensor to another room's topic is refused" $? "$d/d3-narrow.err"
+	teardown_pair
+}
+
 if ! [ -r "$TRACE" ]; then
 	ok "# SKIP the occupancy trace is absent ($TRACE): no simulated building"
 	finish
@@ -153,4 +193,5 @@ if ! [ -r "$TRACE" ]; then
 fi
 timed discovered discovered
 timed reload reload
+timed big big
 finish
