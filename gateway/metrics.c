@@ -7,6 +7,7 @@
 #include <event2/http.h>
 
 #include "gateway/anchor.h"
+#include "gateway/discover.h"
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 #include "gateway/records.h"
@@ -49,6 +50,7 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	const struct gw_stats *s = &gw->stats;
 	struct records_stats rs;
 	struct anchor_stats as = { 0, 0 };
+	const struct discover_stats *ds;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		evhttp_send_error(req, 405, "only GET");
@@ -59,6 +61,7 @@ metrics_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, 500, "out of memory");
 		return;
 	}
+	ds = server_discovery(gw->server);
 	records_get_stats(gw->records, &rs);
 	if (gw->anchor != NULL)
 		anchor_get_stats(gw->anchor, &as);
@@ -88,6 +91,22 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	    as.failures);
 	metric(b, "outbox_pending", "gauge", "Records waiting to be anchored.",
 	    gw->anchor != NULL ? ledger_outbox_pending(gw->ledger) : 0);
+	metric(b, "products", "gauge", "Products on the current menu, discovered ones included.",
+	    server_menu(gw->server)->nproducts);
+	metric(b, "discovery_configs_total", "counter",
+	    "Home Assistant discovery messages read (replays included).", ds->configs);
+	metric(b, "discovery_refused_total", "counter",
+	    "Discovery configs not made a product (template, topic, JSON; logged).", ds->refused);
+	metric(
+	    b, "discovery_removed_total", "counter", "Discovered sensors withdrawn.", ds->removed);
+	metric(b, "discovery_over_cap_total", "counter",
+	    "Discovery configs not kept: too many announcements.", ds->over_cap);
+	metric(b, "discovery_sensors", "gauge", "Sensors announced now.", ds->sensors);
+	metric(b, "discovery_products", "gauge", "Of them, offered on the menu.", ds->products);
+	metric(b, "discovery_denied", "gauge", "Of them, left out by [discovery] allow and deny.",
+	    ds->denied);
+	metric(b, "discovery_duplicates", "gauge",
+	    "Of them, left out because another product has their id.", ds->duplicates);
 	unsold_metrics(b, gw);
 	evhttp_add_header(
 	    evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");

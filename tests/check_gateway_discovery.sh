@@ -13,6 +13,16 @@ building() {
 	    2>>"$d/building.err"
 }
 
+# http_get PORT PATH: the body of a plain HTTP/1.0 GET on 127.0.0.1.
+http_get() {
+	local body
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+	body=$(timeout $((10 * SLOW)) cat <&3)
+	exec 3<&-
+	printf '%s\n' "$body" | sed '1,/^\r*$/d'
+}
+
 # menu_json FILE: the gateway's verified menu as JSON.
 menu_json() {
 	timeout $((20 * SLOW)) "$SDPP" menu "127.0.0.1:$GP" --seller-key "$PUB" --json >"$1" \
@@ -123,7 +133,9 @@ deny = class:battery" || return
 # 6. A config reload turns discovery off: the discovered products go; on
 # again: the broker's retained configs bring them back.
 reload() {
-	setup_pair d2 "" "[discovery]
+	local mport
+	mport=$("$TOOLS/tool_freeport" 1) || return
+	setup_pair d2 "metrics_listen = 127.0.0.1:$mport" "[discovery]
 enabled = yes
 price = 1
 
@@ -133,6 +145,20 @@ price = 3" || return
 	building --announce --devices 20 >/dev/null
 	wait_until 20 menu_has 121
 	check "d2: 20 devices: 1 + 120 products (battery allowed)" $? "$d/menu.json" "$GLOG"
+	# A template the gateway cannot read: skipped, logged once, counted.
+	pub homeassistant/sensor/x1/power/config \
+	    '{"unique_id":"x1_power","state_topic":"tele/x1/SENSOR","value_template":"{{ value_json.ENERGY.Power | float * 1000 }}"}'
+	pub homeassistant/sensor/x1/power/config \
+	    '{"unique_id":"x1_power","state_topic":"tele/x1/SENSOR","value_template":"{{ value_json.ENERGY.Power | float * 1000 }}"}'
+	wait_until 10 has_at_least "$GLOG" 'event=discovery_refused topic=homeassistant/sensor/x1/power/config' 1
+	http_get "$mport" /metrics >"$d/d2-metrics"
+	grep -q '^sdpp_discovery_sensors 120$' "$d/d2-metrics" &&
+	    grep -q '^sdpp_discovery_products 120$' "$d/d2-metrics" &&
+	    grep -q '^sdpp_products 121$' "$d/d2-metrics" &&
+	    grep -q '^sdpp_discovery_refused_total 1$' "$d/d2-metrics" &&
+	    [ "$(count_in "$GLOG" 'event=discovery_refused')" -eq 1 ]
+	check "d2: metrics: 120 sensors, 120 offered, 121 products; the unreadable template skipped, logged and counted once" \
+	    $? "$d/d2-metrics" "$GLOG"
 	sed -i 's/^enabled = yes/enabled = no/' "$d/d2.ini"
 	kill -HUP "$GW_PID"
 	wait_until 20 menu_has 1
