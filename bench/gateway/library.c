@@ -127,6 +127,10 @@ mem_run(uint64_t k, uint64_t ack_every, int sign, int n, double *ns_seller, doub
 	menu.max_frame = SDPP_FRAME_CAP_SESSION;
 	snprintf(prod.id, sizeof(prod.id), PRODUCT);
 	prod.price = 1;
+	/* sdpp/2 (the buyer's default) wants a topic: the one the samples
+	 * come on. The other sdpp/2 members stay empty: whole payloads at
+	 * full rate, the path measured before sdpp/2. */
+	snprintf(prod.topic, sizeof(prod.topic), TOPIC);
 	menu.nproducts = 1;
 	menu.products = &prod;
 	memset(&sc, 0, sizeof(sc));
