@@ -273,7 +273,7 @@ fuzz-smoke: fuzz-build
 
 # Benchmarks print figures, never pass/fail. Each takes BUILD/bench as its
 # scratch directory and finds the daemon in BUILD/bin.
-bench: $(BENCH_BIN) $(PROGRAMS)
+bench: $(BENCH_BIN) $(PROGRAMS) $(BUILD)/tests/tool_building
 	$(Q)for b in $(BENCH_BIN); do $$b $(BUILD)/bench || exit 1; done
 
 # A complete purchase on loopback: installs what is missing (as root),

@@ -143,6 +143,11 @@ struct buy_args {
 	char latfile[PATH_CAP]; /* items (STREAM), set-up to first item (SETUP), order time (ORDER)
 	                         */
 	char keyfile[PATH_CAP]; /* SETUP: set-up to session key */
+	/* The product ordered: PRODUCT when empty; with product_step > 0,
+	 * session i orders "<product><product_from + i * product_step>", the
+	 * number in 4 digits. */
+	char product[32];
+	int product_from, product_step;
 };
 
 struct bench;
@@ -151,6 +156,12 @@ struct gw_opts {
 	uint64_t k, ack_every, max_unpaid, window, buyer_queue, commit_delay_ms;
 	int sign;
 	unsigned max_buyers;
+	/* Optional (0/NULL: the default product on TOPIC): the INI's product
+	 * sections, a filter the gateway's subscription is awaited by, and
+	 * [mqtt] queue. */
+	const char *products;
+	const char *await_filter;
+	uint64_t mqtt_queue;
 };
 
 extern const struct gw_opts GW_DEFAULTS;
@@ -277,5 +288,7 @@ void scenario_setup(struct bench *B);
 void scenario_fig3(struct bench *B);
 
 void scenario_library(struct bench *B);
+
+void scenario_ingest(struct bench *B);
 
 #endif

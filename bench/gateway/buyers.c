@@ -148,8 +148,14 @@ static void
 sess_order(struct driver *d, struct sess *s)
 {
 	uint64_t q = d->a->mode == BUY_ORDER ? d->a->count : d->a->mode == BUY_SETUP ? 1 : 0;
+	char id[64];
 
-	if (sdpp_buyer_order(s->b, PRODUCT, q, wall_ms(), &s->out) != SDPP_OK) {
+	if (d->a->product_step > 0)
+		snprintf(id, sizeof(id), "%s%04d", d->a->product,
+		    d->a->product_from + (int)(s - d->s) * d->a->product_step);
+	else
+		snprintf(id, sizeof(id), "%s", d->a->product[0] != '\0' ? d->a->product : PRODUCT);
+	if (sdpp_buyer_order(s->b, id, q, wall_ms(), &s->out) != SDPP_OK) {
 		sess_fail(d, s, "cannot order");
 		return;
 	}

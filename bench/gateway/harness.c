@@ -3,7 +3,7 @@
 
 /* ---------------------------------------------------------------- broker and gateway */
 
-const struct gw_opts GW_DEFAULTS = { 10, 1, 0, 0, 64, 0, 0, 1000 };
+const struct gw_opts GW_DEFAULTS = { 10, 1, 0, 0, 64, 0, 0, 1000, NULL, NULL, 0 };
 
 /* The tests' broker (tests/common/broker.c), tuned for the bench; its files
  * go to the run's directory, so BENCH_KEEP keeps its log. */
@@ -25,7 +25,7 @@ bench_broker_start(struct bench *B)
 
 /* 1 if the broker log shows the subscription of gateway `name'. */
 static int
-gw_subscribed(const struct bench *B, const char *name)
+gw_subscribed(const struct bench *B, const char *name, const char *filter)
 {
 	char path[PATH_CAP], needle[128], line[512];
 	FILE *f;
@@ -35,7 +35,7 @@ gw_subscribed(const struct bench *B, const char *name)
 	f = fopen(path, "r");
 	if (f == NULL)
 		return 0;
-	snprintf(needle, sizeof(needle), "sdpp-gateway-%s 0 " TOPIC, name);
+	snprintf(needle, sizeof(needle), "sdpp-gateway-%s 0 %s", name, filter);
 	while (!found && fgets(line, sizeof(line), f) != NULL)
 		found = strstr(line, needle) != NULL;
 	fclose(f);
@@ -45,7 +45,7 @@ gw_subscribed(const struct bench *B, const char *name)
 int
 gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 {
-	char ini[PATH_CAP], log[PATH_CAP], unpaid[64] = "";
+	char ini[PATH_CAP], log[PATH_CAP], unpaid[64] = "", queue[64] = "";
 	char *argv[] = { B->gateway_bin, "-c", ini, NULL };
 	struct sbuf t = { 0 };
 	uint64_t deadline;
@@ -64,6 +64,8 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 	snprintf(g->db, sizeof(g->db), "%s/%s.db", B->work, g->name);
 	if (o->max_unpaid != 0)
 		snprintf(unpaid, sizeof(unpaid), "max_unpaid = %" PRIu64 "\n", o->max_unpaid);
+	if (o->mqtt_queue != 0)
+		snprintf(queue, sizeof(queue), "queue = %" PRIu64 "\n", o->mqtt_queue);
 	sb_printf(&t,
 	    "; written by bench/gateway/harness.c\n"
 	    "[gateway]\n"
@@ -82,17 +84,23 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 	    "\n[mqtt]\n"
 	    "uri = tcp://127.0.0.1:%d\n"
 	    "qos = 0\n"
+	    "%s"
 	    "\n[ledger]\n"
 	    "path = %s.db\n"
-	    "commit_delay = %" PRIu64 "ms\n"
-	    "\n[product " PRODUCT "]\n"
-	    "topic = " TOPIC "\n"
-	    "price = 1\n"
-	    "unit = x\n"
-	    "description = benchmark samples of %d bytes\n",
+	    "commit_delay = %" PRIu64 "ms\n",
 	    g->name, g->port, o->k, o->ack_every, unpaid, o->sign ? "yes" : "no", o->window,
-	    o->buyer_queue, o->max_buyers, g->mport, B->broker.port, g->name, o->commit_delay_ms,
-	    PAYLOAD_BYTES);
+	    o->buyer_queue, o->max_buyers, g->mport, B->broker.port, queue, g->name,
+	    o->commit_delay_ms);
+	if (o->products != NULL)
+		sb_printf(&t, "\n%s", o->products);
+	else
+		sb_printf(&t,
+		    "\n[product " PRODUCT "]\n"
+		    "topic = " TOPIC "\n"
+		    "price = 1\n"
+		    "unit = x\n"
+		    "description = benchmark samples of %d bytes\n",
+		    PAYLOAD_BYTES);
 	if (write_file(ini, t.p, t.len, 0644) != 0 || child_exec(&g->c, argv, log) != 0)
 		goto out;
 	deadline = mono_ns() + 10000000000u;
@@ -102,7 +110,8 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 			g->c.pid = 0;
 			break;
 		}
-		if (broker_port_accepts(g->port) && gw_subscribed(B, g->name)) {
+		if (broker_port_accepts(g->port) &&
+		    gw_subscribed(B, g->name, o->await_filter != NULL ? o->await_filter : TOPIC)) {
 			if (getenv("BENCH_VERBOSE") != NULL)
 				fprintf(stderr, "bench: gateway %s pid %ld port %d\n", g->name,
 				    (long)g->c.pid, g->port);

@@ -159,6 +159,14 @@ goals(struct bench *B)
 		    B->fanout_buyers);
 		goal(B, what, "<= 32768 B", r->med, "bytes per buyer", r->med <= 32768);
 	}
+	r = find(B, "ingest", "field: samples/s taken and dispatched");
+	if (r != NULL && r->nruns > 0 && r->ratio >= 0)
+		goal(B, "ingest, 2000 field products over 10000 topics, vs whole payloads",
+		    ">= 0.80 x", r->ratio, "ratio to raw products", r->ratio >= 0.8);
+	r = find(B, "ingest", "gateway memory per tracked topic");
+	if (r != NULL && r->nruns > 0)
+		goal(B, "ingest, gateway memory per tracked topic (rate state)", "report", r->med,
+		    "bytes per topic", -1);
 	r = find(B, "ledger", "items/s, commit_delay 200ms");
 	if (r != NULL && r->nruns > 0 && r->ratio >= 0)
 		goal(B, "data flow with a slow ledger (commit_delay 200ms) within 5% of normal",
@@ -263,7 +271,7 @@ usage(void)
 	    "usage: bench_gateway [DIR] [--quick] [--runs N] [--only LIST] [--json FILE]\n"
 	    "  DIR      where the bench binaries are and scratch files go (build/bench)\n"
 	    "  --quick  short windows, one run each (a smoke test, not figures)\n"
-	    "  --only   comma list of: throughput,latency,fanout,setup,fig3,ledger,library\n"
+	    "  --only   comma list of: throughput,latency,fanout,setup,fig3,ledger,library,ingest\n"
 	    "  --json   results file (default bench/results.json, else DIR/results.json)\n"
 	    "  --window S, --variant N: throughput only, window S seconds, variant N "
 	    "(profiling)\n");
@@ -298,7 +306,7 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
 			static const char *const groups =
 			    ",throughput,latency,fanout,setup,fig3,ledger,"
-			    "library,";
+			    "library,ingest,";
 			const char *p = argv[++i], *q;
 
 			B.only = p;
@@ -410,6 +418,8 @@ main(int argc, char **argv)
 		scenario_ledger(&B);
 	if (want(&B, "library"))
 		scenario_library(&B);
+	if (want(&B, "ingest"))
+		scenario_ingest(&B);
 	broker_stop(&B.broker);
 	goals(&B);
 	printf("\n# goals\n%-62s %-14s %10s %-22s %s\n%s", "goal", "target", "measured", "measure",
