@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo: a complete SDPP purchase on loopback. A private mosquitto, a
 # simulated office building (or a recorded trace, TRACE=FILE), the gateway, and
-# a buyer that buys CO2 readings, then the seller's ledger is audited.
+# a buyer that buys CO2 readings, then the seller's ledger is audited; then a
+# zigbee2mqtt building announced through Home Assistant discovery, where the
+# buyer takes one room's temperature at one reading per interval.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -30,6 +32,7 @@ say "building"
 make -j2 --no-print-directory >/dev/null
 S=$root/build/bin/sdpp
 G=$root/build/bin/sdpp-gateway
+B=$root/build/tests/tool_building
 export PATH=/usr/sbin:$PATH
 
 work=$(mktemp -d /tmp/sdpp-demo.XXXXXX)
@@ -104,6 +107,22 @@ topic = building/7/floor2/occupancy
 price = 5
 description = Room occupied (0/1), paid in advance
 prepay = yes
+; Every room's temperature from the zigbee2mqtt building below, one
+; reading per room every 2 s at most (the trace is replayed fast).
+[product room-temperature-2s]
+topic = zigbee2mqtt/+
+field = /temperature
+exclude = zigbee2mqtt/bridge/#
+min_interval = 2s
+price = 1
+unit = °C
+device_class = temperature
+; And every sensor the building announces through Home Assistant discovery.
+[discovery]
+enabled = yes
+price = 2
+price.temperature = 1
+deny = class:battery
 CONF
 "$G" -t -c sdpp-gateway.ini
 "$G" -c sdpp-gateway.ini 2>gateway.log &
@@ -149,7 +168,35 @@ say "anyone with the seller's public key can audit it"
 "$S" ledger prove ledger.db 1 >proof.json
 "$S" ledger check-proof proof.json --key seller.key.pub
 
+say "a zigbee2mqtt building with Home Assistant discovery: 50 rooms announce their sensors"
+# The rooms replay the office trace, or a synthetic one of the same shape.
+if [ -r "$trace" ]; then
+	cp "$trace" rooms.csv
+else
+	awk 'BEGIN { print "\"date\",\"Temperature\",\"Humidity\",\"Light\",\"CO2\",\"HumidityRatio\",\"Occupancy\"";
+		for (i = 1; i <= 500; i++)
+			printf "\"%d\",\"2015-02-02 14:19:00\",%.2f,%.2f,%d,%d,0.0047,%d\n",
+			    i, 21 + (i % 30) / 10, 26 + (i % 7) / 2, 400 + i % 200, 450 + i % 300, (i / 40) % 2 }' \
+	    >rooms.csv
+fi
+"$B" --broker "127.0.0.1:$mport" --devices 50 --announce --data rooms.csv
+sleep 1 # the gateway rebuilds its menu once the announcements settle
+"$S" menu "127.0.0.1:$gport" --seller-key seller.key.pub --filter "room 007"
+"$B" --broker "127.0.0.1:$mport" --devices 50 --rounds 100000 --interval 250 \
+	--data rooms.csv 2>/dev/null &
+pids+=($!)
+
+say "the buyer takes Room 007's temperature, at most one reading every 2 s"
+"$S" buy "127.0.0.1:$gport" --seller-key seller.key.pub --key buyer.key \
+	--product room-temperature-2s --topic 'zigbee2mqtt/Room 007 TH' --count 3
+
+say "and Room 007's CO2, a product discovery made"
+co2=$("$S" menu "127.0.0.1:$gport" --seller-key seller.key.pub --json --filter "room 007 th co2" |
+	grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4)
+"$S" buy "127.0.0.1:$gport" --seller-key seller.key.pub --key buyer.key \
+	--product "$co2" --count 3
+
 say "gateway log (one line per event)"
-grep -E 'event=(order|invoice|payment|exit|close)' gateway.log | head -20
+grep -E 'event=(order|invoice|payment|exit|close|discovery_menu)' gateway.log | head -30
 echo
 echo "demo finished: everything ran on 127.0.0.1 and is cleaned up now."
