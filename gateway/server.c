@@ -42,6 +42,10 @@
 /* Subscriptions at most: every product's filter, the feeds running orders
  * still use after a reload, and discovery's. */
 #define FILTERS_MAX (2 * CONFIG_PRODUCTS_MAX + DISCOVER_FILTERS)
+/* Buckets of the feed index (a power of two): a sample's topic finds the
+ * feed of that exact filter in one look-up; only wildcard filters are
+ * matched one by one. */
+#define FEED_BUCKETS 8192
 
 /*
  * A menu snapshot. Buyers that have not ordered yet point at the current
@@ -73,6 +77,9 @@ struct feed {
 	 * sample moves (indexes into srv->menu->products). */
 	size_t *prods;
 	size_t nprods, aprods;
+	int wild;                 /* the filter holds '+' or '#' */
+	struct feed *hnext;       /* in srv->buckets */
+	TAILQ_ENTRY(feed) wentry; /* in srv->wild, if wild */
 	TAILQ_HEAD(, conn) buyers;
 	TAILQ_ENTRY(feed) entry;
 };
@@ -117,6 +124,8 @@ struct server {
 	struct menu *menu;
 	TAILQ_HEAD(, conn) conns;
 	TAILQ_HEAD(, feed) feeds;
+	TAILQ_HEAD(, feed) wild;            /* the feeds whose filter has a wildcard */
+	struct feed *buckets[FEED_BUCKETS]; /* every feed, by its filter */
 	size_t nconns;
 	uint64_t next_conn_id;
 	uint64_t nsamples; /* samples dispatched: the cuts' key */
@@ -193,14 +202,27 @@ menu_find(const struct menu *m, const char *product)
 	return i;
 }
 
+/* FNV-1a of a filter or topic, to a bucket. */
+static size_t
+feed_bucket(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h & (FEED_BUCKETS - 1);
+}
+
 static struct feed *
 feed_find(struct server *srv, const char *filter)
 {
 	struct feed *f;
 
-	TAILQ_FOREACH(f, &srv->feeds, entry)
-	if (strcmp(f->filter, filter) == 0)
-		return f;
+	for (f = srv->buckets[feed_bucket(filter)]; f != NULL; f = f->hnext)
+		if (strcmp(f->filter, filter) == 0)
+			return f;
 	return NULL;
 }
 
@@ -217,6 +239,11 @@ feed_get(struct server *srv, const char *filter)
 	snprintf(f->filter, sizeof(f->filter), "%s", filter);
 	TAILQ_INIT(&f->buyers);
 	TAILQ_INSERT_TAIL(&srv->feeds, f, entry);
+	f->hnext = srv->buckets[feed_bucket(filter)];
+	srv->buckets[feed_bucket(filter)] = f;
+	f->wild = strpbrk(filter, "+#") != NULL;
+	if (f->wild)
+		TAILQ_INSERT_TAIL(&srv->wild, f, wentry);
 	return f;
 }
 
@@ -303,9 +330,18 @@ server_menu(const struct server *srv)
 	return &srv->menu->m;
 }
 
+/* Takes f out of the server's lists and index, and frees it. */
 static void
-feed_free(struct feed *f)
+feed_free(struct server *srv, struct feed *f)
 {
+	struct feed **p = &srv->buckets[feed_bucket(f->filter)];
+
+	while (*p != f)
+		p = &(*p)->hnext;
+	*p = f->hnext;
+	TAILQ_REMOVE(&srv->feeds, f, entry);
+	if (f->wild)
+		TAILQ_REMOVE(&srv->wild, f, wentry);
 	free(f->prods);
 	free(f);
 }
@@ -347,8 +383,7 @@ server_feeds_sync(struct server *srv)
 	for (f = TAILQ_FIRST(&srv->feeds); f != NULL; f = next) {
 		next = TAILQ_NEXT(f, entry);
 		if (!f->in_config && TAILQ_EMPTY(&f->buyers)) {
-			TAILQ_REMOVE(&srv->feeds, f, entry);
-			feed_free(f);
+			feed_free(srv, f);
 			continue;
 		}
 		if (n < FILTERS_MAX - DISCOVER_FILTERS)
@@ -1142,6 +1177,38 @@ discovery_cb(evutil_socket_t fd, short what, void *arg)
 		srv->menu_changed(srv->menu_changed_arg);
 }
 
+/* One sample to the buyers of one feed it matched. */
+static void
+feed_dispatch(struct server *srv, struct feed *f, const struct mqtt_sample *smp)
+{
+	struct conn *c, *next;
+	enum sdpp_err e;
+
+	f->last_seen = smp->received_at;
+	f->samples++;
+	menu_seen(srv, f);
+	for (c = TAILQ_FIRST(&f->buyers); c != NULL; c = next) {
+		const uint8_t *pl = smp->payload;
+		size_t plen = smp->len;
+
+		next = TAILQ_NEXT(c, feed_entry);
+		if (c->dead)
+			continue;
+		if (c->narrow != NULL && !mqtt_topic_match_checked(c->narrow, smp->topic))
+			continue;
+		/* Not sold to this product: not sent, counted, billed. */
+		if (c->cut != NULL && cut_take(c->cut, srv->nsamples, smp->topic, pl, plen,
+		                          smp->received_at, &pl, &plen) != CUT_SOLD)
+			continue;
+		e = sdpp_seller_sample(
+		    c->s, smp->topic, pl, plen, smp->received_at, now_ms(), c->out);
+		if (e == SDPP_E_INVAL)
+			log_debug("%llu event=sample_skipped reason=topic_or_size",
+			    (unsigned long long)c->id);
+		conn_process(c);
+	}
+}
+
 static void
 samples_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1149,10 +1216,8 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 	struct gw *gw = srv->gw;
 	struct mqtt_sample batch[SAMPLE_BATCH];
 	struct feed *f;
-	struct conn *c, *next;
 	size_t n, i;
 	int matched, changed;
-	enum sdpp_err e;
 
 	(void)fd;
 	(void)what;
@@ -1179,35 +1244,18 @@ samples_cb(evutil_socket_t fd, short what, void *arg)
 			mqtt_sample_free(&batch[i]);
 			continue;
 		}
-		TAILQ_FOREACH(f, &srv->feeds, entry)
-		{
-			if (!mqtt_topic_match(f->filter, batch[i].topic))
-				continue;
-			matched = 1;
-			f->last_seen = batch[i].received_at;
-			f->samples++;
-			menu_seen(srv, f);
-			for (c = TAILQ_FIRST(&f->buyers); c != NULL; c = next) {
-				const uint8_t *pl = batch[i].payload;
-				size_t plen = batch[i].len;
-
-				next = TAILQ_NEXT(c, feed_entry);
-				if (c->dead)
-					continue;
-				if (c->narrow != NULL &&
-				    !mqtt_topic_match(c->narrow, batch[i].topic))
-					continue;
-				/* Not sold to this product: not sent, counted, billed. */
-				if (c->cut != NULL &&
-				    cut_take(c->cut, srv->nsamples, batch[i].topic, pl, plen,
-				        batch[i].received_at, &pl, &plen) != CUT_SOLD)
-					continue;
-				e = sdpp_seller_sample(c->s, batch[i].topic, pl, plen,
-				    batch[i].received_at, now_ms(), c->out);
-				if (e == SDPP_E_INVAL)
-					log_debug("%llu event=sample_skipped reason=topic_or_size",
-					    (unsigned long long)c->id);
-				conn_process(c);
+		/* The feed of this exact topic, then every wildcard feed: a topic
+		 * from the broker is never empty and holds no wildcard. */
+		if (batch[i].topic[0] != '\0' && strpbrk(batch[i].topic, "+#") == NULL) {
+			f = feed_find(srv, batch[i].topic);
+			if (f != NULL && !f->wild) {
+				feed_dispatch(srv, f, &batch[i]);
+				matched = 1;
+			}
+			TAILQ_FOREACH(f, &srv->wild, wentry)
+			if (mqtt_topic_match_checked(f->filter, batch[i].topic)) {
+				feed_dispatch(srv, f, &batch[i]);
+				matched = 1;
 			}
 		}
 		if (!matched)
@@ -1242,6 +1290,7 @@ server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
 	srv->gw = gw;
 	TAILQ_INIT(&srv->conns);
 	TAILQ_INIT(&srv->feeds);
+	TAILQ_INIT(&srv->wild);
 	sdpp_out_init(&srv->out, SDPP_FRAME_CAP_MAX * 2);
 	srv->sample_ev = event_new(gw->base, -1, 0, samples_cb, srv);
 	srv->reap_ev = event_new(gw->base, -1, 0, reap_cb, srv);
@@ -1276,10 +1325,8 @@ server_free(struct server *srv)
 		TAILQ_REMOVE(&srv->conns, c, entry);
 		conn_free(c);
 	}
-	while ((f = TAILQ_FIRST(&srv->feeds)) != NULL) {
-		TAILQ_REMOVE(&srv->feeds, f, entry);
-		feed_free(f);
-	}
+	while ((f = TAILQ_FIRST(&srv->feeds)) != NULL)
+		feed_free(srv, f);
 	if (srv->disc_ev != NULL)
 		event_free(srv->disc_ev);
 	discover_free(srv->disc);

@@ -90,6 +90,10 @@ void mqtt_free(struct mqtt *m);
 
 /* 1 if topic matches filter under MQTT 3.1.1 rules (+, # and $-topics). */
 int mqtt_topic_match(const char *filter, const char *topic);
+/* The same for a filter known valid (mqtt_filter_valid()) and a topic
+ * known non-empty and free of wildcards: the checks are the caller's, done
+ * once, not per match (the daemon matches every sample against its feeds). */
+int mqtt_topic_match_checked(const char *filter, const char *topic);
 /* 1 if filter is a valid subscription filter (wildcards placed correctly,
  * 1..MQTT_TOPIC_MAX bytes, no NUL). */
 int mqtt_filter_valid(const char *filter);

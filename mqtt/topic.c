@@ -41,13 +41,19 @@ mqtt_filter_valid(const char *filter)
 int
 mqtt_topic_match(const char *filter, const char *topic)
 {
-	const char *f = filter, *t = topic;
-
 	if (!mqtt_filter_valid(filter) || topic == NULL || *topic == '\0')
 		return 0;
 	/* Topic names may not hold wildcards (§4.7.1). */
 	if (strpbrk(topic, "+#") != NULL)
 		return 0;
+	return mqtt_topic_match_checked(filter, topic);
+}
+
+int
+mqtt_topic_match_checked(const char *filter, const char *topic)
+{
+	const char *f = filter, *t = topic;
+
 	/* Filters that start with a wildcard skip $SYS-like topics (§4.7.2). */
 	if (t[0] == '$' && (f[0] == '+' || f[0] == '#'))
 		return 0;
