@@ -143,6 +143,41 @@ price = 1" || return
 	teardown_pair
 }
 
+# 3. SIGHUP with these keys: the product now sells another field at a rate
+# tier; the order placed before keeps the field and rate it bought, an
+# order placed after gets the new ones.
+reloaded() {
+	local out
+	setup_pair f3 "payment_granularity = 2" "[product room]
+topic = h/+
+field = /t
+price = 1" || return
+	buy_start f3-old room 3
+	wait_orders 1
+	sed -i 's|^field = /t$|field = /h\nmin_interval = 60s|' "$d/f3.ini"
+	kill -HUP "$GW_PID"
+	wait_until 10 has_at_least "$GLOG" 'event=reload result=ok' 1
+	check "f3: SIGHUP takes field = /h and min_interval = 60s" $? "$GLOG"
+	buy_start f3-new room 2
+	wait_orders 2
+	pub h/A '{"t":1,"h":40}'
+	pub h/A '{"t":2,"h":41}'
+	pub h/B '{"t":3,"h":42}'
+	wait_exit "$BUY_PID" 15
+	check "f3: the order placed after the reload settles" $WAIT_RC "$d/f3-new.err" "$GLOG"
+	out=$(payloads "$d/f3-new.jsonl")
+	[ "$out" = "$(printf '40\n42')" ]
+	check "f3: after the reload: /h, the first of each topic a minute: 40, 42 (got $(echo $out))" \
+	    $? "$d/f3-new.jsonl"
+	wait_until 15 test "$(wc -l <"$d/f3-old.jsonl")" -ge 3
+	out=$(payloads "$d/f3-old.jsonl")
+	[ "$out" = "$(printf '1\n2\n3')" ]
+	check "f3: the order placed before keeps /t at every sample: 1, 2, 3 (got $(echo $out))" \
+	    $? "$d/f3-old.jsonl"
+	teardown_pair
+}
+
 timed f1 fields
 timed f2 tiers
+timed f3 reloaded
 finish
