@@ -548,21 +548,28 @@ uri_ok(const char *uri)
 static int topic_ok(const char *t, int wildcards);
 static char *trim(char *s);
 
-/* Digits with at most one decimal point, a digit on each side of it: the
- * deadband's form. */
+/* The deadband's form, as the sdpp/2 menu carries it (PROTOCOL 15):
+ * (0|[1-9][0-9]*)(.[0-9]+)?, so 0.5 and 2 but not 05, .5 or 2. */
 static int
 decimal_ok(const char *v)
 {
-	size_t i, dots = 0;
+	const char *p = v;
 
-	if (!isdigit((unsigned char)v[0]) || !isdigit((unsigned char)v[strlen(v) - 1]))
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (isdigit((unsigned char)*p))
+			p++;
+	else
 		return 0;
-	for (i = 0; v[i] != '\0'; i++)
-		if (v[i] == '.')
-			dots++;
-		else if (!isdigit((unsigned char)v[i]))
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
 			return 0;
-	return dots <= 1;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return *p == '\0';
 }
 
 /* A comma-separated list of MQTT filters, blanks around each allowed; ""
