@@ -20,6 +20,7 @@
  *   server.c     buyer connections, sessions, feeds of samples
  *   book.c       what session events become in the ledger (no I/O)
  *   cut.c        what a product sells of each sample (no I/O)
+ *   discover.c   Home Assistant discovery: announced sensors become products
  *   records.c    group commit of the ledger, completion callbacks
  *   anchor.c     the outbox anchored on IOTA
  *   pay_iota.c   the iota payment backend
