@@ -84,6 +84,7 @@ tests/test_book.uses       = gateway ledger sdpp
 tests/test_config.uses     = gateway
 tests/test_crypto.uses     = sdpp
 tests/test_cut.uses        = gateway mqtt
+tests/test_discover.uses   = gateway mqtt util
 tests/test_discovery.uses  = mqtt util
 tests/test_enc.uses        = sdpp
 tests/test_field.uses      = mqtt util
@@ -116,6 +117,7 @@ tests/tool_mkledger.pkgs   = cmocka
 tests/tool_publish.libs    = $(PAHO_LIBS)
 
 fuzz/fuzz_buyer.uses       = sdpp
+fuzz/fuzz_discover.uses    = gateway mqtt util
 fuzz/fuzz_discovery.uses   = mqtt util
 fuzz/fuzz_field.uses       = mqtt util
 fuzz/fuzz_framer.uses      = sdpp
