@@ -259,6 +259,14 @@ struct ledger_verify_report {
  * problem was found (described in rep), -1 on I/O errors.
  */
 int ledger_verify(struct ledger *l, const uint8_t *expect_key, struct ledger_verify_report *rep);
+/* The same, calling progress (if not NULL) now and then with the records
+ * checked so far and the log's size. Every record is also checked against
+ * the buyer-signed message it holds and against the order's earlier records
+ * (docs/OPERATIONS.md, "Auditing and disputes"). Signatures are checked on
+ * every core; the time is linear in the log's size. */
+typedef void (*ledger_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+int ledger_verify_progress(struct ledger *l, const uint8_t *expect_key,
+    struct ledger_verify_report *rep, ledger_progress_fn progress, void *ctx);
 
 /*
  * Inclusion proof of record id against the latest signed tree head, as a
