@@ -2,6 +2,7 @@
 #include "fuzz/fuzz.h"
 #include "gateway/discover.h"
 #include "gateway/log.h"
+#include "mqtt/discovery.h"
 #include "util/text.h"
 
 /* Explicit [product] whose id an announcement may take too. */
@@ -28,6 +29,18 @@ static const char *const topics[] = {
 
 static const char id_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+
+/*
+ * The model discover.c must agree with: per discovery topic, what it last
+ * announced (parsed here again), in order of first announcement; an empty
+ * payload forgets the topic, a refused one keeps its place but no sensor.
+ */
+struct model {
+	int kept, sensor;
+	struct mqtt_discovery m;
+};
+static struct model model[NDISCOVERY];
+static size_t order[NDISCOVERY], norder;
 
 static struct gateway_config *cfg;
 static struct product_config out[OUT_MAX], prev[OUT_MAX], small[SMALL_MAX];
@@ -72,6 +85,94 @@ hush(int on)
 #else
 	(void)on;
 #endif
+}
+
+/* The model's step for one message on discovery topic t; returns whether
+ * the set of sensors changed. */
+static int
+model_message(size_t t, const char *payload, size_t len)
+{
+	struct model *mo = &model[t];
+	struct mqtt_discovery m;
+	size_t i;
+	int r, was = mo->kept && mo->sensor;
+
+	r = mqtt_discovery_parse(payload, len, &m, NULL, 0);
+	if (r == MQTT_DISCOVERY_REMOVED) {
+		if (mo->kept) {
+			for (i = 0; order[i] != t; i++)
+				;
+			memmove(&order[i], &order[i + 1], (norder - i - 1) * sizeof(order[0]));
+			norder--;
+		}
+		mo->kept = mo->sensor = 0;
+		return was;
+	}
+	if (!mo->kept)
+		order[norder++] = t;
+	mo->kept = 1;
+	if (r < 0) {
+		mo->sensor = 0;
+		return was;
+	}
+	mo->sensor = 1;
+	r = !was || memcmp(&mo->m, &m, sizeof(m)) != 0;
+	mo->m = m;
+	return r;
+}
+
+/* 1 if the model's sensor passes allow and deny as configured above. */
+static int
+model_allowed(const struct mqtt_discovery *m)
+{
+	const char *c = m->device_class;
+
+	if (strcmp(c, "temperature") != 0 && strcmp(c, "humidity") != 0 && c[0] != '\0' &&
+	    strcmp(c, "motion") != 0)
+		return 0;
+	return strcmp(m->state_topic, "tele") != 0 && strncmp(m->state_topic, "tele/", 5) != 0 &&
+	       strstr(m->unique_id, "bad") == NULL;
+}
+
+/* The menu the model makes must be the one discover.c made (out[0..n)). */
+static void
+model_check(size_t n)
+{
+	const struct mqtt_discovery *m;
+	const struct product_config *pc;
+	char text[2 * MQTT_DISCOVERY_NAME_MAX + 2];
+	size_t i, j, k = 0, dlen;
+	int dup;
+
+	for (i = 0; i < norder; i++) {
+		if (!model[order[i]].sensor)
+			continue;
+		m = &model[order[i]].m;
+		if (!model_allowed(m))
+			continue;
+		dup = strcmp(m->product_id, EXPLICIT_ID) == 0;
+		for (j = 0; j < k; j++)
+			dup |= strcmp(out[j].id, m->product_id) == 0;
+		if (dup)
+			continue;
+		CHECK(k < n);
+		pc = &out[k++];
+		CHECK(strcmp(pc->id, m->product_id) == 0);
+		CHECK(strcmp(pc->topic, m->state_topic) == 0);
+		CHECK(strcmp(pc->field, m->field) == 0);
+		CHECK(strcmp(pc->unit, m->unit) == 0);
+		CHECK(strcmp(pc->device_class, m->device_class) == 0);
+		/* The description: device and name, or the unique_id, cut only
+		 * at a character boundary near the cap. */
+		snprintf(text, sizeof(text), "%s%s%s", m->device_name,
+		    m->device_name[0] != '\0' && m->name[0] != '\0' ? " " : "", m->name);
+		if (text[0] == '\0')
+			snprintf(text, sizeof(text), "%s", m->unique_id);
+		dlen = strlen(pc->description);
+		CHECK(strncmp(text, pc->description, dlen) == 0);
+		CHECK(dlen == strlen(text) || dlen + UTIL_UTF8_SEQ_MAX > SDPP_TEXT_MAX);
+	}
+	CHECK(k == n);
 }
 
 /* One product the menu may offer. */
@@ -139,11 +240,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len, n, nprev = 0;
 	uint8_t op;
 	char *payload;
-	int r, changed;
+	int r, changed, want = 0;
 
+	memset(model, 0, sizeof(model));
+	norder = 0;
 	while (in.n > 0) {
 		op = fuzz_in_u8(&in);
 		if (op == 0xff) {
+			memset(model, 0, sizeof(model));
+			norder = 0;
 			discover_clear(d);
 			CHECK(discover_stats(d)->sensors == 0);
 			nprev = check_products(d);
@@ -161,9 +266,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = discover_message(
 		    d, "homeassistant", topics[op % NTOPICS], payload, len, &changed);
 		hush(0);
+		if (op % NTOPICS < NDISCOVERY)
+			want = model_message(op % NTOPICS, payload, len);
 		free(payload);
 		CHECK(r == (op % NTOPICS < NDISCOVERY));
-		CHECK(changed == 0 || (r == 1 && changed == 1));
+		CHECK(changed == (r == 1 && want));
 		configs += (uint64_t)r;
 		CHECK(discover_stats(d)->configs == configs);
 		/* Counters only grow, by at most one a message. */
@@ -172,6 +279,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		refused = discover_stats(d)->refused;
 		removed = discover_stats(d)->removed;
 		n = check_products(d);
+		model_check(n);
 		/* No change reported: the same menu, byte for byte. */
 		if (!changed)
 			CHECK(n == nprev && (n == 0 || memcmp(out, prev, n * sizeof(out[0])) == 0));
