@@ -107,7 +107,7 @@ book_payment_ref_used(struct ledger *l, const char *ref)
 
 enum book_result
 book_payment(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
-    const struct sdpp_msg *payment, const char *method, int64_t now)
+    const struct sdpp_msg *payment, const char *method, uint64_t req, int64_t now)
 {
 	struct ledger_record r;
 
@@ -118,7 +118,7 @@ book_payment(struct book *b, const struct book_sink *k, const struct sdpp_seller
 	    book_payment_ref_used(k->ledger, payment->verification) != 0)
 		return BOOK_REFUSED;
 	if (ledger_record_payment(&r, payment, sdpp_seller_buyer(s), method, now) != 0 ||
-	    append(k, &r, 0) != 0)
+	    append(k, &r, req) != 0)
 		return BOOK_FAILED;
 	return BOOK_OK;
 }
@@ -171,7 +171,7 @@ book_event(struct book *b, const struct book_sink *k, const struct sdpp_seller *
 		book_receipt(b, k, s, ev, now);
 		return BOOK_OK;
 	case SDPP_EV_PAYMENT:
-		return book_payment(b, k, s, ev->msg, method, now);
+		return book_payment(b, k, s, ev->msg, method, ev->req, now);
 	case SDPP_EV_CLOSE:
 		sdpp_seller_progress(s, &p);
 		book_close(b, k, s, book_close_reason(ev->err, &p), now);

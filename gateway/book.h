@@ -76,13 +76,14 @@ void book_flush_receipts(
  * queued to; 0 if fresh; -1 if it cannot be told (too long). */
 int book_payment_ref_used(struct ledger *l, const char *ref);
 /*
- * A payment the backend confirmed: recorded (method names the backend),
- * nobody waits for it. A reference that already paid is refused
- * (BOOK_REFUSED): one transfer never pays twice.
+ * A payment the backend confirmed: recorded (method names the backend);
+ * request req (0: none) waits for the record's commit, so the credit is
+ * given only once the payment is durable. A reference that already paid
+ * is refused (BOOK_REFUSED): one transfer never pays twice.
  */
 enum book_result book_payment(struct book *b, const struct book_sink *k,
-    const struct sdpp_seller *s, const struct sdpp_msg *payment, const char *method, int64_t now)
-    __attribute__((warn_unused_result));
+    const struct sdpp_seller *s, const struct sdpp_msg *payment, const char *method, uint64_t req,
+    int64_t now) __attribute__((warn_unused_result));
 
 /* Why the session ended: the error's code, or with none, settled (all
  * paid) or exit_owes (the buyer's signed exit promises the rest). */

@@ -392,7 +392,10 @@ main(int argc, char **argv)
 		    "%s: configuration refused (check it with sdpp-gateway -t -c %s)", path, path);
 	if (gw_key_load(gw.cfg->key, "seller", 0, &gw.id) != 0)
 		log_fatalx("no usable seller key");
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	/* A write past RLIMIT_FSIZE (a quota, a full disk simulated by it)
+	 * must fail with EFBIG, which the ledger turns into a failed commit,
+	 * not kill the daemon mid-commit. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || signal(SIGXFSZ, SIG_IGN) == SIG_ERR)
 		log_fatal("signal");
 	/* Paho's thread wakes the loop: libevent must lock for that. */
 	if (evthread_use_pthreads() != 0)

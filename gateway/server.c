@@ -1,5 +1,6 @@
 /* Buyer connections on the loop: framing, the seller machine, its bookkeeping, live samples. */
 #include <errno.h>
+#include <stdarg.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -108,6 +109,10 @@ struct conn {
 	struct cut *cut;   /* while streaming; NULL: whole payloads */
 	char *narrow;      /* the order's topic filter (sdpp/2); NULL: the whole product */
 	char product[SDPP_NAME_MAX + 1];
+	/* The log line of the record being appended: written once that record
+	 * is durable (conn_record_done), so the log never tells of a record
+	 * the ledger lost. "" when none waits. */
+	char note[256];
 	struct book book;
 	int refs;    /* record waiters and payments in flight */
 	int closing; /* flush output, then free */
@@ -418,10 +423,12 @@ menu_seen(struct server *srv, const struct feed *f)
 
 /* ------------------------------------------------------------ bookkeeping */
 
-/* A session request waiting for its record's commit. */
+/* A record of this session on its way to the ledger, and what waits for it. */
 struct conn_req {
 	struct conn *c;
-	uint64_t req;
+	uint64_t req; /* the session's request to complete, 0 if none */
+	enum ledger_kind kind;
+	char note[256]; /* logged once the record is durable */
 };
 
 static void
@@ -431,43 +438,103 @@ conn_release(struct conn *c)
 		reap_schedule(c->srv);
 }
 
+/* Sets the log line of the next record this session appends. */
+static void conn_note(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+conn_note(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->note, sizeof(c->note), fmt, ap);
+	va_end(ap);
+}
+
+/* After a book call: a note no record took (nothing was appended) is
+ * logged now, since there is nothing in the ledger it could disagree with. */
+static void
+conn_note_flush(struct conn *c, int log)
+{
+	if (c->note[0] != '\0' && log)
+		log_info("%llu %s", (unsigned long long)c->id, c->note);
+	c->note[0] = '\0';
+}
+
+/*
+ * After the group commit that carried a record of this session. Success:
+ * the record's log line, and the request that waited is completed (the
+ * order's session key, the invoice, the payment's credit, the statement).
+ * Failure (fail closed, docs/OPERATIONS.md): the record has no effect. The
+ * request fails, or the session is ended with a signed error: nothing the
+ * ledger does not hold is acted on, and no credit is given that it does
+ * not hold.
+ */
 static void
 conn_record_done(void *arg, int ok, uint64_t record)
 {
 	struct conn_req *q = arg;
 	struct conn *c = q->c;
+	struct gw *gw = c->srv->gw;
 	char verif[LEDGER_ID_LEN];
 
+	if (ok) {
+		if (q->note[0] != '\0')
+			log_info("%llu %s record=%llu", (unsigned long long)c->id, q->note,
+			    (unsigned long long)record);
+		if (q->kind == LEDGER_ORDER)
+			gw->stats.orders++;
+		else if (q->kind == LEDGER_INVOICE)
+			gw->stats.invoices++;
+		else if (q->kind == LEDGER_PAYMENT)
+			gw->stats.payments++;
+	} else {
+		log_warnx("%llu event=record_lost kind=%s%s%s", (unsigned long long)c->id,
+		    ledger_kind_name(q->kind), q->note[0] != '\0' ? " what=" : "", q->note);
+	}
 	if (!c->dead && !sdpp_seller_done(c->s)) {
-		ledger_id_format(verif, record);
-		(void)sdpp_seller_complete(c->s, q->req, ok, verif, now_ms(), c->out);
+		if (ok && q->req != 0) {
+			ledger_id_format(verif, record);
+			(void)sdpp_seller_complete(c->s, q->req, 1, verif, now_ms(), c->out);
+		} else if (!ok && q->req != 0 && q->kind != LEDGER_PAYMENT) {
+			/* The session's own words: "order could not be recorded". */
+			(void)sdpp_seller_complete(c->s, q->req, 0, "", now_ms(), c->out);
+		} else if (!ok) {
+			/* A payment (not rejected: unrecorded), receipts, a close. */
+			(void)sdpp_seller_fail(c->s, SDPP_E_INTERNAL,
+			    q->kind == LEDGER_PAYMENT ? "payment could not be recorded: the "
+			                                "seller's ledger refused a write"
+			                              : "session could not be recorded: the "
+			                                "seller's ledger refused a write",
+			    c->out);
+		}
 		conn_process(c);
 	}
 	conn_release(c);
 	free(q);
 }
 
-/* The book's sink: the record joins the next group commit, and a request
- * that waits for it is completed after that commit. */
+/* The book's sink: the record joins the next group commit, and whatever
+ * waits for it (a request, a log line, the session itself) is settled
+ * after that commit. */
 static int
 conn_append(void *ctx, struct ledger_record *r, uint64_t req)
 {
 	struct conn *c = ctx;
-	struct conn_req *q = NULL;
+	struct conn_req *q = calloc(1, sizeof(*q));
 
-	if (req != 0) {
-		q = malloc(sizeof(*q));
-		if (q == NULL)
-			log_fatalx("out of memory");
-		q->c = c;
-		q->req = req;
-	}
-	if (records_append(c->srv->gw->records, r, q != NULL ? conn_record_done : NULL, q) != 0) {
+	if (q == NULL)
+		log_fatalx("out of memory");
+	q->c = c;
+	q->req = req;
+	q->kind = r->kind;
+	memcpy(q->note, c->note, sizeof(q->note));
+	c->note[0] = '\0';
+	if (records_append(c->srv->gw->records, r, conn_record_done, q) != 0) {
 		free(q);
 		return -1;
 	}
-	if (q != NULL)
-		c->refs++;
+	c->refs++;
 	return 0;
 }
 
@@ -542,31 +609,29 @@ payment_done(void *arg, int ok, const char *ref)
 
 	if (ok >= 0 && !c->dead && !sdpp_seller_done(c->s)) {
 		/*
-		 * Confirmed money is credited at once; its record joins the
-		 * next group commit without being waited for. Waiting would
-		 * add a commit to every invoice's round trip, and a slow
-		 * ledger would then throttle the data flow (bench: 0.81x
-		 * with 200 ms commits). The record is queued (and counts for
-		 * ledger_has_payment_ref) before the credit is given.
+		 * Confirmed money is credited once its record is durable (the
+		 * record's commit completes the request): a commit that fails
+		 * gives no credit, so no item goes out beyond what the ledger
+		 * holds as paid (fail closed). The record is queued, and counts
+		 * for ledger_has_payment_ref, from now on.
 		 */
+		br = BOOK_FAILED;
 		if (ok) {
+			conn_note(c, "event=payment invoice=%llu total=%llu ref=\"%s\"",
+			    (unsigned long long)p->msg->u.payment.invoice,
+			    (unsigned long long)p->msg->u.payment.total, ref != NULL ? ref : "");
 			br = book_payment(
-			    &c->book, &k, c->s, p->msg, gw->payment.name, util_now_ms());
+			    &c->book, &k, c->s, p->msg, gw->payment.name, p->req, util_now_ms());
+			conn_note_flush(c, 0);
 			if (br == BOOK_REFUSED)
 				log_warnx("%llu event=payment_refused reason=\"reference already "
 				          "paid\"",
 				    (unsigned long long)c->id);
-			ok = br == BOOK_OK;
 		}
-		if (ok) {
-			gw->stats.payments++;
-			log_info("%llu event=payment invoice=%llu total=%llu ref=\"%s\"",
-			    (unsigned long long)c->id,
-			    (unsigned long long)p->msg->u.payment.invoice,
-			    (unsigned long long)p->msg->u.payment.total, ref != NULL ? ref : "");
+		if (br != BOOK_OK) {
+			(void)sdpp_seller_complete(c->s, p->req, 0, "", now_ms(), c->out);
+			conn_process(c);
 		}
-		(void)sdpp_seller_complete(c->s, p->req, ok, "", now_ms(), c->out);
-		conn_process(c);
 	}
 	conn_release(c);
 	free(p);
@@ -639,28 +704,30 @@ on_order(struct conn *c, const struct sdpp_event *ev)
 		(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
 		return;
 	}
+	sdpp_hex_encode(bhex, sdpp_seller_buyer(c->s), SDPP_SIGN_PUBLIC_BYTES);
+	/* Logged once the order is durable, with its record's id. */
+	conn_note(c,
+	    "event=order order=%.16s buyer=%.16s peer=%s product=%s quantity=%llu price=%llu", hex,
+	    bhex, c->peer, sdpp_seller_product(c->s), (unsigned long long)ev->msg->u.order.quantity,
+	    (unsigned long long)ev->msg->u.order.price);
 	switch (book_order(&c->book, &k, c->s, ev, util_now_ms(), &code, &why)) {
 	case BOOK_REFUSED:
+		conn_note_flush(c, 0);
 		log_warnx("%llu event=order_refused order=%.16s reason=replayed",
 		    (unsigned long long)c->id, hex);
 		(void)sdpp_seller_fail(c->s, code, why, c->out);
 		return;
 	case BOOK_FAILED:
+		conn_note_flush(c, 0);
 		(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
 		return;
 	case BOOK_OK:
 		break;
 	}
-	gw->stats.orders++;
+	conn_note_flush(c, 0);
 	conn_join_feed(c);
 	menu_release(c->menu);
 	c->menu = NULL;
-	sdpp_hex_encode(bhex, sdpp_seller_buyer(c->s), SDPP_SIGN_PUBLIC_BYTES);
-	log_info("%llu event=order order=%.16s buyer=%.16s peer=%s product=%s "
-	         "quantity=%llu price=%llu",
-	    (unsigned long long)c->id, hex, bhex, c->peer, sdpp_seller_product(c->s),
-	    (unsigned long long)ev->msg->u.order.quantity,
-	    (unsigned long long)ev->msg->u.order.price);
 }
 
 static void
@@ -696,11 +763,18 @@ on_close(struct conn *c, const struct sdpp_event *ev)
 
 	sdpp_seller_progress(c->s, &pr);
 	why = book_close_reason(ev->err, &pr);
-	log_info("%llu event=close reason=%s sent=%llu acked=%llu due=%llu paid=%llu",
-	    (unsigned long long)c->id, why, (unsigned long long)pr.sent,
-	    (unsigned long long)pr.acked, (unsigned long long)pr.total_due,
-	    (unsigned long long)pr.total_paid);
+	/* The receipts the close flushes first are their own records: the
+	 * note is the close record's. */
+	if (sdpp_seller_order_id(c->s) != NULL) {
+		struct book_sink k = conn_sink(c);
+
+		book_flush_receipts(&c->book, &k, c->s, util_now_ms());
+	}
+	conn_note(c, "event=close reason=%s sent=%llu acked=%llu due=%llu paid=%llu", why,
+	    (unsigned long long)pr.sent, (unsigned long long)pr.acked,
+	    (unsigned long long)pr.total_due, (unsigned long long)pr.total_paid);
 	conn_close_record(c, why);
+	conn_note_flush(c, 1);
 	c->closing = 1;
 	gw->stats.closed++;
 	gw->stats.items += pr.sent;
@@ -709,7 +783,6 @@ on_close(struct conn *c, const struct sdpp_event *ev)
 static void
 handle_event(struct conn *c, const struct sdpp_event *ev)
 {
-	struct gw *gw = c->srv->gw;
 	struct book_sink k = conn_sink(c);
 	struct sdpp_progress pr;
 
@@ -718,18 +791,19 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		on_order(c, ev);
 		break;
 	case SDPP_EV_INVOICE:
-		if (book_invoice(&c->book, &k, c->s, ev, util_now_ms()) != BOOK_OK) {
-			(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
-			break;
-		}
-		gw->stats.invoices++;
-		log_info(
-		    "%llu event=invoice invoice=%llu items=%llu-%llu amount=%llu total_due=%llu",
-		    (unsigned long long)c->id, (unsigned long long)ev->invoice->number,
+		conn_note(c,
+		    "event=invoice invoice=%llu items=%llu-%llu amount=%llu total_due=%llu",
+		    (unsigned long long)ev->invoice->number,
 		    (unsigned long long)ev->invoice->first_seq,
 		    (unsigned long long)ev->invoice->last_seq,
 		    (unsigned long long)ev->invoice->amount,
 		    (unsigned long long)ev->invoice->total_due);
+		if (book_invoice(&c->book, &k, c->s, ev, util_now_ms()) != BOOK_OK) {
+			conn_note_flush(c, 0);
+			(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
+			break;
+		}
+		conn_note_flush(c, 0);
 		break;
 	case SDPP_EV_PAYMENT:
 		on_payment(c, ev);
@@ -738,13 +812,15 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		book_receipt(&c->book, &k, c->s, ev, util_now_ms());
 		break;
 	case SDPP_EV_EXIT:
+		conn_note(c, "event=exit items=%llu total=%llu",
+		    (unsigned long long)ev->msg->u.exit.seq,
+		    (unsigned long long)ev->msg->u.exit.total);
 		if (book_exit(&c->book, &k, c->s, ev, util_now_ms()) != BOOK_OK) {
+			conn_note_flush(c, 0);
 			(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
 			break;
 		}
-		log_info("%llu event=exit items=%llu total=%llu", (unsigned long long)c->id,
-		    (unsigned long long)ev->msg->u.exit.seq,
-		    (unsigned long long)ev->msg->u.exit.total);
+		conn_note_flush(c, 0);
 		break;
 	case SDPP_EV_PAUSED:
 		log_info("%llu event=paused reason=unpaid", (unsigned long long)c->id);

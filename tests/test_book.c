@@ -177,17 +177,18 @@ test_payment_reference_once(void **state)
 	conv_order(c, "co2", 0);
 	assert_int_equal(book_payment_ref_used(f->l, ref), 0);
 	signed_payment(c, 3, ref, &m);
-	assert_int_equal(book_payment(&f->h.book, &f->h.sink, c->s, &m, "iota", 10), BOOK_OK);
+	assert_int_equal(book_payment(&f->h.book, &f->h.sink, c->s, &m, "iota", 0, 10), BOOK_OK);
 	sdpp_msg_free(&m);
 	assert_int_equal(book_payment_ref_used(f->l, ref), 1);
 	/* The same transaction offered again, for a higher total. */
 	signed_payment(c, 6, ref, &m);
-	assert_int_equal(book_payment(&f->h.book, &f->h.sink, c->s, &m, "iota", 11), BOOK_REFUSED);
+	assert_int_equal(
+	    book_payment(&f->h.book, &f->h.sink, c->s, &m, "iota", 0, 11), BOOK_REFUSED);
 	sdpp_msg_free(&m);
 	assert_int_equal(f->h.appended[LEDGER_PAYMENT], 1);
 	signed_payment(c, 6, "", &m);
-	assert_int_equal(book_payment(&f->h.book, &f->h.sink, c->s, &m, "voucher", 12), BOOK_OK);
-	assert_int_equal(book_payment(&f->h.book, &f->h.sink, c->s, &m, "voucher", 13), BOOK_OK);
+	assert_int_equal(book_payment(&f->h.book, &f->h.sink, c->s, &m, "voucher", 0, 12), BOOK_OK);
+	assert_int_equal(book_payment(&f->h.book, &f->h.sink, c->s, &m, "voucher", 0, 13), BOOK_OK);
 	sdpp_msg_free(&m);
 	assert_int_equal(f->h.appended[LEDGER_PAYMENT], 3);
 }
