@@ -725,7 +725,7 @@ resolve_path(const struct parse *p, const char *name, const char *v, char *dst, 
 	int n;
 
 	if (strncmp(v, CRED_VAR "/", strlen(CRED_VAR) + 1) == 0) {
-		base = getenv(CRED_VAR + 1);
+		base = getenv(&CRED_VAR[1]); /* the name without its `$' */
 		rel = v + strlen(CRED_VAR) + 1;
 		if (base == NULL || base[0] == '\0') {
 			snprintf(err, errlen,
