@@ -294,8 +294,9 @@ start(struct gw *gw)
 	lc.anchor_every = cfg->iota_anchor_every;
 	if (ledger_open(&gw->ledger, &lc, err, sizeof(err)) != 0)
 		log_fatalx("ledger: %s", err);
-	log_info("event=ledger path=%s records=%llu", cfg->ledger_path,
-	    (unsigned long long)ledger_size(gw->ledger));
+	log_info("event=ledger path=%s records=%llu interrupted=%llu", cfg->ledger_path,
+	    (unsigned long long)ledger_size(gw->ledger),
+	    (unsigned long long)ledger_interrupted(gw->ledger));
 	gw->records = records_new(gw->base, gw->ledger, cfg->ledger_commit_delay_ms);
 	if (gw->records == NULL)
 		log_fatalx("out of memory");
@@ -354,6 +355,7 @@ main(int argc, char **argv)
 	const char *path = CONFIG_DEFAULT_PATH;
 	struct event *sighup = NULL, *sigterm = NULL, *sigint = NULL, *tick = NULL;
 	struct timeval one = { 1, 0 };
+	char lerr[LEDGER_ERR_MAX];
 	int i, check = 0, debug = 0, errors = 0;
 
 	for (i = 1; i < argc; i++) {
@@ -379,6 +381,11 @@ main(int argc, char **argv)
 	memset(&gw, 0, sizeof(gw));
 	if (check) {
 		(void)config_load(path, &gw.cfg, print_error, &errors);
+		if (gw.cfg != NULL && errors == 0 &&
+		    ledger_check_writable(gw.cfg->ledger_path, lerr, sizeof(lerr)) != 0) {
+			fprintf(stderr, "ledger: %s\n", lerr);
+			errors++;
+		}
 		if (gw.cfg != NULL && gw_key_load(gw.cfg->key, "seller", 1, &gw.id) != 0)
 			errors++;
 		if (errors == 0)
@@ -390,6 +397,10 @@ main(int argc, char **argv)
 	if (config_load(path, &gw.cfg, log_error, NULL) > 0)
 		log_fatalx(
 		    "%s: configuration refused (check it with sdpp-gateway -t -c %s)", path, path);
+	/* Before the key: a ledger that cannot be written must not leave a
+	 * new key behind. */
+	if (ledger_check_writable(gw.cfg->ledger_path, lerr, sizeof(lerr)) != 0)
+		log_fatalx("ledger: %s", lerr);
 	if (gw_key_load(gw.cfg->key, "seller", 0, &gw.id) != 0)
 		log_fatalx("no usable seller key");
 	/* A write past RLIMIT_FSIZE (a quota, a full disk simulated by it)

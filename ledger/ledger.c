@@ -1,8 +1,12 @@
 /* The records medium: an append-only, tamper-evident log on SQLite (an RFC 9162 tree). */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -10,6 +14,7 @@
 #include "ledger/ledger_int.h"
 #include "sdpp/enc.h"
 #include "sdpp/json.h"
+#include "util/clock.h"
 #include "util/text.h"
 
 #define SCHEMA_VERSION "1"
@@ -24,8 +29,9 @@
  * Tables: `records` is the log (id = leaf index + 1; body is the leaf data;
  * the other columns are copies for queries), `tree_heads` the signed heads,
  * `acks` every signed ACK (committed to by receipts records), `outbox` the
- * durable queue for remote anchoring, `meta` the log key. The views give
- * auditors readable tables in the sqlite3 shell.
+ * durable queue for remote anchoring, `meta` the log key and `head`: a copy
+ * of the latest signed tree head with its frontier (check_log). The views
+ * give auditors readable tables in the sqlite3 shell.
  */
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -90,7 +96,23 @@ struct ledger {
 	int have_remote;
 	struct inflight *fl;
 	size_t nfl, flalloc;
+	int force_sth;        /* the next commit signs a tree head whatever sth_every says */
+	uint64_t interrupted; /* orders closed as interrupted by ledger_open */
 };
+
+/* A signed tree head as the start check reads it: from tree_heads, or the
+ * copy in meta `head' with the frontier it was signed over. */
+struct head {
+	int have;
+	uint64_t size;
+	merkle_hash root;
+	int64_t time;
+	uint8_t sig[SDPP_SIGN_BYTES];
+	int have_frontier;
+	struct merkle_frontier frontier;
+};
+
+static void queue_drop(struct ledger *l);
 
 static int
 exec(struct ledger *l, const char *sql, char *err, size_t errlen)
@@ -124,19 +146,259 @@ ledger_id_format(char *buf, uint64_t id)
 	snprintf(buf, LEDGER_ID_LEN, LEDGER_ID_PREFIX "%" PRIu64, id);
 }
 
+/* The newest row of tree_heads (h->have = 0 if none). */
+static int
+table_head(struct ledger *l, struct head *h, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	memset(h, 0, sizeof(*h));
+	if (prepare(l, &st,
+	        "SELECT size, root, time, signature FROM tree_heads ORDER BY size DESC LIMIT 1",
+	        err, errlen) != 0)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = 0;
+		goto out;
+	}
+	h->size = (uint64_t)sqlite3_column_int64(st, 0);
+	h->time = sqlite3_column_int64(st, 2);
+	if (sqlite3_column_type(st, 1) != SQLITE_TEXT ||
+	    sqlite3_column_type(st, 3) != SQLITE_TEXT ||
+	    sdpp_hex_decode(h->root, sizeof(h->root), (const char *)sqlite3_column_text(st, 1)) !=
+	        SDPP_OK ||
+	    sdpp_b64_decode(h->sig, sizeof(h->sig), &len, (const char *)sqlite3_column_text(st, 3),
+	        (size_t)sqlite3_column_bytes(st, 3)) != SDPP_OK ||
+	    len != sizeof(h->sig)) {
+		util_errf(err, errlen, "tree head at size %" PRIu64 " is malformed", h->size);
+		goto out;
+	}
+	h->have = 1;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The copy of the latest signed tree head in meta `head', with its
+ * frontier: {"frontier":[hex...],"root","signature","size","time"}. */
+static int
+meta_head(struct ledger *l, struct head *h, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	merkle_hash nodes[64];
+	cJSON *o = NULL;
+	const cJSON *v, *fr, *n;
+	size_t len = 0;
+	int rc = -1, count = 0;
+
+	memset(h, 0, sizeof(*h));
+	if (prepare(l, &st, "SELECT value FROM meta WHERE key = 'head'", err, errlen) != 0)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = 0;
+		goto out;
+	}
+	if (sdpp_json_parse(&o, (const char *)sqlite3_column_text(st, 0),
+	        (size_t)sqlite3_column_bytes(st, 0), NULL, 0) != SDPP_OK)
+		goto bad;
+	v = cJSON_GetObjectItemCaseSensitive(o, "size");
+	if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > (double)SDPP_JSON_INT_MAX)
+		goto bad;
+	h->size = (uint64_t)v->valuedouble;
+	v = cJSON_GetObjectItemCaseSensitive(o, "time");
+	if (!cJSON_IsNumber(v))
+		goto bad;
+	h->time = (int64_t)v->valuedouble;
+	v = cJSON_GetObjectItemCaseSensitive(o, "root");
+	if (!cJSON_IsString(v) ||
+	    sdpp_hex_decode(h->root, sizeof(h->root), v->valuestring) != SDPP_OK)
+		goto bad;
+	v = cJSON_GetObjectItemCaseSensitive(o, "signature");
+	if (!cJSON_IsString(v) ||
+	    sdpp_b64_decode(h->sig, sizeof(h->sig), &len, v->valuestring, strlen(v->valuestring)) !=
+	        SDPP_OK ||
+	    len != sizeof(h->sig))
+		goto bad;
+	fr = cJSON_GetObjectItemCaseSensitive(o, "frontier");
+	if (!cJSON_IsArray(fr))
+		goto bad;
+	cJSON_ArrayForEach(n, fr)
+	{
+		if (count == 64 || !cJSON_IsString(n) ||
+		    sdpp_hex_decode(nodes[count], MERKLE_HASH_BYTES, n->valuestring) != SDPP_OK)
+			goto bad;
+		count++;
+	}
+	if (merkle_frontier_set(&h->frontier, h->size, (const merkle_hash *)nodes, count) != 0)
+		goto bad;
+	h->have = h->have_frontier = 1;
+	rc = 0;
+	goto out;
+bad:
+	util_errf(err, errlen, "the copy of the latest tree head (meta `head') is malformed");
+out:
+	cJSON_Delete(o);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The meta `head' value for a tree head signed over frontier f (malloc'd). */
+static char *
+meta_head_text(const struct merkle_frontier *f, const char *rhex, const char *sigb64, int64_t time)
+{
+	char hex[SDPP_HEX_LEN(MERKLE_HASH_BYTES)], *buf;
+	size_t cap = 512 + (size_t)f->count * (sizeof(hex) + 3), off;
+	int i, n;
+
+	buf = malloc(cap);
+	if (buf == NULL)
+		return NULL;
+	off = (size_t)snprintf(buf, cap, "{\"frontier\":[");
+	for (i = 0; i < f->count; i++) {
+		sdpp_hex_encode(hex, f->node[i], MERKLE_HASH_BYTES);
+		off += (size_t)snprintf(buf + off, cap - off, "%s\"%s\"", i > 0 ? "," : "", hex);
+	}
+	n = snprintf(buf + off, cap - off,
+	    "],\"root\":\"%s\",\"signature\":\"%s\",\"size\":%" PRIu64 ",\"time\":%" PRId64 "}",
+	    rhex, sigb64, f->size, time);
+	if (n < 0 || (size_t)n >= cap - off) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int
+head_signed(const struct ledger *l, const struct head *h)
+{
+	return ledger_sth_verify(l->key, h->size, h->root, h->time, h->sig) == 0;
+}
+
+/*
+ * Records first..first+n-1 (1-based ids) hold the first leaf where the
+ * stored leaves and the signed frontier part: names the narrowest range the
+ * file allows (a rewritten leaf hash leaves no trace of the original).
+ */
+static void
+mismatch(struct ledger *l, const struct head *h, const struct merkle_frontier *got, uint64_t lo,
+    char *err, size_t errlen)
+{
+	uint64_t first = 0, n = h->size;
+	int i;
+
+	if (h->have_frontier && got->count == h->frontier.count)
+		for (i = 0; i < got->count; i++)
+			if (memcmp(got->node[i], h->frontier.node[i], MERKLE_HASH_BYTES) != 0) {
+				merkle_frontier_span(&h->frontier, i, &first, &n);
+				break;
+			}
+	if (first < lo && lo < first + n) {
+		n -= lo - first;
+		first = lo;
+	}
+	if (n == 1)
+		util_errf(err, errlen,
+		    "%s: record %" PRIu64 ": its leaf hash was changed: the log does not match "
+		    "its signed tree head at size %" PRIu64 "; run `sdpp ledger verify`",
+		    sqlite3_db_filename(l->db, "main"), first + 1, h->size);
+	else
+		util_errf(err, errlen,
+		    "%s: the log does not match its signed tree head at size %" PRIu64
+		    ": a leaf hash of records %" PRIu64 "-%" PRIu64
+		    " was changed; run `sdpp ledger verify`",
+		    sqlite3_db_filename(l->db, "main"), h->size, first + 1, first + n);
+}
+
+/*
+ * The records after the newest signed tree head carry no signature yet:
+ * each body must hash to its stored leaf before a new head signs it.
+ */
+static int
+check_tail(struct ledger *l, uint64_t after, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	merkle_hash leaf;
+	int rc = -1, s;
+
+	if (prepare(l, &st, "SELECT id, body, leaf_hash FROM records WHERE id > ? ORDER BY id", err,
+	        errlen) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *body = sqlite3_column_text(st, 1);
+
+		if (body == NULL ||
+		    merkle_leaf_hash(leaf, body, (size_t)sqlite3_column_bytes(st, 1)) != 0 ||
+		    sqlite3_column_bytes(st, 2) != MERKLE_HASH_BYTES ||
+		    memcmp(leaf, sqlite3_column_blob(st, 2), MERKLE_HASH_BYTES) != 0) {
+			util_errf(err, errlen,
+			    "%s: record %" PRIu64 ": its body does not hash to its leaf; run "
+			    "`sdpp ledger verify`",
+			    sqlite3_db_filename(l->db, "main"),
+			    (uint64_t)sqlite3_column_int64(st, 0));
+			goto out;
+		}
+	}
+	if (s != SQLITE_DONE) {
+		util_errf(err, errlen, "reading records: %s", sqlite3_errmsg(l->db));
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /*
  * Reads meta, counts records, rebuilds the frontier from stored leaf hashes.
- * A writer refuses a damaged log (appending would hide the damage under new
- * tree heads); an auditor (strict = 0) opens it anyway so verify can say
- * what is wrong.
+ *
+ * A writer (strict) first checks the log against its own latest signed
+ * tree head, because its next tree head would sign whatever the file holds
+ * now: the newest head in tree_heads and the copy in meta `head' (which a
+ * forger deleting tree heads may overlook) must carry good signatures; the
+ * stored leaf hashes must give their signed roots (the frontier in meta
+ * names where they part); no head may cover more records than are present;
+ * heads in meta may not be missing from tree_heads; and the records after
+ * the newest head must hash to their stored leaves. Bodies under a signed
+ * head are not re-hashed here (that is `sdpp ledger verify`): a body
+ * changed under a head is not endorsed either, since new heads grow from
+ * the signed frontier. An auditor (strict = 0) opens any log so that
+ * verify can say what is wrong.
  */
 static int
 load_state(struct ledger *l, int strict, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
+	struct head ht, hm;
+	struct merkle_frontier at_t, at_m;
+	merkle_hash root;
+	uint64_t newest;
 	int rc = -1, s;
 
+	memset(&ht, 0, sizeof(ht));
+	memset(&hm, 0, sizeof(hm));
 	merkle_frontier_init(&l->frontier);
+	merkle_frontier_init(&at_t);
+	merkle_frontier_init(&at_m);
+	if (strict) {
+		if (table_head(l, &ht, err, errlen) != 0 || meta_head(l, &hm, err, errlen) != 0)
+			return -1;
+		if (ht.have && !head_signed(l, &ht))
+			return util_errf(err, errlen,
+			    "%s: tree head at size %" PRIu64 " has a bad signature; run "
+			    "`sdpp ledger verify`",
+			    sqlite3_db_filename(l->db, "main"), ht.size);
+		if (hm.have &&
+		    (!head_signed(l, &hm) || merkle_frontier_root(&hm.frontier, root) != 0 ||
+		        memcmp(root, hm.root, MERKLE_HASH_BYTES) != 0))
+			return util_errf(err, errlen,
+			    "%s: the copy of the tree head at size %" PRIu64
+			    " (meta `head') has a bad signature or frontier",
+			    sqlite3_db_filename(l->db, "main"), hm.size);
+	}
 	if (prepare(l, &st, "SELECT id, leaf_hash FROM records ORDER BY id", err, errlen) != 0)
 		return -1;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -152,6 +414,10 @@ load_state(struct ledger *l, int strict, char *err, size_t errlen)
 		}
 		if (merkle_frontier_push(&l->frontier, sqlite3_column_blob(st, 1)) != 0)
 			goto fail;
+		if (l->frontier.size == ht.size)
+			at_t = l->frontier;
+		if (l->frontier.size == hm.size)
+			at_m = l->frontier;
 	}
 	if (s != SQLITE_DONE && (strict || s != SQLITE_ROW)) {
 		util_errf(err, errlen, "reading records: %s", sqlite3_errmsg(l->db));
@@ -160,10 +426,55 @@ load_state(struct ledger *l, int strict, char *err, size_t errlen)
 	l->committed = l->frontier.size;
 	sqlite3_finalize(st);
 	st = NULL;
-	if (prepare(l, &st, "SELECT COALESCE(MAX(size), 0) FROM tree_heads", err, errlen) != 0)
+	if (!strict) {
+		if (prepare(l, &st, "SELECT COALESCE(MAX(size), 0) FROM tree_heads", err, errlen) !=
+		    0)
+			goto fail;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			l->last_sth = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = 0;
 		goto fail;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		l->last_sth = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	newest = ht.size > hm.size ? ht.size : hm.size;
+	if (newest > l->committed) {
+		util_errf(err, errlen,
+		    "%s: the newest signed tree head covers %" PRIu64 " records but only %" PRIu64
+		    " are present: records after %" PRIu64 " were deleted",
+		    sqlite3_db_filename(l->db, "main"), newest, l->committed, l->committed);
+		goto fail;
+	}
+	/* The smaller head first: it bounds the range the larger one names. */
+	if (ht.have && ht.size <= hm.size) {
+		if (merkle_frontier_root(&at_t, root) != 0 ||
+		    memcmp(root, ht.root, MERKLE_HASH_BYTES) != 0) {
+			if (ht.size == hm.size)
+				ht = hm;
+			mismatch(l, &ht, &at_t, 0, err, errlen);
+			goto fail;
+		}
+	}
+	if (hm.have && (merkle_frontier_root(&at_m, root) != 0 ||
+	                   memcmp(root, hm.root, MERKLE_HASH_BYTES) != 0)) {
+		mismatch(l, &hm, &at_m, ht.have && ht.size < hm.size ? ht.size : 0, err, errlen);
+		goto fail;
+	}
+	if (ht.have && ht.size > hm.size) {
+		if (merkle_frontier_root(&at_t, root) != 0 ||
+		    memcmp(root, ht.root, MERKLE_HASH_BYTES) != 0) {
+			mismatch(l, &ht, &at_t, hm.size, err, errlen);
+			goto fail;
+		}
+	}
+	if (hm.have && ht.size < hm.size) {
+		util_errf(err, errlen,
+		    "%s: signed tree heads after size %" PRIu64 " were deleted from tree_heads "
+		    "(the newest, at size %" PRIu64 ", is kept in meta `head')",
+		    sqlite3_db_filename(l->db, "main"), ht.size, hm.size);
+		goto fail;
+	}
+	if (check_tail(l, newest, err, errlen) != 0)
+		goto fail;
+	l->last_sth = newest;
 	rc = 0;
 fail:
 	sqlite3_finalize(st);
@@ -259,6 +570,161 @@ migrate(struct ledger *l, char *err, size_t errlen)
 }
 
 int
+ledger_check_writable(const char *path, char *err, size_t errlen)
+{
+	static const char *const sidecars[] = { "-wal", "-shm" };
+	char dir[4096], side[4096 + 8];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	size_t i;
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		return util_errf(err, errlen, "%s: path too long", path);
+	if (stat(dir, &st) != 0)
+		return util_errf(err, errlen, "%s: the directory %s %s", path, dir,
+		    errno == ENOENT ? "does not exist" : strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return util_errf(err, errlen, "%s: %s is not a directory", path, dir);
+	/* The WAL and its index are created beside the file. */
+	if (access(dir, W_OK | X_OK) != 0)
+		return util_errf(
+		    err, errlen, "%s: cannot write in %s: %s", path, dir, strerror(errno));
+	if (stat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0; /* created at the first open */
+		return util_errf(err, errlen, "%s: %s", path, strerror(errno));
+	}
+	/* A file made read-only was meant to stay so, even for root (who
+	 * could write it all the same). */
+	if (!S_ISREG(st.st_mode))
+		return util_errf(err, errlen, "%s: not a regular file", path);
+	if (!(st.st_mode & S_IWUSR))
+		return util_errf(err, errlen,
+		    "%s: read-only (mode %04o): the gateway records every sale in it", path,
+		    (unsigned)(st.st_mode & 07777));
+	for (i = 0; i <= sizeof(sidecars) / sizeof(sidecars[0]); i++) {
+		const char *p = path;
+
+		if (i > 0) {
+			snprintf(side, sizeof(side), "%s%s", path, sidecars[i - 1]);
+			p = side;
+			if (access(p, F_OK) != 0)
+				continue;
+		}
+		/* Immutable files (chattr +i) and read-only mounts refuse here. */
+		fd = open(p, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return util_errf(err, errlen, "%s: cannot be opened for writing: %s", p,
+			    strerror(errno));
+		close(fd);
+	}
+	return 0;
+}
+
+static int
+account_cb(void *ctx, const struct ledger_account *a)
+{
+	*(struct ledger_account *)ctx = *a;
+	return 0;
+}
+
+/*
+ * Orders with an order record and no close record were cut short by a
+ * crash: each gets a close record with reason `interrupted' and what the
+ * ledger itself proves (the buyer's acknowledged high-water mark as
+ * delivered, its invoices, its payments), in one commit with a signed
+ * tree head.
+ */
+static int
+close_interrupted(struct ledger *l, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	char(*ids)[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)] = NULL,
+	(*nids)[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+	size_t n = 0, alloc = 0, i;
+	int rc = -1, s;
+
+	if (prepare(l, &st,
+	        "SELECT o.order_id FROM records o WHERE o.kind = 'order' AND NOT EXISTS"
+	        " (SELECT 1 FROM records c WHERE c.order_id = o.order_id AND c.kind = 'close')"
+	        " ORDER BY o.id",
+	        err, errlen) != 0)
+		return -1;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == alloc) {
+			alloc = alloc == 0 ? 16 : alloc * 2;
+			nids = realloc(ids, alloc * sizeof(*ids));
+			if (nids == NULL) {
+				util_errf(err, errlen, "out of memory");
+				goto out;
+			}
+			ids = nids;
+		}
+		snprintf(ids[n++], sizeof(ids[0]), "%s", (const char *)sqlite3_column_text(st, 0));
+	}
+	if (s != SQLITE_DONE) {
+		util_errf(err, errlen, "reading orders: %s", sqlite3_errmsg(l->db));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct ledger_account a;
+		struct ledger_record r;
+		struct sdpp_progress p;
+		uint8_t oid[SDPP_ORDER_ID_BYTES], buyer[SDPP_SIGN_PUBLIC_BYTES];
+		uint64_t id;
+
+		memset(&a, 0, sizeof(a));
+		if (ledger_accounts(l, ids[i], NULL, account_cb, &a, err, errlen) != 0)
+			goto out;
+		if (sdpp_hex_decode(oid, sizeof(oid), a.order_id) != SDPP_OK ||
+		    sdpp_hex_decode(buyer, sizeof(buyer), a.buyer) != SDPP_OK) {
+			util_errf(err, errlen, "order %s: malformed order id or buyer", ids[i]);
+			goto out;
+		}
+		memset(&p, 0, sizeof(p));
+		p.quantity = a.quantity;
+		p.price = a.price;
+		p.sent = p.acked = a.acknowledged;
+		p.invoiced = a.invoiced_items;
+		p.total_due = a.invoiced > a.promised ? a.invoiced : a.promised;
+		p.total_paid = a.paid;
+		if (ledger_record_close(&r, oid, buyer, a.product, &p, "interrupted", now) != 0) {
+			util_errf(err, errlen, "order %s: cannot build its close record", ids[i]);
+			goto out;
+		}
+		s = ledger_append(l, &r, &id, err, errlen);
+		ledger_record_clear(&r);
+		if (s != 0)
+			goto out;
+	}
+	if (n > 0) {
+		l->force_sth = 1;
+		if (ledger_commit(l, now, err, errlen) != 0)
+			goto out;
+	}
+	l->interrupted = n;
+	rc = 0;
+out:
+	queue_drop(l);
+	free(ids);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+uint64_t
+ledger_interrupted(const struct ledger *l)
+{
+	return l->interrupted;
+}
+
+int
 ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, size_t errlen)
 {
 	struct ledger *l;
@@ -269,8 +735,16 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 		util_errf(err, errlen, "ledger: no path or key");
 		return -1;
 	}
+	if (ledger_check_writable(cfg->path, err, errlen) != 0)
+		return -1;
 	if (open_db(&l, cfg->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0)
 		return -1;
+	/* SQLite quietly opens a file it cannot write read-only: the first
+	 * commit would fail, after a buyer was told the order is on. */
+	if (sqlite3_db_readonly(l->db, "main") != 0) {
+		util_errf(err, errlen, "%s: cannot be opened for writing", cfg->path);
+		goto fail;
+	}
 	l->cfg = *cfg;
 	l->id = cfg->id;
 	sdpp_identity_sign_public(cfg->id, l->key);
@@ -306,7 +780,8 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (exec(l, "COMMIT", err, errlen) != 0 || load_state(l, 1, err, errlen) != 0)
+	if (exec(l, "COMMIT", err, errlen) != 0 || load_state(l, 1, err, errlen) != 0 ||
+	    close_interrupted(l, util_now_ms(), err, errlen) != 0)
 		goto fail;
 	*out = l;
 	return 0;
@@ -597,10 +1072,10 @@ outbox_add(
 int
 ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 {
-	sqlite3_stmt *ins = NULL, *ack = NULL, *sth = NULL, *ob = NULL, *pref = NULL;
+	sqlite3_stmt *ins = NULL, *ack = NULL, *sth = NULL, *ob = NULL, *pref = NULL, *mst = NULL;
 	struct merkle_frontier f = l->frontier;
 	merkle_hash root;
-	char amount[SDPP_MONEY_LEN], *sin = NULL;
+	char amount[SDPP_MONEY_LEN], *sin = NULL, *mh = NULL;
 	char sigb64[SDPP_B64_LEN(SDPP_SIGN_BYTES)], rhex[SDPP_HEX_LEN(MERKLE_HASH_BYTES)];
 	char payload[512];
 	uint8_t sig[SDPP_SIGN_BYTES];
@@ -687,7 +1162,7 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		}
 	}
 	size = f.size;
-	if (l->cfg.sth_every == 0 || size - l->last_sth >= l->cfg.sth_every) {
+	if (l->cfg.sth_every == 0 || l->force_sth || size - l->last_sth >= l->cfg.sth_every) {
 		if (merkle_frontier_root(&f, root) != 0 ||
 		    ledger_sth_input(l->keyhex, size, root, now, &sin, &sinlen) != 0 ||
 		    sdpp_sign(l->id, sin, sinlen, sig) != SDPP_OK) {
@@ -706,6 +1181,18 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 		sqlite3_bind_int64(sth, 3, now);
 		sqlite3_bind_text(sth, 4, sigb64, -1, SQLITE_STATIC);
 		if (sqlite3_step(sth) != SQLITE_DONE) {
+			util_errf(err, errlen, "tree head: %s", sqlite3_errmsg(l->db));
+			goto fail;
+		}
+		/* The frontier the head signs, beside it in the same transaction:
+		 * the next start checks the log against it (load_state). */
+		mh = meta_head_text(&f, rhex, sigb64, now);
+		if (mh == NULL ||
+		    prepare(l, &mst, "INSERT OR REPLACE INTO meta(key, value) VALUES ('head', ?)",
+		        err, errlen) != 0)
+			goto fail;
+		sqlite3_bind_text(mst, 1, mh, -1, SQLITE_STATIC);
+		if (sqlite3_step(mst) != SQLITE_DONE) {
 			util_errf(err, errlen, "tree head: %s", sqlite3_errmsg(l->db));
 			goto fail;
 		}
@@ -728,8 +1215,10 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 	in_tx = 0;
 	l->frontier = f;
 	l->committed = size;
-	if (sth != NULL)
+	if (sth != NULL) {
 		l->last_sth = size;
+		l->force_sth = 0;
+	}
 	if (anchored != 0)
 		l->last_anchored = anchored;
 	rc = 0;
@@ -744,7 +1233,9 @@ fail:
 	sqlite3_finalize(sth);
 	sqlite3_finalize(ob);
 	sqlite3_finalize(pref);
+	sqlite3_finalize(mst);
 	free(sin);
+	free(mh);
 	return rc;
 }
 

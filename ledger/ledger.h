@@ -116,6 +116,24 @@ struct ledger;
  * cfg->id. Returns 0 or -1 with err.
  */
 int ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, size_t errlen);
+/*
+ * A writer's open also checks the log against its latest signed tree head
+ * before it will sign anything new (see load_state in ledger.c for what
+ * that catches and what it cannot), and closes the orders a crash left
+ * open with a `close' record of reason `interrupted' (ledger_interrupted()
+ * says how many).
+ */
+uint64_t ledger_interrupted(const struct ledger *l);
+
+/*
+ * 0 if the ledger at path can be written: its directory exists and takes
+ * new files (the WAL), and the file, if it exists, is writable and not
+ * read-only by its mode (refused even for root). Creates nothing: the
+ * daemon asks before it makes a key, and -t asks too.
+ */
+int ledger_check_writable(const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* Opens read-only for auditing (no key needed). */
 int ledger_open_ro(struct ledger **out, const char *path, char *err, size_t errlen);
 void ledger_close(struct ledger *l);

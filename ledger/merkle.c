@@ -255,3 +255,36 @@ merkle_frontier_root(const struct merkle_frontier *f, merkle_hash out)
 	memcpy(out, r, MERKLE_HASH_BYTES);
 	return 0;
 }
+
+int
+merkle_frontier_set(struct merkle_frontier *f, uint64_t size, const merkle_hash *nodes, int count)
+{
+	int bit, i = 0;
+
+	merkle_frontier_init(f);
+	for (bit = 63; bit >= 0; bit--) {
+		if (!(size >> bit & 1))
+			continue;
+		if (i >= count)
+			return -1;
+		memcpy(f->node[i], nodes[i], MERKLE_HASH_BYTES);
+		f->level[i] = (uint8_t)bit;
+		i++;
+	}
+	if (i != count)
+		return -1;
+	f->count = count;
+	f->size = size;
+	return 0;
+}
+
+void
+merkle_frontier_span(const struct merkle_frontier *f, int i, uint64_t *first, uint64_t *n)
+{
+	int j;
+
+	*first = 0;
+	for (j = 0; j < i; j++)
+		*first += (uint64_t)1 << f->level[j];
+	*n = (uint64_t)1 << f->level[i];
+}

@@ -54,5 +54,13 @@ struct merkle_frontier {
 void merkle_frontier_init(struct merkle_frontier *f);
 int merkle_frontier_push(struct merkle_frontier *f, const merkle_hash leaf);
 int merkle_frontier_root(const struct merkle_frontier *f, merkle_hash out);
+/* Sets f to the tree of size leaves whose frontier nodes (largest first,
+ * one per set bit of size) are nodes[0..count). -1 if count does not match
+ * size. The nodes are taken as they are: check the root against a signed
+ * one before trusting them. */
+int merkle_frontier_set(
+    struct merkle_frontier *f, uint64_t size, const merkle_hash *nodes, int count);
+/* Leaves covered by frontier node i: [*first, *first + *n). */
+void merkle_frontier_span(const struct merkle_frontier *f, int i, uint64_t *first, uint64_t *n);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -668,6 +669,277 @@ test_crash_writer(void **state)
 	assert_true(last > 0);
 }
 
+/* The id of the purchase's record of this kind and invoice number. */
+static uint64_t
+record_id(const char *path, const char *where)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char q[256];
+	uint64_t id = 0;
+
+	snprintf(q, sizeof(q), "SELECT id FROM records WHERE %s", where);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(id > 0);
+	return id;
+}
+
+/* A careful forger's edit: the body's amount and its leaf hash, together. */
+static void
+forge_with_leaf(const char *path, uint64_t id)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	char *body, *p;
+	merkle_hash leaf;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT body FROM records WHERE id = ?", -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	body = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	p = strstr(body, "\"total\":\"");
+	assert_non_null(p);
+	p[9] = p[9] == '9' ? '8' : '9';
+	assert_int_equal(merkle_leaf_hash(leaf, body, strlen(body)), 0);
+	assert_int_equal(
+	    sqlite3_prepare_v2(
+	        db, "UPDATE records SET body = ?, leaf_hash = ? WHERE id = ?", -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, body, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, leaf, sizeof(leaf), SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)id);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(body);
+}
+
+/* ledger_open with the purchase's key on path: 0, or -1 with err. */
+static int
+open_rw(const struct fixture *f, const char *path, char *err, size_t errlen)
+{
+	struct ledger_config cfg;
+	struct ledger *l;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = path;
+	cfg.id = f->c.sid;
+	if (ledger_open(&l, &cfg, err, errlen) != 0)
+		return -1;
+	ledger_close(l);
+	return 0;
+}
+
+/*
+ * A writer checks the log against its latest signed tree head before it
+ * signs anything new: each forgery is refused at open, naming the first
+ * bad record (or the narrowest range the file allows).
+ */
+static void
+test_open_refuses_forgeries(void **state)
+{
+	struct fixture *f = *state;
+	char copy[160], stmt[256], want[128], err[LEDGER_ERR_MAX];
+	uint64_t pay, inv;
+
+	snprintf(copy, sizeof(copy), "%s/forged.db", f->dir);
+	pay = record_id(f->db, "kind = 'payment' AND invoice = 2");
+	inv = record_id(f->db, "kind = 'invoice' AND invoice = 2");
+	assert_true(pay < 8);
+
+	/* A clean copy opens, and has nothing to close. */
+	copy_db(f, copy);
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), 0);
+
+	/* The issue's forgery: a payment's body and amount changed, its leaf
+	 * recomputed, every tree head that covers it deleted. The copy of the
+	 * newest head kept outside tree_heads remains and gives it away. */
+	copy_db(f, copy);
+	forge_with_leaf(copy, pay);
+	snprintf(stmt, sizeof(stmt), "DELETE FROM tree_heads WHERE size >= %llu",
+	    (unsigned long long)pay);
+	sql(copy, stmt);
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "records %llu-8 was changed", (unsigned long long)pay);
+	if (strstr(err, "signed tree head at size 10") == NULL || strstr(err, want) == NULL)
+		fail_msg("recomputed leaf, heads deleted: `%s'", err);
+
+	/* The same with the newest head left in tree_heads too. */
+	copy_db(f, copy);
+	forge_with_leaf(copy, pay);
+	snprintf(stmt, sizeof(stmt), "DELETE FROM tree_heads WHERE size >= %llu AND size < 10",
+	    (unsigned long long)pay);
+	sql(copy, stmt);
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	if (strstr(err, "signed tree head at size 10") == NULL)
+		fail_msg("recomputed leaf, newer head left: `%s'", err);
+
+	/* Every head deleted, the meta copy too: the log now reads as an older
+	 * log plus unsigned records; a body that does not hash to its leaf is
+	 * still named. */
+	copy_db(f, copy);
+	snprintf(stmt, sizeof(stmt),
+	    "UPDATE records SET body = replace(body, '\"amount\":\"12\"', '\"amount\":\"92\"')"
+	    " WHERE id = %llu; DELETE FROM tree_heads WHERE size >= %llu;"
+	    " DELETE FROM meta WHERE key = 'head'",
+	    (unsigned long long)inv, (unsigned long long)inv);
+	sql(copy, stmt);
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "record %llu: its body does not hash to its leaf",
+	    (unsigned long long)inv);
+	if (strstr(err, want) == NULL)
+		fail_msg("body changed, no heads: `%s'", err);
+
+	/* A changed body after the newest head (unsigned records). */
+	copy_db(f, copy);
+	sql(copy, "UPDATE records SET body = replace(body, '\"kind\"', '\"kind\" ') WHERE id = 10;"
+	          " DELETE FROM tree_heads WHERE size = 10;"
+	          " DELETE FROM meta WHERE key = 'head'");
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "record 10: its body does not hash to its leaf"));
+
+	/* Tail truncation with the heads left, and with only the meta copy. */
+	copy_db(f, copy);
+	sql(copy, "DELETE FROM records WHERE id > 8");
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "covers 10 records but only 8 are present"));
+	copy_db(f, copy);
+	sql(copy, "DELETE FROM records WHERE id > 8; DELETE FROM tree_heads WHERE size > 8");
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "covers 10 records but only 8 are present"));
+
+	/* Tree heads deleted and nothing else changed. */
+	copy_db(f, copy);
+	sql(copy, "DELETE FROM tree_heads WHERE size > 6");
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tree heads after size 6 were deleted"));
+
+	/* A forged signature on the newest head. */
+	copy_db(f, copy);
+	sql(copy, "UPDATE tree_heads SET time = time + 1 WHERE size = 10");
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tree head at size 10 has a bad signature"));
+
+	/* What the start check does not catch: a body changed under a signed
+	 * head, its leaf left alone (that is `sdpp ledger verify`'s job).
+	 * The new tree head grows from the signed frontier, so it does not
+	 * endorse the change: verify still names the record. */
+	{
+		struct ledger_config cfg;
+		struct ledger_verify_report rep;
+		struct ledger_record r;
+		struct ledger *l;
+		uint8_t oid[32] = { 9 }, buyer[32] = { 8 };
+		uint64_t id;
+
+		copy_db(f, copy);
+		snprintf(stmt, sizeof(stmt),
+		    "UPDATE records SET body = replace(body, '\"amount\":\"12\"',"
+		    " '\"amount\":\"92\"') WHERE id = %llu",
+		    (unsigned long long)inv);
+		sql(copy, stmt);
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.path = copy;
+		cfg.id = f->c.sid;
+		assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+		assert_int_equal(ledger_record_session(&r, oid, buyer, 5), 0);
+		assert_int_equal(ledger_append(l, &r, &id, err, sizeof(err)), 0);
+		ledger_record_clear(&r);
+		assert_int_equal(ledger_commit(l, 6, err, sizeof(err)), 0);
+		ledger_close(l);
+		assert_int_equal(verify_file(copy, f->key, &rep), 1);
+		assert_true(rep.first_bad == inv);
+	}
+}
+
+/* A ledger the daemon cannot write is refused at open, not at the first
+ * commit; so is one in a directory that does not exist. */
+static void
+test_open_refuses_unwritable(void **state)
+{
+	struct fixture *f = *state;
+	char copy[160], err[LEDGER_ERR_MAX];
+
+	snprintf(copy, sizeof(copy), "%s/ro.db", f->dir);
+	copy_db(f, copy);
+	assert_int_equal(chmod(copy, 0444), 0);
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "read-only (mode 0444)"));
+	assert_int_equal(ledger_check_writable(copy, err, sizeof(err)), -1);
+	assert_int_equal(chmod(copy, 0644), 0);
+	assert_int_equal(ledger_check_writable(copy, err, sizeof(err)), 0);
+
+	snprintf(copy, sizeof(copy), "%s/no/such/dir/ledger.db", f->dir);
+	assert_int_equal(open_rw(f, copy, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "does not exist"));
+	assert_int_equal(access(copy, F_OK), -1);
+}
+
+/*
+ * A writer that died mid-order left an order without a close record: the
+ * next open closes it as `interrupted' with what the ledger proves, in one
+ * commit with a signed tree head; the log verifies and the next open has
+ * nothing more to close.
+ */
+static void
+test_open_closes_interrupted(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_config cfg;
+	struct ledger_verify_report rep;
+	struct ledger_account a;
+	struct ledger *l;
+	struct conv c;
+	struct book_host g;
+	char path[160], err[LEDGER_ERR_MAX];
+	uint64_t before;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/cut.db", f->dir);
+	conv_setup(&c, 4, 1, 3);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = path;
+	cfg.id = c.sid;
+	cfg.sth_every = 1000; /* the cut leaves unsigned records too */
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+	book_host_attach(&g, &c, l);
+	conv_start(&c);
+	conv_order(&c, "co2", 10);
+	for (i = 1; i <= 6; i++)
+		conv_sample(&c, i);
+	book_host_detach(&g);
+	before = ledger_size(l);
+	ledger_close(l); /* the daemon "died": no close record */
+
+	cfg.sth_every = 0;
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+	assert_true(ledger_interrupted(l) == 1);
+	assert_true(ledger_size(l) == before + 1);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(ledger_accounts(l, NULL, NULL, account_cb, &a, err, sizeof(err)), 0);
+	assert_true(a.closed);
+	assert_string_equal(a.reason, "interrupted");
+	/* Item 4's ACK came after the invoice: the receipts prove 1-3. */
+	assert_true(a.acknowledged == 3 && a.delivered == 3);
+	assert_true(a.invoiced_items == 4 && a.invoiced == 12 && a.paid == 12 && a.owed == 0);
+	ledger_close(l);
+	assert_int_equal(verify_file(path, NULL, &rep), 0);
+	assert_true(rep.tree_heads >= 1);
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+	assert_true(ledger_interrupted(l) == 0 && ledger_size(l) == before + 1);
+	ledger_close(l);
+	conv_teardown(&c);
+}
+
 int
 main(void)
 {
@@ -689,6 +961,12 @@ main(void)
 		    test_group_commit, setup_purchase, teardown_purchase),
 		cmocka_unit_test_setup_teardown(
 		    test_crash_writer, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_open_refuses_forgeries, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_open_refuses_unwritable, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_open_closes_interrupted, setup_purchase, teardown_purchase),
 	};
 
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);
