@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/common.h"
 #include "cli/sdpp.h"
@@ -240,9 +241,33 @@ out:
 	return st;
 }
 
+/* The progress line on a terminal: at most four updates a second. */
+struct progress {
+	struct timespec last;
+	int shown;
+};
+
+static void
+verify_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	struct timespec now;
+	double dt;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	dt = (double)(now.tv_sec - p->last.tv_sec) + (double)(now.tv_nsec - p->last.tv_nsec) / 1e9;
+	if (p->shown && dt < 0.25)
+		return;
+	p->last = now;
+	p->shown = 1;
+	fprintf(stderr, "\rverifying: %" PRIu64 " of %" PRIu64 " records (%.0f%%)", done, total,
+	    total != 0 ? 100.0 * (double)done / (double)total : 100.0);
+}
+
 static int
 ledger_verify_main(int argc, char **argv)
 {
+	struct progress prog;
 	struct ledger_verify_report rep;
 	struct ledger *l = NULL;
 	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
@@ -269,7 +294,13 @@ ledger_verify_main(int argc, char **argv)
 		return 1;
 	if (open_ro(db, &l) != 0)
 		return 1;
-	rc = ledger_verify(l, keyarg != NULL ? key : NULL, &rep);
+	memset(&prog, 0, sizeof(prog));
+	clock_gettime(CLOCK_MONOTONIC, &prog.last);
+	prog.shown = 1; /* nothing for the first quarter second */
+	rc = ledger_verify_progress(l, keyarg != NULL ? key : NULL, &rep,
+	    isatty(STDERR_FILENO) ? verify_progress : NULL, &prog);
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "\r\033[K");
 	if (rc < 0) {
 		fprintf(stderr, "sdpp ledger verify: %s: cannot read the log\n", db);
 		rc = 1;
