@@ -306,9 +306,12 @@ struct verify {
 	 * under a signed tree head is first of all a broken tree head. */
 	uint64_t soft_id;
 	char soft[LEDGER_ERR_MAX];
-	struct sigjob *jobs;
-	size_t njobs;
-	int threads;
+	struct sigjob *jobs, *busy; /* being queued; being checked */
+	size_t njobs, nbusy;
+	int threads, inflight;
+	pthread_t th[SIG_THREADS_MAX];
+	int started[SIG_THREADS_MAX];
+	struct sigwork w[SIG_THREADS_MAX];
 	/* Stored ACKs, read in one pass ordered by record alongside the
 	 * records (a per-record query made verify quadratic). */
 	sqlite3_stmt *acks;
@@ -352,30 +355,16 @@ soft(struct verify *vc, uint64_t id, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Checks the queued signatures; a bad one replaces a problem met later in
- * record order. 0, 1 if one was bad, -1 on errors. */
+/* Reads a checked batch: a bad signature replaces a problem met later in
+ * record order. 0, or 1 if one was bad. */
 static int
-sig_flush(struct verify *vc)
+sig_results(struct verify *vc, struct sigjob *jobs, size_t n)
 {
-	pthread_t th[SIG_THREADS_MAX];
-	int started[SIG_THREADS_MAX] = { 0 };
-	struct sigwork w[SIG_THREADS_MAX];
-	int t, nt = vc->njobs < 64 ? 1 : vc->threads, rc = 0;
 	size_t i;
+	int rc = 0;
 
-	for (t = 0; t < nt; t++)
-		w[t] = (struct sigwork){ vc->jobs, vc->njobs, (size_t)t, (size_t)nt };
-	for (t = 1; t < nt; t++)
-		started[t] = pthread_create(&th[t], NULL, sig_worker, &w[t]) == 0;
-	sig_worker(&w[0]);
-	for (t = 1; t < nt; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		else
-			sig_worker(&w[t]);
-	}
-	for (i = 0; i < vc->njobs; i++) {
-		const struct sigjob *j = &vc->jobs[i];
+	for (i = 0; i < n; i++) {
+		const struct sigjob *j = &jobs[i];
 
 		if (rc == 0 && j->bad && j->id <= vc->pos) {
 			vc->rep->problem[0] = '\0';
@@ -390,10 +379,60 @@ sig_flush(struct verify *vc)
 				    j->id, j->item);
 			rc = 1;
 		}
-		free(vc->jobs[i].input);
+		free(jobs[i].input);
+		jobs[i].input = NULL;
 	}
-	vc->njobs = 0;
 	return rc;
+}
+
+/* Waits for the batch in flight and reads its results. */
+static int
+sig_wait(struct verify *vc)
+{
+	int t, rc;
+
+	if (!vc->inflight)
+		return 0;
+	for (t = 0; t < vc->threads; t++)
+		if (vc->started[t])
+			pthread_join(vc->th[t], NULL);
+	vc->inflight = 0;
+	rc = sig_results(vc, vc->busy, vc->nbusy);
+	vc->nbusy = 0;
+	return rc;
+}
+
+/* Hands the queued signatures to the worker threads and returns at once:
+ * the records after them are parsed meanwhile (after waiting for the batch
+ * before, whose results come first in record order). */
+static int
+sig_flush(struct verify *vc)
+{
+	struct sigjob *swap;
+	int t, rc = sig_wait(vc);
+
+	swap = vc->busy;
+	vc->busy = vc->jobs;
+	vc->nbusy = vc->njobs;
+	vc->jobs = swap;
+	vc->njobs = 0;
+	for (t = 0; t < vc->threads; t++) {
+		vc->w[t] = (struct sigwork){ vc->busy, vc->nbusy, (size_t)t, (size_t)vc->threads };
+		vc->started[t] = pthread_create(&vc->th[t], NULL, sig_worker, &vc->w[t]) == 0;
+		if (!vc->started[t])
+			sig_worker(&vc->w[t]);
+	}
+	vc->inflight = 1;
+	return rc;
+}
+
+/* Checks everything still queued, in record order. */
+static int
+sig_finish(struct verify *vc)
+{
+	int a = sig_flush(vc), b = sig_wait(vc);
+
+	return a != 0 ? a : b;
 }
 
 /* Queues buyer's signature sigb64 over context || message. 0, or 1 if it
@@ -1038,7 +1077,8 @@ ledger_verify_progress(struct ledger *l, const uint8_t *expect_key,
 		return 1;
 	}
 	vc.jobs = calloc(SIG_BATCH, sizeof(*vc.jobs));
-	if (vc.jobs == NULL || load_sths(l, &sths, &nsth) != 0)
+	vc.busy = calloc(SIG_BATCH, sizeof(*vc.busy));
+	if (vc.jobs == NULL || vc.busy == NULL || load_sths(l, &sths, &nsth) != 0)
 		goto out;
 	if (sqlite3_prepare_v2(ledger_db(l), "SELECT coalesce(max(id), 0) FROM records", -1, &st,
 	        NULL) != SQLITE_OK)
@@ -1130,7 +1170,7 @@ ledger_verify_progress(struct ledger *l, const uint8_t *expect_key,
 		    sths[next].size, f.size);
 		vc.pos = UINT64_MAX;
 	}
-	if (sig_flush(&vc) < 0)
+	if (sig_finish(&vc) < 0)
 		goto out;
 	if (vc.soft_id != 0 && (rep->problem[0] == '\0' || (vc.pos > vc.soft_id && !vc.head))) {
 		snprintf(rep->problem, sizeof(rep->problem), "%s", vc.soft);
@@ -1148,6 +1188,7 @@ ledger_verify_progress(struct ledger *l, const uint8_t *expect_key,
 		progress(pctx, rep->records, total);
 	rc = rep->problem[0] != '\0' ? 1 : 0;
 out:
+	(void)sig_wait(&vc);
 	if (vc.jobs != NULL) {
 		size_t i;
 
@@ -1155,6 +1196,7 @@ out:
 			free(vc.jobs[i].input);
 	}
 	free(vc.jobs);
+	free(vc.busy);
 	free(vc.orders.v);
 	sqlite3_finalize(vc.acks);
 	sqlite3_finalize(st);
