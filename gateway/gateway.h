@@ -29,6 +29,9 @@
  *   keys.c       key files;  config.c  the INI file;  log.c  logging
  */
 
+/* The release, in --version, the logs and sdpp_build_info. */
+#define GATEWAY_VERSION "0.1.0"
+
 struct records;
 struct server;
 struct gw_iota;

@@ -1,4 +1,6 @@
-/* Prometheus text metrics over HTTP (metrics_listen): buyers, samples, records, drops. */
+/* Prometheus text metrics and a health check over HTTP (metrics_listen). */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +25,94 @@ metric(
 	    name, type, name, v);
 }
 
-/* Per product, with labels: product ids are [A-Za-z0-9._-], safe as is. */
+/* A text/plain reply (evhttp_send_error() answers in HTML). */
 static void
-unsold_metrics(struct evbuffer *b, const struct gw *gw)
+reply_text(struct evhttp_request *req, int code, const char *reason, const char *text)
 {
-	const struct server_unsold *u;
-	size_t n = server_unsold(gw->server, &u), i;
+	struct evbuffer *b = evbuffer_new();
+
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Content-Type", "text/plain; charset=utf-8");
+	if (b != NULL)
+		evbuffer_add(b, text, strlen(text));
+	evhttp_send_reply(req, code, reason, b);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
+/* One counter or gauge per product, labelled; product ids are
+ * [A-Za-z0-9._-], safe in a label as they are. */
+static void
+per_product(struct evbuffer *b, const struct server_product *p, size_t n, const char *name,
+    const char *type, const char *help, size_t off)
+{
+	size_t i;
+
+	evbuffer_add_printf(b, "# HELP sdpp_%s %s\n# TYPE sdpp_%s %s\n", name, help, name, type);
+	for (i = 0; i < n; i++)
+		evbuffer_add_printf(b, "sdpp_%s{product=\"%s\"} %llu\n", name, p[i].product,
+		    (unsigned long long)*(
+		        const uint64_t *)(const void *)((const char *)&p[i] + off));
+}
+
+static void
+product_metrics(struct evbuffer *b, const struct gw *gw)
+{
+	const struct server_product *p;
+	size_t n = server_products(gw->server, &p), i;
 	int r;
 
+	per_product(b, p, n, "product_samples_total", "counter",
+	    "Samples on the product's topic filter.", offsetof(struct server_product, samples));
+	per_product(b, p, n, "product_items_total", "counter",
+	    "Samples its buyers' sessions took to send.", offsetof(struct server_product, items));
+	per_product(b, p, n, "product_invoiced_total", "counter",
+	    "Base units invoiced, as recorded.", offsetof(struct server_product, invoiced));
+	per_product(b, p, n, "product_paid_total", "counter", "Base units paid, as recorded.",
+	    offsetof(struct server_product, paid));
+	per_product(b, p, n, "product_orders_active", "gauge", "Orders streaming now.",
+	    offsetof(struct server_product, active));
 	evbuffer_add_printf(b, "# HELP sdpp_samples_unsold_total Samples a product did not sell: "
 	                       "excluded, not_json, no_field, rate (its tier), over_cap.\n"
 	                       "# TYPE sdpp_samples_unsold_total counter\n");
+	/* Products that sell whole payloads have no cut and no rows. */
 	for (i = 0; i < n; i++)
-		for (r = CUT_SOLD + 1; r < CUT__COUNT; r++)
+		for (r = CUT_SOLD + 1; p[i].cut && r < CUT__COUNT; r++)
 			evbuffer_add_printf(b,
 			    "sdpp_samples_unsold_total{product=\"%s\",reason=\"%s\"} %llu\n",
-			    u[i].product, cut_result_name((enum cut_result)r),
-			    (unsigned long long)u[i].st.n[r]);
+			    p[i].product, cut_result_name((enum cut_result)r),
+			    (unsigned long long)p[i].st.n[r]);
+}
+
+/*
+ * GET /health: 200 "ready" while the gateway can sell (connected to the
+ * broker, its ledger writable), else 503 with what is wrong, for a load
+ * balancer or a container's health check.
+ */
+static void
+health_cb(struct evhttp_request *req, void *arg)
+{
+	struct gw *gw = arg;
+	struct records_stats rs;
+	char text[256] = "";
+	int mqtt_ok = gw->mqtt != NULL && mqtt_connected(gw->mqtt);
+
+	records_get_stats(gw->records, &rs);
+	if (mqtt_ok && !rs.failing && !gw->stopping) {
+		reply_text(req, 200, "OK", "ready\n");
+		return;
+	}
+	snprintf(text, sizeof(text), "not ready:%s%s%s\n", mqtt_ok ? "" : " broker not connected;",
+	    rs.failing ? " ledger not writable;" : "", gw->stopping ? " stopping;" : "");
+	reply_text(req, 503, "Service Unavailable", text);
+}
+
+/* Anything else: a plain 404. */
+static void
+notfound_cb(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	reply_text(req, 404, "Not Found", "not found: try /metrics or /health\n");
 }
 
 static void
@@ -53,7 +126,7 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	const struct discover_stats *ds;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_send_error(req, 405, "only GET");
+		reply_text(req, 405, "Method Not Allowed", "only GET\n");
 		return;
 	}
 	b = evbuffer_new();
@@ -107,7 +180,14 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	    ds->denied);
 	metric(b, "discovery_duplicates", "gauge",
 	    "Of them, left out because another product has their id.", ds->duplicates);
-	unsold_metrics(b, gw);
+	evbuffer_add_printf(b,
+	    "# HELP sdpp_build_info The gateway's version and the protocols it speaks.\n"
+	    "# TYPE sdpp_build_info gauge\n"
+	    "sdpp_build_info{version=\"%s\",protocols=\"%s %s\"} 1\n",
+	    GATEWAY_VERSION, SDPP_VERSION, SDPP_VERSION_2);
+	metric(b, "ledger_writable", "gauge", "0 while the latest ledger commit failed.",
+	    (unsigned long long)!rs.failing);
+	product_metrics(b, gw);
 	evhttp_add_header(
 	    evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);
@@ -135,6 +215,8 @@ gw_metrics_start(struct gw *gw, char *err, size_t errlen)
 		return -1;
 	}
 	evhttp_set_cb(gw->http, "/metrics", metrics_cb, gw);
+	evhttp_set_cb(gw->http, "/health", health_cb, gw);
+	evhttp_set_gencb(gw->http, notfound_cb, gw);
 	return 0;
 }
 

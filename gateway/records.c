@@ -130,6 +130,7 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	n = ledger_pending(rc->ledger);
 	ok = ledger_commit(rc->ledger, util_now_ms(), err, sizeof(err)) == 0;
+	rc->stats.failing = !ok;
 	if (ok) {
 		rc->stats.commits++;
 		rc->stats.records += n;

@@ -17,6 +17,7 @@ typedef void (*records_done_fn)(void *arg, int ok, uint64_t record);
 
 struct records_stats {
 	uint64_t commits, records, failures;
+	int failing; /* the latest commit failed: the ledger cannot be written now */
 };
 
 /* delay_ms: how long a commit waits for more records (0: the end of this

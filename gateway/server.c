@@ -59,9 +59,12 @@ struct menu {
 	struct sdpp_menu m;
 	struct sdpp_product *products; /* m.nproducts: [product] sections, then discovered */
 	struct cut **cuts;             /* per product; NULL: sells whole payloads of every topic */
+	struct server_product **stats; /* per product; NULL past PSTATS_MAX */
 };
 
-#define UNSOLD_MAX (2 * CONFIG_PRODUCTS_MAX)
+/* Products counted since start: the menu's, and those a reload or
+ * discovery took off it. Past it, a new product is not counted. */
+#define PSTATS_MAX (2 * CONFIG_PRODUCTS_MAX)
 
 struct conn;
 
@@ -108,6 +111,8 @@ struct conn {
 	struct feed *feed; /* while streaming */
 	struct cut *cut;   /* while streaming; NULL: whole payloads */
 	char *narrow;      /* the order's topic filter (sdpp/2); NULL: the whole product */
+	struct server_product *pstat; /* while streaming: its product's counts (or NULL) */
+	uint64_t paid_counted;        /* payment total counted into pstat->paid */
 	char product[SDPP_NAME_MAX + 1];
 	/* The log line of the record being appended: written once that record
 	 * is durable (conn_record_done), so the log never tells of a record
@@ -134,8 +139,8 @@ struct server {
 	size_t nconns;
 	uint64_t next_conn_id;
 	uint64_t nsamples; /* samples dispatched: the cuts' key */
-	struct server_unsold unsold[UNSOLD_MAX];
-	size_t nunsold;
+	struct server_product pstats[PSTATS_MAX];
+	size_t npstats;
 	/* Frames and events of the session call being handled. The loop
 	 * serves one connection at a time and copies the frames to its
 	 * bufferevent at once, so one buffer serves every buyer. */
@@ -177,22 +182,23 @@ menu_release(struct menu *m)
 	for (i = 0; i < m->m.nproducts; i++)
 		cut_release(m->cuts[i]);
 	free(m->cuts);
+	free(m->stats);
 	free(m->products);
 	free(m);
 }
 
-static struct cut_stats *
-unsold_for(struct server *srv, const char *product)
+static struct server_product *
+pstats_for(struct server *srv, const char *product)
 {
 	size_t i;
 
-	for (i = 0; i < srv->nunsold; i++)
-		if (strcmp(srv->unsold[i].product, product) == 0)
-			return &srv->unsold[i].st;
-	if (srv->nunsold == UNSOLD_MAX)
+	for (i = 0; i < srv->npstats; i++)
+		if (strcmp(srv->pstats[i].product, product) == 0)
+			return &srv->pstats[i];
+	if (srv->npstats == PSTATS_MAX)
 		return NULL;
-	snprintf(srv->unsold[srv->nunsold].product, sizeof(srv->unsold[0].product), "%s", product);
-	return &srv->unsold[srv->nunsold++].st;
+	snprintf(srv->pstats[srv->npstats].product, sizeof(srv->pstats[0].product), "%s", product);
+	return &srv->pstats[srv->npstats++];
 }
 
 /* The index of product in menu m, or m->m.nproducts. */
@@ -275,7 +281,8 @@ menu_new(struct server *srv)
 	m->refs = 1;
 	m->products = calloc(n + 1, sizeof(*m->products));
 	m->cuts = calloc(n + 1, sizeof(*m->cuts));
-	if (m->products == NULL || m->cuts == NULL)
+	m->stats = calloc(n + 1, sizeof(*m->stats));
+	if (m->products == NULL || m->cuts == NULL || m->stats == NULL)
 		log_fatalx("out of memory");
 	config_menu(cfg, &m->m, m->products);
 	for (i = 0; i < ndisc; i++)
@@ -289,10 +296,13 @@ menu_new(struct server *srv)
 		f = feed_find(srv, pc->topic);
 		m->products[i].last_seen = f != NULL ? f->last_seen : 0;
 		/* Counted per product id, so the counts outlive a reload;
-		 * products that sell everything have no cut and no row. */
+		 * products that sell everything have no cut and no unsold rows. */
+		m->stats[i] = pstats_for(srv, pc->id);
 		m->cuts[i] = cut_new(pc);
-		if (m->cuts[i] != NULL)
-			cut_set_stats(m->cuts[i], unsold_for(srv, pc->id));
+		if (m->cuts[i] != NULL && m->stats[i] != NULL) {
+			m->stats[i]->cut = 1;
+			cut_set_stats(m->cuts[i], &m->stats[i]->st);
+		}
 	}
 	free(disc);
 	return m;
@@ -417,8 +427,11 @@ menu_seen(struct server *srv, const struct feed *f)
 	size_t i;
 
 	for (i = 0; i < f->nprods; i++)
-		if (f->prods[i] < srv->menu->m.nproducts)
+		if (f->prods[i] < srv->menu->m.nproducts) {
 			srv->menu->products[f->prods[i]].last_seen = f->last_seen;
+			if (srv->menu->stats[f->prods[i]] != NULL)
+				srv->menu->stats[f->prods[i]]->samples++;
+		}
 }
 
 /* ------------------------------------------------------------ bookkeeping */
@@ -428,7 +441,8 @@ struct conn_req {
 	struct conn *c;
 	uint64_t req; /* the session's request to complete, 0 if none */
 	enum ledger_kind kind;
-	char note[256]; /* logged once the record is durable */
+	uint64_t amount; /* an invoice's amount, a payment's total */
+	char note[256];  /* logged once the record is durable */
 };
 
 static void
@@ -488,6 +502,15 @@ conn_record_done(void *arg, int ok, uint64_t record)
 			gw->stats.invoices++;
 		else if (q->kind == LEDGER_PAYMENT)
 			gw->stats.payments++;
+		/* Money per product, as the ledger holds it: payments are
+		 * cumulative totals, so each counts what it adds. */
+		if (q->kind == LEDGER_INVOICE && c->pstat != NULL)
+			c->pstat->invoiced += q->amount;
+		if (q->kind == LEDGER_PAYMENT && q->amount > c->paid_counted) {
+			if (c->pstat != NULL)
+				c->pstat->paid += q->amount - c->paid_counted;
+			c->paid_counted = q->amount;
+		}
 	} else {
 		log_warnx("%llu event=record_lost kind=%s%s%s", (unsigned long long)c->id,
 		    ledger_kind_name(q->kind), q->note[0] != '\0' ? " what=" : "", q->note);
@@ -528,6 +551,7 @@ conn_append(void *ctx, struct ledger_record *r, uint64_t req)
 	q->c = c;
 	q->req = req;
 	q->kind = r->kind;
+	q->amount = r->amount;
 	memcpy(q->note, c->note, sizeof(q->note));
 	c->note[0] = '\0';
 	if (records_append(c->srv->gw->records, r, conn_record_done, q) != 0) {
@@ -588,6 +612,7 @@ conn_join_feed(struct conn *c)
 		return;
 	c->cut = c->menu->cuts[i];
 	cut_ref(c->cut);
+	c->pstat = c->menu->stats[i];
 	c->feed = feed_get(c->srv, c->menu->products[i].topic);
 	TAILQ_INSERT_TAIL(&c->feed->buyers, c, feed_entry);
 }
@@ -1278,6 +1303,8 @@ feed_dispatch(struct server *srv, struct feed *f, const struct mqtt_sample *smp)
 			continue;
 		e = sdpp_seller_sample(
 		    c->s, smp->topic, pl, plen, smp->received_at, now_ms(), c->out);
+		if (e == SDPP_OK && c->pstat != NULL)
+			c->pstat->items++;
 		if (e == SDPP_E_INVAL)
 			log_debug("%llu event=sample_skipped reason=topic_or_size",
 			    (unsigned long long)c->id);
@@ -1437,10 +1464,18 @@ server_buyers(const struct server *srv)
 }
 
 size_t
-server_unsold(const struct server *srv, const struct server_unsold **out)
+server_products(struct server *srv, const struct server_product **out)
 {
-	*out = srv->unsold;
-	return srv->nunsold;
+	struct conn *c;
+	size_t i;
+
+	for (i = 0; i < srv->npstats; i++)
+		srv->pstats[i].active = 0;
+	TAILQ_FOREACH(c, &srv->conns, entry)
+	if (!c->dead && c->pstat != NULL && sdpp_seller_streaming(c->s))
+		c->pstat->active++;
+	*out = srv->pstats;
+	return srv->npstats;
 }
 
 void

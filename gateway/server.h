@@ -40,14 +40,20 @@ const struct discover_stats *server_discovery(const struct server *srv);
 void server_shutdown(struct server *srv);
 size_t server_buyers(const struct server *srv);
 
-/* What each product that cuts its samples (gateway/cut.h) did with them
- * since start: sold, or why not. */
-struct server_unsold {
+/* What one product (by id: the counts outlive reloads and discovery
+ * changes) did since start. */
+struct server_product {
 	char product[SDPP_NAME_MAX + 1];
-	struct cut_stats st;
+	int cut;             /* it cuts its samples (gateway/cut.h): st applies */
+	struct cut_stats st; /* with cut: each sample sold, or why not */
+	uint64_t samples;    /* samples on its topic filter */
+	uint64_t items;      /* samples its buyers' sessions took to send */
+	uint64_t invoiced;   /* base units, in recorded invoices */
+	uint64_t paid;       /* base units, in recorded payments */
+	uint64_t active;     /* orders streaming now */
 };
-/* The table (borrowed) and its length. */
-size_t server_unsold(const struct server *srv, const struct server_unsold **out);
+/* The table (borrowed; active counted now) and its length. */
+size_t server_products(struct server *srv, const struct server_product **out);
 /* An anchor_notify_fn: tells the buyer of order_hex, if still connected,
  * where a record of its order was anchored. */
 void server_anchored(void *srv, const char *order_hex, uint64_t record, const char *ref);

@@ -6,6 +6,16 @@
 
 PRLIMIT=$(command -v prlimit || echo /usr/bin/prlimit)
 
+# http_get PORT PATH: the body of a plain HTTP/1.0 GET on 127.0.0.1.
+http_get() {
+	local body
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+	body=$(timeout $((10 * SLOW)) cat <&3)
+	exec 3<&-
+	printf '%s\n' "$body" | sed '1,/^\r*$/d'
+}
+
 # size FILE: its size in bytes (0 if absent).
 size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
@@ -14,17 +24,19 @@ in_ledger() { sql "SELECT count(*) FROM records WHERE kind = '$1'"; }
 in_log() { count_in "$GLOG" "event=$1 "; }
 
 full() {
-	local limit paid items price=3 unpaid=8
+	local limit paid items price=3 unpaid=8 mport
 	G=f1
 	local ports
-	ports=$("$TOOLS/tool_freeport" 2) || return
+	ports=$("$TOOLS/tool_freeport" 3) || return
 	MQ=$(echo "$ports" | sed -n 1p)
 	GP=$(echo "$ports" | sed -n 2p)
+	mport=$(echo "$ports" | sed -n 3p)
 	GLOG=$d/$G.log
 	DB=$d/$G.db
 	PUB=$d/$G.key.pub
 	gw_config "$G" "$MQ" "$GP" "payment_granularity = 4
-max_unpaid = $unpaid"
+max_unpaid = $unpaid
+metrics_listen = 127.0.0.1:$mport"
 	broker_start "$G-mq" "$MQ" || return
 	# The log goes through a pipe: the file-size limit below must stop the
 	# ledger's writes, not the log's.
@@ -62,6 +74,12 @@ max_unpaid = $unpaid"
 	wait_exit "$BUY_PID" 20
 	[ "$WAIT_RC" -ne 0 ] && grep -qE 'order could not be recorded|internal' "$d/f1-b.err"
 	check "f1: a new order is refused while the ledger cannot be written" $? "$d/f1-b.err"
+	http_get "$mport" /health >"$d/f1-health"
+	http_get "$mport" /metrics >"$d/f1-metrics"
+	grep -q 'not ready: ledger not writable' "$d/f1-health" &&
+	    grep -q '^sdpp_ledger_writable 0$' "$d/f1-metrics"
+	check "f1: /health says not ready (ledger not writable), sdpp_ledger_writable 0" $? \
+	    "$d/f1-health"
 
 	# Space again: the gateway sells again by itself.
 	"$PRLIMIT" --pid "$GW_PID" --fsize=unlimited:unlimited

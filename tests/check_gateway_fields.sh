@@ -79,8 +79,26 @@ price = 1" || return
 		"$d/f1-metrics"
 	check "f1: metrics count what temperature did not sell: 1 excluded, 1 not JSON, 2 without it" \
 	    $? "$d/f1-metrics"
-	! grep -q 'product="whole"' "$d/f1-metrics"
+	! grep -q 'sdpp_samples_unsold_total{product="whole"' "$d/f1-metrics"
 	check "f1: a product that sells whole payloads has no unsold counts" $? "$d/f1-metrics"
+	# Per product: samples on its topic (8 on zigbee2mqtt/+), items its
+	# buyers took (temperature: 4 sold; humidity: 3), a buyer streaming.
+	grep -q '^sdpp_product_samples_total{product="temperature"} 8$' "$d/f1-metrics" &&
+	    grep -q '^sdpp_product_samples_total{product="whole"} 8$' "$d/f1-metrics" &&
+	    grep -q '^sdpp_product_items_total{product="temperature"} 4$' "$d/f1-metrics" &&
+	    grep -q '^sdpp_product_items_total{product="humidity"} 3$' "$d/f1-metrics" &&
+	    grep -q '^sdpp_product_items_total{product="whole"} 0$' "$d/f1-metrics" &&
+	    grep -qE '^sdpp_build_info\{version="[0-9.]+",protocols="sdpp/1 sdpp/2"\} 1$' \
+		"$d/f1-metrics"
+	check "f1: per-product metrics: samples in, items sold; build_info" $? "$d/f1-metrics"
+	http_get "$mport" /health >"$d/f1-health" 2>&1
+	grep -qx 'ready' "$d/f1-health"
+	check "f1: /health says ready (broker connected, ledger writable)" $? "$d/f1-health"
+	exec 3<>"/dev/tcp/127.0.0.1/$mport" &&
+	    printf 'GET /nothing HTTP/1.0\r\n\r\n' >&3 && timeout 10 cat <&3 >"$d/f1-404"
+	exec 3<&-
+	grep -q '^HTTP/1.[01] 404' "$d/f1-404" && grep -qi '^Content-Type: text/plain' "$d/f1-404"
+	check "f1: an unknown path is a text/plain 404" $? "$d/f1-404"
 	# Only what was sold is billed: 4 items at 2.
 	wait_until 10 closed_orders_at_least 1
 	"$SDPP" ledger show "$DB" --json >"$d/f1-show" 2>&1
