@@ -25,7 +25,6 @@
 #include "sdpp/enc.h"
 #include "util/keyfile.h"
 
-#define GATEWAY_VERSION "0.1.0"
 /* A graceful stop that takes longer than this is cut short. */
 #define STOP_TIMEOUT_S 10
 /* The retained menu on MQTT is refreshed this often (last_seen moves). */
