@@ -365,7 +365,7 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-d") == 0) {
 			debug = 1;
 		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("sdpp-gateway %s (protocol %s)\n", GATEWAY_VERSION, SDPP_VERSION);
+			printf("sdpp-gateway %s (protocols %s, %s)\n", GATEWAY_VERSION, SDPP_VERSION, SDPP_VERSION_2);
 			return 0;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
