@@ -111,8 +111,9 @@ struct conn {
 	struct feed *feed; /* while streaming */
 	struct cut *cut;   /* while streaming; NULL: whole payloads */
 	char *narrow;      /* the order's topic filter (sdpp/2); NULL: the whole product */
-	struct server_product *pstat; /* while streaming: its product's counts (or NULL) */
-	uint64_t paid_counted;        /* payment total counted into pstat->paid */
+	struct server_product *pstat;       /* while streaming: its product's counts (or NULL) */
+	char peer_error[SDPP_NAME_MAX + 1]; /* the code of an error the buyer sent, "" none */
+	uint64_t paid_counted;              /* payment total counted into pstat->paid */
 	char product[SDPP_NAME_MAX + 1];
 	/* The log line of the record being appended: written once that record
 	 * is durable (conn_record_done), so the log never tells of a record
@@ -785,9 +786,16 @@ on_close(struct conn *c, const struct sdpp_event *ev)
 	struct gw *gw = c->srv->gw;
 	struct sdpp_progress pr;
 	const char *why;
+	char buyer_why[SDPP_NAME_MAX + 1];
 
 	sdpp_seller_progress(c->s, &pr);
 	why = book_close_reason(ev->err, &pr);
+	/* The buyer ended it (wrong seller key, over its budget, ...): say so,
+	 * so that the alerts meant for the gateway's own faults stay quiet. */
+	if (ev->err == SDPP_E_REMOTE && c->peer_error[0] != '\0') {
+		snprintf(buyer_why, sizeof(buyer_why), "buyer_%.57s", c->peer_error);
+		why = buyer_why;
+	}
 	/* The receipts the close flushes first are their own records: the
 	 * note is the close record's. */
 	if (sdpp_seller_order_id(c->s) != NULL) {
@@ -862,6 +870,7 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		}
 		break;
 	case SDPP_EV_PEER_ERROR:
+		snprintf(c->peer_error, sizeof(c->peer_error), "%s", ev->msg->u.error.code);
 		log_info("%llu event=buyer_error code=%s message=\"%s\"", (unsigned long long)c->id,
 		    ev->msg->u.error.code, ev->msg->u.error.message);
 		break;

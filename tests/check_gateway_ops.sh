@@ -198,8 +198,28 @@ max_unpaid = 8" || return
 	broker_stop "$BROKER_PID"
 }
 
+# 10. A buyer ends its order itself (its budget is below the first invoice):
+# the close record and the log say the buyer did (buyer_over_budget), not
+# internal, which is for the gateway's own faults.
+buyer_ends() {
+	setup_pair s10 "payment_granularity = 4" || return
+	buy_start s10-buy co2 0 --budget 5
+	wait_orders 1
+	pub_seq building/7/floor2/co2 v 1 8 50 >/dev/null 2>&1
+	wait_exit "$BUY_PID" 20
+	[ "$WAIT_RC" -ne 0 ] && grep -q 'budget' "$d/s10-buy.err"
+	check "s10: the buyer refuses the first invoice (12 over its budget of 5)" $? "$d/s10-buy.err"
+	wait_until 10 closed_orders_at_least 1
+	[ "$(sql "SELECT json_extract(body, '\$.detail.reason') FROM records WHERE kind = 'close'")" = buyer_over_budget ] &&
+	    grep -q 'event=close reason=buyer_over_budget' "$GLOG"
+	check "s10: the close says who ended it: buyer_over_budget, in the ledger and the log" $? \
+	    "$GLOG"
+	teardown_pair
+}
+
 timed "7 broker restart" broker_restart
 timed "8 reload" reload
 timed "9 sigterm" sigterm
 timed "9b sigterm, unpaid" sigterm_unpaid
+timed "10 buyer ends" buyer_ends
 finish
