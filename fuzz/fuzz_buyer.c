@@ -231,6 +231,11 @@ check_events(struct h *h, int *closes)
 			break;
 		case SDPP_EV_STATEMENT:
 			CHECK(ev->msg != NULL && ev->msg->type == SDPP_T_EXIT);
+			/* Only the session's member set, with a head the seller signed. */
+			CHECK(ev->msg->u.statement.version == sdpp_buyer_version(h->b));
+			CHECK(ev->msg->u.statement.version != 2 ||
+			      sdpp_tree_head_verify(&ev->msg->u.statement.tree_head, spub) ==
+			          SDPP_OK);
 			h->statements++;
 			break;
 		case SDPP_EV_PEER_ERROR:
@@ -645,6 +650,14 @@ op_statement(struct h *h, struct fuzz_in *in)
 	m.u.statement.total_due = fuzz_in_u64(in, 2);
 	m.u.statement.total_paid = h->prev.total_paid;
 	m.u.statement.settled = f & 1;
+	/* The session's member set, or (f & 0x80) the other one, which the
+	 * buyer refuses; the tree head signed by the seller or (f & 0x08) by
+	 * a stranger (bad_signature). */
+	m.u.statement.version = (sdpp_buyer_version(h->b) == 2) != ((f & 0x80) != 0) ? 2 : 1;
+	m.u.statement.tree_head.size = fuzz_in_u64(in, 2) + 1;
+	m.u.statement.tree_head.time = (int64_t)h->now;
+	fuzz_in_fill(in, m.u.statement.tree_head.root, SDPP_TREE_HEAD_ROOT_BYTES);
+	CHECK(sdpp_tree_head_sign(&m.u.statement.tree_head, (f & 0x08) ? other : sid) == SDPP_OK);
 	send_msg(h, &m, pick_signer(f));
 }
 

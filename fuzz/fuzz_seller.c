@@ -166,6 +166,9 @@ check_statement(struct h *h, const struct sdpp_statement *st)
 	 * buyer's exit (itself a receipt), total_due = acked x price, total_paid
 	 * = max(highest confirmed payment, the exit's total). */
 	CHECK(memcmp(st->order_id, h->order_id, SDPP_ORDER_ID_BYTES) == 0);
+	/* The session's member set; an sdpp/2 tree head signed by the seller. */
+	CHECK(st->version == sdpp_seller_version(h->s));
+	CHECK(st->version != 2 || sdpp_tree_head_verify(&st->tree_head, spub) == SDPP_OK);
 	CHECK(st->delivered == h->nseen);
 	CHECK(st->acked == h->exit_seq && st->acked <= st->delivered);
 	CHECK(!__builtin_mul_overflow(st->acked, h->price, &due) && st->total_due == due);
@@ -700,6 +703,17 @@ complete(struct h *h, size_t idx, int ok, const char *verification)
 
 	memmove(h->pending + idx, h->pending + idx + 1, (h->npending - idx - 1) * sizeof(req));
 	h->npending--;
+	if (sdpp_seller_version(h->s) == 2) {
+		/* An sdpp/2 exit needs the log's tree head (set before any
+		 * completion: only the exit's uses it). */
+		struct sdpp_tree_head th;
+
+		memset(&th, 0, sizeof(th));
+		th.size = h->nrec + 1;
+		th.time = (int64_t)(h->now & INT64_C(0x1fffffffffffff));
+		CHECK(sdpp_tree_head_sign(&th, sid) == SDPP_OK);
+		CHECK(sdpp_seller_set_tree_head(h->s, &th) == SDPP_OK);
+	}
 	e = sdpp_seller_complete(h->s, req, ok, verification, h->now, &h->out);
 	after(h, e, was);
 }

@@ -167,6 +167,14 @@ int ledger_has_payment_ref(struct ledger *l, const char *ref);
 /* Number of records committed (the tree size). */
 uint64_t ledger_size(const struct ledger *l);
 
+/* The latest signed tree head in the log (the one the last commit that
+ * signed wrote; with sth_every > 0 it may not cover the newest records):
+ * the sdpp/2 closing statement carries it. 0, or -1 if the log has none
+ * or it cannot be read. Not checked here: ledger_open() checked the log
+ * against it, and the buyer checks its signature. */
+int ledger_latest_tree_head(struct ledger *l, struct sdpp_tree_head *th)
+    __attribute__((warn_unused_result));
+
 /* Formats "ledger:ID" into buf (LEDGER_ID_LEN bytes). */
 void ledger_id_format(char *buf, uint64_t id);
 

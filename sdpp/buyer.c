@@ -658,8 +658,16 @@ on_statement(struct sdpp_buyer *b, struct sdpp_out *out)
 	const struct sdpp_statement *st = &b->in.u.statement;
 	struct sdpp_event *ev;
 
+	/* The statement's member set is its session's (PROTOCOL.md 15.5). */
+	if (st->version != b->cfg.version)
+		return buyer_fail(b, out, SDPP_E_BAD_MESSAGE, "exit.tree_head: %s",
+		    b->cfg.version == 2 ? "missing (the hello said sdpp/2)"
+		                        : "unknown member (the hello said sdpp/1)");
 	if (memcmp(st->order_id, b->order_id, SDPP_ORDER_ID_BYTES) != 0)
 		return buyer_fail(b, out, SDPP_E_ORDER_ID, "statement names another order");
+	if (st->version == 2 && sdpp_tree_head_verify(&st->tree_head, b->cfg.seller) != SDPP_OK)
+		return buyer_fail(b, out, SDPP_E_SIGNATURE,
+		    "exit.tree_head: signature by the seller key does not verify");
 	ev = sdpp_out_add_event(out, SDPP_EV_STATEMENT);
 	if (ev != NULL)
 		ev->msg = &b->in;

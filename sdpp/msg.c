@@ -410,6 +410,23 @@ parse_product(struct rd *r, const cJSON *obj, struct sdpp_product *p, int v2)
 	r->e = sub.e;
 }
 
+/* The statement's tree_head object: exactly root, signature, size, time. */
+static void
+parse_tree_head(struct rd *r, const cJSON *obj, struct sdpp_tree_head *th)
+{
+	struct rd sub = *r;
+
+	if (obj == NULL)
+		return;
+	rd_object(&sub, obj, "exit.tree_head");
+	rd_hex(&sub, "root", th->root, sizeof(th->root));
+	rd_b64_fixed(&sub, "signature", th->signature, sizeof(th->signature));
+	rd_uint(&sub, "size", &th->size, 1, SDPP_JSON_INT_MAX);
+	rd_time(&sub, "time", &th->time);
+	rd_done(&sub);
+	r->e = sub.e;
+}
+
 static int
 cmp_product_id(const void *a, const void *b)
 {
@@ -603,6 +620,15 @@ parse_body(struct rd *r, struct sdpp_msg *m)
 			rd_money(r, "total_due", &s->total_due);
 			rd_money(r, "total_paid", &s->total_paid);
 			rd_bool(r, "settled", &s->settled);
+			/* As the order's topic: with `tree_head` it is an
+			 * sdpp/2 statement, without one sdpp/1; the buyer
+			 * compares the version with its session's. */
+			s->version = 1;
+			if (r->e == SDPP_OK &&
+			    cJSON_GetObjectItemCaseSensitive(r->obj, "tree_head") != NULL) {
+				s->version = 2;
+				parse_tree_head(r, rd_get(r, "tree_head"), &s->tree_head);
+			}
 		}
 		break;
 	case SDPP_T_ERROR:
@@ -830,6 +856,18 @@ put_b64(cJSON *o, const char *k, const uint8_t *b, size_t n)
 }
 
 static int
+put_tree_head(cJSON *d, const struct sdpp_tree_head *th)
+{
+	cJSON *o = cJSON_AddObjectToObject(d, "tree_head");
+
+	if (o == NULL || th->size == 0 || th->time < 0)
+		return -1;
+	return put_hex(o, "root", th->root, sizeof(th->root)) |
+	       put_b64(o, "signature", th->signature, sizeof(th->signature)) |
+	       put_uint(o, "size", th->size) | put_uint(o, "time", (uint64_t)th->time);
+}
+
+static int
 build_product(cJSON *arr, const struct sdpp_product *p, int v2)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -975,6 +1013,10 @@ build_body(cJSON *d, const struct sdpp_msg *m)
 			     put_money(d, "total_due", s->total_due) |
 			     put_money(d, "total_paid", s->total_paid) |
 			     put_bool(d, "settled", s->settled);
+			if (s->version == 2)
+				rc |= put_tree_head(d, &s->tree_head);
+			else if (s->version != 0 && s->version != 1)
+				rc = -1;
 		}
 		break;
 	case SDPP_T_ERROR:

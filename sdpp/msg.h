@@ -9,6 +9,7 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "treehead.h"
 
 /* The versions a hello may name. sdpp/2 is sdpp/1 with more members (the
  * menu product's topic, field, device class and rate tier, the order's
@@ -171,6 +172,12 @@ struct sdpp_statement {
 	uint64_t total_due;
 	uint64_t total_paid;
 	int settled; /* total_paid >= total_due */
+	/* sdpp/2 only: the seller's signed tree head of its records log, which
+	 * covers the exit record `verification` names (docs/PROTOCOL.md 15.5).
+	 * version says which member set the statement has: 2 with tree_head,
+	 * 1 (or 0, when encoding) without. */
+	struct sdpp_tree_head tree_head;
+	int version;
 };
 
 /* anchor (seller): a record of this order now also stands on a remote

@@ -117,6 +117,8 @@ struct sdpp_seller {
 	/* End. */
 	struct sdpp_msg exit_msg;
 	uint64_t req_exit;
+	struct sdpp_tree_head tree_head; /* for the sdpp/2 statement */
+	int have_tree_head;
 	uint64_t complete_since; /* all delivered and acked, waiting for exit */
 	int closing;             /* shutdown requested */
 	uint64_t grace_until;    /* shutting down: last chance to pay, 0 if not waiting */
@@ -1200,6 +1202,11 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 
 	if (!ok)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "exit could not be recorded");
+	/* An sdpp/2 statement carries the log's signed tree head: the host
+	 * sets it first (sdpp_seller_set_tree_head()); completing without one
+	 * is the host's bug, and the session waits for a proper completion. */
+	if (s->version == 2 && !s->have_tree_head)
+		return SDPP_E_INVAL;
 	invoiced = s->total_due;
 	/* A voucher exit pays the rest; with a ledger method it is the
 	 * buyer's signed promise for the items after the last invoice. */
@@ -1221,10 +1228,31 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 	m.u.statement.total_paid = s->paid_total;
 	m.u.statement.settled =
 	    s->paid_total >= (s->chain_payments ? invoiced : m.u.statement.total_due);
+	m.u.statement.version = s->version == 2 ? 2 : 1;
+	if (s->version == 2)
+		m.u.statement.tree_head = s->tree_head;
 	snprintf(m.verification, sizeof(m.verification), "%s", verification);
 	if (sdpp_out_add_msg(out, &m, s->cfg.id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build statement");
 	seller_close_ok(s, out);
+	return SDPP_OK;
+}
+
+enum sdpp_err
+sdpp_seller_set_tree_head(struct sdpp_seller *s, const struct sdpp_tree_head *th)
+{
+	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
+
+	if (th == NULL || th->size == 0)
+		return SDPP_E_INVAL;
+	/* The buyer checks it with the seller key: a head the log key did not
+	 * sign (another ledger, a stale copy) is the host's mistake, caught
+	 * here rather than as the buyer's bad_signature. */
+	sdpp_identity_sign_public(s->cfg.id, key);
+	if (sdpp_tree_head_verify(th, key) != SDPP_OK)
+		return SDPP_E_INVAL;
+	s->tree_head = *th;
+	s->have_tree_head = 1;
 	return SDPP_OK;
 }
 

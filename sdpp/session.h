@@ -36,7 +36,8 @@ enum sdpp_event_type {
 	SDPP_EV_INVOICE, /* invoice = to record; complete(req, id) sends it */
 	SDPP_EV_PAYMENT, /* msg = verified payment_ack; confirm and record, then complete */
 	SDPP_EV_RECEIPT, /* msg = verified ack (a signed receipt); record, no completion */
-	SDPP_EV_EXIT,    /* msg = verified buyer exit; record, complete sends the statement */
+	SDPP_EV_EXIT,    /* msg = verified buyer exit; record, complete sends the statement
+	                  * (sdpp/2: sdpp_seller_set_tree_head() before the complete) */
 	SDPP_EV_PAUSED,  /* delivery paused: unpaid items reached max_unpaid */
 	SDPP_EV_RESUMED,
 	SDPP_EV_DROPPED, /* count = samples dropped because the buyer's queue was full */
@@ -45,7 +46,8 @@ enum sdpp_event_type {
 	SDPP_EV_STARTED, /* session key received: data will follow */
 	SDPP_EV_ITEM,    /* item = verified, decrypted sample */
 	SDPP_EV_PAY,     /* invoice = verified invoice; pay it, then complete(req, verification) */
-	SDPP_EV_STATEMENT, /* msg = seller's closing statement */
+	SDPP_EV_STATEMENT, /* msg = seller's closing statement; sdpp/2: with its tree
+	                    * head (u.statement.version 2), signature checked */
 	SDPP_EV_ANCHOR,    /* msg = verified anchor: one of our records, anchored remotely */
 	/* both */
 	SDPP_EV_PEER_ERROR, /* msg = `error` received from the peer */
@@ -146,6 +148,18 @@ enum sdpp_err sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const
  */
 enum sdpp_err sdpp_seller_complete(struct sdpp_seller *s, uint64_t req, int ok,
     const char *verification, uint64_t now, struct sdpp_out *out);
+
+/*
+ * The signed tree head of the seller's records log for the closing
+ * statement of an sdpp/2 session (docs/PROTOCOL.md 15.5): set it once the
+ * exit's record is durable, before sdpp_seller_complete() of the exit
+ * request; it should cover that record. Copied. SDPP_E_INVAL if its size is
+ * 0 or its signature is not the session key's (cfg->id). An sdpp/2 exit
+ * completed (ok) without one returns SDPP_E_INVAL and changes nothing; an
+ * sdpp/1 statement has no tree head and ignores it.
+ */
+enum sdpp_err sdpp_seller_set_tree_head(
+    struct sdpp_seller *s, const struct sdpp_tree_head *th) SDPP_WARN_UNUSED;
 
 /*
  * Tells the buyer that a record of its order (record, as an earlier

@@ -17,6 +17,8 @@
 #include <sqlite3.h>
 
 #include "ledger/ledger.h"
+#include "ledger/ledger_int.h"
+#include "sdpp/treehead.h"
 #include "tests/common/conv.h"
 #include "tests/common/book_host.h"
 
@@ -170,6 +172,50 @@ test_purchase_verifies(void **state)
 
 /* Flip one byte in the body of every record, at several places: verify must
  * fail and name that record. */
+/*
+ * The tree head the ledger signs is the one the sdpp/2 statement carries:
+ * ledger_sth_input() and sdpp_tree_head_input() give the same bytes, so a
+ * buyer's check (sdpp/) and the log's (ledger/) can never diverge; and the
+ * latest head read back verifies with the seller key.
+ */
+static void
+test_tree_head_input(void **state)
+{
+	static const struct {
+		uint64_t size;
+		int64_t time;
+		uint8_t fill;
+	} t[] = {
+		{ 1, 0, 0x00 },
+		{ 6, 1764151208212, 0x40 },
+		{ 1000000, 1764151208212, 0xff },
+		{ 9007199254740991ULL, 9007199254740991LL, 0x5a },
+	};
+	struct fixture *f = *state;
+	struct sdpp_tree_head th;
+	char keyhex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)], mine[SDPP_TREE_HEAD_INPUT_MAX], *theirs;
+	merkle_hash root;
+	size_t i, mlen, tlen;
+
+	sdpp_hex_encode(keyhex, f->key, sizeof(f->key));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(root, t[i].fill, sizeof(root));
+		root[0] = (uint8_t)i;
+		assert_int_equal(
+		    ledger_sth_input(keyhex, t[i].size, root, t[i].time, &theirs, &tlen), 0);
+		assert_int_equal(sdpp_tree_head_input(
+		                     f->key, t[i].size, root, t[i].time, mine, sizeof(mine), &mlen),
+		    SDPP_OK);
+		assert_int_equal(mlen, tlen);
+		assert_memory_equal(mine, theirs, tlen);
+		free(theirs);
+	}
+	assert_int_equal(ledger_latest_tree_head(f->l, &th), 0);
+	assert_true(th.size == f->records);
+	assert_int_equal(sdpp_tree_head_verify(&th, f->key), SDPP_OK);
+	assert_int_equal(ledger_sth_verify(f->key, th.size, th.root, th.time, th.signature), 0);
+}
+
 static void
 test_tamper_every_record(void **state)
 {
@@ -957,6 +1003,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_dispute_from_ledger, setup_purchase, teardown_purchase),
 		cmocka_unit_test_setup_teardown(test_outbox, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_tree_head_input, setup_purchase, teardown_purchase),
 		cmocka_unit_test_setup_teardown(
 		    test_group_commit, setup_purchase, teardown_purchase),
 		cmocka_unit_test_setup_teardown(

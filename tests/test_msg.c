@@ -278,6 +278,15 @@ fill_sample(
 			s->total_due = big ? UINT64_MAX : 0;
 			s->total_paid = big ? UINT64_MAX : 0;
 			s->settled = big;
+			s->version = v2 ? 2 : 1;
+			if (v2) {
+				s->tree_head.size = big ? INT_MAX53 : 1;
+				fill_bytes(s->tree_head.root, sizeof(s->tree_head.root),
+				    big ? 0xff : 0, big ? 0xff : 0);
+				s->tree_head.time = big ? (int64_t)INT_MAX53 : 0;
+				fill_bytes(s->tree_head.signature, sizeof(s->tree_head.signature),
+				    big ? 0x80 : 0, 1);
+			}
 		}
 		break;
 	case SDPP_T_ERROR:
@@ -414,6 +423,15 @@ assert_msg_equal(const struct sdpp_msg *a, const struct sdpp_msg *b)
 			assert_int_equal(x->total_due, y->total_due);
 			assert_int_equal(x->total_paid, y->total_paid);
 			assert_int_equal(x->settled, y->settled);
+			assert_int_equal(x->version, y->version);
+			if (x->version == 2) {
+				assert_int_equal(x->tree_head.size, y->tree_head.size);
+				assert_memory_equal(x->tree_head.root, y->tree_head.root,
+				    sizeof(x->tree_head.root));
+				assert_int_equal(x->tree_head.time, y->tree_head.time);
+				assert_memory_equal(x->tree_head.signature, y->tree_head.signature,
+				    SDPP_SIGN_BYTES);
+			}
 		}
 		break;
 	case SDPP_T_ERROR:
@@ -471,6 +489,8 @@ test_roundtrip(void **state)
 		{ "exit (buyer) min", SDPP_T_EXIT, BUY, 1 },
 		{ "exit (seller statement)", SDPP_T_EXIT, SEL, 0 },
 		{ "exit (seller statement) min", SDPP_T_EXIT, SEL, 1 },
+		{ "exit (seller statement) sdpp/2", SDPP_T_EXIT, SEL, 3 },
+		{ "exit (seller statement) sdpp/2 min", SDPP_T_EXIT, SEL, 4 },
 		{ "error from buyer", SDPP_T_ERROR, BUY, 0 },
 		{ "error from seller", SDPP_T_ERROR, SEL, 0 },
 		{ "error min", SDPP_T_ERROR, SEL, 1 },
@@ -716,6 +736,7 @@ test_encode_refuses(void **state)
 #define SELLER_HEX "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
 #define OID_HEX "0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d"
 #define DIG_HEX "d1d2d3d4d1d2d3d4d1d2d3d4d1d2d3d4d1d2d3d4d1d2d3d4d1d2d3d4d1d2d3d4"
+#define DIG_HEX_UPPER "D1D2D3D4D1D2D3D4D1D2D3D4D1D2D3D4D1D2D3D4D1D2D3D4D1D2D3D4D1D2D3D4"
 /* base64 of bytes 0, 1, 2, ... n-1 */
 #define B64_15 "AAECAwQFBgcICQoLDA0O"
 #define B64_16 "AAECAwQFBgcICQoLDA0ODw=="
@@ -794,6 +815,13 @@ test_encode_refuses(void **state)
 #define EXIT_SELLER_OK                                                                             \
 	"{\"data\":{\"acked\":5,\"delivered\":5,\"order_id\":\"" OID_HEX "\",\"settled\":true,"    \
 	"\"total_due\":\"25\",\"total_paid\":\"25\"}" ENV_TAIL("exit")
+/* sdpp/2: the statement carries the seller's signed tree head. */
+#define TREE_HEAD_OK                                                                               \
+	"\"tree_head\":{\"root\":\"" DIG_HEX "\",\"signature\":\"" B64_64 "\",\"size\":7,"         \
+	"\"time\":1700000000000}"
+#define EXIT_SELLER2_OK                                                                            \
+	"{\"data\":{\"acked\":5,\"delivered\":5,\"order_id\":\"" OID_HEX "\",\"settled\":true,"    \
+	"\"total_due\":\"25\",\"total_paid\":\"25\"," TREE_HEAD_OK "}" ENV_TAIL("exit")
 #define ITEM_OK                                                                                    \
 	"{\"payload\":\"AP8AYWJj/w==\",\"received_at\":1700000000000,\"seq\":1,"                   \
 	"\"topic\":\"a/+/b\"}"
@@ -1038,6 +1066,38 @@ static const struct bad bad_envelope[] = {
  * wrong type or out of range, and the forms of its value. */
 #define P2 "\"deadband\":\"0.2\""
 static const struct bad bad_v2[] = {
+	/* The statement's tree head: exactly its four members, each in range. */
+	{ "statement sdpp/2", SEL, EXIT_SELLER2_OK, NULL, NULL, SDPP_OK, NULL },
+	{ "tree_head not an object", SEL, EXIT_SELLER2_OK, TREE_HEAD_OK, "\"tree_head\":[]",
+	    SDPP_E_BAD_MESSAGE, "exit.tree_head" },
+	{ "tree_head null", SEL, EXIT_SELLER2_OK, TREE_HEAD_OK, "\"tree_head\":null",
+	    SDPP_E_BAD_MESSAGE, "exit.tree_head" },
+	{ "tree_head empty", SEL, EXIT_SELLER2_OK, TREE_HEAD_OK, "\"tree_head\":{}",
+	    SDPP_E_BAD_MESSAGE, "exit.tree_head.root" },
+	{ "tree_head size 0", SEL, EXIT_SELLER2_OK, "\"size\":7", "\"size\":0", SDPP_E_BAD_MESSAGE,
+	    "exit.tree_head.size" },
+	{ "tree_head size -1", SEL, EXIT_SELLER2_OK, "\"size\":7", "\"size\":-1",
+	    SDPP_E_BAD_MESSAGE, "exit.tree_head.size" },
+	{ "tree_head size string", SEL, EXIT_SELLER2_OK, "\"size\":7", "\"size\":\"7\"",
+	    SDPP_E_BAD_MESSAGE, "exit.tree_head.size" },
+	{ "tree_head time negative", SEL, EXIT_SELLER2_OK, "\"time\":1700000000000", "\"time\":-1",
+	    SDPP_E_BAD_MESSAGE, "exit.tree_head.time" },
+	{ "tree_head root short", SEL, EXIT_SELLER2_OK, "\"root\":\"" DIG_HEX "\"",
+	    "\"root\":\"00\"", SDPP_E_BAD_MESSAGE, "exit.tree_head.root" },
+	{ "tree_head root uppercase", SEL, EXIT_SELLER2_OK, "\"root\":\"" DIG_HEX "\"",
+	    "\"root\":\"" DIG_HEX_UPPER "\"", SDPP_E_BAD_MESSAGE, "exit.tree_head.root" },
+	{ "tree_head signature 65 bytes", SEL, EXIT_SELLER2_OK, B64_64, B64_65, SDPP_E_BAD_MESSAGE,
+	    "exit.tree_head.signature" },
+	{ "tree_head signature empty", SEL, EXIT_SELLER2_OK, B64_64, "", SDPP_E_BAD_MESSAGE,
+	    "exit.tree_head.signature" },
+	{ "tree_head missing signature", SEL, EXIT_SELLER2_OK, "\"signature\":\"" B64_64 "\",", "",
+	    SDPP_E_BAD_MESSAGE, "exit.tree_head.signature" },
+	{ "tree_head extra member", SEL, EXIT_SELLER2_OK, "\"size\":7", "\"key\":\"\",\"size\":7",
+	    SDPP_E_BAD_MESSAGE, "exit.tree_head: unknown member" },
+	{ "statement extra member beside tree_head", SEL, EXIT_SELLER2_OK, "\"settled\":true",
+	    "\"settled\":true,\"witness\":1", SDPP_E_BAD_MESSAGE, "exit: unknown member" },
+	{ "tree_head in a buyer exit", BUY, EXIT_BUYER_OK, "\"total\":\"25\"",
+	    "\"total\":\"25\"," TREE_HEAD_OK, SDPP_E_BAD_MESSAGE, "exit: unknown member" },
 	/* A product member missing, or one from the other version. */
 	{ "topic missing", SEL, MENU2_OK, ",\"topic\":\"zigbee2mqtt/+\"", "", SDPP_E_BAD_MESSAGE,
 	    "menu.products[].topic" },

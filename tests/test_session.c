@@ -1447,6 +1447,147 @@ test_buyer_refuses_other_version(void **state)
 	}
 }
 
+/* Runs an order of 2 items to the buyer's exit; the exit frame waits in b2s. */
+static void
+run_to_exit(struct conv *c, int version)
+{
+	conv_setup(c, 4, 1, 3);
+	c->bcfg.version = version;
+	conv_start(c);
+	conv_order(c, "co2", 0);
+	conv_sample(c, 1);
+	conv_sample(c, 2);
+	assert_int_equal(c->items, 2);
+	assert_int_equal(sdpp_buyer_exit(c->b, c->now, &c->bo), SDPP_OK);
+	buyer_drain(c);
+}
+
+/* The sdpp/2 statement carries the host's signed tree head, which the
+ * buyer checks and hands over; an sdpp/1 statement has none. */
+static void
+test_statement_tree_head(void **state)
+{
+	struct conv c;
+	struct sdpp_tree_head th;
+	struct sdpp_identity *other;
+	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
+	enum sdpp_err e;
+
+	(void)state;
+	/* sdpp/2: the buyer gets exactly the head the host set. */
+	run_to_exit(&c, 2);
+	pump(&c);
+	assert_int_equal(c.exit_complete_err, SDPP_OK);
+	assert_int_equal(c.statements, 1);
+	assert_int_equal(c.statement.version, 2);
+	assert_true(c.statement.tree_head.size == c.tree_head.size);
+	assert_memory_equal(&c.statement.tree_head, &c.tree_head, sizeof(c.tree_head));
+	sdpp_identity_sign_public(c.sid, key);
+	assert_int_equal(sdpp_tree_head_verify(&c.statement.tree_head, key), SDPP_OK);
+	assert_int_equal(c.buyer_close_err, SDPP_OK);
+	conv_teardown(&c);
+
+	/* sdpp/1: no tree head on the wire, whatever the host sets. */
+	run_to_exit(&c, 1);
+	pump(&c);
+	assert_int_equal(c.statements, 1);
+	assert_int_equal(c.statement.version, 1);
+	assert_int_equal(c.buyer_close_err, SDPP_OK);
+	conv_teardown(&c);
+
+	/* sdpp/2 without a tree head: the host's bug, refused; the session
+	 * waits for a proper completion. */
+	run_to_exit(&c, 2);
+	c.no_tree_head = 1;
+	pump(&c);
+	assert_int_equal(c.exit_complete_err, SDPP_E_INVAL);
+	assert_int_equal(c.statements, 0);
+	assert_false(sdpp_seller_done(c.s));
+	/* Heads the seller key did not sign, or of an empty log, are refused. */
+	assert_int_equal(sdpp_identity_generate(&other), SDPP_OK);
+	memset(&th, 0, sizeof(th));
+	th.size = 3;
+	th.time = 1764115200000;
+	assert_int_equal(sdpp_tree_head_sign(&th, other), SDPP_OK);
+	assert_int_equal(sdpp_seller_set_tree_head(c.s, &th), SDPP_E_INVAL);
+	th.size = 0;
+	assert_int_equal(sdpp_seller_set_tree_head(c.s, &th), SDPP_E_INVAL);
+	th.size = 3;
+	assert_int_equal(sdpp_tree_head_sign(&th, c.sid), SDPP_OK);
+	th.root[0] ^= 1; /* signed over another root */
+	assert_int_equal(sdpp_seller_set_tree_head(c.s, &th), SDPP_E_INVAL);
+	th.root[0] ^= 1;
+	assert_int_equal(sdpp_seller_set_tree_head(c.s, &th), SDPP_OK);
+	e = sdpp_seller_complete(c.s, c.exit_req, 1, "rec-9", c.now, &c.so);
+	assert_int_equal(e, SDPP_OK);
+	seller_drain(&c);
+	pump(&c);
+	assert_int_equal(c.statements, 1);
+	assert_int_equal(c.statement.version, 2);
+	assert_memory_equal(&c.statement.tree_head, &th, sizeof(th));
+	sdpp_identity_free(other);
+	conv_teardown(&c);
+}
+
+/* The buyer refuses a statement whose member set is not its session's, or
+ * whose tree head the pinned seller key did not sign. */
+static void
+test_buyer_statement_forgeries(void **state)
+{
+	enum forgery { GOOD, OTHER_KEY, OTHER_ROOT, NO_HEAD };
+	static const struct {
+		int version;
+		enum forgery f;
+		enum sdpp_err e;
+	} t[] = {
+		{ 2, GOOD, SDPP_OK },
+		{ 2, OTHER_KEY, SDPP_E_SIGNATURE },
+		{ 2, OTHER_ROOT, SDPP_E_SIGNATURE },
+		{ 2, NO_HEAD, SDPP_E_BAD_MESSAGE },
+		{ 1, NO_HEAD, SDPP_OK },
+		{ 1, GOOD, SDPP_E_BAD_MESSAGE },
+	};
+	struct sdpp_identity *other;
+	struct sdpp_msg m;
+	struct conv c;
+	char *frame;
+	size_t i, len;
+
+	(void)state;
+	assert_int_equal(sdpp_identity_generate(&other), SDPP_OK);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		run_to_exit(&c, t[i].version);
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_EXIT;
+		m.from = SDPP_ROLE_SELLER;
+		snprintf(m.verification, sizeof(m.verification), "ledger:5");
+		memcpy(m.u.statement.order_id, sdpp_buyer_order_id(c.b), SDPP_ORDER_ID_BYTES);
+		m.u.statement.delivered = m.u.statement.acked = 2;
+		m.u.statement.total_due = m.u.statement.total_paid = 6;
+		m.u.statement.settled = 1;
+		m.u.statement.version = t[i].f == NO_HEAD ? 1 : 2;
+		m.u.statement.tree_head.size = 5;
+		m.u.statement.tree_head.time = 1764115200000;
+		memset(m.u.statement.tree_head.root, 0x5a, SDPP_TREE_HEAD_ROOT_BYTES);
+		assert_int_equal(sdpp_tree_head_sign(
+		                     &m.u.statement.tree_head, t[i].f == OTHER_KEY ? other : c.sid),
+		    SDPP_OK);
+		if (t[i].f == OTHER_ROOT)
+			m.u.statement.tree_head.root[31] ^= 0x80;
+		frame = forge(&m, c.sid, &len);
+		sdpp_out_clear(&c.bo);
+		assert_int_equal(sdpp_buyer_input(c.b, frame, len, c.now, &c.bo), t[i].e);
+		assert_true(sdpp_buyer_done(c.b));
+		if (t[i].e != SDPP_OK)
+			assert_non_null(strstr(c.bo.buf, sdpp_err_code(t[i].e)));
+		else
+			assert_int_equal(c.bo.ev[0].type, SDPP_EV_STATEMENT);
+		free(frame);
+		conv_teardown(&c);
+	}
+	sdpp_identity_free(other);
+}
+
 int
 main(void)
 {
@@ -1478,6 +1619,8 @@ main(void)
 		cmocka_unit_test(test_order_version_mismatch),
 		cmocka_unit_test(test_order_topic),
 		cmocka_unit_test(test_buyer_refuses_other_version),
+		cmocka_unit_test(test_statement_tree_head),
+		cmocka_unit_test(test_buyer_statement_forgeries),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);

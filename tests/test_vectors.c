@@ -190,6 +190,36 @@ static const char order2_input[] =
 #define ORDER2_ID_HEX "0e9b46ff5940969061ae0bb3b3824b90b60207cd9543d9b93941d6789b587015"
 #define CHAIN0_2_HEX "fc9914534c018bbf7c30f9b4637610844969f765b4a9cc2a57513ab0b21443ff"
 
+/* sdpp/2 (section 15.5): the closing statement of frame 17 for the sdpp/2
+ * order, with the seller's signed tree head of a made-up log of 6 records
+ * (root = the 32 bytes 0x40..0x5f) covering the exit record ledger:6. */
+#define STATEMENT2_VERIFICATION "ledger:6"
+#define TREE_HEAD_SIZE 6
+#define TREE_HEAD_ROOT_START 0x40
+#define TREE_HEAD_TIME 1764151208212
+static const char statement2_frame[] =
+    "{\"data\":{\"acked\":6,\"delivered\":6,\"order_id\":\"0e9b46ff5940969061ae0bb3b3824b"
+    "90b60207cd9543d9b93941d6789b587015\",\"settled\":true,\"total_due\":\"1500\",\"total"
+    "_paid\":\"1500\",\"tree_head\":{\"root\":\"404142434445464748494a4b4c4d4e4f505152535"
+    "455565758595a5b5c5d5e5f\",\"signature\":\"VvZ6dOdNyHfUqCd5KvRuecO6/AzEBqa/wWTlaZsuxR"
+    "hNUAEc7NdDFFAC0DwKbsGDkTcZBFQp7BY0hSey+IGGAg==\",\"size\":6,\"time\":1764151208212}}"
+    ",\"message_type\":\"exit\",\"signature\":\"OKCOxsA66xvBD5HozbJjNKUQcL1ym++h88nh34sNA"
+    "DGY75RhOa5ADM09I4EOGNKZDRLiFmMl+NJQmsFvSTQ3DQ==\",\"verification\":\"ledger:6\"}";
+static const char statement2_input[] =
+    "{\"data\":{\"acked\":6,\"delivered\":6,\"order_id\":\"0e9b46ff5940969061ae0bb3b3824b"
+    "90b60207cd9543d9b93941d6789b587015\",\"settled\":true,\"total_due\":\"1500\",\"total"
+    "_paid\":\"1500\",\"tree_head\":{\"root\":\"404142434445464748494a4b4c4d4e4f505152535"
+    "455565758595a5b5c5d5e5f\",\"signature\":\"VvZ6dOdNyHfUqCd5KvRuecO6/AzEBqa/wWTlaZsuxR"
+    "hNUAEc7NdDFFAC0DwKbsGDkTcZBFQp7BY0hSey+IGGAg==\",\"size\":6,\"time\":1764151208212}}"
+    ",\"message_type\":\"exit\",\"verification\":\"ledger:6\"}";
+/* The tree head's signature input after its 11-byte context "sdpp-sth/1\0". */
+static const char tree_head_input[] =
+    "{\"key\":\"7776e870b93354f2a0b24c23f2a36cc4e80e223218c1b97926fdd018396a2b9b\",\"root\":\"4041"
+    "42434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f\",\"size\":6,\"time\":17641512"
+    "08212}";
+#define TREE_HEAD_SIG_B64                                                                          \
+	"VvZ6dOdNyHfUqCd5KvRuecO6/AzEBqa/wWTlaZsuxRhNUAEc7NdDFFAC0DwKbsGDkTcZBFQp7BY0hSey+IGGAg=="
+
 /* Sealing (section 8). */
 #define SEAL_E_HEX "23b7bb8c91ae008711fb12846780bcdf1e065f821bdfec49f57e7c7dcd4c4823"
 #define SEAL_Z_HEX "12c14853bae40bc65d5a85b355caccde0327589661cfc1136a88d13b60bc5501"
@@ -689,7 +719,10 @@ frame_check(const char *what, struct conv *c, const struct sdpp_msg *m, enum par
 			fail_msg("%s: verify with key %d gave the wrong answer", what, who);
 	/* The signature input is the context and the printed frame with its
 	 * "signature":"...", member cut out (section 4.3). */
-	s = strstr(line, ",\"signature\":\"");
+	/* The envelope's: after message_type (a tree head has one too). */
+	s = strstr(line, "},\"message_type\":");
+	assert_non_null(s);
+	s = strstr(s, ",\"signature\":\"");
 	assert_non_null(s);
 	e = strchr(s + strlen(",\"signature\":\""), '"');
 	assert_non_null(e);
@@ -959,6 +992,57 @@ test_v2(void **state)
 	conv_free(c);
 }
 
+/* The sdpp/2 statement: its tree head's signature input (context and JCS,
+ * section 15.5) and signature, then the statement frame itself. */
+static void
+test_v2_statement(void **state)
+{
+	struct conv *c = conv_new();
+	struct sdpp_msg m, p;
+	struct sdpp_tree_head th;
+	char in[SDPP_TREE_HEAD_INPUT_MAX], b64[SDPP_B64_LEN(SDPP_SIGN_BYTES)];
+	size_t len;
+
+	(void)state;
+	memset(&th, 0, sizeof(th));
+	th.size = TREE_HEAD_SIZE;
+	fill_bytes(th.root, sizeof(th.root), TREE_HEAD_ROOT_START);
+	th.time = TREE_HEAD_TIME;
+	assert_int_equal(
+	    sdpp_tree_head_input(c->pub[SELLER], th.size, th.root, th.time, in, sizeof(in), &len),
+	    SDPP_OK);
+	assert_memory_equal(in, "sdpp-sth/1\0", SDPP_TREE_HEAD_CONTEXT_LEN);
+	if (len != SDPP_TREE_HEAD_CONTEXT_LEN + strlen(tree_head_input) ||
+	    memcmp(in + SDPP_TREE_HEAD_CONTEXT_LEN, tree_head_input, strlen(tree_head_input)) != 0)
+		fail_msg("tree head input: %.*s", (int)(len - SDPP_TREE_HEAD_CONTEXT_LEN),
+		    in + SDPP_TREE_HEAD_CONTEXT_LEN);
+	assert_int_equal(sdpp_tree_head_sign(&th, c->id[SELLER]), SDPP_OK);
+	sdpp_b64_encode(b64, th.signature, sizeof(th.signature));
+	if (strcmp(b64, TREE_HEAD_SIG_B64) != 0)
+		fail_msg("tree head signature: %s", b64);
+	assert_int_equal(sdpp_tree_head_verify(&th, c->pub[SELLER]), SDPP_OK);
+	assert_int_equal(sdpp_tree_head_verify(&th, c->pub[BUYER]), SDPP_E_SIGNATURE);
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_EXIT;
+	m.from = SEL;
+	snprintf(m.verification, sizeof(m.verification), "%s", STATEMENT2_VERIFICATION);
+	unhex_into(m.u.statement.order_id, SDPP_ORDER_ID_BYTES, ORDER2_ID_HEX);
+	m.u.statement.delivered = QUANTITY;
+	m.u.statement.acked = QUANTITY;
+	m.u.statement.total_due = QUANTITY * PRICE;
+	m.u.statement.total_paid = QUANTITY * PRICE;
+	m.u.statement.settled = 1;
+	m.u.statement.version = 2;
+	m.u.statement.tree_head = th;
+	frame_check("sdpp/2 statement", c, &m, SELLER, statement2_frame, statement2_input);
+	assert_int_equal(
+	    sdpp_msg_parse(&p, statement2_frame, strlen(statement2_frame), SEL, NULL, 0), SDPP_OK);
+	assert_int_equal(p.u.statement.version, 2);
+	assert_memory_equal(&p.u.statement.tree_head, &th, sizeof(th));
+	sdpp_msg_free(&p);
+	conv_free(c);
+}
+
 /* Each printed value above still stands in Appendix A, byte for byte. */
 static void
 test_document(void **state)
@@ -1007,6 +1091,10 @@ test_document(void **state)
 	want[n++] = "sdpp/2 order_id = " ORDER2_ID_HEX "\n";
 	want[n++] = "sdpp/2 chain_0  = " CHAIN0_2_HEX "\n";
 	want[n++] = "`topic` `" ORDER2_TOPIC "`";
+	want[n++] = statement2_frame;
+	want[n++] = statement2_input;
+	want[n++] = tree_head_input;
+	want[n++] = "tree head signature " TREE_HEAD_SIG_B64 "\n";
 	for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
 		want[n++] = frames[i].line;
 	assert_true(n <= sizeof(want) / sizeof(want[0]));
@@ -1044,6 +1132,7 @@ main(void)
 		cmocka_unit_test(test_signed_item),
 		cmocka_unit_test(test_anchor),
 		cmocka_unit_test(test_v2),
+		cmocka_unit_test(test_v2_statement),
 		cmocka_unit_test(test_document),
 	};
 

@@ -46,12 +46,32 @@ rec_id(struct conv *c, char *buf, size_t n)
 	snprintf(buf, n, "rec-%llu", (unsigned long long)++c->record_no);
 }
 
+/* The host's part of an sdpp/2 exit: the log's tree head, signed by the
+ * seller key, covering every record so far. */
+static void
+exit_tree_head(struct conv *c)
+{
+	struct sdpp_tree_head *th = &c->tree_head;
+	size_t i;
+
+	if (c->no_tree_head)
+		return;
+	memset(th, 0, sizeof(*th));
+	th->size = c->record_no > 0 ? c->record_no : 1;
+	for (i = 0; i < sizeof(th->root); i++)
+		th->root[i] = (uint8_t)(th->size + i);
+	th->time = (int64_t)c->now;
+	assert_int_equal(sdpp_tree_head_sign(th, c->sid), SDPP_OK);
+	assert_int_equal(sdpp_seller_set_tree_head(c->s, th), SDPP_OK);
+}
+
 void
 seller_drain(struct conv *c)
 {
-	uint64_t reqs[64];
+	uint64_t reqs[64], exit_req = 0;
 	char verif[64][SDPP_VERIFICATION_MAX + 1];
 	size_t nreq = 0, i;
+	enum sdpp_err e;
 
 	pipe_put(&c->s2b, c->so.buf, c->so.len);
 	for (i = 0; i < c->so.nev; i++) {
@@ -85,6 +105,8 @@ seller_drain(struct conv *c)
 			break;
 		case SDPP_EV_EXIT:
 			c->exits++;
+			exit_req = ev->req;
+			c->exit_req = ev->req;
 			reqs[nreq++] = ev->req;
 			break;
 		case SDPP_EV_RECEIPT:
@@ -119,7 +141,11 @@ seller_drain(struct conv *c)
 
 		if (c->reject_payment && c->payments > 0 && i == nreq - 1)
 			ok = 0;
-		(void)sdpp_seller_complete(c->s, reqs[i], ok, verif[i], c->now, &c->so);
+		if (reqs[i] == exit_req)
+			exit_tree_head(c);
+		e = sdpp_seller_complete(c->s, reqs[i], ok, verif[i], c->now, &c->so);
+		if (reqs[i] == exit_req)
+			c->exit_complete_err = e;
 		seller_drain(c);
 	}
 }

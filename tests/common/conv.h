@@ -44,6 +44,13 @@ struct conv {
 	uint64_t held_invoice_req; /* the latest held */
 	uint64_t held_invoices[8]; /* all held, in order */
 	int nheld_invoices;
+	/* The exit: an sdpp/2 statement carries a tree head, which the host
+	 * sets before completing the exit; this one is signed by sid over
+	 * size = records so far and a root from the record count. */
+	int no_tree_head;                /* complete the exit without one (a host bug) */
+	struct sdpp_tree_head tree_head; /* the one set */
+	enum sdpp_err exit_complete_err; /* what completing the exit returned */
+	uint64_t exit_req;               /* the exit's request */
 	/* What happened. */
 	int items, invoices, payments, receipts, orders, exits, statements;
 	int paused, resumed, dropped, started;
