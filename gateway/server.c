@@ -518,8 +518,17 @@ conn_record_done(void *arg, int ok, uint64_t record)
 	}
 	if (!c->dead && !sdpp_seller_done(c->s)) {
 		if (ok && q->req != 0) {
+			struct sdpp_tree_head th;
+			int have = 1;
+
 			ledger_id_format(verif, record);
-			(void)sdpp_seller_complete(c->s, q->req, 1, verif, now_ms(), c->out);
+			/* The sdpp/2 statement carries the log's latest signed tree
+			 * head: with sth_every = 0 this commit's, which covers the
+			 * exit record (PROTOCOL.md 15.5). None: fail closed. */
+			if (q->kind == LEDGER_EXIT && sdpp_seller_version(c->s) == 2)
+				have = ledger_latest_tree_head(gw->ledger, &th) == 0 &&
+				       sdpp_seller_set_tree_head(c->s, &th) == SDPP_OK;
+			(void)sdpp_seller_complete(c->s, q->req, have, verif, now_ms(), c->out);
 		} else if (!ok && q->req != 0 && q->kind != LEDGER_PAYMENT) {
 			/* The session's own words: "order could not be recorded". */
 			(void)sdpp_seller_complete(c->s, q->req, 0, "", now_ms(), c->out);
