@@ -20,6 +20,10 @@ DEB_PACKAGES = build-essential pkg-config clang clang-format libclang-rt-14-dev 
 	libssl-dev libcjson-dev libsodium-dev libsqlite3-dev sqlite3 \
 	libpaho-mqtt-dev mosquitto mosquitto-clients libcurl4-openssl-dev \
 	libevent-dev libsystemd-dev libqrencode-dev libcmocka-dev
+# What `make deb' needs on top of debian/control's Build-Depends, for
+# `make deps-deb' (kept apart: lintian alone pulls in ~100 MB that neither
+# the demo nor CI needs).
+DEB_PKG_PACKAGES = debhelper dpkg-dev fakeroot lintian
 
 # Compile flags of every system library any part uses (all are in
 # /usr/include on Debian; pkg-config adds what another system needs).
@@ -172,7 +176,7 @@ LIBTESTCOMMON = $(BUILD)/libtestcommon.a
 
 .SECONDARY:
 
-.PHONY: all deps test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
+.PHONY: all deps deps-deb deb test-deb test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
 	install uninstall clean format format-check help iota-oracle test-iota-testnet
 
 all: $(ARCHIVES) $(PROGRAMS) $(TEST_BIN) $(BENCH_BIN)
@@ -187,6 +191,8 @@ help:
 	@echo 'make bench        benchmarks against raw MQTT'
 	@echo 'make demo         a complete purchase on loopback'
 	@echo 'make install      install under DESTDIR/PREFIX'
+	@echo 'make deb          Debian packages in BUILD/deb (debian/, lintian); make deps-deb first'
+	@echo 'make test-deb     build the packages and check their contents (tests/check_deb.sh)'
 	@echo 'make format       clang-format every C file in place'
 	@echo 'make format-check list the C files clang-format would change (fails if any)'
 	@echo 'make iota-oracle  install the pinned IOTA SDK for the conformance check (npm)'
@@ -203,6 +209,16 @@ deps:
 	fi
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
+
+deps-deb:
+	@if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make deps-deb must run as root; run this instead:"; \
+		echo "  sudo apt-get install -y $(DEB_PKG_PACKAGES) && sudo apt-get build-dep -y ./"; \
+		exit 1; \
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PKG_PACKAGES)
+	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq ./
 
 $(BUILD)/%.o: %.c
 	$(call msg,CC,$<)
@@ -314,6 +330,33 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/sdpp-gateway.service
 	for m in $(notdir $(wildcard man/*.[158])); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+
+# Debian packages sdpp-gateway and sdpp (debian/) in BUILD/deb, built by
+# dpkg-buildpackage from a copy of the tree (the files git tracks or would
+# track) in BUILD/deb/src: dpkg-buildpackage writes its results beside the
+# source directory, and the parent of the repository is not ours. lintian
+# then checks them, and fails the target on an error.
+DEBDIR = $(abspath $(BUILD))/deb
+
+deb:
+	$(Q)command -v dpkg-buildpackage >/dev/null || { echo "dpkg-buildpackage not found (make deps-deb)"; exit 2; }
+	$(Q)rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/src
+	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			tar -c --null -T - --ignore-failed-read -f - 2>/dev/null; \
+	else \
+		tar -c --exclude=./build --exclude=./.git -f - .; \
+	fi | tar -x -C $(DEBDIR)/src
+	$(Q)cd $(DEBDIR)/src && dpkg-buildpackage -us -uc -b -jauto >$(DEBDIR)/build.log 2>&1 || \
+		{ tail -40 $(DEBDIR)/build.log; echo "dpkg-buildpackage failed: $(DEBDIR)/build.log"; exit 1; }
+	$(Q)rm -rf $(DEBDIR)/src
+	$(Q)if command -v lintian >/dev/null; then \
+		lintian --fail-on error $(DEBDIR)/*.changes; \
+	else echo "lintian not found (make deps-deb): packages not checked"; fi
+	$(Q)ls $(DEBDIR)/*.deb
+
+test-deb:
+	$(Q)SDPP_TEST_DEB=1 BUILD=$(BUILD) ./tests/check_deb.sh
 
 # The official SDK (pinned in tests/iota-oracle/package-lock.json) that
 # produced tests/iota/expected.json; check_iota_oracle.sh reruns it when
