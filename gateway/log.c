@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gateway/log.h"
 
@@ -49,18 +50,29 @@ vlog(int level, const char *fmt, va_list ap, const char *suffix)
 		"info",
 		"debug",
 	};
-	char line[LOG_LINE_MAX];
+	char line[LOG_LINE_MAX], when[40] = "", zone[8] = "";
+	struct timespec ts;
+	struct tm tm;
 
 	if (level >= 7 && !verbose)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	/* One write per line so concurrent threads (Paho) never interleave. */
-	if (journal)
+	if (journal) {
+		/* The journal stamps each line itself. */
 		fprintf(stderr, "<%d>%s%s%s\n", level, line, suffix != NULL ? ": " : "",
 		    suffix != NULL ? suffix : "");
-	else
-		fprintf(stderr, "%s: %s: %s%s%s\n", prog, names[level & 7], line,
-		    suffix != NULL ? ": " : "", suffix != NULL ? suffix : "");
+		return;
+	}
+	/* In the foreground, local time with its offset, to the millisecond:
+	 * 2026-12-07T16:25:42.123+0100. */
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && localtime_r(&ts.tv_sec, &tm) != NULL &&
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) > 0 &&
+	    strftime(zone, sizeof(zone), "%z", &tm) > 0)
+		snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%03ld%s ",
+		    ts.tv_nsec / 1000000L, zone);
+	fprintf(stderr, "%s%s: %s: %s%s%s\n", when, prog, names[level & 7], line,
+	    suffix != NULL ? ": " : "", suffix != NULL ? suffix : "");
 }
 
 void
