@@ -1688,6 +1688,58 @@ config_keep_restart(const struct gateway_config *cur, struct gateway_config *nex
 }
 
 void
+config_changes(const struct gateway_config *cur, const struct gateway_config *next,
+    void (*changed)(void *ctx, const char *what), void *ctx)
+{
+	char what[SDPP_NAME_MAX + 64];
+	size_t i, j, k;
+
+	for (i = 0; i < NGW; i++) {
+		const struct key *key = &gw_keys[i];
+
+		if (memcmp((const char *)cur + key->off, (const char *)next + key->off,
+		        key->size) != 0) {
+			snprintf(what, sizeof(what), "%s.%s", key->section, key->name);
+			changed(ctx, what);
+		}
+	}
+	if (cur->nclass_prices != next->nclass_prices ||
+	    memcmp(cur->class_prices, next->class_prices,
+	        cur->nclass_prices * sizeof(cur->class_prices[0])) != 0)
+		changed(ctx, "discovery.price.CLASS");
+	for (i = 0; i < next->nproducts; i++) {
+		const struct product_config *n = &next->products[i], *o = NULL;
+
+		for (j = 0; j < cur->nproducts && o == NULL; j++)
+			if (strcmp(cur->products[j].id, n->id) == 0)
+				o = &cur->products[j];
+		if (o == NULL) {
+			snprintf(what, sizeof(what), "product %s added", n->id);
+			changed(ctx, what);
+			continue;
+		}
+		for (k = 0; k < NPR; k++) {
+			const struct key *key = &product_keys[k];
+
+			if (memcmp((const char *)o + key->off, (const char *)n + key->off,
+			        key->size) != 0) {
+				snprintf(what, sizeof(what), "product %s %s", n->id, key->name);
+				changed(ctx, what);
+			}
+		}
+	}
+	for (j = 0; j < cur->nproducts; j++) {
+		for (i = 0; i < next->nproducts; i++)
+			if (strcmp(cur->products[j].id, next->products[i].id) == 0)
+				break;
+		if (i == next->nproducts) {
+			snprintf(what, sizeof(what), "product %s removed", cur->products[j].id);
+			changed(ctx, what);
+		}
+	}
+}
+
+void
 config_free(struct gateway_config *c)
 {
 	if (c == NULL)

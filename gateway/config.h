@@ -194,6 +194,15 @@ int config_rule_next(const char **s, enum config_rule_kind *kind, char *val, siz
 void config_product(
     const struct gateway_config *c, const struct product_config *pc, struct sdpp_product *sp);
 
+/*
+ * What a reload changes: changed(ctx, what) for each key whose value
+ * differs ("gateway.max_buyers", "discovery.price.CLASS"), each product
+ * added or removed ("product co2 added") and each key of a product that
+ * differs ("product co2 price"). Call it after config_keep_restart().
+ */
+void config_changes(const struct gateway_config *cur, const struct gateway_config *next,
+    void (*changed)(void *ctx, const char *what), void *ctx);
+
 /* Every key, [product] ones last: 0 and its section, name and reload
  * class for i < the number of keys, -1 past the end. */
 int config_key_info(size_t i, const char **section, const char **name, enum config_reload *reload);

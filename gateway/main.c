@@ -188,10 +188,30 @@ fill_pay_to(const struct gw *gw, struct gateway_config *cfg)
 		gw_iota_pay_to_text(gw->iota, cfg->payment_address);
 }
 
+/* The reload's list of what it changed, for its log line. */
+struct change_list {
+	char text[768];
+	size_t n;
+};
+
+static void
+note_change(void *ctx, const char *what)
+{
+	struct change_list *l = ctx;
+	size_t len = strlen(l->text);
+
+	/* The first ones in full, then how many more. */
+	if (len + strlen(what) + 2 < sizeof(l->text) - 32)
+		snprintf(l->text + len, sizeof(l->text) - len, "%s%s", len ? ", " : "", what);
+	l->n++;
+}
+
 static void
 reload(struct gw *gw)
 {
 	struct gateway_config *cfg = NULL;
+	struct change_list changes = { "", 0 };
+	size_t shown;
 	int errors;
 
 	(void)sd_notify(0, "RELOADING=1");
@@ -205,6 +225,7 @@ reload(struct gw *gw)
 	}
 	fill_pay_to(gw, cfg);
 	config_keep_restart(gw->cfg, cfg, restart_needed, NULL);
+	config_changes(gw->cfg, cfg, note_change, &changes);
 	/* Turning the menu off withdraws it: an empty retained message
 	 * deletes the broker's copy. */
 	if (gw->cfg->mqtt_publish_menu && !cfg->mqtt_publish_menu && gw->mqtt != NULL)
@@ -219,7 +240,16 @@ reload(struct gw *gw)
 	server_menu_reload(gw->server);
 	(void)server_feeds_sync(gw->server);
 	publish_menu(gw);
-	log_info("event=reload result=ok products=%zu", cfg->nproducts);
+	/* Count what the text shows, to say how many more there were. */
+	shown = changes.text[0] != '\0';
+	for (const char *p = changes.text; (p = strstr(p, ", ")) != NULL; p += 2)
+		shown++;
+	if (changes.n > shown)
+		snprintf(changes.text + strlen(changes.text),
+		    sizeof(changes.text) - strlen(changes.text), " and %zu more",
+		    changes.n - shown);
+	log_info("event=reload result=ok products=%zu changes=%zu changed=\"%s\"", cfg->nproducts,
+	    changes.n, changes.text);
 	(void)sd_notify(0, "READY=1");
 }
 
@@ -365,7 +395,8 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-d") == 0) {
 			debug = 1;
 		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("sdpp-gateway %s (protocols %s, %s)\n", GATEWAY_VERSION, SDPP_VERSION, SDPP_VERSION_2);
+			printf("sdpp-gateway %s (protocols %s, %s)\n", GATEWAY_VERSION,
+			    SDPP_VERSION, SDPP_VERSION_2);
 			return 0;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);

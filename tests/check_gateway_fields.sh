@@ -174,8 +174,10 @@ price = 1" || return
 	wait_orders 1
 	sed -i 's|^field = /t$|field = /h\nmin_interval = 60s|' "$d/f3.ini"
 	kill -HUP "$GW_PID"
-	wait_until 10 has_at_least "$GLOG" 'event=reload result=ok' 1
-	check "f3: SIGHUP takes field = /h and min_interval = 60s" $? "$GLOG"
+	wait_until 10 has_at_least "$GLOG" 'event=reload result=ok' 1 &&
+	    grep -q 'event=reload result=ok products=1 changes=2 changed="product room field, product room min_interval"' \
+		"$GLOG"
+	check "f3: SIGHUP takes field = /h and min_interval = 60s, and the log names both" $? "$GLOG"
 	buy_start f3-new room 2
 	wait_orders 2
 	pub h/A '{"t":1,"h":40}'

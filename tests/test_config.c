@@ -765,6 +765,45 @@ test_rules(void **state)
 }
 
 static void
+note_change(void *ctx, const char *what)
+{
+	char *seen = ctx;
+	size_t len = strlen(seen);
+
+	snprintf(seen + len, 512 - len, "%s;", what);
+}
+
+/* config_changes(): each changed key, each product added, removed or changed. */
+static void
+test_changes(void **state)
+{
+	struct gateway_config *a = NULL, *b = NULL;
+	struct errs e;
+	char seen[512] = "";
+
+	(void)state;
+	assert_int_equal(load_text("[gateway]\nmax_buyers = 5\n[mqtt]\nuri = tcp://localhost:1883\n"
+	                           "[product co2]\ntopic = a/b\nprice = 1\n"
+	                           "[product temp]\ntopic = a/t\nprice = 2\n",
+	                     &a, &e),
+	    0);
+	assert_int_equal(load_text("[gateway]\nmax_buyers = 7\n[mqtt]\nuri = tcp://localhost:1883\n"
+	                           "[discovery]\nprice.temperature = 3\n"
+	                           "[product co2]\ntopic = a/b\nprice = 4\n"
+	                           "[product hum]\ntopic = a/h\nprice = 2\n",
+	                     &b, &e),
+	    0);
+	config_changes(a, b, note_change, seen);
+	assert_string_equal(seen, "gateway.max_buyers;discovery.price.CLASS;product co2 price;"
+	                          "product hum added;product temp removed;");
+	seen[0] = '\0';
+	config_changes(a, a, note_change, seen);
+	assert_string_equal(seen, "");
+	config_free(a);
+	config_free(b);
+}
+
+static void
 test_missing_file(void **state)
 {
 	static struct gateway_config dummy;
@@ -1026,6 +1065,7 @@ main(void)
 		cmocka_unit_test(test_product_cap),
 		cmocka_unit_test(test_discovery_keys),
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_sample_documents_every_key),
 		cmocka_unit_test(test_reload_docs),
 		cmocka_unit_test(test_keep_restart),
