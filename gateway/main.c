@@ -93,6 +93,37 @@ read_password(const char *path, char *out, size_t cap)
 	return 0;
 }
 
+/*
+ * The files [mqtt] names must be usable before anything starts: a password
+ * file the daemon cannot read (or others can) would stop it after it made
+ * its key, and a missing CA file would have Paho retry TLS forever. Returns
+ * the number of problems, each logged; -t and the start share it.
+ */
+static int
+mqtt_files_check(const struct gateway_config *cfg)
+{
+	const struct {
+		const char *name, *path;
+	} files[] = {
+		{ "ca_file", cfg->mqtt_ca_file },
+		{ "cert_file", cfg->mqtt_cert_file },
+		{ "key_file", cfg->mqtt_key_file },
+	};
+	char password[PASSWORD_MAX];
+	size_t i;
+	int n = 0;
+
+	if (read_password(cfg->mqtt_password_file, password, sizeof(password)) != 0)
+		n++;
+	sdpp_wipe(password, sizeof(password));
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (files[i].path[0] != '\0' && access(files[i].path, R_OK) != 0) {
+			log_warnx("mqtt: %s %s: %s", files[i].name, files[i].path, strerror(errno));
+			n++;
+		}
+	return n;
+}
+
 static void
 mqtt_wake(void *arg)
 {
@@ -416,6 +447,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "ledger: %s\n", lerr);
 			errors++;
 		}
+		if (gw.cfg != NULL && errors == 0)
+			errors += mqtt_files_check(gw.cfg);
 		if (gw.cfg != NULL && gw_key_load(gw.cfg->key, "seller", 1, &gw.id) != 0)
 			errors++;
 		if (errors == 0)
@@ -431,6 +464,8 @@ main(int argc, char **argv)
 	 * new key behind. */
 	if (ledger_check_writable(gw.cfg->ledger_path, lerr, sizeof(lerr)) != 0)
 		log_fatalx("ledger: %s", lerr);
+	if (mqtt_files_check(gw.cfg) != 0)
+		log_fatalx("mqtt: the files [mqtt] names are not usable");
 	if (gw_key_load(gw.cfg->key, "seller", 0, &gw.id) != 0)
 		log_fatalx("no usable seller key");
 	/* A write past RLIMIT_FSIZE (a quota, a full disk simulated by it)
