@@ -17,6 +17,7 @@
 #include "mqtt/mqtt.h"
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
+#include "sdpp/receipt.h"
 #include "sdpp/session.h"
 #include "tangle/tangle.h"
 #include "util/keyfile.h"
@@ -70,6 +71,8 @@ struct buyer_ctx {
 	uint64_t items, invoices, paid, anchors;
 	int have_statement;
 	struct sdpp_statement st;
+	char *st_frame; /* the statement frame as received, for --receipt (malloc'd) */
+	size_t st_len;
 	const char *currency;
 	int ordered;
 	int failed;
@@ -539,6 +542,15 @@ run(struct buyer_ctx *x)
 				(void)sdpp_buyer_input(cl->b, frame, flen, now, &cl->out);
 				if (handle(x, now) != 0)
 					return -1;
+				/* The frame that brought the statement: --receipt
+				 * keeps it as the seller signed it. */
+				if (x->have_statement && x->st_frame == NULL) {
+					x->st_frame = malloc(flen + 1);
+					if (x->st_frame != NULL) {
+						memcpy(x->st_frame, frame, flen);
+						x->st_len = flen;
+					}
+				}
 			}
 			if (e == SDPP_E_FRAME_TOO_LARGE) {
 				fprintf(stderr, "sdpp: the seller sent a frame over the limit\n");
@@ -712,6 +724,36 @@ cmd_menu(int argc, char **argv)
 	return rc;
 }
 
+/* --receipt: the signed statement and its tree head, written durably. */
+static int
+write_receipt(
+    const struct buyer_ctx *x, const uint8_t seller[SDPP_SIGN_PUBLIC_BYTES], const char *path)
+{
+	char err[512], *json = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (x->st_frame == NULL) {
+		fprintf(stderr, "sdpp buy: --receipt: no closing statement from the seller\n");
+		return -1;
+	}
+	if (sdpp_receipt_encode(seller, x->st_frame, x->st_len, &json, &len, err, sizeof(err)) !=
+	    SDPP_OK) {
+		fprintf(stderr, "sdpp buy: --receipt: %s\n", err);
+		return -1;
+	}
+	json[len] = '\n'; /* the NUL's place: one line */
+	if (keyfile_write(path, json, len + 1, 0644, 1, err, sizeof(err)) != 0)
+		fprintf(stderr, "sdpp buy: --receipt: %s\n", err);
+	else {
+		fprintf(stderr, "receipt: %s (the seller's tree head of %" PRIu64 " records)\n",
+		    path, x->st.tree_head.size);
+		rc = 0;
+	}
+	free(json);
+	return rc;
+}
+
 int
 cmd_buy(int argc, char **argv)
 {
@@ -721,7 +763,7 @@ cmd_buy(int argc, char **argv)
 	struct sigaction sa;
 	uint8_t seller[32];
 	const char *hostport = NULL, *keyarg = NULL, *keyfile = NULL, *output = NULL;
-	const char *mqtt_uri = NULL;
+	const char *mqtt_uri = NULL, *receipt = NULL;
 	enum iota_network net;
 	char *pem = NULL, err[4200], pay_from[IOTA_ADDRESS_TEXT_LEN];
 	size_t pemlen = 0;
@@ -746,7 +788,7 @@ cmd_buy(int argc, char **argv)
 			    "                [--max-price P] [--budget B] [--sdpp1]\n"
 			    "                [--output FILE] [--mqtt-out URI [--mqtt-prefix P]\n"
 			    "                [--mqtt-qos 0|1|2]] [--iota [NET] [--iota-url URL]\n"
-			    "                [--max-gas NANOS]]\n\n"
+			    "                [--max-gas NANOS]] [--receipt FILE]\n\n"
 			    "Buys COUNT samples of PRODUCT (0: until Ctrl-C), verifying every "
 			    "seller\n"
 			    "message, acknowledging each item and paying each invoice with a "
@@ -772,7 +814,11 @@ cmd_buy(int argc, char **argv)
 			    "again if\n"
 			    "the seller knows only that (said on stderr); --sdpp1 speaks sdpp/1 "
 			    "from\n"
-			    "the start.\n");
+			    "the start. --receipt FILE keeps the seller's signed closing "
+			    "statement\n"
+			    "and its signed tree head (sdpp/2) as a JSON receipt, for `sdpp "
+			    "ledger\n"
+			    "verify --witness FILE' against the seller's ledger later.\n");
 			return 0;
 		}
 		if (strcmp(a, "--sdpp1") == 0) {
@@ -831,6 +877,8 @@ cmd_buy(int argc, char **argv)
 			}
 		} else if (strcmp(a, "--output") == 0)
 			output = argv[++i];
+		else if (strcmp(a, "--receipt") == 0)
+			receipt = argv[++i];
 		else if (strcmp(a, "--mqtt-out") == 0)
 			mqtt_uri = argv[++i];
 		else if (strcmp(a, "--iota-url") == 0)
@@ -942,6 +990,8 @@ cmd_buy(int argc, char **argv)
 		    " %s paid\n",
 		    x.st.delivered, x.st.total_due, x.currency, x.st.total_paid, x.currency);
 	rc = x.have_statement && x.st.settled ? 0 : 1;
+	if (receipt != NULL && write_receipt(&x, seller, receipt) != 0)
+		rc = 1;
 out:
 	if (x.out != NULL && x.out != stdout)
 		fclose(x.out);
@@ -957,6 +1007,7 @@ out:
 			if (event_base_loop(x.base, EVLOOP_ONCE) != 0)
 				break;
 	}
+	free(x.st_frame);
 	mqtt_out_close(x.mqtt);
 	client_close(&cl);
 	tangle_free(x.iota);
