@@ -1,4 +1,5 @@
 /* `sdpp ledger`: verify, show, prove, check-proof and export a gateway's records. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,14 @@
 #include "sdpp/enc.h"
 #include "tangle/tangle.h"
 
+/* Receipts one verify checks (--witness FILE, repeated). */
+#define WITNESS_MAX 256
+
 static void
 ledger_usage(FILE *f)
 {
 	fprintf(f, "usage: sdpp ledger verify DB [--key KEY] [--remote [--network NET]\n"
-	           "                                 [--iota-url URL]]\n"
+	           "                                 [--iota-url URL]] [--witness FILE]...\n"
 	           "       sdpp ledger show DB [--order ID] [--buyer KEY] [--json]\n"
 	           "       sdpp ledger prove DB RECORD            (RECORD: 42 or ledger:42)\n"
 	           "       sdpp ledger prove DB --consistency M N (two signed tree head sizes)\n"
@@ -30,7 +34,10 @@ ledger_usage(FILE *f)
 	           "kept transaction hashes to its digest and holds the record's leaf hash (or\n"
 	           "the tree head's root), and the node (the public one of the network the\n"
 	           "gateway noted in the ledger, or URL) reports that transaction as executed\n"
-	           "successfully. --network is for ledgers that do not note it.\n");
+	           "successfully. --network is for ledgers that do not note it.\n"
+	           "verify --witness FILE checks a buyer's receipt (sdpp buy --receipt): the\n"
+	           "log still has the records, and the root, of the tree head the seller\n"
+	           "signed for it (a truncated or forked log fails, naming FILE).\n");
 }
 
 static int
@@ -264,6 +271,46 @@ verify_progress(void *ctx, uint64_t done, uint64_t total)
 	    total != 0 ? 100.0 * (double)done / (double)total : 100.0);
 }
 
+/* verify --witness: one receipt file against the log; 0 ok, 1 not. */
+static int
+verify_witness(struct ledger *l, const char *file)
+{
+	char buf[SDPP_RECEIPT_MAX + 2], err[LEDGER_ERR_MAX], summary[LEDGER_ERR_MAX];
+	struct sdpp_receipt w;
+	FILE *f = fopen(file, "r");
+	size_t n;
+	int rc;
+
+	if (f == NULL) {
+		fprintf(stderr, "sdpp ledger verify: witness %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	rc = ferror(f);
+	fclose(f);
+	if (rc != 0 || n == sizeof(buf)) {
+		fprintf(stderr, "sdpp ledger verify: witness %s: %s\n", file,
+		    rc != 0 ? "cannot read it" : "larger than a receipt can be");
+		return 1;
+	}
+	if (sdpp_receipt_parse(&w, buf, n, err, sizeof(err)) != SDPP_OK) {
+		fprintf(stderr, "sdpp ledger verify: witness %s: not a usable receipt: %s\n", file,
+		    err);
+		return 1;
+	}
+	rc = ledger_witness_check(l, &w, summary, sizeof(summary), err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "sdpp ledger verify: witness %s: cannot read the log\n", file);
+		return 1;
+	}
+	if (rc > 0) {
+		fprintf(stderr, "witness %s: %s\n", file, err);
+		return 1;
+	}
+	printf("witness %s: %s\n", file, summary);
+	return 0;
+}
+
 static int
 ledger_verify_main(int argc, char **argv)
 {
@@ -272,11 +319,15 @@ ledger_verify_main(int argc, char **argv)
 	struct ledger *l = NULL;
 	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
 	const char *db = NULL, *keyarg = NULL, *network = NULL, *url = NULL;
-	int i, rc, remote = 0;
+	const char *witness[WITNESS_MAX];
+	int i, rc, remote = 0, nwitness = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
 			keyarg = argv[++i];
+		else if (strcmp(argv[i], "--witness") == 0 && i + 1 < argc &&
+		         nwitness < WITNESS_MAX)
+			witness[nwitness++] = argv[++i];
 		else if (strcmp(argv[i], "--remote") == 0)
 			remote = 1;
 		else if (strcmp(argv[i], "--network") == 0 && i + 1 < argc)
@@ -313,6 +364,11 @@ ledger_verify_main(int argc, char **argv)
 		if (remote)
 			rc = verify_remote(l, db, network, url);
 	}
+	/* Witnesses even when verify failed: a fork is best named by the
+	 * tree head a buyer holds. */
+	for (i = 0; i < nwitness; i++)
+		if (verify_witness(l, witness[i]) != 0)
+			rc = 1;
 	ledger_close(l);
 	return rc;
 usage:

@@ -9,6 +9,7 @@
 #include "sdpp/crypto.h"
 #include "sdpp/enc.h"
 #include "sdpp/msg.h"
+#include "sdpp/receipt.h"
 #include "sdpp/session.h"
 
 /* Size of err buffers the ledger fills. */
@@ -306,6 +307,19 @@ int ledger_proof_check(const char *json, size_t len, const uint8_t key[SDPP_SIGN
 /* 0 if sig is the log key's signature of the tree head (size, root, time). */
 int ledger_sth_verify(const uint8_t key[SDPP_SIGN_PUBLIC_BYTES], uint64_t size,
     const merkle_hash root, int64_t time, const uint8_t sig[SDPP_SIGN_BYTES]);
+
+/*
+ * Checks a buyer's witness (a receipt, sdpp_receipt_parse()) against this
+ * log: its tree head must be signed by the log key, the log must have at
+ * least its size records, and its first `size` records must give its root
+ * (a shorter log is reported as truncated, another root as forked); if the
+ * head covers the receipt's exit record (ledger:ID), that record must be the
+ * exit of the receipt's order. Returns 0 (summary filled), 1 (the problem
+ * in err) or -1 on read errors. The leaf hashes are taken as stored:
+ * ledger_verify() ties them to the bodies.
+ */
+int ledger_witness_check(struct ledger *l, const struct sdpp_receipt *w, char *summary,
+    size_t sumlen, char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Consistency proof between the signed tree heads of sizes m and n (JSON);
  * ledger_proof_check() also checks these. */
