@@ -40,36 +40,30 @@ book_flush_receipts(
 {
 	struct ledger_record r;
 	const uint8_t *oid = sdpp_seller_order_id(s);
-	size_t i;
 
 	if (b->nacks == 0 || oid == NULL || !b->owns_order)
 		goto out;
-	/* A receipts record that cannot be built or queued loses only the
-	 * batching: every ACK it held was checked, and the next invoice or
-	 * exit still carries the chain digest that covers them. */
-	if (ledger_record_receipts(&r, oid, sdpp_seller_buyer(s), b->acks, b->nacks, now) == 0)
+	/* A receipts record that cannot be built or queued loses nothing the
+	 * next one will not hold: that one's ACK covers these items too. */
+	if (ledger_record_receipts(&r, oid, sdpp_seller_buyer(s), &b->ack, 1, now) == 0)
 		(void)append(k, &r, 0);
 out:
-	for (i = 0; i < b->nacks; i++)
-		ledger_ack_clear(&b->acks[i]);
+	ledger_ack_clear(&b->ack);
 	b->nacks = 0;
-	/* Between invoices most buyers hold no ACK: give the memory back. */
-	free(b->acks);
-	b->acks = NULL;
 }
 
 void
 book_receipt(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
     const struct sdpp_event *ev, int64_t now)
 {
-	if (b->acks == NULL) {
-		b->acks = calloc(BOOK_ACKS_MAX, sizeof(*b->acks));
-		if (b->acks == NULL)
-			return; /* the invoice's digest still covers these items */
-	}
-	if (ledger_ack_from_msg(&b->acks[b->nacks], ev->msg) == 0)
-		b->nacks++;
-	if (b->nacks == BOOK_ACKS_MAX)
+	struct ledger_ack a;
+
+	/* The latest replaces the one held: it covers every item that did. */
+	if (ledger_ack_from_msg(&a, ev->msg) != 0)
+		return;
+	ledger_ack_clear(&b->ack);
+	b->ack = a;
+	if (++b->nacks == BOOK_ACKS_MAX)
 		book_flush_receipts(b, k, s, now);
 }
 
@@ -184,10 +178,6 @@ book_event(struct book *b, const struct book_sink *k, const struct sdpp_seller *
 void
 book_clear(struct book *b)
 {
-	size_t i;
-
-	for (i = 0; i < b->nacks; i++)
-		ledger_ack_clear(&b->acks[i]);
-	free(b->acks);
+	ledger_ack_clear(&b->ack);
 	memset(b, 0, sizeof(*b));
 }

@@ -12,9 +12,12 @@
  * The rules live here once, for the daemon and the tests alike:
  *  - an order whose id is already recorded is a replay: refused, and
  *    nothing is ever recorded under an id the session does not own;
- *  - ACKs are batched into one receipts record, flushed when the batch is
- *    full and before every invoice, exit and close (the block an invoice
- *    bills is acknowledged in the log before the invoice);
+ *  - of the ACKs, only the latest is kept: an ACK covers every item up to
+ *    its seq under the receipt chain it signs, so an earlier one proves
+ *    nothing the latest does not (PROTOCOL 6.2, OPERATIONS "The ledger").
+ *    It becomes a receipts record before every invoice, exit and close
+ *    (the block an invoice bills is acknowledged in the log before the
+ *    invoice), and every BOOK_ACKS_MAX ACKs, so a crash loses little;
  *  - a payment reference (a transaction digest) pays once;
  *  - a session's close is recorded once, with a reason from the error or
  *    the money (settled, exit_owes).
@@ -23,7 +26,8 @@
  * at once. The ledger is only read here (orders and references seen).
  */
 
-/* ACKs held before they become one receipts record. */
+/* ACKs received between two receipts records at most: the latest then
+ * becomes one, though no invoice, exit or close came. */
 #define BOOK_ACKS_MAX 64
 
 struct book_sink {
@@ -40,8 +44,8 @@ struct book_sink {
 struct book {
 	int owns_order;          /* the order record is this session's */
 	int closed;              /* the close is recorded (or was never ours to record) */
-	struct ledger_ack *acks; /* BOOK_ACKS_MAX, only while ACKs are held */
-	size_t nacks;
+	struct ledger_ack ack; /* the latest ACK not yet in a receipts record */
+	size_t nacks;          /* ACKs received since the last receipts record */
 };
 
 enum book_result {
@@ -65,10 +69,11 @@ enum book_result book_invoice(struct book *b, const struct book_sink *k,
 /* SDPP_EV_EXIT: receipts first, then the exit; ev->req waits for it. */
 enum book_result book_exit(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
     const struct sdpp_event *ev, int64_t now) __attribute__((warn_unused_result));
-/* SDPP_EV_RECEIPT: held; a full batch becomes a receipts record. */
+/* SDPP_EV_RECEIPT: held as the latest; every BOOK_ACKS_MAX-th becomes a
+ * receipts record. */
 void book_receipt(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
     const struct sdpp_event *ev, int64_t now);
-/* Writes the ACKs held as one receipts record (nothing if none). */
+/* Writes the latest ACK held as a receipts record (nothing if none). */
 void book_flush_receipts(
     struct book *b, const struct book_sink *k, const struct sdpp_seller *s, int64_t now);
 

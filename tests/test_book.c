@@ -116,8 +116,9 @@ test_replayed_order(void **state)
 	assert_int_equal(f->h.appended[LEDGER_CLOSE], 1);
 }
 
-/* ACKs become one receipts record per full batch, and the rest before
- * the invoice or the close. */
+/* Only the latest ACK is kept: a receipts record every BOOK_ACKS_MAX ACKs
+ * and before the invoice or the close, each holding one ACK, the latest,
+ * which covers every item before it. */
 static void
 test_ack_batches(void **state)
 {
@@ -133,13 +134,22 @@ test_ack_batches(void **state)
 	conv_sample(c, BOOK_ACKS_MAX);
 	assert_int_equal(f->h.appended[LEDGER_RECEIPTS], 1);
 	assert_int_equal(f->h.book.nacks, 0);
-	assert_null(f->h.book.acks); /* no memory held between batches */
+	assert_null(f->h.book.ack.message); /* nothing held after a record */
 	for (i = 1; i <= 3; i++)
 		conv_sample(c, BOOK_ACKS_MAX + i);
 	assert_int_equal(f->h.book.nacks, 3);
+	assert_non_null(strstr(f->h.book.ack.message, "\"seq\":67")); /* the latest */
 	book_close(&f->h.book, &f->h.sink, c->s, "disconnected", 9);
 	assert_int_equal(f->h.appended[LEDGER_RECEIPTS], 2);
 	assert_int_equal(f->h.appended[LEDGER_CLOSE], 1);
+	/* One stored ACK per receipts record, not one per item. */
+	{
+		struct ledger_verify_report rep;
+
+		memset(&rep, 0, sizeof(rep));
+		assert_int_equal(ledger_verify(f->l, NULL, &rep), 0);
+		assert_int_equal(rep.acks, 2);
+	}
 }
 
 /* A payment_ack of the conversation's order, signed by its buyer, as the
