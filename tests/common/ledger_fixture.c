@@ -1,4 +1,4 @@
-/* A fresh ledger in a temporary folder for tests, and its removal. */
+/* A fresh ledger in a temporary folder for tests, copies to tamper with, verifying a file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,4 +37,29 @@ test_ledger_remove(struct ledger *l, const char *dir)
 	ledger_close(l);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+test_ledger_verify_file(const char *path, const uint8_t *key, struct ledger_verify_report *rep)
+{
+	struct ledger *l;
+	char err[LEDGER_ERR_MAX];
+	int rc;
+
+	if (ledger_open_ro(&l, path, err, sizeof(err)) != 0) {
+		snprintf(rep->problem, sizeof(rep->problem), "%s", err);
+		return 2;
+	}
+	rc = ledger_verify(l, key, rep);
+	ledger_close(l);
+	return rc;
+}
+
+void
+test_ledger_copy(const char *from, const char *to)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -f %s && sqlite3 %s \".backup %s\"", to, from, to);
+	assert_int_equal(system(cmd), 0);
 }

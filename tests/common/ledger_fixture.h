@@ -3,6 +3,7 @@
 #define TESTS_LEDGER_FIXTURE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ledger/ledger.h"
 
@@ -12,5 +13,11 @@ struct ledger *test_ledger_open(
     char *dir, size_t dirlen, const char *tag, const struct sdpp_identity *id);
 /* Closes l and removes dir; -1 if the folder could not be removed. */
 int test_ledger_remove(struct ledger *l, const char *dir);
+/* ledger_verify() of the file at path, opened read-only: 0 verifies, 1 a
+ * problem (in rep), 2 it could not be opened (the reason in rep). */
+int test_ledger_verify_file(const char *path, const uint8_t *key, struct ledger_verify_report *rep);
+/* A consistent copy of the ledger file from (sqlite3 .backup) at to, to
+ * tamper with; fails the running test on any error. */
+void test_ledger_copy(const char *from, const char *to);
 
 #endif
