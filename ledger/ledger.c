@@ -19,8 +19,6 @@
 
 #define SCHEMA_VERSION "1"
 /* Tree head signature input: this context, then JCS of the head. */
-#define STH_CONTEXT "sdpp-sth/1"
-#define STH_CONTEXT_LEN 11
 #define OUTBOX_BATCH 64
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 600000
@@ -1032,24 +1030,22 @@ int
 ledger_sth_input(const char *keyhex, uint64_t size, const merkle_hash root, int64_t time,
     char **out, size_t *outlen)
 {
-	char rhex[SDPP_HEX_LEN(MERKLE_HASH_BYTES)], *buf;
-	size_t cap = STH_CONTEXT_LEN + 256;
-	int n;
+	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
+	char *buf;
 
-	sdpp_hex_encode(rhex, root, MERKLE_HASH_BYTES);
-	buf = malloc(cap);
+	/* One spelling of the signed bytes, the protocol's (PROTOCOL 15.5):
+	 * a buyer checks the very tree heads this log signs. */
+	if (sdpp_hex_decode(key, sizeof(key), keyhex) != SDPP_OK)
+		return -1;
+	buf = malloc(SDPP_TREE_HEAD_INPUT_MAX);
 	if (buf == NULL)
 		return -1;
-	memcpy(buf, STH_CONTEXT, STH_CONTEXT_LEN); /* includes the NUL */
-	n = snprintf(buf + STH_CONTEXT_LEN, cap - STH_CONTEXT_LEN,
-	    "{\"key\":\"%s\",\"root\":\"%s\",\"size\":%" PRIu64 ",\"time\":%" PRId64 "}", keyhex,
-	    rhex, size, time);
-	if (n < 0 || (size_t)n >= cap - STH_CONTEXT_LEN) {
+	if (sdpp_tree_head_input(key, size, root, time, buf, SDPP_TREE_HEAD_INPUT_MAX, outlen) !=
+	    SDPP_OK) {
 		free(buf);
 		return -1;
 	}
 	*out = buf;
-	*outlen = STH_CONTEXT_LEN + (size_t)n;
 	return 0;
 }
 
