@@ -42,8 +42,8 @@ struct book_sink {
 
 /* One session's bookkeeping state. Zeroed to start; book_clear() frees. */
 struct book {
-	int owns_order;          /* the order record is this session's */
-	int closed;              /* the close is recorded (or was never ours to record) */
+	int owns_order;        /* the order record is this session's */
+	int closed;            /* the close is recorded (or was never ours to record) */
 	struct ledger_ack ack; /* the latest ACK not yet in a receipts record */
 	size_t nacks;          /* ACKs received since the last receipts record */
 };
