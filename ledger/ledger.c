@@ -1019,6 +1019,11 @@ ledger_append(
 	}
 	l->qlen++;
 	*id = p->id;
+	/* The commit that makes an exit durable signs a tree head whatever
+	 * sth_every says: the seller's closing statement hands that head to
+	 * the buyer as its witness, and it must cover the exit (PROTOCOL 15.5). */
+	if (r->kind == LEDGER_EXIT)
+		l->force_sth = 1;
 	return 0;
 nomem:
 	pending_clear(p);

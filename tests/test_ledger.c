@@ -962,6 +962,46 @@ test_open_closes_interrupted(void **state)
 	conv_teardown(&c);
 }
 
+/* With sth_every far above the order's records, the commit that records
+ * the buyer's exit still signs a tree head, and it covers the exit: the
+ * closing statement hands it to the buyer as its witness. */
+static void
+test_exit_signs_tree_head(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_config cfg;
+	struct ledger_verify_report rep;
+	struct sdpp_tree_head th;
+	struct ledger *l;
+	struct conv c;
+	struct book_host g;
+	char path[160], err[LEDGER_ERR_MAX];
+	int i;
+
+	snprintf(path, sizeof(path), "%s/sparse.db", f->dir);
+	conv_setup(&c, 4, 1, 3);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = path;
+	cfg.id = c.sid;
+	cfg.sth_every = 1000;
+	assert_int_equal(ledger_open(&l, &cfg, err, sizeof(err)), 0);
+	book_host_attach(&g, &c, l);
+	conv_start(&c);
+	conv_order(&c, "co2", 10);
+	for (i = 1; i <= 10; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.statements, 1);
+	book_host_detach(&g);
+	assert_int_equal(g.appended[LEDGER_EXIT], 1);
+	assert_int_equal(ledger_latest_tree_head(l, &th), 0);
+	/* The close came after the exit, in a commit of its own, unsigned. */
+	assert_true(th.size == ledger_size(l) - 1);
+	ledger_close(l);
+	assert_int_equal(test_ledger_verify_file(path, NULL, &rep), 0);
+	assert_true(rep.tree_heads == 1);
+	conv_teardown(&c);
+}
+
 int
 main(void)
 {
@@ -970,6 +1010,8 @@ main(void)
 		    test_purchase_verifies, setup_purchase, teardown_purchase),
 		cmocka_unit_test_setup_teardown(
 		    test_tamper_every_record, setup_purchase, teardown_purchase),
+		cmocka_unit_test_setup_teardown(
+		    test_exit_signs_tree_head, setup_purchase, teardown_purchase),
 		cmocka_unit_test_setup_teardown(
 		    test_tamper_table, setup_purchase, teardown_purchase),
 		cmocka_unit_test_setup_teardown(
