@@ -15,11 +15,15 @@ FUZZ_SECONDS ?= 60
 # repository: VECTORS=DIR names them; without it those tests skip.
 VECTORS   ?=
 
-# Debian packages the project needs, for `make deps` (build, test, fuzz, demo).
-DEB_PACKAGES = build-essential pkg-config clang clang-format libclang-rt-14-dev \
+# Debian packages the project needs: `make deps-base' for building, testing
+# and the demo; `make deps' adds the fuzzing and formatting toolchain
+# (clang, its runtime), which only `make fuzz' and `make format' use.
+DEB_PACKAGES_BASE = build-essential pkg-config \
 	libssl-dev libcjson-dev libsodium-dev libsqlite3-dev sqlite3 \
 	libpaho-mqtt-dev mosquitto mosquitto-clients libcurl4-openssl-dev \
 	libevent-dev libsystemd-dev libqrencode-dev libcmocka-dev
+DEB_PACKAGES_DEV = clang clang-format libclang-rt-14-dev
+DEB_PACKAGES = $(DEB_PACKAGES_BASE) $(DEB_PACKAGES_DEV)
 # What `make deb' needs on top of debian/control's Build-Depends, for
 # `make deps-deb' (kept apart: lintian alone pulls in ~100 MB that neither
 # the demo nor CI needs).
@@ -177,7 +181,7 @@ LIBTESTCOMMON = $(BUILD)/libtestcommon.a
 
 .SECONDARY:
 
-.PHONY: all deps deps-deb deb test-deb test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
+.PHONY: all deps deps-base deps-deb deb test-deb test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
 	install uninstall clean format format-check help iota-oracle test-iota-testnet
 
 all: $(ARCHIVES) $(PROGRAMS) $(TEST_BIN) $(BENCH_BIN)
@@ -185,6 +189,7 @@ all: $(ARCHIVES) $(PROGRAMS) $(TEST_BIN) $(BENCH_BIN)
 help:
 	@echo 'make              build the libraries, programs, tests and benchmarks'
 	@echo 'make deps         install the Debian packages we need (as root)'
+	@echo 'make deps-base    the same without clang (fuzzing, formatting): enough for make, make test, make demo'
 	@echo 'make test         run unit and integration tests (prints "N passed, N failed")'
 	@echo 'make check-asan   run the tests under AddressSanitizer + UBSan in BUILD/asan'
 	@echo 'make fuzz         build libFuzzer targets and run each FUZZ_SECONDS (60)'
@@ -202,14 +207,30 @@ help:
 	@echo 'BUILD=DIR         build in DIR (default build; fuzz in DIR/fuzz, bench in DIR/bench)'
 	@echo 'V=1               show full command lines'
 
-deps:
+# Installing mosquitto enables Debian's own broker service; the tests and
+# the demo run private brokers on free ports, so a broker this installed
+# is disabled again (one the machine already had is left as it was).
+define install_deps
 	@if [ "$$(id -u)" -ne 0 ]; then \
-		echo "make deps must run as root; run this instead:"; \
-		echo "  sudo apt-get update && sudo apt-get install -y $(DEB_PACKAGES)"; \
+		echo "make $(1) must run as root; run this instead:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y $(2)"; \
 		exit 1; \
 	fi
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
+	@had=0; dpkg -s mosquitto >/dev/null 2>&1 && had=1; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) || exit 1; \
+	if [ $$had = 0 ] && command -v systemctl >/dev/null && \
+	    systemctl is-enabled mosquitto >/dev/null 2>&1; then \
+		systemctl disable --now mosquitto >/dev/null 2>&1 && \
+		    echo "deps: disabled the system mosquitto service it installed (tests run their own)"; \
+	fi; true
+endef
+
+deps:
+	$(call install_deps,deps,$(DEB_PACKAGES))
+
+deps-base:
+	$(call install_deps,deps-base,$(DEB_PACKAGES_BASE))
 
 deps-deb:
 	@if [ "$$(id -u)" -ne 0 ]; then \

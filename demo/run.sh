@@ -21,10 +21,10 @@ need_deps() {
 }
 if ! need_deps; then
 	if [ "$(id -u)" -eq 0 ]; then
-		say "installing dependencies (make deps)"
-		make deps
+		say "installing dependencies (make deps-base)"
+		make deps-base
 	else
-		echo "Missing dependencies. Run: sudo make deps   (then make demo again)"
+		echo "Missing dependencies. Run: sudo make deps-base   (then make demo again)"
 		exit 1
 	fi
 fi

@@ -5,7 +5,8 @@ set -u
 dir=${1:?usage: run.sh BUILD/tests}
 passed=0 failed=0 skipped=0 broken=""
 out=$(mktemp) || exit 1
-trap 'rm -f "$out"' EXIT
+skips=$(mktemp) || exit 1
+trap 'rm -f "$out" "$skips"' EXIT
 # Compiled suites, then source-rule scripts (TAP too), run from the repo root.
 for t in "$dir"/test_* tests/check_*.sh; do
 	[ -x "$t" ] || continue
@@ -27,8 +28,17 @@ for t in "$dir"/test_* tests/check_*.sh; do
 		cat "$out"
 	fi
 	printf '%-28s %4d passed %3d failed %3d skipped\n' "$name" "$p" "$f" "$s"
+	# Why each skip happened, for the summary: a suite's "# skip: WHY"
+	# lines (TEST_SKIP), a script's "ok N # SKIP WHY".
+	grep -E '^# skip: ' "$out" | sed "s/^# skip: */  $name: /" >>"$skips"
+	grep -E '^(not )?ok [0-9]+ # SKIP .' "$out" | grep -v '^not ok' |
+	    sed "s/^.*# SKIP */  $name: /" >>"$skips"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 done
 [ -n "$broken" ] && echo "crashed:$broken"
+if [ -s "$skips" ]; then
+	echo "skipped, and why:"
+	sort -u "$skips"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

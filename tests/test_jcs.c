@@ -40,7 +40,7 @@ test_vector(void **state)
 	snprintf(rel, sizeof(rel), "jcs/input/%s", v->file);
 	in = test_vector_read(rel, &inlen);
 	if (in == NULL)
-		skip();
+		TEST_SKIP(TEST_NO_VECTORS);
 	snprintf(rel, sizeof(rel), "jcs/output/%s", v->file);
 	want = test_vector_read(rel, &wantlen);
 	assert_non_null(want);

@@ -26,6 +26,7 @@
 
 #include "mqtt/mqtt.h"
 #include "tests/common/broker.h"
+#include "tests/common/testutil.h"
 
 #define RX_MAX 8192 /* samples one test keeps */
 #define BURST 5000
@@ -890,7 +891,7 @@ test_subscribe_refused(void **state)
 
 	(void)state;
 	if (access(DYNSEC_PLUGIN, R_OK) != 0)
-		skip();
+		TEST_SKIP("mosquitto's dynamic security plugin is not installed");
 	snprintf(acl, sizeof(acl), "%s/dynsec.json", g_scratch);
 	f = fopen(acl, "w");
 	assert_non_null(f);
@@ -980,7 +981,7 @@ test_tls(void **state)
 
 	(void)state;
 	if (access("/usr/bin/openssl", X_OK) != 0)
-		skip();
+		TEST_SKIP("/usr/bin/openssl is not installed");
 	if (make_pki(dir) != 0)
 		fail_msg("openssl could not make the test certificates");
 	assert_int_equal(broker_free_ports(&port, 1), 0);

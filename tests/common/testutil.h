@@ -11,6 +11,16 @@
  * tests that need them skip). */
 const char *test_vectors_dir(void);
 
+/* Skips the running test, saying why on a TAP comment line ("# skip:
+ * WHY") that tests/run.sh lists at the end of `make test'. Needs cmocka.h. */
+#define TEST_SKIP(why)                                                                             \
+	do {                                                                                       \
+		print_message("# skip: %s\n", (why));                                              \
+		skip();                                                                            \
+	} while (0)
+/* Why the vector tests skip. */
+#define TEST_NO_VECTORS "the published vectors are absent: make test VECTORS=DIR (.ci/run sets it)"
+
 /*
  * Reads VECTORS/rel into a new NUL-terminated buffer (free()). Returns NULL
  * when the vectors folder is absent: the caller must then skip(), never pass.
