@@ -777,6 +777,10 @@ setup(struct h *h, struct fuzz_in *in, struct sdpp_product *prod)
 	prod[2].prepay = 1;
 	snprintf(prod[3].id, sizeof(prod[3].id), "big");
 	prod[3].price = 1ULL << 62; /* two items overflow 2^64 */
+	/* An sdpp/2 menu names each product's topic filter; a buyer refuses
+	 * one without (found by fuzz-smoke: the sdpp/2 hello's menu). */
+	for (m = 0; m < NPRODUCTS; m++)
+		snprintf(prod[m].topic, sizeof(prod[m].topic), "building/%s/#", prod[m].id);
 	/* The second menu (after a reload) changes prices. */
 	memcpy(prod + NPRODUCTS, prod, NPRODUCTS * sizeof(*prod));
 	prod[NPRODUCTS].price = 4;
