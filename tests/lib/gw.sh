@@ -223,16 +223,20 @@ EOF
 
 # gw_start NAME: starts the gateway on $d/NAME.ini, logging to $d/NAME.log,
 # and waits until it listens and its MQTT subscriptions reached the broker
-# log $d/NAME-mq.log. Sets GW_PID.
+# log $d/NAME-mq.log. A restart waits for this run's lines, not the lines
+# an earlier run left in both logs. Sets GW_PID.
 gw_start() {
-	local name=$1 nproducts
+	local name=$1 nproducts conn subs
 	# One subscription per distinct filter (products may share one).
 	nproducts=$(sed -n 's/^topic *= *//p' "$d/$name.ini" | sort -u | wc -l)
+	conn=$(count_in "$d/$name.log" 'source=mqtt event=connected')
+	subs=$(count_in "$d/$name-mq.log" "^sdpp-gateway-$name 1 ")
 	"$GATEWAY" -c "$d/$name.ini" -d 2>>"$d/$name.log" &
 	GW_PID=$!
 	track $GW_PID
-	wait_until 10 has_at_least "$d/$name.log" 'source=mqtt event=connected' 1 &&
-		wait_until 10 has_at_least "$d/$name-mq.log" "^sdpp-gateway-$name 1 " "$nproducts"
+	wait_until 10 has_at_least "$d/$name.log" 'source=mqtt event=connected' $((conn + 1)) &&
+		wait_until 10 has_at_least "$d/$name-mq.log" "^sdpp-gateway-$name 1 " \
+		    $((subs + nproducts))
 }
 
 # setup_pair NAME GATEWAY_LINES [PRODUCT_SECTIONS]: fresh ports, a broker
