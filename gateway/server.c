@@ -119,6 +119,7 @@ struct conn {
 	 * is durable (conn_record_done), so the log never tells of a record
 	 * the ledger lost. "" when none waits. */
 	char note[256];
+	enum ledger_kind note_kind; /* the kind of record note belongs to */
 	struct book book;
 	int refs;    /* record waiters and payments in flight */
 	int closing; /* flush output, then free */
@@ -453,14 +454,17 @@ conn_release(struct conn *c)
 		reap_schedule(c->srv);
 }
 
-/* Sets the log line of the next record this session appends. */
-static void conn_note(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sets the log line of the next record of kind this session appends (a
+ * book call may append receipts first: the line is not theirs). */
+static void conn_note(struct conn *c, enum ledger_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
-conn_note(struct conn *c, const char *fmt, ...)
+conn_note(struct conn *c, enum ledger_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
+	c->note_kind = kind;
 	va_start(ap, fmt);
 	vsnprintf(c->note, sizeof(c->note), fmt, ap);
 	va_end(ap);
@@ -562,8 +566,10 @@ conn_append(void *ctx, struct ledger_record *r, uint64_t req)
 	q->req = req;
 	q->kind = r->kind;
 	q->amount = r->amount;
-	memcpy(q->note, c->note, sizeof(q->note));
-	c->note[0] = '\0';
+	if (r->kind == c->note_kind) {
+		memcpy(q->note, c->note, sizeof(q->note));
+		c->note[0] = '\0';
+	}
 	if (records_append(c->srv->gw->records, r, conn_record_done, q) != 0) {
 		free(q);
 		return -1;
@@ -652,7 +658,8 @@ payment_done(void *arg, int ok, const char *ref)
 		 */
 		br = BOOK_FAILED;
 		if (ok) {
-			conn_note(c, "event=payment invoice=%llu total=%llu ref=\"%s\"",
+			conn_note(c, LEDGER_PAYMENT,
+			    "event=payment invoice=%llu total=%llu ref=\"%s\"",
 			    (unsigned long long)p->msg->u.payment.invoice,
 			    (unsigned long long)p->msg->u.payment.total, ref != NULL ? ref : "");
 			br = book_payment(
@@ -741,7 +748,7 @@ on_order(struct conn *c, const struct sdpp_event *ev)
 	}
 	sdpp_hex_encode(bhex, sdpp_seller_buyer(c->s), SDPP_SIGN_PUBLIC_BYTES);
 	/* Logged once the order is durable, with its record's id. */
-	conn_note(c,
+	conn_note(c, LEDGER_ORDER,
 	    "event=order order=%.16s buyer=%.16s peer=%s product=%s quantity=%llu price=%llu", hex,
 	    bhex, c->peer, sdpp_seller_product(c->s), (unsigned long long)ev->msg->u.order.quantity,
 	    (unsigned long long)ev->msg->u.order.price);
@@ -805,15 +812,8 @@ on_close(struct conn *c, const struct sdpp_event *ev)
 		snprintf(buyer_why, sizeof(buyer_why), "buyer_%.57s", c->peer_error);
 		why = buyer_why;
 	}
-	/* The receipts the close flushes first are their own records: the
-	 * note is the close record's. */
-	if (sdpp_seller_order_id(c->s) != NULL) {
-		struct book_sink k = conn_sink(c);
-
-		book_flush_receipts(&c->book, &k, c->s, util_now_ms());
-	}
-	conn_note(c, "event=close reason=%s sent=%llu acked=%llu due=%llu paid=%llu", why,
-	    (unsigned long long)pr.sent, (unsigned long long)pr.acked,
+	conn_note(c, LEDGER_CLOSE, "event=close reason=%s sent=%llu acked=%llu due=%llu paid=%llu",
+	    why, (unsigned long long)pr.sent, (unsigned long long)pr.acked,
 	    (unsigned long long)pr.total_due, (unsigned long long)pr.total_paid);
 	conn_close_record(c, why);
 	conn_note_flush(c, 1);
@@ -833,7 +833,7 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		on_order(c, ev);
 		break;
 	case SDPP_EV_INVOICE:
-		conn_note(c,
+		conn_note(c, LEDGER_INVOICE,
 		    "event=invoice invoice=%llu items=%llu-%llu amount=%llu total_due=%llu",
 		    (unsigned long long)ev->invoice->number,
 		    (unsigned long long)ev->invoice->first_seq,
@@ -854,7 +854,7 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 		book_receipt(&c->book, &k, c->s, ev, util_now_ms());
 		break;
 	case SDPP_EV_EXIT:
-		conn_note(c, "event=exit items=%llu total=%llu",
+		conn_note(c, LEDGER_EXIT, "event=exit items=%llu total=%llu",
 		    (unsigned long long)ev->msg->u.exit.seq,
 		    (unsigned long long)ev->msg->u.exit.total);
 		if (book_exit(&c->book, &k, c->s, ev, util_now_ms()) != BOOK_OK) {

@@ -217,9 +217,33 @@ buyer_ends() {
 	teardown_pair
 }
 
+# 11. Each record's log line names that record: the invoice's line its
+# invoice record, not the receipts record written just before it (samples
+# come slowly, so ACKs are held when each invoice is built).
+log_names() {
+	setup_pair s11 "payment_granularity = 4" || return
+	buy_start s11-a co2 8
+	wait_orders 1
+	pub_seq "$CO2" v 1 8 10 >/dev/null 2>&1
+	wait_exit "$BUY_PID" 20
+	check "s11: the buyer settles" $WAIT_RC "$d/s11-a.err"
+	wait_until 10 closed_orders_at_least 1
+	grep -oE 'event=(order|invoice|payment|exit|close) .*record=[0-9]+$' "$GLOG" |
+	    sed -E 's/^event=([a-z]+) .*record=([0-9]+)$/\1 \2/' >"$d/s11-named"
+	while read -r kind id; do
+		[ "$(sql "SELECT kind FROM records WHERE id = $id")" = "$kind" ] || echo "$kind $id"
+	done <"$d/s11-named" >"$d/s11-misnamed"
+	[ "$(wc -l <"$d/s11-named")" -eq 7 ] && ! [ -s "$d/s11-misnamed" ] &&
+	    [ "$(sql "SELECT count(*) FROM records WHERE kind = 'receipts'")" -ge 2 ]
+	check "s11: order, 2 invoices, 2 payments, exit, close: each line's record=ID is that record" \
+	    $? "$d/s11-misnamed" "$GLOG"
+	teardown_pair
+}
+
 timed "7 broker restart" broker_restart
 timed "8 reload" reload
 timed "9 sigterm" sigterm
 timed "9b sigterm, unpaid" sigterm_unpaid
 timed "10 buyer ends" buyer_ends
+timed "11 log names records" log_names
 finish
