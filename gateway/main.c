@@ -222,7 +222,7 @@ fill_pay_to(const struct gw *gw, struct gateway_config *cfg)
 /* The reload's list of what it changed, for its log line. */
 struct change_list {
 	char text[768];
-	size_t n;
+	size_t n, shown; /* changes, and how many of them text names */
 };
 
 static void
@@ -232,8 +232,10 @@ note_change(void *ctx, const char *what)
 	size_t len = strlen(l->text);
 
 	/* The first ones in full, then how many more. */
-	if (len + strlen(what) + 2 < sizeof(l->text) - 32)
+	if (len + strlen(what) + 2 < sizeof(l->text) - 32) {
 		snprintf(l->text + len, sizeof(l->text) - len, "%s%s", len ? ", " : "", what);
+		l->shown++;
+	}
 	l->n++;
 }
 
@@ -241,8 +243,7 @@ static void
 reload(struct gw *gw)
 {
 	struct gateway_config *cfg = NULL;
-	struct change_list changes = { "", 0 };
-	size_t shown;
+	struct change_list changes = { "", 0, 0 };
 	int errors;
 
 	(void)sd_notify(0, "RELOADING=1");
@@ -271,14 +272,10 @@ reload(struct gw *gw)
 	server_menu_reload(gw->server);
 	(void)server_feeds_sync(gw->server);
 	publish_menu(gw);
-	/* Count what the text shows, to say how many more there were. */
-	shown = changes.text[0] != '\0';
-	for (const char *p = changes.text; (p = strstr(p, ", ")) != NULL; p += 2)
-		shown++;
-	if (changes.n > shown)
+	if (changes.n > changes.shown)
 		snprintf(changes.text + strlen(changes.text),
 		    sizeof(changes.text) - strlen(changes.text), " and %zu more",
-		    changes.n - shown);
+		    changes.n - changes.shown);
 	log_info("event=reload result=ok products=%zu changes=%zu changed=\"%s\"", cfg->nproducts,
 	    changes.n, changes.text);
 	(void)sd_notify(0, "READY=1");
