@@ -310,3 +310,9 @@ discover_stats(const struct discover *d)
 {
 	return &d->st;
 }
+
+size_t
+discover_announced(const struct discover *d)
+{
+	return d->n;
+}

@@ -62,5 +62,8 @@ size_t discover_products(
     struct discover *d, const struct gateway_config *cfg, struct product_config *out, size_t max);
 
 const struct discover_stats *discover_stats(const struct discover *d);
+/* Announcements kept now (refused ones included): the most products
+ * discover_products() can write. */
+size_t discover_announced(const struct discover *d);
 
 #endif

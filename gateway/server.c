@@ -273,11 +273,15 @@ menu_new(struct server *srv)
 	if (m == NULL)
 		log_fatalx("out of memory");
 	if (cfg->discovery_enabled) {
-		disc = calloc(CONFIG_PRODUCTS_MAX - cfg->nproducts + 1, sizeof(*disc));
+		size_t max = CONFIG_PRODUCTS_MAX - cfg->nproducts;
+
+		/* As many as were announced, not the whole cap (11 MB). */
+		if (max > discover_announced(srv->disc))
+			max = discover_announced(srv->disc);
+		disc = calloc(max + 1, sizeof(*disc));
 		if (disc == NULL)
 			log_fatalx("out of memory");
-		ndisc =
-		    discover_products(srv->disc, cfg, disc, CONFIG_PRODUCTS_MAX - cfg->nproducts);
+		ndisc = discover_products(srv->disc, cfg, disc, max);
 	}
 	n = cfg->nproducts + ndisc;
 	m->refs = 1;
