@@ -119,7 +119,8 @@ building() {
 	[ "$(wc -l <"$cfg")" -eq 1200 ] &&
 	    [ "$(grep -c "^$HA/sensor/0x00158d00[0-9a-f]\{8\}/[a-z0-9]*/config	" "$cfg")" -eq 1000 ] &&
 	    [ "$(grep -c "^$HA/binary_sensor/0x00158d00[0-9a-f]\{8\}/occupancy/config	" "$cfg")" -eq 200 ]
-	check "building: 1200 retained configs: 1000 sensor, 200 binary_sensor ($(wc -l <"$cfg"))" $? \
+	rc=$? # the message's $(...) would reset $?
+	check "building: 1200 retained configs: 1000 sensor, 200 binary_sensor ($(wc -l <"$cfg"))" $rc \
 	    "$cfg"
 	[ "$(grep -c '"stat_t":"~"' "$cfg")" -eq 120 ] &&
 	    [ "$(grep -c "value_json\['" "$cfg")" -eq 120 ]

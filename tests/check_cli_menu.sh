@@ -176,7 +176,8 @@ narrow() {
 	check "m4: the narrowed buyer settles" $WAIT_RC "$d/m4-kitchen.err" "$GLOG"
 	out=$(sed 's/.*"topic":"\([^"]*\)".*"payload":"\([^"]*\)".*/\1=\2/' "$d/m4-kitchen.jsonl")
 	[ "$out" = "$(printf '%s\n%s' "$Z/Kitchen=2" "$Z/Kitchen=4")" ]
-	check "m4: --topic $Z/Kitchen gets only Kitchen's samples (got $(echo $out))" $? \
+	rc=$? # the message's $(...) would reset $?
+	check "m4: --topic $Z/Kitchen gets only Kitchen's samples (got $(echo $out))" $rc \
 	    "$d/m4-kitchen.jsonl"
 }
 

@@ -56,7 +56,8 @@ deny = class:battery" || return
 	building --announce --devices 100 --devices-from 101 >/dev/null
 	check "d1: 100 more announced" $? "$d/building.err"
 	wait_until 20 menu_has 1000
-	check "d1: the menu offers 200 x 5 products (got $(products "$d/menu.json"))" $? \
+	rc=$? # the message's $(...) would reset $?
+	check "d1: the menu offers 200 x 5 products (got $(products "$d/menu.json"))" $rc \
 	    "$d/menu.json.err" "$GLOG"
 	t=$(pid "$d/menu.json" 001 temperature)
 	h=$(pid "$d/menu.json" 001 humidity)
@@ -159,6 +160,18 @@ price = 3" || return
 	    [ "$(count_in "$GLOG" 'event=discovery_refused')" -eq 1 ]
 	check "d2: metrics: 120 sensors, 120 offered, 121 products; the unreadable template skipped, logged and counted once" \
 	    $? "$d/d2-metrics" "$GLOG"
+	# A restart replays the 120 retained configs in one burst through a
+	# queue of 4: retained messages wait for room instead of being dropped.
+	gw_stop
+	sed -i 's/^\[mqtt\]$/[mqtt]\nqueue = 4/' "$d/d2.ini"
+	gw_start d2
+	wait_until 30 menu_has 121
+	rc=$? # the message's $(...) would reset $?
+	check "d2: restarted with [mqtt] queue = 4: all 120 retained configs read (got $(products "$d/menu.json"))" \
+	    $rc "$d/menu.json" "$GLOG"
+	http_get "$mport" /metrics >"$d/d2-metrics2"
+	grep -q '^sdpp_mqtt_dropped_total 0$' "$d/d2-metrics2"
+	check "d2: and none dropped" $? "$d/d2-metrics2"
 	sed -i 's/^enabled = yes/enabled = no/' "$d/d2.ini"
 	kill -HUP "$GW_PID"
 	wait_until 20 menu_has 1
@@ -183,8 +196,9 @@ price = 1
 deny = class:battery" || return
 	building --announce --devices 400 >/dev/null
 	wait_until 30 menu_has 2000
+	rc=$? # the message's $(...) would reset $?
 	check "d3: 400 devices: a menu of 2,000 products, verified (got $(products "$d/menu.json"))" \
-	    $? "$d/menu.json.err" "$GLOG"
+	    $rc "$d/menu.json.err" "$GLOG"
 	timeout $((20 * SLOW)) "$SDPP" menu "127.0.0.1:$GP" --seller-key "$PUB" >"$d/d3-table" \
 	    2>&1
 	[ "$(grep -c 'Room [0-9]* TH' "$d/d3-table")" -eq 2000 ]
@@ -202,7 +216,8 @@ deny = class:battery" || return
 	timeout $((10 * SLOW)) mosquitto_sub -h 127.0.0.1 -p "$MQ" -t "sdpp/d3/menu" -C 1 \
 	    >"$d/d3-retained" 2>&1
 	[ "$(products "$d/d3-retained")" -eq 2000 ]
-	check "d3: the retained MQTT menu holds all 2,000 ($(wc -c <"$d/d3-retained") bytes)" $? \
+	rc=$? # the message's $(...) would reset $?
+	check "d3: the retained MQTT menu holds all 2,000 ($(wc -c <"$d/d3-retained") bytes)" $rc \
 	    "$GLOG"
 	t=$(pid "$d/menu.json" 007 temperature)
 	buy_start d3-narrow "$t" 1 --topic 'zigbee2mqtt/Room 008 TH'

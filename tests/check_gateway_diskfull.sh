@@ -21,7 +21,8 @@ size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
 # Counts in the ledger, and in the gateway's log.
 in_ledger() { sql "SELECT count(*) FROM records WHERE kind = '$1'"; }
-in_log() { count_in "$GLOG" "event=$1 "; }
+# Lines of records made durable (a lost one is logged as record_lost ... what=event=...).
+in_log() { count_in "$GLOG" " [0-9]+ event=$1 .*record=[0-9]+$"; }
 
 full() {
 	local limit paid items price=3 unpaid=8 mport
@@ -99,8 +100,9 @@ metrics_listen = 127.0.0.1:$mport"
 	[ "$(in_log order)" -eq "$(in_ledger order)" ] &&
 	    [ "$(in_log payment)" -eq "$(in_ledger payment)" ] &&
 	    [ "$(in_log invoice)" -eq "$(in_ledger invoice)" ]
+	rc=$? # the message's $(...) would reset $?
 	check "f1: the log tells of exactly the orders ($(in_log order)), payments ($(in_log payment)) and invoices ($(in_log invoice)) the ledger holds" \
-	    $? "$GLOG"
+	    $rc "$GLOG"
 	"$SDPP" ledger verify "$DB" --key "$PUB" >"$d/f1-verify" 2>&1
 	check "f1: the ledger verifies" $? "$d/f1-verify"
 	gw_sane

@@ -59,7 +59,8 @@ price = 1" || return
 	want=$(printf '40\n41\n43')
 	out=$(payloads "$d/f1-hum.jsonl")
 	[ "$out" = "$want" ]
-	check "f1: humidity: exactly 40, 41, 43 (got $(echo $out))" $? "$d/f1-hum.jsonl"
+	rc=$? # the message's $(...) would reset $?
+	check "f1: humidity: exactly 40, 41, 43 (got $(echo $out))" $rc "$d/f1-hum.jsonl"
 	wait_until 15 test "$(wc -l <"$d/f1-temp.jsonl")" -ge 4
 	out=$(payloads "$d/f1-temp.jsonl")
 	want=$(printf '21.30\n-0.5e1\n{\\"v\\":1}\n\\"22\\"')
@@ -145,7 +146,8 @@ price = 1" || return
 	check "f2: the on_change buyer settles" $WAIT_RC "$d/f2-chg.err" "$GLOG"
 	out=$(payloads "$d/f2-chg.jsonl")
 	[ "$out" = "$(printf '21.0\n21.6\n20.0')" ]
-	check "f2: on_change, deadband 0.5: 21.0, 21.6, 20.0 (got $(echo $out))" $? \
+	rc=$? # the message's $(...) would reset $?
+	check "f2: on_change, deadband 0.5: 21.0, 21.6, 20.0 (got $(echo $out))" $rc \
 	    "$d/f2-chg.jsonl"
 	wait_until 15 test "$(wc -l <"$d/f2-min.jsonl")" -ge 2
 	out=$(payloads "$d/f2-min.jsonl")
@@ -187,13 +189,15 @@ price = 1" || return
 	check "f3: the order placed after the reload settles" $WAIT_RC "$d/f3-new.err" "$GLOG"
 	out=$(payloads "$d/f3-new.jsonl")
 	[ "$out" = "$(printf '40\n42')" ]
+	rc=$? # the message's $(...) would reset $?
 	check "f3: after the reload: /h, the first of each topic a minute: 40, 42 (got $(echo $out))" \
-	    $? "$d/f3-new.jsonl"
+	    $rc "$d/f3-new.jsonl"
 	wait_until 15 test "$(wc -l <"$d/f3-old.jsonl")" -ge 3
 	out=$(payloads "$d/f3-old.jsonl")
 	[ "$out" = "$(printf '1\n2\n3')" ]
+	rc=$? # the message's $(...) would reset $?
 	check "f3: the order placed before keeps /t at every sample: 1, 2, 3 (got $(echo $out))" \
-	    $? "$d/f3-old.jsonl"
+	    $rc "$d/f3-old.jsonl"
 	teardown_pair
 }
 

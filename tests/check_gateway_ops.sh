@@ -93,7 +93,8 @@ unit = ppm" || return
 	check "s8: buyer A finishes its order of 8" $WAIT_RC "$d/s8-a.err" "$GLOG"
 	grep -q '^settled: 8 items received, 24 nanos due, 24 nanos paid' "$d/s8-a.err" &&
 	    [ "$(invoices "$oa")" = "3/12 3/12" ]
-	check "s8: A kept price 3: its invoices are 3/12 3/12 (got $(invoices "$oa"))" $? "$d/s8-a.err"
+	rc=$? # the message's $(...) would reset $?
+	check "s8: A kept price 3: its invoices are 3/12 3/12 (got $(invoices "$oa"))" $rc "$d/s8-a.err"
 	buy_start s8-b co2 4
 	wait_orders 2
 	ob=$(last_order)
@@ -103,7 +104,8 @@ unit = ppm" || return
 	grep -q '^settled: 4 items received, 20 nanos due, 20 nanos paid' "$d/s8-b.err" &&
 	    [ "$(invoices "$ob")" = "5/20" ] &&
 	    [ "$(sql "SELECT price FROM orders WHERE order_id = '$ob'")" = 5 ]
-	check "s8: B ordered and paid at 5 (invoices $(invoices "$ob"))" $? "$d/s8-b.err"
+	rc=$? # the message's $(...) would reset $?
+	check "s8: B ordered and paid at 5 (invoices $(invoices "$ob"))" $rc "$d/s8-b.err"
 	# A broken file: every error as FILE:LINE, and the old prices stay.
 	sed -i -e 's/^price = 5$/price = abc/' -e 's/^unit = ppm$/unit = ppm\nbogus = 1/' "$d/s8.ini"
 	line=$(grep -n '^price = abc$' "$d/s8.ini" | cut -d: -f1)
