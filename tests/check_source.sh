@@ -50,6 +50,20 @@ check "sdpp/ and iota/ have no mutable globals" "$globals"
 banned=$(grep -nE '\b(atoi|atol|sprintf|vsprintf|strcat|strcpy|strtok|gets)[[:space:]]*\(' $(find sdpp util cli gateway mqtt ledger iota tangle tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null) | grep -v 'check_source')
 check "no banned libc calls (atoi sprintf strcat strcpy strtok gets)" "$banned"
 
+# A TAP check whose message runs $(...) and whose status is $? reads the
+# substitution's status, never the test's: it cannot fail. Take rc=$? first.
+# (Statements continued with a backslash are joined; $((...)) is fine.)
+stale=$(for f in tests/*.sh tests/lib/*.sh; do
+	awk -v f="$f" '
+	{ line = $0; start = NR
+	  while (line ~ /\\$/ && (getline more) > 0) { sub(/\\$/, "", line); line = line " " more }
+	  if (line !~ /^[[:space:]]*check "/) next
+	  i = index(line, " $?"); if (i == 0) next
+	  pre = substr(line, 1, i); gsub(/\$\(\(/, "", pre)
+	  if (index(pre, "$(") > 0) print f ":" start }' "$f"
+done)
+check "no TAP check reads \$? after a \$(...) in its own message" "$stale"
+
 nohead=$(for f in $(find sdpp util cli gateway mqtt ledger iota tangle tests fuzz bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null); do head -1 "$f" | grep -q '^/\* .*\*/$' || echo "$f"; done)
 check "every C file opens with a one-line purpose comment" "$nohead"
 
