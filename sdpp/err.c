@@ -43,6 +43,10 @@ static const struct {
 	[SDPP_E_BUDGET] = { "over_budget", "amount exceeds the buyer's budget" },
 	[SDPP_E_REMOTE] = { NULL, "peer reported an error" },
 	[SDPP_E_TOPIC] = { "bad_topic", "topic is not within the product's" },
+	[SDPP_E_NOT_ALLOWED] = { "not_allowed", "this buyer key may not buy here" },
+	[SDPP_E_TOO_MANY_CONNS] = { "too_many_connections",
+	    "too many connections from this address" },
+	[SDPP_E_RATE_LIMITED] = { "rate_limited", "new connections from this address too fast" },
 };
 
 const char *

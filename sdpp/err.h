@@ -47,6 +47,9 @@ enum sdpp_err {
 	SDPP_E_BUDGET,            /* over_budget: buyer refuses to pay that much */
 	SDPP_E_REMOTE,            /* local: the peer sent an `error` message */
 	SDPP_E_TOPIC,             /* bad_topic: order topic not within the product's (sdpp/2) */
+	SDPP_E_NOT_ALLOWED,       /* not_allowed: the buyer key may not buy here */
+	SDPP_E_TOO_MANY_CONNS,    /* too_many_connections: from this address, at once */
+	SDPP_E_RATE_LIMITED,      /* rate_limited: new connections from this address too fast */
 	SDPP_E__COUNT
 };
 

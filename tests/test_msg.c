@@ -2845,6 +2845,9 @@ test_err_table(void **state)
 		{ SDPP_E_BUDGET, "over_budget" },
 		{ SDPP_E_REMOTE, NULL },
 		{ SDPP_E_TOPIC, "bad_topic" },
+		{ SDPP_E_NOT_ALLOWED, "not_allowed" },
+		{ SDPP_E_TOO_MANY_CONNS, "too_many_connections" },
+		{ SDPP_E_RATE_LIMITED, "rate_limited" },
 	};
 	size_t i, j;
 	const char *a, *b;
