@@ -88,6 +88,7 @@ bin/sdpp.libs              = $(PAHO_LIBS)
 bin/sdpp-gateway.uses      = gateway ledger mqtt sdpp util
 bin/sdpp-gateway.pkgs      = libevent libevent_pthreads libsystemd
 
+tests/test_access.uses     = gateway sdpp util
 tests/test_book.uses       = gateway ledger sdpp
 tests/test_config.uses     = gateway
 tests/test_crypto.uses     = sdpp
@@ -125,6 +126,7 @@ tests/tool_mkledger.uses   = gateway ledger sdpp util
 tests/tool_mkledger.pkgs   = cmocka
 tests/tool_publish.libs    = $(PAHO_LIBS)
 
+fuzz/fuzz_access.uses      = gateway sdpp util
 fuzz/fuzz_buyer.uses       = sdpp
 fuzz/fuzz_discover.uses    = gateway mqtt util
 fuzz/fuzz_discovery.uses   = mqtt util
