@@ -764,6 +764,7 @@ cmd_buy(int argc, char **argv)
 	uint8_t seller[32];
 	const char *hostport = NULL, *keyarg = NULL, *keyfile = NULL, *output = NULL;
 	const char *mqtt_uri = NULL, *receipt = NULL;
+	struct mqtt_out_login login = { 0 };
 	enum iota_network net;
 	char *pem = NULL, err[4200], pay_from[IOTA_ADDRESS_TEXT_LEN];
 	size_t pemlen = 0;
@@ -787,7 +788,10 @@ cmd_buy(int argc, char **argv)
 			    "                [--product NAME --count N [--topic FILTER]]\n"
 			    "                [--max-price P] [--budget B] [--sdpp1]\n"
 			    "                [--output FILE] [--mqtt-out URI [--mqtt-prefix P]\n"
-			    "                [--mqtt-qos 0|1|2]] [--iota [NET] [--iota-url URL]\n"
+			    "                [--mqtt-qos 0|1|2] [--mqtt-username U\n"
+			    "                [--mqtt-password-file FILE]] [--mqtt-cafile FILE]\n"
+			    "                [--mqtt-cert FILE [--mqtt-key FILE]]]\n"
+			    "                [--iota [NET] [--iota-url URL]\n"
 			    "                [--max-gas NANOS]] [--receipt FILE]\n\n"
 			    "Buys COUNT samples of PRODUCT (0: until Ctrl-C), verifying every "
 			    "seller\n"
@@ -803,7 +807,9 @@ cmd_buy(int argc, char **argv)
 			    "Samples go to stdout (or --output) as JSON lines\n"
 			    "{\"seq\",\"topic\",\"ts\",\"payload\"} (payload_base64 when not "
 			    "text), or\n"
-			    "to your own MQTT broker with --mqtt-out. Ctrl-C settles and exits.\n"
+			    "to your own MQTT broker with --mqtt-out (mqtts:// for TLS, checked\n"
+			    "against the system's CAs or --mqtt-cafile; the password is read\n"
+			    "from --mqtt-password-file). Ctrl-C settles and exits.\n"
 			    "Without --product the menu is shown and the order asked for.\n"
 			    "--topic FILTER buys only the samples of PRODUCT whose topic also "
 			    "matches\n"
@@ -881,6 +887,16 @@ cmd_buy(int argc, char **argv)
 			receipt = argv[++i];
 		else if (strcmp(a, "--mqtt-out") == 0)
 			mqtt_uri = argv[++i];
+		else if (strcmp(a, "--mqtt-username") == 0)
+			login.username = argv[++i];
+		else if (strcmp(a, "--mqtt-password-file") == 0)
+			login.password_file = argv[++i];
+		else if (strcmp(a, "--mqtt-cafile") == 0)
+			login.ca_file = argv[++i];
+		else if (strcmp(a, "--mqtt-cert") == 0)
+			login.cert_file = argv[++i];
+		else if (strcmp(a, "--mqtt-key") == 0)
+			login.key_file = argv[++i];
 		else if (strcmp(a, "--iota-url") == 0)
 			x.iota_url = argv[++i];
 		else if (strcmp(a, "--max-gas") == 0) {
@@ -942,7 +958,7 @@ cmd_buy(int argc, char **argv)
 		}
 	}
 	if (mqtt_uri != NULL) {
-		x.mqtt = mqtt_out_open(mqtt_uri, x.mqtt_qos, err, sizeof(err));
+		x.mqtt = mqtt_out_open(mqtt_uri, x.mqtt_qos, &login, err, sizeof(err));
 		if (x.mqtt == NULL) {
 			fprintf(stderr, "sdpp buy: --mqtt-out: %s\n", err);
 			goto out;

@@ -7,8 +7,20 @@
 
 struct mqtt_out;
 
-/* Connects (waiting at most 10 s); NULL with err on failure. */
-struct mqtt_out *mqtt_out_open(const char *uri, int qos, char *err, size_t errlen);
+/* How to log in to the broker; NULL members are unset. */
+struct mqtt_out_login {
+	const char *username;
+	const char *password_file; /* never the password itself: argv is public */
+	const char *ca_file;       /* ssl:// and mqtts:// only; NULL: the system store */
+	const char *cert_file;     /* client certificate, optional */
+	const char *key_file;      /* its key; NULL: in cert_file */
+};
+
+/* Connects (waiting at most 10 s); NULL with err saying why on failure
+ * (refused by the broker, TLS verify failed and OpenSSL's reason, cannot
+ * connect). login may be NULL. */
+struct mqtt_out *mqtt_out_open(
+    const char *uri, int qos, const struct mqtt_out_login *login, char *err, size_t errlen);
 /* Queues one publish; 0 or -1. */
 int mqtt_out_publish(struct mqtt_out *o, const char *topic, const uint8_t *payload, size_t len);
 /* Waits for queued messages (at most 5 s), disconnects, frees. NULL-safe. */

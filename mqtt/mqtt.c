@@ -11,6 +11,7 @@
 #include <MQTTAsync.h>
 #include <openssl/crypto.h>
 
+#include "mqtt/link.h"
 #include "mqtt/mqtt.h"
 #include "util/text.h"
 
@@ -22,6 +23,9 @@
 #define MQTT_CONNECT_TIMEOUT_S 10
 #define MQTT_FREE_STOP_MS 1000   /* mqtt_free() without mqtt_stop() */
 #define MQTT_SUBACK_FAILURE 0x80 /* MQTT 3.1.1 §3.9.3 */
+/* How long a failed TLS connect may spend finding out why (mqtt_probe()),
+ * on Paho's thread: Paho does nothing else while we are not connected. */
+#define MQTT_PROBE_MS 3000
 
 /*
  * Locking, and why it is safe with Paho as Debian 12 ships it (package
@@ -96,6 +100,8 @@ struct mqtt {
 	int offline_done, disc_done;
 	int just_lost;     /* Paho reports a lost connection twice; see on_connect_failure() */
 	unsigned attempts; /* automatic reconnects since the last connect */
+	char tls_why[MQTT_WHY_MAX];  /* OpenSSL's reason in this attempt, if any */
+	char last_why[MQTT_WHY_MAX]; /* the failure last logged: one line per reason */
 
 	atomic_int connected;
 	_Atomic uint64_t received, dropped;
@@ -158,23 +164,36 @@ topic_name_valid(const char *t)
 	return t != NULL && mqtt_filter_valid(t) && strpbrk(t, "+#") == NULL;
 }
 
-static int
-uri_is_tls(const char *uri, int *tls)
+static struct mqtt_tls_files
+tls_files(const struct mqtt *m)
 {
-	static const struct {
-		const char *prefix;
-		int tls;
-	} schemes[] = { { "tcp://", 0 }, { "mqtt://", 0 }, { "ssl://", 1 }, { "mqtts://", 1 } };
+	struct mqtt_tls_files f = { m->ca_file, m->cert_file, m->key_file };
 
-	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		size_t n = strlen(schemes[i].prefix);
+	return f;
+}
 
-		if (strncmp(uri, schemes[i].prefix, n) == 0 && uri[n] != '\0') {
-			*tls = schemes[i].tls;
-			return 0;
-		}
-	}
-	return -1;
+/* Takes the OpenSSL reason on_tls_error() kept for this attempt. */
+static void
+take_tls_why(struct mqtt *m, char *out, size_t outlen)
+{
+	pthread_mutex_lock(&m->lock);
+	snprintf(out, outlen, "%s", m->tls_why);
+	m->tls_why[0] = '\0';
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Remembers why as the failure last logged; 1 if it is a new one. */
+static int
+why_is_new(struct mqtt *m, const char *why)
+{
+	int fresh;
+
+	pthread_mutex_lock(&m->lock);
+	fresh = strcmp(m->last_why, why) != 0;
+	if (fresh)
+		snprintf(m->last_why, sizeof(m->last_why), "%s", why);
+	pthread_mutex_unlock(&m->lock);
+	return fresh;
 }
 
 /* --- filter lists --- */
@@ -563,7 +582,8 @@ static void
 on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
 {
 	struct mqtt *m = ctx;
-	const char *why;
+	struct mqtt_tls_files f = tls_files(m);
+	char why[MQTT_WHY_MAX], tls_why[MQTT_WHY_MAX];
 	int dup;
 
 	if (!gate_enter(m))
@@ -580,21 +600,40 @@ on_connect_failure(void *ctx, MQTTAsync_failureData *resp)
 	pthread_mutex_unlock(&m->lock);
 	if (dup)
 		goto leave;
-	/* Positive codes are CONNACK refusals (1..5), negative ones Paho's. */
-	if (resp->code > 0 && resp->code <= 5) {
-		static const char *const connack[] = { "", "unacceptable protocol version",
-			"client identifier rejected", "server unavailable",
-			"bad user name or password", "not authorized" };
-		why = connack[resp->code];
-	} else if (resp->message != NULL) {
-		why = resp->message;
-	} else {
-		why = MQTTAsync_strerror(resp->code);
-	}
+	/* A TLS failure reaches us as "TCP/TLS connect failure", or as nothing
+	 * for a host name the certificate lacks: the probe finds out why. */
+	take_tls_why(m, tls_why, sizeof(tls_why));
+	mqtt_connect_why(resp->code, resp->message, tls_why, m->uri, &f, m->tls ? MQTT_PROBE_MS : 0,
+	    why, sizeof(why));
+	(void)why_is_new(m, why);
 	mlog(m, MQTT_LOG_WARNING, "event=connect_failed uri=%s code=%d reason=\"%s\" retry=auto",
 	    m->uri, resp->code, why);
 leave:
 	gate_leave(m);
+}
+
+/*
+ * A TLS retry failed: logs why when the reason is new, so a broker whose
+ * certificate names another host costs one line, not one per retry. Paho
+ * tells no later failure but the first (on_reconnect() is all we see), so
+ * the probe looks; without TLS, Paho's first word was all there was to say.
+ */
+static void
+explain_retry(struct mqtt *m, unsigned attempt)
+{
+	struct mqtt_tls_files f = tls_files(m);
+	char why[MQTT_WHY_MAX], tls_why[MQTT_WHY_MAX];
+
+	take_tls_why(m, tls_why, sizeof(tls_why));
+	if (mqtt_probe(m->uri, &f, MQTT_PROBE_MS, why, sizeof(why)) != 1) {
+		if (tls_why[0] == '\0')
+			return; /* refused after TLS: nothing new below MQTT */
+		util_errf(why, sizeof(why), "TLS: %s", tls_why);
+	}
+	if (why_is_new(m, why))
+		mlog(m, MQTT_LOG_WARNING,
+		    "event=connect_failed uri=%s reason=\"%s\" retry=auto attempt=%u", m->uri, why,
+		    attempt);
 }
 
 /* Paho's hook before each automatic reconnect: the one place that sees
@@ -612,22 +651,33 @@ on_reconnect(void *ctx, MQTTAsync_connectData *data)
 	n = ++m->attempts;
 	m->just_lost = 0;
 	pthread_mutex_unlock(&m->lock);
+	/* From the second on, the attempt before this one failed. */
+	if (m->tls && n > 1)
+		explain_retry(m, n - 1);
 	mlog(m, MQTT_LOG_INFO, "event=reconnecting uri=%s attempt=%u", m->uri, n);
 	gate_leave(m);
 	return 0; /* same credentials */
 }
 
-/* OpenSSL's error queue, line by line, during a failed TLS handshake. */
+/* OpenSSL's error queue, line by line, during a failed TLS handshake: the
+ * first reason of an attempt is kept for the failure's log line. */
 static int
 on_tls_error(const char *str, size_t len, void *ctx)
 {
 	struct mqtt *m = ctx;
+	char reason[MQTT_WHY_MAX];
 
 	if (!gate_enter(m))
 		return 0;
+	if (mqtt_tls_reason(str, len, reason, sizeof(reason)) > 0) {
+		pthread_mutex_lock(&m->lock);
+		if (m->tls_why[0] == '\0')
+			snprintf(m->tls_why, sizeof(m->tls_why), "%s", reason);
+		pthread_mutex_unlock(&m->lock);
+	}
 	while (len > 0 && (str[len - 1] == '\n' || str[len - 1] == '\r'))
 		len--;
-	mlog(m, MQTT_LOG_ERR, "event=tls_error uri=%s detail=\"%.*s\"", m->uri,
+	mlog(m, MQTT_LOG_DEBUG, "event=tls_error uri=%s detail=\"%.*s\"", m->uri,
 	    (int)(len > 300 ? 300 : len), str);
 	gate_leave(m);
 	return 0;
@@ -653,6 +703,8 @@ on_connected(void *ctx, char *cause)
 		atomic_store(&m->connected, 1);
 		m->attempts = 0;
 		m->just_lost = 0;
+		m->last_why[0] = '\0'; /* a later failure is news again */
+		m->tls_why[0] = '\0';
 		if (filters_minus(&subs, &m->filters, NULL) != 0)
 			oom = 1;
 		if (m->persistent && filters_minus(&unsubs, &m->unsub, NULL) != 0)
@@ -750,7 +802,7 @@ mqtt_new(struct mqtt **out, const struct mqtt_config *cfg, const struct mqtt_cal
 		return -1;
 	}
 	*out = NULL;
-	if (cfg->uri == NULL || uri_is_tls(cfg->uri, &tls) != 0) {
+	if (cfg->uri == NULL || mqtt_uri_tls(cfg->uri, &tls) != 0) {
 		util_errf(err, errlen,
 		    "MQTT URI is not tcp://, mqtt://, ssl:// or mqtts://HOST:PORT: `%s'",
 		    cfg->uri != NULL ? cfg->uri : "");
@@ -902,6 +954,7 @@ mqtt_start(struct mqtt *m, const char *const *filters, size_t n, char *err, size
 	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
 	MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
 	MQTTAsync_willOptions wo = MQTTAsync_willOptions_initializer;
+	struct mqtt_tls_files tf;
 	struct filters f = { 0 };
 	int rc;
 
@@ -943,13 +996,8 @@ mqtt_start(struct mqtt *m, const char *const *filters, size_t n, char *err, size
 		co.will = &wo;
 	}
 	if (m->tls) {
-		so.trustStore = m->ca_file; /* NULL: the system store */
-		so.keyStore = m->cert_file;
-		so.privateKey = m->key_file;
-		so.enableServerCertAuth = 1;
-		so.verify = 1; /* the certificate must name the host */
-		so.ssl_error_cb = on_tls_error;
-		so.ssl_error_context = m;
+		tf = tls_files(m);
+		mqtt_tls_options(&so, &tf, on_tls_error, m);
 		co.ssl = &so;
 	}
 	/* Paho copies every option, so the locals may go. */
