@@ -29,6 +29,11 @@
 #define PAY_DRAIN_MS 60000
 /* After exit (or Ctrl-C), wait this long for the seller's statement. */
 #define SETTLE_TIMEOUT_MS 10000
+/* A write to the seller failed: what it said before closing may still be
+ * unread in our socket (an ack_timeout while we were stopped); read this
+ * long and this much for a signed error before blaming the write. */
+#define DRAIN_MS 1000
+#define DRAIN_BYTES_MAX (4u * 1024 * 1024)
 
 /* Set by SIGINT/SIGTERM: stop buying, settle, leave. */
 static volatile sig_atomic_t interrupted;
@@ -50,6 +55,13 @@ struct client {
 	enum sdpp_err close_err;
 	char peer_code[SDPP_NAME_MAX + 1];
 	char peer_message[SDPP_TEXT_MAX + 1];
+	char own_message[SDPP_TEXT_MAX + 1]; /* the text of the error we sent, if any */
+	/* The connection ended under the session: why, as it will be told if
+	 * the seller left no signed error behind. */
+	int lost;
+	char lost_why[640];
+	int write_failed;               /* then frames only go to drain_frame() */
+	struct sdpp_verifier *verifier; /* the seller key, for drain_frame() */
 };
 
 /* What buy does with events; menu uses none of the item/pay parts. */
@@ -65,9 +77,15 @@ struct buyer_ctx {
 	uint64_t count;
 	int want_menu; /* print the menu and stop (sdpp menu) */
 	int json;
-	const char *filter; /* sdpp menu --filter: products shown */
-	int ask;            /* no --product: show the menu, read the order from stdin */
-	int progress;       /* stderr is a terminal */
+	const char *filter;     /* sdpp menu --filter: products shown */
+	int ask;                /* no --product: show the menu, read the order from stdin */
+	int progress;           /* stderr is a terminal, and no -q */
+	int quiet;              /* -q: errors only */
+	int verbose;            /* -v: each invoice and payment too */
+	const char *seller_key; /* --seller-key as given, to name a wrong one */
+	uint64_t budget;        /* --budget, 0: none */
+	int budget_stop;        /* the budget ended the order (exit sent) */
+	int prepay;             /* the ordered product is paid before delivery */
 	uint64_t items, invoices, paid, anchors;
 	int have_statement;
 	struct sdpp_statement st;
@@ -75,7 +93,8 @@ struct buyer_ctx {
 	size_t st_len;
 	const char *currency;
 	int ordered;
-	int failed;
+	int started; /* the session key came: the order runs */
+	int failed;  /* a CLI_EXIT_ status once something failed, said on stderr */
 	/* IOTA payments (--iota): one transfer per invoice, on the network
 	 * the menu's method names; the client is made once the menu is in. */
 	int want_iota;
@@ -164,16 +183,86 @@ pay_iota(struct buyer_ctx *x, const struct sdpp_event *ev)
 	return 0;
 }
 
+/* The connection ended under the session: keep the first reason. */
+static void
+client_lost(struct client *cl, const char *what, int err)
+{
+	if (cl->lost)
+		return;
+	cl->lost = 1;
+	if (err != 0)
+		snprintf(cl->lost_why, sizeof(cl->lost_why), "%s: %s", what, strerror(err));
+	else
+		snprintf(cl->lost_why, sizeof(cl->lost_why), "%s", what);
+}
+
+/*
+ * Writes what the session has to send. A failed write is not reported
+ * yet: the seller may have closed after a signed error that is still
+ * unread here, and that error, not our Broken pipe, is the reason.
+ */
 static int
 client_flush(struct client *cl)
 {
+	if (cl->write_failed) {
+		cl->out.len = 0;
+		return -1;
+	}
 	if (cl->out.len > 0 &&
 	    net_write_all(cl->fd, cl->out.buf, cl->out.len, WRITE_TIMEOUT_MS) != 0) {
-		fprintf(stderr, "sdpp: write to the seller: %s\n", strerror(errno));
+		client_lost(cl, "write to the seller", errno);
+		cl->write_failed = 1;
+		cl->out.len = 0;
 		return -1;
 	}
 	cl->out.len = 0;
 	return 0;
+}
+
+/*
+ * A frame read after a write failed: the session cannot go on, but a
+ * signed error from the seller among these frames says why it ended.
+ * Anything else (items we can no longer acknowledge) is passed over.
+ */
+static void
+drain_frame(struct client *cl, const char *frame, size_t len)
+{
+	struct sdpp_msg m;
+
+	if (cl->peer_code[0] != '\0' || cl->verifier == NULL)
+		return;
+	memset(&m, 0, sizeof(m));
+	if (sdpp_msg_parse(&m, frame, len, SDPP_ROLE_SELLER, NULL, 0) != SDPP_OK)
+		return;
+	if (m.type == SDPP_T_ERROR && sdpp_msg_verify(&m, cl->verifier) == SDPP_OK) {
+		snprintf(cl->peer_code, sizeof(cl->peer_code), "%s", m.u.error.code);
+		snprintf(cl->peer_message, sizeof(cl->peer_message), "%s", m.u.error.message);
+	}
+	sdpp_msg_free(&m);
+}
+
+/*
+ * Our session ended the order with an error it sends the seller (a bad
+ * signature, an invoice that does not add up): its text, the last frame
+ * in cl->out, tells the user the same.
+ */
+static void
+own_error(struct client *cl)
+{
+	struct sdpp_msg m;
+	size_t start;
+
+	if (cl->out.len < 2 || cl->out.buf[cl->out.len - 1] != '\n')
+		return;
+	for (start = cl->out.len - 1; start > 0 && cl->out.buf[start - 1] != '\n'; start--)
+		;
+	memset(&m, 0, sizeof(m));
+	if (sdpp_msg_parse(&m, cl->out.buf + start, cl->out.len - 1 - start, SDPP_ROLE_BUYER, NULL,
+	        0) != SDPP_OK)
+		return;
+	if (m.type == SDPP_T_ERROR)
+		snprintf(cl->own_message, sizeof(cl->own_message), "%s", m.u.error.message);
+	sdpp_msg_free(&m);
 }
 
 /* Writes bytes as the contents of a JSON string. */
@@ -340,6 +429,91 @@ check_topic(struct buyer_ctx *x, const char *product)
 	return 0;
 }
 
+/*
+ * --budget, before ordering: an order whose price times count, or whose
+ * first prepaid invoice, is beyond it is not placed. -1 after saying why.
+ */
+static int
+check_budget(struct buyer_ctx *x, const char *product, uint64_t count)
+{
+	const struct sdpp_menu *m = sdpp_buyer_menu(x->cl->b);
+	const struct sdpp_product *p = NULL;
+	uint64_t total, first;
+	size_t i;
+
+	for (i = 0; i < m->nproducts; i++)
+		if (strcmp(m->products[i].id, product) == 0)
+			p = &m->products[i];
+	if (p == NULL || p->price == 0)
+		return 0; /* free, or not on the menu: the order says so */
+	x->prepay = p->prepay;
+	if (p->price > x->budget) {
+		fprintf(stderr,
+		    "sdpp buy: `%s' costs %" PRIu64 " %s per item, above your --budget of %" PRIu64
+		    " %s: nothing ordered\n",
+		    product, p->price, m->currency, x->budget, m->currency);
+		return -1;
+	}
+	if (count != 0 &&
+	    (sdpp_money_mul(&total, count, p->price) != SDPP_OK || total > x->budget)) {
+		fprintf(stderr,
+		    "sdpp buy: %" PRIu64 " items of `%s' at %" PRIu64 " %s cost more than your "
+		    "--budget of %" PRIu64 " %s: nothing ordered\n",
+		    count, product, p->price, m->currency, x->budget, m->currency);
+		return -1;
+	}
+	/* Prepaid blocks of K are invoiced before they are sent. */
+	first = count != 0 && count < m->granularity ? count : m->granularity;
+	if (p->prepay &&
+	    (sdpp_money_mul(&total, first, p->price) != SDPP_OK || total > x->budget)) {
+		fprintf(stderr,
+		    "sdpp buy: `%s' is paid in advance, %" PRIu64 " items at a time: its first "
+		    "invoice is above your --budget of %" PRIu64 " %s: nothing ordered\n",
+		    product, first, x->budget, m->currency);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * With --budget, after each item: would the next charge go beyond it? That
+ * is the next item (postpaid), or the next block the seller invoices in
+ * advance once every paid item is in (prepay). If so, exit now: the exit's
+ * voucher settles what was received, all within the budget, instead of an
+ * over_budget error that leaves the order owed. Frames are handled one at
+ * a time, so the exit is out before any later item or invoice is taken.
+ */
+static int
+budget_reached(struct buyer_ctx *x)
+{
+	const struct sdpp_menu *m = sdpp_buyer_menu(x->cl->b);
+	struct sdpp_progress p;
+	uint64_t next = 1, spent, more;
+
+	sdpp_buyer_progress(x->cl->b, &p);
+	if (p.price == 0 || (p.quantity != 0 && p.sent >= p.quantity))
+		return 0;
+	spent = p.total_due;
+	if (x->prepay) {
+		if (p.sent < p.invoiced)
+			return 0;
+		next = m->granularity;
+		if (p.quantity != 0 && p.quantity - p.invoiced < next)
+			next = p.quantity - p.invoiced;
+	} else if (sdpp_money_mul(&spent, p.sent, p.price) != SDPP_OK) {
+		spent = UINT64_MAX;
+	}
+	if (sdpp_money_mul(&more, next, p.price) == SDPP_OK && spent <= x->budget &&
+	    more <= x->budget - spent)
+		return 0;
+	x->budget_stop = 1;
+	fprintf(stderr,
+	    "%ssdpp buy: your --budget of %" PRIu64 " %s is reached: stopping after %" PRIu64
+	    " items, and settling\n",
+	    x->progress ? "\n" : "", x->budget, x->currency, p.sent);
+	return 1;
+}
+
 /* Acts on the session's events after each step; -1 stops the run. */
 static int
 handle(struct buyer_ctx *x, uint64_t now)
@@ -369,7 +543,7 @@ handle(struct buyer_ctx *x, uint64_t now)
 				break;
 			}
 			if (payment_setup(x, sdpp_buyer_menu(cl->b)->payment_method) != 0) {
-				x->failed = 1;
+				x->failed = CLI_EXIT_ERROR;
 				return -1;
 			}
 			snprintf(
@@ -378,13 +552,17 @@ handle(struct buyer_ctx *x, uint64_t now)
 			if (x->ask) {
 				menu_print_table(stdout, sdpp_buyer_menu(cl->b), NULL, now);
 				if (ask_order(x, product, sizeof(product), &count) != 0) {
-					x->failed = 1;
+					x->failed = CLI_EXIT_USAGE;
 					return -1;
 				}
 				x->count = count;
 			}
 			if (x->topic != NULL && check_topic(x, product) != 0) {
-				x->failed = 1;
+				x->failed = CLI_EXIT_REFUSED;
+				return -1;
+			}
+			if (x->budget != 0 && check_budget(x, product, count) != 0) {
+				x->failed = CLI_EXIT_BUDGET;
 				return -1;
 			}
 			if (x->topic != NULL)
@@ -394,7 +572,7 @@ handle(struct buyer_ctx *x, uint64_t now)
 				e = sdpp_buyer_order(cl->b, product, count, now, &cl->out);
 			if (e == SDPP_E_UNKNOWN_PRODUCT) {
 				fprintf(stderr, "sdpp buy: no product `%s' on the menu\n", product);
-				x->failed = 1;
+				x->failed = CLI_EXIT_REFUSED;
 				return -1;
 			}
 			if (e == SDPP_E_BUDGET) {
@@ -405,19 +583,24 @@ handle(struct buyer_ctx *x, uint64_t now)
 					if (strcmp(m->products[k].id, product) == 0)
 						fprintf(stderr,
 						    "sdpp buy: `%s' costs %" PRIu64 " %s per item, "
-						    "above --max-price\n",
+						    "above --max-price: nothing ordered\n",
 						    product, m->products[k].price, m->currency);
-				x->failed = 1;
+				x->failed = CLI_EXIT_BUDGET;
 				return -1;
 			}
 			if (e != SDPP_OK) {
 				fprintf(stderr, "sdpp buy: cannot order: %s\n", sdpp_strerror(e));
-				x->failed = 1;
+				x->failed = CLI_EXIT_ERROR;
 				return -1;
 			}
 			x->ordered = 1;
+			if (x->verbose)
+				fprintf(stderr, "ordered %" PRIu64 " items of %s%s%s\n", count,
+				    product, x->topic != NULL ? " on " : "",
+				    x->topic != NULL ? x->topic : "");
 			break;
 		case SDPP_EV_STARTED:
+			x->started = 1;
 			if (x->progress)
 				fprintf(stderr, "session key received, buying %s%s%s\n",
 				    x->product != NULL ? x->product : "",
@@ -427,9 +610,19 @@ handle(struct buyer_ctx *x, uint64_t now)
 		case SDPP_EV_ITEM:
 			write_item(x, ev->item);
 			x->items++;
+			if (x->budget != 0 && !x->budget_stop && budget_reached(x))
+				(void)sdpp_buyer_exit(cl->b, now, &cl->out);
 			break;
 		case SDPP_EV_PAY:
 			x->invoices++;
+			if (x->verbose)
+				fprintf(stderr,
+				    "%sinvoice %" PRIu64 ": items %" PRIu64 "-%" PRIu64 ", %" PRIu64
+				    " %s, %" PRIu64 " %s due in all\n",
+				    x->progress ? "\n" : "", ev->invoice->number,
+				    ev->invoice->first_seq, ev->invoice->last_seq,
+				    ev->invoice->amount, x->currency, ev->invoice->total_due,
+				    x->currency);
 			if (x->iota != NULL) {
 				if (pay_iota(x, ev) != 0)
 					(void)sdpp_buyer_complete(
@@ -438,12 +631,17 @@ handle(struct buyer_ctx *x, uint64_t now)
 			}
 			/* Vouchers: the signed payment_ack is the payment. */
 			x->paid = ev->invoice->total_due;
+			if (x->verbose)
+				fprintf(stderr,
+				    "paid invoice %" PRIu64 ": a voucher for %" PRIu64 " %s\n",
+				    ev->invoice->number, ev->invoice->total_due, x->currency);
 			(void)sdpp_buyer_complete(cl->b, ev->req, 1, "", now, &cl->out);
 			break;
 		case SDPP_EV_ANCHOR:
 			/* Where our records stand on the tangle: worth keeping. */
-			fprintf(stderr, "%sanchored: %s at %s\n", x->progress ? "\n" : "",
-			    ev->msg->u.anchor.record, ev->msg->u.anchor.ref);
+			if (!x->quiet)
+				fprintf(stderr, "%sanchored: %s at %s\n", x->progress ? "\n" : "",
+				    ev->msg->u.anchor.record, ev->msg->u.anchor.ref);
 			x->anchors++;
 			break;
 		case SDPP_EV_STATEMENT:
@@ -458,6 +656,8 @@ handle(struct buyer_ctx *x, uint64_t now)
 		case SDPP_EV_CLOSE:
 			cl->closed = 1;
 			cl->close_err = ev->err;
+			if (ev->err != SDPP_OK && ev->err != SDPP_E_REMOTE)
+				own_error(cl);
 			break;
 		default:
 			break;
@@ -468,46 +668,103 @@ handle(struct buyer_ctx *x, uint64_t now)
 	return client_flush(cl);
 }
 
-/* Runs the session until it closes. */
+/*
+ * Feeds bytes read from the seller to the session, frame by frame; -1
+ * stops the run. After a failed write, frames only go to drain_frame().
+ */
+static int
+feed(struct buyer_ctx *x, const char *buf, size_t n, uint64_t now)
+{
+	struct client *cl = x->cl;
+	const char *frame;
+	size_t flen, off, took;
+	enum sdpp_err e;
+
+	for (off = 0; off < n && !cl->closed; off += took) {
+		took = sdpp_framer_feed(cl->framer, buf + off, n - off, &e);
+		while (
+		    !cl->closed && (e = sdpp_framer_next(cl->framer, &frame, &flen)) == SDPP_OK) {
+			if (cl->write_failed) {
+				drain_frame(cl, frame, flen);
+				continue;
+			}
+			(void)sdpp_buyer_input(cl->b, frame, flen, now, &cl->out);
+			if (handle(x, now) != 0 && !cl->write_failed)
+				return -1;
+			/* The frame that brought the statement: --receipt
+			 * keeps it as the seller signed it. */
+			if (x->have_statement && x->st_frame == NULL) {
+				x->st_frame = malloc(flen + 1);
+				if (x->st_frame != NULL) {
+					memcpy(x->st_frame, frame, flen);
+					x->st_len = flen;
+				}
+			}
+		}
+		if (e == SDPP_E_FRAME_TOO_LARGE) {
+			fprintf(stderr, "%s: the seller sent a frame over the limit\n", x->cmd);
+			x->failed = CLI_EXIT_VERIFY;
+			return -1;
+		}
+		if (took == 0)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * Runs the session until it closes. Once a write to the seller has failed
+ * it only reads on (bounded: DRAIN_MS, DRAIN_BYTES_MAX) for the signed
+ * error the seller may have sent before it closed.
+ */
 static int
 run(struct buyer_ctx *x)
 {
 	struct client *cl = x->cl;
 	char buf[16384];
-	const char *frame;
-	size_t flen, off, took;
 	uint64_t now, d;
 	ssize_t n;
 	int exiting = 0;
-	uint64_t exit_deadline = 0;
-	enum sdpp_err e;
+	uint64_t exit_deadline = 0, drain_until = 0;
+	size_t drained = 0;
 
 	now = now_ms();
-	if (sdpp_buyer_start(cl->b, now, &cl->out) != SDPP_OK || client_flush(cl) != 0)
+	if (sdpp_buyer_start(cl->b, now, &cl->out) != SDPP_OK) {
+		x->failed = CLI_EXIT_ERROR;
 		return -1;
+	}
+	(void)client_flush(cl);
 	while (!cl->closed) {
 		struct pollfd p = { cl->fd, POLLIN, 0 };
 		int timeout = 1000;
 
 		now = now_ms();
-		if (interrupted && !exiting) {
+		if (cl->write_failed) {
+			if (drain_until == 0)
+				drain_until = now + DRAIN_MS;
+			if (cl->peer_code[0] != '\0' || now >= drain_until ||
+			    drained >= DRAIN_BYTES_MAX)
+				return -1;
+			timeout = (int)(drain_until - now);
+		} else if (interrupted && !exiting) {
 			exiting = 1;
 			exit_deadline = now + SETTLE_TIMEOUT_MS;
 			if (x->progress)
 				fprintf(stderr, "\ninterrupted: settling with the seller\n");
 			(void)sdpp_buyer_exit(cl->b, now, &cl->out);
-			if (handle(x, now) != 0)
+			if (handle(x, now) != 0 && !cl->write_failed)
 				return -1;
 			continue;
-		}
-		if (exiting && now >= exit_deadline) {
-			fprintf(stderr, "sdpp: no statement from the seller; leaving\n");
+		} else if (exiting && now >= exit_deadline) {
+			fprintf(stderr, "%s: no statement from the seller; leaving\n", x->cmd);
+			x->failed = CLI_EXIT_INTERRUPTED;
 			return -1;
+		} else {
+			d = sdpp_buyer_deadline(cl->b);
+			if (d != UINT64_MAX)
+				timeout = d <= now ? 0 : d - now < 1000 ? (int)(d - now) : 1000;
 		}
-		d = sdpp_buyer_deadline(cl->b);
-		if (d != UINT64_MAX)
-			timeout = d <= now ? 0 : d - now < 1000 ? (int)(d - now) : 1000;
-		if (x->base != NULL) {
+		if (x->base != NULL && !cl->write_failed) {
 			/* The IOTA client lives on its own event base: give it a
 			 * turn, and come back soon while a transfer is under way. */
 			event_base_loop(x->base, EVLOOP_NONBLOCK);
@@ -519,12 +776,15 @@ run(struct buyer_ctx *x)
 		if (poll(&p, 1, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
+			client_lost(cl, "poll", errno);
 			return -1;
 		}
 		now = now_ms();
 		if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (cl->write_failed)
+				continue;
 			(void)sdpp_buyer_tick(cl->b, now, &cl->out);
-			if (handle(x, now) != 0)
+			if (handle(x, now) != 0 && !cl->write_failed)
 				return -1;
 			continue;
 		}
@@ -532,37 +792,19 @@ run(struct buyer_ctx *x)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "sdpp: the seller closed the connection\n");
+			client_lost(cl,
+			    n == 0 ? "the seller closed the connection" : "read from the seller",
+			    n == 0 ? 0 : errno);
 			return -1;
 		}
-		for (off = 0; off < (size_t)n && !cl->closed; off += took) {
-			took = sdpp_framer_feed(cl->framer, buf + off, (size_t)n - off, &e);
-			while (!cl->closed &&
-			       (e = sdpp_framer_next(cl->framer, &frame, &flen)) == SDPP_OK) {
-				(void)sdpp_buyer_input(cl->b, frame, flen, now, &cl->out);
-				if (handle(x, now) != 0)
-					return -1;
-				/* The frame that brought the statement: --receipt
-				 * keeps it as the seller signed it. */
-				if (x->have_statement && x->st_frame == NULL) {
-					x->st_frame = malloc(flen + 1);
-					if (x->st_frame != NULL) {
-						memcpy(x->st_frame, frame, flen);
-						x->st_len = flen;
-					}
-				}
-			}
-			if (e == SDPP_E_FRAME_TOO_LARGE) {
-				fprintf(stderr, "sdpp: the seller sent a frame over the limit\n");
-				return -1;
-			}
-			if (took == 0)
-				break;
-		}
+		if (cl->write_failed)
+			drained += (size_t)n;
+		if (feed(x, buf, (size_t)n, now) != 0)
+			return -1;
 		if (x->out != NULL)
 			fflush(x->out);
 	}
-	return 0;
+	return cl->write_failed ? -1 : 0;
 }
 
 /* Connects and starts a buyer session with config bc (its id borrowed). */
@@ -574,14 +816,15 @@ client_open(struct client *cl, const char *hostport, const struct sdpp_buyer_con
 	memset(cl, 0, sizeof(*cl));
 	cl->fd = net_connect(hostport, CONNECT_TIMEOUT_MS, err, sizeof(err));
 	if (cl->fd < 0) {
-		fprintf(stderr, "sdpp: %s\n", err);
+		client_lost(cl, err, 0); /* report_end() says it */
 		return -1;
 	}
 	/* sdpp/2 menus of thousands of products take up to 16 MiB; the cap
 	 * comes down to SDPP_FRAME_CAP_SESSION once the menu is in. */
 	cl->framer = sdpp_framer_new(SDPP_FRAME_CAP_MAX);
 	sdpp_out_init(&cl->out, SDPP_FRAME_CAP_MAX);
-	if (cl->framer == NULL || sdpp_buyer_new(&cl->b, bc, now_ms()) != SDPP_OK) {
+	if (cl->framer == NULL || sdpp_buyer_new(&cl->b, bc, now_ms()) != SDPP_OK ||
+	    sdpp_verifier_new(&cl->verifier, bc->seller) != SDPP_OK) {
 		fprintf(stderr, "sdpp: cannot start a buyer session\n");
 		return -1;
 	}
@@ -596,6 +839,7 @@ client_close(struct client *cl)
 	sdpp_buyer_free(cl->b);
 	sdpp_framer_free(cl->framer);
 	sdpp_out_free(&cl->out);
+	sdpp_verifier_free(cl->verifier);
 }
 
 /*
@@ -630,26 +874,91 @@ session(struct buyer_ctx *x, struct client *cl, const char *hostport, struct sdp
 	return run(x);
 }
 
-/* Explains why a session ended badly; returns the exit status. */
+/* --seller-key as the user gave it: "the key in FILE" or "the key HEX". */
+static void
+name_seller_key(const char *arg, char *out, size_t cap)
+{
+	if (strlen(arg) == 2 * SDPP_SIGN_PUBLIC_BYTES &&
+	    strspn(arg, "0123456789abcdefABCDEF") == 2 * SDPP_SIGN_PUBLIC_BYTES)
+		snprintf(out, cap, "the key %s", arg);
+	else
+		snprintf(out, cap, "the key in %s", arg);
+}
+
+/*
+ * Explains why a session ended badly and returns the exit status for it
+ * (sdpp(1) EXIT STATUS); 0 if it did not. What the seller said comes
+ * first: it is the reason even when our own write failed after it.
+ */
 static int
 report_end(struct buyer_ctx *x, struct client *cl)
 {
+	char key[600];
+
+	if (x->failed)
+		return x->failed; /* said where it happened */
 	if (strcmp(cl->peer_code, "bad_topic") == 0 && x->topic != NULL) {
 		fprintf(stderr, "%s: the seller refused --topic '%s': bad_topic: %s\n", x->cmd,
 		    x->topic, cl->peer_message);
-		return 1;
+		return CLI_EXIT_REFUSED;
 	}
 	if (cl->peer_code[0] != '\0') {
-		fprintf(
-		    stderr, "sdpp: the seller refused: %s: %s\n", cl->peer_code, cl->peer_message);
-		return 1;
+		fprintf(stderr, "%s: the seller %s: %s: %s\n", x->cmd,
+		    x->started ? "ended the order" : "refused", cl->peer_code, cl->peer_message);
+		return CLI_EXIT_REFUSED;
 	}
 	if (cl->closed && cl->close_err != SDPP_OK) {
-		fprintf(stderr, "sdpp: session ended: %s\n", sdpp_strerror(cl->close_err));
-		return 1;
+		switch (cl->close_err) {
+		case SDPP_E_SIGNATURE:
+			if (cl->b != NULL && sdpp_buyer_menu(cl->b) == NULL &&
+			    x->seller_key != NULL) {
+				/* Nothing from this seller ever verified: the
+				 * likeliest cause is the key we were given. */
+				name_seller_key(x->seller_key, key, sizeof(key));
+				fprintf(stderr,
+				    "%s: the seller's messages are not signed by %s (wrong "
+				    "--seller-key?)\n",
+				    x->cmd, key);
+				return CLI_EXIT_VERIFY;
+			}
+			break;
+		case SDPP_E_BUDGET:
+			fprintf(stderr, "%s: your --budget ended the order: %s\n", x->cmd,
+			    cl->own_message);
+			return CLI_EXIT_BUDGET;
+		case SDPP_E_IDLE_TIMEOUT:
+			fprintf(stderr, "%s: %s\n", x->cmd, cl->own_message);
+			return x->ordered ? CLI_EXIT_INTERRUPTED : CLI_EXIT_CONNECT;
+		case SDPP_E_PAYMENT_REJECTED:
+		case SDPP_E_INTERNAL:
+		case SDPP_E_NOMEM:
+			fprintf(stderr, "%s: session ended: %s%s%s\n", x->cmd,
+			    sdpp_strerror(cl->close_err), cl->own_message[0] != '\0' ? ": " : "",
+			    cl->own_message);
+			return CLI_EXIT_ERROR;
+		default:
+			break;
+		}
+		/* The seller broke the protocol or its signatures: we refused. */
+		fprintf(stderr, "%s: the seller's messages do not verify: %s%s%s\n", x->cmd,
+		    sdpp_err_code(cl->close_err), cl->own_message[0] != '\0' ? ": " : "",
+		    cl->own_message);
+		return CLI_EXIT_VERIFY;
+	}
+	if (cl->lost) {
+		if (cl->lost_why[0] != '\0')
+			fprintf(stderr, "%s: %s\n", x->cmd, cl->lost_why);
+		return x->ordered ? CLI_EXIT_INTERRUPTED : CLI_EXIT_CONNECT;
 	}
 	return 0;
 }
+
+/* The options of sdpp menu and sdpp buy that take a value (cli_usage_error()). */
+static const char *const menu_valued[] = { "--seller-key", "--filter", NULL };
+static const char *const buy_valued[] = { "--seller-key", "--key", "--product", "--topic",
+	"--count", "--max-price", "--budget", "--output", "--receipt", "--mqtt-out",
+	"--mqtt-prefix", "--mqtt-qos", "--mqtt-username", "--mqtt-password-file", "--mqtt-cafile",
+	"--mqtt-cert", "--mqtt-key", "--iota-url", "--max-gas", NULL };
 
 int
 cmd_menu(int argc, char **argv)
@@ -660,7 +969,7 @@ cmd_menu(int argc, char **argv)
 	uint8_t seller[32];
 	const char *hostport = NULL, *keyarg = NULL;
 	struct sdpp_buyer_config bc;
-	int i, rc = 1;
+	int i, rc = 1, end;
 
 	memset(&x, 0, sizeof(x));
 	memset(&bc, 0, sizeof(bc));
@@ -698,16 +1007,13 @@ cmd_menu(int argc, char **argv)
 			return 0;
 		} else if (hostport == NULL && argv[i][0] != '-')
 			hostport = argv[i];
-		else {
-			fprintf(
-			    stderr, "sdpp menu: unexpected argument `%s' (see --help)\n", argv[i]);
-			return 1;
-		}
+		else
+			return cli_usage_error("sdpp menu", argv[i], menu_valued);
 	}
 	if (hostport == NULL || keyarg == NULL) {
 		fprintf(stderr, "usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json] "
 		                "[--filter TEXT] [--sdpp1]\n");
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (cli_parse_key(keyarg, seller) != 0)
 		return 1;
@@ -717,8 +1023,10 @@ cmd_menu(int argc, char **argv)
 	bc.id = id;
 	memcpy(bc.seller, seller, sizeof(bc.seller));
 	x.want_menu = 1;
-	if (session(&x, &cl, hostport, &bc) == 0 && report_end(&x, &cl) == 0)
-		rc = 0;
+	x.seller_key = keyarg;
+	rc = session(&x, &cl, hostport, &bc);
+	end = report_end(&x, &cl);
+	rc = end != 0 ? end : rc != 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 	client_close(&cl);
 	sdpp_identity_free(id);
 	return rc;
@@ -746,12 +1054,41 @@ write_receipt(
 	if (keyfile_write(path, json, len + 1, 0644, 1, err, sizeof(err)) != 0)
 		fprintf(stderr, "sdpp buy: --receipt: %s\n", err);
 	else {
-		fprintf(stderr, "receipt: %s (the seller's tree head of %" PRIu64 " records)\n",
-		    path, x->st.tree_head.size);
+		if (!x->quiet)
+			fprintf(stderr,
+			    "receipt: %s (the seller's tree head of %" PRIu64 " records)\n", path,
+			    x->st.tree_head.size);
 		rc = 0;
 	}
 	free(json);
 	return rc;
+}
+
+/* The exit status of a session that ended with the seller's statement, or
+ * none after a Ctrl-C before the order (sdpp(1) EXIT STATUS). */
+static int
+settled_status(const struct buyer_ctx *x)
+{
+	if (!x->have_statement) {
+		fprintf(stderr, "sdpp buy: %s\n",
+		    interrupted ? "interrupted before the order" : "no statement from the seller");
+		return CLI_EXIT_INTERRUPTED;
+	}
+	if (!x->st.settled) {
+		fprintf(stderr,
+		    "sdpp buy: the seller's statement says the order is not settled (%" PRIu64
+		    " %s due, %" PRIu64 " %s paid)\n",
+		    x->st.total_due, x->currency, x->st.total_paid, x->currency);
+		return CLI_EXIT_ERROR;
+	}
+	if (x->budget_stop)
+		return CLI_EXIT_BUDGET; /* said when it stopped */
+	if (interrupted && x->count != 0 && x->st.delivered < x->count) {
+		fprintf(stderr, "sdpp buy: interrupted after %" PRIu64 " of %" PRIu64 " items\n",
+		    x->st.delivered, x->count);
+		return CLI_EXIT_INTERRUPTED;
+	}
+	return CLI_EXIT_OK;
 }
 
 int
@@ -792,7 +1129,7 @@ cmd_buy(int argc, char **argv)
 			    "                [--mqtt-password-file FILE]] [--mqtt-cafile FILE]\n"
 			    "                [--mqtt-cert FILE [--mqtt-key FILE]]]\n"
 			    "                [--iota [NET] [--iota-url URL]\n"
-			    "                [--max-gas NANOS]] [--receipt FILE]\n\n"
+			    "                [--max-gas NANOS]] [--receipt FILE] [-q | -v]\n\n"
 			    "Buys COUNT samples of PRODUCT (0: until Ctrl-C), verifying every "
 			    "seller\n"
 			    "message, acknowledging each item and paying each invoice with a "
@@ -824,11 +1161,37 @@ cmd_buy(int argc, char **argv)
 			    "statement\n"
 			    "and its signed tree head (sdpp/2) as a JSON receipt, for `sdpp "
 			    "ledger\n"
-			    "verify --witness FILE' against the seller's ledger later.\n");
+			    "verify --witness FILE' against the seller's ledger later.\n"
+			    "--max-price P refuses a product dearer than P per item. --budget B "
+			    "refuses\n"
+			    "an order that would cost more than B (COUNT x price, one item, or "
+			    "the first\n"
+			    "prepaid block); an open-ended order stops once the next item would "
+			    "go\n"
+			    "beyond B, and settles what it received. -q prints errors only (no\n"
+			    "progress, no settled line); -v prints each invoice and payment too.\n"
+			    "\n"
+			    "Exit status: 0 settled, 1 other error, 2 usage, 3 cannot connect "
+			    "(or lost\n"
+			    "before the order), 4 the seller refused or ended the order (its "
+			    "error is\n"
+			    "printed), 5 a seller message does not verify (wrong --seller-key?), "
+			    "6 the\n"
+			    "order ended before its count (connection lost, Ctrl-C), 7 --budget "
+			    "or\n"
+			    "--max-price refused or ended it.\n");
 			return 0;
 		}
 		if (strcmp(a, "--sdpp1") == 0) {
 			bc.version = 1;
+			continue;
+		}
+		if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			x.quiet = 1;
+			continue;
+		}
+		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			x.verbose = 1;
 			continue;
 		}
 		if (strcmp(a, "--iota") == 0) {
@@ -841,15 +1204,13 @@ cmd_buy(int argc, char **argv)
 				    "sdpp buy: --iota: `%s' is not mainnet, testnet or "
 				    "devnet\n",
 				    v);
-				return 1;
+				return CLI_EXIT_USAGE;
 			}
 			x.iota_net = argv[++i];
 			continue;
 		}
-		if (v == NULL && a[0] == '-') {
-			fprintf(stderr, "sdpp buy: %s needs a value\n", a);
-			return 1;
-		}
+		if (v == NULL && a[0] == '-')
+			return cli_usage_error("sdpp buy", a, buy_valued);
 		if (strcmp(a, "--seller-key") == 0)
 			keyarg = argv[++i];
 		else if (strcmp(a, "--key") == 0)
@@ -860,26 +1221,26 @@ cmd_buy(int argc, char **argv)
 			if (!mqtt_filter_valid(argv[++i])) {
 				fprintf(stderr,
 				    "sdpp buy: --topic is not an MQTT topic filter: `%s'\n", v);
-				return 1;
+				return CLI_EXIT_USAGE;
 			}
 			x.topic = v;
 		} else if (strcmp(a, "--count") == 0) {
 			if (cli_parse_u64(argv[++i], 9007199254740991ULL, &x.count) != 0) {
 				fprintf(stderr,
 				    "sdpp buy: --count is not an integer 0-2^53: `%s'\n", v);
-				return 1;
+				return CLI_EXIT_USAGE;
 			}
 			have_count = 1;
 		} else if (strcmp(a, "--max-price") == 0) {
 			if (sdpp_money_parse(&max_price, argv[++i]) != SDPP_OK) {
 				fprintf(
 				    stderr, "sdpp buy: --max-price is not an amount: `%s'\n", v);
-				return 1;
+				return CLI_EXIT_USAGE;
 			}
 		} else if (strcmp(a, "--budget") == 0) {
 			if (sdpp_money_parse(&budget, argv[++i]) != SDPP_OK) {
 				fprintf(stderr, "sdpp buy: --budget is not an amount: `%s'\n", v);
-				return 1;
+				return CLI_EXIT_USAGE;
 			}
 		} else if (strcmp(a, "--output") == 0)
 			output = argv[++i];
@@ -903,7 +1264,7 @@ cmd_buy(int argc, char **argv)
 			if (sdpp_money_parse(&max_gas, argv[++i]) != SDPP_OK || max_gas == 0) {
 				fprintf(stderr,
 				    "sdpp buy: --max-gas is not an amount of nanos: `%s'\n", v);
-				return 1;
+				return CLI_EXIT_USAGE;
 			}
 		} else if (strcmp(a, "--mqtt-prefix") == 0)
 			x.prefix = argv[++i];
@@ -911,31 +1272,29 @@ cmd_buy(int argc, char **argv)
 			x.mqtt_qos = argv[++i][0] - '0';
 			if (x.mqtt_qos < 0 || x.mqtt_qos > 2 || argv[i][1] != '\0') {
 				fprintf(stderr, "sdpp buy: --mqtt-qos is not 0, 1 or 2: `%s'\n", v);
-				return 1;
+				return CLI_EXIT_USAGE;
 			}
 		} else if (hostport == NULL && a[0] != '-')
 			hostport = a;
-		else {
-			fprintf(stderr, "sdpp buy: unexpected argument `%s' (see --help)\n", a);
-			return 1;
-		}
+		else
+			return cli_usage_error("sdpp buy", a, buy_valued);
 	}
 	if (hostport == NULL || keyarg == NULL || keyfile == NULL) {
 		fprintf(stderr, "usage: sdpp buy HOST:PORT --seller-key HEX|FILE --key FILE "
 		                "[--product NAME --count N] ... (see --help)\n");
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (output != NULL && mqtt_uri != NULL) {
 		fprintf(stderr, "sdpp buy: --output and --mqtt-out exclude each other\n");
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (x.product != NULL && !have_count) {
 		fprintf(stderr, "sdpp buy: --product needs --count (0 buys until Ctrl-C)\n");
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (x.topic != NULL && bc.version == 1) {
 		fprintf(stderr, "sdpp buy: --topic needs sdpp/2, not --sdpp1\n");
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	x.ask = x.product == NULL;
 	if (cli_parse_key(keyarg, seller) != 0)
@@ -964,8 +1323,10 @@ cmd_buy(int argc, char **argv)
 			goto out;
 		}
 	}
-	x.progress = isatty(STDERR_FILENO);
+	x.progress = isatty(STDERR_FILENO) && !x.quiet;
 	x.currency = "";
+	x.seller_key = keyarg;
+	x.budget = budget;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -993,21 +1354,24 @@ cmd_buy(int argc, char **argv)
 	if (x.want_iota)
 		snprintf(bc.payment_address, sizeof(bc.payment_address), "%s", pay_from);
 	if (session(&x, &cl, hostport, &bc) != 0 || x.failed) {
-		(void)report_end(&x, &cl);
+		rc = report_end(&x, &cl);
+		if (rc == 0)
+			rc = CLI_EXIT_ERROR;
 		goto out;
 	}
 	if (x.progress)
 		fputc('\n', stderr);
-	if (report_end(&x, &cl) != 0)
+	rc = report_end(&x, &cl);
+	if (rc != 0)
 		goto out;
-	if (x.have_statement)
+	if (x.have_statement && !x.quiet)
 		fprintf(stderr,
 		    "settled: %" PRIu64 " items received, %" PRIu64 " %s due, %" PRIu64
 		    " %s paid\n",
 		    x.st.delivered, x.st.total_due, x.currency, x.st.total_paid, x.currency);
-	rc = x.have_statement && x.st.settled ? 0 : 1;
-	if (receipt != NULL && write_receipt(&x, seller, receipt) != 0)
-		rc = 1;
+	rc = settled_status(&x);
+	if (receipt != NULL && write_receipt(&x, seller, receipt) != 0 && rc == CLI_EXIT_OK)
+		rc = CLI_EXIT_ERROR;
 out:
 	if (x.out != NULL && x.out != stdout)
 		fclose(x.out);

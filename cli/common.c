@@ -86,3 +86,21 @@ cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+int
+cli_usage_error(const char *cmd, const char *arg, const char *const *valued)
+{
+	size_t i;
+
+	if (arg[0] != '-' || arg[1] == '\0') {
+		fprintf(stderr, "%s: unexpected argument `%s' (see --help)\n", cmd, arg);
+		return CLI_EXIT_USAGE;
+	}
+	for (i = 0; valued != NULL && valued[i] != NULL; i++)
+		if (strcmp(arg, valued[i]) == 0) {
+			fprintf(stderr, "%s: %s needs a value (see --help)\n", cmd, arg);
+			return CLI_EXIT_USAGE;
+		}
+	fprintf(stderr, "%s: unknown option: %s (see --help)\n", cmd, arg);
+	return CLI_EXIT_USAGE;
+}

@@ -74,7 +74,7 @@ for bad in 0 -1 abc 4x ledger: 99999999999999999999; do
 done
 [ -z "${bad_ids:-}" ] && ok "prove refuses malformed record ids" || notok "prove accepted a bad id"
 "$S" buy 127.0.0.1:1 --seller-key "$seller" --key "$d/none" --product x --count 1.5 >/dev/null 2>"$d/err"
-expect "buy refuses a non-integer --count" $? 1
+expect "buy refuses a non-integer --count" $? 2
 grep -q "count is not an integer" "$d/err" && ok "buy names the bad --count" || notok "$(cat "$d/err")"
 
 # The account.

@@ -156,12 +156,12 @@ narrow() {
 	orders=$(sql "SELECT count(*) FROM records WHERE kind = 'order'")
 	timeout $((20 * SLOW)) "$SDPP" buy "127.0.0.1:$GP" --seller-key "$PUB" --key "$d/buyer.key" \
 	    --product temperature --count 1 --topic 'x/#' >"$d/m4-out.jsonl" 2>"$d/m4-out.err"
-	[ $? -eq 1 ] && grep -qxF "sdpp buy: --topic 'x/#' is not within product temperature's filter '$Z/+'" \
+	[ $? -eq 4 ] && grep -qxF "sdpp buy: --topic 'x/#' is not within product temperature's filter '$Z/+'" \
 	    "$d/m4-out.err" && [ ! -s "$d/m4-out.jsonl" ]
-	check "m4: --topic outside the product's filter: a clear error, exit 1" $? "$d/m4-out.err"
+	check "m4: --topic outside the product's filter: a clear error, exit 4" $? "$d/m4-out.err"
 	timeout $((20 * SLOW)) "$SDPP" buy "127.0.0.1:$GP" --seller-key "$PUB" --key "$d/buyer.key" \
 	    --product temperature --count 1 --topic "$Z/#/x" >/dev/null 2>"$d/m4-bad.err"
-	[ $? -eq 1 ] && grep -qxF "sdpp buy: --topic is not an MQTT topic filter: \`$Z/#/x'" \
+	[ $? -eq 2 ] && grep -qxF "sdpp buy: --topic is not an MQTT topic filter: \`$Z/#/x'" \
 	    "$d/m4-bad.err"
 	check "m4: --topic that is no MQTT filter: refused" $? "$d/m4-bad.err"
 	[ "$(sql "SELECT count(*) FROM records WHERE kind = 'order'")" = "$orders" ]
