@@ -103,6 +103,7 @@ tests/test_iota_rpc.uses   = iota
 tests/test_jcs.uses        = sdpp
 tests/test_json.uses       = sdpp
 tests/test_keys.uses       = sdpp util
+tests/test_link.uses       = mqtt util
 tests/test_ledger.uses     = gateway ledger sdpp
 tests/test_audit.uses      = gateway ledger sdpp
 tests/test_merkle.uses     = ledger

@@ -2,7 +2,7 @@
 # `sdpp buy --mqtt-out' into a broker that wants TLS and a login, as Home Assistant's mosquitto
 # does (TAP): samples arrive; a wrong password, an untrusted CA, a host name the certificate
 # lacks and a closed port each fail with the reason; a gateway whose [mqtt] uri names a host
-# the certificate lacks logs why, once, not on every retry.
+# the certificate lacks, or whose ca_file did not sign it, logs why once, not on every retry.
 . "$(dirname "$0")/lib/gw.sh"
 
 CO2=building/7/floor2/co2
@@ -148,30 +148,49 @@ scenario() {
 	TP=$tp
 }
 
-# The gateway's own broker link: [mqtt] names localhost, which the
-# certificate lacks. The reason is logged once, however often Paho retries.
-gateway_name() {
-	local gp name=g2 lines
-	gp=$("$TOOLS/tool_freeport" 1) || return
-	gw_config $name "$TP" "$gp" ""
-	sed -i "s|^uri = .*|uri = ssl://localhost:$TP\nca_file = $d/ca.crt\nusername = alice\npassword_file = $d/alice.pw|" \
+# tls_gateway NAME URI CA_FILE: a gateway whose [mqtt] is the TLS broker at
+# URI, trusting CA_FILE, logged in as alice; started, not waited for. Sets
+# GW_PID.
+tls_gateway() {
+	local name=$1 gp
+	gp=$("$TOOLS/tool_freeport" 1) || return 1
+	gw_config "$name" "$TP" "$gp" ""
+	sed -i "s|^uri = .*|uri = $2\nca_file = $3\nusername = alice\npassword_file = $d/alice.pw|" \
 	    "$d/$name.ini"
 	"$GATEWAY" -c "$d/$name.ini" -d 2>>"$d/$name.log" &
 	GW_PID=$!
 	track $GW_PID
-	# Attempt 3 starts once the first retry has failed and been explained.
+}
+
+# gw_explains NAME PID REASON: after the third attempt (so the first two,
+# one of them a retry, failed) the log holds REASON in exactly one line;
+# then the gateway stops cleanly.
+gw_explains() {
+	local name=$1 pid=$2 lines
 	wait_until 20 has_at_least "$d/$name.log" 'event=reconnecting .*attempt=3' 1
-	check "g2: the gateway retries its TLS broker" $? "$d/$name.log"
-	lines=$(count_in "$d/$name.log" 'event=connect_failed .*reason="TLS: certificate verify failed: hostname mismatch"')
+	check "$name: the gateway retries its TLS broker" $? "$d/$name.log"
+	lines=$(count_in "$d/$name.log" "event=connect_failed .*reason=\"TLS: certificate verify failed: $3\"")
 	[ "$lines" -eq 1 ]
-	check "g2: the host name mismatch is logged with OpenSSL's reason, once ($lines lines)" $? \
-	    "$d/$name.log"
-	G=$name GLOG=$d/$name.log gw_sane
-	gw_stop
-	check "g2: the gateway stops cleanly on SIGTERM (status $WAIT_RC)" $WAIT_RC "$d/$name.log"
+	check "$name: the reason is logged once, with OpenSSL's words ($lines lines)" $? "$d/$name.log"
+	G=$name GLOG=$d/$name.log GW_PID=$pid gw_sane
+	GW_PID=$pid gw_stop
+	check "$name: the gateway stops cleanly on SIGTERM (status $WAIT_RC)" $WAIT_RC "$d/$name.log"
+}
+
+# The gateway's own broker link, two at once: g2 names localhost, which the
+# certificate lacks; g3 trusts a CA that did not sign it. Each reason is
+# logged once, however often Paho retries.
+gateway_tls() {
+	local g2 g3
+	tls_gateway g2 "ssl://localhost:$TP" "$d/ca.crt" || return
+	g2=$GW_PID
+	tls_gateway g3 "mqtts://127.0.0.1:$TP" "$d/other.crt" || return
+	g3=$GW_PID
+	gw_explains g2 $g2 'hostname mismatch'
+	gw_explains g3 $g3 '(self-signed certificate in certificate chain|unable to get local issuer certificate)'
 }
 
 TP=
 timed m1 scenario
-[ -n "$TP" ] && timed g2 gateway_name
+[ -n "$TP" ] && timed gateways gateway_tls
 finish
