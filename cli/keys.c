@@ -41,9 +41,6 @@ print_qr(const char *text)
 	QRcode_free(qr);
 }
 
-/* The options of sdpp keygen that take a value (cli_usage_error()). */
-static const char *const keygen_valued[] = { "-o", NULL };
-
 int
 cmd_keygen(int argc, char **argv)
 {
@@ -68,12 +65,14 @@ cmd_keygen(int argc, char **argv)
 			    "public identity (hex) that the other party pins. -f overwrites.\n");
 			return 0;
 		} else {
-			return cli_usage_error("sdpp keygen", argv[i], keygen_valued);
+			fprintf(stderr, "sdpp keygen: unexpected argument `%s' (see --help)\n",
+			    argv[i]);
+			return 1;
 		}
 	}
 	if (path == NULL) {
 		fprintf(stderr, "sdpp keygen: -o FILE is required\n");
-		return CLI_EXIT_USAGE;
+		return 1;
 	}
 	if (strlen(path) + 5 > sizeof(pubpath)) {
 		fprintf(stderr, "sdpp keygen: path too long\n");
@@ -128,12 +127,14 @@ cmd_pubkey(int argc, char **argv)
 		} else if (path == NULL && argv[i][0] != '-') {
 			path = argv[i];
 		} else {
-			return cli_usage_error("sdpp pubkey", argv[i], NULL);
+			fprintf(stderr, "sdpp pubkey: unexpected argument `%s' (see --help)\n",
+			    argv[i]);
+			return 1;
 		}
 	}
 	if (path == NULL) {
 		fprintf(stderr, "sdpp pubkey: FILE is required\n");
-		return CLI_EXIT_USAGE;
+		return 1;
 	}
 	{
 		/* A public key file (FILE.pub) is not secret: read it as text. */

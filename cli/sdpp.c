@@ -5,7 +5,6 @@
 
 #include <curl/curl.h>
 
-#include "cli/common.h"
 #include "cli/sdpp.h"
 
 static const struct subcommand {
@@ -41,7 +40,7 @@ main(int argc, char **argv)
 
 	if (argc < 2) {
 		usage(stderr);
-		return CLI_EXIT_USAGE;
+		return 1;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -63,5 +62,5 @@ main(int argc, char **argv)
 			return subcommands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "sdpp: unknown command `%s'\n", argv[1]);
 	usage(stderr);
-	return CLI_EXIT_USAGE;
+	return 1;
 }

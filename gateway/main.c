@@ -265,6 +265,7 @@ reload(struct gw *gw)
 	config_free(gw->cfg);
 	gw->cfg = cfg;
 	records_set_delay(gw->records, cfg->ledger_commit_delay_ms);
+	ledger_set_checkpoint(gw->ledger, cfg->ledger_checkpoint_ms);
 	if (gw->pay_iota != NULL)
 		pay_iota_set_timeout(gw->pay_iota, cfg->iota_confirm_timeout_ms);
 	if (gw->anchor != NULL)
@@ -345,6 +346,7 @@ start(struct gw *gw)
 	lc.path = cfg->ledger_path;
 	lc.id = gw->id;
 	lc.sth_every = cfg->ledger_sth_every;
+	lc.checkpoint_ms = cfg->ledger_checkpoint_ms;
 	if (cfg->iota_anchor_mode == CONFIG_ANCHOR_RECORDS)
 		lc.anchor_kinds = cfg->iota_anchor_mask;
 	lc.anchor_tree_heads = cfg->iota_anchor_mode == CONFIG_ANCHOR_TREE_HEADS;

@@ -16,6 +16,7 @@ struct waiter {
 struct records {
 	struct ledger *ledger;
 	struct event *commit_ev;
+	struct event *tick_ev; /* checkpoints come due when nothing else commits */
 	uint64_t delay_ms;
 	int scheduled;
 	struct waiter *waiters;
@@ -26,6 +27,8 @@ struct records {
 };
 
 static void commit_cb(evutil_socket_t fd, short what, void *arg);
+static void tick_cb(evutil_socket_t fd, short what, void *arg);
+static void schedule(struct records *rc);
 
 struct records *
 records_new(struct event_base *base, struct ledger *l, uint64_t delay_ms)
@@ -36,9 +39,13 @@ records_new(struct event_base *base, struct ledger *l, uint64_t delay_ms)
 		return NULL;
 	rc->ledger = l;
 	rc->delay_ms = delay_ms;
+	struct timeval second = { 1, 0 };
+
 	rc->commit_ev = event_new(base, -1, 0, commit_cb, rc);
-	if (rc->commit_ev == NULL) {
-		free(rc);
+	rc->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, rc);
+	if (rc->commit_ev == NULL || rc->tick_ev == NULL ||
+	    evtimer_add(rc->tick_ev, &second) != 0) {
+		records_free(rc);
 		return NULL;
 	}
 	return rc;
@@ -49,7 +56,10 @@ records_free(struct records *rc)
 {
 	if (rc == NULL)
 		return;
-	event_free(rc->commit_ev);
+	if (rc->commit_ev != NULL)
+		event_free(rc->commit_ev);
+	if (rc->tick_ev != NULL)
+		event_free(rc->tick_ev);
 	free(rc->waiters);
 	free(rc);
 }
@@ -149,6 +159,24 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 	for (i = 0; i < n; i++)
 		w[i].done(w[i].arg, ok, w[i].record);
 	free(w);
+}
+
+/* Once a second: held records whose checkpoint is due join the log even
+ * when no session appends anything (ledger.h, checkpoint_ms). */
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct records *rc = arg;
+	char err[LEDGER_ERR_MAX];
+	int n;
+
+	(void)fd;
+	(void)what;
+	n = ledger_checkpoint(rc->ledger, util_now_ms(), err, sizeof(err));
+	if (n < 0)
+		log_warnx("event=ledger_checkpoint error=\"%s\"", err);
+	else if (n > 0)
+		schedule(rc);
 }
 
 void

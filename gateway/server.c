@@ -114,6 +114,7 @@ struct conn {
 	struct server_product *pstat;       /* while streaming: its product's counts (or NULL) */
 	char peer_error[SDPP_NAME_MAX + 1]; /* the code of an error the buyer sent, "" none */
 	uint64_t paid_counted;              /* payment total counted into pstat->paid */
+	uint64_t order_record;              /* the order's record id, once durable */
 	char product[SDPP_NAME_MAX + 1];
 	/* The log line of the record being appended: written once that record
 	 * is durable (conn_record_done), so the log never tells of a record
@@ -447,8 +448,9 @@ struct conn_req {
 	struct conn *c;
 	uint64_t req; /* the session's request to complete, 0 if none */
 	enum ledger_kind kind;
-	uint64_t amount; /* an invoice's amount, a payment's total */
-	char note[256];  /* logged once the record is durable */
+	uint64_t amount;  /* an invoice's amount, a payment's total */
+	uint64_t invoice; /* an invoice's number */
+	char note[256];   /* logged once the record is durable */
 };
 
 static void
@@ -499,15 +501,19 @@ conn_record_done(void *arg, int ok, uint64_t record)
 	struct conn_req *q = arg;
 	struct conn *c = q->c;
 	struct gw *gw = c->srv->gw;
-	char verif[LEDGER_ID_LEN];
+	char verif[96];
 
 	if (ok) {
-		if (q->note[0] != '\0')
+		/* Record 0: held until the order's next checkpoint. */
+		if (q->note[0] != '\0' && record != 0)
 			log_info("%llu %s record=%llu", (unsigned long long)c->id, q->note,
 			    (unsigned long long)record);
-		if (q->kind == LEDGER_ORDER)
+		else if (q->note[0] != '\0')
+			log_info("%llu %s record=held", (unsigned long long)c->id, q->note);
+		if (q->kind == LEDGER_ORDER) {
 			gw->stats.orders++;
-		else if (q->kind == LEDGER_INVOICE)
+			c->order_record = record;
+		} else if (q->kind == LEDGER_INVOICE)
 			gw->stats.invoices++;
 		else if (q->kind == LEDGER_PAYMENT)
 			gw->stats.payments++;
@@ -529,7 +535,14 @@ conn_record_done(void *arg, int ok, uint64_t record)
 			struct sdpp_tree_head th;
 			int have = 1;
 
-			ledger_id_format(verif, record);
+			/* A held invoice is named by its order's record and
+			 * its number: "ledger:42/invoice/3" (OPERATIONS.md). */
+			if (record == 0 && q->kind == LEDGER_INVOICE)
+				snprintf(verif, sizeof(verif), LEDGER_ID_PREFIX "%llu/invoice/%llu",
+				    (unsigned long long)c->order_record,
+				    (unsigned long long)q->invoice);
+			else
+				ledger_id_format(verif, record);
 			/* The sdpp/2 statement carries the log's latest signed tree
 			 * head: with sth_every = 0 this commit's, which covers the
 			 * exit record (PROTOCOL.md 15.5). None: fail closed. */
@@ -570,6 +583,7 @@ conn_append(void *ctx, struct ledger_record *r, uint64_t req)
 	q->req = req;
 	q->kind = r->kind;
 	q->amount = r->amount;
+	q->invoice = r->invoice;
 	if (r->kind == c->note_kind) {
 		memcpy(q->note, c->note, sizeof(q->note));
 		c->note[0] = '\0';

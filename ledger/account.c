@@ -59,7 +59,8 @@ fold(struct ledger_account *a, const char *kind, const cJSON *d, uint64_t id, in
 		a->quantity = jnum(d, "quantity");
 		a->price = jmoney(d, "price");
 	} else if (strcmp(kind, "invoice") == 0) {
-		a->invoices++;
+		/* A merged record stands for invoices first_invoice..invoice. */
+		a->invoices = max64(a->invoices, jnum(d, "invoice"));
 		a->invoiced_items = max64(a->invoiced_items, jnum(d, "last_seq"));
 		a->invoiced = max64(a->invoiced, jmoney(d, "total_due"));
 	} else if (strcmp(kind, "payment") == 0) {

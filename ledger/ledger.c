@@ -52,6 +52,12 @@ static const char schema[] =
     " state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,"
     " next_attempt INTEGER NOT NULL DEFAULT 0, ref TEXT, last_error TEXT);"
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt);"
+    "CREATE TABLE IF NOT EXISTS held("
+    " order_id TEXT NOT NULL, kind TEXT NOT NULL, since INTEGER NOT NULL, time INTEGER NOT NULL,"
+    " buyer TEXT NOT NULL, invoice INTEGER NOT NULL, amount TEXT NOT NULL, detail TEXT NOT NULL,"
+    " evidence TEXT, first_invoice INTEGER NOT NULL, first_seq INTEGER NOT NULL,"
+    " amount_sum TEXT NOT NULL, record_first_seq INTEGER NOT NULL, ack_seq INTEGER,"
+    " ack_message TEXT, ack_signature TEXT, PRIMARY KEY(order_id, kind));"
     "CREATE VIEW IF NOT EXISTS invoices AS SELECT id, time, order_id, buyer, invoice,"
     " amount, json_extract(body, '$.detail.total_due') AS total_due,"
     " json_extract(body, '$.detail.first_seq') AS first_seq,"
@@ -65,7 +71,8 @@ static const char schema[] =
     " FROM records WHERE kind = 'order';";
 
 struct pending {
-	uint64_t id;
+	uint64_t id; /* 0: a held payment, queued for its reference only */
+	int held;
 	struct ledger_record rec; /* detail/evidence owned; acks copied below */
 	struct ledger_ack *acks;
 	size_t nacks;
@@ -90,6 +97,8 @@ struct ledger {
 	struct merkle_frontier frontier; /* over committed records */
 	struct pending *q;
 	size_t qlen, qalloc;
+	uint64_t qrecs;    /* log records in q (held payments are not) */
+	struct held *held; /* open orders' latest invoice, payment, receipts */
 	struct ledger_remote remote;
 	int have_remote;
 	struct inflight *fl;
@@ -111,6 +120,7 @@ struct head {
 };
 
 static void queue_drop(struct ledger *l);
+static int checkpoint_due(struct ledger *l, int64_t cutoff, char *err, size_t errlen);
 
 static int
 exec(struct ledger *l, const char *sql, char *err, size_t errlen)
@@ -649,6 +659,11 @@ close_interrupted(struct ledger *l, int64_t now, char *err, size_t errlen)
 	size_t n = 0, alloc = 0, i;
 	int rc = -1, s;
 
+	/* First what the crash left held: into the log, so that the closes
+	 * below count it (and no order keeps held records without an end). */
+	if (ledger_held_orders(l->held) > 0 && (checkpoint_due(l, INT64_MAX, err, errlen) < 0 ||
+	                                           ledger_commit(l, now, err, errlen) != 0))
+		goto out;
 	if (prepare(l, &st,
 	        "SELECT o.order_id FROM records o WHERE o.kind = 'order' AND NOT EXISTS"
 	        " (SELECT 1 FROM records c WHERE c.order_id = o.order_id AND c.kind = 'close')"
@@ -778,7 +793,13 @@ ledger_open(struct ledger **out, const struct ledger_config *cfg, char *err, siz
 		sqlite3_finalize(st);
 		st = NULL;
 	}
+	l->held = ledger_held_new();
+	if (l->held == NULL) {
+		util_errf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (exec(l, "COMMIT", err, errlen) != 0 || load_state(l, 1, err, errlen) != 0 ||
+	    ledger_held_load(l->held, l->db, err, errlen) != 0 ||
 	    close_interrupted(l, util_now_ms(), err, errlen) != 0)
 		goto fail;
 	*out = l;
@@ -840,6 +861,7 @@ queue_drop(struct ledger *l)
 	for (i = 0; i < l->qlen; i++)
 		pending_clear(&l->q[i]);
 	l->qlen = 0;
+	l->qrecs = 0;
 }
 
 void
@@ -850,6 +872,7 @@ ledger_close(struct ledger *l)
 	queue_drop(l);
 	free(l->q);
 	free(l->fl);
+	ledger_held_free(l->held);
 	sqlite3_close(l->db);
 	free(l);
 }
@@ -931,7 +954,7 @@ ledger_size(const struct ledger *l)
 size_t
 ledger_pending(const struct ledger *l)
 {
-	return l->qlen;
+	return l->qlen + (l->held != NULL && ledger_held_dirty(l->held) ? 1 : 0);
 }
 
 /* The body is JCS by construction: its keys are written in sorted order and
@@ -967,18 +990,16 @@ build_body(struct pending *p, char *err, size_t errlen)
 	return merkle_leaf_hash(p->leaf, p->body, p->bodylen);
 }
 
-int
-ledger_append(
-    struct ledger *l, const struct ledger_record *r, uint64_t *id, char *err, size_t errlen)
+/* Queues r: a log record (held = 0, its id in *id) or a held payment,
+ * queued so that its reference is indexed and found by
+ * ledger_has_payment_ref within the batch. */
+static int
+queue_add(struct ledger *l, const struct ledger_record *r, int held, uint64_t *id, char *err,
+    size_t errlen)
 {
 	struct pending *p;
 	size_t i;
 
-	if (r->detail == NULL || (unsigned)r->kind >= LEDGER_KIND__COUNT || r->kind == 0 ||
-	    r->time < 0 || (uint64_t)r->time > (uint64_t)SDPP_JSON_INT_MAX) {
-		util_errf(err, errlen, "ledger_append: incomplete record");
-		return -1;
-	}
 	if (l->qlen == l->qalloc) {
 		size_t want = l->qalloc == 0 ? 16 : l->qalloc * 2;
 		struct pending *nq = realloc(l->q, want * sizeof(*nq));
@@ -992,7 +1013,8 @@ ledger_append(
 	}
 	p = &l->q[l->qlen];
 	memset(p, 0, sizeof(*p));
-	p->id = l->committed + l->qlen + 1;
+	p->held = held;
+	p->id = held ? 0 : l->committed + l->qrecs + 1;
 	p->rec = *r;
 	p->rec.detail = strdup(r->detail);
 	p->rec.evidence = r->evidence != NULL ? strdup(r->evidence) : NULL;
@@ -1013,11 +1035,12 @@ ledger_append(
 				goto nomem;
 		}
 	}
-	if (build_body(p, err, errlen) != 0) {
+	if (!held && build_body(p, err, errlen) != 0) {
 		pending_clear(p);
 		return -1;
 	}
 	l->qlen++;
+	l->qrecs += held ? 0 : 1;
 	*id = p->id;
 	/* The commit that makes an exit durable signs a tree head whatever
 	 * sth_every says: the seller's closing statement hands that head to
@@ -1029,6 +1052,91 @@ nomem:
 	pending_clear(p);
 	util_errf(err, errlen, "out of memory");
 	return -1;
+}
+
+/* A checkpoint of one order: its held records join the log, now. */
+static int
+checkpoint(struct ledger *l, const char *order_hex, char *err, size_t errlen)
+{
+	struct ledger_record out[HELD_MAX];
+	struct ledger_ack acks[HELD_MAX];
+	size_t n, i;
+	uint64_t id;
+	int rc = 0;
+
+	if (ledger_held_take(l->held, order_hex, out, acks, &n, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = queue_add(l, &out[i], 0, &id, err, errlen);
+	ledger_held_take_done(out, acks, n);
+	return rc;
+}
+
+struct due {
+	struct ledger *l;
+	char *err;
+	size_t errlen;
+	int n;
+};
+
+static int
+checkpoint_cb(void *ctx, const char *order_hex)
+{
+	struct due *d = ctx;
+
+	d->n++;
+	return checkpoint(d->l, order_hex, d->err, d->errlen);
+}
+
+/* Checkpoints every order with a record held since cutoff or earlier;
+ * returns how many, or -1. */
+static int
+checkpoint_due(struct ledger *l, int64_t cutoff, char *err, size_t errlen)
+{
+	struct due d = { l, err, errlen, 0 };
+
+	if (l->held == NULL || ledger_held_orders(l->held) == 0)
+		return 0;
+	return ledger_held_due(l->held, cutoff, checkpoint_cb, &d) != 0 ? -1 : d.n;
+}
+
+void
+ledger_set_checkpoint(struct ledger *l, uint64_t checkpoint_ms)
+{
+	l->cfg.checkpoint_ms = checkpoint_ms;
+}
+
+int
+ledger_checkpoint(struct ledger *l, int64_t now, char *err, size_t errlen)
+{
+	if (l->cfg.checkpoint_ms == 0)
+		return checkpoint_due(l, INT64_MAX, err, errlen);
+	return checkpoint_due(l, now - (int64_t)l->cfg.checkpoint_ms, err, errlen);
+}
+
+int
+ledger_append(
+    struct ledger *l, const struct ledger_record *r, uint64_t *id, char *err, size_t errlen)
+{
+	*id = 0;
+	if (r->detail == NULL || (unsigned)r->kind >= LEDGER_KIND__COUNT || r->kind == 0 ||
+	    r->time < 0 || (uint64_t)r->time > (uint64_t)SDPP_JSON_INT_MAX) {
+		util_errf(err, errlen, "ledger_append: incomplete record");
+		return -1;
+	}
+	if (l->held != NULL && l->cfg.checkpoint_ms > 0 && ledger_held_kind(r->kind)) {
+		if (ledger_held_put(l->held, r, r->time, err, errlen) != 0)
+			return -1;
+		/* A payment is also queued, for its reference. A failure here
+		 * leaves the put tentative: the commit fails the batch. */
+		return r->kind == LEDGER_PAYMENT ? queue_add(l, r, 1, id, err, errlen) : 0;
+	}
+	/* The order's held records precede its exit or close in the log:
+	 * what they prove is in the log before the order's last word. */
+	if (l->held != NULL && (r->kind == LEDGER_EXIT || r->kind == LEDGER_CLOSE) &&
+	    checkpoint(l, r->order_id, err, errlen) != 0)
+		return -1;
+	return queue_add(l, r, 0, id, err, errlen);
 }
 
 int
@@ -1084,7 +1192,9 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 	uint64_t size, anchored = 0;
 	int in_tx = 0, rc = -1;
 
-	if (l->qlen == 0)
+	if (ledger_checkpoint(l, now, err, errlen) < 0)
+		goto fail;
+	if (l->qlen == 0 && (l->held == NULL || !ledger_held_dirty(l->held)))
 		return 0;
 	if (exec(l, "BEGIN IMMEDIATE", err, errlen) != 0)
 		goto fail;
@@ -1108,6 +1218,8 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 	for (i = 0; i < l->qlen; i++) {
 		const struct pending *p = &l->q[i];
 
+		if (p->held)
+			goto payment_ref;
 		sqlite3_reset(ins);
 		sqlite3_bind_int64(ins, 1, (sqlite3_int64)p->id);
 		sqlite3_bind_text(ins, 2, ledger_kind_name(p->rec.kind), -1, SQLITE_STATIC);
@@ -1137,7 +1249,9 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			}
 		}
 		/* An index of payment proofs, so that one transfer never pays
-		 * twice (ledger_has_payment_ref). */
+		 * twice (ledger_has_payment_ref). A held payment's row names
+		 * record 0: its record is the order's next checkpoint. */
+	payment_ref:
 		if (p->rec.kind == LEDGER_PAYMENT) {
 			sqlite3_reset(pref);
 			sqlite3_bind_text(pref, 1, p->rec.detail, -1, SQLITE_STATIC);
@@ -1147,6 +1261,8 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 				goto fail;
 			}
 		}
+		if (p->held)
+			continue;
 		if (merkle_frontier_push(&f, p->leaf) != 0)
 			goto fail;
 		if (l->cfg.anchor_kinds & (1u << p->rec.kind)) {
@@ -1162,8 +1278,12 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 			}
 		}
 	}
+	if (l->held != NULL && ledger_held_write(l->held, l->db, err, errlen) != 0)
+		goto fail;
 	size = f.size;
-	if (l->cfg.sth_every == 0 || l->force_sth || size - l->last_sth >= l->cfg.sth_every) {
+	/* A commit of held records alone adds nothing to sign. */
+	if (size > l->last_sth &&
+	    (l->cfg.sth_every == 0 || l->force_sth || size - l->last_sth >= l->cfg.sth_every)) {
 		if (merkle_frontier_root(&f, root) != 0 ||
 		    ledger_sth_input(l->keyhex, size, root, now, &sin, &sinlen) != 0 ||
 		    sdpp_sign(l->id, sin, sinlen, sig) != SDPP_OK) {
@@ -1228,6 +1348,8 @@ fail:
 	 * so ids are reused and the callers fail the requests that waited. */
 	if (rc != 0 && in_tx)
 		(void)exec(l, "ROLLBACK", NULL, 0);
+	if (l->held != NULL)
+		ledger_held_settle(l->held, rc == 0);
 	queue_drop(l);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(ack);

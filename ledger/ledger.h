@@ -46,10 +46,11 @@ struct ledger_record {
 	int64_t time;
 	char order_id[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
 	char buyer[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
-	uint64_t invoice; /* invoice number, 0 if none */
-	uint64_t amount;  /* amount of an invoice, total of a voucher */
-	char *detail;     /* JCS object, malloc'd */
-	char *evidence;   /* JCS object or NULL, malloc'd */
+	uint64_t invoice;   /* invoice number, 0 if none */
+	uint64_t amount;    /* amount of an invoice, total of a voucher */
+	uint64_t first_seq; /* an invoice's first item (held invoices merge) */
+	char *detail;       /* JCS object, malloc'd */
+	char *evidence;     /* JCS object or NULL, malloc'd */
 	/* Signed ACKs that this receipts record commits to (stored in the
 	 * acks table in the same transaction). Borrowed. */
 	const struct ledger_ack *acks;
@@ -72,6 +73,11 @@ int ledger_record_session(struct ledger_record *r, const uint8_t order_id[SDPP_O
     const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], int64_t time);
 int ledger_record_invoice(struct ledger_record *r, const struct sdpp_invoice *inv,
     const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], int64_t time);
+/* An invoice record that stands for invoices first_invoice..r->invoice
+ * (items first_seq..its last_seq, amount their sum): the detail gains
+ * `first_invoice` when it covers more than one. */
+int ledger_record_invoice_merge(
+    struct ledger_record *r, uint64_t first_invoice, uint64_t first_seq, uint64_t amount);
 int ledger_record_payment(struct ledger_record *r, const struct sdpp_msg *payment,
     const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const char *method, int64_t time);
 /* acks: the signed ACKs of one invoice block, in order; the last one
@@ -106,6 +112,11 @@ struct ledger_config {
 	 * (0: 1) have been added since the last one queued. */
 	int anchor_tree_heads;
 	uint64_t anchor_every;
+	/* Invoices, payments and receipts are held (the latest of each per
+	 * open order, durable, outside the log) and join the log at the
+	 * order's exit or close, or checkpoint_ms after the first was held;
+	 * 0: each joins the log at once. */
+	uint64_t checkpoint_ms;
 };
 
 struct ledger;
@@ -146,6 +157,13 @@ void ledger_close(struct ledger *l);
  */
 int ledger_append(
     struct ledger *l, const struct ledger_record *r, uint64_t *id, char *err, size_t errlen);
+
+/* Changes checkpoint_ms (ledger_config) from now on. */
+void ledger_set_checkpoint(struct ledger *l, uint64_t checkpoint_ms);
+/* Queues the checkpoints due at now (records held checkpoint_ms or
+ * longer); returns how many orders, or -1 with err. ledger_commit also
+ * does this: call it when nothing else would commit. */
+int ledger_checkpoint(struct ledger *l, int64_t now, char *err, size_t errlen);
 
 /* Records queued and not yet committed. */
 size_t ledger_pending(const struct ledger *l);

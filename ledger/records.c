@@ -167,6 +167,7 @@ ledger_record_invoice(struct ledger_record *r, const struct sdpp_invoice *v,
 	head(r, LEDGER_INVOICE, v->order_id, buyer, time);
 	r->invoice = v->number;
 	r->amount = v->amount;
+	r->first_seq = v->first_seq;
 	if (d == NULL || add_uint(d, "invoice", v->number) != 0 ||
 	    add_uint(d, "first_seq", v->first_seq) != 0 ||
 	    add_uint(d, "last_seq", v->last_seq) != 0 ||
@@ -180,6 +181,36 @@ ledger_record_invoice(struct ledger_record *r, const struct sdpp_invoice *v,
 		return -1;
 	}
 	return finish(&r->detail, d);
+}
+
+int
+ledger_record_invoice_merge(
+    struct ledger_record *r, uint64_t first_invoice, uint64_t first_seq, uint64_t amount)
+{
+	cJSON *d;
+	char *merged = NULL;
+	char buf[SDPP_MONEY_LEN];
+
+	if (r->kind != LEDGER_INVOICE || first_invoice == 0 || first_invoice > r->invoice)
+		return -1;
+	if (first_invoice == r->invoice)
+		return 0;
+	d = cJSON_Parse(r->detail);
+	sdpp_money_format(buf, amount);
+	if (d == NULL || !cJSON_IsObject(d) ||
+	    cJSON_ReplaceItemInObject(d, "first_seq", cJSON_CreateNumber((double)first_seq)) == 0 ||
+	    cJSON_ReplaceItemInObject(d, "amount", cJSON_CreateString(buf)) == 0 ||
+	    add_uint(d, "first_invoice", first_invoice) != 0) {
+		cJSON_Delete(d);
+		return -1;
+	}
+	if (finish(&merged, d) != 0)
+		return -1;
+	free(r->detail);
+	r->detail = merged;
+	r->first_seq = first_seq;
+	r->amount = amount;
+	return 0;
 }
 
 int

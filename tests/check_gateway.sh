@@ -50,9 +50,14 @@ full_purchase() {
 	    "$d/s1-show"
 	sql "SELECT kind || '=' || count(*) FROM records WHERE kind != 'receipts' GROUP BY kind
 	    ORDER BY kind" | tr '\n' ' ' >"$d/s1-kinds"
-	[ "$(cat "$d/s1-kinds")" = "close=1 exit=1 invoice=2 order=1 payment=2 " ] &&
-	    sql_at_least "SELECT count(*) FROM records WHERE kind = 'receipts'" 1
-	check "s1: records: order 1, invoice 2, payment 2, exit 1, close 1, receipts >= 1" $? \
+	# Invoices, payments and receipts are held while the order runs and
+	# join the log at its exit: the latest of each, the invoices merged.
+	[ "$(cat "$d/s1-kinds")" = "close=1 exit=1 invoice=1 order=1 payment=1 " ] &&
+	    [ "$(sql "SELECT count(*) FROM records WHERE kind = 'receipts'")" -eq 1 ] &&
+	    [ "$(sql "SELECT json_extract(body, '\$.detail.first_invoice') || '..' ||
+	        json_extract(body, '\$.detail.invoice') FROM records WHERE kind = 'invoice'")" = 1..2 ] &&
+	    [ "$(sql "SELECT count(*) FROM held")" -eq 0 ]
+	check "s1: records: order, receipts, invoice (1..2 merged), payment, exit, close; none held" $? \
 	    "$d/s1-kinds"
 	teardown_pair
 }

@@ -29,11 +29,16 @@ fund() { rpc standin_fund "[\"$1\",\"$2\",${3:-1}]" >/dev/null; }
 addr_of() { "$SDPP" iota address "$1"; }
 
 # [iota] lines for a gateway on the stand-in.
+# Anchoring records: checkpoint = 0, so that each invoice joins the log,
+# and is anchored, as it is made (held records are anchored at checkpoints).
 iota_lines() { # ANCHOR [EXTRA...]
 	printf '[iota]\nurl = http://127.0.0.1:%s\nrpc_timeout = 1s\nconfirm_timeout = 4s\nanchor = %s\n' \
 	    "$NP" "$1"
+	local records=0
+	[ "$1" = records ] && records=1
 	shift
 	printf '%s\n' "$@"
+	[ $records = 0 ] || printf '[ledger]\ncheckpoint = 0\n'
 }
 
 outbox_done() { sql_at_least "SELECT count(*) FROM outbox WHERE state = 'done'" "$1"; }

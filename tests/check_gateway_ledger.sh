@@ -44,7 +44,7 @@ forged() {
 	broker_run l1-mq "$MQ"
 	gw_refused l1
 	check "l1: the gateway refuses to start on the forged ledger (status $WAIT_RC)" $? "$GLOG"
-	sed -n '/^--- restart$/,$p' "$GLOG" | grep -qE "records? $id[-:].*|does not match its signed tree head.*records $id-"
+	sed -n '/^--- restart$/,$p' "$GLOG" | grep -qE "records? $id[-:].*|does not match its signed tree head.*records ([0-9]+-)?$id[-; ]"
 	check "l1: the refusal names record $id" $? "$GLOG"
 	[ "$(sql "SELECT count(*) FROM tree_heads")" = "$heads" ]
 	check "l1: no tree head was signed over the forgery" $?
