@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/common.h"
 #include "cli/sdpp.h"
 #include "iota/bcs.h"
 #include "iota/iota.h"
@@ -264,12 +265,12 @@ iota_address_main(int argc, char **argv)
 		} else {
 			fprintf(stderr,
 			    "sdpp iota address: unexpected argument `%s' (see --help)\n", argv[i]);
-			return 1;
+			return CLI_EXIT_USAGE;
 		}
 	}
 	if (path == NULL) {
 		fprintf(stderr, "sdpp iota address: KEY is required\n");
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (load_key("address", path, &id) != 0)
 		return 1;
@@ -360,7 +361,8 @@ build_error(const char *cmd, enum iota_err err)
 }
 
 /* Options and network of every subcommand but address: 0 to go on, 1
- * after printing the usage (exit 0), -1 after printing why (exit 1). */
+ * after printing the usage (exit 0), -1 after printing why (a usage
+ * error, exit 2). */
 static int
 parse_cmd(
     const char *cmd, int which, int argc, char **argv, struct iota_opts *o, enum iota_network *net)
@@ -565,14 +567,14 @@ iota_account_main(const char *cmd, int which, int argc, char **argv)
 	case 1:
 		return 0;
 	default:
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (o.address != NULL && iota_address_parse(addr, o.address) != 0) {
 		fprintf(stderr,
 		    "sdpp iota %s: --address is not an address (0x and 64 hex "
 		    "digits): `%s'\n",
 		    cmd, o.address);
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (o.key != NULL && (load_key(cmd, o.key, &id) != 0 || account_address(id, addr) != 0))
 		goto out;
@@ -629,7 +631,7 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 	case 1:
 		return 0;
 	default:
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (which == FOR_PAY) {
 		if (iota_address_parse(recipient, o.to) != 0) {
@@ -637,10 +639,10 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 			    "sdpp iota %s: --to is not an address (0x and 64 hex "
 			    "digits): `%s'\n",
 			    cmd, o.to);
-			return 1;
+			return CLI_EXIT_USAGE;
 		}
 		if (parse_nanos(cmd, "--amount", o.amount, &amount) != 0)
-			return 1;
+			return CLI_EXIT_USAGE;
 	} else {
 		hexlen = strlen(o.data_hex);
 		if (hexlen == 0) {
@@ -648,14 +650,14 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 			    "sdpp iota %s: --data-hex is empty: give at least one "
 			    "byte (two hex digits) to notarize\n",
 			    cmd);
-			return 1;
+			return CLI_EXIT_USAGE;
 		}
 		if (hexlen % 2 != 0 || strspn(o.data_hex, "0123456789abcdefABCDEF") != hexlen) {
 			fprintf(stderr,
 			    "sdpp iota %s: --data-hex is not an even number of hex "
 			    "digits: `%s'\n",
 			    cmd, o.data_hex);
-			return 1;
+			return CLI_EXIT_USAGE;
 		}
 		n_data = hexlen / 2;
 		/* The network refuses larger pure arguments; say so before signing. */
@@ -664,7 +666,7 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 			    "sdpp iota %s: --data-hex: %zu bytes, more than the %d a "
 			    "transaction argument may hold; notarize a hash of the data instead\n",
 			    cmd, n_data, IOTA_NOTARIZE_DATA_MAX);
-			return 1;
+			return CLI_EXIT_USAGE;
 		}
 		if (o.description != NULL) {
 			size_t dlen = strlen(o.description);
@@ -672,14 +674,14 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 			if (!util_utf8_valid(o.description, dlen)) {
 				fprintf(stderr, "sdpp iota %s: --description is not valid UTF-8\n",
 				    cmd);
-				return 1;
+				return CLI_EXIT_USAGE;
 			}
 			if (dlen > IOTA_NOTARIZE_DESCRIPTION_MAX) {
 				fprintf(stderr,
 				    "sdpp iota %s: --description: %zu bytes, more than "
 				    "the %d a transaction argument may hold\n",
 				    cmd, dlen, IOTA_NOTARIZE_DESCRIPTION_MAX);
-				return 1;
+				return CLI_EXIT_USAGE;
 			}
 		}
 	}
@@ -691,8 +693,10 @@ iota_tx_main(const char *cmd, int which, int argc, char **argv)
 		fprintf(stderr, "sdpp iota %s: out of memory\n", cmd);
 		goto fail;
 	}
-	if (o.offline && parse_gas(cmd, &o, coins, &m) != 0)
+	if (o.offline && parse_gas(cmd, &o, coins, &m) != 0) {
+		rc = CLI_EXIT_USAGE;
 		goto fail;
+	}
 	if (which == FOR_NOTARIZE && sdpp_hex_decode(data, n_data, o.data_hex) != SDPP_OK) {
 		fprintf(stderr, "sdpp iota %s: --data-hex: cannot decode `%s'\n", cmd, o.data_hex);
 		goto fail;
@@ -736,7 +740,7 @@ cmd_iota(int argc, char **argv)
 
 	if (argc < 2) {
 		iota_usage(stderr);
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	sub = argv[1];
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
@@ -755,5 +759,5 @@ cmd_iota(int argc, char **argv)
 		return iota_account_main("faucet", FOR_FAUCET, argc - 1, argv + 1);
 	fprintf(stderr, "sdpp iota: unknown command `%s'\n", sub);
 	iota_usage(stderr);
-	return 1;
+	return CLI_EXIT_USAGE;
 }

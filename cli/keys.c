@@ -41,6 +41,9 @@ print_qr(const char *text)
 	QRcode_free(qr);
 }
 
+/* The options of sdpp keygen that take a value (cli_usage_error()). */
+static const char *const keygen_valued[] = { "-o", NULL };
+
 int
 cmd_keygen(int argc, char **argv)
 {
@@ -65,14 +68,12 @@ cmd_keygen(int argc, char **argv)
 			    "public identity (hex) that the other party pins. -f overwrites.\n");
 			return 0;
 		} else {
-			fprintf(stderr, "sdpp keygen: unexpected argument `%s' (see --help)\n",
-			    argv[i]);
-			return 1;
+			return cli_usage_error("sdpp keygen", argv[i], keygen_valued);
 		}
 	}
 	if (path == NULL) {
 		fprintf(stderr, "sdpp keygen: -o FILE is required\n");
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (strlen(path) + 5 > sizeof(pubpath)) {
 		fprintf(stderr, "sdpp keygen: path too long\n");
@@ -127,14 +128,12 @@ cmd_pubkey(int argc, char **argv)
 		} else if (path == NULL && argv[i][0] != '-') {
 			path = argv[i];
 		} else {
-			fprintf(stderr, "sdpp pubkey: unexpected argument `%s' (see --help)\n",
-			    argv[i]);
-			return 1;
+			return cli_usage_error("sdpp pubkey", argv[i], NULL);
 		}
 	}
 	if (path == NULL) {
 		fprintf(stderr, "sdpp pubkey: FILE is required\n");
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	{
 		/* A public key file (FILE.pub) is not secret: read it as text. */

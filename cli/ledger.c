@@ -373,7 +373,7 @@ ledger_verify_main(int argc, char **argv)
 	return rc;
 usage:
 	ledger_usage(stderr);
-	return 1;
+	return CLI_EXIT_USAGE;
 }
 
 static void
@@ -486,7 +486,7 @@ ledger_show_main(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 usage:
 	ledger_usage(stderr);
-	return 1;
+	return CLI_EXIT_USAGE;
 }
 
 static int
@@ -511,7 +511,7 @@ ledger_prove_main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[2], "--consistency") == 0) {
 		if (parse_u64(argv[3], &m) != 0 || parse_u64(argv[4], &n) != 0) {
 			fprintf(stderr, "sdpp ledger prove: sizes must be positive integers\n");
-			return 1;
+			return CLI_EXIT_USAGE;
 		}
 		if (open_ro(argv[1], &l) != 0)
 			return 1;
@@ -521,14 +521,14 @@ ledger_prove_main(int argc, char **argv)
 			fprintf(stderr,
 			    "sdpp ledger prove: bad record id `%s' (use 42 or ledger:42)\n",
 			    argv[2]);
-			return 1;
+			return CLI_EXIT_USAGE;
 		}
 		if (open_ro(argv[1], &l) != 0)
 			return 1;
 		rc = ledger_prove(l, id, &json, err, sizeof(err));
 	} else {
 		ledger_usage(stderr);
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (rc != 0)
 		fprintf(stderr, "sdpp ledger prove: %s: %s\n", argv[1], err);
@@ -575,7 +575,7 @@ ledger_check_main(int argc, char **argv)
 	return 0;
 usage:
 	ledger_usage(stderr);
-	return 1;
+	return CLI_EXIT_USAGE;
 }
 
 static int
@@ -594,7 +594,7 @@ ledger_export_main(int argc, char **argv)
 
 	if (argc != 2) {
 		ledger_usage(stderr);
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (open_ro(argv[1], &l) != 0)
 		return 1;
@@ -622,12 +622,12 @@ cmd_ledger(int argc, char **argv)
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		ledger_usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 1 : 0;
+		return argc < 2 ? CLI_EXIT_USAGE : 0;
 	}
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
 		if (strcmp(argv[1], sub[i].name) == 0)
 			return sub[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "sdpp ledger: unknown command `%s'\n", argv[1]);
 	ledger_usage(stderr);
-	return 1;
+	return CLI_EXIT_USAGE;
 }

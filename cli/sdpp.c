@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include "cli/common.h"
 #include "cli/sdpp.h"
 
 static const struct subcommand {
@@ -40,7 +41,7 @@ main(int argc, char **argv)
 
 	if (argc < 2) {
 		usage(stderr);
-		return 1;
+		return CLI_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -62,5 +63,5 @@ main(int argc, char **argv)
 			return subcommands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "sdpp: unknown command `%s'\n", argv[1]);
 	usage(stderr);
-	return 1;
+	return CLI_EXIT_USAGE;
 }

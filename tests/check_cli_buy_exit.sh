@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib/gw.sh"
 
 CO2=building/7/floor2/co2
+PRE=building/7/floor2/pre
 
 # buy NAME ARGS...: sdpp buy in the foreground against the gateway, items
 # to $d/NAME.jsonl, stderr to $d/NAME.err; its status in RC.
@@ -68,7 +69,14 @@ unreachable() {
 with_gateway() {
 	local i oid n0 rc
 	setup_pair e "payment_granularity = 4
-max_quantity = 100" || return
+max_quantity = 100" "[product co2]
+topic = $CO2
+price = 3
+
+[product pre]
+topic = $PRE
+price = 2
+prepay = yes" || return
 
 	buy_start e1 co2 4 -v
 	wait_orders 1
@@ -138,9 +146,24 @@ max_quantity = 100" || return
 	    grep -q 'interrupted after 2 of 10 items' "$d/e8.err"
 	check "e8: Ctrl-C before the count: settled, exit 6 (status $WAIT_RC)" $? "$d/e8.err"
 
+	# Paid in advance, 4 items (8 nanos) at a time: a budget of 7 cannot
+	# pay the first block; one of 10 pays one block, not the second.
+	buy e10 --seller-key "$PUB" --product pre --count 0 --budget 7
+	[ $RC -eq 7 ] && grep -q "\`pre' is paid in advance, 4 items at a time: its first invoice is above your --budget of 7 nanos: nothing ordered" "$d/e10.err"
+	check "e10: a first prepaid block above --budget: exit 7, nothing ordered (status $RC)" $? "$d/e10.err"
+	buy_start e11 pre 0 --budget 10
+	wait_orders $((n0 + 3))
+	for i in 1 2 3 4 5 6; do pub "$PRE" "e11-$i"; done
+	wait_exit "$BUY_PID" 15
+	[ "$WAIT_RC" -eq 7 ] && [ "$(wc -l <"$d/e11.jsonl")" -eq 4 ] &&
+	    grep -q '^sdpp buy: your --budget of 10 nanos is reached: stopping after 4 items' "$d/e11.err" &&
+	    grep -q '^settled: 4 items received, 8 nanos due, 8 nanos paid' "$d/e11.err"
+	check "e11: prepaid, --budget reached: the paid block, no second invoice paid, exit 7 (status $WAIT_RC)" $? \
+	    "$d/e11.err" "$d/e11.jsonl" "$GLOG"
+
 	gw_sane
 	buy_start e9 co2 10
-	wait_orders $((n0 + 3))
+	wait_orders $((n0 + 4))
 	for i in 1 2; do pub "$CO2" "e9-$i"; done
 	wait_until 10 lines_at_least "$d/e9.jsonl" 2
 	kill -KILL "$GW_PID"

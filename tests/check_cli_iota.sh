@@ -34,7 +34,8 @@ same() { # name, file with the tool's output, case
 	if [ "$(cat "$2")" = "$(want "$3")" ]; then ok "$1"; else
 		notok "$1"; echo "# got:  $(cut -c1-120 "$2")"; echo "# want: $(want "$3" | cut -c1-120)"; fi
 }
-# Runs the tool expecting failure and a message containing each given string.
+# Runs the tool expecting failure (status $REFUSE_ST, default 2: a usage
+# error) and a message containing each given string.
 refuses() { # name, expected text..., -- args...
 	name=$1; shift
 	pats=""
@@ -43,7 +44,7 @@ $1"; shift; done
 	shift
 	"$S" "$@" >"$d/out" 2>"$d/err"
 	st=$?
-	if [ "$st" -ne 1 ] || [ -s "$d/out" ]; then
+	if [ "$st" -ne "${REFUSE_ST:-2}" ] || [ -s "$d/out" ]; then
 		notok "$name (status $st, stdout $(wc -c <"$d/out") bytes)"; return
 	fi
 	missing=$(printf '%s\n' "$pats" | while IFS= read -r p; do
@@ -154,7 +155,7 @@ chmod 644 "$d/key"
     notok "loose key: $(cat "$d/err")"
 chmod 600 "$d/key"
 printf 'junk\n' >"$d/junk" && chmod 600 "$d/junk"
-refuses "a file that is not a key" "not an sdpp key file" -- iota address "$d/junk"
+REFUSE_ST=1 refuses "a file that is not a key" "not an sdpp key file" -- iota address "$d/junk"
 refuses "unknown iota command" "unknown command \`frob'" -- iota frob
 "$S" iota --help >"$d/out" 2>&1 && grep -q 'sdpp iota notarize' "$d/out" &&
     ok "iota --help" || notok "iota --help"

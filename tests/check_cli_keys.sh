@@ -42,7 +42,7 @@ expect "pubkey refuses a non-key file" $? 1
 "$S" pubkey "$d/missing" >/dev/null 2>&1
 expect "pubkey on a missing file fails" $? 1
 "$S" frobnicate >/dev/null 2>&1
-expect "unknown command fails" $? 1
+expect "unknown command fails, a usage error" $? 2
 "$S" --help >/dev/null 2>&1
 expect "--help succeeds" $? 0
 "$S" pubkey "$d/k" --qr >"$d/qr" 2>&1

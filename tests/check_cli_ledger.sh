@@ -70,7 +70,7 @@ expect "prove a record that does not exist fails" $? 1
 for bad in 0 -1 abc 4x ledger: 99999999999999999999; do
 	"$S" ledger prove "$db" "$bad" >/dev/null 2>"$d/err"
 	rc=$?
-	[ $rc -eq 1 ] && grep -q "bad record id" "$d/err" || { echo "# prove $bad: $rc"; bad_ids=1; }
+	[ $rc -eq 2 ] && grep -q "bad record id" "$d/err" || { echo "# prove $bad: $rc"; bad_ids=1; }
 done
 [ -z "${bad_ids:-}" ] && ok "prove refuses malformed record ids" || notok "prove accepted a bad id"
 "$S" buy 127.0.0.1:1 --seller-key "$seller" --key "$d/none" --product x --count 1.5 >/dev/null 2>"$d/err"
@@ -96,7 +96,7 @@ grep -q "\"order_id\":\"$order\".*\"paid\":\"30\",\"owed\":\"0\"" "$d/json" &&
 "$S" ledger verify "$d/missing.db" >/dev/null 2>&1
 expect "verify of a missing file fails" $? 1
 "$S" ledger frob >/dev/null 2>&1
-expect "unknown ledger command fails" $? 1
+expect "unknown ledger command fails, a usage error" $? 2
 
 echo "1..$n"
 [ "$fails" -eq 0 ]
