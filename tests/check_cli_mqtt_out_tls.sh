@@ -144,6 +144,8 @@ scenario() {
 	out_fails m1-plain "tcp://127.0.0.1:$tp" 'need an ssl:// or mqtts:// URI' \
 	    --mqtt-cafile "$d/ca.crt"
 	check "m1: --mqtt-cafile with tcp:// is refused" $? "$d/m1-plain.err"
+	sanitizer_clean "$d"/m1-*.err
+	check "m1: no sanitizer report from any buyer" $? "$d"/m1-*.err
 	BROKER_PID=$m1_broker teardown_pair
 	TP=$tp
 }
