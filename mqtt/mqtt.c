@@ -101,7 +101,7 @@ struct mqtt {
 	int just_lost;     /* Paho reports a lost connection twice; see on_connect_failure() */
 	unsigned attempts; /* automatic reconnects since the last connect */
 	char tls_why[MQTT_WHY_MAX];  /* OpenSSL's reason in this attempt, if any */
-	char last_why[MQTT_WHY_MAX]; /* the failure last logged: one line per reason */
+	char last_why[MQTT_WHY_MAX]; /* the failure last logged: again only if it changes */
 
 	atomic_int connected;
 	_Atomic uint64_t received, dropped;
