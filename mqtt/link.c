@@ -140,6 +140,8 @@ probe_target(const char *uri, struct util_hostport *hp, int *tls, char *why, siz
 		return util_errf(why, whylen, "not an MQTT URI: `%s'", uri);
 	rest = strstr(uri, "://") + 3;
 	n = strcspn(rest, "/");
+	if (n == 0)
+		return util_errf(why, whylen, "no host in `%s'", uri);
 	if (n + sizeof(MQTT_TLS_PORT) + 1 > sizeof(hostport))
 		return util_errf(why, whylen, "host name too long: `%s'", uri);
 	memcpy(hostport, rest, n);

@@ -237,6 +237,8 @@ test_probe(void **state)
 	assert_string_equal(why, "not an MQTT URI: `http://x'");
 	assert_int_equal(mqtt_probe("tcp://127.0.0.1:70000", NULL, 300, why, sizeof(why)), 1);
 	assert_non_null(strstr(why, "port"));
+	assert_int_equal(mqtt_probe("tcp:///x", NULL, 300, why, sizeof(why)), 1);
+	assert_string_equal(why, "no host in `tcp:///x'");
 }
 
 int
