@@ -74,7 +74,7 @@ mqtt.libs    = $(PAHO_LIBS) -lpthread
 tangle.uses  = iota sdpp util
 tangle.pkgs  = libcurl libevent libcjson
 gateway.uses = tangle ledger mqtt iota sdpp util
-gateway.pkgs = libevent
+gateway.pkgs = libevent libevent_openssl libssl
 
 # What each program links: P.uses names the layers P calls itself (it links
 # those and what they use, nothing more, so a call into a layer it does not
@@ -83,7 +83,7 @@ gateway.pkgs = libevent
 # nothing. Tests also get cmocka and, like the tools and benchmarks, the
 # helpers of tests/common they call (libtestcommon.a).
 bin/sdpp.uses              = tangle ledger mqtt iota sdpp util
-bin/sdpp.pkgs              = libqrencode libevent
+bin/sdpp.pkgs              = libqrencode libevent libssl
 bin/sdpp.libs              = $(PAHO_LIBS)
 bin/sdpp-gateway.uses      = gateway ledger mqtt sdpp util
 bin/sdpp-gateway.pkgs      = libevent libevent_pthreads libsystemd

@@ -47,6 +47,8 @@ on_signal(int sig)
 
 struct client {
 	int fd;
+	struct net_tls *tls; /* tls:// or --tls; NULL: plain TCP */
+	int spoke;           /* the seller's first bytes were read */
 	struct sdpp_framer *framer;
 	struct sdpp_buyer *b;
 	struct sdpp_out out;
@@ -108,6 +110,8 @@ struct buyer_ctx {
 	int paying;            /* a transfer is under way */
 	uint64_t pay_req;
 	uint64_t pay_total; /* total_due of the invoice being paid */
+	int tls;            /* tls://, --tls or --cafile */
+	const char *cafile; /* --cafile; NULL: the system store */
 };
 
 static uint64_t
@@ -209,7 +213,9 @@ client_flush(struct client *cl)
 		return -1;
 	}
 	if (cl->out.len > 0 &&
-	    net_write_all(cl->fd, cl->out.buf, cl->out.len, WRITE_TIMEOUT_MS) != 0) {
+	    (cl->tls != NULL
+	            ? net_tls_write_all(cl->tls, cl->out.buf, cl->out.len, WRITE_TIMEOUT_MS)
+	            : net_write_all(cl->fd, cl->out.buf, cl->out.len, WRITE_TIMEOUT_MS)) != 0) {
 		client_lost(cl, "write to the seller", errno);
 		cl->write_failed = 1;
 		cl->out.len = 0;
@@ -773,6 +779,9 @@ run(struct buyer_ctx *x)
 			if (x->iota != NULL && tangle_queued(x->iota) > 0 && timeout > 10)
 				timeout = 10;
 		}
+		/* TLS may hold decrypted bytes the socket no longer shows. */
+		if (cl->tls != NULL && net_tls_pending(cl->tls) > 0)
+			timeout = 0;
 		if (poll(&p, 1, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -780,7 +789,8 @@ run(struct buyer_ctx *x)
 			return -1;
 		}
 		now = now_ms();
-		if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) {
+		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    !(cl->tls != NULL && net_tls_pending(cl->tls) > 0)) {
 			if (cl->write_failed)
 				continue;
 			(void)sdpp_buyer_tick(cl->b, now, &cl->out);
@@ -788,9 +798,19 @@ run(struct buyer_ctx *x)
 				return -1;
 			continue;
 		}
-		n = read(cl->fd, buf, sizeof(buf));
+		n = cl->tls != NULL ? net_tls_read(cl->tls, buf, sizeof(buf))
+		                    : read(cl->fd, buf, sizeof(buf));
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		/* A TLS record (an alert, a handshake) where SDPP frames belong. */
+		if (n >= 2 && !cl->spoke && cl->tls == NULL && (buf[0] == 0x15 || buf[0] == 0x16) &&
+		    buf[1] == 0x03) {
+			fprintf(stderr, "sdpp: the seller speaks TLS: connect with tls://HOST:PORT "
+			                "or --tls\n");
+			x->failed = CLI_EXIT_CONNECT;
+			return -1;
+		}
+		cl->spoke = 1;
 		if (n <= 0) {
 			client_lost(cl,
 			    n == 0 ? "the seller closed the connection" : "read from the seller",
@@ -807,9 +827,30 @@ run(struct buyer_ctx *x)
 	return cl->write_failed ? -1 : 0;
 }
 
-/* Connects and starts a buyer session with config bc (its id borrowed). */
+/* TLS over cl->fd to hostport's host (the name the certificate must carry). */
 static int
-client_open(struct client *cl, const char *hostport, const struct sdpp_buyer_config *bc)
+client_tls(struct client *cl, const struct buyer_ctx *x, const char *hostport)
+{
+	struct util_hostport hp;
+	char err[512];
+
+	if (util_hostport_split(&hp, hostport, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sdpp: %s\n", err);
+		return -1;
+	}
+	cl->tls = net_tls_connect(cl->fd, hp.host, x->cafile, CONNECT_TIMEOUT_MS, err, sizeof(err));
+	if (cl->tls == NULL) {
+		fprintf(stderr, "sdpp: %s: %s\n", hostport, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Connects (over TLS if x says so) and starts a buyer session with
+ * config bc (its id borrowed). */
+static int
+client_open(struct client *cl, const struct buyer_ctx *x, const char *hostport,
+    const struct sdpp_buyer_config *bc)
 {
 	char err[512];
 
@@ -817,6 +858,10 @@ client_open(struct client *cl, const char *hostport, const struct sdpp_buyer_con
 	cl->fd = net_connect(hostport, CONNECT_TIMEOUT_MS, err, sizeof(err));
 	if (cl->fd < 0) {
 		client_lost(cl, err, 0); /* report_end() says it */
+		return -1;
+	}
+	if (x->tls && client_tls(cl, x, hostport) != 0) {
+		cl->lost = 1; /* said */
 		return -1;
 	}
 	/* sdpp/2 menus of thousands of products take up to 16 MiB; the cap
@@ -834,6 +879,8 @@ client_open(struct client *cl, const char *hostport, const struct sdpp_buyer_con
 static void
 client_close(struct client *cl)
 {
+	net_tls_free(cl->tls);
+	cl->tls = NULL;
 	if (cl->fd >= 0)
 		close(cl->fd);
 	sdpp_buyer_free(cl->b);
@@ -853,7 +900,7 @@ session(struct buyer_ctx *x, struct client *cl, const char *hostport, struct sdp
 {
 	int rc;
 
-	if (client_open(cl, hostport, bc) != 0)
+	if (client_open(cl, x, hostport, bc) != 0)
 		return -1;
 	x->cl = cl;
 	rc = run(x);
@@ -869,9 +916,35 @@ session(struct buyer_ctx *x, struct client *cl, const char *hostport, struct sdp
 	fprintf(stderr, "%s: the seller speaks only sdpp/1: connecting again in sdpp/1\n", x->cmd);
 	client_close(cl);
 	bc->version = 1;
-	if (client_open(cl, hostport, bc) != 0)
+	if (client_open(cl, x, hostport, bc) != 0)
 		return -1;
 	return run(x);
+}
+
+/* --tls, --cafile FILE (which implies --tls): 1 if argv[*i] was one. */
+static int
+tls_option(struct buyer_ctx *x, int argc, char **argv, int *i)
+{
+	if (strcmp(argv[*i], "--tls") == 0) {
+		x->tls = 1;
+		return 1;
+	}
+	if (strcmp(argv[*i], "--cafile") == 0 && *i + 1 < argc) {
+		x->tls = 1;
+		x->cafile = argv[++*i];
+		return 1;
+	}
+	return 0;
+}
+
+/* HOST:PORT of a tls://HOST:PORT target, which asks for TLS. */
+static const char *
+tls_target(struct buyer_ctx *x, const char *hostport)
+{
+	if (strncmp(hostport, "tls://", 6) != 0)
+		return hostport;
+	x->tls = 1;
+	return hostport + 6;
 }
 
 /* --seller-key as the user gave it: "the key in FILE" or "the key HEX". */
@@ -954,11 +1027,11 @@ report_end(struct buyer_ctx *x, struct client *cl)
 }
 
 /* The options of sdpp menu and sdpp buy that take a value (cli_usage_error()). */
-static const char *const menu_valued[] = { "--seller-key", "--filter", NULL };
+static const char *const menu_valued[] = { "--seller-key", "--filter", "--cafile", NULL };
 static const char *const buy_valued[] = { "--seller-key", "--key", "--product", "--topic",
 	"--count", "--max-price", "--budget", "--output", "--receipt", "--mqtt-out",
 	"--mqtt-prefix", "--mqtt-qos", "--mqtt-username", "--mqtt-password-file", "--mqtt-cafile",
-	"--mqtt-cert", "--mqtt-key", "--iota-url", "--max-gas", NULL };
+	"--mqtt-cert", "--mqtt-key", "--iota-url", "--max-gas", "--cafile", NULL };
 
 int
 cmd_menu(int argc, char **argv)
@@ -983,6 +1056,8 @@ cmd_menu(int argc, char **argv)
 			x.filter = argv[++i];
 		else if (strcmp(argv[i], "--sdpp1") == 0)
 			bc.version = 1;
+		else if (tls_option(&x, argc, argv, &i))
+			continue;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			printf("usage: sdpp menu HOST:PORT --seller-key HEX|FILE [--json] "
 			       "[--filter TEXT] [--sdpp1]\n\n"
@@ -1003,7 +1078,13 @@ cmd_menu(int argc, char **argv)
 			       "it);\n"
 			       "                 without it sdpp/2, and sdpp/1 again if the "
 			       "seller\n"
-			       "                 knows only that\n");
+			       "                 knows only that\n"
+			       "  --tls          connect over TLS (as tls://HOST:PORT does), "
+			       "checking\n"
+			       "                 the seller's certificate against the system "
+			       "store\n"
+			       "  --cafile FILE  ... against the CA certificates in FILE "
+			       "instead\n");
 			return 0;
 		} else if (hostport == NULL && argv[i][0] != '-')
 			hostport = argv[i];
@@ -1015,6 +1096,7 @@ cmd_menu(int argc, char **argv)
 		                "[--filter TEXT] [--sdpp1]\n");
 		return CLI_EXIT_USAGE;
 	}
+	hostport = tls_target(&x, hostport);
 	if (cli_parse_key(keyarg, seller) != 0)
 		return 1;
 	/* Reading a menu needs no identity of ours: a throwaway one will do. */
@@ -1179,9 +1261,14 @@ cmd_buy(int argc, char **argv)
 			    "6 the\n"
 			    "order ended before its count (connection lost, Ctrl-C), 7 --budget "
 			    "or\n"
-			    "--max-price refused or ended it.\n");
+			    "--max-price refused or ended it.\n"
+			    "--tls (or tls://HOST:PORT) connects over TLS, checking the seller's\n"
+			    "certificate against the system store, or the CA certificates in\n"
+			    "--cafile FILE.\n");
 			return 0;
 		}
+		if (tls_option(&x, argc, argv, &i))
+			continue;
 		if (strcmp(a, "--sdpp1") == 0) {
 			bc.version = 1;
 			continue;
@@ -1284,6 +1371,7 @@ cmd_buy(int argc, char **argv)
 		                "[--product NAME --count N] ... (see --help)\n");
 		return CLI_EXIT_USAGE;
 	}
+	hostport = tls_target(&x, hostport);
 	if (output != NULL && mqtt_uri != NULL) {
 		fprintf(stderr, "sdpp buy: --output and --mqtt-out exclude each other\n");
 		return CLI_EXIT_USAGE;

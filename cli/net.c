@@ -11,6 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "cli/net.h"
 #include "util/text.h"
 
@@ -89,4 +94,212 @@ net_write_all(int fd, const char *buf, size_t len, int timeout_ms)
 		return -1;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ TLS */
+
+struct net_tls {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;    /* borrowed: the caller closes it */
+	int first; /* the seller's first byte, -1 before any */
+};
+
+/* Notes the seller's first byte: not a TLS record type (0x14-0x17)
+ * means the seller does not speak TLS at all. */
+static long
+tls_bio_cb(
+    BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret, size_t *processed)
+{
+	struct net_tls *t = (struct net_tls *)BIO_get_callback_arg(b);
+
+	(void)len;
+	(void)argi;
+	(void)argl;
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 && processed != NULL &&
+	    *processed > 0 && t != NULL && t->first < 0)
+		t->first = (unsigned char)argp[0];
+	return ret;
+}
+
+/* Why the handshake failed, in words a buyer can act on. */
+static void
+tls_explain(struct net_tls *t, int rc, char *err, size_t errlen)
+{
+	long v = SSL_get_verify_result(t->ssl);
+	unsigned long e = ERR_peek_error();
+	int se = SSL_get_error(t->ssl, rc);
+
+	if (t->first >= 0 && (t->first < 0x14 || t->first > 0x17))
+		snprintf(err, errlen,
+		    "TLS: the seller does not speak TLS (connect without tls:// "
+		    "or --tls)");
+	else if (v != X509_V_OK)
+		snprintf(err, errlen, "TLS: certificate verify failed: %s",
+		    X509_verify_cert_error_string(v));
+	else if (e != 0 && ERR_reason_error_string(e) != NULL)
+		snprintf(err, errlen, "TLS: handshake failed: %s", ERR_reason_error_string(e));
+	else if (t->first < 0 || se == SSL_ERROR_SYSCALL || se == SSL_ERROR_ZERO_RETURN)
+		snprintf(err, errlen, "TLS: the seller closed the connection during the handshake");
+	else
+		snprintf(err, errlen, "TLS: handshake failed");
+	ERR_clear_error();
+}
+
+/* Waits for what SSL asked for (rc from an SSL call) up to timeout_ms:
+ * 1 ready, 0 timed out, -1 not a wait. */
+static int
+tls_wait(struct net_tls *t, int rc, int timeout_ms)
+{
+	struct pollfd p = { t->fd, 0, 0 };
+
+	switch (SSL_get_error(t->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		p.events = POLLIN;
+		break;
+	case SSL_ERROR_WANT_WRITE:
+		p.events = POLLOUT;
+		break;
+	default:
+		return -1;
+	}
+	return poll(&p, 1, timeout_ms) == 1 ? 1 : 0;
+}
+
+struct net_tls *
+net_tls_connect(
+    int fd, const char *host, const char *cafile, int timeout_ms, char *err, size_t errlen)
+{
+	static const unsigned char alpn[] = "\x06sdpp/1";
+	struct net_tls *t = calloc(1, sizeof(*t));
+	struct in6_addr ip;
+	int rc, ok;
+
+	ERR_clear_error();
+	if (t == NULL) {
+		snprintf(err, errlen, "TLS: out of memory");
+		return NULL;
+	}
+	t->fd = fd;
+	t->first = -1;
+	t->ctx = SSL_CTX_new(TLS_client_method());
+	if (t->ctx == NULL || SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) != 1) {
+		snprintf(err, errlen, "TLS: cannot make a context");
+		goto fail;
+	}
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	ok = cafile != NULL ? SSL_CTX_load_verify_locations(t->ctx, cafile, NULL)
+	                    : SSL_CTX_set_default_verify_paths(t->ctx);
+	if (ok != 1) {
+		unsigned long e = ERR_peek_error();
+
+		snprintf(err, errlen, "TLS: %s: %s", cafile != NULL ? cafile : "the system store",
+		    e != 0 && ERR_reason_error_string(e) != NULL ? ERR_reason_error_string(e)
+		                                                 : "cannot load");
+		goto fail;
+	}
+	t->ssl = SSL_new(t->ctx);
+	if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1 ||
+	    SSL_set_alpn_protos(t->ssl, alpn, sizeof(alpn) - 1) != 0) {
+		snprintf(err, errlen, "TLS: cannot set up the connection");
+		goto fail;
+	}
+	/* The name we dialled must be the certificate's: an IP address
+	 * against its IP entries, a host name against its DNS ones (and
+	 * sent as SNI). */
+	if (inet_pton(AF_INET6, host, &ip) == 1 || inet_pton(AF_INET, host, &ip) == 1)
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), host);
+	else
+		ok =
+		    SSL_set1_host(t->ssl, host) == 1 && SSL_set_tlsext_host_name(t->ssl, host) == 1;
+	if (ok != 1) {
+		snprintf(err, errlen, "TLS: cannot check the name `%s'", host);
+		goto fail;
+	}
+	BIO_set_callback_ex(SSL_get_rbio(t->ssl), tls_bio_cb);
+	BIO_set_callback_arg(SSL_get_rbio(t->ssl), (char *)t);
+	for (;;) {
+		rc = SSL_connect(t->ssl);
+		if (rc == 1)
+			break;
+		ok = tls_wait(t, rc, timeout_ms);
+		if (ok == 1)
+			continue;
+		if (ok == 0)
+			snprintf(
+			    err, errlen, "TLS: handshake timed out (does the seller speak TLS?)");
+		else
+			tls_explain(t, rc, err, errlen);
+		goto fail;
+	}
+	BIO_set_callback_ex(SSL_get_rbio(t->ssl), NULL);
+	return t;
+fail:
+	net_tls_free(t);
+	return NULL;
+}
+
+ssize_t
+net_tls_read(struct net_tls *t, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	ERR_clear_error();
+	if (SSL_read_ex(t->ssl, buf, len, &n) == 1)
+		return (ssize_t)n;
+	switch (SSL_get_error(t->ssl, 0)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		/* A socket closed without close_notify is an end too: the
+		 * session's own messages say whether it ended well. */
+		ERR_clear_error();
+		return 0;
+	}
+}
+
+size_t
+net_tls_pending(const struct net_tls *t)
+{
+	return (size_t)SSL_pending(t->ssl);
+}
+
+int
+net_tls_write_all(struct net_tls *t, const char *buf, size_t len, int timeout_ms)
+{
+	size_t n;
+	int rc;
+
+	while (len > 0) {
+		ERR_clear_error();
+		n = 0;
+		rc = SSL_write_ex(t->ssl, buf, len, &n);
+		if (rc == 1) {
+			buf += n;
+			len -= n;
+			continue;
+		}
+		/* The seller is not reading: a bounded wait, then give up. */
+		rc = tls_wait(t, rc, timeout_ms);
+		if (rc == 1)
+			continue;
+		ERR_clear_error();
+		errno = rc == 0 ? ETIMEDOUT : EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+void
+net_tls_free(struct net_tls *t)
+{
+	if (t == NULL)
+		return;
+	SSL_free(t->ssl);
+	SSL_CTX_free(t->ctx);
+	free(t);
 }

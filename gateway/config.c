@@ -108,6 +108,8 @@ enum gw_key {
 	G_MAX_FRAME,
 	G_OUTPUT_CAP,
 	G_METRICS_LISTEN,
+	G_TLS_CERT,
+	G_TLS_KEY,
 	G_URI,
 	G_CLIENT_ID,
 	G_USERNAME,
@@ -188,6 +190,9 @@ static const struct key gw_keys[G__COUNT] = {
 	    SDPP_FRAME_CAP_HANDSHAKE, UINT64_C(1073741824), "4194304", R_LIVE },
 	[G_METRICS_LISTEN] = { "gateway", "metrics_listen", T_ADDR, GW(metrics_listen), 0, 0, "",
 	    R_RESTART },
+	/* TLS for buyers: both or neither; reloaded files serve new connections. */
+	[G_TLS_CERT] = { "gateway", "tls_cert", T_PATH, GW(tls_cert), 0, 0, "", R_CONN },
+	[G_TLS_KEY] = { "gateway", "tls_key", T_PATH, GW(tls_key), 0, 0, "", R_CONN },
 
 	[G_URI] = { "mqtt", "uri", T_URI, GW(mqtt_uri), 1, 0, NULL, R_RESTART },
 	[G_CLIENT_ID] = { "mqtt", "client_id", T_TEXT, GW(mqtt_client_id), 1, 0, NULL, R_RESTART },
@@ -1525,6 +1530,10 @@ cross_checks(struct parse *p)
 				    "%s needs a TLS uri (ssl:// or mqtts://)",
 				    gw_keys[tls[i]].name);
 	}
+	if ((c->tls_cert[0] != '\0') != (c->tls_key[0] != '\0'))
+		add_err(p, p->gw_line[c->tls_cert[0] != '\0' ? G_TLS_CERT : G_TLS_KEY],
+		    "%s needs %s", c->tls_cert[0] != '\0' ? "tls_cert" : "tls_key",
+		    c->tls_cert[0] != '\0' ? "tls_key" : "tls_cert");
 	if (c->mqtt_key_file[0] != '\0' && c->mqtt_cert_file[0] == '\0')
 		add_err(p, p->gw_line[G_MQTT_KEY_FILE], "key_file needs cert_file");
 	if (c->mqtt_password_file[0] != '\0' && c->mqtt_username[0] == '\0')

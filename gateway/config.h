@@ -91,6 +91,10 @@ struct gateway_config {
 	uint64_t max_frame;                         /* default 1048576 */
 	uint64_t output_cap;                        /* bytes queued to one buyer, default 4194304 */
 	char metrics_listen[256];                   /* Prometheus text endpoint, default "" (off) */
+	/* TLS on listen: a PEM certificate chain and its key, both or
+	 * neither; default "" (plain TCP) */
+	char tls_cert[CONFIG_PATH_MAX];
+	char tls_key[CONFIG_PATH_MAX];
 
 	/* [mqtt] */
 	char mqtt_uri[512];       /* required: tcp://host:port or ssl://host:port */

@@ -21,6 +21,7 @@
 #include "gateway/pay_iota.h"
 #include "gateway/records.h"
 #include "gateway/server.h"
+#include "gateway/tls.h"
 #include "mqtt/mqtt.h"
 #include "sdpp/enc.h"
 #include "util/keyfile.h"
@@ -271,6 +272,7 @@ reload(struct gw *gw)
 	if (gw->anchor != NULL)
 		anchor_set_interval(gw->anchor, cfg->iota_anchor_interval_ms);
 	server_menu_reload(gw->server);
+	server_tls_reload(gw->server);
 	(void)server_feeds_sync(gw->server);
 	publish_menu(gw);
 	if (changes.n > changes.shown)
@@ -448,6 +450,11 @@ main(int argc, char **argv)
 		}
 		if (gw.cfg != NULL && errors == 0)
 			errors += mqtt_files_check(gw.cfg);
+		if (gw.cfg != NULL && errors == 0 && gw.cfg->tls_cert[0] != '\0' &&
+		    tls_files_check(gw.cfg->tls_cert, gw.cfg->tls_key, lerr, sizeof(lerr)) != 0) {
+			fprintf(stderr, "tls: %s\n", lerr);
+			errors++;
+		}
 		if (gw.cfg != NULL && gw_key_load(gw.cfg->key, "seller", 1, &gw.id) != 0)
 			errors++;
 		if (errors == 0)
@@ -465,6 +472,9 @@ main(int argc, char **argv)
 		log_fatalx("ledger: %s", lerr);
 	if (mqtt_files_check(gw.cfg) != 0)
 		log_fatalx("mqtt: the files [mqtt] names are not usable");
+	if (gw.cfg->tls_cert[0] != '\0' &&
+	    tls_files_check(gw.cfg->tls_cert, gw.cfg->tls_key, lerr, sizeof(lerr)) != 0)
+		log_fatalx("tls: %s", lerr);
 	if (gw_key_load(gw.cfg->key, "seller", 0, &gw.id) != 0)
 		log_fatalx("no usable seller key");
 	/* A write past RLIMIT_FSIZE (a quota, a full disk simulated by it)

@@ -12,8 +12,11 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "gateway/book.h"
 #include "gateway/cut.h"
@@ -23,6 +26,7 @@
 #include "gateway/log.h"
 #include "gateway/records.h"
 #include "gateway/server.h"
+#include "gateway/tls.h"
 #include "mqtt/mqtt.h"
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
@@ -88,6 +92,10 @@ struct feed {
 	TAILQ_ENTRY(feed) entry;
 };
 
+/* A connection's transport: plain until its first bytes are read (a TLS
+ * client on a plain port is told so), or TLS while handshaking, then up. */
+enum conn_tls { CONN_PLAIN_NEW, CONN_PLAIN, CONN_TLS_HANDSHAKE, CONN_TLS_UP };
+
 /*
  * One buyer. Kept small, as a gateway may serve thousands: the socket is
  * read straight into the framer (bufferevent for output only), frames and
@@ -98,7 +106,7 @@ struct conn {
 	uint64_t id; /* session id in logs */
 	struct server *srv;
 	struct bufferevent *bev; /* output; closes the socket when freed */
-	struct event *rev;       /* input: the socket is readable */
+	struct event *rev;       /* input: the socket is readable (NULL with TLS: bev reads) */
 	char peer[80];           /* numeric host:port (IPv6 with scope fits) */
 	struct sdpp_framer *framer;
 	struct sdpp_seller *s;
@@ -125,6 +133,8 @@ struct conn {
 	int refs;    /* record waiters and payments in flight */
 	int closing; /* flush output, then free */
 	int dead;    /* freed at the next safe point */
+	/* enum conn_tls: a byte, in the padding before the next member */
+	unsigned char tls;
 	uint64_t dropped_logged;
 	TAILQ_ENTRY(conn) entry;      /* all connections */
 	TAILQ_ENTRY(conn) feed_entry; /* buyers of c->feed */
@@ -133,6 +143,7 @@ struct conn {
 struct server {
 	struct gw *gw;
 	struct evconnlistener *listener;
+	SSL_CTX *tls; /* [gateway] tls_cert: new connections speak TLS; NULL: plain */
 	struct event *sample_ev, *reap_ev;
 	struct menu *menu;
 	TAILQ_HEAD(, conn) conns;
@@ -942,7 +953,9 @@ conn_process(struct conn *c)
 		return;
 	}
 	if (c->closing) {
-		evtimer_del(c->timer);
+		/* Still in the TLS handshake: the timer armed at accept bounds it. */
+		if (c->tls != CONN_TLS_HANDSHAKE)
+			evtimer_del(c->timer);
 		if (evbuffer_get_length(output) == 0)
 			conn_kill(c, NULL);
 		return; /* the write callback kills it once flushed */
@@ -1014,7 +1027,8 @@ conn_kill(struct conn *c, const char *why)
 			(void)server_feeds_sync(srv);
 	}
 	evtimer_del(c->timer);
-	event_del(c->rev); /* before the socket closes */
+	if (c->rev != NULL)
+		event_del(c->rev); /* before the socket closes */
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev); /* closes the socket; libevent defers the free */
 		c->bev = NULL;
@@ -1049,6 +1063,13 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (!c->dead && c->tls == CONN_TLS_HANDSHAKE) {
+		/* Nothing can reach a buyer before its handshake: just close. */
+		log_info("%llu event=tls_failed peer=%s reason=handshake_timeout",
+		    (unsigned long long)c->id, c->peer);
+		conn_kill(c, NULL);
+		return;
+	}
 	if (c->dead || sdpp_seller_done(c->s))
 		return;
 	(void)sdpp_seller_tick(c->s, now_ms(), c->out);
@@ -1131,10 +1152,45 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		conn_lost(c, "eof");
 		return;
 	}
+	if (c->tls == CONN_PLAIN_NEW) {
+		c->tls = CONN_PLAIN;
+		/* A TLS ClientHello (a handshake record) is no SDPP frame:
+		 * say so at once instead of waiting for a line that never ends. */
+		if (buf[0] == 0x16) {
+			log_info("%llu event=refused peer=%s reason=tls_on_plain_port",
+			    (unsigned long long)c->id, c->peer);
+			(void)sdpp_seller_fail(
+			    c->s, SDPP_E_BAD_MESSAGE, "this port speaks SDPP without TLS", c->out);
+			conn_process(c);
+			return;
+		}
+	}
 	/* Input after an error or exit is ignored: the connection is going. */
 	if (!c->closing)
 		conn_feed(c, buf, (size_t)n);
 	/* Buyers send little (an ACK now and then): keep no buffer between. */
+	if (!c->dead)
+		sdpp_framer_trim(c->framer);
+}
+
+/* With TLS the bufferevent reads (it must, to decrypt): its input goes
+ * to the framer at once, as conn_read_cb's does. */
+static void
+conn_tls_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char buf[READ_CHUNK];
+	int n;
+
+	while (!c->dead && evbuffer_get_length(in) > 0) {
+		n = evbuffer_remove(in, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		/* Input after an error or exit is ignored: the connection is going. */
+		if (!c->closing)
+			conn_feed(c, buf, (size_t)n);
+	}
 	if (!c->dead)
 		sdpp_framer_trim(c->framer);
 }
@@ -1149,17 +1205,89 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		conn_kill(c, NULL);
 }
 
-/* Output errors only: reading (and EOF) is conn_read_cb's. */
+/*
+ * A failed handshake whose peer did not speak TLS at all (reason, an
+ * OpenSSL error, says so): a plain buyer, whose hello OpenSSL read only a
+ * record header of. OpenSSL sends no alert to a peer without a version,
+ * so one is sent here (protocol_version), which a plain buyer recognises
+ * as TLS. Reading the rest of its hello first lets the close be a FIN,
+ * not a reset that could destroy the alert before the buyer reads it.
+ * Bounded: a few reads.
+ */
+static void
+conn_tls_refuse_plain(struct bufferevent *bev, unsigned long reason)
+{
+	static const unsigned char alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46 };
+	int fd = SSL_get_fd(bufferevent_openssl_get_ssl(bev));
+	char junk[4096];
+	int i;
+
+	if (fd < 0 || (ERR_GET_REASON(reason) != SSL_R_WRONG_VERSION_NUMBER &&
+	                  ERR_GET_REASON(reason) != SSL_R_HTTP_REQUEST))
+		return;
+	for (i = 0; i < 16; i++)
+		if (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+			break;
+	(void)send(fd, alert, sizeof(alert), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Output errors only: reading (and EOF) is conn_read_cb's. With TLS, also
+ * the end of the handshake and every input error. */
 static void
 conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	(void)bev;
+	if ((what & BEV_EVENT_CONNECTED) && c->tls == CONN_TLS_HANDSHAKE && !c->dead) {
+		c->tls = CONN_TLS_UP;
+		log_debug("%llu event=tls peer=%s version=%s", (unsigned long long)c->id, c->peer,
+		    SSL_get_version(bufferevent_openssl_get_ssl(bev)));
+		/* From now on the session's own timers apply. */
+		if (!c->closing)
+			timer_arm(c);
+		return;
+	}
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
+	if (c->tls == CONN_TLS_HANDSHAKE || c->tls == CONN_TLS_UP) {
+		unsigned long e = bufferevent_get_openssl_error(bev);
+		const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+		while (bufferevent_get_openssl_error(bev) != 0)
+			continue; /* the first error is the reason; drop the rest */
+		if (c->tls == CONN_TLS_HANDSHAKE && !c->dead) {
+			log_info("%llu event=tls_failed peer=%s reason=\"%s\"",
+			    (unsigned long long)c->id, c->peer,
+			    r != NULL                ? r
+			    : (what & BEV_EVENT_EOF) ? "eof"
+			                             : "socket error");
+			conn_tls_refuse_plain(bev, e);
+		}
+		if (r != NULL) {
+			conn_lost(c, r);
+			return;
+		}
+	}
 	conn_lost(c,
 	    what & BEV_EVENT_ERROR ? evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()) : "eof");
+}
+
+/* c's bufferevent for TLS on fd, the server accepting with the current
+ * context (which the SSL holds a reference to across reloads). */
+static void
+conn_tls_new(struct conn *c, evutil_socket_t fd)
+{
+	SSL *ssl = SSL_new(c->srv->tls);
+
+	if (ssl == NULL)
+		log_fatalx("out of memory");
+	c->tls = CONN_TLS_HANDSHAKE;
+	/* Frees ssl (and closes fd) with it, or on failure. */
+	c->bev = bufferevent_openssl_socket_new(
+	    c->srv->gw->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	/* A buyer that just closes its socket has left, as over plain TCP. */
+	if (c->bev != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 }
 
 static struct conn *
@@ -1181,11 +1309,17 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	/* Frames are small and latency matters: never wait for Nagle. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	c->bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->rev = event_new(gw->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+	if (srv->tls != NULL) {
+		conn_tls_new(c, fd);
+	} else {
+		c->bev = bufferevent_socket_new(gw->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		c->rev = event_new(gw->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+		if (c->rev == NULL)
+			log_fatalx("out of memory");
+	}
 	c->framer = sdpp_framer_new(SDPP_FRAME_CAP_HANDSHAKE);
 	c->timer = evtimer_new(gw->base, conn_timer_cb, c);
-	if (c->bev == NULL || c->rev == NULL || c->framer == NULL || c->timer == NULL)
+	if (c->bev == NULL || c->framer == NULL || c->timer == NULL)
 		log_fatalx("out of memory");
 	c->menu = srv->menu;
 	c->menu->refs++;
@@ -1203,11 +1337,22 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	if (sdpp_seller_new(&c->s, &scfg, now_ms()) != SDPP_OK)
 		log_fatalx("cannot create a session");
 	c->out = &srv->out;
-	bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
-	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_enable(c->bev, EV_WRITE);
-	if (event_add(c->rev, NULL) != 0)
-		log_fatalx("cannot watch a buyer's socket");
+	if (c->rev != NULL) {
+		bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_enable(c->bev, EV_WRITE);
+		if (event_add(c->rev, NULL) != 0)
+			log_fatalx("cannot watch a buyer's socket");
+	} else {
+		struct timeval tv = { (time_t)(gw->cfg->handshake_timeout_ms / 1000),
+			(suseconds_t)(gw->cfg->handshake_timeout_ms % 1000) * 1000 };
+
+		bufferevent_setcb(c->bev, conn_tls_read_cb, conn_write_cb, conn_event_cb, c);
+		if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0)
+			log_fatalx("cannot watch a buyer's socket");
+		/* The handshake gets as long as the SDPP one would. */
+		evtimer_add(c->timer, &tv);
+	}
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	return c;
@@ -1443,6 +1588,11 @@ server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
 		goto fail;
 	}
 	srv->menu = menu_new(srv);
+	if (gw->cfg->tls_cert[0] != '\0') {
+		srv->tls = tls_server_ctx(gw->cfg->tls_cert, gw->cfg->tls_key, err, errlen);
+		if (srv->tls == NULL)
+			goto fail;
+	}
 	if (server_listen(srv, err, errlen) != 0)
 		goto fail;
 	*out = srv;
@@ -1477,7 +1627,34 @@ server_free(struct server *srv)
 		event_free(srv->reap_ev);
 	menu_release(srv->menu);
 	sdpp_out_free(&srv->out);
+	SSL_CTX_free(srv->tls);
 	free(srv);
+}
+
+void
+server_tls_reload(struct server *srv)
+{
+	const struct gateway_config *cfg = srv->gw->cfg;
+	SSL_CTX *ctx;
+	char err[1024];
+
+	if (cfg->tls_cert[0] == '\0') {
+		if (srv->tls != NULL)
+			log_info("event=tls_reload result=off: new buyers connect without TLS");
+		SSL_CTX_free(srv->tls);
+		srv->tls = NULL;
+		return;
+	}
+	ctx = tls_server_ctx(cfg->tls_cert, cfg->tls_key, err, sizeof(err));
+	if (ctx == NULL) {
+		log_warnx("event=tls_reload result=refused error=\"%s\": %s", err,
+		    srv->tls != NULL ? "keeping the running certificate"
+		                     : "new buyers still connect without TLS");
+		return;
+	}
+	SSL_CTX_free(srv->tls);
+	srv->tls = ctx;
+	log_info("event=tls_reload result=ok cert=%s", cfg->tls_cert);
 }
 
 void

@@ -28,6 +28,10 @@ void server_wake(struct server *srv);
 /* A reload: buyers still choosing see the new menu; running orders keep
  * the terms they accepted. */
 void server_menu_reload(struct server *srv);
+/* A reload: [gateway] tls_cert and tls_key are read again for the buyers
+ * who connect from now on (running connections keep theirs); a pair that
+ * does not load leaves the running one in place, logged. */
+void server_tls_reload(struct server *srv);
 /* The current menu (for publishing it on MQTT). */
 const struct sdpp_menu *server_menu(const struct server *srv);
 /* fn(arg) runs after the server rebuilt the menu by itself (discovered
