@@ -204,19 +204,27 @@ max_unpaid = 8" || return
 	broker_stop "$BROKER_PID"
 }
 
-# 10. A buyer ends its order itself (its budget is below the first invoice):
-# the close record and the log say the buyer did (buyer_over_budget), not
-# internal, which is for the gateway's own faults.
+# 10. A buyer ends its order itself. sdpp buy's budget (5: one item at 3)
+# stops it cleanly with an exit, so it closes settled; a buyer that ends it
+# with an error (tool_hostile: over_budget) has the close record and the log
+# say the buyer did (buyer_over_budget), not internal, which is for the
+# gateway's own faults.
 buyer_ends() {
 	setup_pair s10 "payment_granularity = 4" || return
 	buy_start s10-buy co2 0 --budget 5
 	wait_orders 1
 	pub_seq building/7/floor2/co2 v 1 8 50 >/dev/null 2>&1
 	wait_exit "$BUY_PID" 20
-	[ "$WAIT_RC" -ne 0 ] && grep -q 'budget' "$d/s10-buy.err"
-	check "s10: the buyer refuses the first invoice (12 over its budget of 5)" $? "$d/s10-buy.err"
+	[ "$WAIT_RC" -eq 7 ] && grep -q 'budget of 5 nanos is reached' "$d/s10-buy.err"
+	check "s10: sdpp buy's budget of 5 ends the order after one item, exit 7 (status $WAIT_RC)" $? \
+	    "$d/s10-buy.err"
 	wait_until 10 closed_orders_at_least 1
-	[ "$(sql "SELECT json_extract(body, '\$.detail.reason') FROM records WHERE kind = 'close'")" = buyer_over_budget ] &&
+	[ "$(sql "SELECT json_extract(body, '\$.detail.reason') FROM records WHERE kind = 'close'")" = settled ]
+	check "s10: that order closes settled" $? "$GLOG"
+	"$TOOLS/tool_hostile" "127.0.0.1:$GP" "$PUB" buyer-error co2 over_budget >"$d/s10-h.out" 2>&1
+	check "s10: a buyer's own over_budget error: the seller closes" $? "$d/s10-h.out"
+	wait_until 10 closed_orders_at_least 2
+	[ "$(sql "SELECT json_extract(body, '\$.detail.reason') FROM records WHERE kind = 'close' ORDER BY id DESC LIMIT 1")" = buyer_over_budget ] &&
 	    grep -q 'event=close reason=buyer_over_budget' "$GLOG"
 	check "s10: the close says who ended it: buyer_over_budget, in the ledger and the log" $? \
 	    "$GLOG"

@@ -18,6 +18,7 @@
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
 #include "sdpp/msg.h"
+#include "sdpp/out.h"
 #include "sdpp/session.h"
 #include "util/keyfile.h"
 #include "util/text.h"
@@ -48,6 +49,9 @@ static const char usage_text[] =
     "  pay-digest PROD N DIGEST  order N items declaring the IOTA address of -k KEY,\n"
     "                      ACK them and answer the first invoice with a\n"
     "                      payment_ack whose verification is DIGEST    payment_rejected\n"
+    "  buyer-error PROD CODE  order PROD (open-ended), wait for the session key, end\n"
+    "                      it with our own signed error CODE; the seller must just\n"
+    "                      close                                       (none)\n"
     "\n"
     "-k KEY uses that sdpp key file as the buyer (default: a fresh identity) and\n"
     "declares its IOTA address as the order's payment_address; -a ADDRESS declares\n"
@@ -686,6 +690,27 @@ main(int argc, char **argv)
 		peer_close(&p);
 		sdpp_identity_free(me);
 		return 1;
+	} else if (strcmp(scenario, "buyer-error") == 0 && argc == 2) {
+		struct sdpp_out o;
+		const char *f;
+		size_t fl;
+		int r = -1;
+
+		/* A buyer ends its order with an error (over its budget, say);
+		 * whatever was in flight may still come, then the close. */
+		sdpp_out_init(&o, 4096);
+		if (handshake(&p, hostport) == 0 &&
+		    order_and_start(&p, argv[0], 0, NULL, NULL) == 0 &&
+		    sdpp_out_add_error(&o, sdpp_err_from_code(argv[1]), "ended by tool_hostile", me,
+		        SDPP_ROLE_BUYER) == SDPP_OK &&
+		    send_all(&p, o.buf, o.len) == 0)
+			while ((r = next_frame(&p, deadline, &f, &fl)) == 1)
+				;
+		printf("%s\n", r == 0 ? "closed" : "not closed");
+		sdpp_out_free(&o);
+		peer_close(&p);
+		sdpp_identity_free(me);
+		return r == 0 ? 0 : 1;
 	} else if (strcmp(scenario, "replay-order") == 0 && argc == 1) {
 		if (want == NULL)
 			want = "bad_order_id";
