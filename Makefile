@@ -107,6 +107,7 @@ tests/test_link.uses       = mqtt util
 tests/test_ledger.uses     = gateway ledger sdpp
 tests/test_audit.uses      = gateway ledger sdpp
 tests/test_held.uses       = gateway ledger sdpp
+tests/test_archive.uses    = gateway ledger sdpp
 tests/test_merkle.uses     = ledger
 tests/test_mqtt.uses       = mqtt
 tests/test_msg.uses        = sdpp
@@ -119,6 +120,7 @@ tests/test_wycheproof.uses = sdpp
 
 tests/tool_building.uses   = mqtt
 tests/tool_building.libs   = $(PAHO_LIBS)
+tests/tool_flood.uses      = sdpp util
 tests/tool_freeport.uses   =
 tests/tool_hostile.uses    = iota sdpp util
 tests/tool_iotanode.uses   = iota sdpp util

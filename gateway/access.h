@@ -42,8 +42,8 @@ struct access_keys;
 typedef void (*access_error_fn)(void *ctx, int line, const char *msg);
 
 /*
- * Parses a key list: one Ed25519 public key per line, 64 hex digits (as
- * `sdpp keygen' writes KEY.pub), optionally followed by blanks and a `#'
+ * Parses a key list: one Ed25519 public key per line, 64 hex digits (what
+ * `sdpp pubkey KEY' prints), optionally followed by blanks and a `#'
  * comment; blank lines and lines starting with `#' are skipped. Bad lines,
  * duplicate keys and lines over ACCESS_LINE_MAX bytes are errors, each
  * reported through err (the first ACCESS_ERRORS_MAX, then a count).

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "gateway/access.h"
 #include "gateway/config.h"
 #include "iota/iota.h"
 #include "mqtt/field.h"
@@ -97,6 +98,10 @@ enum gw_key {
 	G_PAYMENT_METHOD,
 	G_PAYMENT_ADDRESS,
 	G_MAX_BUYERS,
+	G_ALLOW_KEYS,
+	G_DENY_KEYS,
+	G_MAX_CONNS_PER_ADDRESS,
+	G_MAX_NEW_CONNS_PER_SECOND,
 	G_MAX_QUANTITY,
 	G_HANDSHAKE_TIMEOUT,
 	G_ACK_TIMEOUT,
@@ -127,6 +132,7 @@ enum gw_key {
 	G_PATH,
 	G_STH_EVERY,
 	G_COMMIT_DELAY,
+	G_CHECKPOINT,
 	G_CHECKPOINT,
 	G_IOTA_NETWORK,
 	G_IOTA_URL,
@@ -169,6 +175,14 @@ static const struct key gw_keys[G__COUNT] = {
 	    R_RESTART },
 	[G_MAX_BUYERS] = { "gateway", "max_buyers", T_UINT, GW(max_buyers), 1, 100000, "1000",
 	    R_LIVE },
+	/* Who may buy (gateway/access.h): the lists are read again on every
+	 * reload; a list that does not read keeps the running configuration. */
+	[G_ALLOW_KEYS] = { "gateway", "allow_keys", T_PATH, GW(allow_keys), 0, 0, "", R_LIVE },
+	[G_DENY_KEYS] = { "gateway", "deny_keys", T_PATH, GW(deny_keys), 0, 0, "", R_LIVE },
+	[G_MAX_CONNS_PER_ADDRESS] = { "gateway", "max_conns_per_address", T_UINT,
+	    GW(max_conns_per_address), 0, 100000, "64", R_LIVE },
+	[G_MAX_NEW_CONNS_PER_SECOND] = { "gateway", "max_new_conns_per_second", T_UINT,
+	    GW(max_new_conns_per_second), 0, 100000, "100", R_LIVE },
 	[G_MAX_QUANTITY] = { "gateway", "max_quantity", T_UINT, GW(max_quantity), 0,
 	    SDPP_JSON_INT_MAX, "0", R_CONN },
 	[G_HANDSHAKE_TIMEOUT] = { "gateway", "handshake_timeout", T_MS, GW(handshake_timeout_ms),
@@ -222,6 +236,8 @@ static const struct key gw_keys[G__COUNT] = {
 	    R_RESTART },
 	[G_COMMIT_DELAY] = { "ledger", "commit_delay", T_MS, GW(ledger_commit_delay_ms), 0,
 	    10 * MS_S, "0", R_LIVE },
+	[G_CHECKPOINT] = { "ledger", "checkpoint", T_MS, GW(ledger_checkpoint_ms), 0, MS_D, "60s",
+	    R_LIVE },
 	[G_CHECKPOINT] = { "ledger", "checkpoint", T_MS, GW(ledger_checkpoint_ms), 0, MS_D, "60s",
 	    R_LIVE },
 
@@ -1457,6 +1473,46 @@ discovery_checks(struct parse *p)
 		    p, p->gw_line[G_DISC_PRICE], "price times payment_granularity is above 2^64-1");
 }
 
+/* Where a key list's problem goes: to the line of the key that names the
+ * file, as `allow_keys: FILE:LINE: message'. */
+struct list_ctx {
+	struct parse *p;
+	size_t key;
+	const char *path;
+};
+
+static void
+list_error(void *ctx, int line, const char *msg)
+{
+	struct list_ctx *l = ctx;
+
+	if (line > 0)
+		add_err(l->p, l->p->gw_line[l->key], "%s: %s:%d: %s", gw_keys[l->key].name, l->path,
+		    line, msg);
+	else
+		add_err(
+		    l->p, l->p->gw_line[l->key], "%s: %s: %s", gw_keys[l->key].name, l->path, msg);
+}
+
+/* allow_keys and deny_keys: read now, so that -t, the start and a reload
+ * all see a bad list (a reload then keeps the running lists). Returns the
+ * number of problems, each added to p's errors. */
+static int
+lists_load(struct parse *p)
+{
+	struct gateway_config *c = p->c;
+	struct list_ctx l = { p, G_ALLOW_KEYS, c->allow_keys };
+	int n = 0;
+
+	if (c->allow_keys[0] != '\0' && gw_ok(p, G_ALLOW_KEYS))
+		n += access_keys_load(&c->allow, c->allow_keys, list_error, &l);
+	l.key = G_DENY_KEYS;
+	l.path = c->deny_keys;
+	if (c->deny_keys[0] != '\0' && gw_ok(p, G_DENY_KEYS))
+		n += access_keys_load(&c->deny, c->deny_keys, list_error, &l);
+	return n;
+}
+
 /* Rules between keys, the seller's own (sdpp/seller.c, PROTOCOL.md s.10). */
 static void
 cross_checks(struct parse *p)
@@ -1540,6 +1596,7 @@ cross_checks(struct parse *p)
 		add_err(p, p->gw_line[G_PASSWORD_FILE], "password_file needs username");
 	iota_checks(p);
 	discovery_checks(p);
+	(void)lists_load(p);
 }
 
 /*
@@ -1715,6 +1772,13 @@ config_changes(const struct gateway_config *cur, const struct gateway_config *ne
 			changed(ctx, what);
 		}
 	}
+	/* The same files may hold other keys now. */
+	if (!access_keys_equal(cur->allow, next->allow) &&
+	    strcmp(cur->allow_keys, next->allow_keys) == 0)
+		changed(ctx, "gateway.allow_keys (its keys)");
+	if (!access_keys_equal(cur->deny, next->deny) &&
+	    strcmp(cur->deny_keys, next->deny_keys) == 0)
+		changed(ctx, "gateway.deny_keys (its keys)");
 	if (cur->nclass_prices != next->nclass_prices ||
 	    memcmp(cur->class_prices, next->class_prices,
 	        cur->nclass_prices * sizeof(cur->class_prices[0])) != 0)
@@ -1756,6 +1820,8 @@ config_free(struct gateway_config *c)
 {
 	if (c == NULL)
 		return;
+	access_keys_free(c->allow);
+	access_keys_free(c->deny);
 	free(c->products);
 	free(c);
 }

@@ -7,6 +7,8 @@
 
 #include "sdpp/msg.h"
 
+struct access_keys;
+
 #define CONFIG_DEFAULT_PATH "/etc/sdpp-gateway/sdpp-gateway.ini"
 #define CONFIG_PATH_MAX 4096
 /* [product] sections and discovered products together, as an sdpp/2 menu. */
@@ -96,6 +98,15 @@ struct gateway_config {
 	char tls_cert[CONFIG_PATH_MAX];
 	char tls_key[CONFIG_PATH_MAX];
 
+	/* [gateway], who may buy (gateway/access.h): the key list files ("" none),
+	 * read with the file into allow and deny (NULL without a file), and the
+	 * limits per address (0: none; defaults 64 and 100). */
+	char allow_keys[CONFIG_PATH_MAX];
+	char deny_keys[CONFIG_PATH_MAX];
+	struct access_keys *allow, *deny;
+	uint64_t max_conns_per_address;
+	uint64_t max_new_conns_per_second;
+
 	/* [mqtt] */
 	char mqtt_uri[512];       /* required: tcp://host:port or ssl://host:port */
 	char mqtt_client_id[128]; /* default "sdpp-gateway-<name>" */
@@ -116,6 +127,7 @@ struct gateway_config {
 	char ledger_path[CONFIG_PATH_MAX]; /* default /var/lib/sdpp-gateway/ledger.db */
 	uint64_t ledger_sth_every;         /* default 0 = every commit */
 	uint64_t ledger_commit_delay_ms;   /* extra wait to batch commits, default 0 */
+	uint64_t ledger_checkpoint_ms;     /* held records join the log, default 60 s */
 	uint64_t ledger_checkpoint_ms;     /* held records join the log, default 60 s */
 
 	/* [iota]: IOTA Rebased as payment channel (payment_method = iota)

@@ -6,6 +6,7 @@
 
 #include <event2/event.h>
 
+#include "gateway/access.h"
 #include "gateway/config.h"
 #include "gateway/payment.h"
 #include "ledger/ledger.h"
@@ -18,6 +19,7 @@
  *   main.c       start-up, signals, reload, shutdown: wires the rest
  *   metrics.c    Prometheus text over HTTP
  *   server.c     buyer connections, sessions, feeds of samples
+ *   access.c     who may buy: buyer key lists, per-address connection limits
  *   book.c       what session events become in the ledger (no I/O)
  *   cut.c        what a product sells of each sample (no I/O)
  *   discover.c   Home Assistant discovery: announced sensors become products
@@ -44,6 +46,7 @@ struct evhttp;
 struct gw_stats {
 	uint64_t accepted, refused, orders, items, invoices, payments, closed;
 	uint64_t samples, samples_unmatched;
+	uint64_t access_refused[ACCESS__COUNT]; /* who may buy: by enum access_refusal */
 };
 
 struct gw {

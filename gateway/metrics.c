@@ -84,6 +84,23 @@ product_metrics(struct evbuffer *b, const struct gw *gw)
 			    (unsigned long long)p[i].st.n[r]);
 }
 
+/* Who may buy: each kind of refusal (gateway/access.h). */
+static void
+access_metrics(struct evbuffer *b, const struct gw_stats *s)
+{
+	int r;
+
+	evbuffer_add_printf(b,
+	    "# HELP sdpp_access_refused_total Buyers refused by who may buy: deny_list and "
+	    "allow_list at the order (not_allowed), too_many_connections and rate_limited per "
+	    "address at connect.\n"
+	    "# TYPE sdpp_access_refused_total counter\n");
+	for (r = ACCESS_OK + 1; r < ACCESS__COUNT; r++)
+		evbuffer_add_printf(b, "sdpp_access_refused_total{reason=\"%s\"} %llu\n",
+		    access_refusal_name((enum access_refusal)r),
+		    (unsigned long long)s->access_refused[r]);
+}
+
 /*
  * GET /health: 200 "ready" while the gateway can sell (connected to the
  * broker, its ledger writable), else 503 with what is wrong, for a load
@@ -143,6 +160,7 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	metric(b, "connections_total", "counter", "Buyer connections accepted.", s->accepted);
 	metric(b, "connections_refused_total", "counter", "Connections refused (busy, stopping).",
 	    s->refused);
+	access_metrics(b, s);
 	metric(b, "orders_total", "counter", "Orders accepted and recorded.", s->orders);
 	metric(b, "invoices_total", "counter", "Invoices recorded.", s->invoices);
 	metric(b, "payments_total", "counter", "Payments confirmed and recorded.", s->payments);

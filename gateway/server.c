@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "gateway/access.h"
 #include "gateway/book.h"
 #include "gateway/cut.h"
 #include "gateway/discover.h"
@@ -123,6 +124,7 @@ struct conn {
 	char peer_error[SDPP_NAME_MAX + 1]; /* the code of an error the buyer sent, "" none */
 	uint64_t paid_counted;              /* payment total counted into pstat->paid */
 	uint64_t order_record;              /* the order's record id, once durable */
+	uint64_t order_record;              /* the order's record id, once durable */
 	char product[SDPP_NAME_MAX + 1];
 	/* The log line of the record being appended: written once that record
 	 * is durable (conn_record_done), so the log never tells of a record
@@ -136,6 +138,7 @@ struct conn {
 	/* enum conn_tls: a byte, in the padding before the next member */
 	unsigned char tls;
 	uint64_t dropped_logged;
+	struct access_slot *slot;     /* its address's count (gateway/access.h), or NULL */
 	TAILQ_ENTRY(conn) entry;      /* all connections */
 	TAILQ_ENTRY(conn) feed_entry; /* buyers of c->feed */
 };
@@ -167,6 +170,12 @@ struct server {
 	int disc_pending;
 	void (*menu_changed)(void *arg);
 	void *menu_changed_arg;
+	/* Connections per address, and the signed errors that refuse one
+	 * over its limits (refuse_address()), too_many_connections first. */
+	struct access_limit *limit;
+	char *refusal[2];
+	size_t refusal_len[2];
+	uint64_t refusal_log_ms, refusals_unlogged;
 };
 
 static void conn_kill(struct conn *c, const char *why);
@@ -553,6 +562,13 @@ conn_record_done(void *arg, int ok, uint64_t record)
 				    (unsigned long long)c->order_record,
 				    (unsigned long long)q->invoice);
 			else
+				/* A held invoice is named by its order's record and
+			 * its number: "ledger:42/invoice/3" (OPERATIONS.md). */
+			if (record == 0 && q->kind == LEDGER_INVOICE)
+				snprintf(verif, sizeof(verif), LEDGER_ID_PREFIX "%llu/invoice/%llu",
+				    (unsigned long long)c->order_record,
+				    (unsigned long long)q->invoice);
+			else
 				ledger_id_format(verif, record);
 			/* The sdpp/2 statement carries the log's latest signed tree
 			 * head: with sth_every = 0 this commit's, which covers the
@@ -594,6 +610,7 @@ conn_append(void *ctx, struct ledger_record *r, uint64_t req)
 	q->req = req;
 	q->kind = r->kind;
 	q->amount = r->amount;
+	q->invoice = r->invoice;
 	q->invoice = r->invoice;
 	if (r->kind == c->note_kind) {
 		memcpy(q->note, c->note, sizeof(q->note));
@@ -757,8 +774,20 @@ on_order(struct conn *c, const struct sdpp_event *ev)
 	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)], bhex[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)];
 	enum sdpp_err code = SDPP_OK;
 	const char *why = NULL;
+	enum access_refusal refused;
 
 	sdpp_hex_encode(hex, sdpp_seller_order_id(c->s), SDPP_ORDER_ID_BYTES);
+	sdpp_hex_encode(bhex, sdpp_seller_buyer(c->s), SDPP_SIGN_PUBLIC_BYTES);
+	/* Who may buy, first: a refused key leaves no record at all. */
+	refused = access_key_check(gw->cfg->allow, gw->cfg->deny, sdpp_seller_buyer(c->s));
+	if (refused != ACCESS_OK) {
+		gw->stats.access_refused[refused]++;
+		log_warnx("%llu event=order_refused order=%.16s buyer=%.16s peer=%s reason=%s",
+		    (unsigned long long)c->id, hex, bhex, c->peer, access_refusal_name(refused));
+		(void)sdpp_seller_fail(
+		    c->s, SDPP_E_NOT_ALLOWED, "this buyer key may not buy here", c->out);
+		return;
+	}
 	if (gw->pay_iota != NULL &&
 	    !gw_iota_is_account_of(sdpp_seller_buyer(c->s), sdpp_seller_buyer_address(c->s))) {
 		log_warnx("%llu event=order_refused order=%.16s reason=payment_address",
@@ -775,7 +804,6 @@ on_order(struct conn *c, const struct sdpp_event *ev)
 		(void)sdpp_seller_complete(c->s, ev->req, 0, "", now_ms(), c->out);
 		return;
 	}
-	sdpp_hex_encode(bhex, sdpp_seller_buyer(c->s), SDPP_SIGN_PUBLIC_BYTES);
 	/* Logged once the order is durable, with its record's id. */
 	conn_note(c, LEDGER_ORDER,
 	    "event=order order=%.16s buyer=%.16s peer=%s product=%s quantity=%llu price=%llu", hex,
@@ -1033,6 +1061,8 @@ conn_kill(struct conn *c, const char *why)
 		bufferevent_free(c->bev); /* closes the socket; libevent defers the free */
 		c->bev = NULL;
 	}
+	access_limit_release(srv->limit, c->slot);
+	c->slot = NULL;
 	srv->nconns--;
 	reap_schedule(srv);
 }
@@ -1358,16 +1388,86 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	return c;
 }
 
+/*
+ * An address over its limits is refused before anything is allocated for
+ * it or read from it: its signed error goes out and the socket closes. The
+ * two errors were signed once, at start (an error names no order, buyer or
+ * time, so the same bytes serve every refusal): a signature per refusal
+ * (tens of microseconds) would let a flood of connects buy CPU far more
+ * cheaply than they cost to make, which is what the limits are against.
+ * The frame fits any socket buffer, so one send() writes it or nothing is
+ * lost that a flood was owed. One log line a second at most.
+ */
+static void
+refuse_address(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa, int salen,
+    enum access_refusal r)
+{
+	int i = r == ACCESS_RATE;
+	uint64_t now = now_ms();
+	char host[64] = "?";
+
+	(void)send(fd, srv->refusal[i], srv->refusal_len[i], MSG_DONTWAIT | MSG_NOSIGNAL);
+	evutil_closesocket(fd);
+	srv->gw->stats.access_refused[r]++;
+	if (now - srv->refusal_log_ms < 1000) {
+		srv->refusals_unlogged++;
+		return;
+	}
+	(void)getnameinfo(sa, (socklen_t)salen, host, sizeof(host), NULL, 0, NI_NUMERICHOST);
+	log_info("event=refused peer=%s reason=%s unlogged=%llu", host, access_refusal_name(r),
+	    (unsigned long long)srv->refusals_unlogged);
+	srv->refusal_log_ms = now;
+	srv->refusals_unlogged = 0;
+}
+
+/* The signed errors refuse_address() sends. Returns 0, or -1 with err. */
+static int
+refusals_sign(struct server *srv, char *err, size_t errlen)
+{
+	static const struct {
+		enum sdpp_err code;
+		const char *message;
+	} r[2] = {
+		{ SDPP_E_TOO_MANY_CONNS, "too many connections from this address, try later" },
+		{ SDPP_E_RATE_LIMITED, "new connections from this address too fast, try later" },
+	};
+	struct sdpp_msg m;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_ERROR;
+		m.from = SDPP_ROLE_SELLER;
+		snprintf(m.u.error.code, sizeof(m.u.error.code), "%s", sdpp_err_code(r[i].code));
+		snprintf(m.u.error.message, sizeof(m.u.error.message), "%s", r[i].message);
+		if (sdpp_msg_encode(&m, srv->gw->id, &srv->refusal[i], &srv->refusal_len[i]) !=
+		    SDPP_OK) {
+			snprintf(err, errlen, "cannot sign the refusals of the address limits");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct server *srv = arg;
 	struct gw *gw = srv->gw;
+	struct access_slot *slot;
+	enum access_refusal r;
 	struct conn *c;
 
 	(void)l;
 	gw->stats.accepted++;
+	r = access_limit_admit(srv->limit, sa, (socklen_t)salen, now_ms(),
+	    gw->cfg->max_conns_per_address, gw->cfg->max_new_conns_per_second, &slot);
+	if (r != ACCESS_OK) {
+		refuse_address(srv, fd, sa, salen, r);
+		return;
+	}
 	c = conn_new(srv, fd, sa, salen);
+	c->slot = slot;
 	if (gw->stopping || srv->nconns > gw->cfg->max_buyers) {
 		gw->stats.refused++;
 		log_info("%llu event=refused peer=%s reason=%s", (unsigned long long)c->id, c->peer,
@@ -1580,6 +1680,7 @@ server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
 	srv->reap_ev = event_new(gw->base, -1, 0, reap_cb, srv);
 	srv->disc_ev = evtimer_new(gw->base, discovery_cb, srv);
 	srv->disc = discover_new();
+	srv->limit = access_limit_new();
 	if (gw->cfg->discovery_enabled)
 		snprintf(
 		    srv->disc_prefix, sizeof(srv->disc_prefix), "%s", gw->cfg->discovery_prefix);
@@ -1593,6 +1694,12 @@ server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
 		if (srv->tls == NULL)
 			goto fail;
 	}
+	if (srv->limit == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (refusals_sign(srv, err, errlen) != 0)
+		goto fail;
 	if (server_listen(srv, err, errlen) != 0)
 		goto fail;
 	*out = srv;
@@ -1627,6 +1734,9 @@ server_free(struct server *srv)
 		event_free(srv->reap_ev);
 	menu_release(srv->menu);
 	sdpp_out_free(&srv->out);
+	access_limit_free(srv->limit);
+	free(srv->refusal[0]);
+	free(srv->refusal[1]);
 	SSL_CTX_free(srv->tls);
 	free(srv);
 }
