@@ -133,7 +133,6 @@ enum gw_key {
 	G_STH_EVERY,
 	G_COMMIT_DELAY,
 	G_CHECKPOINT,
-	G_CHECKPOINT,
 	G_IOTA_NETWORK,
 	G_IOTA_URL,
 	G_IOTA_KEY,
@@ -236,8 +235,6 @@ static const struct key gw_keys[G__COUNT] = {
 	    R_RESTART },
 	[G_COMMIT_DELAY] = { "ledger", "commit_delay", T_MS, GW(ledger_commit_delay_ms), 0,
 	    10 * MS_S, "0", R_LIVE },
-	[G_CHECKPOINT] = { "ledger", "checkpoint", T_MS, GW(ledger_checkpoint_ms), 0, MS_D, "60s",
-	    R_LIVE },
 	[G_CHECKPOINT] = { "ledger", "checkpoint", T_MS, GW(ledger_checkpoint_ms), 0, MS_D, "60s",
 	    R_LIVE },
 

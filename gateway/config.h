@@ -128,7 +128,6 @@ struct gateway_config {
 	uint64_t ledger_sth_every;         /* default 0 = every commit */
 	uint64_t ledger_commit_delay_ms;   /* extra wait to batch commits, default 0 */
 	uint64_t ledger_checkpoint_ms;     /* held records join the log, default 60 s */
-	uint64_t ledger_checkpoint_ms;     /* held records join the log, default 60 s */
 
 	/* [iota]: IOTA Rebased as payment channel (payment_method = iota)
 	 * and as remote records medium (anchor). */

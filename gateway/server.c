@@ -124,7 +124,6 @@ struct conn {
 	char peer_error[SDPP_NAME_MAX + 1]; /* the code of an error the buyer sent, "" none */
 	uint64_t paid_counted;              /* payment total counted into pstat->paid */
 	uint64_t order_record;              /* the order's record id, once durable */
-	uint64_t order_record;              /* the order's record id, once durable */
 	char product[SDPP_NAME_MAX + 1];
 	/* The log line of the record being appended: written once that record
 	 * is durable (conn_record_done), so the log never tells of a record
@@ -562,13 +561,6 @@ conn_record_done(void *arg, int ok, uint64_t record)
 				    (unsigned long long)c->order_record,
 				    (unsigned long long)q->invoice);
 			else
-				/* A held invoice is named by its order's record and
-			 * its number: "ledger:42/invoice/3" (OPERATIONS.md). */
-			if (record == 0 && q->kind == LEDGER_INVOICE)
-				snprintf(verif, sizeof(verif), LEDGER_ID_PREFIX "%llu/invoice/%llu",
-				    (unsigned long long)c->order_record,
-				    (unsigned long long)q->invoice);
-			else
 				ledger_id_format(verif, record);
 			/* The sdpp/2 statement carries the log's latest signed tree
 			 * head: with sth_every = 0 this commit's, which covers the
@@ -610,7 +602,6 @@ conn_append(void *ctx, struct ledger_record *r, uint64_t req)
 	q->req = req;
 	q->kind = r->kind;
 	q->amount = r->amount;
-	q->invoice = r->invoice;
 	q->invoice = r->invoice;
 	if (r->kind == c->note_kind) {
 		memcpy(q->note, c->note, sizeof(q->note));
@@ -1406,7 +1397,10 @@ refuse_address(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa
 	uint64_t now = now_ms();
 	char host[64] = "?";
 
-	(void)send(fd, srv->refusal[i], srv->refusal_len[i], MSG_DONTWAIT | MSG_NOSIGNAL);
+	/* With TLS a buyer could not read a frame sent outside it, and a
+	 * handshake per refusal would cost what the limits save: just close. */
+	if (srv->tls == NULL)
+		(void)send(fd, srv->refusal[i], srv->refusal_len[i], MSG_DONTWAIT | MSG_NOSIGNAL);
 	evutil_closesocket(fd);
 	srv->gw->stats.access_refused[r]++;
 	if (now - srv->refusal_log_ms < 1000) {
