@@ -107,6 +107,7 @@ tests/test_link.uses       = mqtt util
 tests/test_ledger.uses     = gateway ledger sdpp
 tests/test_audit.uses      = gateway ledger sdpp
 tests/test_held.uses       = gateway ledger sdpp
+tests/test_archive.uses    = gateway ledger sdpp
 tests/test_merkle.uses     = ledger
 tests/test_mqtt.uses       = mqtt
 tests/test_msg.uses        = sdpp

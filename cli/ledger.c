@@ -16,17 +16,21 @@
 
 /* Receipts one verify checks (--witness FILE, repeated). */
 #define WITNESS_MAX 256
+/* Archives one verify checks (--archive FILE, repeated). */
+#define ARCHIVES_MAX 256
 
 static void
 ledger_usage(FILE *f)
 {
 	fprintf(f, "usage: sdpp ledger verify DB [--key KEY] [--remote [--network NET]\n"
 	           "                                 [--iota-url URL]] [--witness FILE]...\n"
+	           "                                 [--archive FILE]...\n"
 	           "       sdpp ledger show DB [--order ID] [--buyer KEY] [--json]\n"
 	           "       sdpp ledger prove DB RECORD            (RECORD: 42 or ledger:42)\n"
 	           "       sdpp ledger prove DB --consistency M N (two signed tree head sizes)\n"
 	           "       sdpp ledger check-proof FILE --key KEY (FILE - reads stdin)\n"
 	           "       sdpp ledger export DB                  (JSON lines, one per record)\n"
+	           "       sdpp ledger archive DB --older-than AGE -o FILE   (AGE: 90d, 12h, 30m)\n"
 	           "\n"
 	           "KEY is the gateway's public key: 64 hex digits or a public key file.\n"
 	           "verify and check-proof exit 0 when everything checks, 1 when not.\n"
@@ -37,7 +41,11 @@ ledger_usage(FILE *f)
 	           "successfully. --network is for ledgers that do not note it.\n"
 	           "verify --witness FILE checks a buyer's receipt (sdpp buy --receipt): the\n"
 	           "log still has the records, and the root, of the tree head the seller\n"
-	           "signed for it (a truncated or forked log fails, naming FILE).\n");
+	           "signed for it (a truncated or forked log fails, naming FILE).\n"
+	           "archive moves the bodies of the orders closed more than AGE ago (and under\n"
+	           "the newest signed tree head) into FILE, a new ledger file that verifies on\n"
+	           "its own; DB keeps their leaf hashes. It may run beside the gateway.\n"
+	           "verify --archive FILE checks that FILE holds the bodies DB archived.\n");
 }
 
 static int
@@ -311,6 +319,40 @@ verify_witness(struct ledger *l, const char *file)
 	return 0;
 }
 
+/* The archived records of db (their bodies emptied) against the archive
+ * files named: each must be this log's, and together cover them all. */
+static int
+verify_archives(struct ledger *l, const char *db, uint64_t archived, const char **files, int n)
+{
+	struct ledger_archive_report ar;
+	char err[LEDGER_ERR_MAX];
+	uint64_t covered = 0;
+	int i;
+
+	if (n == 0) {
+		printf("note: %" PRIu64 " records are archived (their leaf hashes verified); "
+		       "check their bodies with --archive FILE\n",
+		    archived);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (ledger_archive_check(l, files[i], &ar, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		printf("archive %s: %" PRIu64 " archived records, each this log's\n", files[i],
+		    ar.records);
+		covered += ar.records;
+	}
+	if (covered < archived) {
+		fprintf(stderr,
+		    "%s: %" PRIu64 " archived records are in none of the archives given\n", db,
+		    archived - covered);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 ledger_verify_main(int argc, char **argv)
 {
@@ -319,12 +361,15 @@ ledger_verify_main(int argc, char **argv)
 	struct ledger *l = NULL;
 	uint8_t key[SDPP_SIGN_PUBLIC_BYTES];
 	const char *db = NULL, *keyarg = NULL, *network = NULL, *url = NULL;
-	const char *witness[WITNESS_MAX];
-	int i, rc, remote = 0, nwitness = 0;
+	const char *witness[WITNESS_MAX], *archive[ARCHIVES_MAX];
+	int i, rc, remote = 0, nwitness = 0, narchive = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
 			keyarg = argv[++i];
+		else if (strcmp(argv[i], "--archive") == 0 && i + 1 < argc &&
+		         narchive < ARCHIVES_MAX)
+			archive[narchive++] = argv[++i];
 		else if (strcmp(argv[i], "--witness") == 0 && i + 1 < argc &&
 		         nwitness < WITNESS_MAX)
 			witness[nwitness++] = argv[++i];
@@ -361,8 +406,10 @@ ledger_verify_main(int argc, char **argv)
 		printf("ok: %" PRIu64 " records, %" PRIu64 " signed tree heads, %" PRIu64
 		       " buyer signatures (%" PRIu64 " ACKs) verified\n",
 		    rep.records, rep.tree_heads, rep.signatures, rep.acks);
-		if (remote)
-			rc = verify_remote(l, db, network, url);
+		if (rep.archived > 0)
+			rc = verify_archives(l, db, rep.archived, archive, narchive);
+		if (remote && verify_remote(l, db, network, url) != 0)
+			rc = 1;
 	}
 	/* Witnesses even when verify failed: a fork is best named by the
 	 * tree head a buyer holds. */
@@ -395,6 +442,12 @@ show_text(void *ctx, const struct ledger_account *a)
 	fmt_time(t, sizeof(t), a->ordered_at);
 	printf("order %s\n", a->order_id);
 	printf("  buyer     %s\n", a->buyer);
+	if (a->archived > 0 && a->order_record == 0) {
+		printf("  state     archived (%" PRIu64 " records: their bodies are in an archive "
+		       "file, sdpp ledger show ARCHIVE)\n\n",
+		    a->archived);
+		return 0;
+	}
 	if (a->quantity != 0)
 		printf("  ordered   %" PRIu64 " items of %s", a->quantity, a->product);
 	else
@@ -440,11 +493,12 @@ show_json(void *ctx, const struct ledger_account *a)
 	       "\"quantity\":%" PRIu64 ",\"price\":\"%" PRIu64 "\",\"ordered_at\":%" PRId64 ","
 	       "\"acknowledged\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"invoices\":%" PRIu64 ","
 	       "\"invoiced\":\"%" PRIu64 "\",\"paid\":\"%" PRIu64 "\",\"owed\":\"%" PRIu64 "\","
-	       "\"exited\":%s,\"closed\":%s,\"reason\":\"%s\",\"paid_by\":\"%s\"}\n",
+	       "\"exited\":%s,\"closed\":%s,\"reason\":\"%s\",\"paid_by\":\"%s\","
+	       "\"archived\":%" PRIu64 "}\n",
 	    a->order_id, a->buyer, a->product, a->currency, a->quantity, a->price, a->ordered_at,
 	    a->acknowledged, a->delivered, a->invoices, a->invoiced, a->paid, a->owed,
 	    a->exited ? "true" : "false", a->closed ? "true" : "false", a->reason,
-	    a->chain ? "chain" : "voucher");
+	    a->chain ? "chain" : "voucher", a->archived);
 	return 0;
 }
 
@@ -605,6 +659,76 @@ ledger_export_main(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* AGE as "90d", "12h", "30m" or "0" into ms; -1 if malformed. */
+static int64_t
+parse_age(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || v > 100000000ULL)
+		return -1;
+	if (strcmp(end, "d") == 0)
+		return (int64_t)v * 86400000;
+	if (strcmp(end, "h") == 0)
+		return (int64_t)v * 3600000;
+	if (strcmp(end, "m") == 0)
+		return (int64_t)v * 60000;
+	return strcmp(end, "") == 0 && v == 0 ? 0 : -1;
+}
+
+static int
+ledger_archive_main(int argc, char **argv)
+{
+	struct ledger_archive_report rep;
+	struct timespec now;
+	char err[LEDGER_ERR_MAX];
+	const char *db = NULL, *out = NULL;
+	int64_t age = -1;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc) {
+			age = parse_age(argv[++i]);
+			if (age < 0) {
+				fprintf(stderr,
+				    "sdpp ledger archive: --older-than %s: not an age "
+				    "(90d, 12h, 30m)\n",
+				    argv[i]);
+				return CLI_EXIT_USAGE;
+			}
+		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+			out = argv[++i];
+		} else if (db == NULL && argv[i][0] != '-') {
+			db = argv[i];
+		} else {
+			goto usage;
+		}
+	}
+	if (db == NULL || out == NULL || age < 0)
+		goto usage;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (ledger_archive(db, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - age, out, &rep,
+	        err, sizeof(err)) != 0) {
+		fprintf(stderr, "sdpp ledger archive: %s\n", err);
+		return 1;
+	}
+	if (rep.orders == 0)
+		printf("nothing to archive: no order closed that long ago under the newest "
+		       "signed tree head (size %" PRIu64 ")\n",
+		    rep.size);
+	else
+		printf("archived %zu orders (%" PRIu64 " records) into %s at tree size %" PRIu64
+		       "\n",
+		    rep.orders, rep.records, out, rep.size);
+	return 0;
+usage:
+	ledger_usage(stderr);
+	return CLI_EXIT_USAGE;
+}
+
 int
 cmd_ledger(int argc, char **argv)
 {
@@ -617,6 +741,7 @@ cmd_ledger(int argc, char **argv)
 		{ "prove", ledger_prove_main },
 		{ "check-proof", ledger_check_main },
 		{ "export", ledger_export_main },
+		{ "archive", ledger_archive_main },
 	};
 	size_t i;
 

@@ -292,6 +292,7 @@ int ledger_anchors_each(struct ledger *l, ledger_anchor_fn fn, void *ctx);
 /* Called for each problem; return non-zero to stop. */
 struct ledger_verify_report {
 	uint64_t records, tree_heads, signatures, acks;
+	uint64_t archived;  /* records whose body is in an archive (ledger_archive) */
 	uint64_t first_bad; /* record id of the first bad record, 0 if none */
 	char problem[LEDGER_ERR_MAX];
 };
@@ -312,6 +313,28 @@ int ledger_verify(struct ledger *l, const uint8_t *expect_key, struct ledger_ver
 typedef void (*ledger_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int ledger_verify_progress(struct ledger *l, const uint8_t *expect_key,
     struct ledger_verify_report *rep, ledger_progress_fn progress, void *ctx);
+
+/*
+ * Retention (archive.c): the bodies of the orders closed before `before'
+ * (ms since the epoch) and under the newest signed tree head move from the
+ * ledger file at live into a new file at path, a copy of the ledger at that
+ * head (the signed hand-over) holding only their bodies, which must verify
+ * before the live file changes. The live file keeps every row and leaf hash
+ * with those bodies emptied. Runs beside a running gateway (short
+ * transactions). 0 (rep says how many; 0 orders: nothing to do, no file).
+ */
+struct ledger_archive_report {
+	uint64_t size;    /* the hand-over: the tree head's size */
+	size_t orders;    /* orders archived */
+	uint64_t records; /* live records emptied, or (check) covered */
+};
+int ledger_archive(const char *live, int64_t before, const char *path,
+    struct ledger_archive_report *rep, char *err, size_t errlen);
+/* Checks that every body the archive at path holds is this log's record
+ * (same leaf hash); rep->records counts the emptied live records it
+ * covers. 0 ok, 1 an archive of something else (err says), -1 errors. */
+int ledger_archive_check(struct ledger *l, const char *path, struct ledger_archive_report *rep,
+    char *err, size_t errlen);
 
 /*
  * Inclusion proof of record id against the latest signed tree head, as a
@@ -365,6 +388,7 @@ struct ledger_account {
 	int chain;         /* paid by a ledger method */
 	int exited, closed;
 	char reason[SDPP_NAME_MAX + 1]; /* close reason ("" while open) */
+	uint64_t archived;              /* records whose body is in an archive (ledger_archive) */
 };
 
 /*

@@ -132,7 +132,7 @@ $(iota_lines records 'anchor_kinds = invoice')" || return
 	    "$d/i1-stats.json"
 	"$SDPP" ledger show "$DB" --json >"$d/i1-show.json" 2>&1
 	grep -q '"paid":"24","owed":"6",' "$d/i1-show.json" &&
-	    grep -q '"paid_by":"chain"}' "$d/i1-show.json"
+	    grep -q '"paid_by":"chain",' "$d/i1-show.json"
 	check "i1: ledger show counts the 24 paid on chain; the exit promises the other 6" $? \
 	    "$d/i1-show.json"
 	inv=$(sql "SELECT count(*) FROM records WHERE kind = 'invoice'")
