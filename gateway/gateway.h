@@ -20,6 +20,7 @@
  *   metrics.c    Prometheus text over HTTP
  *   server.c     buyer connections, sessions, feeds of samples
  *   access.c     who may buy: buyer key lists, per-address connection limits
+ *   tls.c        TLS on the buyer listener: the server context
  *   book.c       what session events become in the ledger (no I/O)
  *   cut.c        what a product sells of each sample (no I/O)
  *   discover.c   Home Assistant discovery: announced sensors become products

@@ -177,5 +177,7 @@ kill -TERM "$GW_PID"
 wait_exit "$GW_PID" 15
 GW_PID=$T1_PID
 
+sanitizer_clean "$d"/t*.out "$d/t1-buy.err"
+check "no sanitizer report from any buyer" $? "$d"/t*.out "$d/t1-buy.err"
 teardown_pair
 finish
