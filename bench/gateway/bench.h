@@ -162,6 +162,8 @@ struct gw_opts {
 	const char *products;
 	const char *await_filter;
 	uint64_t mqtt_queue;
+	/* [ledger] checkpoint ("0", "1s"); NULL: the gateway's default. */
+	const char *checkpoint;
 };
 
 extern const struct gw_opts GW_DEFAULTS;
@@ -290,5 +292,7 @@ void scenario_fig3(struct bench *B);
 void scenario_library(struct bench *B);
 
 void scenario_ingest(struct bench *B);
+
+void scenario_storage(struct bench *B);
 
 #endif

@@ -3,7 +3,7 @@
 
 /* ---------------------------------------------------------------- broker and gateway */
 
-const struct gw_opts GW_DEFAULTS = { 10, 1, 0, 0, 64, 0, 0, 1000, NULL, NULL, 0 };
+const struct gw_opts GW_DEFAULTS = { 10, 1, 0, 0, 64, 0, 0, 1000, NULL, NULL, 0, NULL };
 
 /* The tests' broker (tests/common/broker.c), tuned for the bench; its files
  * go to the run's directory, so BENCH_KEEP keeps its log. */
@@ -45,7 +45,7 @@ gw_subscribed(const struct bench *B, const char *name, const char *filter)
 int
 gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 {
-	char ini[PATH_CAP], log[PATH_CAP], unpaid[64] = "", queue[64] = "";
+	char ini[PATH_CAP], log[PATH_CAP], unpaid[64] = "", queue[64] = "", ckpt[64] = "";
 	char *argv[] = { B->gateway_bin, "-c", ini, NULL };
 	struct sbuf t = { 0 };
 	uint64_t deadline;
@@ -66,6 +66,8 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 		snprintf(unpaid, sizeof(unpaid), "max_unpaid = %" PRIu64 "\n", o->max_unpaid);
 	if (o->mqtt_queue != 0)
 		snprintf(queue, sizeof(queue), "queue = %" PRIu64 "\n", o->mqtt_queue);
+	if (o->checkpoint != NULL)
+		snprintf(ckpt, sizeof(ckpt), "checkpoint = %s\n", o->checkpoint);
 	sb_printf(&t,
 	    "; written by bench/gateway/harness.c\n"
 	    "[gateway]\n"
@@ -90,10 +92,11 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 	    "%s"
 	    "\n[ledger]\n"
 	    "path = %s.db\n"
-	    "commit_delay = %" PRIu64 "ms\n",
+	    "commit_delay = %" PRIu64 "ms\n"
+	    "%s",
 	    g->name, g->port, o->k, o->ack_every, unpaid, o->sign ? "yes" : "no", o->window,
 	    o->buyer_queue, o->max_buyers, g->mport, B->broker.port, queue, g->name,
-	    o->commit_delay_ms);
+	    o->commit_delay_ms, ckpt);
 	if (o->products != NULL)
 		sb_printf(&t, "\n%s", o->products);
 	else
