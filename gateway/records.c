@@ -130,6 +130,7 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 	struct records *rc = arg;
 	struct waiter *w;
 	char err[LEDGER_ERR_MAX];
+	uint64_t size;
 	size_t n, i;
 	int ok;
 
@@ -138,12 +139,14 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 	rc->scheduled = 0;
 	if (ledger_pending(rc->ledger) == 0 && rc->nwaiters == 0)
 		return;
+	/* Records the log gained (held ones join it at checkpoints). */
+	size = ledger_size(rc->ledger);
 	n = ledger_pending(rc->ledger);
 	ok = ledger_commit(rc->ledger, util_now_ms(), err, sizeof(err)) == 0;
 	rc->stats.failing = !ok;
 	if (ok) {
 		rc->stats.commits++;
-		rc->stats.records += n;
+		rc->stats.records += ledger_size(rc->ledger) - size;
 		if (rc->on_commit != NULL)
 			rc->on_commit(rc->on_commit_arg);
 	} else {
