@@ -1277,7 +1277,12 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		while (bufferevent_get_openssl_error(bev) != 0)
 			continue; /* the first error is the reason; drop the rest */
 		if (c->tls == CONN_TLS_HANDSHAKE && !c->dead) {
-			log_info("%llu event=tls_failed peer=%s reason=\"%s\"",
+			/* A port probe (a health check, a scanner) closes before
+			 * any handshake: not worth a line at info level. */
+			int probe =
+			    r == NULL || ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+
+			log_level(probe ? 7 : 6, "%llu event=tls_failed peer=%s reason=\"%s\"",
 			    (unsigned long long)c->id, c->peer,
 			    r != NULL                ? r
 			    : (what & BEV_EVENT_EOF) ? "eof"

@@ -94,6 +94,11 @@ check "t4: a plain buyer on the TLS port: \"the seller speaks TLS\" in ${t} ms (
     "$d/t4.out"
 wait_until 10 has_at_least "$GLOG" 'event=tls_failed peer=127.0.0.1' 1
 check "t4: the gateway logs the failed handshake" $? "$GLOG"
+# A port probe (connect, close) is no failed buyer: a debug line only.
+port_open "$GP"
+wait_until 10 has_at_least "$GLOG" 'debug: [0-9]+ event=tls_failed .*reason="unexpected eof' 1 &&
+    ! grep -q 'info: [0-9]* event=tls_failed .*reason="unexpected eof' "$GLOG"
+check "t4: a connection closed before its handshake is logged at debug level only" $? "$GLOG"
 
 # 5. ALPN: sdpp/1 is chosen; a client offering only another protocol is
 # refused; one offering none is served.
