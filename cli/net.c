@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,9 +138,10 @@ tls_explain(struct net_tls *t, int rc, char *err, size_t errlen)
 	else if (v != X509_V_OK)
 		snprintf(err, errlen, "TLS: certificate verify failed: %s",
 		    X509_verify_cert_error_string(v));
-	else if (e != 0 && ERR_reason_error_string(e) != NULL)
+	else if (e != 0 && ERR_GET_REASON(e) != SSL_R_UNEXPECTED_EOF_WHILE_READING &&
+	         ERR_reason_error_string(e) != NULL)
 		snprintf(err, errlen, "TLS: handshake failed: %s", ERR_reason_error_string(e));
-	else if (t->first < 0 || se == SSL_ERROR_SYSCALL || se == SSL_ERROR_ZERO_RETURN)
+	else if (t->first < 0 || se == SSL_ERROR_SYSCALL || se == SSL_ERROR_ZERO_RETURN || e != 0)
 		snprintf(err, errlen, "TLS: the seller closed the connection during the handshake");
 	else
 		snprintf(err, errlen, "TLS: handshake failed");
@@ -180,6 +182,9 @@ net_tls_connect(
 		snprintf(err, errlen, "TLS: out of memory");
 		return NULL;
 	}
+	/* OpenSSL writes with write(2): a seller that closed the socket must
+	 * be an error we report, not a SIGPIPE that kills us silently. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	t->fd = fd;
 	t->first = -1;
 	t->ctx = SSL_CTX_new(TLS_client_method());
