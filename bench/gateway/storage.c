@@ -24,6 +24,7 @@ struct st_case {
 struct st_run {
 	double bytes;      /* ledger and WAL after a clean stop, -1 if unknown */
 	double items;      /* acknowledged: orders completed times their size */
+	double records;    /* records the log gained (ledger_records_total) */
 	double order_secs; /* the orders' connect -> statement times, summed */
 	double ckpts;      /* checkpoint intervals the orders spanned (timed case) */
 };
@@ -158,6 +159,7 @@ st_end(struct st_live *L, double ckpt_s, struct st_run *out)
 		lat_free(&l);
 	}
 	out->items = done * (double)L->count;
+	out->records = gw_metric(&L->g, "ledger_records_total");
 	/* Every delivered item was acknowledged when every order ended. */
 	sent = gw_metric(&L->g, "items_sent_total");
 	if (L->ordered && sent >= 0 && sent != out->items)
@@ -191,7 +193,7 @@ scenario_storage(struct bench *B)
 	uint64_t count = B->quick ? 500 : 2000, tcount = 0;
 	double stream_s = B->quick ? 4 : 10, empty = -1, ck_bytes = -1, ck_n = 0;
 	struct result *re, *r[NV], *rt, *rc;
-	struct st_run x, tx, base_b;
+	struct st_run x, tx, base_b, sum[NV];
 	struct st_live live;
 	struct child pub;
 	char name[96];
@@ -213,6 +215,7 @@ scenario_storage(struct bench *B)
 	rt = result_new(B, "storage", name, "B/item");
 	rc = result_new(B, "storage", "  of which per checkpoint of an order", "B");
 	memset(&tx, 0, sizeof(tx));
+	memset(sum, 0, sizeof(sum));
 	memset(&base_b, 0, sizeof(base_b));
 	memset(&pub, 0, sizeof(pub));
 	if (pub_start(B, &pub, STORAGE_RATE) != 0)
@@ -227,6 +230,8 @@ scenario_storage(struct bench *B)
 			st_begin(B, &v[i], count, &live);
 			st_end(&live, 0, &x);
 			result_add(r[i], st_per_item(&x, e));
+			sum[i].records += x.records;
+			sum[i].items += x.items;
 			if (i == 1 && run == 0)
 				base_b = x;
 		}
@@ -261,9 +266,13 @@ out:
 			continue;
 		sb_printf(&r[i]->extra,
 		    ",\"k\":%" PRIu64 ",\"ack_every\":%" PRIu64
-		    ",\"checkpoint\":\"%s\",\"buyers\":%d,\"items_per_order\":%" PRIu64,
+		    ",\"checkpoint\":\"%s\",\"buyers\":%d,\"items_per_order\":%" PRIu64
+		    ",\"log_records_per_order\":%.1f",
 		    v[i].k, v[i].ack_every, v[i].checkpoint != NULL ? v[i].checkpoint : "60s",
-		    STORAGE_BUYERS, count);
+		    STORAGE_BUYERS, count,
+		    sum[i].items > 0 ? sum[i].records / (sum[i].items / (double)count) : -1);
+		printf("%-12s   %.1f log records per order of %" PRIu64 " items\n", "",
+		    sum[i].items > 0 ? sum[i].records / (sum[i].items / (double)count) : -1, count);
 	}
 	result_done(B, rt, "checkpoint=0 K=4", r[0]->med);
 	if (rt->nruns > 0)
@@ -273,8 +282,9 @@ out:
 		    STORAGE_BUYERS, tcount, tx.order_secs, tx.ckpts);
 	result_done(B, rc, NULL, 0);
 	if (rc->nruns > 0)
-		printf("%-12s   orders of %" PRIu64 " items: %.0f timed checkpoints in %.1f "
-		       "order-seconds added %.0f bytes over checkpoint=60s's (one checkpoint, at "
-		       "the exit)\n",
-		    "", tcount, ck_n, tx.order_secs, tx.bytes - base_b.bytes);
+		printf("%-12s   orders of %" PRIu64 " items: ~%.0f timed checkpoints in %.1f "
+		       "order-seconds added %.0f bytes and %.0f log records (%.1f each) over "
+		       "checkpoint=60s's (one checkpoint, at the exit)\n",
+		    "", tcount, ck_n, tx.order_secs, tx.bytes - base_b.bytes,
+		    tx.records - base_b.records, (tx.records - base_b.records) / ck_n);
 }
