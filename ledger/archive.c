@@ -38,20 +38,6 @@ sqlerr(sqlite3 *db, const char *what, char *err, size_t errlen)
 	return -1;
 }
 
-static int
-exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		util_errf(err, errlen, "%s: %s", sqlite3_db_filename(db, "main"),
-		    msg != NULL ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* The ids of the orders to archive (closed at or below size, before the
  * cutoff, bodies still here), in *ids (malloc'd, 65-byte hex each). */
 static int
@@ -112,7 +98,7 @@ keep_fill(sqlite3 *db, char (*ids)[65], size_t n, char *err, size_t errlen)
 	size_t i;
 	int rc = -1;
 
-	if (exec(db,
+	if (ledger_db_exec(db,
 	        "CREATE TEMP TABLE IF NOT EXISTS keep(order_id TEXT PRIMARY KEY);"
 	        "DELETE FROM keep",
 	        err, errlen) != 0)
@@ -153,9 +139,9 @@ trim_copy(const char *path, uint64_t size, char (*ids)[65], size_t n, const char
 	    "BEGIN; DELETE FROM records WHERE id > %" PRIu64 ";"
 	    " DELETE FROM tree_heads WHERE size > %" PRIu64 ";",
 	    size, size);
-	if (exec(db, "PRAGMA journal_mode=DELETE", err, errlen) != 0 ||
-	    exec(db, sql, err, errlen) != 0 || keep_fill(db, ids, n, err, errlen) != 0 ||
-	    exec(db,
+	if (ledger_db_exec(db, "PRAGMA journal_mode=DELETE", err, errlen) != 0 ||
+	    ledger_db_exec(db, sql, err, errlen) != 0 || keep_fill(db, ids, n, err, errlen) != 0 ||
+	    ledger_db_exec(db,
 	        "UPDATE records SET body = '' WHERE order_id NOT IN (SELECT order_id FROM keep);"
 	        "DELETE FROM acks WHERE order_id NOT IN (SELECT order_id FROM keep);"
 	        "DELETE FROM held; DELETE FROM outbox; DELETE FROM payment_refs;"
@@ -172,7 +158,7 @@ trim_copy(const char *path, uint64_t size, char (*ids)[65], size_t n, const char
 		sqlerr(db, path, err, errlen);
 		goto out;
 	}
-	if (exec(db, "COMMIT; VACUUM", err, errlen) != 0)
+	if (ledger_db_exec(db, "COMMIT; VACUUM", err, errlen) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -193,7 +179,7 @@ empty_live(sqlite3 *db, uint64_t size, char (*ids)[65], size_t n, const char *no
 
 	for (i = 0; i < n; i += m) {
 		m = n - i < ARCHIVE_BATCH ? n - i : ARCHIVE_BATCH;
-		if (exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+		if (ledger_db_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
 			return -1;
 		if (keep_fill(db, ids + i, m, err, errlen) != 0 ||
 		    sqlite3_prepare_v2(db,
@@ -207,7 +193,8 @@ empty_live(sqlite3 *db, uint64_t size, char (*ids)[65], size_t n, const char *no
 		*records += (uint64_t)sqlite3_changes(db);
 		sqlite3_finalize(st);
 		st = NULL;
-		if (exec(db, "DELETE FROM acks WHERE order_id IN (SELECT order_id FROM keep)", err,
+		if (ledger_db_exec(db,
+		        "DELETE FROM acks WHERE order_id IN (SELECT order_id FROM keep)", err,
 		        errlen) != 0)
 			goto fail_quiet;
 		if (i + m == n) {
@@ -222,7 +209,7 @@ empty_live(sqlite3 *db, uint64_t size, char (*ids)[65], size_t n, const char *no
 			sqlite3_finalize(st);
 			st = NULL;
 		}
-		if (exec(db, "COMMIT", err, errlen) != 0)
+		if (ledger_db_exec(db, "COMMIT", err, errlen) != 0)
 			goto fail_quiet;
 	}
 	rc = 0;

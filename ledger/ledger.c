@@ -122,18 +122,24 @@ struct head {
 static void queue_drop(struct ledger *l);
 static int checkpoint_due(struct ledger *l, int64_t cutoff, char *err, size_t errlen);
 
-static int
-exec(struct ledger *l, const char *sql, char *err, size_t errlen)
+int
+ledger_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		util_errf(err, errlen, "%s: %s", sqlite3_db_filename(l->db, "main"),
-		    msg != NULL ? msg : sqlite3_errmsg(l->db));
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		util_errf(err, errlen, "%s: %s", sqlite3_db_filename(db, "main"),
+		    msg != NULL ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return -1;
 	}
 	return 0;
+}
+
+static int
+exec(struct ledger *l, const char *sql, char *err, size_t errlen)
+{
+	return ledger_db_exec(l->db, sql, err, errlen);
 }
 
 static int

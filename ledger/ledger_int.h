@@ -7,6 +7,8 @@
 #include "ledger/ledger.h"
 
 sqlite3 *ledger_db(struct ledger *l);
+/* sqlite3_exec with the file's name and SQLite's message in err. */
+int ledger_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 /* 1 if the outbox has its proof column (only a writer adds it to an
  * older ledger). */
 int ledger_outbox_has_proof(struct ledger *l);

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "ledger/ledger.h"
 #include "sdpp/enc.h"
@@ -26,35 +25,6 @@ struct fixture {
 	char order_a[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
 	uint64_t records_a;
 };
-
-static long long
-query(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static void
-exec(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-	sqlite3_close(db);
-}
 
 /* A new session of the same buyer and seller, at time now. */
 static void
@@ -117,16 +87,13 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
+	int rc;
 
 	book_host_detach(&f->g);
-	ledger_close(f->l);
+	rc = test_ledger_remove(f->l, f->dir);
 	conv_teardown(&f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* Order A (closed before the cutoff) moves; B (closed after) and C (open)
@@ -145,17 +112,17 @@ test_archive(void **state)
 	assert_true(ar.orders == 1 && ar.records == f->records_a && ar.size == size);
 	snprintf(sql, sizeof(sql),
 	    "SELECT count(*) FROM records WHERE body = '' AND order_id = '%s'", f->order_a);
-	assert_int_equal(query(f->db, sql), (long long)f->records_a);
-	assert_int_equal(
-	    query(f->db, "SELECT count(*) FROM records WHERE body = ''"), (long long)f->records_a);
+	assert_int_equal(test_sql_int(f->db, sql), (long long)f->records_a);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM records WHERE body = ''"),
+	    (long long)f->records_a);
 	/* The live file: whole tree, A's leaves only. */
 	assert_int_equal(test_ledger_verify_file(f->db, NULL, &rep), 0);
 	assert_true(rep.records == size && rep.archived == f->records_a);
 	/* The archive: the same tree up to the hand-over, A's bodies only. */
 	assert_int_equal(test_ledger_verify_file(f->a1, NULL, &rep), 0);
 	assert_true(rep.records == size && rep.archived == size - f->records_a);
-	assert_true(query(f->a1, "SELECT count(*) FROM meta WHERE key = 'archive'") == 1);
-	assert_int_equal(query(f->a1, "SELECT count(*) FROM held"), 0);
+	assert_true(test_sql_int(f->a1, "SELECT count(*) FROM meta WHERE key = 'archive'") == 1);
+	assert_int_equal(test_sql_int(f->a1, "SELECT count(*) FROM held"), 0);
 	assert_int_equal(ledger_archive_check(f->l, f->a1, &ar, err, sizeof(err)), 0);
 	assert_true(ar.records == f->records_a);
 	/* A replayed order A is still known. */
@@ -215,13 +182,13 @@ test_archive_tamper(void **state)
 	assert_int_equal(ledger_archive(f->db, 5000, f->a1, &ar, err, sizeof(err)), 0);
 	/* One of order B's bodies emptied by hand: its payment now names an
 	 * invoice the log does not show. */
-	exec(f->db,
+	test_sql_exec(f->db,
 	    "UPDATE records SET body = '' WHERE kind = 'invoice' AND order_id ="
 	    " (SELECT order_id FROM records WHERE kind = 'order' ORDER BY id LIMIT 1 OFFSET 1)");
 	assert_int_equal(test_ledger_verify_file(f->db, NULL, &rep), 1);
 	/* All of B's: verify counts them archived; the archive does not cover
 	 * them, which is what `verify --archive` reports. */
-	exec(f->db,
+	test_sql_exec(f->db,
 	    "UPDATE records SET body = '' WHERE order_id ="
 	    " (SELECT order_id FROM records WHERE kind = 'order' ORDER BY id LIMIT 1 OFFSET 1);"
 	    "DELETE FROM acks WHERE record NOT IN (SELECT id FROM records WHERE body <> '')");
@@ -230,7 +197,7 @@ test_archive_tamper(void **state)
 	assert_int_equal(ledger_archive_check(f->l, f->a1, &ar, err, sizeof(err)), 0);
 	assert_true(ar.records == f->records_a);
 	/* A body changed in the archive is not the log's record. */
-	exec(f->a1,
+	test_sql_exec(f->a1,
 	    "UPDATE records SET body = replace(body, '\"total\":\"24\"', '\"total\":\"94\"')"
 	    " WHERE kind = 'payment' AND body <> ''");
 	assert_int_equal(ledger_archive_check(f->l, f->a1, &ar, err, sizeof(err)), 1);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "ledger/ledger.h"
 #include "tests/common/book_host.h"
@@ -52,46 +51,13 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
+	int rc;
 
 	book_host_detach(&f->g);
-	ledger_close(f->l);
+	rc = test_ledger_remove(f->l, f->dir);
 	conv_teardown(&f->c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
-}
-
-/* The single number a query on the ledger file gives (-1 if none). */
-static long long
-query(const struct fixture *f, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	long long v = -1;
-
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static void
-exec(const struct fixture *f, const char *sql)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg);
-	sqlite3_close(db);
+	return rc;
 }
 
 static long long
@@ -100,7 +66,7 @@ count_kind(const struct fixture *f, const char *kind)
 	char sql[128];
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM records WHERE kind = '%s'", kind);
-	return query(f, sql);
+	return test_sql_int(f->db, sql);
 }
 
 static int
@@ -148,21 +114,26 @@ test_purchase(void **state)
 	assert_int_equal(count_kind(f, "payment"), 1);
 	assert_int_equal(count_kind(f, "receipts"), 1);
 	assert_int_equal(count_kind(f, "exit"), 1);
-	assert_int_equal(query(f, "SELECT count(*) FROM held"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM held"), 0);
 	/* The invoices merged: 1..3, items 1..12, 36 nanos. */
-	assert_int_equal(query(f, "SELECT json_extract(body, '$.detail.first_invoice') FROM records"
-	                          " WHERE kind = 'invoice'"),
-	    1);
-	assert_int_equal(query(f, "SELECT invoice FROM records WHERE kind = 'invoice'"), 3);
-	assert_int_equal(query(f, "SELECT json_extract(body, '$.detail.first_seq') FROM records"
-	                          " WHERE kind = 'invoice'"),
+	assert_int_equal(
+	    test_sql_int(f->db, "SELECT json_extract(body, '$.detail.first_invoice') FROM records"
+	                        " WHERE kind = 'invoice'"),
 	    1);
 	assert_int_equal(
-	    query(f, "SELECT CAST(amount AS INTEGER) FROM records WHERE kind = 'invoice'"), 36);
+	    test_sql_int(f->db, "SELECT invoice FROM records WHERE kind = 'invoice'"), 3);
+	assert_int_equal(
+	    test_sql_int(f->db, "SELECT json_extract(body, '$.detail.first_seq') FROM records"
+	                        " WHERE kind = 'invoice'"),
+	    1);
+	assert_int_equal(test_sql_int(f->db,
+	                     "SELECT CAST(amount AS INTEGER) FROM records WHERE kind = 'invoice'"),
+	    36);
 	/* The held records precede the exit. */
 	assert_true(
-	    query(f, "SELECT max(id) FROM records WHERE kind IN ('invoice', 'payment',"
-	             " 'receipts')") < query(f, "SELECT id FROM records WHERE kind = 'exit'"));
+	    test_sql_int(f->db, "SELECT max(id) FROM records WHERE kind IN ('invoice', 'payment',"
+	                        " 'receipts')") <
+	    test_sql_int(f->db, "SELECT id FROM records WHERE kind = 'exit'"));
 	account(f, &a);
 	assert_true(a.invoices == 3 && a.invoiced_items == 12 && a.invoiced == 36);
 	assert_true(a.acknowledged == 12 && a.paid == 36 && a.owed == 0 && a.exited);
@@ -184,7 +155,7 @@ test_crash(void **state)
 	for (i = 1; i <= 6; i++)
 		conv_sample(&f->c, i);
 	assert_int_equal(count_kind(f, "invoice"), 0);
-	assert_int_equal(query(f, "SELECT count(*) FROM held"), 3);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM held"), 3);
 	book_host_detach(&f->g);
 	ledger_close(f->l); /* died: no close, no checkpoint */
 	f->l = NULL;
@@ -192,7 +163,7 @@ test_crash(void **state)
 		fail_msg("reopen: %s", err);
 	book_host_attach(&f->g, &f->c, f->l);
 	assert_true(ledger_interrupted(f->l) == 1);
-	assert_int_equal(query(f, "SELECT count(*) FROM held"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM held"), 0);
 	assert_int_equal(count_kind(f, "invoice"), 1);
 	account(f, &a);
 	assert_string_equal(a.reason, "interrupted");
@@ -220,20 +191,23 @@ test_due(void **state)
 	assert_int_equal(ledger_commit(f->l, 2, err, sizeof(err)), 0);
 	assert_int_equal(count_kind(f, "invoice"), 1);
 	assert_int_equal(count_kind(f, "payment"), 1);
-	assert_int_equal(query(f, "SELECT count(*) FROM held"), 0);
-	assert_int_equal(query(f, "SELECT json_extract(body, '$.detail.first_invoice') FROM records"
-	                          " WHERE kind = 'invoice'"),
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM held"), 0);
+	assert_int_equal(
+	    test_sql_int(f->db, "SELECT json_extract(body, '$.detail.first_invoice') FROM records"
+	                        " WHERE kind = 'invoice'"),
 	    -1);
 	for (i = 7; i <= 12; i++)
 		conv_sample(&f->c, i);
 	assert_int_equal(f->c.statements, 1);
 	/* Invoices 2 and 3 (items 5..12) follow invoice 1 (items 1..4). */
 	assert_int_equal(count_kind(f, "invoice"), 2);
-	assert_int_equal(query(f, "SELECT json_extract(body, '$.detail.first_invoice') FROM records"
-	                          " WHERE kind = 'invoice' ORDER BY id DESC LIMIT 1"),
+	assert_int_equal(
+	    test_sql_int(f->db, "SELECT json_extract(body, '$.detail.first_invoice') FROM records"
+	                        " WHERE kind = 'invoice' ORDER BY id DESC LIMIT 1"),
 	    2);
-	assert_int_equal(query(f, "SELECT json_extract(body, '$.detail.first_seq') FROM records"
-	                          " WHERE kind = 'invoice' ORDER BY id DESC LIMIT 1"),
+	assert_int_equal(
+	    test_sql_int(f->db, "SELECT json_extract(body, '$.detail.first_seq') FROM records"
+	                        " WHERE kind = 'invoice' ORDER BY id DESC LIMIT 1"),
 	    5);
 	verifies(f);
 }
@@ -253,9 +227,10 @@ test_failed_commit(void **state)
 	conv_order(&f->c, "co2", 10);
 	for (i = 1; i <= 4; i++)
 		conv_sample(&f->c, i);
-	assert_int_equal(query(f, "SELECT invoice FROM held WHERE kind = 'invoice'"), 1);
-	exec(f, "CREATE TRIGGER full BEFORE INSERT ON held BEGIN SELECT RAISE(ABORT, 'disk full');"
-	        " END;");
+	assert_int_equal(test_sql_int(f->db, "SELECT invoice FROM held WHERE kind = 'invoice'"), 1);
+	test_sql_exec(f->db,
+	    "CREATE TRIGGER full BEFORE INSERT ON held BEGIN SELECT RAISE(ABORT, 'disk full');"
+	    " END;");
 	memset(&inv, 0, sizeof(inv));
 	memcpy(inv.order_id, sdpp_seller_order_id(f->c.s), sizeof(inv.order_id));
 	inv.number = 2;
@@ -271,16 +246,18 @@ test_failed_commit(void **state)
 	assert_true(id == 0); /* held */
 	assert_int_equal(ledger_commit(f->l, 5, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "disk full"));
-	exec(f, "DROP TRIGGER full");
-	assert_int_equal(query(f, "SELECT invoice FROM held WHERE kind = 'invoice'"), 1);
+	test_sql_exec(f->db, "DROP TRIGGER full");
+	assert_int_equal(test_sql_int(f->db, "SELECT invoice FROM held WHERE kind = 'invoice'"), 1);
 	assert_int_equal(ledger_checkpoint(f->l, INT64_MAX / 2, err, sizeof(err)), 1);
 	assert_int_equal(ledger_commit(f->l, 6, err, sizeof(err)), 0);
 	/* Invoice 1 alone: the lost invoice 2 is not merged in. */
-	assert_int_equal(query(f, "SELECT invoice FROM records WHERE kind = 'invoice'"), 1);
-	assert_int_equal(query(f, "SELECT json_extract(body, '$.detail.total_due') FROM records"
-	                          " WHERE kind = 'invoice'"),
+	assert_int_equal(
+	    test_sql_int(f->db, "SELECT invoice FROM records WHERE kind = 'invoice'"), 1);
+	assert_int_equal(
+	    test_sql_int(f->db, "SELECT json_extract(body, '$.detail.total_due') FROM records"
+	                        " WHERE kind = 'invoice'"),
 	    12);
-	assert_int_equal(query(f, "SELECT count(*) FROM held"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM held"), 0);
 	verifies(f);
 }
 
@@ -297,7 +274,7 @@ test_off(void **state)
 		conv_sample(&f->c, i);
 	assert_int_equal(count_kind(f, "invoice"), 3);
 	assert_int_equal(count_kind(f, "payment"), 3);
-	assert_int_equal(query(f, "SELECT count(*) FROM held"), 0);
+	assert_int_equal(test_sql_int(f->db, "SELECT count(*) FROM held"), 0);
 	verifies(f);
 }
 

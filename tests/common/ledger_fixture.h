@@ -20,4 +20,10 @@ int test_ledger_verify_file(const char *path, const uint8_t *key, struct ledger_
  * tamper with; fails the running test on any error. */
 void test_ledger_copy(const char *from, const char *to);
 
+/* The single integer a query on the SQLite file at path gives (-1 if it
+ * gives none), and a statement run on it; both fail the running test on
+ * SQL errors. */
+long long test_sql_int(const char *path, const char *sql);
+void test_sql_exec(const char *path, const char *sql);
+
 #endif
