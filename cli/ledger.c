@@ -477,6 +477,11 @@ show_text(void *ctx, const struct ledger_account *a)
 		    "  paid      %" PRIu64 " %s (buyer-signed vouchers)\n", a->paid, a->currency);
 		printf("  owed      %" PRIu64 " %s\n", a->owed, a->currency);
 	}
+	if (a->held > 0)
+		printf("  held      %" PRIu64
+		       " record%s (the latest invoice, payment or receipts), "
+		       "counted above, in the log at the next checkpoint\n",
+		    a->held, a->held == 1 ? "" : "s");
 	printf("  state     %s%s%s\n\n",
 	    a->closed   ? "closed: "
 	    : a->exited ? "exited"
@@ -494,11 +499,11 @@ show_json(void *ctx, const struct ledger_account *a)
 	       "\"acknowledged\":%" PRIu64 ",\"delivered\":%" PRIu64 ",\"invoices\":%" PRIu64 ","
 	       "\"invoiced\":\"%" PRIu64 "\",\"paid\":\"%" PRIu64 "\",\"owed\":\"%" PRIu64 "\","
 	       "\"exited\":%s,\"closed\":%s,\"reason\":\"%s\",\"paid_by\":\"%s\","
-	       "\"archived\":%" PRIu64 "}\n",
+	       "\"archived\":%" PRIu64 ",\"held\":%" PRIu64 "}\n",
 	    a->order_id, a->buyer, a->product, a->currency, a->quantity, a->price, a->ordered_at,
 	    a->acknowledged, a->delivered, a->invoices, a->invoiced, a->paid, a->owed,
 	    a->exited ? "true" : "false", a->closed ? "true" : "false", a->reason,
-	    a->chain ? "chain" : "voucher", a->archived);
+	    a->chain ? "chain" : "voucher", a->archived, a->held);
 	return 0;
 }
 

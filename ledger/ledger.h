@@ -389,6 +389,7 @@ struct ledger_account {
 	int exited, closed;
 	char reason[SDPP_NAME_MAX + 1]; /* close reason ("" while open) */
 	uint64_t archived;              /* records whose body is in an archive (ledger_archive) */
+	uint64_t held; /* records held until the order's next checkpoint (counted) */
 };
 
 /*
