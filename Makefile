@@ -147,6 +147,8 @@ fuzz/fuzz_util.uses        = util
 bench/bench_gateway.uses   = sdpp util
 bench/bench_gateway.libs   = $(PAHO_LIBS)
 bench/bench_ledger.uses    = ledger sdpp util
+bench/bench_crypto.uses    = sdpp
+bench/bench_crypto.pkgs    = libsodium
 
 # The layers program P links, in link order, and its system libraries.
 layers_of  = $(filter $(sort $($(1).uses) $(foreach l,$($(1).uses),$($(l).uses))),$(LAYERS))
