@@ -87,35 +87,19 @@ entry_cmp(const void *a, const void *b)
 	return (x->line > y->line) - (x->line < y->line);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* 64 hex digits (either case: the file is the operator's) into key. */
+/* 64 hex digits (either case: the file is the operator's) into key. The
+ * line is not NUL-terminated where the key ends: sdpp_hex_decode() wants a
+ * string, so the digits are copied out first. */
 static int
 key_parse(uint8_t key[KEY_BYTES], const char *s, size_t n)
 {
-	size_t i;
-	int hi, lo;
+	char hex[KEY_HEX + 1];
 
 	if (n != KEY_HEX)
 		return -1;
-	for (i = 0; i < KEY_BYTES; i++) {
-		hi = hexval(s[2 * i]);
-		lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		key[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	memcpy(hex, s, n);
+	hex[n] = '\0';
+	return sdpp_hex_decode(key, KEY_BYTES, hex) == SDPP_OK ? 0 : -1;
 }
 
 static int
@@ -236,7 +220,7 @@ access_keys_load(struct access_keys **out, const char *path, access_error_fn err
 	char *buf = NULL;
 	size_t got = 0;
 	ssize_t r;
-	int fd, n;
+	int fd;
 
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -284,10 +268,7 @@ access_keys_load(struct access_keys **out, const char *path, access_error_fn err
 		kerr(&p, 0, "changed while being read");
 		goto fail;
 	}
-	close(fd);
-	n = access_keys_parse(out, buf, got, err, ctx);
-	free(buf);
-	return n;
+	p.nerrs = access_keys_parse(out, buf, got, err, ctx);
 fail:
 	close(fd);
 	free(buf);
