@@ -50,7 +50,7 @@ alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const un
 SSL_CTX *
 tls_server_ctx(const char *cert_file, const char *key_file, char *err, size_t errlen)
 {
-	SSL_CTX *ctx = NULL;
+	SSL_CTX *ctx = NULL, *ret = NULL;
 	EVP_PKEY *key = NULL;
 	BIO *bio = NULL;
 	char *pem = NULL, why[256];
@@ -95,18 +95,15 @@ tls_server_ctx(const char *cert_file, const char *key_file, char *err, size_t er
 		    cert_file, tls_error(why, sizeof(why), "key values mismatch"));
 		goto fail;
 	}
-	EVP_PKEY_free(key);
-	BIO_free(bio);
-	sdpp_secret_free(pem, pemlen);
-	return ctx;
+	ret = ctx;
+	ctx = NULL;
 fail:
 	EVP_PKEY_free(key);
 	BIO_free(bio);
-	if (pem != NULL)
-		sdpp_secret_free(pem, pemlen);
+	sdpp_secret_free(pem, pemlen);
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
-	return NULL;
+	return ret;
 }
 
 int
