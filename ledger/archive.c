@@ -232,13 +232,13 @@ ledger_archive(const char *live, int64_t before, const char *path,
 	struct ledger *check = NULL;
 	struct ledger_verify_report vr;
 	char(*ids)[65] = NULL;
-	char *handover = NULL, note_key[64];
+	char handover[512], note_key[64];
 	const char *root, *sig;
 	struct stat sb;
 	size_t n = 0;
 	uint64_t size;
 	int64_t time;
-	int rc = -1, made = 0;
+	int rc = -1, made = 0, hlen;
 
 	memset(rep, 0, sizeof(*rep));
 	if (stat(path, &sb) == 0 || errno != ENOENT) {
@@ -267,17 +267,22 @@ ledger_archive(const char *live, int64_t before, const char *path,
 	time = sqlite3_column_int64(st, 2);
 	root = (const char *)sqlite3_column_text(st, 1);
 	sig = (const char *)sqlite3_column_text(st, 3);
-	handover = malloc(512);
-	if (handover == NULL || root == NULL || sig == NULL) {
+	if (root == NULL || sig == NULL) {
 		util_errf(err, errlen, "%s: unreadable tree head", live);
 		goto out;
 	}
 	if (candidates(db, size, before, &ids, &n, err, errlen) != 0)
 		goto out;
-	snprintf(handover, 512,
+	/* A cut note would be JSON that no longer names the hand-over. */
+	hlen = snprintf(handover, sizeof(handover),
 	    "{\"before\":%" PRId64 ",\"orders\":%zu,\"root\":\"%s\",\"signature\":\"%s\","
 	    "\"size\":%" PRIu64 ",\"time\":%" PRId64 "}",
 	    before, n, root, sig, size, time);
+	if (hlen < 0 || (size_t)hlen >= sizeof(handover)) {
+		util_errf(
+		    err, errlen, "%s: unreadable tree head (root or signature too long)", live);
+		goto out;
+	}
 	sqlite3_finalize(st);
 	st = NULL;
 	rep->size = size;
@@ -322,7 +327,6 @@ out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	free(ids);
-	free(handover);
 	return rc;
 }
 
@@ -345,18 +349,24 @@ ledger_archive_check(
 	}
 	if (sqlite3_prepare_v2(ledger_db(a),
 	        "SELECT id, body, leaf_hash FROM records WHERE body <> '' ORDER BY id", -1, &st,
-	        NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ledger_db(l), "SELECT body, leaf_hash FROM records WHERE id = ?", -1,
-	        &live, NULL) != SQLITE_OK) {
+	        NULL) != SQLITE_OK) {
 		util_errf(err, errlen, "%s: %s", path, sqlite3_errmsg(ledger_db(a)));
+		goto out;
+	}
+	/* The live file's own message: the archive's would not say what failed. */
+	if (sqlite3_prepare_v2(ledger_db(l), "SELECT body, leaf_hash FROM records WHERE id = ?", -1,
+	        &live, NULL) != SQLITE_OK) {
+		util_errf(err, errlen, "the live ledger: %s", sqlite3_errmsg(ledger_db(l)));
 		goto out;
 	}
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
 
-		if (merkle_leaf_hash(
-		        leaf, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1)) != 0)
+		if (merkle_leaf_hash(leaf, sqlite3_column_text(st, 1),
+		        (size_t)sqlite3_column_bytes(st, 1)) != 0) {
+			util_errf(err, errlen, "%s: record %" PRIu64 ": cannot hash it", path, id);
 			goto out;
+		}
 		sqlite3_reset(live);
 		sqlite3_bind_int64(live, 1, (sqlite3_int64)id);
 		if (sqlite3_step(live) != SQLITE_ROW ||
