@@ -224,19 +224,23 @@ ledger_held_put(
 	int i = slot_of(r->kind);
 
 	memset(&n, 0, sizeof(n));
-	if (i < 0 || (e = get(h, r->order_id)) == NULL || touch(h, e, i) != 0)
+	if (i < 0) {
+		util_errf(err, errlen, "a %s record is never held", ledger_kind_name(r->kind));
+		return -1;
+	}
+	if (r->kind == LEDGER_RECEIPTS && r->nacks != 1) {
+		util_errf(err, errlen, "held receipts carry one ACK, not %zu", r->nacks);
+		return -1;
+	}
+	e = get(h, r->order_id);
+	if (e == NULL || touch(h, e, i) != 0)
 		goto nomem;
 	s = &e->cur[i];
 	n.have = 1;
 	n.rec = *r;
 	n.since = s->have ? s->since : now;
-	if (r->kind == LEDGER_RECEIPTS) {
-		if (r->nacks != 1) {
-			util_errf(err, errlen, "held receipts carry one ACK, not %zu", r->nacks);
-			return -1;
-		}
+	if (r->kind == LEDGER_RECEIPTS)
 		n.ack = r->acks[0];
-	}
 	if (r->kind == LEDGER_INVOICE) {
 		n.first_invoice = s->have ? s->first_invoice : r->invoice;
 		n.first_seq = s->have ? s->first_seq : r->first_seq;
@@ -328,7 +332,10 @@ ledger_held_due(
 			for (i = 0; i < SLOTS; i++)
 				if (e->cur[i].have && e->cur[i].since <= cutoff)
 					break;
-			if (i < SLOTS && (rc = fn(ctx, e->order_id)) != 0)
+			if (i == SLOTS)
+				continue;
+			rc = fn(ctx, e->order_id);
+			if (rc != 0)
 				return rc;
 		}
 	}
