@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -211,6 +212,13 @@ struct bench {
 	struct sbuf goal_text; /* the goal table */
 	double ed_sign, ed_verify;
 	uint64_t t_begin;
+	/* --pin (issue 17): in the fan-out and throughput scenarios, the
+	 * gateway and the broker run on pin_cpu[0], every role (publisher,
+	 * buyers, subscribers) on pin_cpu[1], so the gateway's CPU is its own.
+	 * cpus_all is the mask we started with, given back afterwards. */
+	int pin;
+	int pin_cpu[2];
+	cpu_set_t cpus_all;
 };
 
 /* util.c: clocks (CLOCK_MONOTONIC ns, wall ms), sb_printf() growing b (the
@@ -252,6 +260,9 @@ int child_exec(struct child *c, char *const argv[], const char *logpath);
 int child_expect(struct child *c, const char *word, char *line, size_t cap, int timeout_ms);
 void child_send(struct child *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int child_stop(struct child *c, int sig, int wait_ms);
+/* The CPU every later child_exec() (exec_cpu) and child_fork() (fork_cpu)
+ * child is bound to before it runs; -1 leaves it the orchestrator's mask. */
+void child_pin(int exec_cpu, int fork_cpu);
 
 /* mqtt_roles.c and buyers.c: the roles, run by child_fork() with their *_args. */
 int role_pub(void *arg);
@@ -260,12 +271,14 @@ int role_sub(void *arg);
 int role_buy(void *arg);
 
 /* harness.c: the broker, a gateway per measurement (gw_start() writes its
- * INI and waits for it, gw_stop() stops it), results (result_done() prints
+ * INI and waits for it, gw_stop() stops it), bench_pin() binding the
+ * broker and later children to B->pin_cpu (on) or back (off), results (result_done() prints
  * the row and computes the ratio to the baseline), and the roles started
  * for a scenario (each *_start() returns once the role is ready). */
 int bench_broker_start(struct bench *B);
 int gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g);
 void gw_stop(struct gateway *g);
+void bench_pin(struct bench *B, int on);
 double gw_metric(const struct gateway *g, const char *name);
 struct result *result_new(struct bench *B, const char *group, const char *name, const char *unit);
 void result_add(struct result *r, double v);

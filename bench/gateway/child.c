@@ -46,6 +46,31 @@ on_fatal_signal(int sig)
 	raise(sig);
 }
 
+/* bench_pin(): the CPU for exec'd programs and for forked roles, -1: as we are. */
+static int pin_exec_cpu = -1, pin_fork_cpu = -1;
+
+void
+child_pin(int exec_cpu, int fork_cpu)
+{
+	pin_exec_cpu = exec_cpu;
+	pin_fork_cpu = fork_cpu;
+}
+
+/* In the child before it runs anything: its threads inherit the mask. */
+static void
+child_bind(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) != 0)
+		fprintf(stderr, "bench: cannot bind pid %ld to CPU %d: %s\n", (long)getpid(), cpu,
+		    strerror(errno));
+}
+
 /* In the child right after fork: die with the parent, keep only 0-2. */
 static void
 child_setup(int in, int out, int err, pid_t parent)
@@ -79,6 +104,7 @@ child_fork(struct child *c, int (*fn)(void *), void *arg)
 		return -1;
 	if (c->pid == 0) {
 		child_setup(in[0], out[1], -1, parent);
+		child_bind(pin_fork_cpu);
 		_exit(fn(arg));
 	}
 	live_add(c->pid);
@@ -109,6 +135,7 @@ child_exec(struct child *c, char *const argv[], const char *logpath)
 	if (c->pid == 0) {
 		devnull = open("/dev/null", O_RDONLY);
 		child_setup(devnull, logfd, logfd, parent);
+		child_bind(pin_exec_cpu);
 		execv(argv[0], argv);
 		_exit(127);
 	}

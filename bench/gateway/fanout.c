@@ -6,6 +6,7 @@
 struct fan {
 	double items_s, p99, p50, cpu, rss0, rss_idle, rss_stream, hwm, per_idle, per_stream;
 	double invoices_s, commits_s;
+	double us_item, us_boundary; /* gateway CPU per item delivered, per invoice */
 	int buyers;
 };
 
@@ -96,6 +97,11 @@ fanout_gw_once(struct bench *B, int nbuyers, struct fan *f)
 	f->cpu = (cpu1 - cpu0) / secs;
 	f->invoices_s = (inv1 - inv0) / secs;
 	f->commits_s = (com1 - com0) / secs;
+	/* Issue 17: the gateway's own CPU (its core is its and the broker's
+	 * alone when pinned) over what it did: items delivered, and invoice
+	 * boundaries crossed (one invoice each). */
+	f->us_item = items > 0 ? (cpu1 - cpu0) / items * 1e6 : -1;
+	f->us_boundary = inv1 > inv0 ? (cpu1 - cpu0) / (inv1 - inv0) * 1e6 : -1;
 	f->per_idle = (f->rss_idle - f->rss0) / nbuyers;
 	f->per_stream = (f->rss_stream - f->rss0) / nbuyers;
 	rc = 0;
@@ -162,7 +168,7 @@ out:
 void
 scenario_fanout(struct bench *B)
 {
-	struct result *ri, *rp, *rc, *rh, *rm_idle, *rm_stream, *bi, *bp, *rinv;
+	struct result *ri, *rp, *rc, *rh, *rm_idle, *rm_stream, *bi, *bp, *rinv, *rci, *rcb;
 	int run, n = B->fanout_buyers;
 	char name[128];
 
@@ -178,6 +184,8 @@ scenario_fanout(struct bench *B)
 	snprintf(name, sizeof(name), "%d buyers: p99 publish -> decrypted", n);
 	rp = result_new(B, "fanout", name, "ms");
 	rc = result_new(B, "fanout", "gateway CPU while streaming", "cores");
+	rci = result_new(B, "fanout", "gateway CPU per item delivered", "us");
+	rcb = result_new(B, "fanout", "gateway CPU per invoice boundary", "us");
 	rh = result_new(B, "fanout", "gateway peak RSS (VmHWM)", "MiB");
 	rm_idle = result_new(B, "fanout", "gateway memory per idle buyer", "bytes");
 	rm_stream = result_new(B, "fanout", "gateway memory per streaming buyer", "bytes");
@@ -194,6 +202,10 @@ scenario_fanout(struct bench *B)
 			result_add(ri, f.items_s);
 			result_add(rp, f.p99);
 			result_add(rc, f.cpu);
+			if (f.us_item >= 0)
+				result_add(rci, f.us_item);
+			if (f.us_boundary >= 0)
+				result_add(rcb, f.us_boundary);
 			result_add(rh, f.hwm / 1048576.0);
 			result_add(rm_idle, f.per_idle);
 			result_add(rm_stream, f.per_stream);
@@ -210,6 +222,8 @@ scenario_fanout(struct bench *B)
 	result_done(B, ri, "plain subscribers", bi->med);
 	result_done(B, rp, "plain subscribers", bp->med);
 	result_done(B, rc, NULL, 0);
+	result_done(B, rci, NULL, 0);
+	result_done(B, rcb, NULL, 0);
 	result_done(B, rh, NULL, 0);
 	result_done(B, rm_idle, NULL, 0);
 	result_done(B, rm_stream, NULL, 0);

@@ -146,6 +146,28 @@ gw_stop(struct gateway *g)
 	unlink(path);
 }
 
+/* Binds the broker, and the children started from now on, to B->pin_cpu
+ * (on), or gives the broker back the mask we started with (off). mosquitto
+ * runs one thread, so binding its pid binds all of it. */
+void
+bench_pin(struct bench *B, int on)
+{
+	cpu_set_t one;
+
+	if (!B->pin)
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(B->pin_cpu[0], &one);
+	if (sched_setaffinity(B->broker.pid, sizeof(cpu_set_t), on ? &one : &B->cpus_all) != 0)
+		fprintf(stderr, "bench: cannot bind mosquitto (pid %ld): %s\n", (long)B->broker.pid,
+		    strerror(errno));
+	child_pin(on ? B->pin_cpu[0] : -1, on ? B->pin_cpu[1] : -1);
+	if (on)
+		printf("\n# pinned: gateway and mosquitto on CPU %d; publisher, buyers and "
+		       "subscribers on CPU %d (--no-pin to share both)",
+		    B->pin_cpu[0], B->pin_cpu[1]);
+}
+
 /* One counter from the gateway's Prometheus page, -1 if unavailable. */
 double
 gw_metric(const struct gateway *g, const char *name)

@@ -249,6 +249,38 @@ opt_num(const char *name, const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
+/* --pin: the first two CPUs we may run on; with fewer, no pinning (an
+ * explicit --pin then fails). */
+static int
+pin_choose(struct bench *B)
+{
+	int cpu, n = 0;
+
+	if (sched_getaffinity(0, sizeof(B->cpus_all), &B->cpus_all) != 0) {
+		CPU_ZERO(&B->cpus_all);
+		if (B->pin == 1) {
+			fprintf(stderr, "bench_gateway: --pin: sched_getaffinity: %s\n",
+			    strerror(errno));
+			return -1;
+		}
+		B->pin = 0;
+		return 0;
+	}
+	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++)
+		if (CPU_ISSET(cpu, &B->cpus_all))
+			B->pin_cpu[n++] = cpu;
+	if (n < 2 && B->pin == 1) {
+		fprintf(
+		    stderr, "bench_gateway: --pin needs two CPUs, this process may use %d\n", n);
+		return -1;
+	}
+	if (B->pin == -1)
+		B->pin = n >= 2;
+	if (n < 2)
+		B->pin = 0;
+	return 0;
+}
+
 /* Removes the scratch directory; it holds only files. */
 static void
 remove_work(const char *dir)
@@ -274,14 +306,17 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: bench_gateway [DIR] [--quick] [--runs N] [--only LIST] [--json FILE]\n"
+	    "usage: bench_gateway [DIR] [--quick] [--runs N] [--only LIST] [--json FILE] "
+	    "[--no-pin]\n"
 	    "  DIR      where the bench binaries are and scratch files go (build/bench)\n"
 	    "  --quick  short windows, one run each (a smoke test, not figures)\n"
 	    "  --only   comma list of: throughput,latency,fanout,setup,fig3,ledger,library,\n"
 	    "           ingest,storage\n"
 	    "  --json   results file (default bench/results.json, else DIR/results.json)\n"
 	    "  --window S, --variant N: throughput only, window S seconds, variant N "
-	    "(profiling)\n");
+	    "(profiling)\n"
+	    "  --pin, --no-pin  throughput and fan-out: gateway and broker on one CPU, the\n"
+	    "           simulated publisher and buyers on another (default with >= 2 CPUs)\n");
 }
 
 int
@@ -302,6 +337,7 @@ main(int argc, char **argv)
 	B.runs = 3;
 	B.fanout_rate = FANOUT_RATE;
 	B.fanout_buyers = FANOUT_BUYERS;
+	B.pin = -1; /* on if there are two CPUs to use */
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			B.quick = 1;
@@ -343,6 +379,8 @@ main(int argc, char **argv)
 			if (opt_num("--variant", argv[++i], 1, 10, &v) != 0)
 				return 2;
 			B.variant = (int)v;
+		} else if (strcmp(argv[i], "--pin") == 0 || strcmp(argv[i], "--no-pin") == 0) {
+			B.pin = strcmp(argv[i], "--pin") == 0;
 		} else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
 			B.json_path = argv[++i];
 		} else if (argv[i][0] != '-') {
@@ -353,6 +391,8 @@ main(int argc, char **argv)
 		}
 	}
 	B.t_begin = mono_ns();
+	if (pin_choose(&B) != 0)
+		return 2;
 	if (B.json_path == NULL)
 		B.json_path =
 		    stat("bench", &st) == 0 && S_ISDIR(st.st_mode) ? "bench/results.json" : NULL;
@@ -405,18 +445,31 @@ main(int argc, char **argv)
 	    "\"cpus\":%ld,\"load_avg_at_start\":%s,\"ed25519_sign_per_s\":%.0f,"
 	    "\"ed25519_verify_per_s\":%.0f",
 	    sysconf(_SC_NPROCESSORS_ONLN), load[0] ? load : "null", B.ed_sign, B.ed_verify);
+	if (B.pin)
+		sb_printf(&B.machine,
+		    ",\"pinned\":{\"gateway_and_broker_cpu\":%d,\"roles_cpu\":%d,"
+		    "\"scenarios\":\"throughput,fanout\"}",
+		    B.pin_cpu[0], B.pin_cpu[1]);
+	else
+		sb_printf(&B.machine, ",\"pinned\":null");
 	if (bench_broker_start(&B) != 0) {
 		live_kill_all();
 		return 1;
 	}
 	printf("%-12s %-44s %12s %-8s %12s %7s  %s\n", "group", "scenario", "median", "unit",
 	    "baseline", "ratio", "runs");
-	if (want(&B, "throughput"))
+	if (want(&B, "throughput")) {
+		bench_pin(&B, 1);
 		scenario_throughput(&B);
+		bench_pin(&B, 0);
+	}
 	if (want(&B, "latency"))
 		scenario_latency(&B);
-	if (want(&B, "fanout"))
+	if (want(&B, "fanout")) {
+		bench_pin(&B, 1);
 		scenario_fanout(&B);
+		bench_pin(&B, 0);
+	}
 	if (want(&B, "setup"))
 		scenario_setup(&B);
 	if (want(&B, "fig3"))

@@ -10,6 +10,9 @@ struct tp_extra {
 	double invoices;     /* invoices recorded per second */
 	double commits;      /* ledger commits per second */
 	double consumer_cpu; /* the subscriber's or the buyer's CPU, cores */
+	/* Issue 17: totals over the window(s), for the gateway's CPU per item
+	 * delivered and per invoice boundary crossed (one invoice each). */
+	double gw_cpu_s, items, boundaries;
 };
 
 /* Items/s a single plain subscriber receives from a full-speed publisher. */
@@ -90,11 +93,27 @@ tp_gw_once(struct bench *B, const struct gw_opts *o, double warm, double window,
 	x->samples = (samp1 - samp0) / window;
 	x->invoices = (inv1 - inv0) / window;
 	x->commits = (com1 - com0) / window;
+	x->gw_cpu_s = cpu1 - cpu0;
+	x->items = rate > 0 ? rate * window : 0;
+	x->boundaries = inv1 - inv0;
 out:
 	(void)child_stop(&pub, SIGKILL, 1000);
 	(void)child_stop(&buy, SIGKILL, 1000);
 	gw_stop(&g);
 	return rate;
+}
+
+/* Gateway CPU in microseconds per item and per invoice boundary, -1 if none. */
+static double
+tp_us_item(const struct tp_extra *x)
+{
+	return x->items > 0 ? x->gw_cpu_s / x->items * 1e6 : -1;
+}
+
+static double
+tp_us_boundary(const struct tp_extra *x)
+{
+	return x->boundaries > 0 ? x->gw_cpu_s / x->boundaries * 1e6 : -1;
 }
 
 static void
@@ -105,6 +124,9 @@ extra_tp(struct result *r, const struct tp_extra *x, int n)
 	    "\"gateway_samples_per_s\":%.0f,\"invoices_per_s\":%.1f,\"ledger_commits_per_s\":%.1f",
 	    x->pub_rate / n, x->gw_cpu / n, x->consumer_cpu / n, x->samples / n, x->invoices / n,
 	    x->commits / n);
+	sb_printf(&r->extra,
+	    ",\"gateway_cpu_us_per_item\":%.3f,\"gateway_cpu_us_per_boundary\":%.1f", tp_us_item(x),
+	    tp_us_boundary(x));
 }
 
 static void
@@ -116,6 +138,9 @@ tp_add(struct tp_extra *sum, const struct tp_extra *x)
 	sum->invoices += x->invoices;
 	sum->commits += x->commits;
 	sum->consumer_cpu += x->consumer_cpu;
+	sum->gw_cpu_s += x->gw_cpu_s;
+	sum->items += x->items;
+	sum->boundaries += x->boundaries;
 }
 
 struct tp_variant {
@@ -195,6 +220,9 @@ scenario_throughput(struct bench *B)
 		    "", xs[i].gw_cpu / B->runs, xs[i].samples / B->runs,
 		    xs[i].consumer_cpu / B->runs, xs[i].invoices / B->runs, xs[i].commits / B->runs,
 		    xs[i].pub_rate / B->runs);
+		printf("%-12s   gateway CPU %.2f us per item, %.1f us per invoice boundary "
+		       "(all runs)\n",
+		    "", tp_us_item(&xs[i]), tp_us_boundary(&xs[i]));
 	}
 }
 
