@@ -317,6 +317,10 @@ main(int argc, char **argv)
 			;
 	}
 	rc = forged ? 1 : 0;
+	goto out;
+usage:
+	fputs(usage_text, stderr);
+	rc = 2;
 out:
 	for (k = 0; k < nheld; k++)
 		close(held[k]);
@@ -328,9 +332,4 @@ out:
 	free(pf);
 	free(cs);
 	return rc;
-usage:
-	fputs(usage_text, stderr);
-	if (dst != NULL)
-		freeaddrinfo(dst);
-	return 2;
 }
