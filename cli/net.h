@@ -20,11 +20,15 @@ int net_write_all(int fd, const char *buf, size_t len, int timeout_ms);
  * handshake gets timeout_ms per wait. NULL with err saying why ("TLS:
  * certificate verify failed: REASON", "TLS: the seller does not speak
  * TLS"). The result is freed with net_tls_free(); fd stays the caller's.
+ * Ignores SIGPIPE for the whole process: OpenSSL writes with write(2), and
+ * a seller that closed must be an error we report, not a silent death.
  */
 struct net_tls;
 struct net_tls *net_tls_connect(
     int fd, const char *host, const char *cafile, int timeout_ms, char *err, size_t errlen);
-/* Reads up to len bytes: >0, 0 at the end, -1 with errno EAGAIN if none yet. */
+/* Reads up to len bytes: >0, 0 at the end, -1 with errno EAGAIN if none yet.
+ * A TLS error (a close without close_notify, a record that fails its MAC)
+ * is an end too: the session's own signed messages say whether it ended well. */
 ssize_t net_tls_read(struct net_tls *t, char *buf, size_t len);
 /* Bytes decrypted and waiting: read them before polling the socket again. */
 size_t net_tls_pending(const struct net_tls *t);
