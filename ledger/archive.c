@@ -168,10 +168,11 @@ out:
 }
 
 /* Empties the bodies of the archived orders in the live file, a batch of
- * orders per transaction, and notes the archive in meta. */
+ * orders per transaction, and notes the archive in meta. *done counts the
+ * orders whose batch committed, also when a later batch fails. */
 static int
 empty_live(sqlite3 *db, uint64_t size, char (*ids)[65], size_t n, const char *note_key,
-    const char *handover, uint64_t *records, char *err, size_t errlen)
+    const char *handover, uint64_t *records, size_t *done, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	size_t i, m;
@@ -211,6 +212,7 @@ empty_live(sqlite3 *db, uint64_t size, char (*ids)[65], size_t n, const char *no
 		}
 		if (ledger_db_exec(db, "COMMIT", err, errlen) != 0)
 			goto fail_quiet;
+		*done = i + m;
 	}
 	rc = 0;
 	goto out;
@@ -235,7 +237,7 @@ ledger_archive(const char *live, int64_t before, const char *path,
 	char handover[512], note_key[64];
 	const char *root, *sig;
 	struct stat sb;
-	size_t n = 0;
+	size_t n = 0, done = 0, elen;
 	uint64_t size;
 	int64_t time;
 	int rc = -1, made = 0, hlen;
@@ -316,8 +318,20 @@ ledger_archive(const char *live, int64_t before, const char *path,
 		goto out;
 	}
 	snprintf(note_key, sizeof(note_key), "archive:%" PRIu64, size);
-	if (empty_live(db, size, ids, n, note_key, handover, &rep->records, err, errlen) != 0)
+	if (empty_live(db, size, ids, n, note_key, handover, &rep->records, &done, err, errlen) !=
+	    0) {
+		/* Committed batches took their bodies out of the live file: the
+		 * archive is now their only copy, and must stay. */
+		if (done > 0) {
+			made = 0;
+			elen = errlen > 0 ? strlen(err) : 0;
+			util_errf(err + elen, errlen - elen,
+			    " (after %zu of %zu orders: keep %s, it holds their bodies; "
+			    "archive the rest into another file)",
+			    done, n, path);
+		}
 		goto out;
+	}
 	made = 0;
 	rc = 0;
 out:

@@ -321,7 +321,9 @@ int ledger_verify_progress(struct ledger *l, const uint8_t *expect_key,
  * head (the signed hand-over) holding only their bodies, which must verify
  * before the live file changes. The live file keeps every row and leaf hash
  * with those bodies emptied. Runs beside a running gateway (short
- * transactions). 0 (rep says how many; 0 orders: nothing to do, no file).
+ * transactions). 0 (rep says how many; 0 orders: nothing to do, no file),
+ * or -1 with err: no file is left behind, unless some bodies had already
+ * left the live file, whose only copy it then is (err says so).
  */
 struct ledger_archive_report {
 	uint64_t size;    /* the hand-over: the tree head's size */

@@ -204,6 +204,46 @@ test_archive_tamper(void **state)
 	assert_non_null(strstr(err, "another leaf hash"));
 }
 
+/*
+ * The live file empties its bodies a batch of 256 orders per transaction. A
+ * batch that fails after an earlier one committed must leave the archive in
+ * place: it is the only copy of the bodies that batch took out. A trigger
+ * makes the second batch fail (the last order's first body update).
+ */
+static void
+test_archive_partial(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_archive_report ar;
+	char err[LEDGER_ERR_MAX], sql[512], last[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+	long long emptied;
+	int i;
+
+	for (i = 0; i < 257; i++) {
+		next_session(f, 2000000002000 + (uint64_t)i * 1000);
+		f->c.items = 0; /* conv keeps 256 items and 16 invoices */
+		f->c.invoices = 0;
+		conv_order(&f->c, "co2", 1);
+		conv_sample(&f->c, 1);
+	}
+	assert_int_equal(f->c.statements, 2 + 257);
+	sdpp_hex_encode(last, sdpp_seller_order_id(f->c.s), SDPP_ORDER_ID_BYTES);
+	snprintf(sql, sizeof(sql),
+	    "CREATE TRIGGER inject BEFORE UPDATE OF body ON records WHEN old.order_id = '%s'"
+	    " BEGIN SELECT RAISE(ABORT, 'injected'); END",
+	    last);
+	test_sql_exec(f->db, sql);
+	assert_int_equal(ledger_archive(f->db, 3000000000000, f->a1, &ar, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "injected"));
+	assert_non_null(strstr(err, "after 256 of 259 orders"));
+	emptied = test_sql_int(f->db, "SELECT count(*) FROM records WHERE body = ''");
+	assert_true(emptied > 0);
+	/* The archive stays, and holds every body the live file lost. */
+	assert_int_equal(access(f->a1, F_OK), 0);
+	assert_int_equal(ledger_archive_check(f->l, f->a1, &ar, err, sizeof(err)), 0);
+	assert_true(ar.records == (uint64_t)emptied);
+}
+
 int
 main(void)
 {
@@ -211,6 +251,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive_then_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive_tamper, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive_partial, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("archive", tests, NULL, NULL);
