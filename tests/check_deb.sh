@@ -80,10 +80,10 @@ grep -qx /etc/sdpp-gateway/sdpp-gateway.ini "$d/ctl/conffiles" && [ "$(wc -l <"$
 deps=$(dpkg-deb -f "$gw" Depends)
 miss=""
 for p in libpaho-mqtt1.3 libssl3 libsqlite3-0 libsodium23 libcjson1 libevent-2.1-7 \
-	libevent-pthreads-2.1-7 libsystemd0 procps "sdpp (= $version)"; do
+	libevent-pthreads-2.1-7 libsystemd0 "sdpp (= $version)"; do
 	case ", $deps," in *", $p"[\ ,]*) ;; *) miss="$miss $p" ;; esac
 done
-[ -z "$miss" ] && ok "sdpp-gateway Depends on its libraries, procps (/bin/kill) and sdpp" ||
+[ -z "$miss" ] && ok "sdpp-gateway Depends on its libraries and sdpp" ||
 	{ notok "Depends lacks$miss"; echo "# $deps"; }
 case "$(dpkg-deb -f "$cli" Depends)" in
 *libpaho-mqtt1.3*libqrencode4*) ok "sdpp Depends on its libraries" ;;
