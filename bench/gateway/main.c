@@ -281,6 +281,20 @@ pin_choose(struct bench *B)
 	return 0;
 }
 
+/* The results and texts main() built, so a sanitizer run ends clean. */
+static void
+bench_free(struct bench *B)
+{
+	for (int i = 0; i < B->nres; i++) {
+		free(B->res[i]->extra.p);
+		free(B->res[i]);
+	}
+	free(B->res);
+	free(B->machine.p);
+	free(B->goals.p);
+	free(B->goal_text.p);
+}
+
 /* Removes the scratch directory; it holds only files. */
 static void
 remove_work(const char *dir)
@@ -494,5 +508,6 @@ main(int argc, char **argv)
 	live_kill_all();
 	if (getenv("BENCH_KEEP") == NULL)
 		remove_work(B.work);
+	bench_free(&B);
 	return 0;
 }
