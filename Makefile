@@ -190,7 +190,8 @@ LIBTESTCOMMON = $(BUILD)/libtestcommon.a
 .SECONDARY:
 
 .PHONY: all deps deps-base deps-deb deb test-deb test check check-asan fuzz fuzz-build fuzz-smoke bench demo \
-	install uninstall clean format format-check help iota-oracle test-iota-testnet
+	install uninstall clean format format-check help iota-oracle test-iota-testnet \
+	deps-systemd test-systemd
 
 all: $(ARCHIVES) $(PROGRAMS) $(TEST_BIN) $(BENCH_BIN)
 
@@ -207,6 +208,7 @@ help:
 	@echo 'make install      install under DESTDIR/PREFIX'
 	@echo 'make deb          Debian packages in BUILD/deb (debian/, lintian); make deps-deb first'
 	@echo 'make test-deb     build the packages and check their contents (tests/check_deb.sh)'
+	@echo 'make test-systemd the .deb and make install under systemd in a booted Debian 12 (root, network)'
 	@echo 'make format       clang-format every C file in place'
 	@echo 'make format-check list the C files clang-format would change (fails if any)'
 	@echo 'make iota-oracle  install the pinned IOTA SDK for the conformance check (npm)'
@@ -387,6 +389,22 @@ deb:
 
 test-deb:
 	$(Q)SDPP_TEST_DEB=1 BUILD=$(BUILD) ./tests/check_deb.sh
+
+# What make test-systemd needs: debootstrap, systemd-nspawn, and make deb's
+# tools and Build-Depends (not lintian). No Recommends: libnss-mymachines
+# would add itself to the host's /etc/nsswitch.conf.
+deps-systemd:
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps-systemd must run as root"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		debootstrap systemd-container debhelper dpkg-dev fakeroot
+	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq --no-install-recommends ./
+
+# Not part of make test (root, the network, minutes): Debian 12 booted with
+# systemd-nspawn in BUILD/systemd-test, where the .deb, then make install,
+# are started, used, reloaded and stopped through systemctl (tests/systemd/).
+test-systemd: $(PROGRAMS)
+	$(Q)BUILD=$(BUILD) ./tests/systemd/run.sh
 
 # The official SDK (pinned in tests/iota-oracle/package-lock.json) that
 # produced tests/iota/expected.json; check_iota_oracle.sh reruns it when
