@@ -222,13 +222,21 @@ static int
 probe_tls(int fd, const struct util_hostport *hp, const struct mqtt_tls_files *f, int64_t deadline,
     char *why, size_t whylen)
 {
-	struct timeval tv = { left_ms(deadline) / 1000, (left_ms(deadline) % 1000) * 1000 };
+	int left = left_ms(deadline);
+	struct timeval tv = { left / 1000, (left % 1000) * 1000 };
 	unsigned char ip[16];
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
 	long vr;
 	int found = 1, is_ip, named;
 
+	/* A zero timeout would mean none: a connect that used up the deadline
+	 * leaves no time for the handshake, rather than all the time there is. */
+	if (left == 0) {
+		util_errf(
+		    why, whylen, "TLS handshake with %s:%s failed: timed out", hp->host, hp->port);
+		goto done;
+	}
 	/* A silent server ends the handshake at the deadline, not never. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {

@@ -204,7 +204,7 @@ test_probe(void **state)
 	struct mqtt_tls_files none = { NULL, NULL, NULL },
 	                      bad_ca = { "/nonexistent/ca.pem", NULL, NULL };
 	char uri[64], why[MQTT_WHY_MAX], want[128];
-	int port, fd;
+	int port, fd, port2, fd2;
 	long t0;
 
 	(void)state;
@@ -225,6 +225,17 @@ test_probe(void **state)
 	assert_int_equal(mqtt_probe(uri, &bad_ca, 300, why, sizeof(why)), 1);
 	assert_non_null(strstr(why, "TLS: CA file /nonexistent/ca.pem: "));
 	close(fd);
+
+	/* No time left once connected: timed out at once. A zero socket
+	 * timeout would have let the handshake wait for ever (alarm: the
+	 * test dies rather than hangs). */
+	fd2 = silent_listener(&port2);
+	snprintf(uri, sizeof(uri), "mqtts://127.0.0.1:%d", port2);
+	alarm(10);
+	assert_int_equal(mqtt_probe(uri, &none, 0, why, sizeof(why)), 1);
+	alarm(0);
+	assert_non_null(strstr(why, "timed out"));
+	close(fd2);
 
 	/* The same port, closed now: refused. */
 	snprintf(uri, sizeof(uri), "mqtt://127.0.0.1:%d", port);
