@@ -40,10 +40,10 @@ struct slot {
 struct entry {
 	char order_id[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
 	struct slot cur[SLOTS];
-	struct slot dur[SLOTS]; /* while dirty: the durable state */
-	unsigned dirty;         /* slots changed in this batch (bit per slot) */
-	struct entry *next;     /* hash chain */
-	struct entry *dnext;    /* dirty list */
+	struct slot *dur;    /* while dirty: the durable state (SLOTS, malloc'd) */
+	unsigned dirty;      /* slots changed in this batch (bit per slot) */
+	struct entry *next;  /* hash chain */
+	struct entry *dnext; /* dirty list */
 };
 
 struct held {
@@ -162,8 +162,10 @@ entry_free(struct held *h, struct entry *e)
 	*pp = e->next;
 	for (i = 0; i < SLOTS; i++) {
 		slot_clear(&e->cur[i]);
-		slot_clear(&e->dur[i]);
+		if (e->dur != NULL)
+			slot_clear(&e->dur[i]);
 	}
+	free(e->dur);
 	free(e);
 	h->n--;
 }
@@ -174,18 +176,24 @@ entry_empty(const struct entry *e)
 	return !e->cur[0].have && !e->cur[1].have && !e->cur[2].have;
 }
 
-/* Keeps the durable state of slot i aside before its first change in a batch. */
+/* Keeps the durable state of slot i aside before its first change in a
+ * batch (allocated only then: most orders are not in most batches). */
 static int
 touch(struct held *h, struct entry *e, int i)
 {
 	if (e->dirty & (1u << i))
 		return 0;
-	if (slot_copy(&e->dur[i], &e->cur[i]) != 0)
-		return -1;
-	if (e->dirty == 0) {
+	if (e->dur == NULL) {
+		e->dur = calloc(SLOTS, sizeof(*e->dur));
+		if (e->dur == NULL)
+			return -1;
 		e->dnext = h->dirty;
 		h->dirty = e;
 	}
+	/* On the dirty list from here (dur set): the settle frees dur and
+	 * undoes what a failed copy left. */
+	if (slot_copy(&e->dur[i], &e->cur[i]) != 0)
+		return -1;
 	e->dirty |= 1u << i;
 	return 0;
 }
@@ -454,6 +462,8 @@ ledger_held_settle(struct held *h, int ok)
 				slot_clear(&e->dur[i]);
 			}
 		}
+		free(e->dur);
+		e->dur = NULL;
 		e->dirty = 0;
 		e->dnext = NULL;
 		if (entry_empty(e))
