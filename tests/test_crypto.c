@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "sdpp/crypto.h"
 #include "tests/common/testutil.h"
@@ -138,6 +139,54 @@ test_ed25519_rfc8032(void **state)
 		assert_int_equal(sdpp_verify(v, msg, msglen, sig, 64), SDPP_OK);
 		sdpp_verifier_free(v);
 		free(msg);
+	}
+}
+
+/* Signatures no RFC 8032 signer makes, which OpenSSL 3.0 accepts: the
+ * identity point as the public key with R = identity and S = 0 verifies
+ * every message there; and a real key's signature with R = identity. The
+ * verifier refuses both (PROTOCOL 4.3). */
+static void
+test_ed25519_small_order(void **state)
+{
+	uint8_t ident[32] = { 1 }, sig[64], pub[32];
+	struct sdpp_verifier *v = NULL;
+	const char *msg = "any message at all";
+
+	(void)state;
+	memset(sig, 0, sizeof(sig));
+	sig[0] = 1; /* R = the identity point, S = 0 */
+	assert_int_equal(sdpp_verify_raw(ident, msg, strlen(msg), sig, 64), SDPP_E_SIGNATURE);
+	if (sdpp_verifier_new(&v, ident) == SDPP_OK) {
+		assert_int_equal(sdpp_verify(v, msg, strlen(msg), sig, 64), SDPP_E_SIGNATURE);
+		sdpp_verifier_free(v);
+	}
+	/* A real key, and S = k * a (mod L) for R = identity: S.B = k.A, so
+	 * the cofactorless equation S.B = R + k.A holds. */
+	{
+		uint8_t seed[32], h[64], a[64] = { 0 }, k[64], s64[64], ra[96];
+
+		memset(seed, 7, sizeof(seed));
+		assert_int_equal(sdpp_ed25519_public_from_seed(pub, seed), SDPP_OK);
+		crypto_hash_sha512(h, seed, sizeof(seed));
+		h[0] &= 248;
+		h[31] &= 127;
+		h[31] |= 64;
+		memcpy(a, h, 32);
+		crypto_core_ed25519_scalar_reduce(s64, a);
+		memcpy(ra, sig, 32);
+		memcpy(ra + 32, pub, 32);
+		{
+			crypto_hash_sha512_state st;
+
+			crypto_hash_sha512_init(&st);
+			crypto_hash_sha512_update(&st, ra, 64);
+			crypto_hash_sha512_update(&st, (const uint8_t *)msg, strlen(msg));
+			crypto_hash_sha512_final(&st, h);
+		}
+		crypto_core_ed25519_scalar_reduce(k, h);
+		crypto_core_ed25519_scalar_mul(sig + 32, k, s64);
+		assert_int_equal(sdpp_verify_raw(pub, msg, strlen(msg), sig, 64), SDPP_E_SIGNATURE);
 	}
 }
 
@@ -590,6 +639,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ed25519_rfc8032),
 		cmocka_unit_test(test_sign_identity),
+		cmocka_unit_test(test_ed25519_small_order),
 		cmocka_unit_test(test_x25519_rfc7748),
 		cmocka_unit_test(test_x25519_rfc7748_dh),
 		cmocka_unit_test(test_x25519_small_order),
