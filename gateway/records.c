@@ -24,7 +24,16 @@ struct records {
 	void (*on_commit)(void *arg);
 	void *on_commit_arg;
 	struct records_stats stats;
+	/* The last failure logged, when, and how many like it were not. */
+	char warned[LEDGER_ERR_MAX];
+	int64_t warned_ms;
+	uint64_t unlogged;
 };
+
+/* A ledger that cannot be written (a full disk) fails every commit, and
+ * due checkpoints retry once a second: the same error is logged once a
+ * minute, with how many were not (sdpp_ledger_failures_total counts all). */
+#define WARN_EVERY_MS 60000
 
 static void commit_cb(evutil_socket_t fd, short what, void *arg);
 static void tick_cb(evutil_socket_t fd, short what, void *arg);
@@ -34,12 +43,12 @@ struct records *
 records_new(struct event_base *base, struct ledger *l, uint64_t delay_ms)
 {
 	struct records *rc = calloc(1, sizeof(*rc));
+	struct timeval second = { 1, 0 };
 
 	if (rc == NULL)
 		return NULL;
 	rc->ledger = l;
 	rc->delay_ms = delay_ms;
-	struct timeval second = { 1, 0 };
 
 	rc->commit_ev = event_new(base, -1, 0, commit_cb, rc);
 	rc->tick_ev = event_new(base, -1, EV_PERSIST, tick_cb, rc);
@@ -125,6 +134,22 @@ records_append(struct records *rc, struct ledger_record *r, records_done_fn done
 }
 
 static void
+warn(struct records *rc, const char *event, size_t n, const char *err)
+{
+	int64_t now = util_now_ms();
+
+	if (strcmp(err, rc->warned) == 0 && now - rc->warned_ms < WARN_EVERY_MS) {
+		rc->unlogged++;
+		return;
+	}
+	log_warnx("event=%s records=%zu error=\"%s\" unlogged=%llu", event, n, err,
+	    (unsigned long long)rc->unlogged);
+	snprintf(rc->warned, sizeof(rc->warned), "%s", err);
+	rc->warned_ms = now;
+	rc->unlogged = 0;
+}
+
+static void
 commit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct records *rc = arg;
@@ -151,7 +176,7 @@ commit_cb(evutil_socket_t fd, short what, void *arg)
 			rc->on_commit(rc->on_commit_arg);
 	} else {
 		rc->stats.failures++;
-		log_warnx("event=ledger_commit records=%zu error=\"%s\"", n, err);
+		warn(rc, "ledger_commit", n, err);
 	}
 	/* Completing a request can append new records (and waiters): take
 	 * this batch's waiters out first; new ones wait for the next commit. */
@@ -177,7 +202,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	n = ledger_checkpoint(rc->ledger, util_now_ms(), err, sizeof(err));
 	if (n < 0)
-		log_warnx("event=ledger_checkpoint error=\"%s\"", err);
+		warn(rc, "ledger_checkpoint", 0, err);
 	else if (n > 0)
 		schedule(rc);
 }

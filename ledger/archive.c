@@ -1,5 +1,6 @@
 /* Retention: closed orders' record bodies move to an archive file that verifies on its own. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,7 +241,7 @@ ledger_archive(const char *live, int64_t before, const char *path,
 	size_t n = 0, done = 0, elen;
 	uint64_t size;
 	int64_t time;
-	int rc = -1, made = 0, hlen;
+	int rc = -1, made = 0, hlen, fd;
 
 	memset(rep, 0, sizeof(*rep));
 	if (stat(path, &sb) == 0 || errno != ENOENT) {
@@ -299,6 +300,14 @@ ledger_archive(const char *live, int64_t before, const char *path,
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	/* Claimed first (VACUUM INTO takes an empty file): a file that
+	 * appeared since the check above is someone else's, never removed. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		util_errf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	(void)close(fd);
 	made = 1;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		sqlerr(db, path, err, errlen);
