@@ -20,6 +20,20 @@
 #include "cli/net.h"
 #include "util/text.h"
 
+/* poll() on one descriptor that a signal does not cut short: Ctrl-C only
+ * sets sdpp buy's flag, and the write or handshake under way must finish
+ * (or time out) before the settlement it starts can be sent. */
+static int
+net_poll(struct pollfd *p, int timeout_ms)
+{
+	int r;
+
+	do
+		r = poll(p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
 int
 net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
 {
@@ -52,7 +66,7 @@ net_connect(const char *hostport, int timeout_ms, char *err, size_t errlen)
 			goto next;
 		p.fd = fd;
 		p.events = POLLOUT;
-		if (poll(&p, 1, timeout_ms) != 1 ||
+		if (net_poll(&p, timeout_ms) != 1 ||
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
 			snprintf(err, errlen, "%s: %s", hostport,
 			    soerr != 0 ? strerror(soerr) : "connection timed out");
@@ -88,7 +102,7 @@ net_write_all(int fd, const char *buf, size_t len, int timeout_ms)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			/* The seller is not reading: a bounded wait, then give up. */
-			if (poll(&p, 1, timeout_ms) == 1)
+			if (net_poll(&p, timeout_ms) == 1)
 				continue;
 			errno = ETIMEDOUT;
 		}
@@ -165,7 +179,7 @@ tls_wait(struct net_tls *t, int rc, int timeout_ms)
 	default:
 		return -1;
 	}
-	return poll(&p, 1, timeout_ms) == 1 ? 1 : 0;
+	return net_poll(&p, timeout_ms) == 1 ? 1 : 0;
 }
 
 struct net_tls *
