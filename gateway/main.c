@@ -446,6 +446,14 @@ main(int argc, char **argv)
 		if (gw.cfg != NULL && errors == 0 &&
 		    ledger_check_writable(gw.cfg->ledger_path, lerr, sizeof(lerr)) != 0) {
 			fprintf(stderr, "ledger: %s\n", lerr);
+			/* The packaged unit's StateDirectory= makes /var/lib/NAME
+			 * when the service starts, not at install. */
+			if (strncmp(gw.cfg->ledger_path, "/var/lib/", 9) == 0 &&
+			    strstr(lerr, "does not exist") != NULL)
+				fprintf(stderr,
+				    "ledger: under systemd, the unit's StateDirectory= creates it "
+				    "when the service first starts (systemctl start "
+				    "sdpp-gateway)\n");
 			errors++;
 		}
 		if (gw.cfg != NULL && errors == 0)

@@ -63,4 +63,15 @@ grep -q 'configuration OK' "$d/good/t.out" || grep -q 'will be created at first 
 check "good: with readable files -t finds nothing wrong with them" $? "$d/good/t.out"
 ! grep -qE 'mqtt password|ca_file' "$d/good/t.out"
 check "good: no complaint about the password or CA file" $? "$d/good/t.out"
+
+# The packaged unit's state directory is made by systemd when the service
+# first starts: -t before that says so (and still refuses: the daemon would).
+state=/var/lib/sdpp-test-absent-$$
+sed "s|^path = .*|path = $state/ledger.db|" "$d/good/g.ini" >"$d/good/state.ini"
+"$GATEWAY" -t -c "$d/good/state.ini" >"$d/good/state.out" 2>&1
+st=$?
+[ $st -eq 1 ] && grep -q "$state does not exist" "$d/good/state.out" &&
+    grep -q "StateDirectory= creates it when the service first starts" "$d/good/state.out"
+check "state: -t before systemd made /var/lib/NAME says the unit creates it (status $st)" $? \
+    "$d/good/state.out"
 finish
