@@ -1189,7 +1189,7 @@ cmd_buy(int argc, char **argv)
 	size_t pemlen = 0;
 	uint64_t max_price = 0, budget = 0, max_gas = 0;
 	struct sdpp_buyer_config bc;
-	int i, rc = 1, have_count = 0;
+	int i, rc = 1, have_count = 0, mqtt_rc;
 
 	memset(&x, 0, sizeof(x));
 	memset(&cl, 0, sizeof(cl));
@@ -1384,6 +1384,11 @@ cmd_buy(int argc, char **argv)
 		fprintf(stderr, "sdpp buy: --topic needs sdpp/2, not --sdpp1\n");
 		return CLI_EXIT_USAGE;
 	}
+	if (mqtt_uri != NULL &&
+	    (mqtt_rc = mqtt_out_check(mqtt_uri, &login, err, sizeof(err))) != 0) {
+		fprintf(stderr, "sdpp buy: --mqtt-out: %s\n", err);
+		return mqtt_rc == 2 ? CLI_EXIT_USAGE : CLI_EXIT_ERROR;
+	}
 	x.ask = x.product == NULL;
 	if (cli_parse_key(keyarg, seller) != 0)
 		return 1;
@@ -1408,6 +1413,7 @@ cmd_buy(int argc, char **argv)
 		x.mqtt = mqtt_out_open(mqtt_uri, x.mqtt_qos, &login, err, sizeof(err));
 		if (x.mqtt == NULL) {
 			fprintf(stderr, "sdpp buy: --mqtt-out: %s\n", err);
+			rc = CLI_EXIT_CONNECT;
 			goto out;
 		}
 	}

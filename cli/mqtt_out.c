@@ -103,6 +103,23 @@ login_check(const char *uri, const struct mqtt_out_login *l, int *tls, char *err
 	return 0;
 }
 
+int
+mqtt_out_check(const char *uri, const struct mqtt_out_login *login, char *err, size_t errlen)
+{
+	static const struct mqtt_out_login none;
+	const struct mqtt_out_login *l = login != NULL ? login : &none;
+	char password[MQTT_PASSWORD_MAX];
+	int tls, rc = 0;
+
+	if (login_check(uri, l, &tls, err, errlen) != 0)
+		return 2;
+	if (l->password_file != NULL &&
+	    mqtt_password_read(l->password_file, password, sizeof(password), err, errlen) != 0)
+		rc = 1;
+	OPENSSL_cleanse(password, sizeof(password));
+	return rc;
+}
+
 struct mqtt_out *
 mqtt_out_open(
     const char *uri, int qos, const struct mqtt_out_login *login, char *err, size_t errlen)

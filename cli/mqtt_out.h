@@ -19,6 +19,10 @@ struct mqtt_out_login {
 /* Connects (waiting at most 10 s); NULL with err saying why on failure
  * (refused by the broker, TLS verify failed and OpenSSL's reason, cannot
  * connect). login may be NULL. */
+/* What can be checked before connecting: the URI and the login options
+ * fit (2 if not: a usage error) and the password file reads (1 if not).
+ * 0, or the status with err. */
+int mqtt_out_check(const char *uri, const struct mqtt_out_login *login, char *err, size_t errlen);
 struct mqtt_out *mqtt_out_open(
     const char *uri, int qos, const struct mqtt_out_login *login, char *err, size_t errlen);
 /* Queues one publish; 0 or -1. */

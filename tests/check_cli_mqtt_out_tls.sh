@@ -55,13 +55,14 @@ out() {
 	buy_start "$name" co2 "${COUNT:-1}" --mqtt-out "$uri" --mqtt-prefix out/ "$@"
 }
 
-# out_fails NAME URI PATTERN ARGS...: the buyer exits non-zero, saying PATTERN.
+# out_fails STATUS NAME URI PATTERN ARGS...: the buyer exits with STATUS
+# (sdpp(1): 1 a local file, 2 usage, 3 cannot connect), saying PATTERN.
 out_fails() {
-	local name=$1 uri=$2 pat=$3
-	shift 3
+	local want=$1 name=$2 uri=$3 pat=$4
+	shift 4
 	out "$name" "$uri" "$@"
 	wait_exit "$BUY_PID" 20
-	[ "$WAIT_RC" -ne 0 ] && [ "$WAIT_RC" -ne 124 ] && grep -qE -- "$pat" "$d/$name.err"
+	[ "$WAIT_RC" -eq "$want" ] && grep -qE -- "$pat" "$d/$name.err"
 }
 
 scenario() {
@@ -105,45 +106,45 @@ scenario() {
 	    "$d/m1-sub.err" "$d/tls-mq.log"
 
 	# 2. The wrong password: the broker's refusal, by name.
-	out_fails m1-pw "ssl://127.0.0.1:$tp" \
+	out_fails 3 m1-pw "ssl://127.0.0.1:$tp" \
 	    'refused by the broker: (not authorized|bad user name or password) \(CONNACK [45]\)' \
 	    --mqtt-cafile "$d/ca.crt" --mqtt-username alice --mqtt-password-file "$d/wrong.pw"
-	check "m1: a wrong password is refused by the broker, by name" $? "$d/m1-pw.err"
+	check "m1: a wrong password is refused by the broker, by name (exit 3)" $? "$d/m1-pw.err"
 
 	# 3. A CA that did not sign the broker's certificate, and the system store.
-	out_fails m1-ca "mqtts://127.0.0.1:$tp" \
+	out_fails 3 m1-ca "mqtts://127.0.0.1:$tp" \
 	    'TLS: certificate verify failed: (unable to get local issuer certificate|self-signed certificate in certificate chain)' \
 	    --mqtt-cafile "$d/other.crt" --mqtt-username alice --mqtt-password-file "$pw"
 	check "m1: an untrusted CA: certificate verify failed, with OpenSSL's reason" $? \
 	    "$d/m1-ca.err"
-	out_fails m1-sys "mqtts://127.0.0.1:$tp" \
+	out_fails 3 m1-sys "mqtts://127.0.0.1:$tp" \
 	    'TLS: certificate verify failed: (unable to get local issuer certificate|self-signed certificate in certificate chain)' \
 	    --mqtt-username alice --mqtt-password-file "$pw"
 	check "m1: without --mqtt-cafile the system store does not trust the test CA" $? \
 	    "$d/m1-sys.err"
 
 	# 4. The right CA, but a name the certificate lacks.
-	out_fails m1-name "mqtts://localhost:$tp" 'TLS: certificate verify failed: hostname mismatch' \
+	out_fails 3 m1-name "mqtts://localhost:$tp" 'TLS: certificate verify failed: hostname mismatch' \
 	    --mqtt-cafile "$d/ca.crt" --mqtt-username alice --mqtt-password-file "$pw"
 	check "m1: a host name the certificate lacks: hostname mismatch" $? "$d/m1-name.err"
 
 	# 5. Nobody listens.
-	out_fails m1-closed "mqtts://127.0.0.1:$closed" \
+	out_fails 3 m1-closed "mqtts://127.0.0.1:$closed" \
 	    "cannot connect to 127.0.0.1:$closed: Connection refused" --mqtt-cafile "$d/ca.crt"
-	check "m1: a closed port: connection refused" $? "$d/m1-closed.err"
+	check "m1: a closed port: connection refused (exit 3)" $? "$d/m1-closed.err"
 
 	# 6. The login is checked before anything connects.
 	chmod 644 "$d/wrong.pw"
-	out_fails m1-loose "mqtts://127.0.0.1:$tp" 'wrong.pw: mode 0644 gives group or others access' \
+	out_fails 1 m1-loose "mqtts://127.0.0.1:$tp" 'wrong.pw: mode 0644 gives group or others access' \
 	    --mqtt-username alice \
 	    --mqtt-password-file "$d/wrong.pw"
-	check "m1: a password file others can read is refused" $? "$d/m1-loose.err"
-	out_fails m1-nouser "mqtts://127.0.0.1:$tp" '--mqtt-password-file needs --mqtt-username' \
+	check "m1: a password file others can read is refused (exit 1)" $? "$d/m1-loose.err"
+	out_fails 2 m1-nouser "mqtts://127.0.0.1:$tp" '--mqtt-password-file needs --mqtt-username' \
 	    --mqtt-password-file "$pw"
-	check "m1: --mqtt-password-file without --mqtt-username is refused" $? "$d/m1-nouser.err"
-	out_fails m1-plain "tcp://127.0.0.1:$tp" 'need an ssl:// or mqtts:// URI' \
+	check "m1: --mqtt-password-file without --mqtt-username is a usage error (exit 2)" $? "$d/m1-nouser.err"
+	out_fails 2 m1-plain "tcp://127.0.0.1:$tp" 'need an ssl:// or mqtts:// URI' \
 	    --mqtt-cafile "$d/ca.crt"
-	check "m1: --mqtt-cafile with tcp:// is refused" $? "$d/m1-plain.err"
+	check "m1: --mqtt-cafile with tcp:// is a usage error (exit 2)" $? "$d/m1-plain.err"
 	sanitizer_clean "$d"/m1-*.err
 	check "m1: no sanitizer report from any buyer" $? "$d"/m1-*.err
 	BROKER_PID=$m1_broker teardown_pair
