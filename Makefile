@@ -140,6 +140,7 @@ fuzz/fuzz_hatemplate.uses  = mqtt util
 fuzz/fuzz_iota_rpc.uses    = iota
 fuzz/fuzz_json.uses        = sdpp
 fuzz/fuzz_msg.uses         = sdpp
+fuzz/fuzz_proof.uses       = ledger sdpp util
 fuzz/fuzz_receipt.uses     = sdpp
 fuzz/fuzz_seller.uses      = sdpp
 fuzz/fuzz_util.uses        = util
