@@ -1198,8 +1198,6 @@ ledger_commit(struct ledger *l, int64_t now, char *err, size_t errlen)
 	uint64_t size, anchored = 0;
 	int in_tx = 0, rc = -1;
 
-	if (ledger_checkpoint(l, now, err, errlen) < 0)
-		goto fail;
 	if (l->qlen == 0 && (l->held == NULL || !ledger_held_dirty(l->held)))
 		return 0;
 	if (exec(l, "BEGIN IMMEDIATE", err, errlen) != 0)

@@ -161,8 +161,9 @@ int ledger_append(
 /* Changes checkpoint_ms (ledger_config) from now on. */
 void ledger_set_checkpoint(struct ledger *l, uint64_t checkpoint_ms);
 /* Queues the checkpoints due at now (records held checkpoint_ms or
- * longer); returns how many orders, or -1 with err. ledger_commit also
- * does this: call it when nothing else would commit. */
+ * longer) for the next ledger_commit; returns how many orders, or -1 with
+ * err. The owner calls it on a timer (the gateway: once a second), not
+ * per commit: it looks at every open order. */
 int ledger_checkpoint(struct ledger *l, int64_t now, char *err, size_t errlen);
 
 /* Records queued and not yet committed. */

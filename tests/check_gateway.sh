@@ -181,8 +181,31 @@ check_config() {
 	fi
 }
 
+# 11. checkpoint = 1s: a running order's held invoice, payment and
+# receipts reach the log on the gateway's timer, before the order ends.
+timed_checkpoint() {
+	setup_pair s11 "payment_granularity = 4
+[ledger]
+checkpoint = 1s" || return
+	buy_start s11-buy co2 100
+	wait_orders 1
+	pub_seq "$CO2" t 1 8 >/dev/null 2>&1
+	wait_until 10 lines_at_least "$d/s11-buy.jsonl" 8
+	check "s11: 8 items delivered, the order still open" $? "$d/s11-buy.err"
+	wait_until 10 sql_at_least "SELECT count(*) FROM records WHERE kind = 'invoice'" 1 &&
+	    sql_at_least "SELECT count(*) FROM records WHERE kind = 'payment'" 1 &&
+	    [ "$(sql "SELECT count(*) FROM records WHERE kind = 'close'")" -eq 0 ]
+	check "s11: its invoice and payment joined the log while it runs" $? "$GLOG"
+	"$SDPP" ledger verify "$DB" --key "$PUB" >"$d/s11-verify" 2>&1
+	check "s11: ledger verify" $? "$d/s11-verify"
+	kill -TERM "$BUY_PID" 2>/dev/null
+	wait_exit "$BUY_PID" 10 >/dev/null
+	teardown_pair
+}
+
 timed "1 full purchase" full_purchase
 timed "3 ctrl-c" ctrl_c
 timed "4 binary payloads" binary
 timed "10 -t" check_config
+timed "11 timed checkpoint" timed_checkpoint
 finish
