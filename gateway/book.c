@@ -120,6 +120,9 @@ book_payment(struct book *b, const struct book_sink *k, const struct sdpp_seller
 const char *
 book_close_reason(enum sdpp_err err, const struct sdpp_progress *p)
 {
+	/* Local: the order waited for its buyer to come back, in vain. */
+	if (err == SDPP_E_RESUME_TIMEOUT)
+		return "resume_timeout";
 	if (err != SDPP_OK)
 		return sdpp_err_code(err);
 	/* A clean end with money still owed: the buyer's signed exit promises

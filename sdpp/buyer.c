@@ -12,6 +12,8 @@
 /* Receipt chains kept at multiples of K until their invoice arrives; the
  * seller's max_unpaid <= 32 K bounds how far invoices can lag. */
 #define BOUNDS_MAX 64
+/* Payments kept for a resume to send again: the seller's PAYQ_MAX. */
+#define PAID_KEPT 8
 
 enum buyer_state {
 	BS_START,   /* nothing sent */
@@ -19,8 +21,16 @@ enum buyer_state {
 	BS_CHOOSE,  /* menu verified, host picks the order */
 	BS_SESSION, /* order sent, waiting for the session key */
 	BS_STREAM,
-	BS_EXIT, /* exit sent, waiting for the statement */
+	BS_EXIT,   /* exit sent, waiting for the statement */
+	BS_RESUME, /* resume sent on a new connection, waiting for resumed */
 	BS_DONE,
+};
+
+/* A payment_ack frame, kept until a resume shows the seller has it. */
+struct paidframe {
+	uint64_t total;
+	char *frame;
+	size_t len;
 };
 
 struct bound {
@@ -68,6 +78,14 @@ struct sdpp_buyer {
 	uint64_t req_pay;
 	uint64_t paid_total; /* highest voucher sent */
 	int exit_pending;    /* all items in; waiting for the last block's invoice */
+
+	/* Resume (sdpp/2). */
+	enum buyer_state resume_to; /* STREAM or EXIT, once resumed */
+	uint64_t attempt;
+	struct paidframe paid[PAID_KEPT]; /* ring, oldest at paid_head */
+	size_t paid_head, paid_len;
+	char *exit_frame; /* our exit, to send again after a resume */
+	size_t exit_len;
 };
 
 static enum sdpp_err buyer_fail(struct sdpp_buyer *b, struct sdpp_out *out, enum sdpp_err e,
@@ -130,6 +148,11 @@ sdpp_buyer_free(struct sdpp_buyer *b)
 	sdpp_msg_free(&b->menu);
 	sdpp_item_free(&b->item);
 	free(b->pend_input);
+	for (; b->paid_len > 0; b->paid_len--) {
+		free(b->paid[b->paid_head].frame);
+		b->paid_head = (b->paid_head + 1) % PAID_KEPT;
+	}
+	free(b->exit_frame);
 	sdpp_wipe(b, sizeof(*b));
 	free(b);
 }
@@ -361,11 +384,19 @@ send_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 	/* The final voucher: everything received, never less than already
 	 * authorised (vouchers only grow). */
 	m.u.exit.total = owed > b->paid_total ? owed : b->paid_total;
-	e = sdpp_out_add_msg(out, &m, b->cfg.id);
+	free(b->exit_frame);
+	b->exit_frame = NULL;
+	e = sdpp_msg_encode(&m, b->cfg.id, &b->exit_frame, &b->exit_len);
+	/* While resuming it waits for `resumed` (on_resumed()). */
+	if (e == SDPP_OK && b->st != BS_RESUME)
+		e = sdpp_out_add_bytes(out, b->exit_frame, b->exit_len);
 	if (e != SDPP_OK)
 		return e;
 	b->paid_total = m.u.exit.total;
-	b->st = BS_EXIT;
+	if (b->st == BS_RESUME)
+		b->resume_to = BS_EXIT;
+	else
+		b->st = BS_EXIT;
 	b->wait_since = now;
 	return SDPP_OK;
 }
@@ -676,6 +707,46 @@ on_statement(struct sdpp_buyer *b, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/* The seller took the order back: send what it lacks, then carry on. */
+static enum sdpp_err
+on_resumed(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
+{
+	const struct sdpp_resumed *r = &b->in.u.resumed;
+	struct sdpp_event *ev;
+	size_t i;
+	enum sdpp_err e;
+
+	if (memcmp(r->order_id, b->order_id, SDPP_ORDER_ID_BYTES) != 0)
+		return buyer_fail(b, out, SDPP_E_ORDER_ID, "resumed names another order");
+	if (r->seq != b->received || r->invoice < b->ninvoices)
+		return buyer_fail(b, out, SDPP_E_SEQUENCE,
+		    "resumed at item %llu, invoice %llu; we hold %llu and %llu",
+		    (unsigned long long)r->seq, (unsigned long long)r->invoice,
+		    (unsigned long long)b->received, (unsigned long long)b->ninvoices);
+	b->st = b->resume_to;
+	ev = sdpp_out_add_event(out, SDPP_EV_REJOINED);
+	if (ev != NULL)
+		ev->msg = &b->in;
+	for (i = 0; i < b->paid_len; i++) {
+		const struct paidframe *p = &b->paid[(b->paid_head + i) % PAID_KEPT];
+
+		if (p->total > r->paid && sdpp_out_add_bytes(out, p->frame, p->len) != SDPP_OK)
+			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send payment");
+	}
+	if (b->st == BS_EXIT) {
+		if (sdpp_out_add_bytes(out, b->exit_frame, b->exit_len) != SDPP_OK)
+			return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send exit");
+		b->wait_since = now;
+		return SDPP_OK;
+	}
+	if (pay_start(b, out) != SDPP_OK)
+		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot pay");
+	e = exit_when_billed(b, now, out);
+	if (e != SDPP_OK)
+		return receipt_failed(b, out, e, "exit");
+	return SDPP_OK;
+}
+
 enum sdpp_err
 sdpp_buyer_input(
     struct sdpp_buyer *b, const char *frame, size_t len, uint64_t now, struct sdpp_out *out)
@@ -719,6 +790,10 @@ sdpp_buyer_input(
 		if (b->in.type == SDPP_T_ANCHOR)
 			return on_anchor(b, out);
 		break;
+	case BS_RESUME:
+		if (b->in.type == SDPP_T_RESUMED)
+			return on_resumed(b, now, out);
+		break;
 	case BS_EXIT:
 		if (b->in.type == SDPP_T_ANCHOR)
 			return on_anchor(b, out);
@@ -735,6 +810,41 @@ sdpp_buyer_input(
 	}
 	return buyer_fail(
 	    b, out, SDPP_E_UNEXPECTED, "%s not expected now", sdpp_type_name(b->in.type));
+}
+
+/*
+ * Sends a payment_ack (not while resuming: after `resumed`, with the
+ * others the seller lacks) and, in an sdpp/2 session, keeps its frame for
+ * a resume.
+ */
+static enum sdpp_err
+payment_send(struct sdpp_buyer *b, const struct sdpp_msg *m, struct sdpp_out *out)
+{
+	struct paidframe *p;
+	char *frame = NULL;
+	size_t len = 0;
+	enum sdpp_err e;
+
+	if (b->cfg.version != 2)
+		return sdpp_out_add_msg(out, m, b->cfg.id);
+	e = sdpp_msg_encode(m, b->cfg.id, &frame, &len);
+	if (e == SDPP_OK && b->st == BS_STREAM)
+		e = sdpp_out_add_bytes(out, frame, len);
+	if (e != SDPP_OK) {
+		free(frame);
+		return e;
+	}
+	if (b->paid_len == PAID_KEPT) {
+		free(b->paid[b->paid_head].frame);
+		b->paid_head = (b->paid_head + 1) % PAID_KEPT;
+		b->paid_len--;
+	}
+	p = &b->paid[(b->paid_head + b->paid_len) % PAID_KEPT];
+	p->total = m->u.payment.total;
+	p->frame = frame;
+	p->len = len;
+	b->paid_len++;
+	return SDPP_OK;
 }
 
 enum sdpp_err
@@ -757,10 +867,11 @@ sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok, const char *veri
 	if (!ok)
 		return buyer_fail(b, out, SDPP_E_PAYMENT_REJECTED, "payment of invoice %llu failed",
 		    (unsigned long long)b->inv_paying.number);
-	if (b->st != BS_STREAM)
+	if (b->st != BS_STREAM && !(b->st == BS_RESUME && b->resume_to == BS_STREAM))
 		return SDPP_OK; /* exit already carried the final voucher */
-	/* Receipts first, so the seller sees what this payment is for. */
-	if (b->acked < b->received && (e = send_ack(b, out)) != SDPP_OK)
+	/* Receipts first, so the seller sees what this payment is for (a
+	 * resume is one). */
+	if (b->st == BS_STREAM && b->acked < b->received && (e = send_ack(b, out)) != SDPP_OK)
 		return receipt_failed(b, out, e, "ack");
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_PAYMENT_ACK;
@@ -769,12 +880,14 @@ sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok, const char *veri
 	m.u.payment.invoice = b->inv_paying.number;
 	m.u.payment.total = b->inv_paying.total_due;
 	snprintf(m.verification, sizeof(m.verification), "%s", verification);
-	if (sdpp_out_add_msg(out, &m, b->cfg.id) != SDPP_OK)
+	if (payment_send(b, &m, out) != SDPP_OK)
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot send payment");
 	if (m.u.payment.total > b->paid_total)
 		b->paid_total = m.u.payment.total;
 	if (pay_start(b, out) != SDPP_OK)
 		return buyer_fail(b, out, SDPP_E_INTERNAL, "cannot pay");
+	if (b->st == BS_RESUME)
+		return SDPP_OK; /* the rest once resumed */
 	e = exit_when_billed(b, now, out);
 	if (e != SDPP_OK)
 		return receipt_failed(b, out, e, "exit");
@@ -794,7 +907,14 @@ sdpp_buyer_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 			return receipt_failed(b, out, e, "exit");
 		return SDPP_OK;
 	}
-	if (b->st == BS_DONE || b->st == BS_EXIT)
+	if (b->st == BS_RESUME && b->resume_to == BS_STREAM) {
+		/* Sent once the seller has taken the order back. */
+		e = send_exit(b, now, out);
+		if (e != SDPP_OK)
+			return receipt_failed(b, out, e, "exit");
+		return SDPP_OK;
+	}
+	if (b->st == BS_DONE || b->st == BS_EXIT || b->st == BS_RESUME)
 		return SDPP_OK;
 	/* No order running: nothing to settle, just leave. */
 	b->st = BS_DONE;
@@ -809,6 +929,7 @@ sdpp_buyer_deadline(const struct sdpp_buyer *b)
 	case BS_MENU:
 	case BS_SESSION:
 	case BS_EXIT:
+	case BS_RESUME:
 		return b->wait_since + b->cfg.response_timeout_ms;
 	case BS_STREAM:
 		return b->exit_pending ? b->wait_since + b->cfg.response_timeout_ms : UINT64_MAX;
@@ -836,6 +957,48 @@ sdpp_buyer_tick(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
 	return buyer_fail(b, out, SDPP_E_IDLE_TIMEOUT, "no %s from the seller within %llu ms",
 	    b->st == BS_MENU      ? "menu"
 	    : b->st == BS_SESSION ? "session key"
+	    : b->st == BS_RESUME  ? "answer to our resume"
 	                          : "statement",
 	    (unsigned long long)b->cfg.response_timeout_ms);
+}
+
+/* ---------------------------------------------------------------- resume */
+
+int
+sdpp_buyer_resumable(const struct sdpp_buyer *b)
+{
+	return b->cfg.version == 2 && b->aead != NULL &&
+	       (b->st == BS_STREAM || b->st == BS_EXIT || b->st == BS_RESUME);
+}
+
+enum sdpp_err
+sdpp_buyer_resume(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out)
+{
+	struct sdpp_msg m;
+	enum sdpp_err e;
+
+	if (!sdpp_buyer_resumable(b))
+		return SDPP_E_INVAL;
+	/* The resume is a receipt for every item held: as for an ACK, never
+	 * before the seller's signature over them is checked. */
+	if (pending_verify(b) != SDPP_OK)
+		return receipt_failed(b, out, SDPP_E_SIGNATURE, "resume");
+	if (b->st != BS_RESUME)
+		b->resume_to = b->st;
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_RESUME;
+	m.from = SDPP_ROLE_BUYER;
+	memcpy(m.u.resume.order_id, b->order_id, sizeof(b->order_id));
+	m.u.resume.seq = b->received;
+	memcpy(m.u.resume.digest, b->chain, sizeof(b->chain));
+	m.u.resume.invoice = b->ninvoices;
+	m.u.resume.attempt = b->attempt + 1;
+	e = sdpp_out_add_msg(out, &m, b->cfg.id);
+	if (e != SDPP_OK)
+		return e;
+	b->attempt++;
+	b->acked = b->received;
+	b->st = BS_RESUME;
+	b->wait_since = now;
+	return SDPP_OK;
 }

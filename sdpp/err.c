@@ -47,6 +47,9 @@ static const struct {
 	[SDPP_E_TOO_MANY_CONNS] = { "too_many_connections",
 	    "too many connections from this address" },
 	[SDPP_E_RATE_LIMITED] = { "rate_limited", "new connections from this address too fast" },
+	[SDPP_E_UNKNOWN_ORDER] = { "unknown_order", "no such order is open for resume" },
+	[SDPP_E_STALE_RESUME] = { "stale_resume", "resume older than one already seen" },
+	[SDPP_E_RESUME_TIMEOUT] = { NULL, "order not resumed in time" },
 };
 
 const char *

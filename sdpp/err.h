@@ -50,6 +50,9 @@ enum sdpp_err {
 	SDPP_E_NOT_ALLOWED,       /* not_allowed: the buyer key may not buy here */
 	SDPP_E_TOO_MANY_CONNS,    /* too_many_connections: from this address, at once */
 	SDPP_E_RATE_LIMITED,      /* rate_limited: new connections from this address too fast */
+	SDPP_E_UNKNOWN_ORDER,     /* unknown_order: no such order open for resume (sdpp/2) */
+	SDPP_E_STALE_RESUME,      /* stale_resume: an older attempt or receipt than one seen */
+	SDPP_E_RESUME_TIMEOUT,    /* local: a detached order was not resumed in time */
 	SDPP_E__COUNT
 };
 

@@ -25,6 +25,8 @@ static const char *const type_names[SDPP_T__COUNT] = {
 	[SDPP_T_EXIT] = "exit",
 	[SDPP_T_ERROR] = "error",
 	[SDPP_T_ANCHOR] = "anchor",
+	[SDPP_T_RESUME] = "resume",
+	[SDPP_T_RESUMED] = "resumed",
 };
 
 /* Which role may send each type. */
@@ -35,6 +37,7 @@ static const unsigned char sent_by_buyer[SDPP_T__COUNT] = {
 	[SDPP_T_PAYMENT_ACK] = 1,
 	[SDPP_T_EXIT] = 1,
 	[SDPP_T_ERROR] = 1,
+	[SDPP_T_RESUME] = 1,
 };
 static const unsigned char sent_by_seller[SDPP_T__COUNT] = {
 	[SDPP_T_MENU] = 1,
@@ -44,6 +47,7 @@ static const unsigned char sent_by_seller[SDPP_T__COUNT] = {
 	[SDPP_T_EXIT] = 1,
 	[SDPP_T_ERROR] = 1,
 	[SDPP_T_ANCHOR] = 1,
+	[SDPP_T_RESUMED] = 1,
 };
 
 const char *
@@ -640,6 +644,29 @@ parse_body(struct rd *r, struct sdpp_msg *m)
 		rd_str(r, "record", m->u.anchor.record, sizeof(m->u.anchor.record), TEXT_ANY, 0);
 		rd_str(r, "ref", m->u.anchor.ref, sizeof(m->u.anchor.ref), TEXT_ANY, 0);
 		break;
+	case SDPP_T_RESUME: {
+		struct sdpp_resume *x = &m->u.resume;
+
+		rd_hex(r, "order_id", x->order_id, sizeof(x->order_id));
+		rd_uint(r, "seq", &x->seq, 0, SDPP_JSON_INT_MAX);
+		rd_hex(r, "digest", x->digest, sizeof(x->digest));
+		rd_uint(r, "invoice", &x->invoice, 0, SDPP_JSON_INT_MAX);
+		rd_uint(r, "attempt", &x->attempt, 1, SDPP_JSON_INT_MAX);
+		break;
+	}
+	case SDPP_T_RESUMED: {
+		struct sdpp_resumed *x = &m->u.resumed;
+
+		rd_hex(r, "order_id", x->order_id, sizeof(x->order_id));
+		rd_uint(r, "seq", &x->seq, 0, SDPP_JSON_INT_MAX);
+		rd_uint(r, "sent", &x->sent, 0, SDPP_JSON_INT_MAX);
+		rd_uint(r, "invoice", &x->invoice, 0, SDPP_JSON_INT_MAX);
+		rd_money(r, "paid", &x->paid);
+		rd_uint(r, "dropped", &x->dropped, 0, SDPP_JSON_INT_MAX);
+		if (r->e == SDPP_OK && x->seq > x->sent)
+			rd_fail(r, SDPP_E_BAD_MESSAGE, "seq", "beyond sent");
+		break;
+	}
 	default:
 		rd_fail(r, SDPP_E_UNKNOWN_TYPE, "message_type", "unknown");
 		break;
@@ -1027,6 +1054,24 @@ build_body(cJSON *d, const struct sdpp_msg *m)
 		rc = put_hex(d, "order_id", m->u.anchor.order_id, sizeof(m->u.anchor.order_id)) |
 		     put_str(d, "record", m->u.anchor.record) | put_str(d, "ref", m->u.anchor.ref);
 		break;
+	case SDPP_T_RESUME: {
+		const struct sdpp_resume *x = &m->u.resume;
+
+		rc = put_hex(d, "order_id", x->order_id, sizeof(x->order_id)) |
+		     put_uint(d, "seq", x->seq) |
+		     put_hex(d, "digest", x->digest, sizeof(x->digest)) |
+		     put_uint(d, "invoice", x->invoice) | put_uint(d, "attempt", x->attempt);
+		break;
+	}
+	case SDPP_T_RESUMED: {
+		const struct sdpp_resumed *x = &m->u.resumed;
+
+		rc = put_hex(d, "order_id", x->order_id, sizeof(x->order_id)) |
+		     put_uint(d, "seq", x->seq) | put_uint(d, "sent", x->sent) |
+		     put_uint(d, "invoice", x->invoice) | put_money(d, "paid", x->paid) |
+		     put_uint(d, "dropped", x->dropped);
+		break;
+	}
 	default:
 		rc = -1;
 		break;

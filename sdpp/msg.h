@@ -57,6 +57,8 @@ enum sdpp_type {
 	SDPP_T_EXIT,
 	SDPP_T_ERROR,
 	SDPP_T_ANCHOR,
+	SDPP_T_RESUME,  /* sdpp/2: buyer, first frame of a new connection */
+	SDPP_T_RESUMED, /* sdpp/2: seller's answer to an accepted resume */
 	SDPP_T__COUNT
 };
 
@@ -190,6 +192,25 @@ struct sdpp_anchor {
 	char ref[SDPP_ANCHOR_REF_MAX + 1]; /* e.g. "iota:<transaction digest>" */
 };
 
+/* The buyer picks up its order on a new connection (PROTOCOL.md 15.6). */
+struct sdpp_resume {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	uint64_t seq;                      /* items held, 1..seq in order */
+	uint8_t digest[SDPP_DIGEST_BYTES]; /* receipt chain at seq */
+	uint64_t invoice;                  /* last invoice received, 0 none */
+	uint64_t attempt;                  /* 1, 2, ... per order: replay guard */
+};
+
+/* The seller's answer: what follows and what it holds. */
+struct sdpp_resumed {
+	uint8_t order_id[SDPP_ORDER_ID_BYTES];
+	uint64_t seq;     /* the resume's: items 1..seq acknowledged */
+	uint64_t sent;    /* items seq+1..sent are sent again next */
+	uint64_t invoice; /* invoices sent in all */
+	uint64_t paid;    /* credited or being confirmed */
+	uint64_t dropped; /* samples dropped while the order had no connection */
+};
+
 struct sdpp_error_body {
 	char code[SDPP_NAME_MAX + 1];
 	char message[SDPP_TEXT_MAX + 1];
@@ -224,6 +245,8 @@ struct sdpp_msg {
 		struct sdpp_statement statement;
 		struct sdpp_error_body error;
 		struct sdpp_anchor anchor;
+		struct sdpp_resume resume;
+		struct sdpp_resumed resumed;
 	} u;
 };
 

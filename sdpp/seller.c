@@ -29,6 +29,7 @@ enum seller_state {
 	SS_RECORD_ORDER, /* order accepted, host recording it */
 	SS_STREAM,       /* session key sent, items flowing */
 	SS_EXITING,      /* buyer exit being recorded */
+	SS_RESUME,       /* a new connection's resume, handed to the host */
 	SS_DONE,
 };
 
@@ -45,6 +46,13 @@ struct invslot {
 	uint64_t req; /* its record request */
 	int recorded;
 	char *verification; /* record id, once recorded */
+};
+
+/* A sent invoice kept, until it is paid, for a resume to send again. */
+struct keptinv {
+	uint64_t number, delivered, total_due;
+	char *frame;
+	size_t len;
 };
 
 struct qsample {
@@ -123,6 +131,14 @@ struct sdpp_seller {
 	int closing;             /* shutdown requested */
 	uint64_t grace_until;    /* shutting down: last chance to pay, 0 if not waiting */
 	uint64_t inv_sent_at;    /* when the latest invoice went out */
+
+	/* Resume (sdpp/2): the order outlives its connection. */
+	int detached;
+	uint64_t detached_since;
+	uint64_t last_attempt; /* of the last resume accepted */
+	uint64_t dropped_away; /* samples dropped since the connection went */
+	struct keptinv *kept;  /* ring of invq_cap, allocated with the order */
+	size_t kept_head, kept_len;
 };
 
 static enum sdpp_err seller_fail(struct sdpp_seller *s, struct sdpp_out *out, enum sdpp_err e,
@@ -224,6 +240,9 @@ sdpp_seller_free(struct sdpp_seller *s)
 		for (q = 0; q < s->invq_cap; q++)
 			free(s->invq[q].verification);
 	free(s->invq);
+	for (q = 0; s->kept != NULL && q < s->kept_len; q++)
+		free(s->kept[(s->kept_head + q) % s->invq_cap].frame);
+	free(s->kept);
 	sdpp_aead_free(s->aead);
 	sdpp_verifier_free(s->buyer);
 	sdpp_msg_free(&s->in);
@@ -363,7 +382,7 @@ order_full(const struct sdpp_seller *s)
 static int
 can_send(const struct sdpp_seller *s)
 {
-	return s->st == SS_STREAM && !s->closing && !order_full(s) &&
+	return s->st == SS_STREAM && !s->closing && !s->detached && !order_full(s) &&
 	       s->sent - s->acked < s->window && !unpaid_blocked(s);
 }
 
@@ -603,6 +622,8 @@ sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const uint8_t *payl
 		s->qhead = (s->qhead + 1) % s->cfg.queue_max;
 		s->qlen--;
 		s->dropped++;
+		if (s->detached)
+			s->dropped_away++;
 		ev = sdpp_out_add_event(out, SDPP_EV_DROPPED);
 		if (ev != NULL)
 			ev->count = 1;
@@ -751,6 +772,13 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	s->invq = calloc(s->invq_cap, sizeof(*s->invq));
 	if (s->invq == NULL)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	/* A resumable order keeps what it sends unpaid (as many as it may
+	 * have built unsent: the same pause bounds both). */
+	if (s->version == 2 && s->cfg.resume_timeout_ms != 0) {
+		s->kept = calloc(s->invq_cap, sizeof(*s->kept));
+		if (s->kept == NULL)
+			return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	}
 	s->order = s->in;
 	memset(&s->in, 0, sizeof(s->in));
 	s->req_order = s->next_req++;
@@ -1031,6 +1059,21 @@ on_exit_msg(struct sdpp_seller *s, struct sdpp_out *out)
 	return exit_request(s, out);
 }
 
+/* A new connection's first frame resumes an order: the host knows where
+ * that order lives (the signature is checked there, with its buyer key). */
+static enum sdpp_err
+on_resume_request(struct sdpp_seller *s, struct sdpp_out *out)
+{
+	struct sdpp_event *ev;
+
+	s->st = SS_RESUME;
+	ev = sdpp_out_add_event(out, SDPP_EV_RESUME);
+	if (ev == NULL)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
+	ev->msg = &s->in;
+	return SDPP_OK;
+}
+
 enum sdpp_err
 sdpp_seller_input(
     struct sdpp_seller *s, const char *frame, size_t len, uint64_t now, struct sdpp_out *out)
@@ -1063,6 +1106,8 @@ sdpp_seller_input(
 	case SS_HELLO:
 		if (s->in.type == SDPP_T_HELLO)
 			return on_hello(s, out);
+		if (s->in.type == SDPP_T_RESUME)
+			return on_resume_request(s, out);
 		break;
 	case SS_ORDER:
 		if (s->in.type == SDPP_T_ORDER)
@@ -1075,6 +1120,14 @@ sdpp_seller_input(
 			return on_payment(s, out);
 		if (s->in.type == SDPP_T_EXIT)
 			return on_exit_msg(s, out);
+		break;
+	case SS_EXITING:
+		/* A buyer that resumed sends its exit again: the same one is
+		 * already being recorded. */
+		if (s->in.type == SDPP_T_EXIT && s->in.u.exit.seq == s->exit_msg.u.exit.seq &&
+		    s->in.u.exit.total == s->exit_msg.u.exit.total &&
+		    memcmp(s->in.u.exit.digest, s->exit_msg.u.exit.digest, SDPP_DIGEST_BYTES) == 0)
+			return SDPP_OK;
 		break;
 	default:
 		break;
@@ -1107,6 +1160,59 @@ shutdown_settle(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/* Frees kept invoices the payments so far cover. */
+static void
+kept_prune(struct sdpp_seller *s)
+{
+	struct keptinv *k;
+
+	while (s->kept_len > 0) {
+		k = &s->kept[s->kept_head];
+		if (k->total_due > s->paid_total)
+			break;
+		free(k->frame);
+		memset(k, 0, sizeof(*k));
+		s->kept_head = (s->kept_head + 1) % s->invq_cap;
+		s->kept_len--;
+	}
+}
+
+/* Sends an invoice; a resumable order keeps its frame until it is paid. */
+static enum sdpp_err
+invoice_emit(struct sdpp_seller *s, const struct sdpp_msg *m, struct sdpp_out *out)
+{
+	struct keptinv *k;
+	char *frame = NULL;
+	size_t len = 0;
+	enum sdpp_err e;
+
+	if (s->kept == NULL)
+		return sdpp_out_add_msg(out, m, s->cfg.id);
+	e = sdpp_msg_encode(m, s->cfg.id, &frame, &len);
+	if (e == SDPP_OK)
+		e = sdpp_out_add_bytes(out, frame, len);
+	if (e != SDPP_OK) {
+		free(frame);
+		return e;
+	}
+	kept_prune(s);
+	/* Full only if the buyer pays out of order: the oldest goes (a later
+	 * invoice's total covers it). */
+	if (s->kept_len == s->invq_cap) {
+		free(s->kept[s->kept_head].frame);
+		s->kept_head = (s->kept_head + 1) % s->invq_cap;
+		s->kept_len--;
+	}
+	k = &s->kept[(s->kept_head + s->kept_len) % s->invq_cap];
+	k->number = m->u.invoice.number;
+	k->delivered = m->u.invoice.delivered;
+	k->total_due = m->u.invoice.total_due;
+	k->frame = frame;
+	k->len = len;
+	s->kept_len++;
+	return SDPP_OK;
+}
+
 /* Sends the recorded invoices at the head of the queue, in order. */
 static enum sdpp_err
 invoices_send(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
@@ -1121,7 +1227,7 @@ invoices_send(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		m.from = SDPP_ROLE_SELLER;
 		m.u.invoice = v->inv;
 		snprintf(m.verification, sizeof(m.verification), "%s", v->verification);
-		if (sdpp_out_add_msg(out, &m, s->cfg.id) != SDPP_OK)
+		if (invoice_emit(s, &m, out) != SDPP_OK)
 			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build invoice");
 		s->nsent_inv = v->inv.number;
 		s->sent_due[v->inv.number % DUE_RING] = v->inv.total_due;
@@ -1175,6 +1281,7 @@ complete_payment(struct sdpp_seller *s, int ok, uint64_t now, struct sdpp_out *o
 		    (unsigned long long)s->pay_cur.u.payment.invoice);
 	if (total > s->paid_total)
 		s->paid_total = total;
+	kept_prune(s);
 	sdpp_msg_free(&s->pay_cur);
 	memset(&s->pay_cur, 0, sizeof(s->pay_cur));
 	s->have_pay_cur = 0;
@@ -1309,13 +1416,17 @@ sdpp_seller_deadline(const struct sdpp_seller *s)
 {
 	uint64_t d = UINT64_MAX;
 
+	if (s->detached && s->st != SS_DONE)
+		d = s->detached_since + s->cfg.resume_timeout_ms;
 	switch (s->st) {
 	case SS_HELLO:
 	case SS_ORDER:
+	case SS_RESUME:
 		d = s->created + s->cfg.handshake_timeout_ms;
 		break;
 	case SS_STREAM:
-		if (s->sent > s->acked)
+		/* Nobody to resend to while detached. */
+		if (s->sent > s->acked && !s->detached)
 			d = min_u64(d, s->ack_wait_since + s->cfg.ack_timeout_ms);
 		/* A payment under confirmation is the backend's to time out. */
 		if (s->paused && s->invq_len == 0 && !s->have_pay_cur)
@@ -1339,9 +1450,14 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	uint64_t seq;
 	enum sdpp_err e;
 
+	if (s->detached && s->st != SS_DONE && now >= s->detached_since + s->cfg.resume_timeout_ms)
+		return seller_fail(s, out, SDPP_E_RESUME_TIMEOUT,
+		    "order not resumed within %llu ms",
+		    (unsigned long long)s->cfg.resume_timeout_ms);
 	switch (s->st) {
 	case SS_HELLO:
 	case SS_ORDER:
+	case SS_RESUME:
 		if (now >= s->created + s->cfg.handshake_timeout_ms)
 			return seller_fail(s, out, SDPP_E_HANDSHAKE_TIMEOUT,
 			    "no order within %llu ms",
@@ -1361,7 +1477,8 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 			return seller_fail(s, out, SDPP_E_IDLE_TIMEOUT,
 			    "order complete, no exit within %llu ms",
 			    (unsigned long long)s->cfg.idle_timeout_ms);
-		if (s->sent > s->acked && now >= s->ack_wait_since + s->cfg.ack_timeout_ms) {
+		if (s->sent > s->acked && !s->detached &&
+		    now >= s->ack_wait_since + s->cfg.ack_timeout_ms) {
 			if (s->resends >= s->cfg.max_resends)
 				return seller_fail(s, out, SDPP_E_ACK_TIMEOUT,
 				    "items %llu..%llu not acknowledged after %u resends",
@@ -1405,5 +1522,193 @@ sdpp_seller_shutdown(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "%s", sdpp_strerror(e));
 	if (s->invq_len == 0)
 		return shutdown_settle(s, now, out);
+	return SDPP_OK;
+}
+
+/* ---------------------------------------------------------------- resume */
+
+int
+sdpp_seller_resumable(const struct sdpp_seller *s)
+{
+	return s->version == 2 && s->cfg.resume_timeout_ms != 0 && !s->closing &&
+	       (s->st == SS_STREAM || s->st == SS_EXITING);
+}
+
+void
+sdpp_seller_detach(struct sdpp_seller *s, uint64_t now)
+{
+	if (!sdpp_seller_resumable(s) || s->detached)
+		return;
+	s->detached = 1;
+	s->detached_since = now;
+}
+
+int
+sdpp_seller_detached(const struct sdpp_seller *s)
+{
+	return s->detached;
+}
+
+/* What the buyer has paid or asked us to confirm: its payments above it
+ * did not arrive and are to be sent again. */
+static uint64_t
+claimed_total(const struct sdpp_seller *s)
+{
+	uint64_t c = s->paid_total;
+	size_t i;
+
+	if (s->have_pay_cur && s->pay_cur.u.payment.total > c)
+		c = s->pay_cur.u.payment.total;
+	if (s->have_pay_next && s->pay_next.u.payment.total > c)
+		c = s->pay_next.u.payment.total;
+	for (i = 0; i < s->payq_len; i++)
+		if (s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total > c)
+			c = s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total;
+	return c;
+}
+
+static enum sdpp_err resume_refuse(enum sdpp_err e, char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static enum sdpp_err
+resume_refuse(enum sdpp_err e, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (why != NULL && whylen > 0)
+		vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+/*
+ * Sends again, after `resumed`, what the buyer may not have: items after
+ * its receipt and the invoices after its last one, each invoice where it
+ * first went (after the item it covers up to: its `delivered`), so the
+ * buyer checks them exactly as the first time.
+ */
+static enum sdpp_err
+resume_resend(struct sdpp_seller *s, const struct sdpp_resume *r, struct sdpp_out *out)
+{
+	size_t k = 0;
+	uint64_t p;
+	enum sdpp_err e;
+
+	for (p = r->seq;; p++) {
+		for (; k < s->kept_len; k++) {
+			const struct keptinv *v = &s->kept[(s->kept_head + k) % s->invq_cap];
+
+			if (v->delivered > p)
+				break;
+			if (v->number <= r->invoice)
+				continue;
+			e = sdpp_out_add_bytes(out, v->frame, v->len);
+			if (e != SDPP_OK)
+				return e;
+		}
+		if (p >= s->sent)
+			break;
+		{
+			const struct inflight *slot = &s->ring[(p + 1) % s->window];
+
+			if (slot->seq != p + 1 || slot->frame == NULL)
+				return SDPP_E_INTERNAL;
+			e = sdpp_out_add_bytes(out, slot->frame, slot->len);
+			if (e != SDPP_OK)
+				return e;
+			s->resent_items++;
+		}
+	}
+	return SDPP_OK;
+}
+
+enum sdpp_err
+sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *msg, uint64_t now,
+    struct sdpp_out *out, char *why, size_t whylen)
+{
+	const struct sdpp_resume *r = &msg->u.resume;
+	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+	const uint8_t *c;
+	struct sdpp_event *ev;
+	struct sdpp_msg m;
+	uint64_t seq;
+	enum sdpp_err e;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (msg->type != SDPP_T_RESUME || s->buyer == NULL ||
+	    memcmp(r->order_id, s->order_id, SDPP_ORDER_ID_BYTES) != 0)
+		return SDPP_E_INVAL;
+	sdpp_hex_encode(hex, s->order_id, sizeof(s->order_id));
+	if (s->closing)
+		return resume_refuse(SDPP_E_SHUTDOWN, why, whylen, "seller is shutting down");
+	if (!sdpp_seller_resumable(s))
+		return resume_refuse(
+		    SDPP_E_UNKNOWN_ORDER, why, whylen, "order %.16s... cannot be resumed", hex);
+	/* Only the order's buyer may move it: anyone can name an order id. */
+	if (sdpp_msg_verify(msg, s->buyer) != SDPP_OK)
+		return resume_refuse(SDPP_E_SIGNATURE, why, whylen,
+		    "resume: signature by the order's buyer does not verify");
+	if (r->attempt <= s->last_attempt)
+		return resume_refuse(SDPP_E_STALE_RESUME, why, whylen,
+		    "resume attempt %llu is not above %llu, already accepted",
+		    (unsigned long long)r->attempt, (unsigned long long)s->last_attempt);
+	if (r->seq > s->sent)
+		return resume_refuse(SDPP_E_SEQUENCE, why, whylen,
+		    "resume claims %llu items, only %llu sent", (unsigned long long)r->seq,
+		    (unsigned long long)s->sent);
+	if (r->seq < s->acked)
+		return resume_refuse(SDPP_E_STALE_RESUME, why, whylen,
+		    "resume names item %llu, %llu already acknowledged", (unsigned long long)r->seq,
+		    (unsigned long long)s->acked);
+	c = chain_at(s, r->seq);
+	if (c == NULL || sdpp_memcmp_ct(c, r->digest, SDPP_DIGEST_BYTES) != 0)
+		return resume_refuse(SDPP_E_DIGEST, why, whylen,
+		    "resume digest does not match item %llu", (unsigned long long)r->seq);
+	if (r->invoice > s->nsent_inv)
+		return resume_refuse(SDPP_E_INVOICE, why, whylen,
+		    "resume names invoice %llu, %llu sent", (unsigned long long)r->invoice,
+		    (unsigned long long)s->nsent_inv);
+
+	/* Accepted. The resume is the buyer's receipt for 1..seq. */
+	s->last_attempt = r->attempt;
+	if (r->seq > s->acked) {
+		memcpy(s->acked_chain, c, SDPP_DIGEST_BYTES);
+		for (seq = s->acked + 1; seq <= r->seq; seq++) {
+			struct inflight *slot = &s->ring[seq % s->window];
+
+			free(slot->frame);
+			slot->frame = NULL;
+			slot->len = 0;
+		}
+		s->acked = r->seq;
+		if (s->acked == s->sent && order_full(s))
+			s->complete_since = now;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_RESUMED;
+	m.from = SDPP_ROLE_SELLER;
+	memcpy(m.u.resumed.order_id, s->order_id, sizeof(s->order_id));
+	m.u.resumed.seq = r->seq;
+	m.u.resumed.sent = s->sent;
+	m.u.resumed.invoice = s->nsent_inv;
+	m.u.resumed.paid = claimed_total(s);
+	m.u.resumed.dropped = s->dropped_away;
+	e = sdpp_out_add_msg(out, &m, s->cfg.id);
+	if (e == SDPP_OK)
+		e = resume_resend(s, r, out);
+	if (e != SDPP_OK)
+		return resume_refuse(
+		    SDPP_E_INTERNAL, why, whylen, "cannot resend: %s", sdpp_strerror(e));
+	ev = sdpp_out_add_event(out, SDPP_EV_REJOINED);
+	if (ev != NULL)
+		ev->msg = msg;
+	s->detached = 0;
+	s->dropped_away = 0;
+	s->resends = 0;
+	s->ack_wait_since = now;
+	if (queue_flush(s, now, out) != SDPP_OK || pause_check(s, now, out) != SDPP_OK)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot send item");
 	return SDPP_OK;
 }

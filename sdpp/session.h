@@ -41,6 +41,9 @@ enum sdpp_event_type {
 	SDPP_EV_PAUSED,  /* delivery paused: unpaid items reached max_unpaid */
 	SDPP_EV_RESUMED,
 	SDPP_EV_DROPPED, /* count = samples dropped because the buyer's queue was full */
+	SDPP_EV_RESUME,  /* msg = a `resume` (parsed, not verified) as a new connection's
+	                  * first frame: the host finds the order's session and calls
+	                  * sdpp_seller_resume() on it, or sdpp_seller_fail() on this one */
 	/* buyer */
 	SDPP_EV_MENU,    /* msg = verified menu; call sdpp_buyer_order() */
 	SDPP_EV_STARTED, /* session key received: data will follow */
@@ -50,6 +53,8 @@ enum sdpp_event_type {
 	                    * head (u.statement.version 2), signature checked */
 	SDPP_EV_ANCHOR,    /* msg = verified anchor: one of our records, anchored remotely */
 	/* both */
+	SDPP_EV_REJOINED,   /* seller: msg = the accepted resume (the caller's), record it;
+	                     * buyer: msg = the seller's verified `resumed` */
 	SDPP_EV_PEER_ERROR, /* msg = `error` received from the peer */
 	SDPP_EV_CLOSE,      /* session over (err says why, SDPP_OK for a clean end) */
 };
@@ -116,6 +121,9 @@ struct sdpp_seller_config {
 	size_t queue_max;              /* samples held while blocked (0: 64), oldest dropped */
 	uint64_t max_quantity;         /* largest order accepted (0: 2^53-1) */
 	uint64_t shutdown_grace_ms;    /* shutting down: time to pay the final invoice (0: 5 s) */
+	/* An sdpp/2 order whose connection drops waits this long for its
+	 * buyer's `resume` (sdpp_seller_detach()); 0: orders are not held. */
+	uint64_t resume_timeout_ms;
 };
 
 struct sdpp_seller;
@@ -170,6 +178,34 @@ enum sdpp_err sdpp_seller_set_tree_head(
  */
 enum sdpp_err sdpp_seller_anchor(
     struct sdpp_seller *s, const char *record, const char *ref, struct sdpp_out *out);
+
+/*
+ * Resume (sdpp/2, PROTOCOL.md 15.6). sdpp_seller_resumable(): the order
+ * could outlive its connection now (an sdpp/2 order streaming or exiting,
+ * resume_timeout_ms set, not shutting down). sdpp_seller_detach(): its
+ * connection is gone: nothing is sent, samples queue (the oldest dropped
+ * and counted), the ACK timer stops, the other timers run on, and after
+ * resume_timeout_ms tick() closes it with SDPP_E_RESUME_TIMEOUT (its
+ * frames go nowhere: the host drops what a detached session writes).
+ */
+int sdpp_seller_resumable(const struct sdpp_seller *s);
+void sdpp_seller_detach(struct sdpp_seller *s, uint64_t now);
+/* 1 while detached. */
+int sdpp_seller_detached(const struct sdpp_seller *s);
+
+/*
+ * The buyer's resume (from SDPP_EV_RESUME of another session) for this
+ * order, detached or not (a connection the seller still believes alive is
+ * taken over: the host closes it without a word). Checked; if refused, the
+ * code is returned with a reason in why and this session is unchanged (the
+ * host answers on the new connection with sdpp_seller_fail()). If
+ * accepted, out gets `resumed`, the unacknowledged items and the unpaid
+ * invoices again in their order, then queued samples, and an
+ * SDPP_EV_REJOINED event (msg = resume, to record): the host moves the new
+ * connection to this session.
+ */
+enum sdpp_err sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *resume, uint64_t now,
+    struct sdpp_out *out, char *why, size_t whylen);
 
 /* Timers: resends, timeouts. Call at sdpp_seller_deadline() or later. */
 enum sdpp_err sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out);
@@ -247,6 +283,19 @@ enum sdpp_err sdpp_buyer_complete(struct sdpp_buyer *b, uint64_t req, int ok,
 
 /* Stop now: send exit with the final voucher and wait for the statement. */
 enum sdpp_err sdpp_buyer_exit(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out);
+
+/*
+ * Resume (sdpp/2, PROTOCOL.md 15.6): the connection dropped; on a new one,
+ * before anything else, sdpp_buyer_resume() writes a signed `resume` for
+ * the running order. On the seller's `resumed` (SDPP_EV_REJOINED) the
+ * session sends the payments and the exit the seller lacks and goes on;
+ * items held are discarded as duplicates when sent again. A payment
+ * completed while disconnected or resuming is kept for then. The host
+ * drops what the session writes while it has no connection.
+ * sdpp_buyer_resumable(): an sdpp/2 order is streaming or exiting.
+ */
+int sdpp_buyer_resumable(const struct sdpp_buyer *b);
+enum sdpp_err sdpp_buyer_resume(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out);
 
 enum sdpp_err sdpp_buyer_tick(struct sdpp_buyer *b, uint64_t now, struct sdpp_out *out);
 uint64_t sdpp_buyer_deadline(const struct sdpp_buyer *b);

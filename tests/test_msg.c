@@ -2848,6 +2848,9 @@ test_err_table(void **state)
 		{ SDPP_E_NOT_ALLOWED, "not_allowed" },
 		{ SDPP_E_TOO_MANY_CONNS, "too_many_connections" },
 		{ SDPP_E_RATE_LIMITED, "rate_limited" },
+		{ SDPP_E_UNKNOWN_ORDER, "unknown_order" },
+		{ SDPP_E_STALE_RESUME, "stale_resume" },
+		{ SDPP_E_RESUME_TIMEOUT, NULL },
 	};
 	size_t i, j;
 	const char *a, *b;
