@@ -120,6 +120,7 @@ tests/test_wycheproof.uses = sdpp
 
 tests/tool_building.uses   = mqtt
 tests/tool_building.libs   = $(PAHO_LIBS)
+tests/tool_cutproxy.uses   =
 tests/tool_flood.uses      = sdpp util
 tests/tool_freeport.uses   =
 tests/tool_hostile.uses    = iota sdpp util
