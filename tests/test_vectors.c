@@ -432,6 +432,40 @@ static const char anchor_input[] =
     ",\"record\":\"ledger:3\",\"ref\":\"iota:4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw\"},\"mes"
     "sage_type\":\"anchor\",\"verification\":\"\"}";
 
+/* Section 15.6: the connection drops after the buyer's ACK of item 2 (frame
+ * 7), with items 3 and 4 and invoice 1 lost on the way; the buyer resumes
+ * from item 2 with no invoice received, and the seller answers. */
+#define RESUME_SEQ 2
+#define RESUME_INVOICE 0
+#define RESUME_ATTEMPT 1
+#define RESUMED_SENT 4
+#define RESUMED_INVOICE 1
+#define RESUMED_PAID 0
+#define RESUMED_DROPPED 0
+#define RESUME_SIG_B64                                                                             \
+	"Xj0atQC86mVQsOkc6qX7D3WtkCx5gF76gm/BpFgMhaTNRJ23XcSdKfCini79aGDYCSJ9J5ryd1J2i8qrbzpPBA=="
+#define RESUMED_SIG_B64                                                                            \
+	"YYbjSbVji/5VnHDR3WQgLERRty8Jzuwd7Y0e/mjMbtp2u+xyL8Z7gmThd1Fjwv4qLA0r71laIVufrtdrD9RABw=="
+static const char resume_frame[] =
+    "{\"data\":{\"attempt\":1,\"digest\":\"8adad1210c8b15cad8cdb55fc45b528a7575360f3d9bfdb9a75"
+    "1170b13a9097e\",\"invoice\":0,\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b2"
+    "36aae0b6ee3682c9fc12\",\"seq\":2},\"message_type\":\"resume\",\"signature\":\"Xj0atQC86"
+    "mVQsOkc6qX7D3WtkCx5gF76gm/BpFgMhaTNRJ23XcSdKfCini79aGDYCSJ9J5ryd1J2i8qrbzpPBA==\",\"verifi"
+    "cation\":\"\"}";
+static const char resume_input[] =
+    "{\"data\":{\"attempt\":1,\"digest\":\"8adad1210c8b15cad8cdb55fc45b528a7575360f3d9bfdb9a75"
+    "1170b13a9097e\",\"invoice\":0,\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b2"
+    "36aae0b6ee3682c9fc12\",\"seq\":2},\"message_type\":\"resume\",\"verification\":\"\"}";
+static const char resumed_frame[] =
+    "{\"data\":{\"dropped\":0,\"invoice\":1,\"order_id\":\"4aadacedc45f542d63d433035faec30be"
+    "e02a95f20b236aae0b6ee3682c9fc12\",\"paid\":\"0\",\"sent\":4,\"seq\":2},\"message_type\":"
+    "\"resumed\",\"signature\":\"YYbjSbVji/5VnHDR3WQgLERRty8Jzuwd7Y0e/mjMbtp2u+xyL8Z7gmThd1Fjwv"
+    "4qLA0r71laIVufrtdrD9RABw==\",\"verification\":\"\"}";
+static const char resumed_input[] =
+    "{\"data\":{\"dropped\":0,\"invoice\":1,\"order_id\":\"4aadacedc45f542d63d433035faec30be"
+    "e02a95f20b236aae0b6ee3682c9fc12\",\"paid\":\"0\",\"sent\":4,\"seq\":2},\"message_type\":"
+    "\"resumed\",\"verification\":\"\"}";
+
 /* ------------------------------------------------------------------ */
 /* The conversation rebuilt from the inputs                            */
 
@@ -961,6 +995,62 @@ test_anchor(void **state)
 	conv_free(c);
 }
 
+/*
+ * Resume (section 15.6): the buyer's resume names the chain at the item it
+ * holds (chain_2 of the conversation above), the seller's resumed what it
+ * sent; each parses back to the same values, and a resumed whose seq is
+ * beyond sent is refused.
+ */
+static void
+test_resume(void **state)
+{
+	struct conv *c = conv_new();
+	struct sdpp_msg m, p;
+	char *bad;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_RESUME;
+	m.from = BUY;
+	memcpy(m.u.resume.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+	m.u.resume.seq = RESUME_SEQ;
+	memcpy(m.u.resume.digest, c->chain[RESUME_SEQ], SDPP_DIGEST_BYTES);
+	m.u.resume.invoice = RESUME_INVOICE;
+	m.u.resume.attempt = RESUME_ATTEMPT;
+	frame_check("resume", c, &m, BUYER, resume_frame, resume_input);
+	assert_int_equal(
+	    sdpp_msg_parse(&p, resume_frame, strlen(resume_frame), BUY, NULL, 0), SDPP_OK);
+	assert_memory_equal(&p.u.resume, &m.u.resume, sizeof(m.u.resume));
+	sdpp_msg_free(&p);
+
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_RESUMED;
+	m.from = SEL;
+	memcpy(m.u.resumed.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+	m.u.resumed.seq = RESUME_SEQ;
+	m.u.resumed.sent = RESUMED_SENT;
+	m.u.resumed.invoice = RESUMED_INVOICE;
+	m.u.resumed.paid = RESUMED_PAID;
+	m.u.resumed.dropped = RESUMED_DROPPED;
+	frame_check("resumed", c, &m, SELLER, resumed_frame, resumed_input);
+	assert_int_equal(
+	    sdpp_msg_parse(&p, resumed_frame, strlen(resumed_frame), SEL, NULL, 0), SDPP_OK);
+	assert_memory_equal(&p.u.resumed, &m.u.resumed, sizeof(m.u.resumed));
+	sdpp_msg_free(&p);
+	/* Only a buyer resumes, only a seller answers. */
+	assert_int_equal(sdpp_msg_parse(&p, resume_frame, strlen(resume_frame), SEL, NULL, 0),
+	    SDPP_E_UNEXPECTED);
+	assert_int_equal(sdpp_msg_parse(&p, resumed_frame, strlen(resumed_frame), BUY, NULL, 0),
+	    SDPP_E_UNEXPECTED);
+	bad = malloc(sizeof(resumed_frame));
+	assert_non_null(bad);
+	memcpy(bad, resumed_frame, sizeof(resumed_frame));
+	memcpy(strstr(bad, "\"sent\":4"), "\"sent\":1", strlen("\"sent\":1"));
+	assert_int_equal(sdpp_msg_parse(&p, bad, strlen(bad), SEL, NULL, 0), SDPP_E_BAD_MESSAGE);
+	free(bad);
+	conv_free(c);
+}
+
 /* The sdpp/2 vectors: the same menu members and order inputs, the sdpp/2
  * members added, the same signature context and order id rule. */
 static void
@@ -1047,7 +1137,8 @@ test_v2_statement(void **state)
 static void
 test_document(void **state)
 {
-	char *doc, *app, *end, row[96];
+	static const char *const pretty_sigs[] = { RESUME_SIG_B64, RESUMED_SIG_B64 };
+	char *doc, *app, *end, row[128];
 	const char *want[64];
 	size_t n = 0, i, len;
 
@@ -1094,6 +1185,10 @@ test_document(void **state)
 	want[n++] = statement2_frame;
 	want[n++] = statement2_input;
 	want[n++] = tree_head_input;
+	want[n++] = resume_frame;
+	want[n++] = resume_input;
+	want[n++] = resumed_frame;
+	want[n++] = resumed_input;
 	want[n++] = "tree head signature " TREE_HEAD_SIG_B64 "\n";
 	for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
 		want[n++] = frames[i].line;
@@ -1101,6 +1196,12 @@ test_document(void **state)
 	for (i = 0; i < n; i++)
 		if (strstr(app, want[i]) == NULL)
 			fail_msg("not in Appendix A: %s", want[i]);
+	/* Section 15.6 prints the resume and the resumed pretty: their signatures. */
+	for (i = 0; i < sizeof(pretty_sigs) / sizeof(pretty_sigs[0]); i++) {
+		snprintf(row, sizeof(row), "\"signature\": \"%s\",", pretty_sigs[i]);
+		if (strstr(doc, row) == NULL || strstr(doc, row) > app)
+			fail_msg("not in section 15.6: %s", row);
+	}
 	for (i = 0; i < ITEMS; i++) {
 		if (strstr(app, items[i].plaintext) == NULL ||
 		    strstr(app, items[i].ciphertext) == NULL)
@@ -1131,6 +1232,7 @@ main(void)
 		cmocka_unit_test(test_conversation),
 		cmocka_unit_test(test_signed_item),
 		cmocka_unit_test(test_anchor),
+		cmocka_unit_test(test_resume),
 		cmocka_unit_test(test_v2),
 		cmocka_unit_test(test_v2_statement),
 		cmocka_unit_test(test_document),
