@@ -69,6 +69,9 @@ fold(struct ledger_account *a, const char *kind, const cJSON *d, uint64_t id, in
 			a->chain = 1;
 	} else if (strcmp(kind, "receipts") == 0) {
 		a->acknowledged = max64(a->acknowledged, jnum(d, "last_seq"));
+	} else if (strcmp(kind, "resume") == 0) {
+		/* The buyer's signed resume is a receipt for 1..seq. */
+		a->acknowledged = max64(a->acknowledged, jnum(d, "seq"));
 	} else if (strcmp(kind, "exit") == 0) {
 		a->exited = 1;
 		a->acknowledged = max64(a->acknowledged, jnum(d, "seq"));

@@ -152,6 +152,8 @@ evidence_type(const char *kind)
 		return SDPP_T_EXIT;
 	if (strcmp(kind, "receipts") == 0)
 		return SDPP_T_ACK;
+	if (strcmp(kind, "resume") == 0)
+		return SDPP_T_RESUME;
 	return SDPP_T_NONE;
 }
 
@@ -218,8 +220,9 @@ struct ostate {
 	uint64_t product, currency; /* FNV-1a of the order's strings */
 	uint64_t quantity, price;
 	uint64_t invoices, invoiced, total_due; /* the last invoice: number, last_seq, total */
-	uint64_t paid;  /* highest total the buyer signed (payment or exit) */
-	uint64_t acked; /* highest item the buyer signed for (receipts or exit) */
+	uint64_t paid;    /* highest total the buyer signed (payment or exit) */
+	uint64_t acked;   /* highest item the buyer signed for (receipts, exit, resume) */
+	uint64_t attempt; /* the last resume's attempt, 0 if none */
 };
 
 struct otab {
@@ -725,6 +728,13 @@ check_evidence(struct verify *vc, uint64_t id, const char *kind, const cJSON *de
 		sdpp_hex_encode(hex, m->u.exit.digest, sizeof(m->u.exit.digest));
 		same_str(vc, id, kind, detail, "digest", SIGNED, hex);
 		break;
+	case SDPP_T_RESUME:
+		same_num(vc, id, kind, detail, "seq", SIGNED, m->u.resume.seq);
+		sdpp_hex_encode(hex, m->u.resume.digest, sizeof(m->u.resume.digest));
+		same_str(vc, id, kind, detail, "digest", SIGNED, hex);
+		same_num(vc, id, kind, detail, "invoice", SIGNED, m->u.resume.invoice);
+		same_num(vc, id, kind, detail, "attempt", SIGNED, m->u.resume.attempt);
+		break;
 	default:
 		break;
 	}
@@ -817,7 +827,8 @@ check_close(struct verify *vc, uint64_t id, const cJSON *detail, const struct os
 		    o->paid);
 	if (acked > o->acked)
 		differs_u64(vc, id, k, "acked", 1, acked,
-		    "the highest item the buyer signed for in this order's receipts and exit",
+		    "the highest item the buyer signed for in this order's receipts, exit and "
+		    "resumes",
 		    o->acked);
 }
 
@@ -961,6 +972,7 @@ check_record(struct verify *vc, sqlite3_stmt *st, uint64_t id)
 		} else {
 			const uint8_t *x = ek == SDPP_T_PAYMENT_ACK ? m.u.payment.order_id
 			                   : ek == SDPP_T_EXIT      ? m.u.exit.order_id
+			                   : ek == SDPP_T_RESUME    ? m.u.resume.order_id
 			                                            : m.u.ack.order_id;
 
 			sdpp_hex_encode(idhex, x, SDPP_ORDER_ID_BYTES);
@@ -1034,6 +1046,27 @@ check_record(struct verify *vc, sqlite3_stmt *st, uint64_t id)
 			    dnum(detail, "last_seq", &x) == 0 && x > o->quantity)
 				differs_u64(vc, id, kind, "last_seq", 1, x, "the order's quantity",
 				    o->quantity);
+			break;
+		case SDPP_T_RESUME:
+			/* A receipt for 1..seq like an ACK. Receipts logged after
+			 * it may stop below its seq (held receipts join at the
+			 * next checkpoint, and no ACK may have come since): the
+			 * highest item signed for counts, not the latest. */
+			if (m.u.resume.seq > o->acked)
+				o->acked = m.u.resume.seq;
+			if (o->have_order && o->quantity != 0 && m.u.resume.seq > o->quantity)
+				differs_u64(vc, id, kind, "seq", 1, m.u.resume.seq,
+				    "the order's quantity", o->quantity);
+			/* The seller takes a resume only with an attempt above the
+			 * last one it took: the same signed resume twice is a
+			 * replay it should have refused (stale_resume). */
+			if (m.u.resume.attempt <= o->attempt)
+				soft(vc, id,
+				    "record %" PRIu64 " (resume): attempt %" PRIu64
+				    " is not above the order's previous resume's (%" PRIu64
+				    "): a replayed resume was taken",
+				    id, m.u.resume.attempt, o->attempt);
+			o->attempt = m.u.resume.attempt;
 			break;
 		default:
 			break;

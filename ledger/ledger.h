@@ -29,6 +29,7 @@ enum ledger_kind {
 	LEDGER_RECEIPTS,  /* per invoice block: latest signed ACK + digest of all ACKs */
 	LEDGER_EXIT,      /* the buyer's signed exit (final voucher) */
 	LEDGER_CLOSE,     /* final state of an order, however it ended */
+	LEDGER_RESUME,    /* the buyer's signed resume (a receipt for 1..seq), sdpp/2 */
 	LEDGER_KIND__COUNT
 };
 
@@ -86,6 +87,11 @@ int ledger_record_receipts(struct ledger_record *r, const uint8_t order_id[SDPP_
     const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const struct ledger_ack *acks, size_t nacks,
     int64_t time);
 int ledger_record_exit(struct ledger_record *r, const struct sdpp_msg *exit,
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], int64_t time);
+/* A resume the seller accepted: detail seq, digest, invoice and attempt as
+ * the buyer signed them, the signed message as evidence. Never held: it
+ * joins the log at once (a receipt for 1..seq, and rare). */
+int ledger_record_resume(struct ledger_record *r, const struct sdpp_msg *resume,
     const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], int64_t time);
 int ledger_record_close(struct ledger_record *r, const uint8_t order_id[SDPP_ORDER_ID_BYTES],
     const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], const char *product, const struct sdpp_progress *p,

@@ -15,6 +15,7 @@ static const char *const kind_names[LEDGER_KIND__COUNT] = {
 	[LEDGER_RECEIPTS] = "receipts",
 	[LEDGER_EXIT] = "exit",
 	[LEDGER_CLOSE] = "close",
+	[LEDGER_RESUME] = "resume",
 };
 
 const char *
@@ -314,6 +315,32 @@ ledger_record_exit(struct ledger_record *r, const struct sdpp_msg *exit,
 		return -1;
 	}
 	if (finish(&r->detail, d) != 0 || evidence(&r->evidence, exit) != 0) {
+		ledger_record_clear(r);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ledger_record_resume(struct ledger_record *r, const struct sdpp_msg *resume,
+    const uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], int64_t time)
+{
+	const struct sdpp_resume *x = &resume->u.resume;
+	cJSON *d;
+
+	head(r, LEDGER_RESUME, x->order_id, buyer, time);
+	if (resume->type != SDPP_T_RESUME)
+		return -1;
+	d = cJSON_CreateObject();
+	/* The invoice column stays 0: the resume names the last invoice the
+	 * buyer received, it neither bills nor pays one. */
+	if (d == NULL || add_uint(d, "seq", x->seq) != 0 ||
+	    add_hex(d, "digest", x->digest, sizeof(x->digest)) != 0 ||
+	    add_uint(d, "invoice", x->invoice) != 0 || add_uint(d, "attempt", x->attempt) != 0) {
+		cJSON_Delete(d);
+		return -1;
+	}
+	if (finish(&r->detail, d) != 0 || evidence(&r->evidence, resume) != 0) {
 		ledger_record_clear(r);
 		return -1;
 	}

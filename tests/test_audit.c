@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "ledger/ledger.h"
+#include "sdpp/enc.h"
 #include "tests/common/ledger_fixture.h"
 #include "tests/common/book_host.h"
 #include "tests/common/conv.h"
@@ -311,6 +313,337 @@ test_signature_before_contradiction(void **state)
 	assert_non_null(strstr(rep.problem, "record 4 (payment): buyer signature does not verify"));
 }
 
+static int
+account_one(void *ctx, const struct ledger_account *a)
+{
+	*(struct ledger_account *)ctx = *a;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- resume */
+
+/*
+ * A purchase that resumed (issue 15), held records on (checkpoint 1 h),
+ * K = 4, price 3, 10 ordered, 6 sent and acknowledged:
+ *   1 order  2 resume seq 6 (attempt 1)  3 resume seq 6 (attempt 2)
+ *   4 receipts 3..3  5 invoice 1 (1..4)  6 payment 12  7 close resume_timeout, acked 6
+ * The receipts the book held (the ACK it had at invoice 1) join the log
+ * after the resumes, at the close: a receipts record below a resume's seq,
+ * as a gateway writes it, and the resumes are the only signatures in the
+ * log for items 4..6.
+ */
+static struct sdpp_msg *
+resume_msg(const struct sdpp_identity *signer, const uint8_t *order_id, uint64_t seq,
+    uint64_t invoice, uint64_t attempt)
+{
+	struct sdpp_msg m, *out = calloc(1, sizeof(*out));
+	char *frame = NULL, err[128];
+	size_t len;
+
+	assert_non_null(out);
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_RESUME;
+	m.from = SDPP_ROLE_BUYER;
+	memcpy(m.u.resume.order_id, order_id, SDPP_ORDER_ID_BYTES);
+	m.u.resume.seq = seq;
+	memset(m.u.resume.digest, (int)seq, sizeof(m.u.resume.digest));
+	m.u.resume.invoice = invoice;
+	m.u.resume.attempt = attempt;
+	assert_int_equal(sdpp_msg_encode(&m, signer, &frame, &len), SDPP_OK);
+	if (sdpp_msg_parse(out, frame, len - 1, SDPP_ROLE_BUYER, err, sizeof(err)) != SDPP_OK)
+		fail_msg("resume: %s", err);
+	free(frame);
+	return out;
+}
+
+/* Appends and commits the resume m (freed), filed under order (hex) if
+ * given instead of the order it names. */
+static uint64_t
+add_resume(
+    struct ledger *l, const uint8_t *buyer, struct sdpp_msg *m, const char *order, int64_t time)
+{
+	struct ledger_record r;
+	char err[LEDGER_ERR_MAX];
+	uint64_t id = 0;
+
+	assert_int_equal(ledger_record_resume(&r, m, buyer, time), 0);
+	if (order != NULL)
+		snprintf(r.order_id, sizeof(r.order_id), "%s", order);
+	if (ledger_append(l, &r, &id, err, sizeof(err)) != 0 ||
+	    ledger_commit(l, time, err, sizeof(err)) != 0)
+		fail_msg("resume: %s", err);
+	ledger_record_clear(&r);
+	sdpp_msg_free(m);
+	free(m);
+	return id;
+}
+
+static int
+rbuild(void **state, int closed)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct ledger_config cfg;
+	struct ledger_record r;
+	struct sdpp_progress p;
+	uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES];
+	char err[LEDGER_ERR_MAX];
+	uint64_t id;
+	int i;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sdpp-audit-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/ledger.db", f->dir);
+	conv_setup(&f->c, 4, 1, 3);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = f->db;
+	cfg.id = f->c.sid;
+	cfg.checkpoint_ms = 3600000;
+	if (ledger_open(&f->l, &cfg, err, sizeof(err)) != 0)
+		fail_msg("open: %s", err);
+	sdpp_identity_sign_public(f->c.sid, f->key);
+	sdpp_identity_sign_public(f->c.bid, buyer);
+	book_host_attach(&f->g, &f->c, f->l);
+	conv_start(&f->c);
+	conv_order(&f->c, "co2", 10);
+	for (i = 1; i <= 6; i++)
+		conv_sample(&f->c, i);
+	assert_true(ledger_size(f->l) == 1);
+	/* Dropped twice; the seller took both resumes, then the buyer never
+	 * came back. */
+	add_resume(f->l, buyer, resume_msg(f->c.bid, sdpp_buyer_order_id(f->c.b), 6, 1, 1), NULL,
+	    (int64_t)f->c.now);
+	add_resume(f->l, buyer, resume_msg(f->c.bid, sdpp_buyer_order_id(f->c.b), 6, 1, 2), NULL,
+	    (int64_t)f->c.now);
+	*state = f;
+	if (!closed)
+		return 0;
+	sdpp_seller_progress(f->c.s, &p);
+	assert_true(p.sent == 6 && p.acked == 6);
+	assert_int_equal(ledger_record_close(&r, sdpp_seller_order_id(f->c.s), buyer, "co2", &p,
+	                     "resume_timeout", (int64_t)f->c.now),
+	    0);
+	if (ledger_append(f->l, &r, &id, err, sizeof(err)) != 0 ||
+	    ledger_commit(f->l, (int64_t)f->c.now, err, sizeof(err)) != 0)
+		fail_msg("close: %s", err);
+	ledger_record_clear(&r);
+	assert_true(ledger_size(f->l) == 7);
+	return 0;
+}
+
+static int
+rsetup(void **state)
+{
+	return rbuild(state, 1);
+}
+
+/* The same order cut short by a crash before its close. */
+static int
+rsetup_open(void **state)
+{
+	return rbuild(state, 0);
+}
+
+static void
+test_resume_verifies(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_verify_report rep;
+	struct ledger_account a;
+
+	assert_int_equal(test_sql_int(f->db,
+	                     "SELECT count(*) FROM records WHERE kind = 'resume' AND id IN (2, 3)"),
+	    2);
+	assert_int_equal(test_sql_int(f->db,
+	                     "SELECT count(*) FROM records WHERE kind = 'receipts' AND id = 4 AND"
+	                     " json_extract(body, '$.detail.last_seq') = 3"),
+	    1);
+	if (test_ledger_verify_file(f->db, f->key, &rep) != 0)
+		fail_msg("verify: %s", rep.problem);
+	/* order, two resumes, payment, receipts (evidence and stored ACK) */
+	assert_true(rep.records == 7 && rep.signatures == 6 && rep.acks == 1);
+	/* The account counts the resume's receipt (an interrupted order's
+	 * close takes the same figure). */
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(ledger_accounts(f->l, NULL, NULL, account_one, &a, NULL, 0), 0);
+	assert_true(a.acknowledged == 6 && a.delivered == 6 && a.closed);
+	assert_string_equal(a.reason, "resume_timeout");
+}
+
+/* A forger's rewrites of a resume, and a close that claims beyond it. */
+static void
+test_resume_contradictions(void **state)
+{
+	static const struct {
+		const char *what;
+		uint64_t id;
+		const char *from, *to, *from2, *to2;
+		const char *says;
+	} t[] = {
+		{ "resume seq", 2, "\"seq\":6", "\"seq\":5", NULL, NULL,
+		    "record 2 (resume): seq `5' contradicts the buyer-signed message (`6')" },
+		{ "resume digest", 2, "\"digest\":\"06", "\"digest\":\"07", NULL, NULL,
+		    "record 2 (resume): digest `07" },
+		{ "resume invoice", 3, "\"invoice\":1", "\"invoice\":2", NULL, NULL,
+		    "record 3 (resume): invoice `2' contradicts the buyer-signed message (`1')" },
+		{ "resume attempt", 3, "\"attempt\":2", "\"attempt\":3", NULL, NULL,
+		    "record 3 (resume): attempt `3' contradicts the buyer-signed message (`2')" },
+		{ "close acked beyond the resume", 7, "\"acked\":6", "\"acked\":7",
+		    "\"delivered\":6", "\"delivered\":7",
+		    "record 7 (close): acked `7' contradicts the highest item the buyer signed for "
+		    "in this order's receipts, exit and resumes (`6')" },
+	};
+	struct fixture *f = *state;
+	struct ledger_verify_report rep;
+	char copy[160];
+	size_t i;
+
+	snprintf(copy, sizeof(copy), "%s/forged.db", f->dir);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		test_ledger_copy(f->db, copy);
+		forge(copy, t[i].id, t[i].from, t[i].to, t[i].from2, t[i].to2, NULL);
+		if (test_ledger_verify_file(copy, f->key, &rep) != 1)
+			fail_msg("%s: verify passed", t[i].what);
+		if (rep.first_bad != t[i].id)
+			fail_msg("%s: named record %llu, not %llu (%s)", t[i].what,
+			    (unsigned long long)rep.first_bad, (unsigned long long)t[i].id,
+			    rep.problem);
+		if (strstr(rep.problem, t[i].says) == NULL)
+			fail_msg("%s: message `%s' lacks `%s'", t[i].what, rep.problem, t[i].says);
+	}
+}
+
+/* Resume records the seller should never have written: each is appended to
+ * a copy of the log (record 8) by a writer, and verify names it. */
+static void
+test_resume_bad_records(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_verify_report rep;
+	struct ledger_config cfg;
+	struct ledger *w;
+	uint8_t buyer[SDPP_SIGN_PUBLIC_BYTES], other[SDPP_ORDER_ID_BYTES];
+	const uint8_t *oid = sdpp_buyer_order_id(f->c.b);
+	char copy[160], err[LEDGER_ERR_MAX], hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+	const char *says;
+	int i;
+
+	sdpp_identity_sign_public(f->c.bid, buyer);
+	sdpp_hex_encode(hex, oid, SDPP_ORDER_ID_BYTES);
+	memset(other, 0x5a, sizeof(other));
+	snprintf(copy, sizeof(copy), "%s/bad.db", f->dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = copy;
+	cfg.id = f->c.sid;
+	for (i = 0; i < 5; i++) {
+		struct sdpp_msg *m;
+		const char *under = NULL;
+
+		unlink(copy);
+		test_ledger_copy(f->db, copy);
+		if (ledger_open(&w, &cfg, err, sizeof(err)) != 0)
+			fail_msg("open: %s", err);
+		switch (i) {
+		case 0: /* signed by another key (the seller's) */
+			m = resume_msg(f->c.sid, oid, 6, 1, 3);
+			says = "record 8 (resume): buyer signature does not verify";
+			break;
+		case 1: /* the buyer's resume of another order, filed under this one */
+			m = resume_msg(f->c.bid, other, 6, 1, 3);
+			under = hex;
+			says = "record 8 (resume): signed message is for another order or buyer";
+			break;
+		case 2: /* the second resume taken again (a replay) */
+			m = resume_msg(f->c.bid, oid, 6, 1, 2);
+			says = "record 8 (resume): attempt 2 is not above the order's previous "
+			       "resume's (2)";
+			break;
+		case 3: /* an older attempt */
+			m = resume_msg(f->c.bid, oid, 6, 1, 1);
+			says = "attempt 1 is not above the order's previous resume's (2)";
+			break;
+		default: /* beyond the order */
+			m = resume_msg(f->c.bid, oid, 11, 1, 3);
+			says =
+			    "record 8 (resume): seq `11' contradicts the order's quantity (`10')";
+			break;
+		}
+		assert_true(add_resume(w, buyer, m, under, (int64_t)f->c.now) == 8);
+		ledger_close(w);
+		if (test_ledger_verify_file(copy, f->key, &rep) != 1)
+			fail_msg("case %d: verify passed", i);
+		if (rep.first_bad != 8 || strstr(rep.problem, says) == NULL)
+			fail_msg("case %d: record %llu, `%s' lacks `%s'", i,
+			    (unsigned long long)rep.first_bad, rep.problem, says);
+	}
+	/* A third resume, attempt 3: the log still verifies. */
+	unlink(copy);
+	test_ledger_copy(f->db, copy);
+	if (ledger_open(&w, &cfg, err, sizeof(err)) != 0)
+		fail_msg("open: %s", err);
+	add_resume(w, buyer, resume_msg(f->c.bid, oid, 6, 1, 3), NULL, (int64_t)f->c.now);
+	ledger_close(w);
+	if (test_ledger_verify_file(copy, f->key, &rep) != 0)
+		fail_msg("attempt 3: %s", rep.problem);
+}
+
+/* The close a restart writes for an interrupted order counts the resume's
+ * receipt as delivered and acknowledged. */
+static void
+test_resume_interrupted(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_verify_report rep;
+	struct ledger_config cfg;
+	char err[LEDGER_ERR_MAX];
+
+	book_host_detach(&f->g);
+	ledger_close(f->l);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.path = f->db;
+	cfg.id = f->c.sid;
+	cfg.checkpoint_ms = 3600000;
+	if (ledger_open(&f->l, &cfg, err, sizeof(err)) != 0)
+		fail_msg("reopen: %s", err);
+	book_host_attach(&f->g, &f->c, f->l);
+	assert_true(ledger_interrupted(f->l) == 1);
+	/* order, two resumes, the held receipts, invoice and payment, close */
+	assert_true(ledger_size(f->l) == 7);
+	assert_int_equal(
+	    test_sql_int(f->db, "SELECT count(*) FROM records WHERE id = 7 AND kind = 'close' AND"
+	                        " json_extract(body, '$.detail.reason') = 'interrupted' AND"
+	                        " json_extract(body, '$.detail.acked') = 6 AND"
+	                        " json_extract(body, '$.detail.delivered') = 6"),
+	    1);
+	if (test_ledger_verify_file(f->db, f->key, &rep) != 0)
+		fail_msg("verify: %s", rep.problem);
+}
+
+/* Retention moves resume records with their order, and both files verify. */
+static void
+test_resume_archive(void **state)
+{
+	struct fixture *f = *state;
+	struct ledger_archive_report ar;
+	struct ledger_verify_report rep;
+	char path[160], err[LEDGER_ERR_MAX];
+
+	snprintf(path, sizeof(path), "%s/archive.db", f->dir);
+	if (ledger_archive(f->db, 5000, path, &ar, err, sizeof(err)) != 0)
+		fail_msg("archive: %s", err);
+	assert_true(ar.orders == 1 && ar.records == 7);
+	assert_int_equal(
+	    test_sql_int(path, "SELECT count(*) FROM records WHERE kind = 'resume' AND body != ''"),
+	    2);
+	if (test_ledger_verify_file(path, f->key, &rep) != 0)
+		fail_msg("archive verify: %s", rep.problem);
+	assert_true(rep.records == 7 && rep.signatures == 6);
+	if (test_ledger_verify_file(f->db, f->key, &rep) != 0)
+		fail_msg("live verify: %s", rep.problem);
+	assert_true(rep.archived == 7);
+	assert_int_equal(ledger_archive_check(f->l, path, &ar, err, sizeof(err)), 0);
+}
+
 int
 main(void)
 {
@@ -321,6 +654,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stray_acks, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_signature_before_contradiction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_verifies, rsetup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_contradictions, rsetup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_bad_records, rsetup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_archive, rsetup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_interrupted, rsetup_open, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
