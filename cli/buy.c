@@ -15,6 +15,7 @@
 #include "cli/net.h"
 #include "cli/sdpp.h"
 #include "mqtt/mqtt.h"
+#include "sdpp/crypto.h"
 #include "sdpp/enc.h"
 #include "sdpp/framer.h"
 #include "sdpp/receipt.h"
@@ -34,6 +35,13 @@
  * long and this much for a signed error before blaming the write. */
 #define DRAIN_MS 1000
 #define DRAIN_BYTES_MAX (4u * 1024 * 1024)
+/* Resume after a dropped connection (sdpp/2): the first attempt after
+ * RESUME_FIRST_MS, each wait then twice the last, up to RESUME_MAX_MS;
+ * --resume-for's default is the gateway's default resume_timeout. */
+#define RESUME_FIRST_MS 200
+#define RESUME_MAX_MS 10000
+#define RESUME_FOR_DEFAULT_S 60
+#define RESUME_FOR_MAX_S 86400
 
 /* Set by SIGINT/SIGTERM: stop buying, settle, leave. */
 static volatile sig_atomic_t interrupted;
@@ -63,6 +71,8 @@ struct client {
 	int lost;
 	char lost_why[640];
 	int write_failed;               /* then frames only go to drain_frame() */
+	uint64_t drain_until;           /* after a failed write: read on until then */
+	size_t drained;                 /* ... or this much */
 	struct sdpp_verifier *verifier; /* the seller key, for drain_frame() */
 };
 
@@ -112,6 +122,19 @@ struct buyer_ctx {
 	uint64_t pay_total; /* total_due of the invoice being paid */
 	int tls;            /* tls://, --tls or --cafile */
 	const char *cafile; /* --cafile; NULL: the system store */
+	/* Resume (sdpp/2, PROTOCOL.md 15.6): when the connection under a
+	 * running order drops, connect to hostport again and take the order
+	 * back, for at most resume_for_ms from the drop. */
+	const char *hostport;
+	int no_resume;          /* --no-resume, --resume-for 0, sdpp menu */
+	uint64_t resume_for_ms; /* --resume-for */
+	int outage;             /* dropped, `resumed' not yet in */
+	int detached;           /* ... and no connection now: waiting to retry */
+	int resuming;           /* a resume sent on this connection, no answer yet */
+	uint64_t outage_since;  /* mono_ms() of the drop */
+	uint64_t next_try;      /* mono_ms() of the next attempt */
+	uint64_t backoff_ms;    /* the wait before the attempt after next */
+	unsigned attempt;       /* attempts in this outage */
 };
 
 static uint64_t
@@ -120,6 +143,16 @@ now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* For the resume's backoff and window: immune to clock steps. */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
@@ -208,6 +241,12 @@ client_lost(struct client *cl, const char *what, int err)
 static int
 client_flush(struct client *cl)
 {
+	if (cl->fd < 0) {
+		/* Between connections (a resume pending): the session keeps
+		 * what matters and sends it again once resumed. */
+		cl->out.len = 0;
+		return 0;
+	}
 	if (cl->write_failed) {
 		cl->out.len = 0;
 		return -1;
@@ -520,6 +559,37 @@ budget_reached(struct buyer_ctx *x)
 	return 1;
 }
 
+/* The order's id as the resume lines name it: its first 8 hex digits. */
+static void
+order_tag(const struct buyer_ctx *x, char tag[9])
+{
+	const uint8_t *id = sdpp_buyer_order_id(x->cl->b);
+
+	snprintf(tag, 9, "%02x%02x%02x%02x", id[0], id[1], id[2], id[3]);
+}
+
+/* The seller took the order back (its verified `resumed'): the outage is over. */
+static void
+resume_done(struct buyer_ctx *x, const struct sdpp_resumed *r)
+{
+	char tag[9];
+
+	order_tag(x, tag);
+	if (!x->quiet || r->dropped > 0) {
+		fprintf(stderr, "%s%s: resumed order %s... at item %" PRIu64 " (attempt %u)",
+		    x->progress ? "\n" : "", x->cmd, tag, r->seq, x->attempt);
+		/* Samples lost to the gap, said even with -q: the data has a hole. */
+		if (r->dropped > 0)
+			fprintf(stderr, "; the seller dropped %" PRIu64 " samples meanwhile",
+			    r->dropped);
+		fputc('\n', stderr);
+	}
+	x->outage = 0;
+	x->resuming = 0;
+	x->attempt = 0;
+	x->backoff_ms = RESUME_FIRST_MS;
+}
+
 /* Acts on the session's events after each step; -1 stops the run. */
 static int
 handle(struct buyer_ctx *x, uint64_t now)
@@ -650,6 +720,9 @@ handle(struct buyer_ctx *x, uint64_t now)
 				    ev->msg->u.anchor.record, ev->msg->u.anchor.ref);
 			x->anchors++;
 			break;
+		case SDPP_EV_REJOINED:
+			resume_done(x, &ev->msg->u.resumed);
+			break;
 		case SDPP_EV_STATEMENT:
 			x->have_statement = 1;
 			x->st = ev->msg->u.statement;
@@ -690,7 +763,9 @@ feed(struct buyer_ctx *x, const char *buf, size_t n, uint64_t now)
 		took = sdpp_framer_feed(cl->framer, buf + off, n - off, &e);
 		while (
 		    !cl->closed && (e = sdpp_framer_next(cl->framer, &frame, &flen)) == SDPP_OK) {
-			if (cl->write_failed) {
+			/* A resumable order goes on taking what comes: the
+			 * resume will acknowledge it. */
+			if (cl->write_failed && (x->no_resume || !sdpp_buyer_resumable(cl->b))) {
 				drain_frame(cl, frame, flen);
 				continue;
 			}
@@ -718,10 +793,145 @@ feed(struct buyer_ctx *x, const char *buf, size_t n, uint64_t now)
 	return 0;
 }
 
+/* Closes the connection under the session (which stays). */
+static void
+client_disconnect(struct client *cl)
+{
+	net_tls_free(cl->tls);
+	cl->tls = NULL;
+	if (cl->fd >= 0)
+		close(cl->fd);
+	cl->fd = -1;
+	cl->write_failed = 0;
+	cl->drain_until = 0;
+	cl->drained = 0;
+}
+
+/*
+ * After a drop or a failed attempt (why in cl->lost_why): the next
+ * attempt in RESUME_FIRST_MS doubling to RESUME_MAX_MS, less or more by a
+ * quarter at random so that buyers cut off together do not all return at
+ * once, and never after the --resume-for window; one line says so. -1
+ * once that window has passed (the buy ends as a connect failure).
+ */
+static int
+resume_schedule(struct buyer_ctx *x)
+{
+	struct client *cl = x->cl;
+	uint64_t now = mono_ms(), end = x->outage_since + x->resume_for_ms, delay;
+	uint32_t r;
+	char tag[9];
+
+	order_tag(x, tag);
+	if (now >= end) {
+		fprintf(stderr,
+		    "%s%s: connection lost (%s); order %s... not resumed within %" PRIu64
+		    " s: giving up\n",
+		    x->progress ? "\n" : "", x->cmd, cl->lost_why, tag, x->resume_for_ms / 1000);
+		x->failed = CLI_EXIT_CONNECT;
+		return -1;
+	}
+	x->attempt++;
+	delay = x->backoff_ms - x->backoff_ms / 4;
+	if (sdpp_random(&r, sizeof(r)) == SDPP_OK)
+		delay += r % (x->backoff_ms / 2 + 1);
+	if (delay > end - now)
+		delay = end - now;
+	x->next_try = now + delay;
+	x->backoff_ms = x->backoff_ms * 2 < RESUME_MAX_MS ? x->backoff_ms * 2 : RESUME_MAX_MS;
+	fprintf(stderr,
+	    "%s%s: connection lost (%s); resuming order %s... (attempt %u) in %" PRIu64 ".%" PRIu64
+	    " s\n",
+	    x->progress ? "\n" : "", x->cmd, cl->lost_why, tag, x->attempt, (delay + 50) / 1000,
+	    (delay + 50) % 1000 / 100);
+	cl->lost = 0;
+	cl->lost_why[0] = '\0';
+	return 0;
+}
+
+/*
+ * The connection under the order dropped (why in cl->lost_why). An sdpp/2
+ * order that can be resumed waits for the next attempt: 0. -1 ends the buy
+ * as before: --no-resume, sdpp/1, no running order, or the seller said why
+ * it ended.
+ */
+static int
+resume_begin(struct buyer_ctx *x)
+{
+	struct client *cl = x->cl;
+
+	if (x->no_resume || cl->closed || cl->peer_code[0] != '\0' || !sdpp_buyer_resumable(cl->b))
+		return -1;
+	client_disconnect(cl);
+	if (!x->outage) {
+		x->outage = 1;
+		x->outage_since = mono_ms();
+		x->backoff_ms = RESUME_FIRST_MS;
+		x->attempt = 0;
+	}
+	x->detached = 1;
+	x->resuming = 0;
+	return resume_schedule(x);
+}
+
+/*
+ * One attempt: a new connection to the same address with the same TLS
+ * settings, and the session's signed resume as its first frame. 0 once
+ * sent (what follows is run()'s), -1 with cl->lost_why if no connection.
+ */
+static int
+resume_connect(struct buyer_ctx *x)
+{
+	struct client *cl = x->cl;
+	struct util_hostport hp;
+	uint64_t end = x->outage_since + x->resume_for_ms, now = mono_ms();
+	int timeout = CONNECT_TIMEOUT_MS;
+	char err[512];
+
+	/* Within the window, but never so short that a connect cannot work. */
+	if (end > now && end - now < CONNECT_TIMEOUT_MS)
+		timeout = end - now < 1000 ? 1000 : (int)(end - now);
+	cl->fd = net_connect(x->hostport, timeout, err, sizeof(err));
+	if (cl->fd < 0) {
+		client_lost(cl, err, 0);
+		return -1;
+	}
+	if (x->tls) {
+		if (util_hostport_split(&hp, x->hostport, 0, err, sizeof(err)) == 0)
+			cl->tls =
+			    net_tls_connect(cl->fd, hp.host, x->cafile, timeout, err, sizeof(err));
+		if (cl->tls == NULL) {
+			client_lost(cl, err, 0);
+			client_disconnect(cl);
+			return -1;
+		}
+	}
+	/* What the old connection left half-read is gone with it. */
+	sdpp_framer_free(cl->framer);
+	cl->framer = sdpp_framer_new(SDPP_FRAME_CAP_SESSION);
+	if (cl->framer == NULL) {
+		fprintf(stderr, "%s: out of memory\n", x->cmd);
+		x->failed = CLI_EXIT_ERROR;
+		client_disconnect(cl);
+		return -1;
+	}
+	x->detached = 0;
+	x->resuming = 1;
+	now = now_ms();
+	cl->out.len = 0;
+	/* A failure closes the session with its reason, which run() reports;
+	 * a failed write is a drop like any other. */
+	(void)sdpp_buyer_resume(cl->b, now, &cl->out);
+	(void)handle(x, now);
+	return 0;
+}
+
 /*
  * Runs the session until it closes. Once a write to the seller has failed
  * it only reads on (bounded: DRAIN_MS, DRAIN_BYTES_MAX) for the signed
- * error the seller may have sent before it closed.
+ * error the seller may have sent before it closed. When the connection
+ * drops under a running sdpp/2 order, the order is resumed on a new one
+ * (resume_begin()), unless --no-resume.
  */
 static int
 run(struct buyer_ctx *x)
@@ -731,8 +941,7 @@ run(struct buyer_ctx *x)
 	uint64_t now, d;
 	ssize_t n;
 	int exiting = 0;
-	uint64_t exit_deadline = 0, drain_until = 0;
-	size_t drained = 0;
+	uint64_t exit_deadline = 0;
 
 	now = now_ms();
 	if (sdpp_buyer_start(cl->b, now, &cl->out) != SDPP_OK) {
@@ -746,17 +955,23 @@ run(struct buyer_ctx *x)
 
 		now = now_ms();
 		if (cl->write_failed) {
-			if (drain_until == 0)
-				drain_until = now + DRAIN_MS;
-			if (cl->peer_code[0] != '\0' || now >= drain_until ||
-			    drained >= DRAIN_BYTES_MAX)
+			if (cl->drain_until == 0)
+				cl->drain_until = now + DRAIN_MS;
+			if (cl->peer_code[0] != '\0')
 				return -1;
-			timeout = (int)(drain_until - now);
+			if (now >= cl->drain_until || cl->drained >= DRAIN_BYTES_MAX) {
+				if (resume_begin(x) != 0)
+					return -1;
+				continue;
+			}
+			timeout = (int)(cl->drain_until - now);
 		} else if (interrupted && !exiting) {
 			exiting = 1;
 			exit_deadline = now + SETTLE_TIMEOUT_MS;
 			if (x->progress)
 				fprintf(stderr, "\ninterrupted: settling with the seller\n");
+			/* Between connections the exit waits in the session for
+			 * the resume (as the payments do). */
 			(void)sdpp_buyer_exit(cl->b, now, &cl->out);
 			if (handle(x, now) != 0 && !cl->write_failed)
 				return -1;
@@ -765,6 +980,16 @@ run(struct buyer_ctx *x)
 			fprintf(stderr, "%s: no statement from the seller; leaving\n", x->cmd);
 			x->failed = CLI_EXIT_INTERRUPTED;
 			return -1;
+		} else if (x->detached) {
+			uint64_t m = mono_ms();
+
+			if (m >= x->next_try) {
+				if (resume_connect(x) != 0 &&
+				    (x->failed || resume_schedule(x) != 0))
+					return -1;
+				continue;
+			}
+			timeout = x->next_try - m < 1000 ? (int)(x->next_try - m) : 1000;
 		} else {
 			d = sdpp_buyer_deadline(cl->b);
 			if (d != UINT64_MAX)
@@ -782,17 +1007,28 @@ run(struct buyer_ctx *x)
 		/* TLS may hold decrypted bytes the socket no longer shows. */
 		if (cl->tls != NULL && net_tls_pending(cl->tls) > 0)
 			timeout = 0;
+		/* Between connections fd is -1, which poll() passes over: a wait. */
 		if (poll(&p, 1, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			client_lost(cl, "poll", errno);
 			return -1;
 		}
+		if (x->detached)
+			continue;
 		now = now_ms();
 		if (!(p.revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    !(cl->tls != NULL && net_tls_pending(cl->tls) > 0)) {
 			if (cl->write_failed)
 				continue;
+			if (x->resuming && now >= sdpp_buyer_deadline(cl->b)) {
+				/* Unanswered: another connection may fare better;
+				 * the session's own timeout would end the order. */
+				client_lost(cl, "no answer to our resume", 0);
+				if (resume_begin(x) != 0)
+					return -1;
+				continue;
+			}
 			(void)sdpp_buyer_tick(cl->b, now, &cl->out);
 			if (handle(x, now) != 0 && !cl->write_failed)
 				return -1;
@@ -815,16 +1051,20 @@ run(struct buyer_ctx *x)
 			client_lost(cl,
 			    n == 0 ? "the seller closed the connection" : "read from the seller",
 			    n == 0 ? 0 : errno);
-			return -1;
+			if (resume_begin(x) != 0)
+				return -1;
+			continue;
 		}
 		if (cl->write_failed)
-			drained += (size_t)n;
+			cl->drained += (size_t)n;
 		if (feed(x, buf, (size_t)n, now) != 0)
 			return -1;
 		if (x->out != NULL)
 			fflush(x->out);
 	}
-	return cl->write_failed ? -1 : 0;
+	/* A statement read after our write failed (a resumable order reads
+	 * on) settles the order all the same. */
+	return cl->write_failed && !x->have_statement ? -1 : 0;
 }
 
 /* TLS over cl->fd to hostport's host (the name the certificate must carry). */
@@ -879,10 +1119,7 @@ client_open(struct client *cl, const struct buyer_ctx *x, const char *hostport,
 static void
 client_close(struct client *cl)
 {
-	net_tls_free(cl->tls);
-	cl->tls = NULL;
-	if (cl->fd >= 0)
-		close(cl->fd);
+	client_disconnect(cl);
 	sdpp_buyer_free(cl->b);
 	sdpp_framer_free(cl->framer);
 	sdpp_out_free(&cl->out);
@@ -900,6 +1137,7 @@ session(struct buyer_ctx *x, struct client *cl, const char *hostport, struct sdp
 {
 	int rc;
 
+	x->hostport = hostport;
 	if (client_open(cl, x, hostport, bc) != 0)
 		return -1;
 	x->cl = cl;
@@ -1031,7 +1269,7 @@ static const char *const menu_valued[] = { "--seller-key", "--filter", "--cafile
 static const char *const buy_valued[] = { "--seller-key", "--key", "--product", "--topic",
 	"--count", "--max-price", "--budget", "--output", "--receipt", "--mqtt-out",
 	"--mqtt-prefix", "--mqtt-qos", "--mqtt-username", "--mqtt-password-file", "--mqtt-cafile",
-	"--mqtt-cert", "--mqtt-key", "--iota-url", "--max-gas", "--cafile", NULL };
+	"--mqtt-cert", "--mqtt-key", "--iota-url", "--max-gas", "--cafile", "--resume-for", NULL };
 
 int
 cmd_menu(int argc, char **argv)
@@ -1047,6 +1285,7 @@ cmd_menu(int argc, char **argv)
 	memset(&x, 0, sizeof(x));
 	memset(&bc, 0, sizeof(bc));
 	x.cmd = "sdpp menu";
+	x.no_resume = 1; /* no order to resume */
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seller-key") == 0 && i + 1 < argc)
 			keyarg = argv[++i];
@@ -1187,7 +1426,7 @@ cmd_buy(int argc, char **argv)
 	enum iota_network net;
 	char *pem = NULL, err[4200], pay_from[IOTA_ADDRESS_TEXT_LEN];
 	size_t pemlen = 0;
-	uint64_t max_price = 0, budget = 0, max_gas = 0;
+	uint64_t max_price = 0, budget = 0, max_gas = 0, resume_for;
 	struct sdpp_buyer_config bc;
 	int i, rc = 1, have_count = 0, mqtt_rc;
 
@@ -1197,6 +1436,7 @@ cmd_buy(int argc, char **argv)
 	cl.fd = -1;
 	x.prefix = "";
 	x.cmd = "sdpp buy";
+	x.resume_for_ms = (uint64_t)RESUME_FOR_DEFAULT_S * 1000;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1211,7 +1451,8 @@ cmd_buy(int argc, char **argv)
 			    "                [--mqtt-password-file FILE]] [--mqtt-cafile FILE]\n"
 			    "                [--mqtt-cert FILE [--mqtt-key FILE]]]\n"
 			    "                [--iota [NET] [--iota-url URL]\n"
-			    "                [--max-gas NANOS]] [--receipt FILE] [-q | -v]\n\n"
+			    "                [--max-gas NANOS]] [--receipt FILE]\n"
+			    "                [--no-resume | --resume-for SECONDS] [-q | -v]\n\n"
 			    "Buys COUNT samples of PRODUCT (0: until Ctrl-C), verifying every "
 			    "seller\n"
 			    "message, acknowledging each item and paying each invoice with a "
@@ -1252,11 +1493,21 @@ cmd_buy(int argc, char **argv)
 			    "go\n"
 			    "beyond B, and settles what it received. -q prints errors only (no\n"
 			    "progress, no settled line); -v prints each invoice and payment too.\n"
+			    "When the connection drops mid-order (sdpp/2), the order is resumed "
+			    "on a\n"
+			    "new connection to the same address: attempts after 0.2 s, doubling "
+			    "to\n"
+			    "10 s, one line each on stderr; every sample is still output once, "
+			    "in\n"
+			    "order. --resume-for SECONDS (default 60, the gateway's default\n"
+			    "resume_timeout) gives up after that long without success (exit 3);\n"
+			    "--no-resume ends the buy at the drop instead (exit 6).\n"
 			    "\n"
 			    "Exit status: 0 settled, 1 other error, 2 usage, 3 cannot connect "
 			    "(or lost\n"
-			    "before the order), 4 the seller refused or ended the order (its "
-			    "error is\n"
+			    "before the order, or not resumed in time), 4 the seller refused or "
+			    "ended\n"
+			    "the order or its resume (its error is\n"
 			    "printed), 5 a seller message does not verify (wrong --seller-key?), "
 			    "6 the\n"
 			    "order ended before its count (connection lost, Ctrl-C), 7 --budget "
@@ -1279,6 +1530,10 @@ cmd_buy(int argc, char **argv)
 		}
 		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
 			x.verbose = 1;
+			continue;
+		}
+		if (strcmp(a, "--no-resume") == 0) {
+			x.no_resume = 1;
 			continue;
 		}
 		if (strcmp(a, "--iota") == 0) {
@@ -1329,6 +1584,18 @@ cmd_buy(int argc, char **argv)
 				fprintf(stderr, "sdpp buy: --budget is not an amount: `%s'\n", v);
 				return CLI_EXIT_USAGE;
 			}
+		} else if (strcmp(a, "--resume-for") == 0) {
+			if (cli_parse_u64(argv[++i], RESUME_FOR_MAX_S, &resume_for) != 0) {
+				fprintf(stderr,
+				    "sdpp buy: --resume-for is not a number of seconds "
+				    "0-%d: `%s'\n",
+				    RESUME_FOR_MAX_S, v);
+				return CLI_EXIT_USAGE;
+			}
+			/* 0: give up at once, which is not resuming at all. */
+			x.resume_for_ms = resume_for * 1000;
+			if (resume_for == 0)
+				x.no_resume = 1;
 		} else if (strcmp(a, "--output") == 0)
 			output = argv[++i];
 		else if (strcmp(a, "--receipt") == 0)

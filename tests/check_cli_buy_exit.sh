@@ -164,7 +164,9 @@ prepay = yes" || return
 	    "$d/e11.err" "$d/e11.jsonl" "$GLOG"
 
 	gw_sane
-	buy_start e9 co2 10
+	# --no-resume: without it the buyer would wait to resume the order
+	# (check_resume.sh r2b, r3b).
+	buy_start e9 co2 10 --no-resume
 	wait_orders $((n0 + 4))
 	for i in 1 2; do pub "$CO2" "e9-$i"; done
 	wait_until 10 lines_at_least "$d/e9.jsonl" 2
