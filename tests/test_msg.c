@@ -293,6 +293,27 @@ fill_sample(
 		fill_text(m->u.error.code, big ? SDPP_NAME_MAX : 8, big ? "bad_json." : "bad_json");
 		fill_text(m->u.error.message, big ? SDPP_TEXT_MAX : 0, "CO₂ — 2nd floor: ");
 		break;
+	case SDPP_T_RESUME: {
+		struct sdpp_resume *x = &m->u.resume;
+
+		fill_bytes(x->order_id, sizeof(x->order_id), big ? 0xff : 0, big ? 0xff : 0);
+		x->seq = big ? INT_MAX53 : 0;
+		fill_bytes(x->digest, sizeof(x->digest), 0x90, 3);
+		x->invoice = big ? INT_MAX53 : 0;
+		x->attempt = big ? INT_MAX53 : 1;
+		break;
+	}
+	case SDPP_T_RESUMED: {
+		struct sdpp_resumed *x = &m->u.resumed;
+
+		fill_bytes(x->order_id, sizeof(x->order_id), 0xa0, 1);
+		x->seq = big ? INT_MAX53 : 0;
+		x->sent = big ? INT_MAX53 : 0;
+		x->invoice = big ? INT_MAX53 : 0;
+		x->paid = big ? UINT64_MAX : 0;
+		x->dropped = big ? INT_MAX53 : 0;
+		break;
+	}
 	default:
 		fail_msg("no sample for type %d", t);
 	}
@@ -438,6 +459,27 @@ assert_msg_equal(const struct sdpp_msg *a, const struct sdpp_msg *b)
 		assert_string_equal(a->u.error.code, b->u.error.code);
 		assert_string_equal(a->u.error.message, b->u.error.message);
 		break;
+	case SDPP_T_RESUME: {
+		const struct sdpp_resume *x = &a->u.resume, *y = &b->u.resume;
+
+		assert_memory_equal(x->order_id, y->order_id, sizeof(x->order_id));
+		assert_int_equal(x->seq, y->seq);
+		assert_memory_equal(x->digest, y->digest, sizeof(x->digest));
+		assert_int_equal(x->invoice, y->invoice);
+		assert_int_equal(x->attempt, y->attempt);
+		break;
+	}
+	case SDPP_T_RESUMED: {
+		const struct sdpp_resumed *x = &a->u.resumed, *y = &b->u.resumed;
+
+		assert_memory_equal(x->order_id, y->order_id, sizeof(x->order_id));
+		assert_int_equal(x->seq, y->seq);
+		assert_int_equal(x->sent, y->sent);
+		assert_int_equal(x->invoice, y->invoice);
+		assert_int_equal(x->paid, y->paid);
+		assert_int_equal(x->dropped, y->dropped);
+		break;
+	}
 	default:
 		fail_msg("unexpected type %d", a->type);
 	}
@@ -494,6 +536,10 @@ test_roundtrip(void **state)
 		{ "error from buyer", SDPP_T_ERROR, BUY, 0 },
 		{ "error from seller", SDPP_T_ERROR, SEL, 0 },
 		{ "error min", SDPP_T_ERROR, SEL, 1 },
+		{ "resume", SDPP_T_RESUME, BUY, 0 },
+		{ "resume min", SDPP_T_RESUME, BUY, 1 },
+		{ "resumed", SDPP_T_RESUMED, SEL, 0 },
+		{ "resumed min", SDPP_T_RESUMED, SEL, 1 },
 	};
 	struct keys *k = *state;
 	struct store *st;
@@ -826,6 +872,13 @@ test_encode_refuses(void **state)
 	"{\"payload\":\"AP8AYWJj/w==\",\"received_at\":1700000000000,\"seq\":1,"                   \
 	"\"topic\":\"a/+/b\"}"
 #define ERROR_OK "{\"data\":{\"code\":\"bad_json\",\"message\":\"line 1: nope\"}" ENV_TAIL("error")
+/* sdpp/2: a new connection resumes an order, the seller answers. */
+#define RESUME_OK                                                                                  \
+	"{\"data\":{\"attempt\":2,\"digest\":\"" DIG_HEX                                           \
+	"\",\"invoice\":1,\"order_id\":\"" OID_HEX "\",\"seq\":5}" ENV_TAIL("resume")
+#define RESUMED_OK                                                                                 \
+	"{\"data\":{\"dropped\":3,\"invoice\":1,\"order_id\":\"" OID_HEX "\",\"paid\":\"25\","     \
+	"\"sent\":7,\"seq\":5}" ENV_TAIL("resumed")
 
 static const struct {
 	const char *name;
@@ -846,6 +899,8 @@ static const struct {
 	{ "exit (seller)", SEL, EXIT_SELLER_OK },
 	{ "error (buyer)", BUY, ERROR_OK },
 	{ "error (seller)", SEL, ERROR_OK },
+	{ "resume", BUY, RESUME_OK },
+	{ "resumed", SEL, RESUMED_OK },
 };
 
 /* The baselines are valid and canonical, so each edit below tests one thing. */
@@ -1233,6 +1288,116 @@ static const struct bad bad_v2[] = {
 	    SDPP_E_BAD_MESSAGE, "order: unknown member" },
 };
 
+/* sdpp/2 resume and resumed (PROTOCOL.md 15.6.1): each member missing,
+ * extra, of the wrong type or out of range; resumed's seq at most sent;
+ * each from the wrong side. */
+static const struct bad bad_resume[] = {
+	/* resume */
+	{ "resume without order_id", BUY, RESUME_OK, ",\"order_id\":\"" OID_HEX "\"", "",
+	    SDPP_E_BAD_MESSAGE, "resume.order_id: missing" },
+	{ "resume without seq", BUY, RESUME_OK, ",\"seq\":5", "", SDPP_E_BAD_MESSAGE,
+	    "resume.seq: missing" },
+	{ "resume without digest", BUY, RESUME_OK, "\"digest\":\"" DIG_HEX "\",", "",
+	    SDPP_E_BAD_MESSAGE, "resume.digest: missing" },
+	{ "resume without invoice", BUY, RESUME_OK, "\"invoice\":1,", "", SDPP_E_BAD_MESSAGE,
+	    "resume.invoice: missing" },
+	{ "resume without attempt", BUY, RESUME_OK, "\"attempt\":2,", "", SDPP_E_BAD_MESSAGE,
+	    "resume.attempt: missing" },
+	{ "resume extra member", BUY, RESUME_OK, "\"seq\":5", "\"seq\":5,\"sent\":7",
+	    SDPP_E_BAD_MESSAGE, "resume: unknown member" },
+	{ "resume with an exit's total", BUY, RESUME_OK, "\"seq\":5", "\"seq\":5,\"total\":\"25\"",
+	    SDPP_E_BAD_MESSAGE, "resume: unknown member" },
+	{ "resume empty data", BUY, RESUME_OK,
+	    "\"attempt\":2,\"digest\":\"" DIG_HEX "\",\"invoice\":1,\"order_id\":\"" OID_HEX
+	    "\",\"seq\":5",
+	    "", SDPP_E_BAD_MESSAGE, "resume.order_id: missing" },
+	{ "resume order_id as number", BUY, RESUME_OK, "\"order_id\":\"" OID_HEX "\"",
+	    "\"order_id\":1", SDPP_E_BAD_MESSAGE, "resume.order_id" },
+	{ "resume order_id 33 bytes", BUY, RESUME_OK, "\"order_id\":\"" OID_HEX "\"",
+	    "\"order_id\":\"" OID_HEX "0d\"", SDPP_E_BAD_MESSAGE, "resume.order_id" },
+	{ "resume seq as string", BUY, RESUME_OK, "\"seq\":5", "\"seq\":\"5\"", SDPP_E_BAD_MESSAGE,
+	    "resume.seq" },
+	{ "resume seq 0", BUY, RESUME_OK, "\"seq\":5", "\"seq\":0", SDPP_OK, NULL },
+	{ "resume seq 2^53-1", BUY, RESUME_OK, "\"seq\":5", "\"seq\":9007199254740991", SDPP_OK,
+	    NULL },
+	{ "resume seq 2^53", BUY, RESUME_OK, "\"seq\":5", "\"seq\":9007199254740992",
+	    SDPP_E_BAD_NUMBER, NULL },
+	{ "resume seq -1", BUY, RESUME_OK, "\"seq\":5", "\"seq\":-1", SDPP_E_BAD_MESSAGE,
+	    "resume.seq" },
+	{ "resume seq 5.0", BUY, RESUME_OK, "\"seq\":5", "\"seq\":5.0", SDPP_E_BAD_NUMBER, NULL },
+	{ "resume digest as null", BUY, RESUME_OK, "\"digest\":\"" DIG_HEX "\"", "\"digest\":null",
+	    SDPP_E_BAD_MESSAGE, "resume.digest" },
+	{ "resume digest upper case", BUY, RESUME_OK, "\"digest\":\"" DIG_HEX "\"",
+	    "\"digest\":\"" DIG_HEX_UPPER "\"", SDPP_E_BAD_MESSAGE, "resume.digest" },
+	{ "resume digest 30 bytes", BUY, RESUME_OK, "\"digest\":\"d1d2", "\"digest\":\"",
+	    SDPP_E_BAD_MESSAGE, "resume.digest" },
+	{ "resume invoice 0", BUY, RESUME_OK, "\"invoice\":1", "\"invoice\":0", SDPP_OK, NULL },
+	{ "resume invoice -1", BUY, RESUME_OK, "\"invoice\":1", "\"invoice\":-1",
+	    SDPP_E_BAD_MESSAGE, "resume.invoice" },
+	{ "resume invoice as bool", BUY, RESUME_OK, "\"invoice\":1", "\"invoice\":true",
+	    SDPP_E_BAD_MESSAGE, "resume.invoice" },
+	{ "resume attempt 0", BUY, RESUME_OK, "\"attempt\":2", "\"attempt\":0", SDPP_E_BAD_MESSAGE,
+	    "resume.attempt" },
+	{ "resume attempt 1", BUY, RESUME_OK, "\"attempt\":2", "\"attempt\":1", SDPP_OK, NULL },
+	{ "resume attempt 2^53-1", BUY, RESUME_OK, "\"attempt\":2", "\"attempt\":9007199254740991",
+	    SDPP_OK, NULL },
+	{ "resume attempt as string", BUY, RESUME_OK, "\"attempt\":2", "\"attempt\":\"2\"",
+	    SDPP_E_BAD_MESSAGE, "resume.attempt" },
+	{ "resume from a seller", SEL, RESUME_OK, NULL, NULL, SDPP_E_UNEXPECTED, NULL },
+	/* resumed */
+	{ "resumed without order_id", SEL, RESUMED_OK, "\"order_id\":\"" OID_HEX "\",", "",
+	    SDPP_E_BAD_MESSAGE, "resumed.order_id: missing" },
+	{ "resumed without seq", SEL, RESUMED_OK, ",\"seq\":5", "", SDPP_E_BAD_MESSAGE,
+	    "resumed.seq: missing" },
+	{ "resumed without sent", SEL, RESUMED_OK, "\"sent\":7,", "", SDPP_E_BAD_MESSAGE,
+	    "resumed.sent: missing" },
+	{ "resumed without invoice", SEL, RESUMED_OK, "\"invoice\":1,", "", SDPP_E_BAD_MESSAGE,
+	    "resumed.invoice: missing" },
+	{ "resumed without paid", SEL, RESUMED_OK, "\"paid\":\"25\",", "", SDPP_E_BAD_MESSAGE,
+	    "resumed.paid: missing" },
+	{ "resumed without dropped", SEL, RESUMED_OK, "\"dropped\":3,", "", SDPP_E_BAD_MESSAGE,
+	    "resumed.dropped: missing" },
+	{ "resumed extra member", SEL, RESUMED_OK, "\"seq\":5", "\"seq\":5,\"attempt\":2",
+	    SDPP_E_BAD_MESSAGE, "resumed: unknown member" },
+	{ "resumed order_id upper case", SEL, RESUMED_OK, "\"order_id\":\"" OID_HEX "\"",
+	    "\"order_id\":\"0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D0D\"",
+	    SDPP_E_BAD_MESSAGE, "resumed.order_id" },
+	{ "resumed seq -1", SEL, RESUMED_OK, "\"seq\":5", "\"seq\":-1", SDPP_E_BAD_MESSAGE,
+	    "resumed.seq" },
+	{ "resumed seq 0", SEL, RESUMED_OK, "\"seq\":5", "\"seq\":0", SDPP_OK, NULL },
+	{ "resumed seq as string", SEL, RESUMED_OK, "\"seq\":5", "\"seq\":\"5\"",
+	    SDPP_E_BAD_MESSAGE, "resumed.seq" },
+	{ "resumed sent as string", SEL, RESUMED_OK, "\"sent\":7", "\"sent\":\"7\"",
+	    SDPP_E_BAD_MESSAGE, "resumed.sent" },
+	{ "resumed sent 2^53", SEL, RESUMED_OK, "\"sent\":7", "\"sent\":9007199254740992",
+	    SDPP_E_BAD_NUMBER, NULL },
+	{ "resumed sent 2^53-1", SEL, RESUMED_OK, "\"sent\":7", "\"sent\":9007199254740991",
+	    SDPP_OK, NULL },
+	{ "resumed invoice -1", SEL, RESUMED_OK, "\"invoice\":1", "\"invoice\":-1",
+	    SDPP_E_BAD_MESSAGE, "resumed.invoice" },
+	{ "resumed invoice 0", SEL, RESUMED_OK, "\"invoice\":1", "\"invoice\":0", SDPP_OK, NULL },
+	{ "resumed paid as number", SEL, RESUMED_OK, "\"paid\":\"25\"", "\"paid\":25",
+	    SDPP_E_BAD_MESSAGE, "resumed.paid" },
+	{ "resumed paid 025", SEL, RESUMED_OK, "\"paid\":\"25\"", "\"paid\":\"025\"",
+	    SDPP_E_BAD_MESSAGE, "resumed.paid" },
+	{ "resumed paid 2^64-1", SEL, RESUMED_OK, "\"paid\":\"25\"",
+	    "\"paid\":\"18446744073709551615\"", SDPP_OK, NULL },
+	{ "resumed paid 2^64", SEL, RESUMED_OK, "\"paid\":\"25\"",
+	    "\"paid\":\"18446744073709551616\"", SDPP_E_OVERFLOW, "resumed.paid" },
+	{ "resumed paid 0", SEL, RESUMED_OK, "\"paid\":\"25\"", "\"paid\":\"0\"", SDPP_OK, NULL },
+	{ "resumed dropped -1", SEL, RESUMED_OK, "\"dropped\":3", "\"dropped\":-1",
+	    SDPP_E_BAD_MESSAGE, "resumed.dropped" },
+	{ "resumed dropped null", SEL, RESUMED_OK, "\"dropped\":3", "\"dropped\":null",
+	    SDPP_E_BAD_MESSAGE, "resumed.dropped" },
+	/* The seller resends seq + 1..sent: it cannot hold more than it sent. */
+	{ "resumed seq above sent", SEL, RESUMED_OK, "\"sent\":7", "\"sent\":4", SDPP_E_BAD_MESSAGE,
+	    "resumed.seq: beyond sent" },
+	{ "resumed seq = sent", SEL, RESUMED_OK, "\"sent\":7", "\"sent\":5", SDPP_OK, NULL },
+	{ "resumed seq 2^53-1 sent 0", SEL, RESUMED_OK, "\"sent\":7,\"seq\":5",
+	    "\"sent\":0,\"seq\":9007199254740991", SDPP_E_BAD_MESSAGE, "resumed.seq: beyond sent" },
+	{ "resumed from a buyer", BUY, RESUMED_OK, NULL, NULL, SDPP_E_UNEXPECTED, NULL },
+};
+
 static const struct bad bad_order[] = {
 	{ "missing time", BUY, ORDER_OK, ",\"time\":1700000000000", "", SDPP_E_BAD_MESSAGE,
 	    "order.time" },
@@ -1587,6 +1752,13 @@ test_bad_v2(void **state)
 }
 
 static void
+test_bad_resume(void **state)
+{
+	(void)state;
+	run_bad(bad_resume, sizeof(bad_resume) / sizeof(bad_resume[0]));
+}
+
+static void
 test_bad_order(void **state)
 {
 	(void)state;
@@ -1644,6 +1816,23 @@ test_order_of_checks(void **state)
 		    "\"sign_items\":false,\"version\":\"sdpp/1\"",
 		    "\"sign_items\":0,\"version\":\"sdpp/3\"", SDPP_E_BAD_MESSAGE,
 		    "menu.sign_items", NULL, NULL },
+		/* resume and resumed: members in the order of the section 15.6.1
+		 * tables, then resumed's seq <= sent. */
+		{ "resume order_id before seq", BUY, RESUME_OK, "\"seq\":5", "\"seq\":-1",
+		    SDPP_E_BAD_MESSAGE, "resume.order_id", "\"order_id\":\"" OID_HEX "\"",
+		    "\"order_id\":\"\"" },
+		{ "resume seq before digest", BUY, RESUME_OK, "\"seq\":5", "\"seq\":-1",
+		    SDPP_E_BAD_MESSAGE, "resume.seq", "\"digest\":\"" DIG_HEX "\"",
+		    "\"digest\":1" },
+		{ "resume invoice before attempt", BUY, RESUME_OK, "\"attempt\":2", "\"attempt\":0",
+		    SDPP_E_BAD_MESSAGE, "resume.invoice", "\"invoice\":1", "\"invoice\":-1" },
+		{ "resumed sent before paid", SEL, RESUMED_OK, "\"paid\":\"25\"",
+		    "\"paid\":\"18446744073709551616\"", SDPP_E_BAD_MESSAGE, "resumed.sent",
+		    "\"sent\":7", "\"sent\":-7" },
+		{ "resumed members before seq <= sent", SEL, RESUMED_OK, "\"sent\":7", "\"sent\":4",
+		    SDPP_E_BAD_MESSAGE, "resumed.dropped", "\"dropped\":3", "\"dropped\":-1" },
+		{ "resumed role before body", BUY, RESUMED_OK, "\"sent\":7", "\"sent\":4",
+		    SDPP_E_UNEXPECTED, NULL, NULL, NULL },
 	};
 	size_t i, len;
 	char *frame, *f2;
@@ -2547,6 +2736,9 @@ test_type_names(void **state)
 		{ SDPP_T_PAYMENT_ACK, "payment_ack" },
 		{ SDPP_T_EXIT, "exit" },
 		{ SDPP_T_ERROR, "error" },
+		{ SDPP_T_ANCHOR, "anchor" },
+		{ SDPP_T_RESUME, "resume" },
+		{ SDPP_T_RESUMED, "resumed" },
 		{ SDPP_T__COUNT, "none" },
 		{ (enum sdpp_type) - 1, "none" },
 	};
@@ -2901,6 +3093,7 @@ main(void)
 		cmocka_unit_test(test_bad_envelope),
 		cmocka_unit_test(test_bad_order),
 		cmocka_unit_test(test_bad_v2),
+		cmocka_unit_test(test_bad_resume),
 		cmocka_unit_test(test_bad_body),
 		cmocka_unit_test(test_order_of_checks),
 		cmocka_unit_test(test_bad_generated),
