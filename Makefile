@@ -112,6 +112,7 @@ tests/test_merkle.uses     = ledger
 tests/test_mqtt.uses       = mqtt
 tests/test_msg.uses        = sdpp
 tests/test_records.uses    = gateway ledger sdpp
+tests/test_resume.uses     = sdpp
 tests/test_session.uses    = sdpp
 tests/test_topic.uses      = mqtt
 tests/test_util.uses       = util

@@ -73,7 +73,8 @@ seller_drain(struct conv *c)
 	size_t nreq = 0, i;
 	enum sdpp_err e;
 
-	pipe_put(&c->s2b, c->so.buf, c->so.len);
+	if (!c->cut)
+		pipe_put(&c->s2b, c->so.buf, c->so.len);
 	for (i = 0; i < c->so.nev; i++) {
 		const struct sdpp_event *ev = &c->so.ev[i];
 
@@ -123,6 +124,10 @@ seller_drain(struct conv *c)
 		case SDPP_EV_DROPPED:
 			c->dropped += (int)ev->count;
 			break;
+		case SDPP_EV_REJOINED:
+			c->seller_rejoined++;
+			assert_int_equal(ev->msg->type, SDPP_T_RESUME);
+			break;
 		case SDPP_EV_PEER_ERROR:
 			snprintf(c->seller_got_error, sizeof(c->seller_got_error), "%s",
 			    ev->msg->u.error.code);
@@ -156,7 +161,8 @@ buyer_drain(struct conv *c)
 	uint64_t reqs[64];
 	size_t nreq = 0, i;
 
-	pipe_put(&c->b2s, c->bo.buf, c->bo.len);
+	if (!c->cut)
+		pipe_put(&c->b2s, c->bo.buf, c->bo.len);
 	for (i = 0; i < c->bo.nev; i++) {
 		const struct sdpp_event *ev = &c->bo.ev[i];
 
@@ -167,7 +173,7 @@ buyer_drain(struct conv *c)
 			c->started++;
 			break;
 		case SDPP_EV_ITEM:
-			assert_true(c->items < 256);
+			assert_true(c->items < CONV_ITEMS_MAX);
 			c->item_seq[c->items] = ev->item->seq;
 			assert_true(ev->item->payload_len < 32);
 			memcpy(c->item_payload[c->items], ev->item->payload, ev->item->payload_len);
@@ -175,7 +181,7 @@ buyer_drain(struct conv *c)
 			c->items++;
 			break;
 		case SDPP_EV_PAY:
-			assert_true(c->invoices < 16);
+			assert_true(c->invoices < CONV_INVOICES_MAX);
 			c->invoice_first[c->invoices] = ev->invoice->first_seq;
 			c->invoice_last[c->invoices] = ev->invoice->last_seq;
 			c->invoice_total[c->invoices] = ev->invoice->total_due;
@@ -188,6 +194,11 @@ buyer_drain(struct conv *c)
 		case SDPP_EV_STATEMENT:
 			c->statements++;
 			c->statement = ev->msg->u.statement;
+			break;
+		case SDPP_EV_REJOINED:
+			c->buyer_rejoined++;
+			assert_int_equal(ev->msg->type, SDPP_T_RESUMED);
+			c->last_resumed = ev->msg->u.resumed;
 			break;
 		case SDPP_EV_PEER_ERROR:
 			snprintf(c->buyer_got_error, sizeof(c->buyer_got_error), "%s",

@@ -8,6 +8,9 @@
 #include "sdpp/session.h"
 
 #define MAXF 4096
+/* What one conversation can record: items delivered and invoices seen. */
+#define CONV_ITEMS_MAX 512
+#define CONV_INVOICES_MAX 128
 
 /* A byte pipe between the two machines. */
 struct pipe {
@@ -40,6 +43,7 @@ struct conv {
 	int hold_confirm;   /* the payment backend is slow: SDPP_EV_PAYMENT left pending */
 	uint64_t held_confirm_req;
 	uint64_t held_pay_req;
+	int cut;                   /* no connection: what either side writes is lost */
 	int hold_invoices;         /* the ledger is slow: SDPP_EV_INVOICE left pending */
 	uint64_t held_invoice_req; /* the latest held */
 	uint64_t held_invoices[8]; /* all held, in order */
@@ -54,10 +58,13 @@ struct conv {
 	/* What happened. */
 	int items, invoices, payments, receipts, orders, exits, statements;
 	int paused, resumed, dropped, started;
-	uint64_t invoice_total[16], invoice_first[16], invoice_last[16];
+	uint64_t invoice_total[CONV_INVOICES_MAX], invoice_first[CONV_INVOICES_MAX],
+	    invoice_last[CONV_INVOICES_MAX];
 	uint64_t payment_total[16];
-	uint64_t item_seq[256];
-	char item_payload[256][32];
+	uint64_t item_seq[CONV_ITEMS_MAX];
+	char item_payload[CONV_ITEMS_MAX][32];
+	int seller_rejoined, buyer_rejoined; /* SDPP_EV_REJOINED on each side */
+	struct sdpp_resumed last_resumed;    /* the buyer's latest */
 	int seller_closed, buyer_closed;
 	enum sdpp_err seller_close_err, buyer_close_err;
 	char seller_got_error[SDPP_NAME_MAX + 1], buyer_got_error[SDPP_NAME_MAX + 1];
