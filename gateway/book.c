@@ -81,6 +81,19 @@ book_invoice(struct book *b, const struct book_sink *k, const struct sdpp_seller
 }
 
 enum book_result
+book_resume(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
+    const struct sdpp_event *ev, int64_t now)
+{
+	struct ledger_record r;
+
+	book_flush_receipts(b, k, s, now);
+	if (ledger_record_resume(&r, ev->msg, sdpp_seller_buyer(s), now) != 0 ||
+	    append(k, &r, 0) != 0)
+		return BOOK_FAILED;
+	return BOOK_OK;
+}
+
+enum book_result
 book_exit(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
     const struct sdpp_event *ev, int64_t now)
 {

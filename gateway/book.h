@@ -73,6 +73,12 @@ enum book_result book_exit(struct book *b, const struct book_sink *k, const stru
  * receipts record. */
 void book_receipt(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
     const struct sdpp_event *ev, int64_t now);
+
+/* A buyer's accepted resume (SDPP_EV_REJOINED: its signed receipt for
+ * 1..seq on a new connection) joins the log at once, after the receipts
+ * held so far. */
+enum book_result book_resume(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
+    const struct sdpp_event *ev, int64_t now);
 /* Writes the latest ACK held as a receipts record (nothing if none). */
 void book_flush_receipts(
     struct book *b, const struct book_sink *k, const struct sdpp_seller *s, int64_t now);

@@ -108,6 +108,7 @@ enum gw_key {
 	G_MAX_RESENDS,
 	G_PAYMENT_TIMEOUT,
 	G_IDLE_TIMEOUT,
+	G_RESUME_TIMEOUT,
 	G_WINDOW,
 	G_BUYER_QUEUE,
 	G_MAX_FRAME,
@@ -193,6 +194,9 @@ static const struct key gw_keys[G__COUNT] = {
 	[G_PAYMENT_TIMEOUT] = { "gateway", "payment_timeout", T_MS, GW(payment_timeout_ms), MS_S,
 	    MS_D, "60s", R_CONN },
 	[G_IDLE_TIMEOUT] = { "gateway", "idle_timeout", T_MS, GW(idle_timeout_ms), MS_S, MS_D,
+	    "60s", R_CONN },
+	/* 0: an order ends with its connection, as in sdpp/1. */
+	[G_RESUME_TIMEOUT] = { "gateway", "resume_timeout", T_MS, GW(resume_timeout_ms), 0, MS_D,
 	    "60s", R_CONN },
 	[G_WINDOW] = { "gateway", "window", T_UINT, GW(window), 0, 10000000, "0", R_CONN },
 	[G_BUYER_QUEUE] = { "gateway", "buyer_queue", T_UINT, GW(buyer_queue), 1, 1000000, "64",

@@ -88,11 +88,12 @@ struct gateway_config {
 	uint64_t max_resends;                       /* default 3 */
 	uint64_t payment_timeout_ms;                /* default 60000 */
 	uint64_t idle_timeout_ms;                   /* default 60000 */
-	uint64_t window;                            /* default 0 = 2 * ack_every, at least 8 */
-	uint64_t buyer_queue;                       /* samples held per blocked buyer, default 64 */
-	uint64_t max_frame;                         /* default 1048576 */
-	uint64_t output_cap;                        /* bytes queued to one buyer, default 4194304 */
-	char metrics_listen[256];                   /* Prometheus text endpoint, default "" (off) */
+	uint64_t resume_timeout_ms; /* sdpp/2 order held for its buyer's resume, default 60000 */
+	uint64_t window;            /* default 0 = 2 * ack_every, at least 8 */
+	uint64_t buyer_queue;       /* samples held per blocked buyer, default 64 */
+	uint64_t max_frame;         /* default 1048576 */
+	uint64_t output_cap;        /* bytes queued to one buyer, default 4194304 */
+	char metrics_listen[256];   /* Prometheus text endpoint, default "" (off) */
 	/* TLS on listen: a PEM certificate chain and its key, both or
 	 * neither; default "" (plain TCP) */
 	char tls_cert[CONFIG_PATH_MAX];

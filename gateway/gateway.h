@@ -47,6 +47,7 @@ struct evhttp;
 struct gw_stats {
 	uint64_t accepted, refused, orders, items, invoices, payments, closed;
 	uint64_t samples, samples_unmatched;
+	uint64_t resumes, resumes_refused;      /* orders resumed on a new connection, refused */
 	uint64_t access_refused[ACCESS__COUNT]; /* who may buy: by enum access_refusal */
 };
 

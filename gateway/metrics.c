@@ -157,6 +157,11 @@ metrics_cb(struct evhttp_request *req, void *arg)
 		anchor_get_stats(gw->anchor, &as);
 	metric(
 	    b, "buyers_connected", "gauge", "Buyer connections open.", server_buyers(gw->server));
+	metric(b, "orders_detached", "gauge",
+	    "Orders whose connection dropped, waiting for a resume.", server_detached(gw->server));
+	metric(b, "resumes_total", "counter", "Orders resumed on a new connection.", s->resumes);
+	metric(b, "resumes_refused_total", "counter",
+	    "Resumes refused (unknown order, stale, ...).", s->resumes_refused);
 	metric(b, "connections_total", "counter", "Buyer connections accepted.", s->accepted);
 	metric(b, "connections_refused_total", "counter", "Connections refused (busy, stopping).",
 	    s->refused);

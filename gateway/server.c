@@ -134,6 +134,10 @@ struct conn {
 	int refs;    /* record waiters and payments in flight */
 	int closing; /* flush output, then free */
 	int dead;    /* freed at the next safe point */
+	/* The socket went, the order waits for its buyer's resume (no bev,
+	 * rev or framer; what the session writes goes nowhere). */
+	int parked;
+	const struct sdpp_msg *resume; /* this new connection's resume, to route */
 	/* enum conn_tls: a byte, in the padding before the next member */
 	unsigned char tls;
 	uint64_t dropped_logged;
@@ -152,7 +156,8 @@ struct server {
 	TAILQ_HEAD(, feed) feeds;
 	TAILQ_HEAD(, feed) wild;            /* the feeds whose filter has a wildcard */
 	struct feed *buckets[FEED_BUCKETS]; /* every feed, by its filter */
-	size_t nconns;
+	size_t nconns;                      /* with a socket */
+	size_t nparked;                     /* orders waiting for a resume */
 	uint64_t next_conn_id;
 	uint64_t nsamples; /* samples dispatched: the cuts' key */
 	struct server_product pstats[PSTATS_MAX];
@@ -179,6 +184,12 @@ struct server {
 
 static void conn_kill(struct conn *c, const char *why);
 static void conn_process(struct conn *c);
+static void conn_resume(struct conn *c);
+static void conn_drop_socket(struct conn *c);
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_tls_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
 static uint64_t
 now_ms(void)
@@ -926,6 +937,19 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 			c->dropped_logged = pr.dropped;
 		}
 		break;
+	case SDPP_EV_RESUME:
+		c->resume = ev->msg;
+		break;
+	case SDPP_EV_REJOINED:
+		conn_note(c, LEDGER_RESUME, "event=resume_recorded items=%llu attempt=%llu",
+		    (unsigned long long)ev->msg->u.resume.seq,
+		    (unsigned long long)ev->msg->u.resume.attempt);
+		if (book_resume(&c->book, &k, c->s, ev, util_now_ms()) != BOOK_OK)
+			(void)sdpp_seller_fail(c->s, SDPP_E_INTERNAL,
+			    "resume could not be recorded: the seller's ledger refused a write",
+			    c->out);
+		conn_note_flush(c, 0);
+		break;
 	case SDPP_EV_PEER_ERROR:
 		snprintf(c->peer_error, sizeof(c->peer_error), "%s", ev->msg->u.error.code);
 		log_info("%llu event=buyer_error code=%s message=\"%s\"", (unsigned long long)c->id,
@@ -955,6 +979,20 @@ conn_process(struct conn *c)
 	 * which this index loop then also handles, in order. */
 	for (i = 0; i < c->out->nev; i++)
 		handle_event(c, &c->out->ev[i]);
+	if (c->parked) {
+		/* Nobody to write to: the session keeps what a resume resends. */
+		sdpp_out_clear(c->out);
+		if (c->closing)
+			conn_kill(c, NULL);
+		else
+			timer_arm(c);
+		return;
+	}
+	if (c->resume != NULL) {
+		sdpp_out_clear(c->out); /* nothing: the session only asked */
+		conn_resume(c);
+		return;
+	}
 	if (c->out->len > 0 && bufferevent_write(c->bev, c->out->buf, c->out->len) != 0) {
 		sdpp_out_clear(c->out);
 		conn_kill(c, "write failed");
@@ -1005,6 +1043,115 @@ server_anchored(void *arg, const char *order_hex, uint64_t record, const char *r
 	}
 }
 
+/* ------------------------------------------------------------ resume */
+
+/* The running order with this id (parked or not), NULL if none. Resumes
+ * are rare: a scan costs less than an index kept on every order. */
+static struct conn *
+conn_by_order(struct server *srv, const uint8_t *order_id)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &srv->conns, entry)
+	{
+		const uint8_t *oid = c->dead || c->closing ? NULL : sdpp_seller_order_id(c->s);
+
+		if (oid != NULL && memcmp(oid, order_id, SDPP_ORDER_ID_BYTES) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * The order's session (c) takes over the new connection's socket and
+ * framer (from n, which then goes without a word). A socket c still had
+ * is a half-open one: the buyer has already left it.
+ */
+static void
+conn_take_socket(struct conn *c, struct conn *n)
+{
+	struct server *srv = c->srv;
+	evutil_socket_t fd = bufferevent_getfd(n->bev);
+
+	if (c->parked) {
+		c->parked = 0;
+		srv->nparked--;
+	} else {
+		log_info("%llu event=takeover peer=%s reason=\"resumed from %s\"",
+		    (unsigned long long)c->id, c->peer, n->peer);
+		conn_drop_socket(c);
+	}
+	sdpp_framer_free(c->framer);
+	c->framer = n->framer;
+	n->framer = NULL;
+	c->bev = n->bev;
+	n->bev = NULL;
+	c->slot = n->slot;
+	n->slot = NULL;
+	c->tls = n->tls;
+	memcpy(c->peer, n->peer, sizeof(c->peer));
+	if (n->rev != NULL) {
+		event_del(n->rev);
+		event_free(n->rev);
+		n->rev = NULL;
+		c->rev = event_new(srv->gw->base, fd, EV_READ | EV_PERSIST, conn_read_cb, c);
+		if (c->rev == NULL || event_add(c->rev, NULL) != 0)
+			log_fatalx("cannot watch a buyer's socket");
+		bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
+	} else {
+		bufferevent_setcb(c->bev, conn_tls_read_cb, conn_write_cb, conn_event_cb, c);
+	}
+	/* The order's frames may be as large as its menu allows. */
+	if (sdpp_framer_set_cap(c->framer, srv->gw->cfg->max_frame) != SDPP_OK)
+		log_fatalx("out of memory");
+}
+
+/*
+ * n's first frame resumes an order (PROTOCOL.md 15.6). The order's session
+ * checks it; a refusal goes to n (the order is not disturbed by a resume it
+ * refused: anyone can name an order id), an acceptance moves n's socket to
+ * the order.
+ */
+static void
+conn_resume(struct conn *n)
+{
+	struct server *srv = n->srv;
+	const struct sdpp_msg *m = n->resume;
+	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)], why[SDPP_TEXT_MAX + 1];
+	struct conn *c;
+	enum sdpp_err e;
+
+	n->resume = NULL;
+	sdpp_hex_encode(hex, m->u.resume.order_id, SDPP_ORDER_ID_BYTES);
+	c = conn_by_order(srv, m->u.resume.order_id);
+	if (c == NULL) {
+		e = SDPP_E_UNKNOWN_ORDER;
+		snprintf(why, sizeof(why),
+		    "no order %.16s... is open here (ended, expired or never made)", hex);
+	} else {
+		e = sdpp_seller_resume(c->s, m, now_ms(), c->out, why, sizeof(why));
+	}
+	if (e != SDPP_OK) {
+		sdpp_out_clear(n->out);
+		srv->gw->stats.resumes_refused++;
+		log_info("%llu event=resume_refused order=%.16s peer=%s code=%s why=\"%s\"",
+		    (unsigned long long)n->id, hex, n->peer, sdpp_err_code(e), why);
+		(void)sdpp_seller_fail(n->s, e, why, n->out);
+		conn_process(n);
+		return;
+	}
+	srv->gw->stats.resumes++;
+	log_info("%llu event=resumed order=%.16s conn=%llu peer=%s seq=%llu attempt=%llu",
+	    (unsigned long long)c->id, hex, (unsigned long long)n->id, n->peer,
+	    (unsigned long long)m->u.resume.seq, (unsigned long long)m->u.resume.attempt);
+	/* The frames for the buyer wait in the shared out: move the socket
+	 * first, then let the order's session write them (and record the
+	 * resume) while n's session, which holds m, still exists. */
+	conn_take_socket(c, n);
+	conn_process(c);
+	conn_kill(n, NULL);
+}
+
 /* ------------------------------------------------------------ connections */
 
 static void
@@ -1023,6 +1170,26 @@ conn_free(struct conn *c)
 	sdpp_framer_free(c->framer);
 	menu_release(c->menu);
 	free(c);
+}
+
+/* Closes c's socket, if it has one, and forgets it: the session stays. */
+static void
+conn_drop_socket(struct conn *c)
+{
+	struct server *srv = c->srv;
+
+	if (c->rev != NULL) {
+		event_del(c->rev); /* before the socket closes */
+		event_free(c->rev);
+		c->rev = NULL;
+	}
+	if (c->bev == NULL)
+		return;
+	bufferevent_free(c->bev); /* closes the socket; libevent defers the free */
+	c->bev = NULL;
+	access_limit_release(srv->limit, c->slot);
+	c->slot = NULL;
+	srv->nconns--;
 }
 
 /* Marks c dead and detaches it; the memory goes at the next safe point. */
@@ -1046,15 +1213,11 @@ conn_kill(struct conn *c, const char *why)
 			(void)server_feeds_sync(srv);
 	}
 	evtimer_del(c->timer);
-	if (c->rev != NULL)
-		event_del(c->rev); /* before the socket closes */
-	if (c->bev != NULL) {
-		bufferevent_free(c->bev); /* closes the socket; libevent defers the free */
-		c->bev = NULL;
+	conn_drop_socket(c);
+	if (c->parked) {
+		c->parked = 0;
+		srv->nparked--;
 	}
-	access_limit_release(srv->limit, c->slot);
-	c->slot = NULL;
-	srv->nconns--;
 	reap_schedule(srv);
 }
 
@@ -1097,12 +1260,42 @@ conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	conn_process(c);
 }
 
+/*
+ * The buyer's connection dropped under a running sdpp/2 order: the order
+ * waits for its resume (resume_timeout), taking samples into its queue.
+ * Its partial input goes with the socket: a resume starts on a new one.
+ */
+static void
+conn_park(struct conn *c, const char *why)
+{
+	struct sdpp_progress pr;
+	char hex[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+
+	sdpp_seller_progress(c->s, &pr);
+	sdpp_hex_encode(hex, sdpp_seller_order_id(c->s), SDPP_ORDER_ID_BYTES);
+	log_info("%llu event=detached order=%.16s reason=\"%s\" sent=%llu acked=%llu "
+	         "resume_timeout=%llums",
+	    (unsigned long long)c->id, hex, why, (unsigned long long)pr.sent,
+	    (unsigned long long)pr.acked, (unsigned long long)c->srv->gw->cfg->resume_timeout_ms);
+	sdpp_seller_detach(c->s, now_ms());
+	conn_drop_socket(c);
+	sdpp_framer_free(c->framer);
+	c->framer = NULL;
+	c->parked = 1;
+	c->srv->nparked++;
+	timer_arm(c);
+}
+
 /* The buyer went away (EOF or a socket error): record it, then free. */
 static void
 conn_lost(struct conn *c, const char *why)
 {
 	if (c->dead)
 		return;
+	if (!c->srv->gw->stopping && sdpp_seller_resumable(c->s)) {
+		conn_park(c, why);
+		return;
+	}
 	if (!sdpp_seller_done(c->s) && sdpp_seller_order_id(c->s) != NULL) {
 		struct sdpp_progress pr;
 
@@ -1357,6 +1550,7 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	scfg.max_resends = (uint32_t)gw->cfg->max_resends;
 	scfg.payment_timeout_ms = gw->cfg->payment_timeout_ms;
 	scfg.idle_timeout_ms = gw->cfg->idle_timeout_ms;
+	scfg.resume_timeout_ms = gw->cfg->resume_timeout_ms;
 	scfg.window = gw->cfg->window;
 	scfg.queue_max = (size_t)gw->cfg->buyer_queue;
 	scfg.max_quantity = gw->cfg->max_quantity;
@@ -1786,6 +1980,12 @@ server_buyers(const struct server *srv)
 }
 
 size_t
+server_detached(const struct server *srv)
+{
+	return srv->nparked;
+}
+
+size_t
 server_products(struct server *srv, const struct server_product **out)
 {
 	struct conn *c;
@@ -1816,7 +2016,12 @@ server_shutdown(struct server *srv)
 		next = TAILQ_NEXT(c, entry);
 		if (c->dead)
 			continue;
-		(void)sdpp_seller_shutdown(c->s, now_ms(), c->out);
+		/* An order waiting for its buyer cannot be settled now. */
+		if (c->parked)
+			(void)sdpp_seller_fail(
+			    c->s, SDPP_E_SHUTDOWN, "seller is shutting down", c->out);
+		else
+			(void)sdpp_seller_shutdown(c->s, now_ms(), c->out);
 		conn_process(c);
 	}
 	reap_schedule(srv);

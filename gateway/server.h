@@ -43,6 +43,8 @@ const struct discover_stats *server_discovery(const struct server *srv);
  * loop ends once every buyer is gone and every record is committed. */
 void server_shutdown(struct server *srv);
 size_t server_buyers(const struct server *srv);
+/* Orders whose connection dropped, waiting for their buyer's resume. */
+size_t server_detached(const struct server *srv);
 
 /* What one product (by id: the counts outlive reloads and discovery
  * changes) did since start. */
