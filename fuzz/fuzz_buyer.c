@@ -1,4 +1,4 @@
-/* libFuzzer target: the buyer state machine, against a harness playing the seller. */
+/* libFuzzer target: the buyer state machine, against a harness playing the seller, with resumes. */
 #include "fuzz/fuzz.h"
 #include "sdpp/crypto.h"
 #include "sdpp/framer.h"
@@ -84,7 +84,29 @@ struct h {
 
 	/* The topic the last sdpp_buyer_order_topic() asked for ("" none). */
 	char want_topic[SDPP_TOPIC_MAX + 1];
+
+	/* Resume (sdpp/2). */
+	int resuming;          /* a resume sent, `resumed` not yet taken */
+	int rejoining;         /* in the call that gives the buyer `resumed` */
+	uint64_t attempt;      /* of the last resume sent */
+	uint64_t resumed_paid; /* the `resumed` being given: its paid */
+	uint64_t resent_total; /* the last payment sent again after it */
+	uint64_t made[16];     /* totals of payments completed, a ring */
+	size_t nmade;
+	char *exit_frame; /* the buyer's exit as first sent */
+	size_t exit_len;
 };
+
+static int
+made_payment(const struct h *h, uint64_t total)
+{
+	size_t i;
+
+	for (i = 0; i < h->nmade && i < 16; i++)
+		if (h->made[i] == total)
+			return 1;
+	return 0;
+}
 
 static int
 code_known(const char *code)
@@ -155,8 +177,18 @@ check_frames(struct h *h, int *errors)
 			h->acked_out = m.u.ack.seq;
 			break;
 		case SDPP_T_PAYMENT_ACK:
-			/* Pays exactly the invoice it was asked to, within budget. */
+			CHECK(!h->resuming || h->rejoining);
 			CHECK(memcmp(m.u.payment.order_id, h->order_id, sizeof(id)) == 0);
+			if (h->rejoining) {
+				/* Sent again: one it made, above what the seller
+				 * holds, in order. */
+				CHECK(m.u.payment.total > h->resumed_paid);
+				CHECK(m.u.payment.total > h->resent_total);
+				CHECK(made_payment(h, m.u.payment.total));
+				h->resent_total = m.u.payment.total;
+				break;
+			}
+			/* Pays exactly the invoice it was asked to, within budget. */
 			CHECK(m.u.payment.invoice == h->pay_invoice);
 			CHECK(m.u.payment.total == h->pay_total);
 			CHECK(m.u.payment.total >= h->voucher);
@@ -164,6 +196,17 @@ check_frames(struct h *h, int *errors)
 			h->voucher = m.u.payment.total;
 			break;
 		case SDPP_T_EXIT:
+			CHECK(!h->resuming || h->rejoining);
+			if (h->exit_frame != NULL) {
+				/* Only after `resumed`, the same exit again. */
+				CHECK(h->rejoining && h->exit_len == (size_t)(nl - p) + 1);
+				CHECK(memcmp(h->exit_frame, p, h->exit_len) == 0);
+			} else {
+				h->exit_frame = malloc((size_t)(nl - p) + 1);
+				CHECK(h->exit_frame != NULL);
+				memcpy(h->exit_frame, p, (size_t)(nl - p) + 1);
+				h->exit_len = (size_t)(nl - p) + 1;
+			}
 			CHECK(
 			    h->ordered && memcmp(m.u.exit.order_id, h->order_id, sizeof(id)) == 0);
 			CHECK(m.u.exit.seq == pr.sent);
@@ -173,6 +216,19 @@ check_frames(struct h *h, int *errors)
 			CHECK(!__builtin_mul_overflow(m.u.exit.seq, h->price, &owed));
 			CHECK(m.u.exit.total >= owed && m.u.exit.total >= h->voucher);
 			h->voucher = m.u.exit.total;
+			break;
+		case SDPP_T_RESUME:
+			/* A receipt for all it holds, the next attempt. */
+			CHECK(!h->resuming || h->attempt > 0);
+			CHECK(memcmp(m.u.resume.order_id, h->order_id, sizeof(id)) == 0);
+			CHECK(m.u.resume.seq == pr.sent && m.u.resume.seq < MAX_ITEMS);
+			CHECK(memcmp(m.u.resume.digest, h->chain[m.u.resume.seq],
+			          SDPP_DIGEST_BYTES) == 0);
+			CHECK(m.u.resume.invoice == h->ninv);
+			CHECK(m.u.resume.attempt == h->attempt + 1);
+			h->attempt = m.u.resume.attempt;
+			h->acked_out = m.u.resume.seq;
+			h->resuming = 1;
 			break;
 		case SDPP_T_ERROR:
 			CHECK(code_known(m.u.error.code));
@@ -238,6 +294,12 @@ check_events(struct h *h, int *closes)
 			          SDPP_OK);
 			h->statements++;
 			break;
+		case SDPP_EV_REJOINED:
+			CHECK(h->rejoining && h->resuming);
+			CHECK(ev->msg != NULL && ev->msg->type == SDPP_T_RESUMED);
+			CHECK(ev->msg->u.resumed.seq == p.sent);
+			h->resuming = 0;
+			break;
 		case SDPP_EV_PEER_ERROR:
 			CHECK(ev->msg != NULL && ev->msg->type == SDPP_T_ERROR);
 			break;
@@ -262,6 +324,10 @@ check_progress(struct h *h)
 	CHECK(p.acked <= p.sent);
 	CHECK(p.sent <= h->prev.sent + 1); /* one frame, at most one item */
 	CHECK(p.acked == h->acked_out);
+	/* Resuming, a payment or the exit waits for `resumed` unsent, but
+	 * counts (its frame is checked when it goes). */
+	if (h->resuming && !h->done && p.total_paid > h->voucher)
+		h->voucher = p.total_paid;
 	CHECK(p.total_paid == h->voucher);
 	if (h->ordered) {
 		CHECK(p.price == h->price && p.quantity == h->quantity);
@@ -696,8 +762,75 @@ op_pay(struct h *h, struct fuzz_in *in)
 	v = (f & 0x40) ? NULL : ver;
 	if (req == h->pay_req && (v == NULL || strlen(v) <= SDPP_VERIFICATION_MAX))
 		h->pay_req = 0; /* consumed, whatever the outcome */
+	if (req == h->pay_req || (h->pay_req == 0 && req == h->last_req))
+		h->made[h->nmade++ % 16] = h->pay_total;
 	e = sdpp_buyer_complete(h->b, req, (f & 0x30) != 0x30, v, h->now, &h->out);
 	after(h, e, was);
+}
+
+/* A new connection: the buyer's resume, if it has an order to resume. */
+static void
+op_resume(struct h *h)
+{
+	int could = sdpp_buyer_resumable(h->b), was = h->done;
+	uint64_t attempt = h->attempt;
+	enum sdpp_err e = sdpp_buyer_resume(h->b, h->now, &h->out);
+
+	/* An sdpp/2 order streaming, exiting or already resuming. */
+	if (could)
+		CHECK(h->ordered && h->keyed && sdpp_buyer_version(h->b) == 2 && !was);
+	if (!could)
+		CHECK(e == SDPP_E_INVAL && h->out.len == 0 && h->out.nev == 0);
+	after(h, e, was);
+	if (could && !h->done)
+		CHECK(
+		    h->resuming && h->attempt == attempt + 1 &&
+		    sdpp_buyer_deadline(h->b) ==
+		        h->now + (h->cfg.response_timeout_ms ? h->cfg.response_timeout_ms : 30000));
+}
+
+/* The seller's answer to a resume, from the input: taken exactly when it
+ * is the order's, signed by the seller, at what the buyer holds. */
+static void
+op_resumed(struct h *h, struct fuzz_in *in)
+{
+	uint8_t f = fuzz_in_u8(in), g = fuzz_in_u8(in);
+	struct sdpp_msg m;
+	struct sdpp_resumed *d = &m.u.resumed;
+	int ok, rejoined;
+
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_RESUMED;
+	put_order_id(h, d->order_id, f);
+	d->seq = (g & 1) ? fuzz_in_u8(in) : h->prev.sent;
+	d->sent = d->seq + fuzz_in_u8(in) % 4;
+	d->invoice = (g & 2) ? fuzz_in_u8(in) % (h->ninv + 2) : h->ninv;
+	switch ((g >> 2) & 3) {
+	case 0:
+		d->paid = 0;
+		break;
+	case 1:
+		d->paid = h->voucher;
+		break;
+	case 2:
+		d->paid = h->made[fuzz_in_u8(in) % 16];
+		break;
+	default:
+		d->paid = fuzz_in_u64(in, 3);
+		break;
+	}
+	d->dropped = fuzz_in_u8(in);
+	ok = h->resuming && !h->done && !(f & 0x80) && pick_signer(f) == sid &&
+	     d->seq == h->prev.sent && d->invoice >= h->ninv;
+	h->rejoining = 1;
+	h->resumed_paid = d->paid;
+	h->resent_total = 0;
+	send_msg(h, &m, pick_signer(f));
+	h->rejoining = 0;
+	rejoined = !h->resuming && ok;
+	CHECK(rejoined == ok);
+	if (!ok)
+		CHECK(h->done); /* refused: the buyer gives up */
 }
 
 static void
@@ -731,6 +864,8 @@ enum op {
 	OP_TICK,
 	OP_START,
 	OP_ORDER_TOPIC, /* an order narrowed to a topic: a length byte, then the topic */
+	OP_RESUME,      /* the connection dropped: resume on a new one */
+	OP_RESUMED,     /* the seller's answer */
 	OP__COUNT
 };
 
@@ -833,6 +968,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(e == SDPP_E_INVAL);
 			after(&h, e, was);
 			break;
+		case OP_RESUME:
+			op_resume(&h);
+			break;
+		case OP_RESUMED:
+			op_resumed(&h, &in);
+			break;
 		}
 	}
 	sdpp_buyer_free(h.b);
@@ -842,5 +983,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < RESEND_RING; i++)
 		free(h.ring[i].frame);
 	free(h.chain);
+	free(h.exit_frame);
 	return 0;
 }

@@ -1,4 +1,5 @@
-/* libFuzzer target: the seller state machine fed input-chosen buyer messages, samples, timers. */
+/* libFuzzer target: the seller state machine fed input-chosen buyer messages, samples, timers, cuts
+ * and resumes. */
 #include "fuzz/fuzz.h"
 #include "sdpp/crypto.h"
 #include "sdpp/framer.h"
@@ -43,6 +44,7 @@ struct h {
 	struct sdpp_out out;
 	uint64_t now;
 	uint64_t window; /* effective window */
+	int v2;          /* the hello and order say sdpp/2 */
 
 	/* Host. */
 	uint64_t pending[MAX_PENDING];
@@ -75,9 +77,17 @@ struct h {
 
 	/* Invoices and statement as sent. */
 	uint64_t ninv, billed, total_due;
-	uint64_t inv_due[64];
+	uint64_t inv_due[64], inv_delivered[64];
 	int statements;
 	uint64_t exit_seq, exit_total;
+
+	/* Resume (sdpp/2): the order detached, and resumes offered to it. */
+	int detached;
+	uint64_t detached_at;
+	uint64_t last_attempt; /* of the last resume accepted */
+	uint64_t dropped_away; /* samples dropped since the connection went */
+	int resuming;          /* in sdpp_seller_resume(): resends are expected */
+	uint64_t data_out;     /* data frames in the call's output */
 };
 
 /* ---- Checks on what one call produced. */
@@ -154,6 +164,7 @@ check_invoice(struct h *h, const struct sdpp_invoice *v)
 	h->billed = v->last_seq;
 	h->total_due = v->total_due;
 	h->inv_due[v->number % 64] = v->total_due;
+	h->inv_delivered[v->number % 64] = v->delivered;
 }
 
 static void
@@ -225,9 +236,21 @@ check_frames(struct h *h, int *errors)
 			break;
 		case SDPP_T_DATA:
 			check_data(h, &m);
+			h->data_out++;
 			break;
 		case SDPP_T_DATA_INVOICE:
-			check_invoice(h, &m.u.invoice);
+			if (m.u.invoice.number <= h->ninv) {
+				/* Sent again after a resume, as it was. */
+				CHECK(h->resuming && h->ninv - m.u.invoice.number < 64);
+				CHECK(m.u.invoice.total_due == h->inv_due[m.u.invoice.number % 64]);
+				CHECK(m.u.invoice.delivered ==
+				      h->inv_delivered[m.u.invoice.number % 64]);
+			} else {
+				check_invoice(h, &m.u.invoice);
+			}
+			break;
+		case SDPP_T_RESUMED:
+			CHECK(h->resuming); /* checked in op_resume() */
 			break;
 		case SDPP_T_EXIT:
 			check_statement(h, &m.u.statement);
@@ -323,6 +346,17 @@ check_events(struct h *h, int *closes)
 		case SDPP_EV_DROPPED:
 			CHECK(ev->count >= 1);
 			h->dropped_events += ev->count;
+			if (sdpp_seller_detached(h->s))
+				h->dropped_away += ev->count;
+			break;
+		case SDPP_EV_RESUME:
+			/* A resume as a connection's first frame: for the host. */
+			CHECK(!h->ordered && h->menus == 0);
+			CHECK(ev->msg != NULL && ev->msg->type == SDPP_T_RESUME);
+			break;
+		case SDPP_EV_REJOINED:
+			CHECK(h->resuming);
+			CHECK(ev->msg != NULL && ev->msg->type == SDPP_T_RESUME);
 			break;
 		case SDPP_EV_PEER_ERROR:
 			CHECK(ev->msg != NULL && ev->msg->type == SDPP_T_ERROR);
@@ -412,7 +446,11 @@ after(struct h *h, enum sdpp_err ret, int was_done)
 	}
 	if (was_done)
 		CHECK(h->out.len == 0 && h->out.nev == 0);
+	h->data_out = 0;
 	check_frames(h, &errors);
+	/* Detached: no item goes out (nor a resend), until a resume. */
+	if (h->detached && !h->resuming)
+		CHECK(h->data_out == 0);
 	check_events(h, &closes);
 	h->done = sdpp_seller_done(h->s);
 	CHECK(closes <= 1);
@@ -426,6 +464,8 @@ after(struct h *h, enum sdpp_err ret, int was_done)
 	CHECK(errors <= 1 && (errors == 0 || closes == 1));
 	if (h->done)
 		CHECK(!sdpp_seller_streaming(h->s) && sdpp_seller_deadline(h->s) == UINT64_MAX);
+	if (h->detached && !h->done)
+		CHECK(sdpp_seller_deadline(h->s) <= h->detached_at + h->cfg.resume_timeout_ms);
 	/* A failure the peer caused always ends the session. */
 	if (ret != SDPP_OK && ret != SDPP_E_INVAL)
 		CHECK(h->done);
@@ -544,6 +584,7 @@ op_order(struct h *h, struct fuzz_in *in)
 		sdpp_identity_enc_public(bid, m.u.order.enc_key);
 	fuzz_in_fill(in, m.u.order.nonce, 4);
 	m.u.order.time = (int64_t)h->now;
+	m.u.order.version = h->v2 ? 2 : 1;
 	/* A stranger signing for our key fails; signing for its own key
 	 * succeeds, and then our later messages are the forgeries. */
 	send_msg(h, &m, (f & 0x38) == 0x38 ? other : pick_signer(f));
@@ -692,6 +733,183 @@ op_tick(struct h *h, struct fuzz_in *in)
 		CHECK(sdpp_seller_deadline(h->s) > h->now);
 	if (d != UINT64_MAX && h->now < d && !was)
 		CHECK(e == SDPP_OK && !h->done); /* nothing happens before the deadline */
+	/* Not resumed in time: closed (for that, or something due earlier). */
+	if (h->detached && h->now >= h->detached_at + h->cfg.resume_timeout_ms)
+		CHECK(h->done);
+}
+
+/* The connection drops: the host detaches the order, if it may be held. */
+static void
+op_detach(struct h *h)
+{
+	int could = sdpp_seller_resumable(h->s), was = sdpp_seller_detached(h->s);
+
+	sdpp_seller_detach(h->s, h->now);
+	CHECK(sdpp_seller_detached(h->s) == (was || could));
+	/* Only a streaming or exiting sdpp/2 order, with resume on. */
+	if (could)
+		CHECK(h->cfg.resume_timeout_ms != 0 && sdpp_seller_version(h->s) == 2 &&
+		      h->ordered && !h->done);
+	if (!was && could) {
+		h->detached = 1;
+		h->detached_at = h->now;
+	}
+}
+
+/*
+ * Checks an accepted resume's output: `resumed` saying what the seller
+ * holds, then items seq+1.. in order (resends, then new ones) and the
+ * invoices after the resume's, each right after the item it was sent after
+ * (its `delivered`, or at once if the buyer holds that item), none unpaid
+ * left out.
+ */
+static void
+check_resumed(struct h *h, const struct sdpp_resume *r, uint64_t claimed)
+{
+	const char *p = h->out.buf, *end = p + h->out.len, *nl;
+	uint8_t resent[64];
+	uint64_t last = r->seq, next_inv = r->invoice + 1, n;
+	struct sdpp_msg m;
+	int first = 1;
+
+	memset(resent, 0, sizeof(resent));
+	CHECK(h->out.len > 0);
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		CHECK(nl != NULL);
+		CHECK(
+		    sdpp_msg_parse(&m, p, (size_t)(nl - p), SDPP_ROLE_SELLER, NULL, 0) == SDPP_OK);
+		if (first) {
+			const struct sdpp_resumed *d = &m.u.resumed;
+
+			CHECK(m.type == SDPP_T_RESUMED);
+			CHECK(memcmp(d->order_id, h->order_id, SDPP_ORDER_ID_BYTES) == 0);
+			CHECK(d->seq == r->seq && d->sent == h->prev.sent);
+			CHECK(d->invoice == h->ninv && d->dropped == h->dropped_away);
+			CHECK(d->paid == claimed);
+			first = 0;
+		} else if (m.type == SDPP_T_DATA) {
+			CHECK(m.u.data.seq == last + 1);
+			last = m.u.data.seq;
+		} else if (m.type == SDPP_T_DATA_INVOICE && m.u.invoice.number <= h->ninv) {
+			n = m.u.invoice.number;
+			CHECK(n >= next_inv && n + 64 > h->ninv);
+			CHECK(last ==
+			      (m.u.invoice.delivered > r->seq ? m.u.invoice.delivered : r->seq));
+			resent[n % 64] = 1;
+			next_inv = n + 1;
+		} else {
+			CHECK(m.type == SDPP_T_DATA_INVOICE);
+		}
+		sdpp_msg_free(&m);
+		p = nl + 1;
+	}
+	/* What the buyer lacks and has not paid for comes again. */
+	for (n = r->invoice + 1; n <= h->ninv; n++)
+		if (n + 64 > h->ninv && h->inv_due[n % 64] > h->prev.total_paid)
+			CHECK(resent[n % 64]);
+}
+
+/*
+ * A new connection whose first frame is a resume for the order, from the
+ * input: a fresh session hands it over (SDPP_EV_RESUME) and the host offers
+ * it to ours. Accepted exactly when PROTOCOL.md 15.6 says; a refusal leaves
+ * the order as it was. (g & 0x80): the resume goes to our own session
+ * instead, as if it were its first frame.
+ */
+static void
+op_resume(struct h *h, struct fuzz_in *in)
+{
+	uint8_t f = fuzz_in_u8(in), g = fuzz_in_u8(in);
+	struct sdpp_msg m;
+	struct sdpp_resume *r = &m.u.resume;
+	struct sdpp_seller *fs = NULL;
+	struct sdpp_out fo;
+	struct sdpp_progress before;
+	const struct sdpp_identity *signer = pick_signer(f);
+	char *frame = NULL, why[SDPP_TEXT_MAX + 1];
+	size_t len = 0;
+	uint64_t deadline, claimed;
+	int ok, was = h->done, detached;
+	enum sdpp_err e;
+
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_RESUME;
+	put_order_id(h, r->order_id, f);
+	r->seq = pick_seq(h, in, f);
+	pick_digest(h, in, r->seq, f, r->digest);
+	r->invoice = (g & 1) ? fuzz_in_u8(in) % (h->ninv + 2) : h->ninv;
+	r->attempt = (g & 2) ? fuzz_in_u8(in) : h->last_attempt + 1;
+	if (g & 0x80) {
+		send_msg(h, &m, signer);
+		return;
+	}
+	m.from = SDPP_ROLE_BUYER;
+	if (sdpp_msg_encode(&m, signer, &frame, &len) != SDPP_OK)
+		return;
+	sdpp_out_init(&fo, 1 << 16);
+	CHECK(sdpp_seller_new(&fs, &h->cfg, h->now) == SDPP_OK);
+	e = sdpp_seller_input(fs, frame, len - 1, h->now, &fo);
+	free(frame);
+	if (e != SDPP_OK) {
+		/* Not a resume the parser takes (attempt 0, no signature). */
+		CHECK(sdpp_seller_done(fs));
+		goto out;
+	}
+	CHECK(fo.nev == 1 && fo.ev[0].type == SDPP_EV_RESUME && fo.len == 0);
+	ok = h->ordered && !h->done && sdpp_seller_resumable(h->s) &&
+	     memcmp(r->order_id, h->order_id, SDPP_ORDER_ID_BYTES) == 0 && signer == bid &&
+	     r->attempt > h->last_attempt && r->seq >= h->prev.acked && r->seq <= h->prev.sent &&
+	     r->seq < MAX_ITEMS && memcmp(r->digest, h->chain[r->seq], SDPP_DIGEST_BYTES) == 0 &&
+	     r->invoice <= h->ninv;
+	sdpp_seller_progress(h->s, &before);
+	deadline = sdpp_seller_deadline(h->s);
+	detached = sdpp_seller_detached(h->s);
+	claimed = h->prev.total_paid;
+	h->resuming = 1;
+	e = sdpp_seller_resume(h->s, fo.ev[0].msg, h->now, &h->out, why, sizeof(why));
+	if (trace)
+		fprintf(stderr, "  resume seq %llu attempt %llu: %s (%s)\n",
+		    (unsigned long long)r->seq, (unsigned long long)r->attempt, sdpp_strerror(e),
+		    why);
+	CHECK((e == SDPP_OK) == ok);
+	if (e == SDPP_OK) {
+		struct sdpp_msg d;
+		const char *nl = memchr(h->out.buf, '\n', h->out.len);
+
+		/* paid: at least what is credited (more if being confirmed). */
+		CHECK(nl != NULL);
+		CHECK(sdpp_msg_parse(&d, h->out.buf, (size_t)(nl - h->out.buf), SDPP_ROLE_SELLER,
+		          NULL, 0) == SDPP_OK);
+		CHECK(d.type == SDPP_T_RESUMED && d.u.resumed.paid >= claimed);
+		claimed = d.u.resumed.paid;
+		sdpp_msg_free(&d);
+		check_resumed(h, r, claimed);
+		h->detached = 0;
+		h->dropped_away = 0;
+		h->last_attempt = r->attempt;
+		after(h, SDPP_OK, was);
+		CHECK(!sdpp_seller_detached(h->s));
+	} else {
+		struct sdpp_progress now;
+
+		/* Refused: nothing said here, nothing changed. */
+		CHECK(h->out.len == 0 && h->out.nev == 0);
+		CHECK(e == SDPP_E_INVAL || why[0] != '\0');
+		sdpp_seller_progress(h->s, &now);
+		CHECK(memcmp(&now, &before, sizeof(now)) == 0);
+		CHECK(sdpp_seller_deadline(h->s) == deadline);
+		CHECK(sdpp_seller_detached(h->s) == detached);
+		CHECK(sdpp_seller_done(h->s) == was);
+		if (e != SDPP_E_INVAL) {
+			sdpp_out_clear(&fo);
+			CHECK(sdpp_seller_fail(fs, e, why, &fo) == e && fo.len > 0);
+		}
+	}
+	h->resuming = 0;
+out:
+	sdpp_seller_free(fs);
+	sdpp_out_free(&fo);
 }
 
 static void
@@ -807,6 +1025,10 @@ setup(struct h *h, struct fuzz_in *in, struct sdpp_product *prod)
 	h->cfg.queue_max = (b3 >> 3) & 7;
 	h->cfg.max_resends = b3 >> 6;
 	h->cfg.max_quantity = (b4 & 0x80) ? 1 + (b4 & 31) : 0;
+	/* sdpp/2 (b0 & 0x40), whose orders are held for a resume unless
+	 * (b0 & 0x80); an sdpp/1 order never is. */
+	h->v2 = (b0 & 0x40) != 0;
+	h->cfg.resume_timeout_ms = (b0 & 0x80) ? 0 : 4000;
 	if (b4 & 0x40) {
 		h->cfg.handshake_timeout_ms = 1000;
 		h->cfg.ack_timeout_ms = 100;
@@ -833,12 +1055,14 @@ enum op {
 	OP_SHUTDOWN,
 	OP_FAIL,
 	OP_SET_MENU,
+	OP_DETACH, /* the connection drops */
+	OP_RESUME, /* a new connection resumes the order */
 	OP__COUNT
 };
 
 /*
- * Input: five configuration bytes (granularity, ack_every, max_unpaid,
- * sign_items/window/queue/resends, max_quantity/timeouts), then operations,
+ * Input: five configuration bytes (granularity/sdpp/2/resume, ack_every,
+ * max_unpaid, sign_items/window/queue/resends, max_quantity/timeouts), then operations,
  * one byte each (mod OP__COUNT) followed by that operation's arguments.
  */
 int
@@ -875,6 +1099,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case OP_HELLO:
 			memset(&m, 0, sizeof(m));
 			m.type = SDPP_T_HELLO;
+			if (h.v2)
+				snprintf(m.u.hello.version, sizeof(m.u.hello.version), "%s",
+				    SDPP_VERSION_2);
 			send_msg(&h, &m, NULL);
 			break;
 		case OP_ORDER:
@@ -920,6 +1147,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case OP_SET_MENU:
 			h.cfg.menu = &h.menu[h.cfg.menu == &h.menu[0]];
 			sdpp_seller_set_menu(h.s, h.cfg.menu);
+			break;
+		case OP_DETACH:
+			op_detach(&h);
+			break;
+		case OP_RESUME:
+			op_resume(&h, &in);
 			break;
 		}
 	}
