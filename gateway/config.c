@@ -1322,6 +1322,7 @@ static const char *const anchor_kind_names[] = {
 	"receipts",
 	"exit",
 	"close",
+	"resume",
 };
 
 /* [iota]: names into enums, and what the IOTA payment method needs. */
@@ -1356,7 +1357,7 @@ iota_checks(struct parse *p)
 		if (i == sizeof(anchor_kind_names) / sizeof(anchor_kind_names[0])) {
 			add_err(p, p->gw_line[G_IOTA_ANCHOR_KINDS],
 			    "anchor_kinds: unknown record kind `%s' (order, invoice, payment, "
-			    "receipts, exit, close)",
+			    "receipts, exit, close, resume)",
 			    tok);
 			continue;
 		}

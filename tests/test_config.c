@@ -508,6 +508,32 @@ test_durations(void **state)
 }
 
 /* 200 bytes a line, newline included; longer lines are one error, never split. */
+/* resume_timeout: 0 turns resume off; resume records may be anchored. */
+static void
+test_resume_keys(void **state)
+{
+	struct gateway_config *c = NULL;
+	struct errs e;
+
+	(void)state;
+	assert_int_equal(load_text(MINIMAL, &c, &e), 0);
+	assert_int_equal(c->resume_timeout_ms, 60000);
+	config_free(c);
+	assert_int_equal(load_text("[gateway]\nresume_timeout = 0\n" MINIMAL, &c, &e), 0);
+	assert_int_equal(c->resume_timeout_ms, 0);
+	config_free(c);
+	assert_int_equal(load_text("[gateway]\nresume_timeout = 90s\n" MINIMAL
+	                           "[iota]\nanchor = records\nanchor_kinds = resume, exit\n",
+	                     &c, &e),
+	    0);
+	assert_int_equal(c->resume_timeout_ms, 90000);
+	assert_true(c->iota_anchor_mask & (1u << 8));
+	assert_true(c->iota_anchor_mask & (1u << 6));
+	config_free(c);
+	assert_int_equal(load_text("[gateway]\nresume_timeout = 25h\n" MINIMAL, &c, &e), 1);
+	assert_non_null(strstr(e.buf, "resume_timeout"));
+}
+
 static void
 test_line_limit(void **state)
 {
@@ -1091,6 +1117,7 @@ main(void)
 		cmocka_unit_test(test_credentials_directory),
 		cmocka_unit_test(test_bools),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_resume_keys),
 		cmocka_unit_test(test_line_limit),
 		cmocka_unit_test(test_line_endings),
 		cmocka_unit_test(test_prices),
