@@ -139,6 +139,10 @@ struct sdpp_seller {
 	uint64_t dropped_away; /* samples dropped since the connection went */
 	struct keptinv *kept;  /* ring of invq_cap, allocated with the order */
 	size_t kept_head, kept_len;
+	/* The closing statement, when the exit was recorded while detached:
+	 * it goes to the buyer's resume (there is nobody to send it to). */
+	char *statement;
+	size_t statement_len;
 };
 
 static enum sdpp_err seller_fail(struct sdpp_seller *s, struct sdpp_out *out, enum sdpp_err e,
@@ -243,6 +247,7 @@ sdpp_seller_free(struct sdpp_seller *s)
 	for (q = 0; s->kept != NULL && q < s->kept_len; q++)
 		free(s->kept[(s->kept_head + q) % s->invq_cap].frame);
 	free(s->kept);
+	free(s->statement);
 	sdpp_aead_free(s->aead);
 	sdpp_verifier_free(s->buyer);
 	sdpp_msg_free(&s->in);
@@ -1319,8 +1324,14 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 	 * buyer's signed promise for the items after the last invoice. */
 	if (!s->chain_payments && x->total > s->paid_total)
 		s->paid_total = x->total;
-	if (x->seq > s->acked)
+	if (x->seq > s->acked) {
+		/* The chain too: a resume (while the statement waits) names it. */
+		const uint8_t *c = chain_at(s, x->seq);
+
+		if (c != NULL)
+			memmove(s->acked_chain, c, SDPP_DIGEST_BYTES);
 		s->acked = x->seq;
+	}
 	/* The exit settles the items after the last invoice: count them as
 	 * due, so progress (and the close record) shows the whole bill. */
 	if (x->seq * s->price > s->total_due)
@@ -1339,6 +1350,15 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 	if (s->version == 2)
 		m.u.statement.tree_head = s->tree_head;
 	snprintf(m.verification, sizeof(m.verification), "%s", verification);
+	if (s->detached) {
+		/* Written now it would be lost with the connection, and the
+		 * buyer that resumes for it would find the order gone: keep it
+		 * for the resume (or close at the resume timeout). */
+		s->req_exit = 0;
+		if (sdpp_msg_encode(&m, s->cfg.id, &s->statement, &s->statement_len) != SDPP_OK)
+			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build statement");
+		return SDPP_OK;
+	}
 	if (sdpp_out_add_msg(out, &m, s->cfg.id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build statement");
 	seller_close_ok(s, out);
@@ -1450,10 +1470,18 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	uint64_t seq;
 	enum sdpp_err e;
 
-	if (s->detached && s->st != SS_DONE && now >= s->detached_since + s->cfg.resume_timeout_ms)
+	if (s->detached && s->st != SS_DONE &&
+	    now >= s->detached_since + s->cfg.resume_timeout_ms) {
+		/* The buyer's exit ended the order; only its statement is
+		 * undelivered. */
+		if (s->statement != NULL) {
+			seller_close_ok(s, out);
+			return SDPP_OK;
+		}
 		return seller_fail(s, out, SDPP_E_RESUME_TIMEOUT,
 		    "order not resumed within %llu ms",
 		    (unsigned long long)s->cfg.resume_timeout_ms);
+	}
 	switch (s->st) {
 	case SS_HELLO:
 	case SS_ORDER:
@@ -1513,6 +1541,10 @@ sdpp_seller_shutdown(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	if (s->st == SS_DONE)
 		return SDPP_OK;
 	s->closing = 1;
+	if (s->statement != NULL) {
+		seller_close_ok(s, out); /* ended by the exit; no resume now */
+		return SDPP_OK;
+	}
 	if (s->st == SS_RECORD_ORDER || s->st == SS_EXITING)
 		return SDPP_OK; /* finish when the pending record completes */
 	if (s->st != SS_STREAM)
@@ -1696,14 +1728,22 @@ sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *msg, uint64_t n
 	m.u.resumed.paid = claimed_total(s);
 	m.u.resumed.dropped = s->dropped_away;
 	e = sdpp_out_add_msg(out, &m, s->cfg.id);
-	if (e == SDPP_OK)
+	/* With the exit recorded, only its statement is left to say. */
+	if (e == SDPP_OK && s->statement == NULL)
 		e = resume_resend(s, r, out);
+	if (e == SDPP_OK && s->statement != NULL)
+		e = sdpp_out_add_bytes(out, s->statement, s->statement_len);
 	if (e != SDPP_OK)
 		return resume_refuse(
 		    SDPP_E_INTERNAL, why, whylen, "cannot resend: %s", sdpp_strerror(e));
 	ev = sdpp_out_add_event(out, SDPP_EV_REJOINED);
 	if (ev != NULL)
 		ev->msg = msg;
+	if (s->statement != NULL) {
+		s->detached = 0;
+		seller_close_ok(s, out);
+		return SDPP_OK;
+	}
 	s->detached = 0;
 	s->dropped_away = 0;
 	s->resends = 0;

@@ -186,7 +186,10 @@ enum sdpp_err sdpp_seller_anchor(
  * connection is gone: nothing is sent, samples queue (the oldest dropped
  * and counted), the ACK timer stops, the other timers run on, and after
  * resume_timeout_ms tick() closes it with SDPP_E_RESUME_TIMEOUT (its
- * frames go nowhere: the host drops what a detached session writes).
+ * frames go nowhere: the host drops what a detached session writes). An
+ * exit recorded while detached keeps its statement for the resume instead
+ * of writing it; nobody resuming, tick() closes with SDPP_OK then (the
+ * exit ended the order).
  */
 int sdpp_seller_resumable(const struct sdpp_seller *s);
 void sdpp_seller_detach(struct sdpp_seller *s, uint64_t now);
@@ -202,7 +205,10 @@ int sdpp_seller_detached(const struct sdpp_seller *s);
  * accepted, out gets `resumed`, the unacknowledged items and the unpaid
  * invoices again in their order, then queued samples, and an
  * SDPP_EV_REJOINED event (msg = resume, to record): the host moves the new
- * connection to this session.
+ * connection to this session. That msg is the caller's resume, borrowed
+ * from the session that parsed it: keep that one until the events are
+ * handled. With an exit recorded while detached, out gets `resumed`, the
+ * statement and SDPP_EV_CLOSE (SDPP_OK) instead.
  */
 enum sdpp_err sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *resume, uint64_t now,
     struct sdpp_out *out, char *why, size_t whylen);

@@ -625,6 +625,61 @@ test_resume_while_exiting(void **state)
 	conv_teardown(&c);
 }
 
+/* The exit recorded while detached: the statement waits for the resume
+ * (it went nowhere before, and the order was gone when the buyer came
+ * back for it: unknown_order). */
+static void
+test_statement_while_detached(void **state)
+{
+	struct conv c;
+	enum sdpp_type t[16];
+	uint64_t n[16];
+	int i, late;
+
+	(void)state;
+	for (late = 0; late <= 1; late++) {
+		resume_setup(&c, 4, 1, 3);
+		conv_start(&c);
+		conv_order(&c, "co2", 0);
+		c.hold_confirm = 1;
+		for (i = 1; i <= 5; i++)
+			conv_sample(&c, i);
+		assert_int_equal(sdpp_buyer_exit(c.b, c.now, &c.bo), SDPP_OK);
+		buyer_drain(&c);
+		pump(&c);
+		cut(&c, 0, 0, 1);
+		c.hold_confirm = 0;
+		assert_int_equal(
+		    sdpp_seller_complete(c.s, c.held_confirm_req, 1, "", c.now, &c.so), SDPP_OK);
+		seller_drain(&c);
+		assert_int_equal(c.exits, 1);
+		assert_false(sdpp_seller_done(c.s));
+		assert_true(sdpp_seller_resumable(c.s));
+		if (late) {
+			/* Nobody came back: closed at the resume timeout, as
+			 * an order its buyer ended (the exit is recorded). */
+			c.now += RESUME_MS;
+			assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+			seller_drain(&c);
+			assert_int_equal(c.seller_closed, 1);
+			assert_int_equal(c.seller_close_err, SDPP_OK);
+			conv_teardown(&c);
+			continue;
+		}
+		assert_int_equal(rejoin(&c), SDPP_OK);
+		assert_int_equal(pipe_types(&c.s2b, t, n, 16), 2);
+		assert_true(t[0] == SDPP_T_RESUMED && t[1] == SDPP_T_EXIT);
+		assert_int_equal(c.seller_closed, 1);
+		assert_int_equal(c.seller_close_err, SDPP_OK);
+		pump(&c);
+		assert_int_equal(c.statements, 1);
+		assert_true(c.statement.delivered == 5 && c.statement.acked == 5);
+		assert_true(c.statement.total_due == 15 && c.statement.total_paid == 15);
+		assert_int_equal(c.buyer_close_err, SDPP_OK);
+		conv_teardown(&c);
+	}
+}
+
 /* Samples while detached queue within queue_max; beyond it the oldest go,
  * and `resumed` says how many went while detached (not before). */
 static void
@@ -1206,6 +1261,7 @@ main(void)
 		cmocka_unit_test(test_prepay_resume),
 		cmocka_unit_test(test_exit_lost),
 		cmocka_unit_test(test_resume_while_exiting),
+		cmocka_unit_test(test_statement_while_detached),
 		cmocka_unit_test(test_dropped_while_detached),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_not_resumable),
