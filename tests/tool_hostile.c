@@ -29,7 +29,8 @@
 #define READ_BUF 65536
 
 static const char usage_text[] =
-    "usage: tool_hostile [-t SECONDS] [-e CODE] HOST:PORT SELLER_KEY SCENARIO [ARGS]\n"
+    "usage: tool_hostile [-t SECONDS] [-e CODE] [-n N] [-w FILE] [-1] HOST:PORT\n"
+    "                    SELLER_KEY SCENARIO [ARGS]\n"
     "\n"
     "SELLER_KEY is the seller's public key file (or 64 hex digits). Scenarios and\n"
     "the error code the seller must answer with (-e CODE expects another one):\n"
@@ -53,6 +54,28 @@ static const char usage_text[] =
     "                      it with our own signed error CODE; the seller must just\n"
     "                      close                                       (none)\n"
     "\n"
+    "Resume (sdpp/2): the order (open-ended) runs until -n N items (default 0) came\n"
+    "in, then the connection is cut and the order picked up on a new one:\n"
+    "  resume PROD N [M]   N items, hang up, resume; then items up to M in all\n"
+    "                      (default N), our exit and the statement   (none)\n"
+    "  resume-forged PROD  a resume signed by another key            bad_signature\n"
+    "  resume-foreign PROD a second buyer with an order of its own names\n"
+    "                      ours in a resume it signs                  bad_signature\n"
+    "  resume-replay PROD  resume (accepted), hang up, the same resume\n"
+    "                      frame again                                stale_resume\n"
+    "  resume-digest PROD  a resume whose digest is not the chain     bad_digest\n"
+    "  resume-beyond PROD  a resume holding items never sent          bad_sequence\n"
+    "                      (each of these five then resumes properly on a third\n"
+    "                      connection and ends with our exit: the order is undisturbed)\n"
+    "  resume-unknown [ORDER_ID]  a resume for ORDER_ID (64 hex; default a\n"
+    "                      random one) as a new connection's first frame  unknown_order\n"
+    "  resume-late PROD SECONDS  hang up, wait SECONDS, resume       unknown_order\n"
+    "  resume-halfopen PROD  keep the first connection open, unread; resume on\n"
+    "                      a second: accepted, and the seller closes the first;\n"
+    "                      then our exit and the statement            (none)\n"
+    "Each accepted resume prints `resumed seq=S sent=T dropped=D'. -w FILE waits\n"
+    "(up to -t) for FILE to exist before the first resume; -1 speaks sdpp/1.\n"
+    "\n"
     "-k KEY uses that sdpp key file as the buyer (default: a fresh identity) and\n"
     "declares its IOTA address as the order's payment_address; -a ADDRESS declares\n"
     "ADDRESS instead (somebody else's account).\n"
@@ -72,8 +95,12 @@ struct peer {
 	int eof;
 	int pay; /* pay invoices (no-pay: never) */
 	/* What the machine reported. */
-	int menu, started, closed;
+	int menu, started, closed, statement;
 	uint64_t items, invoices;
+	uint64_t want_items; /* got is set once items reach it (0: never) */
+	int got;
+	int rejoined;                 /* the seller's `resumed` came */
+	struct sdpp_resumed resumed;  /* its body */
 	char code[SDPP_NAME_MAX + 1]; /* seller's error code, "" if none */
 	enum sdpp_err close_err;
 };
@@ -85,6 +112,11 @@ static struct sdpp_identity *me;
 static char pay_from[IOTA_ADDRESS_TEXT_LEN];
 static const char *pay_digest;
 static uint64_t deadline; /* whole run */
+/* Resume scenarios: items before the cut (-n), a file to wait for before
+ * resuming (-w); the hello's version (-1: sdpp/1). */
+static uint64_t hold_items;
+static const char *go_file;
+static int hello_version = 2;
 
 static uint64_t
 now_ms(void)
@@ -139,8 +171,9 @@ connect_to(const char *hostport)
 	return fd;
 }
 
+/* A buyer machine (as id) on a new connection. */
 static int
-peer_open(struct peer *p, const char *hostport)
+peer_open_as(struct peer *p, const char *hostport, const struct sdpp_identity *id)
 {
 	struct sdpp_buyer_config bc;
 
@@ -150,7 +183,8 @@ peer_open(struct peer *p, const char *hostport)
 	if (p->fd < 0)
 		return -1;
 	memset(&bc, 0, sizeof(bc));
-	bc.id = me;
+	bc.id = id;
+	bc.version = hello_version;
 	memcpy(bc.seller, seller_pub, sizeof(bc.seller));
 	memcpy(bc.payment_address, pay_from, sizeof(pay_from));
 	p->fr = sdpp_framer_new(SDPP_FRAME_CAP_SESSION);
@@ -161,6 +195,12 @@ peer_open(struct peer *p, const char *hostport)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+peer_open(struct peer *p, const char *hostport)
+{
+	return peer_open_as(p, hostport, me);
 }
 
 static void
@@ -274,12 +314,21 @@ handle(struct peer *p)
 			/* Progress on stderr, for scripts that wait for it. */
 			p->items++;
 			fprintf(stderr, "%s: item %" PRIu64 "\n", progname, ev->item->seq);
+			if (p->want_items != 0 && p->items >= p->want_items)
+				p->got = 1;
 			break;
 		case SDPP_EV_PAY:
 			p->invoices++;
 			if (p->pay)
 				(void)sdpp_buyer_complete(p->b, req, 1,
 				    pay_digest != NULL ? pay_digest : "", now_ms(), &p->out);
+			break;
+		case SDPP_EV_REJOINED:
+			p->rejoined = 1;
+			p->resumed = ev->msg->u.resumed;
+			break;
+		case SDPP_EV_STATEMENT:
+			p->statement = 1;
 			break;
 		case SDPP_EV_PEER_ERROR:
 			snprintf(p->code, sizeof(p->code), "%s", ev->msg->u.error.code);
@@ -325,9 +374,9 @@ drive(struct peer *p, const int *flag, uint64_t until)
 }
 
 static int
-handshake(struct peer *p, const char *hostport)
+handshake_as(struct peer *p, const char *hostport, const struct sdpp_identity *id)
 {
-	if (peer_open(p, hostport) != 0)
+	if (peer_open_as(p, hostport, id) != 0)
 		return -1;
 	if (sdpp_buyer_start(p->b, now_ms(), &p->out) != SDPP_OK || handle(p) != 0)
 		return -1;
@@ -336,6 +385,12 @@ handshake(struct peer *p, const char *hostport)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+handshake(struct peer *p, const char *hostport)
+{
+	return handshake_as(p, hostport, me);
 }
 
 /* Orders through the machine and waits for the session key. */
@@ -559,6 +614,376 @@ inject(struct peer *p, const char *frame, size_t len, char *code, size_t codecap
 	return expect_error(p, code, codecap);
 }
 
+/* ---------------------------------------------------------------- resume */
+
+/* Runs the machine until it has received n items in all. */
+static int
+receive_items(struct peer *p, uint64_t n)
+{
+	int r;
+
+	if (p->items >= n)
+		return 0;
+	p->want_items = n;
+	p->got = 0;
+	r = drive(p, &p->got, deadline);
+	p->want_items = 0;
+	if (r != 0)
+		fprintf(stderr, "%s: %" PRIu64 " of %" PRIu64 " items\n", progname, p->items, n);
+	return r;
+}
+
+/* An open-ended order of product that has received hold_items items. */
+static int
+order_running(
+    struct peer *p, const char *hostport, const char *product, const struct sdpp_identity *id)
+{
+	if (handshake_as(p, hostport, id) != 0 || order_and_start(p, product, 0, NULL, NULL) != 0)
+		return -1;
+	return receive_items(p, hold_items);
+}
+
+/* The buyer's side of a dropped connection: a bare close; what was not
+ * read yet is lost. The machine stays, for a resume. */
+static void
+hang_up(struct peer *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+/* A new connection (and framer) for the same machine. */
+static int
+reconnect(struct peer *p, const char *hostport)
+{
+	hang_up(p);
+	sdpp_framer_free(p->fr);
+	p->fr = sdpp_framer_new(SDPP_FRAME_CAP_SESSION);
+	p->off = p->len = 0;
+	p->eof = 0;
+	p->code[0] = '\0';
+	if (p->fr == NULL)
+		return -1;
+	p->fd = connect_to(hostport);
+	return p->fd >= 0 ? 0 : -1;
+}
+
+/* -w: waits, up to the deadline, for the script's go-ahead (a file). */
+static int
+wait_go(void)
+{
+	const struct timespec tick = { 0, 20 * 1000000 };
+
+	while (go_file != NULL && access(go_file, F_OK) != 0) {
+		if (remaining_ms(deadline) == 0) {
+			fprintf(stderr, "%s: no %s in time\n", progname, go_file);
+			return -1;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+/* The machine's resume of its order (its next attempt), copied out
+ * unsent: *frame (with its '\n') is the caller's to free. */
+static int
+resume_frame(struct peer *p, char **frame, size_t *len)
+{
+	*frame = NULL;
+	if (sdpp_buyer_resume(p->b, now_ms(), &p->out) != SDPP_OK || p->out.len == 0) {
+		fprintf(stderr, "%s: the buyer machine does not resume this order\n", progname);
+		sdpp_out_clear(&p->out);
+		return -1;
+	}
+	*frame = malloc(p->out.len);
+	if (*frame != NULL) {
+		memcpy(*frame, p->out.buf, p->out.len);
+		*len = p->out.len;
+	}
+	sdpp_out_clear(&p->out);
+	return *frame != NULL ? 0 : -1;
+}
+
+/*
+ * On a new connection, the machine's resume (a copy in *keep if keep is
+ * not NULL, for the caller to free); 0 once the seller answered `resumed',
+ * which is printed.
+ */
+static int
+resume_accepted(struct peer *p, const char *hostport, char **keep, size_t *keeplen)
+{
+	char *frame = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	p->rejoined = 0;
+	if (reconnect(p, hostport) != 0 || resume_frame(p, &frame, &len) != 0)
+		goto out;
+	if (send_all(p, frame, len) != 0 || drive(p, &p->rejoined, deadline) != 0) {
+		fprintf(stderr, "%s: resume not accepted%s%s\n", progname, p->code[0] ? ": " : "",
+		    p->code);
+		goto out;
+	}
+	printf("resumed seq=%" PRIu64 " sent=%" PRIu64 " dropped=%" PRIu64 "\n", p->resumed.seq,
+	    p->resumed.sent, p->resumed.dropped);
+	fflush(stdout);
+	if (keep != NULL) {
+		*keep = frame;
+		*keeplen = len;
+		frame = NULL;
+	}
+	rc = 0;
+out:
+	free(frame);
+	return rc;
+}
+
+/* Ends the order with the machine's exit: 0 once the statement came and
+ * the seller closed the connection. */
+static int
+exit_clean(struct peer *p)
+{
+	const char *f;
+	size_t fl;
+	int r;
+
+	if (sdpp_buyer_exit(p->b, now_ms(), &p->out) != SDPP_OK || handle(p) != 0 ||
+	    drive(p, &p->statement, deadline) != 0) {
+		fprintf(stderr, "%s: no statement after our exit%s%s\n", progname,
+		    p->code[0] ? ": " : "", p->code);
+		return -1;
+	}
+	while ((r = next_frame(p, now_ms() + CLOSE_WAIT_MS, &f, &fl)) == 1)
+		;
+	if (r != 0) {
+		fprintf(stderr, "%s: the seller did not close after its statement\n", progname);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The machine's resume (frame) changed as `how` says ("digest": not the
+ * chain; "beyond": items never sent; "": as it is) and signed by signer:
+ * *out (with '\n') is the caller's to free.
+ */
+static int
+resume_craft(const char *frame, size_t len, const char *how, const struct sdpp_identity *signer,
+    char **out, size_t *outlen)
+{
+	struct sdpp_msg m;
+	char err[256];
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (sdpp_msg_parse(&m, frame, len - 1, SDPP_ROLE_BUYER, err, sizeof(err)) != SDPP_OK) {
+		fprintf(stderr, "%s: our own resume does not parse: %s\n", progname, err);
+		return -1;
+	}
+	if (strcmp(how, "digest") == 0)
+		m.u.resume.digest[0] ^= 1;
+	else if (strcmp(how, "beyond") == 0)
+		m.u.resume.seq += 1000000;
+	rc = sdpp_msg_encode(&m, signer, out, outlen) == SDPP_OK ? 0 : -1;
+	sdpp_msg_free(&m);
+	return rc;
+}
+
+/* frame as a new connection's first frame: the seller must answer with
+ * a signed error (printed) and close. */
+static int
+resume_refused(const char *hostport, const char *frame, size_t len, char *code, size_t codecap)
+{
+	struct peer q;
+	int rc = -1;
+
+	memset(&q, 0, sizeof(q));
+	q.fd = -1;
+	code[0] = '\0';
+	if (peer_open(&q, hostport) == 0)
+		rc = inject(&q, frame, len, code, codecap);
+	printf("error %s\n", code[0] != '\0' ? code : "none");
+	fflush(stdout);
+	peer_close(&q);
+	return rc;
+}
+
+/* A resume of an order we never ran here (seq 0): ORDER_ID or a random id. */
+static int
+resume_of(const char *hex, char **frame, size_t *len)
+{
+	struct sdpp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_RESUME;
+	m.from = SDPP_ROLE_BUYER;
+	if (hex != NULL ? sdpp_hex_decode(m.u.resume.order_id, SDPP_ORDER_ID_BYTES, hex) != SDPP_OK
+	                : sdpp_random(m.u.resume.order_id, SDPP_ORDER_ID_BYTES) != SDPP_OK)
+		return -1;
+	m.u.resume.attempt = 1;
+	if (sdpp_chain_init(m.u.resume.digest, m.u.resume.order_id) != SDPP_OK)
+		return -1;
+	return sdpp_msg_encode(&m, me, frame, len) == SDPP_OK ? 0 : -1;
+}
+
+/* The seller closes fd (an end or a reset) within CLOSE_WAIT_MS; what it
+ * had sent there is read and dropped. */
+static int
+closed_by_seller(int fd)
+{
+	char buf[4096];
+	uint64_t until = now_ms() + CLOSE_WAIT_MS;
+
+	for (;;) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		int r = poll(&pf, 1, remaining_ms(until));
+		ssize_t n;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+	}
+}
+
+/* The resume-* scenarios: prints their lines; returns the exit status. */
+static int
+run_resume(const char *hostport, const char *scenario, int argc, char **argv, const char *want)
+{
+	struct peer p, q;
+	struct sdpp_identity *other = NULL;
+	char code[SDPP_NAME_MAX + 1] = "", *frame = NULL, *bad = NULL;
+	size_t len = 0, badlen = 0;
+	uint64_t n = 0, total = 0;
+	int rc = 1, oldfd = -1;
+
+	memset(&p, 0, sizeof(p));
+	memset(&q, 0, sizeof(q));
+	p.fd = q.fd = -1;
+	if (strcmp(scenario, "resume") == 0 && (argc == 2 || argc == 3) &&
+	    parse_u64(argv[1], &n) == 0 && (argc == 2 || parse_u64(argv[2], &total) == 0)) {
+		/* N items, the cut, the resume, then items up to M and our exit. */
+		hold_items = n;
+		if (argc == 2 || total < n)
+			total = n;
+		if (order_running(&p, hostport, argv[0], me) == 0) {
+			hang_up(&p);
+			if (wait_go() == 0 && resume_accepted(&p, hostport, NULL, NULL) == 0 &&
+			    receive_items(&p, total) == 0) {
+				printf("items %" PRIu64 "\n", p.items);
+				rc = exit_clean(&p) == 0 ? 0 : 1;
+			}
+		}
+		printf("%s\n", rc == 0 ? "exit ok" : "failed");
+		goto out;
+	}
+	if (strcmp(scenario, "resume-halfopen") == 0 && argc == 1) {
+		if (order_running(&p, hostport, argv[0], me) == 0 && wait_go() == 0) {
+			/* The old socket stays open, unread: to the seller, alive. */
+			oldfd = p.fd;
+			p.fd = -1;
+			if (resume_accepted(&p, hostport, NULL, NULL) == 0) {
+				int shut = closed_by_seller(oldfd);
+
+				printf("old connection %s\n", shut == 0 ? "closed" : "still open");
+				if (shut == 0 && exit_clean(&p) == 0)
+					rc = 0;
+			}
+		}
+		printf("%s\n", rc == 0 ? "exit ok" : "failed");
+		goto out;
+	}
+	if (strcmp(scenario, "resume-unknown") == 0 && argc <= 1) {
+		if (resume_of(argc == 1 ? argv[0] : NULL, &frame, &len) != 0) {
+			fputs(usage_text, stderr);
+			rc = 2;
+			goto out;
+		}
+		if (resume_refused(hostport, frame, len, code, sizeof(code)) == 0)
+			rc = 0;
+	} else if (strcmp(scenario, "resume-late") == 0 && argc == 2 &&
+	           parse_u64(argv[1], &n) == 0) {
+		if (order_running(&p, hostport, argv[0], me) == 0) {
+			const struct timespec pause = { (time_t)n, 0 };
+
+			hang_up(&p);
+			nanosleep(&pause, NULL);
+			if (wait_go() == 0 && reconnect(&p, hostport) == 0 &&
+			    resume_frame(&p, &frame, &len) == 0 &&
+			    inject(&p, frame, len, code, sizeof(code)) == 0)
+				rc = 0;
+			printf("error %s\n", code[0] != '\0' ? code : "none");
+		}
+	} else if (strcmp(scenario, "resume-replay") == 0 && argc == 1) {
+		/* Accepted once; the same frame again is a replay. */
+		if (order_running(&p, hostport, argv[0], me) == 0) {
+			hang_up(&p);
+			if (wait_go() == 0 && resume_accepted(&p, hostport, &frame, &len) == 0) {
+				hang_up(&p);
+				if (resume_refused(hostport, frame, len, code, sizeof(code)) == 0 &&
+				    resume_accepted(&p, hostport, NULL, NULL) == 0 &&
+				    exit_clean(&p) == 0)
+					rc = 0;
+			}
+		}
+	} else if ((strcmp(scenario, "resume-forged") == 0 ||
+	               strcmp(scenario, "resume-foreign") == 0 ||
+	               strcmp(scenario, "resume-digest") == 0 ||
+	               strcmp(scenario, "resume-beyond") == 0) &&
+	           argc == 1) {
+		const char *how = scenario + strlen("resume-");
+		int foreign = strcmp(how, "foreign") == 0;
+
+		if (sdpp_identity_generate(&other) != SDPP_OK)
+			goto out;
+		/* resume-foreign: the other key is a buyer here too, with an
+		 * order of its own running while it names ours. */
+		if (order_running(&p, hostport, argv[0], me) == 0 &&
+		    (!foreign || order_running(&q, hostport, argv[0], other) == 0)) {
+			hang_up(&p);
+			if (wait_go() == 0 && resume_frame(&p, &frame, &len) == 0 &&
+			    resume_craft(frame, len, how,
+			        strcmp(how, "forged") == 0 || foreign ? other : me, &bad,
+			        &badlen) == 0 &&
+			    resume_refused(hostport, bad, badlen, code, sizeof(code)) == 0 &&
+			    resume_accepted(&p, hostport, NULL, NULL) == 0 && exit_clean(&p) == 0 &&
+			    (!foreign || exit_clean(&q) == 0))
+				rc = 0;
+		}
+	} else {
+		fputs(usage_text, stderr);
+		rc = 2;
+		goto out;
+	}
+	if (want == NULL)
+		want = strcmp(scenario, "resume-forged") == 0 ||
+		               strcmp(scenario, "resume-foreign") == 0
+		           ? "bad_signature"
+		       : strcmp(scenario, "resume-replay") == 0 ? "stale_resume"
+		       : strcmp(scenario, "resume-digest") == 0 ? "bad_digest"
+		       : strcmp(scenario, "resume-beyond") == 0 ? "bad_sequence"
+		                                                : "unknown_order";
+	if (rc == 0 && strcmp(code, want) != 0) {
+		fprintf(stderr, "%s: expected %s\n", progname, want);
+		rc = 1;
+	}
+out:
+	if (oldfd >= 0)
+		close(oldfd);
+	free(frame);
+	free(bad);
+	peer_close(&p);
+	peer_close(&q);
+	sdpp_identity_free(other);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -588,6 +1013,15 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-a") == 0 && i + 1 < argc) {
 			claim = argv[i + 1];
 			i += 2;
+		} else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc &&
+		           parse_u64(argv[i + 1], &hold_items) == 0) {
+			i += 2;
+		} else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
+			go_file = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "-1") == 0) {
+			hello_version = 1;
+			i++;
 		} else {
 			fputs(usage_text, stderr);
 			return 2;
@@ -626,6 +1060,11 @@ main(int argc, char **argv)
 		snprintf(pay_from, sizeof(pay_from), "%s", claim);
 	deadline = now_ms() + seconds * 1000;
 
+	if (strncmp(scenario, "resume", strlen("resume")) == 0) {
+		ok = run_resume(hostport, scenario, argc, argv, want);
+		sdpp_identity_free(me);
+		return ok;
+	}
 	if (strcmp(scenario, "silent") == 0 && argc == 0) {
 		if (want == NULL)
 			want = "handshake_timeout";
