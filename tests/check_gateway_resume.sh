@@ -72,7 +72,7 @@ metrics_listen = 127.0.0.1:$MPORT" || return
 
 	# 3 items, the cut; 4 samples while detached, all queued (buyer_queue
 	# 4); the resume gets them after `resumed', then our exit.
-	tool r1a -w "$d/r1a.go" "127.0.0.1:$GP" "$PUB" resume co2 3 7
+	tool r1a -w "$d/r1a.go" -o "$d/r1a.items" "127.0.0.1:$GP" "$PUB" resume co2 3 7
 	wait_orders 1 && pub_n r1a- 1 3
 	wait_until 10 detached_at_least 1
 	check "r1: the dropped sdpp/2 order is held (event=detached)" $? "$d/r1a.err" "$GLOG"
@@ -83,6 +83,10 @@ metrics_listen = 127.0.0.1:$MPORT" || return
 	go r1a
 	tool_done r1a "resume co2 3 7: resumed at 3 of 3 sent, nothing dropped; 4 queued items after; our exit" \
 	    '^resumed seq=3 sent=3 dropped=0;items 7;exit ok;$'
+	[ "$(tr '\n' ' ' <"$d/r1a.items")" = "1 r1a-1 2 r1a-2 3 r1a-3 4 r1a-4 5 r1a-5 6 r1a-6 7 r1a-7 " ]
+	rc=$?
+	check "r1: items 1-7 are the samples in order, 4-7 those published while detached (got $(tr '\n' ' ' <"$d/r1a.items"))" \
+	    $rc
 	oid=$(sql "SELECT order_id FROM records WHERE kind = 'order' ORDER BY id LIMIT 1")
 	grep -qE " event=resumed order=${oid:0:16} " "$GLOG"
 	check "r1: the gateway logs event=resumed order=${oid:0:16}" $? "$GLOG"
@@ -96,13 +100,16 @@ metrics_listen = 127.0.0.1:$MPORT" || return
 	# 1 item, the cut, 10 samples while detached: the queue keeps the
 	# newest 4, 6 are dropped and `resumed' says so.
 	n0=$(orders)
-	tool r1b -w "$d/r1b.go" "127.0.0.1:$GP" "$PUB" resume co2 1 5
+	tool r1b -w "$d/r1b.go" -o "$d/r1b.items" "127.0.0.1:$GP" "$PUB" resume co2 1 5
 	wait_orders $((n0 + 1)) && pub_n r1b- 1 1
 	wait_until 10 detached_at_least 2
 	pub_n r1b- 2 10
 	go r1b
 	tool_done r1b "beyond buyer_queue: resumed with dropped=6, then the 4 queued" \
 	    '^resumed seq=1 sent=1 dropped=6;items 5;exit ok;$'
+	[ "$(tr '\n' ' ' <"$d/r1b.items")" = "1 r1b-1 2 r1b-8 3 r1b-9 4 r1b-10 5 r1b-11 " ]
+	rc=$?
+	check "r1: the queue kept the newest 4 of the 10 (got $(tr '\n' ' ' <"$d/r1b.items"))" $rc
 
 	# Refused resumes, each on a new connection; then the right one on a
 	# third: the order was not disturbed.

@@ -29,8 +29,8 @@
 #define READ_BUF 65536
 
 static const char usage_text[] =
-    "usage: tool_hostile [-t SECONDS] [-e CODE] [-n N] [-w FILE] [-1] HOST:PORT\n"
-    "                    SELLER_KEY SCENARIO [ARGS]\n"
+    "usage: tool_hostile [-t SECONDS] [-e CODE] [-n N] [-w FILE] [-o FILE] [-1]\n"
+    "                    HOST:PORT SELLER_KEY SCENARIO [ARGS]\n"
     "\n"
     "SELLER_KEY is the seller's public key file (or 64 hex digits). Scenarios and\n"
     "the error code the seller must answer with (-e CODE expects another one):\n"
@@ -74,7 +74,8 @@ static const char usage_text[] =
     "                      a second: accepted, and the seller closes the first;\n"
     "                      then our exit and the statement            (none)\n"
     "Each accepted resume prints `resumed seq=S sent=T dropped=D'. -w FILE waits\n"
-    "(up to -t) for FILE to exist before the first resume; -1 speaks sdpp/1.\n"
+    "(up to -t) for FILE to exist before the first resume; -o FILE writes each\n"
+    "item received as a line `SEQ PAYLOAD' (control bytes as `.'); -1 speaks sdpp/1.\n"
     "\n"
     "-k KEY uses that sdpp key file as the buyer (default: a fresh identity) and\n"
     "declares its IOTA address as the order's payment_address; -a ADDRESS declares\n"
@@ -117,6 +118,7 @@ static uint64_t deadline; /* whole run */
 static uint64_t hold_items;
 static const char *go_file;
 static int hello_version = 2;
+static FILE *items_out; /* -o: the items received, for the script to compare */
 
 static uint64_t
 now_ms(void)
@@ -293,6 +295,20 @@ next_frame(struct peer *p, uint64_t until, const char **frame, size_t *flen)
 	}
 }
 
+/* -o: one line per item, its payload as text (a test's samples are). */
+static void
+item_write(const struct sdpp_item *it)
+{
+	size_t i;
+
+	fprintf(items_out, "%" PRIu64 " ", it->seq);
+	for (i = 0; i < it->payload_len; i++)
+		fputc(it->payload[i] < 0x20 || it->payload[i] == 0x7f ? '.' : it->payload[i],
+		    items_out);
+	fputc('\n', items_out);
+	fflush(items_out);
+}
+
 /* Writes what the machine produced and notes its events. */
 static int
 handle(struct peer *p)
@@ -316,6 +332,8 @@ handle(struct peer *p)
 			fprintf(stderr, "%s: item %" PRIu64 "\n", progname, ev->item->seq);
 			if (p->want_items != 0 && p->items >= p->want_items)
 				p->got = 1;
+			if (items_out != NULL)
+				item_write(ev->item);
 			break;
 		case SDPP_EV_PAY:
 			p->invoices++;
@@ -1018,6 +1036,14 @@ main(int argc, char **argv)
 			i += 2;
 		} else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
 			go_file = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc && items_out == NULL) {
+			items_out = fopen(argv[i + 1], "w");
+			if (items_out == NULL) {
+				fprintf(
+				    stderr, "%s: %s: %s\n", progname, argv[i + 1], strerror(errno));
+				return 2;
+			}
 			i += 2;
 		} else if (strcmp(argv[i], "-1") == 0) {
 			hello_version = 1;
