@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -75,6 +76,9 @@
 #define FANOUT_BUYERS 1000
 #define FANOUT_PROCS 4
 #define FANOUT_RATE 10
+/* fanout10k (issue 17): buyers connected, of which streaming. */
+#define FAN10K_BUYERS 10000
+#define FAN10K_STREAMING 1000
 /* Order set-up and Fig. 3: the sensor rate while buyers order. */
 #define SETUP_RATE 2000
 #define LATENCY_RATE 1000
@@ -207,6 +211,8 @@ struct bench {
 	int variant;           /* --variant: only this throughput variant (1-based) */
 	double fanout_rate;    /* --fanout-rate: samples/s in the fan-out */
 	int fanout_buyers;     /* --fanout-buyers: buyers in the fan-out */
+	int fan10k_buyers;     /* --fanout10k-buyers: buyers connected in fanout10k */
+	int fan10k_streaming;  /* --fanout10k-streaming: of those, streaming */
 	struct sbuf machine;   /* JSON members about the machine */
 	struct sbuf goals;     /* JSON array entries */
 	struct sbuf goal_text; /* the goal table */
@@ -298,6 +304,7 @@ void scenario_latency(struct bench *B);
 void scenario_ledger(struct bench *B);
 
 void scenario_fanout(struct bench *B);
+void scenario_fanout10k(struct bench *B);
 
 void scenario_setup(struct bench *B);
 void scenario_fig3(struct bench *B);

@@ -159,6 +159,30 @@ goals(struct bench *B)
 		    B->fanout_buyers);
 		goal(B, what, "<= 32768 B", r->med, "bytes per buyer", r->med <= 32768);
 	}
+	/* Issue 17: 10,000 buyers held, <= 16 KiB per streaming buyer (all
+	 * streaming buyers served), the idle ones reported. */
+	r = find(B, "fanout10k", "gateway memory per streaming buyer");
+	if (r != NULL && r->nruns > 0) {
+		const struct result *ri;
+		char rname[96];
+		int served;
+
+		snprintf(rname, sizeof(rname), "%d of %d buyers streaming: items/s",
+		    B->fan10k_streaming, B->fan10k_buyers);
+		ri = find(B, "fanout10k", rname);
+		served = ri != NULL && ri->med > 0;
+		snprintf(what, sizeof(what),
+		    "%d buyers held, %d streaming: <= 16 KiB each streaming", B->fan10k_buyers,
+		    B->fan10k_streaming);
+		goal(B, what, "<= 16384 B", r->med, "bytes per buyer", served && r->med <= 16384);
+	}
+	r = find(B, "fanout10k", "memory per idle buyer (menu, no order)");
+	if (r != NULL && r->nruns > 0)
+		goal(B, "  idle buyer (menu, no order)", "report", r->med, "bytes per buyer", -1);
+	r = find(B, "fanout10k", "memory per idle buyer (ordered, no samples)");
+	if (r != NULL && r->nruns > 0)
+		goal(B, "  idle buyer (ordered, no samples)", "report", r->med, "bytes per buyer",
+		    -1);
 	r = find(B, "ingest", "field: samples/s taken and dispatched");
 	if (r != NULL && r->nruns > 0 && r->ratio >= 0)
 		goal(B, "ingest, 2000 field products over 10000 topics, vs whole payloads",
@@ -281,6 +305,22 @@ pin_choose(struct bench *B)
 	return 0;
 }
 
+/* Raises the soft RLIMIT_NOFILE to the hard limit, so the gateway, the
+ * broker and the buyer processes (all our children) can hold fanout10k's
+ * sockets; scenario_fanout10k() says so if that is still too few. */
+static void
+nofile_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		fprintf(stderr, "bench_gateway: cannot raise RLIMIT_NOFILE to %llu: %s\n",
+		    (unsigned long long)rl.rlim_max, strerror(errno));
+}
+
 /* The results and texts main() built, so a sanitizer run ends clean. */
 static void
 bench_free(struct bench *B)
@@ -324,8 +364,10 @@ usage(void)
 	    "[--no-pin]\n"
 	    "  DIR      where the bench binaries are and scratch files go (build/bench)\n"
 	    "  --quick  short windows, one run each (a smoke test, not figures)\n"
-	    "  --only   comma list of: throughput,latency,fanout,setup,fig3,ledger,library,\n"
-	    "           ingest,storage\n"
+	    "  --only   comma list of: throughput,latency,fanout,fanout10k,setup,fig3,ledger,\n"
+	    "           library,ingest,storage\n"
+	    "  --fanout10k-buyers N, --fanout10k-streaming M: fanout10k's buyers connected\n"
+	    "           (10000) and of those streaming (1000)\n"
 	    "  --json   results file (default bench/results.json, else DIR/results.json)\n"
 	    "  --window S, --variant N: throughput only, window S seconds, variant N "
 	    "(profiling)\n"
@@ -351,6 +393,8 @@ main(int argc, char **argv)
 	B.runs = 3;
 	B.fanout_rate = FANOUT_RATE;
 	B.fanout_buyers = FANOUT_BUYERS;
+	B.fan10k_buyers = FAN10K_BUYERS;
+	B.fan10k_streaming = FAN10K_STREAMING;
 	B.pin = -1; /* on if there are two CPUs to use */
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
@@ -362,7 +406,7 @@ main(int argc, char **argv)
 			B.runs = (int)v;
 		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
 			static const char *const groups =
-			    ",throughput,latency,fanout,setup,fig3,ledger,"
+			    ",throughput,latency,fanout,fanout10k,setup,fig3,ledger,"
 			    "library,ingest,storage,";
 			const char *p = argv[++i], *q;
 
@@ -389,6 +433,14 @@ main(int argc, char **argv)
 			if (opt_num("--fanout-buyers", argv[++i], FANOUT_PROCS, 10000, &v) != 0)
 				return 2;
 			B.fanout_buyers = (int)v;
+		} else if (strcmp(argv[i], "--fanout10k-buyers") == 0 && i + 1 < argc) {
+			if (opt_num("--fanout10k-buyers", argv[++i], 2, 50000, &v) != 0)
+				return 2;
+			B.fan10k_buyers = (int)v;
+		} else if (strcmp(argv[i], "--fanout10k-streaming") == 0 && i + 1 < argc) {
+			if (opt_num("--fanout10k-streaming", argv[++i], 1, 50000, &v) != 0)
+				return 2;
+			B.fan10k_streaming = (int)v;
 		} else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc) {
 			if (opt_num("--variant", argv[++i], 1, 10, &v) != 0)
 				return 2;
@@ -404,9 +456,15 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (B.fan10k_streaming > B.fan10k_buyers) {
+		fprintf(stderr, "bench_gateway: --fanout10k-streaming %d is above the %d buyers\n",
+		    B.fan10k_streaming, B.fan10k_buyers);
+		return 2;
+	}
 	B.t_begin = mono_ns();
 	if (pin_choose(&B) != 0)
 		return 2;
+	nofile_raise();
 	if (B.json_path == NULL)
 		B.json_path =
 		    stat("bench", &st) == 0 && S_ISDIR(st.st_mode) ? "bench/results.json" : NULL;
@@ -482,6 +540,11 @@ main(int argc, char **argv)
 	if (want(&B, "fanout")) {
 		bench_pin(&B, 1);
 		scenario_fanout(&B);
+		bench_pin(&B, 0);
+	}
+	if (want(&B, "fanout10k")) {
+		bench_pin(&B, 1);
+		scenario_fanout10k(&B);
 		bench_pin(&B, 0);
 	}
 	if (want(&B, "setup"))
