@@ -59,8 +59,8 @@ static const char usage_text[] =
     "  resume PROD N [M]   N items, hang up, resume; then items up to M in all\n"
     "                      (default N), our exit and the statement   (none)\n"
     "  resume-forged PROD  a resume signed by another key            bad_signature\n"
-    "  resume-foreign PROD a second buyer with an order of its own names\n"
-    "                      ours in a resume it signs                  bad_signature\n"
+    "  resume-foreign PROD a second buyer with an order of its own names ours\n"
+    "                      (still connected) in a resume it signs     bad_signature\n"
     "  resume-replay PROD  resume (accepted), hang up, the same resume\n"
     "                      frame again                                stale_resume\n"
     "  resume-digest PROD  a resume whose digest is not the chain     bad_digest\n"
@@ -961,10 +961,12 @@ run_resume(const char *hostport, const char *scenario, int argc, char **argv, co
 		if (sdpp_identity_generate(&other) != SDPP_OK)
 			goto out;
 		/* resume-foreign: the other key is a buyer here too, with an
-		 * order of its own running while it names ours. */
+		 * order of its own running while it names ours, whose
+		 * connection is still up: a refusal must not end it. */
 		if (order_running(&p, hostport, argv[0], me) == 0 &&
 		    (!foreign || order_running(&q, hostport, argv[0], other) == 0)) {
-			hang_up(&p);
+			if (!foreign)
+				hang_up(&p);
 			if (wait_go() == 0 && resume_frame(&p, &frame, &len) == 0 &&
 			    resume_craft(frame, len, how,
 			        strcmp(how, "forged") == 0 || foreign ? other : me, &bad,
