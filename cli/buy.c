@@ -135,6 +135,7 @@ struct buyer_ctx {
 	uint64_t next_try;      /* mono_ms() of the next attempt */
 	uint64_t backoff_ms;    /* the wait before the attempt after next */
 	unsigned attempt;       /* attempts in this outage */
+	int exit_asked;         /* Ctrl-C: the session was told to exit */
 };
 
 static uint64_t
@@ -967,6 +968,7 @@ run(struct buyer_ctx *x)
 			timeout = (int)(cl->drain_until - now);
 		} else if (interrupted && !exiting) {
 			exiting = 1;
+			x->exit_asked = 1;
 			exit_deadline = now + SETTLE_TIMEOUT_MS;
 			if (x->progress)
 				fprintf(stderr, "\ninterrupted: settling with the seller\n");
@@ -1197,6 +1199,27 @@ name_seller_key(const char *arg, char *out, size_t cap)
 }
 
 /*
+ * A resume refused as unknown_order once every item was in or our exit was
+ * asked for: the seller most likely ended the order on that exit while we
+ * had no connection, and its closing statement went nowhere (PROTOCOL.md
+ * 15.6.2). Says so: the buyer's signed exit is its record of the order.
+ */
+static void
+lost_statement(const struct buyer_ctx *x, const struct client *cl)
+{
+	struct sdpp_progress p;
+
+	sdpp_buyer_progress(cl->b, &p);
+	if (!x->exit_asked && !x->budget_stop && (p.quantity == 0 || p.sent < p.quantity))
+		return;
+	fprintf(stderr,
+	    "%s: our exit for %" PRIu64 " items was sent before the connection dropped: the "
+	    "order was most likely settled, but the seller's closing statement was lost with "
+	    "the connection\n",
+	    x->cmd, p.sent);
+}
+
+/*
  * Explains why a session ended badly and returns the exit status for it
  * (sdpp(1) EXIT STATUS); 0 if it did not. What the seller said comes
  * first: it is the reason even when our own write failed after it.
@@ -1216,6 +1239,8 @@ report_end(struct buyer_ctx *x, struct client *cl)
 	if (cl->peer_code[0] != '\0') {
 		fprintf(stderr, "%s: the seller %s: %s: %s\n", x->cmd,
 		    x->started ? "ended the order" : "refused", cl->peer_code, cl->peer_message);
+		if (x->outage && strcmp(cl->peer_code, "unknown_order") == 0 && cl->b != NULL)
+			lost_statement(x, cl);
 		return CLI_EXIT_REFUSED;
 	}
 	if (cl->closed && cl->close_err != SDPP_OK) {

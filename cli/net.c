@@ -264,6 +264,7 @@ net_tls_read(struct net_tls *t, char *buf, size_t len)
 	size_t n = 0;
 
 	ERR_clear_error();
+	errno = 0;
 	if (SSL_read_ex(t->ssl, buf, len, &n) == 1)
 		return (ssize_t)n;
 	switch (SSL_get_error(t->ssl, 0)) {
@@ -273,6 +274,11 @@ net_tls_read(struct net_tls *t, char *buf, size_t len)
 		return -1;
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
+	case SSL_ERROR_SYSCALL:
+		/* The socket's own error (a reset): worth naming when the
+		 * order is resumed after it. */
+		ERR_clear_error();
+		return errno != 0 ? -1 : 0;
 	default:
 		/* A socket closed without close_notify is an end too: the
 		 * session's own messages say whether it ended well. */

@@ -26,9 +26,10 @@ int net_write_all(int fd, const char *buf, size_t len, int timeout_ms);
 struct net_tls;
 struct net_tls *net_tls_connect(
     int fd, const char *host, const char *cafile, int timeout_ms, char *err, size_t errlen);
-/* Reads up to len bytes: >0, 0 at the end, -1 with errno EAGAIN if none yet.
- * A TLS error (a close without close_notify, a record that fails its MAC)
- * is an end too: the session's own signed messages say whether it ended well. */
+/* Reads up to len bytes: >0, 0 at the end, -1 with errno EAGAIN if none yet,
+ * or with the socket's errno (ECONNRESET). A TLS error (a close without
+ * close_notify, a record that fails its MAC) is an end too: the session's
+ * own signed messages say whether it ended well. */
 ssize_t net_tls_read(struct net_tls *t, char *buf, size_t len);
 /* Bytes decrypted and waiting: read them before polling the socket again. */
 size_t net_tls_pending(const struct net_tls *t);

@@ -2,13 +2,15 @@
 # sdpp buy resumes its order after a dropped connection (issue 15; TAP), against a real
 # mosquitto and sdpp-gateway, with tests/tool_cutproxy cutting the buyer's connections:
 # 100 cuts in one order lose and repeat nothing, --no-resume ends at the first, a resume
-# the seller refuses ends with its error (exit 4), and --resume-for bounds the attempts.
+# the seller refuses ends with its error (exit 4), --resume-for bounds the attempts, and TLS
+# orders resume over TLS.
 . "$(dirname "$0")/lib/gw.sh"
 
 CO2=building/7/floor2/co2
 # A seed whose first connection carries the whole handshake (menu, order,
 # session key) before its cut: a cut before the order runs cannot be resumed.
 SEED=${SEED:-15}
+TLS_SEED=${TLS_SEED:-3}
 
 # proxy_start NAME ARGS...: tool_cutproxy on a free port to the gateway,
 # cuts on $d/NAME.err; sets PROXY_PID and PP (its port).
@@ -174,7 +176,97 @@ timeouts() {
 	teardown_pair
 }
 
+# 5. The one thing a resume cannot bring back (PROTOCOL 15.6.2): the
+# closing statement, when the cut falls inside it. A first run counts the
+# bytes the seller sends in a 2-item order; a second one, on a fresh
+# ledger, is cut 20 bytes before their end.
+lost_statement() {
+	local down
+	setup_pair r5 "payment_granularity = 2" || return
+	proxy_start r5-proxy -b 100000000 || {
+		notok "r5: tool_cutproxy started"
+		return
+	}
+	buy_via "$PP" r5a co2 2
+	wait_orders 1
+	pub_seq "$CO2" s 1 2
+	wait_exit "$BUY_PID" 20
+	kill -TERM "$PROXY_PID"
+	wait_exit "$PROXY_PID" 5
+	down=$(sed -n 's/^cuts=0 conns=1 bytes_up=[0-9]* bytes_down=\([0-9]*\)$/\1/p' "$d/r5-proxy.err")
+	[ "$WAIT_RC" -eq 0 ] && [ -n "$down" ]
+	check "r5: an uncut 2-item order settles; the seller sent ${down:-?} bytes" $? \
+	    "$d/r5a.err" "$d/r5-proxy.err"
+	[ -n "$down" ] || return
+	gw_stop
+	rm -f "$DB" "$DB-wal" "$DB-shm"
+	gw_start r5
+	proxy_start r5-proxy -n 1 -b $((down - 20)) -m close
+	buy_via "$PP" r5b co2 2
+	wait_orders 1
+	pub_seq "$CO2" s 1 2
+	wait_exit "$BUY_PID" 20
+	[ "$WAIT_RC" -eq 4 ] && [ "$(wc -l <"$d/r5b.jsonl")" -eq 2 ] &&
+	    grep -q "^sdpp buy: the seller ended the order: unknown_order: " "$d/r5b.err" &&
+	    grep -q "^sdpp buy: our exit for 2 items was sent before the connection dropped: the order was most likely settled, but the seller's closing statement was lost with the connection$" "$d/r5b.err"
+	check "r5: cut inside the statement: unknown_order, said to be a lost statement, exit 4 (status $WAIT_RC)" $? \
+	    "$d/r5b.err" "$d/r5-proxy.err" "$GLOG"
+	grep -q 'event=close reason=settled' "$GLOG"
+	check "r5: the seller settled the order" $? "$GLOG"
+	kill -TERM "$PROXY_PID"
+	teardown_pair
+}
+
+# 4. Over TLS: each resume is a new TLS connection with the same CA file
+# and name; a cut mid-record is a TLS error after the handshake, a drop.
+# The gateway sends `resumed' and what follows it in one record of up to
+# 16 KB: a connection cut within its first few KB never resumes.
+over_tls() {
+	local cnt=300 cuts resumed
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	    -subj "/CN=ca" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null &&
+	    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=s" \
+	        -keyout "$d/s.key" -out "$d/s.csr" 2>/dev/null &&
+	    printf 'subjectAltName = IP:127.0.0.1\n' >"$d/s.ext" &&
+	    openssl x509 -req -in "$d/s.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+	        -days 2 -extfile "$d/s.ext" -out "$d/s.pem" 2>/dev/null && chmod 0600 "$d/s.key"
+	check "r4: a throwaway CA and a server certificate for 127.0.0.1" $? || return
+	setup_pair r4 "payment_granularity = 4
+buyer_queue = 5000
+tls_cert = s.pem
+tls_key = s.key" || return
+	proxy_start r4-proxy -s "$TLS_SEED" -n 8 -b 8000-16000 -m mixed || {
+		notok "r4: tool_cutproxy started"
+		return
+	}
+	buyer_key
+	"$SDPP" buy "tls://127.0.0.1:$PP" --cafile "$d/ca.pem" --seller-key "$PUB" \
+	    --key "$d/buyer.key" --product co2 --count $cnt >"$d/r4-buy.jsonl" 2>"$d/r4-buy.err" &
+	BUY_PID=$!
+	track $BUY_PID
+	wait_orders 1
+	check "r4: the order is placed over TLS through the proxy" $? "$d/r4-buy.err" \
+	    "$d/r4-proxy.err"
+	pub_seq "$CO2" t 1 $cnt
+	wait_exit "$BUY_PID" 60
+	check "r4: the buy ends settled, exit 0 (status $WAIT_RC)" $WAIT_RC "$d/r4-buy.err" \
+	    "$d/r4-proxy.err" "$GLOG"
+	cuts=$(count_in "$d/r4-proxy.err" '^cut [0-9]+ ')
+	resumed=$(count_in "$d/r4-buy.err" '^sdpp buy: resumed order ')
+	[ "$cuts" -eq 8 ] && [ "$resumed" -ge 5 ]
+	check "r4: $cuts cuts, $resumed resumed" $? "$d/r4-buy.err" "$d/r4-proxy.err"
+	check_items "$d/r4-buy.jsonl" t "$CO2" $cnt >/dev/null 2>"$d/r4-items"
+	check "r4: samples t1..t$cnt, each once, in order" $? "$d/r4-items"
+	grep -qx "settled: $cnt items received, $((3 * cnt)) nanos due, $((3 * cnt)) nanos paid" \
+	    "$d/r4-buy.err"
+	check "r4: the statement: $cnt items, all paid" $? "$d/r4-buy.err"
+	kill -TERM "$PROXY_PID"
+	teardown_pair
+}
+
 timed "1 many cuts" many_cuts
 timed "2 refusals" refusals
 timed "3 timeouts" timeouts
+timed "4 over TLS" over_tls
+timed "5 lost statement" lost_statement
 finish
