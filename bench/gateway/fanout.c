@@ -309,6 +309,22 @@ fan10k_expect(struct child *kids, int from, int to, const char *word, int timeou
 	return got;
 }
 
+/* BENCH_AT_PHASE (profiling): runs "$BENCH_AT_PHASE PHASE GATEWAY_PID" once
+ * each step's RSS is taken (PHASE start, menu, ordered, streaming), e.g. a
+ * script taking a massif snapshot with vgdb; the bench waits for it. */
+static void
+fan10k_phase(const struct gateway *g, const char *phase)
+{
+	const char *cmd = getenv("BENCH_AT_PHASE");
+	char line[PATH_CAP + 64];
+
+	if (cmd == NULL || cmd[0] == '\0')
+		return;
+	snprintf(line, sizeof(line), "%s %s %ld", cmd, phase, (long)g->c.pid);
+	if (system(line) != 0)
+		fprintf(stderr, "bench: BENCH_AT_PHASE: `%s' failed\n", line);
+}
+
 static int
 fan10k_once(struct bench *B, int n, int m, struct fan10k *f)
 {
@@ -344,6 +360,7 @@ fan10k_once(struct bench *B, int n, int m, struct fan10k *f)
 		return -1;
 	sleep_ms(300);
 	f->rss0 = proc_status_bytes(g.c.pid, "VmRSS:");
+	fan10k_phase(&g, "start");
 	t0 = mono_ns();
 	/* kids: streaming [0, ns), ordered idle [ns, ns + nq), menu idle after. */
 	ns = fan10k_split(m, FANOUT_PROCS, per, FAN10K_KIDS);
@@ -380,12 +397,14 @@ fan10k_once(struct bench *B, int n, int m, struct fan10k *f)
 	f->setup_s = (double)(mono_ns() - t0) / 1e9;
 	sleep_ms(500);
 	f->rss_menu = proc_status_bytes(g.c.pid, "VmRSS:");
+	fan10k_phase(&g, "menu");
 	for (i = ns; i < ns + nq; i++)
 		child_send(&kids[i], "go\n");
 	if (nq > 0 && fan10k_expect(kids, ns, ns + nq, "ready", 120000) != q)
 		goto out;
 	sleep_ms(500);
 	f->rss_ordered = proc_status_bytes(g.c.pid, "VmRSS:");
+	fan10k_phase(&g, "ordered");
 	rss_go = f->rss_ordered;
 	for (i = 0; i < ns; i++)
 		child_send(&kids[i], "go\n");
@@ -403,6 +422,7 @@ fan10k_once(struct bench *B, int n, int m, struct fan10k *f)
 	cpu1 = proc_cpu_s(g.c.pid);
 	f->rss_stream = proc_status_bytes(g.c.pid, "VmRSS:");
 	f->hwm = proc_status_bytes(g.c.pid, "VmHWM:");
+	fan10k_phase(&g, "streaming");
 	for (i = 0; i < ns; i++) {
 		if (child_expect(&kids[i], "mod10_p50_ms", line, sizeof(line), 15000) == 0 &&
 		    i == 0)
