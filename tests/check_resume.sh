@@ -10,6 +10,7 @@ CO2=building/7/floor2/co2
 # A seed whose first connection carries the whole handshake (menu, order,
 # session key) before its cut: a cut before the order runs cannot be resumed.
 SEED=${SEED:-15}
+MOSQ_SUB=$(command -v mosquitto_sub || echo /usr/bin/mosquitto_sub)
 TLS_SEED=${TLS_SEED:-3}
 
 # proxy_start NAME ARGS...: tool_cutproxy on a free port to the gateway,
@@ -217,6 +218,58 @@ lost_statement() {
 	teardown_pair
 }
 
+# 6. Ctrl-C while the order has no connection: the exit waits in the
+# session and goes out after the resume; and --mqtt-out through 20 cuts
+# republishes every sample once, in order.
+exit_and_mqtt() {
+	local cnt=150 subpid
+	setup_pair r6 "payment_granularity = 4
+buyer_queue = 5000" || return
+	proxy_start r6-proxy -b 100000000 || {
+		notok "r6: tool_cutproxy started"
+		return
+	}
+	buy_via "$PP" r6a co2 0
+	wait_orders 1
+	pub_seq "$CO2" x 1 3
+	wait_until 10 lines_at_least "$d/r6a.jsonl" 3
+	kill -TERM "$PROXY_PID"
+	wait_until 10 grep -q '(attempt 2)' "$d/r6a.err"
+	kill -INT "$BUY_PID"
+	"$TOOLS/tool_cutproxy" -b 100000000 "$PP" "127.0.0.1:$GP" >/dev/null 2>>"$d/r6-proxy.err" &
+	PROXY_PID=$!
+	track $PROXY_PID
+	wait_exit "$BUY_PID" 20
+	[ "$WAIT_RC" -eq 0 ] && grep -q '^sdpp buy: resumed order ' "$d/r6a.err" &&
+	    grep -qx 'settled: 3 items received, 9 nanos due, 9 nanos paid' "$d/r6a.err"
+	check "r6a: Ctrl-C while disconnected: resumed, the exit sent, settled, exit 0 (status $WAIT_RC)" $? \
+	    "$d/r6a.err" "$GLOG"
+	kill -TERM "$PROXY_PID"
+
+	timeout $((60 * SLOW)) "$MOSQ_SUB" -h 127.0.0.1 -p "$MQ" -q 1 -t 'out/#' -v -C $cnt \
+	    >"$d/r6b.sub" 2>&1 &
+	subpid=$!
+	track $subpid
+	wait_until 10 has_at_least "$d/r6-mq.log" ' out/#$' 1
+	proxy_start r6-proxy2 -s "$SEED" -n 20 -b 300-3000 -m mixed || {
+		notok "r6: tool_cutproxy started"
+		return
+	}
+	buy_via "$PP" r6b co2 $cnt --mqtt-out "tcp://127.0.0.1:$MQ" --mqtt-prefix out/ --mqtt-qos 1
+	wait_orders 2
+	pub_seq "$CO2" m 1 $cnt
+	wait_exit "$BUY_PID" 60
+	check "r6b: --mqtt-out through 20 cuts: settled, exit 0 (status $WAIT_RC)" $WAIT_RC \
+	    "$d/r6b.err" "$d/r6-proxy2.err"
+	wait_exit $subpid 10
+	seq 1 $cnt | sed "s|^|out/$CO2 m|" | cmp -s - "$d/r6b.sub" &&
+	    [ "$(count_in "$d/r6-proxy2.err" '^cut [0-9]+ ')" -eq 20 ] &&
+	    has_at_least "$d/r6b.err" '^sdpp buy: resumed order ' 10
+	check "r6b: the broker got m1..m$cnt once each, in order, across 20 cuts" $? "$d/r6b.sub" \
+	    "$d/r6b.err"
+	teardown_pair
+}
+
 # 4. Over TLS: each resume is a new TLS connection with the same CA file
 # and name; a cut mid-record is a TLS error after the handshake, a drop.
 # The gateway sends `resumed' and what follows it in one record of up to
@@ -269,4 +322,5 @@ timed "2 refusals" refusals
 timed "3 timeouts" timeouts
 timed "4 over TLS" over_tls
 timed "5 lost statement" lost_statement
+timed "6 exit and mqtt-out" exit_and_mqtt
 finish
