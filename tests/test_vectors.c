@@ -48,16 +48,36 @@ static const uint8_t seed_start[2] = { 0x10, 0x90 };
 #define ITEMS 6
 #define PAYLOAD_BYTES 24
 
-static const struct {
+/* What an item carries: its payload and time, and the MQTT payload the
+ * payload was cut from (an sdpp/2 product's field, section 15.3), or NULL
+ * when the item carries the whole sample. */
+struct sample {
 	const char *payload;
 	int64_t received_at;
-} samples[ITEMS] = {
-	{ "{\"co2\":615,\"unit\":\"ppm\"}", 1764151202212 },
-	{ "{\"co2\":618,\"unit\":\"ppm\"}", 1764151203213 },
-	{ "{\"co2\":621,\"unit\":\"ppm\"}", 1764151204215 },
-	{ "{\"co2\":619,\"unit\":\"ppm\"}", 1764151205211 },
-	{ "{\"co2\":624,\"unit\":\"ppm\"}", 1764151206214 },
-	{ "{\"co2\":630,\"unit\":\"ppm\"}", 1764151207212 },
+	const char *mqtt;
+};
+
+static const struct sample samples[ITEMS] = {
+	{ "{\"co2\":615,\"unit\":\"ppm\"}", 1764151202212, NULL },
+	{ "{\"co2\":618,\"unit\":\"ppm\"}", 1764151203213, NULL },
+	{ "{\"co2\":621,\"unit\":\"ppm\"}", 1764151204215, NULL },
+	{ "{\"co2\":619,\"unit\":\"ppm\"}", 1764151205211, NULL },
+	{ "{\"co2\":624,\"unit\":\"ppm\"}", 1764151206214, NULL },
+	{ "{\"co2\":630,\"unit\":\"ppm\"}", 1764151207212, NULL },
+};
+
+/* The sdpp/2 order's own session key, nonce prefix and sealing ephemeral
+ * (fresh for each order, section 8) and its first two items: the sdpp/2
+ * menu's co2-floor2 sells the /co2 field, at most once a minute, and only a
+ * move of more than 5. */
+#define SESSION_KEY2_HEX "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+#define EPHEMERAL2_HEX "303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f"
+#define NONCE_PREFIX2_HEX "05060708"
+#define ITEMS2 2
+
+static const struct sample samples2[ITEMS2] = {
+	{ "615", 1764151202212, "{\"co2\":615,\"unit\":\"ppm\"}" },
+	{ "624", 1764151262214, "{\"co2\":624,\"unit\":\"ppm\"}" },
 };
 
 /* The menu of section 5.2, which the conversation uses (not const: struct
@@ -232,10 +252,18 @@ static const char tree_head_input[] =
 	"47vVnc5O9RTVnepQ"                                                                         \
 	"03YscbWShmXdkYRZM="
 
-/* Items 1..6 (section 9) and the receipt chain after each (section 6.2). */
-static const struct {
+/* One order's session key, nonce prefix and sealing (section 8), as printed. */
+struct keys_vec {
+	const char *sk, *prefix, *eph, *e, *z, *k, *n, *c, *t, *sealed;
+};
+
+/* An item (section 9) and the receipt chain after it (section 6.2). */
+struct item_vec {
 	const char *plaintext, *nonce, *aad, *ciphertext, *chain;
-} items[ITEMS] = {
+};
+
+/* Items 1..6. */
+static const struct item_vec items[ITEMS] = {
 	{ "{\"payload\":\"eyJjbzIiOjYxNSwidW5pdCI6InBwbSJ9\",\"received_at\":1764151202212,\""
 	  "seq\":1,\"topic\":\"building/7/floor2/co2\"}",
 	    "010203040000000000000001",
@@ -432,9 +460,86 @@ static const char anchor_input[] =
     ",\"record\":\"ledger:3\",\"ref\":\"iota:4wBqpZM9xaSheZzJSMawUKKwhdpChKbZ5eu5ky4Vigw\"},\"mes"
     "sage_type\":\"anchor\",\"verification\":\"\"}";
 
-/* Section 15.6: the connection drops after the buyer's ACK of item 2 (frame
- * 7), with items 3 and 4 and invoice 1 lost on the way; the buyer resumes
- * from item 2 with no invoice received, and the seller answers. */
+/*
+ * Section 15.6 on the sdpp/2 order: its sealing, session_key and items 1
+ * and 2, the buyer's ACK of item 2; then the connection drops with items 3
+ * and 4 and invoice 1 lost on the way, the buyer resumes from item 2 with no
+ * invoice received, and the seller answers.
+ */
+#define SEAL2_E_HEX "34e42d4af5ef94a07a3a84201b889d4cd1a743cb27b11b6a10438a8feb8e5847"
+#define SEAL2_Z_HEX "7c3f38ab39022e973af90b7e587809858686b0d912281c640948306f89aea84e"
+#define SEAL2_K_HEX "fdd105fc53db0e67d8708bd825e3314d697562e161ad3ad134821ac5a97bb4db"
+#define SEAL2_N_HEX "0c970987992d2d172c30faa8"
+#define SEAL2_C_HEX "df584a4824cab40b896d2b427520f03a41d3f2a80897c7d5320d8a3149b17f8f"
+#define SEAL2_T_HEX "d303b9ac07a474d3082de9e0d881152c"
+#define SEALED2_B64                                                                                \
+	"NOQtSvXvlKB6OoQgG4idTNGnQ8snsRtqEEOKj+uOWEffWEpIJMq0C4ltK0J1IPA6QdPyqAiX"                 \
+	"x9UyDYoxSbF/j9MDuawHpHTTCC3p4NiBFSw="
+static const char session_key2_frame[] =
+    "{\"data\":{\"nonce_prefix\":\"05060708\",\"order_id\":\"0e9b46ff5940969061ae0bb3b3824b90"
+    "b60207cd9543d9b93941d6789b587015\",\"sealed_key\":\"NOQtSvXvlKB6OoQgG4idTNGnQ8snsRtqEEOK"
+    "j+uOWEffWEpIJMq0C4ltK0J1IPA6QdPyqAiXx9UyDYoxSbF/j9MDuawHpHTTCC3p4NiBFSw=\"},\"message_ty"
+    "pe\":\"session_key\",\"signature\":\"JmcJzWpt+H7kI3xWilKQHo4RhmlttpnUhkGYTc/98jL20C/ENDV"
+    "2fe5bNa/c5jziEQw+sIUPCsm1XOadGwF6BA==\",\"verification\":\"ledger:1\"}";
+/* Items 1..2 of the sdpp/2 order. */
+static const struct item_vec items2[ITEMS2] = {
+	{ "{\"payload\":\"NjE1\",\"received_at\":1764151202212,\""
+	  "seq\":1,\"topic\":\"building/7/floor2/co2\"}",
+	    "050607080000000000000001",
+	    "0e9b46ff5940969061ae0bb3b3824b90b60207cd9543d9b93941d6789b5870150000000000000001",
+	    "U5oirv3URqab+iDXE/v3utCmjjvnMEtE9NurjaSYW3pmaXDBwjwu6DWmzEe10rATpKFIaqgO"
+	    "ObFc4N1bNQnoZyqaFunSrya7dWM/v/evgeLgUPY/dnC9KW7GgTuR+S9Yg6vj4FRq",
+	    "02a500faef9f041a67afc4f98879d1c3b91726e51736ea7ab549b407b9ab4c9e" },
+	{ "{\"payload\":\"NjI0\",\"received_at\":1764151262214,\""
+	  "seq\":2,\"topic\":\"building/7/floor2/co2\"}",
+	    "050607080000000000000002",
+	    "0e9b46ff5940969061ae0bb3b3824b90b60207cd9543d9b93941d6789b5870150000000000000002",
+	    "lSueQLkhavhVHAnWfzbKwZZ+3KCjAcvOFTDN97SrHwEOydt42d638rsqCOjZxE2WYjuxVgKa"
+	    "Ju5Dr9Qay6sg3+HXcjAQLEd87uVR2X1b4iTfRmwkP3R8MB4K8xvAjfm6c8VyBRu2",
+	    "069c15d4abda0399dbd7183e7874ad67d09fda30cdd13bea07a1c6b27b342a58" },
+};
+static const char *const data2_frames[ITEMS2] = {
+	"{\"data\":{\"ciphertext\":\"U5oirv3URqab+iDXE/v3utCmjjvnMEtE9NurjaSYW3pmaXDBwjwu6DWmzEe1"
+	"0rATpKFIaqgOObFc4N1bNQnoZyqaFunSrya7dWM/v/evgeLgUPY/dnC9KW7GgTuR+S9Yg6vj4FRq\",\"order_i"
+	"d\":\"0e9b46ff5940969061ae0bb3b3824b90b60207cd9543d9b93941d6789b587015\",\"seq\":1},\"me"
+	"ssage_type\":\"data\",\"signature\":\"\",\"verification\":\"\"}",
+	"{\"data\":{\"ciphertext\":\"lSueQLkhavhVHAnWfzbKwZZ+3KCjAcvOFTDN97SrHwEOydt42d638rsqCOjZ"
+	"xE2WYjuxVgKaJu5Dr9Qay6sg3+HXcjAQLEd87uVR2X1b4iTfRmwkP3R8MB4K8xvAjfm6c8VyBRu2\",\"order_i"
+	"d\":\"0e9b46ff5940969061ae0bb3b3824b90b60207cd9543d9b93941d6789b587015\",\"seq\":2},\"me"
+	"ssage_type\":\"data\",\"signature\":\"\",\"verification\":\"\"}",
+};
+static const char ack2_frame[] =
+    "{\"data\":{\"digest\":\"069c15d4abda0399dbd7183e7874ad67d09fda30cdd13bea07a1c6b27b342a58"
+    "\",\"order_id\":\"0e9b46ff5940969061ae0bb3b3824b90b60207cd9543d9b93941d6789b587015\",\"s"
+    "eq\":2},\"message_type\":\"ack\",\"signature\":\"J6EmsUQDbdj4VuyrJO8E2rN4RWaWBSGsjVP7oLH"
+    "MkmEcFPi8swgitWTTFt7q/M7CCWY/VIJhTKpHclNsFpZPBg==\",\"verification\":\"\"}";
+static const char ack2_input[] =
+    "{\"data\":{\"digest\":\"069c15d4abda0399dbd7183e7874ad67d09fda30cdd13bea07a1c6b27b342a58"
+    "\",\"order_id\":\"0e9b46ff5940969061ae0bb3b3824b90b60207cd9543d9b93941d6789b587015\",\"s"
+    "eq\":2},\"message_type\":\"ack\",\"verification\":\"\"}";
+#define RESUME_SIG_B64                                                                             \
+	"DNZlrZXSgzs2rTWyxdTL6zXqOSTNtvPG8enQo97flCnzYfOIFNB76VSGSSQsZHMi/Q3qrnvoiJiMHROGgAppCw=="
+#define RESUMED_SIG_B64                                                                            \
+	"9NL68x0wYIZs8GBQ/IefTWIhUU05Gnu/Wzohy3bCHITY6rM1wylnTOqHo/Ni7oycozEKauR5h1eCsDFap8vNBw=="
+static const char resume_frame[] =
+    "{\"data\":{\"attempt\":1,\"digest\":\"069c15d4abda0399dbd7183e7874ad67d09fda30cdd13bea07"
+    "a1c6b27b342a58\",\"invoice\":0,\"order_id\":\"0e9b46ff5940969061ae0bb3b3824b90b60207cd95"
+    "43d9b93941d6789b587015\",\"seq\":2},\"message_type\":\"resume\",\"signature\":\"DNZlrZXS"
+    "gzs2rTWyxdTL6zXqOSTNtvPG8enQo97flCnzYfOIFNB76VSGSSQsZHMi/Q3qrnvoiJiMHROGgAppCw==\",\"ver"
+    "ification\":\"\"}";
+static const char resume_input[] =
+    "{\"data\":{\"attempt\":1,\"digest\":\"069c15d4abda0399dbd7183e7874ad67d09fda30cdd13bea07"
+    "a1c6b27b342a58\",\"invoice\":0,\"order_id\":\"0e9b46ff5940969061ae0bb3b3824b90b60207cd95"
+    "43d9b93941d6789b587015\",\"seq\":2},\"message_type\":\"resume\",\"verification\":\"\"}";
+static const char resumed_frame[] =
+    "{\"data\":{\"dropped\":0,\"invoice\":1,\"order_id\":\"0e9b46ff5940969061ae0bb3b3824b90b6"
+    "0207cd9543d9b93941d6789b587015\",\"paid\":\"0\",\"sent\":4,\"seq\":2},\"message_type\":\""
+    "resumed\",\"signature\":\"9NL68x0wYIZs8GBQ/IefTWIhUU05Gnu/Wzohy3bCHITY6rM1wylnTOqHo/Ni7o"
+    "ycozEKauR5h1eCsDFap8vNBw==\",\"verification\":\"\"}";
+static const char resumed_input[] =
+    "{\"data\":{\"dropped\":0,\"invoice\":1,\"order_id\":\"0e9b46ff5940969061ae0bb3b3824b90b6"
+    "0207cd9543d9b93941d6789b587015\",\"paid\":\"0\",\"sent\":4,\"seq\":2},\"message_type\":\""
+    "resumed\",\"verification\":\"\"}";
 #define RESUME_SEQ 2
 #define RESUME_INVOICE 0
 #define RESUME_ATTEMPT 1
@@ -442,49 +547,43 @@ static const char anchor_input[] =
 #define RESUMED_INVOICE 1
 #define RESUMED_PAID 0
 #define RESUMED_DROPPED 0
-#define RESUME_SIG_B64                                                                             \
-	"Xj0atQC86mVQsOkc6qX7D3WtkCx5gF76gm/BpFgMhaTNRJ23XcSdKfCini79aGDYCSJ9J5ryd1J2i8qrbzpPBA=="
-#define RESUMED_SIG_B64                                                                            \
-	"YYbjSbVji/5VnHDR3WQgLERRty8Jzuwd7Y0e/mjMbtp2u+xyL8Z7gmThd1Fjwv4qLA0r71laIVufrtdrD9RABw=="
-static const char resume_frame[] =
-    "{\"data\":{\"attempt\":1,\"digest\":\"8adad1210c8b15cad8cdb55fc45b528a7575360f3d9bfdb9a75"
-    "1170b13a9097e\",\"invoice\":0,\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b2"
-    "36aae0b6ee3682c9fc12\",\"seq\":2},\"message_type\":\"resume\",\"signature\":\"Xj0atQC86"
-    "mVQsOkc6qX7D3WtkCx5gF76gm/BpFgMhaTNRJ23XcSdKfCini79aGDYCSJ9J5ryd1J2i8qrbzpPBA==\",\"verifi"
-    "cation\":\"\"}";
-static const char resume_input[] =
-    "{\"data\":{\"attempt\":1,\"digest\":\"8adad1210c8b15cad8cdb55fc45b528a7575360f3d9bfdb9a75"
-    "1170b13a9097e\",\"invoice\":0,\"order_id\":\"4aadacedc45f542d63d433035faec30bee02a95f20b2"
-    "36aae0b6ee3682c9fc12\",\"seq\":2},\"message_type\":\"resume\",\"verification\":\"\"}";
-static const char resumed_frame[] =
-    "{\"data\":{\"dropped\":0,\"invoice\":1,\"order_id\":\"4aadacedc45f542d63d433035faec30be"
-    "e02a95f20b236aae0b6ee3682c9fc12\",\"paid\":\"0\",\"sent\":4,\"seq\":2},\"message_type\":"
-    "\"resumed\",\"signature\":\"YYbjSbVji/5VnHDR3WQgLERRty8Jzuwd7Y0e/mjMbtp2u+xyL8Z7gmThd1Fjwv"
-    "4qLA0r71laIVufrtdrD9RABw==\",\"verification\":\"\"}";
-static const char resumed_input[] =
-    "{\"data\":{\"dropped\":0,\"invoice\":1,\"order_id\":\"4aadacedc45f542d63d433035faec30be"
-    "e02a95f20b236aae0b6ee3682c9fc12\",\"paid\":\"0\",\"sent\":4,\"seq\":2},\"message_type\":"
-    "\"resumed\",\"verification\":\"\"}";
+
+/* The keys of the conversation's order and of the sdpp/2 order. */
+static const struct keys_vec keys1 = { SESSION_KEY_HEX, NONCE_PREFIX_HEX, EPHEMERAL_HEX, SEAL_E_HEX,
+	SEAL_Z_HEX, SEAL_K_HEX, SEAL_N_HEX, SEAL_C_HEX, SEAL_T_HEX, SEALED_B64 };
+static const struct keys_vec keys2 = { SESSION_KEY2_HEX, NONCE_PREFIX2_HEX, EPHEMERAL2_HEX,
+	SEAL2_E_HEX, SEAL2_Z_HEX, SEAL2_K_HEX, SEAL2_N_HEX, SEAL2_C_HEX, SEAL2_T_HEX, SEALED2_B64 };
 
 /* ------------------------------------------------------------------ */
 /* The conversation rebuilt from the inputs                            */
 
-#define CT_MAX 256 /* every item ciphertext here is 130 bytes */
+#define CT_MAX 256 /* every item ciphertext here is at most 130 bytes */
+
+/* One order rebuilt from its inputs, with what Appendix A prints for it. */
+struct run {
+	const char *name;
+	const struct keys_vec *keys;
+	const struct sample *samples;
+	const struct item_vec *items;
+	size_t nitems; /* at most ITEMS */
+	uint8_t sk[SDPP_SESSION_KEY_BYTES];
+	uint8_t prefix[SDPP_NONCE_PREFIX_BYTES];
+	uint8_t oid[SDPP_ORDER_ID_BYTES];
+	uint8_t sealed[SDPP_SEALED_BYTES];
+	char *plaintext[ITEMS + 1]; /* JCS item plaintexts, [1..nitems] */
+	size_t ptlen[ITEMS + 1];
+	uint8_t ct[ITEMS + 1][CT_MAX]; /* [seq] = ciphertext || tag */
+	size_t ctlen[ITEMS + 1];
+	uint8_t chain[ITEMS + 1][SDPP_DIGEST_BYTES]; /* [n] = chain_n */
+};
 
 struct conv {
 	struct sdpp_identity *id[2];
 	struct sdpp_verifier *ver[2];
 	uint8_t pub[2][SDPP_SIGN_PUBLIC_BYTES];
 	uint8_t enc_pub[2][SDPP_ENC_PUBLIC_BYTES];
-	uint8_t sk[SDPP_SESSION_KEY_BYTES];
-	uint8_t prefix[SDPP_NONCE_PREFIX_BYTES];
-	uint8_t oid[SDPP_ORDER_ID_BYTES];
-	uint8_t sealed[SDPP_SEALED_BYTES];
-	char *plaintext[ITEMS + 1]; /* JCS item plaintexts, [1..ITEMS] */
-	size_t ptlen[ITEMS + 1];
-	uint8_t ct[ITEMS + 1][CT_MAX]; /* [seq] = ciphertext || tag */
-	size_t ctlen[ITEMS + 1];
-	uint8_t chain[ITEMS + 1][SDPP_DIGEST_BYTES]; /* [n] = chain_n */
+	struct run v1; /* the conversation's sdpp/1 order */
+	struct run v2; /* the sdpp/2 order of the resume vectors */
 };
 
 static void
@@ -537,18 +636,71 @@ order_fill(struct sdpp_msg *m, const struct conv *c)
 	m->u.order.time = ORDER_TIME;
 }
 
-/* Builds everything from the inputs; conv_free() releases it. */
-static struct conv *
-conv_new(void)
+/* The sdpp/2 order: the order's inputs and a topic within the product's. */
+static void
+order2_fill(struct sdpp_msg *m, const struct conv *c)
 {
-	struct conv *c = calloc(1, sizeof(*c));
-	struct sdpp_msg m, p;
+	order_fill(m, c);
+	m->u.order.version = 2;
+	snprintf(m->u.order.topic, sizeof(m->u.order.topic), "%s", ORDER2_TOPIC);
+}
+
+/* Rebuilds the order `order` and its sealed key and items into r. */
+static void
+run_build(struct run *r, const struct conv *c, const struct sdpp_msg *order)
+{
+	struct sdpp_msg p;
 	struct sdpp_aead *aead = NULL;
 	struct sdpp_item it;
 	uint8_t eph[SDPP_X25519_BYTES], nonce[SDPP_AEAD_NONCE_BYTES], aad[SDPP_DATA_AAD_BYTES];
 	char *out;
 	size_t len;
 	uint64_t seq;
+
+	assert_true(r->nitems <= ITEMS);
+	unhex_into(r->sk, sizeof(r->sk), r->keys->sk);
+	unhex_into(r->prefix, sizeof(r->prefix), r->keys->prefix);
+	unhex_into(eph, sizeof(eph), r->keys->eph);
+	/* The order id hashes the order's signature input as re-parsed. */
+	assert_int_equal(sdpp_msg_encode(order, c->id[BUYER], &out, &len), SDPP_OK);
+	assert_int_equal(sdpp_msg_parse(&p, out, len - 1, BUY, NULL, 0), SDPP_OK);
+	assert_int_equal(sdpp_order_id(&p, r->oid), SDPP_OK);
+	sdpp_msg_free(&p);
+	free(out);
+	assert_int_equal(sdpp_seal_with_ephemeral(
+	                     r->sealed, c->enc_pub[BUYER], r->sk, r->oid, sizeof(r->oid), eph),
+	    SDPP_OK);
+	assert_int_equal(sdpp_aead_new(&aead, r->sk), SDPP_OK);
+	assert_int_equal(sdpp_chain_init(r->chain[0], r->oid), SDPP_OK);
+	for (seq = 1; seq <= r->nitems; seq++) {
+		memset(&it, 0, sizeof(it));
+		it.seq = seq;
+		snprintf(it.topic, sizeof(it.topic), "%s", TOPIC);
+		it.received_at = r->samples[seq - 1].received_at;
+		it.payload = (const uint8_t *)r->samples[seq - 1].payload;
+		it.payload_len = strlen(r->samples[seq - 1].payload);
+		assert_int_equal(
+		    sdpp_item_encode(&it, &r->plaintext[seq], &r->ptlen[seq]), SDPP_OK);
+		assert_true(r->ptlen[seq] + SDPP_AEAD_TAG_BYTES <= CT_MAX);
+		sdpp_data_nonce(nonce, r->prefix, seq);
+		sdpp_data_aad(aad, r->oid, seq);
+		assert_int_equal(sdpp_aead_seal(aead, nonce, aad, sizeof(aad),
+		                     (const uint8_t *)r->plaintext[seq], r->ptlen[seq], r->ct[seq]),
+		    SDPP_OK);
+		r->ctlen[seq] = r->ptlen[seq] + SDPP_AEAD_TAG_BYTES;
+		memcpy(r->chain[seq], r->chain[seq - 1], SDPP_DIGEST_BYTES);
+		assert_int_equal(
+		    sdpp_chain_next(r->chain[seq], seq, r->ct[seq], r->ctlen[seq]), SDPP_OK);
+	}
+	sdpp_aead_free(aead);
+}
+
+/* Builds everything from the inputs; conv_free() releases it. */
+static struct conv *
+conv_new(void)
+{
+	struct conv *c = calloc(1, sizeof(*c));
+	struct sdpp_msg m;
 	int who;
 
 	assert_non_null(c);
@@ -558,43 +710,20 @@ conv_new(void)
 		sdpp_identity_enc_public(c->id[who], c->enc_pub[who]);
 		assert_int_equal(sdpp_verifier_new(&c->ver[who], c->pub[who]), SDPP_OK);
 	}
-	unhex_into(c->sk, sizeof(c->sk), SESSION_KEY_HEX);
-	unhex_into(c->prefix, sizeof(c->prefix), NONCE_PREFIX_HEX);
-	unhex_into(eph, sizeof(eph), EPHEMERAL_HEX);
-	/* The order id hashes the order's signature input as re-parsed. */
+	c->v1.name = "sdpp/1";
+	c->v1.keys = &keys1;
+	c->v1.samples = samples;
+	c->v1.items = items;
+	c->v1.nitems = ITEMS;
 	order_fill(&m, c);
-	assert_int_equal(sdpp_msg_encode(&m, c->id[BUYER], &out, &len), SDPP_OK);
-	assert_int_equal(sdpp_msg_parse(&p, out, len - 1, BUY, NULL, 0), SDPP_OK);
-	assert_int_equal(sdpp_order_id(&p, c->oid), SDPP_OK);
-	sdpp_msg_free(&p);
-	free(out);
-	assert_int_equal(sdpp_seal_with_ephemeral(
-	                     c->sealed, c->enc_pub[BUYER], c->sk, c->oid, sizeof(c->oid), eph),
-	    SDPP_OK);
-	assert_int_equal(sdpp_aead_new(&aead, c->sk), SDPP_OK);
-	assert_int_equal(sdpp_chain_init(c->chain[0], c->oid), SDPP_OK);
-	for (seq = 1; seq <= ITEMS; seq++) {
-		memset(&it, 0, sizeof(it));
-		it.seq = seq;
-		snprintf(it.topic, sizeof(it.topic), "%s", TOPIC);
-		it.received_at = samples[seq - 1].received_at;
-		it.payload = (const uint8_t *)samples[seq - 1].payload;
-		it.payload_len = strlen(samples[seq - 1].payload);
-		assert_int_equal(it.payload_len, PAYLOAD_BYTES);
-		assert_int_equal(
-		    sdpp_item_encode(&it, &c->plaintext[seq], &c->ptlen[seq]), SDPP_OK);
-		assert_true(c->ptlen[seq] + SDPP_AEAD_TAG_BYTES <= CT_MAX);
-		sdpp_data_nonce(nonce, c->prefix, seq);
-		sdpp_data_aad(aad, c->oid, seq);
-		assert_int_equal(sdpp_aead_seal(aead, nonce, aad, sizeof(aad),
-		                     (const uint8_t *)c->plaintext[seq], c->ptlen[seq], c->ct[seq]),
-		    SDPP_OK);
-		c->ctlen[seq] = c->ptlen[seq] + SDPP_AEAD_TAG_BYTES;
-		memcpy(c->chain[seq], c->chain[seq - 1], SDPP_DIGEST_BYTES);
-		assert_int_equal(
-		    sdpp_chain_next(c->chain[seq], seq, c->ct[seq], c->ctlen[seq]), SDPP_OK);
-	}
-	sdpp_aead_free(aead);
+	run_build(&c->v1, c, &m);
+	c->v2.name = "sdpp/2";
+	c->v2.keys = &keys2;
+	c->v2.samples = samples2;
+	c->v2.items = items2;
+	c->v2.nitems = ITEMS2;
+	order2_fill(&m, c);
+	run_build(&c->v2, c, &m);
 	return c;
 }
 
@@ -609,8 +738,10 @@ conv_free(struct conv *c)
 		sdpp_verifier_free(c->ver[i]);
 		sdpp_identity_free(c->id[i]);
 	}
-	for (i = 0; i <= ITEMS; i++)
-		free(c->plaintext[i]);
+	for (i = 0; i <= ITEMS; i++) {
+		free(c->v1.plaintext[i]);
+		free(c->v2.plaintext[i]);
+	}
 	free(c);
 }
 
@@ -661,24 +792,24 @@ frame_fill(struct sdpp_msg *m, struct conv *c, size_t i)
 		m->u.menu.products = menu_products;
 		break;
 	case SDPP_T_SESSION_KEY:
-		memcpy(m->u.session_key.order_id, c->oid, SDPP_ORDER_ID_BYTES);
-		memcpy(m->u.session_key.sealed, c->sealed, SDPP_SEALED_BYTES);
-		memcpy(m->u.session_key.nonce_prefix, c->prefix, SDPP_NONCE_PREFIX_BYTES);
+		memcpy(m->u.session_key.order_id, c->v1.oid, SDPP_ORDER_ID_BYTES);
+		memcpy(m->u.session_key.sealed, c->v1.sealed, SDPP_SEALED_BYTES);
+		memcpy(m->u.session_key.nonce_prefix, c->v1.prefix, SDPP_NONCE_PREFIX_BYTES);
 		break;
 	case SDPP_T_DATA:
 		assert_true(n >= 1 && n <= ITEMS);
-		memcpy(m->u.data.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+		memcpy(m->u.data.order_id, c->v1.oid, SDPP_ORDER_ID_BYTES);
 		m->u.data.seq = n;
-		m->u.data.ciphertext = c->ct[n];
-		m->u.data.ciphertext_len = c->ctlen[n];
+		m->u.data.ciphertext = c->v1.ct[n];
+		m->u.data.ciphertext_len = c->v1.ctlen[n];
 		break;
 	case SDPP_T_ACK:
-		memcpy(m->u.ack.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+		memcpy(m->u.ack.order_id, c->v1.oid, SDPP_ORDER_ID_BYTES);
 		m->u.ack.seq = n;
-		memcpy(m->u.ack.digest, c->chain[n], SDPP_DIGEST_BYTES);
+		memcpy(m->u.ack.digest, c->v1.chain[n], SDPP_DIGEST_BYTES);
 		break;
 	case SDPP_T_DATA_INVOICE:
-		memcpy(m->u.invoice.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+		memcpy(m->u.invoice.order_id, c->v1.oid, SDPP_ORDER_ID_BYTES);
 		m->u.invoice.number = 1;
 		m->u.invoice.first_seq = 1;
 		m->u.invoice.last_seq = n;
@@ -687,23 +818,23 @@ frame_fill(struct sdpp_msg *m, struct conv *c, size_t i)
 		m->u.invoice.total_due = m->u.invoice.amount;
 		snprintf(m->u.invoice.currency, sizeof(m->u.invoice.currency), "%s", CURRENCY);
 		m->u.invoice.delivered = n; /* postpaid: delivered = last_seq */
-		memcpy(m->u.invoice.digest, c->chain[n], SDPP_DIGEST_BYTES);
+		memcpy(m->u.invoice.digest, c->v1.chain[n], SDPP_DIGEST_BYTES);
 		break;
 	case SDPP_T_PAYMENT_ACK:
-		memcpy(m->u.payment.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+		memcpy(m->u.payment.order_id, c->v1.oid, SDPP_ORDER_ID_BYTES);
 		m->u.payment.invoice = 1;
 		m->u.payment.total = paid;
 		break;
 	case SDPP_T_EXIT:
 		if (m->from == BUY) {
-			memcpy(m->u.exit.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+			memcpy(m->u.exit.order_id, c->v1.oid, SDPP_ORDER_ID_BYTES);
 			m->u.exit.seq = n;
-			memcpy(m->u.exit.digest, c->chain[n], SDPP_DIGEST_BYTES);
+			memcpy(m->u.exit.digest, c->v1.chain[n], SDPP_DIGEST_BYTES);
 			m->u.exit.total = exit_total;
 		} else {
 			/* Voucher method: paid is the larger of the confirmed
 			 * payment and the exit's total. */
-			memcpy(m->u.statement.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+			memcpy(m->u.statement.order_id, c->v1.oid, SDPP_ORDER_ID_BYTES);
 			m->u.statement.delivered = n;
 			m->u.statement.acked = n;
 			m->u.statement.total_due = n * PRICE;
@@ -827,16 +958,28 @@ test_order(void **state)
 	(void)state;
 	order_fill(&m, c);
 	frame_check("order", c, &m, BUYER, order_frame, order_input);
-	hex_is("order_id", c->oid, sizeof(c->oid), ORDER_ID_HEX);
-	assert_int_equal(sdpp_chain_init(chain0, c->oid), SDPP_OK);
+	hex_is("order_id", c->v1.oid, sizeof(c->v1.oid), ORDER_ID_HEX);
+	assert_int_equal(sdpp_chain_init(chain0, c->v1.oid), SDPP_OK);
 	hex_is("chain_0", chain0, sizeof(chain0), CHAIN0_HEX);
 	conv_free(c);
 }
 
+/* Fails the test unless the n bytes at p are the hex text want; what is
+ * the order's name and the step. */
 static void
-test_sealing(void **state)
+step_is(const struct run *r, const char *step, const uint8_t *p, size_t n, const char *want)
 {
-	struct conv *c = conv_new();
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s %s", r->name, step);
+	hex_is(what, p, n, want);
+}
+
+/* One order's sealing, step by step as section 8 writes it, then the
+ * library's own, which the buyer opens. */
+static void
+sealing_check(const struct conv *c, const struct run *r)
+{
 	static const uint8_t base[SDPP_X25519_BYTES] = { 9 };
 	static const char label[] = "sdpp/1 session key";
 	uint8_t eph[SDPP_X25519_BYTES], e_pub[SDPP_X25519_BYTES], z[SDPP_X25519_BYTES];
@@ -846,40 +989,50 @@ test_sealing(void **state)
 	char b64[SDPP_B64_LEN(SDPP_SEALED_BYTES)];
 	struct sdpp_aead *aead = NULL;
 
-	(void)state;
-	unhex_into(eph, sizeof(eph), EPHEMERAL_HEX);
+	unhex_into(eph, sizeof(eph), r->keys->eph);
 	assert_int_equal(sdpp_x25519(e_pub, eph, base), SDPP_OK);
-	hex_is("E", e_pub, sizeof(e_pub), SEAL_E_HEX);
+	step_is(r, "E", e_pub, sizeof(e_pub), r->keys->e);
 	assert_int_equal(sdpp_x25519(z, eph, c->enc_pub[BUYER]), SDPP_OK);
-	hex_is("Z", z, sizeof(z), SEAL_Z_HEX);
+	step_is(r, "Z", z, sizeof(z), r->keys->z);
 	memcpy(salt, e_pub, SDPP_X25519_BYTES);
 	memcpy(salt + SDPP_X25519_BYTES, c->enc_pub[BUYER], SDPP_X25519_BYTES);
 	memcpy(info, label, sizeof(label) - 1);
-	memcpy(info + sizeof(label) - 1, c->oid, SDPP_ORDER_ID_BYTES);
+	memcpy(info + sizeof(label) - 1, r->oid, SDPP_ORDER_ID_BYTES);
 	assert_int_equal(sdpp_hkdf_sha256(okm, sizeof(okm), salt, sizeof(salt), z, sizeof(z), info,
 	                     sizeof(info)),
 	    SDPP_OK);
-	hex_is("HKDF key k", okm, SDPP_AEAD_KEY_BYTES, SEAL_K_HEX);
-	hex_is("HKDF nonce n", okm + SDPP_AEAD_KEY_BYTES, SDPP_AEAD_NONCE_BYTES, SEAL_N_HEX);
+	step_is(r, "HKDF key k", okm, SDPP_AEAD_KEY_BYTES, r->keys->k);
+	step_is(r, "HKDF nonce n", okm + SDPP_AEAD_KEY_BYTES, SDPP_AEAD_NONCE_BYTES, r->keys->n);
 	assert_int_equal(sdpp_aead_new(&aead, okm), SDPP_OK);
-	assert_int_equal(sdpp_aead_seal(aead, okm + SDPP_AEAD_KEY_BYTES, c->oid, sizeof(c->oid),
-	                     c->sk, sizeof(c->sk), ct),
+	assert_int_equal(sdpp_aead_seal(aead, okm + SDPP_AEAD_KEY_BYTES, r->oid, sizeof(r->oid),
+	                     r->sk, sizeof(r->sk), ct),
 	    SDPP_OK);
 	sdpp_aead_free(aead);
-	hex_is("C", ct, SDPP_SESSION_KEY_BYTES, SEAL_C_HEX);
-	hex_is("T", ct + SDPP_SESSION_KEY_BYTES, SDPP_AEAD_TAG_BYTES, SEAL_T_HEX);
+	step_is(r, "C", ct, SDPP_SESSION_KEY_BYTES, r->keys->c);
+	step_is(r, "T", ct + SDPP_SESSION_KEY_BYTES, SDPP_AEAD_TAG_BYTES, r->keys->t);
 	/* The library's own sealing gives E || C || T, and the buyer opens it. */
-	sdpp_b64_encode(b64, c->sealed, sizeof(c->sealed));
-	assert_string_equal(b64, SEALED_B64);
-	assert_int_equal(sdpp_unseal(sk, c->id[BUYER], c->sealed, c->oid, sizeof(c->oid)), SDPP_OK);
-	assert_memory_equal(sk, c->sk, sizeof(sk));
-	conv_free(c);
+	sdpp_b64_encode(b64, r->sealed, sizeof(r->sealed));
+	assert_string_equal(b64, r->keys->sealed);
+	assert_int_equal(sdpp_unseal(sk, c->id[BUYER], r->sealed, r->oid, sizeof(r->oid)), SDPP_OK);
+	assert_memory_equal(sk, r->sk, sizeof(sk));
 }
 
 static void
-test_items(void **state)
+test_sealing(void **state)
 {
 	struct conv *c = conv_new();
+
+	(void)state;
+	sealing_check(c, &c->v1);
+	sealing_check(c, &c->v2);
+	conv_free(c);
+}
+
+/* One order's items as printed: rebuilt by the library, and from the text. */
+static void
+items_check(const struct run *r)
+{
+	const struct item_vec *v;
 	struct sdpp_aead *aead = NULL;
 	struct sdpp_item it;
 	uint8_t nonce[SDPP_AEAD_NONCE_BYTES], aad[SDPP_DATA_AAD_BYTES], ct[CT_MAX], pt[CT_MAX];
@@ -888,43 +1041,57 @@ test_items(void **state)
 	size_t ctlen;
 	uint64_t seq;
 
-	(void)state;
-	assert_int_equal(sdpp_aead_new(&aead, c->sk), SDPP_OK);
-	assert_int_equal(sdpp_chain_init(chain, c->oid), SDPP_OK);
-	for (seq = 1; seq <= ITEMS; seq++) {
-		snprintf(what, sizeof(what), "item %llu", (unsigned long long)seq);
-		if (strlen(items[seq - 1].plaintext) != c->ptlen[seq] ||
-		    memcmp(items[seq - 1].plaintext, c->plaintext[seq], c->ptlen[seq]) != 0)
-			fail_msg("%s: plaintext %s", what, c->plaintext[seq]);
-		sdpp_data_nonce(nonce, c->prefix, seq);
-		hex_is(what, nonce, sizeof(nonce), items[seq - 1].nonce);
-		sdpp_data_aad(aad, c->oid, seq);
-		hex_is(what, aad, sizeof(aad), items[seq - 1].aad);
-		sdpp_b64_encode(b64, c->ct[seq], c->ctlen[seq]);
-		if (strcmp(b64, items[seq - 1].ciphertext) != 0)
+	assert_int_equal(sdpp_aead_new(&aead, r->sk), SDPP_OK);
+	assert_int_equal(sdpp_chain_init(chain, r->oid), SDPP_OK);
+	for (seq = 1; seq <= r->nitems; seq++) {
+		v = &r->items[seq - 1];
+		snprintf(what, sizeof(what), "%s item %llu", r->name, (unsigned long long)seq);
+		if (strlen(v->plaintext) != r->ptlen[seq] ||
+		    memcmp(v->plaintext, r->plaintext[seq], r->ptlen[seq]) != 0)
+			fail_msg("%s: plaintext %s", what, r->plaintext[seq]);
+		sdpp_data_nonce(nonce, r->prefix, seq);
+		hex_is(what, nonce, sizeof(nonce), v->nonce);
+		sdpp_data_aad(aad, r->oid, seq);
+		hex_is(what, aad, sizeof(aad), v->aad);
+		sdpp_b64_encode(b64, r->ct[seq], r->ctlen[seq]);
+		if (strcmp(b64, v->ciphertext) != 0)
 			fail_msg("%s: ciphertext %s", what, b64);
-		hex_is(what, c->chain[seq], SDPP_DIGEST_BYTES, items[seq - 1].chain);
+		hex_is(what, r->chain[seq], SDPP_DIGEST_BYTES, v->chain);
 		/* From the printed text alone: the base64 opens to the printed
 		 * plaintext, which parses to the inputs, and chains as printed. */
-		assert_int_equal(sdpp_b64_decode(ct, sizeof(ct), &ctlen, items[seq - 1].ciphertext,
-		                     strlen(items[seq - 1].ciphertext)),
+		assert_int_equal(
+		    sdpp_b64_decode(ct, sizeof(ct), &ctlen, v->ciphertext, strlen(v->ciphertext)),
 		    SDPP_OK);
 		assert_int_equal(
 		    sdpp_aead_open(aead, nonce, aad, sizeof(aad), ct, ctlen, pt), SDPP_OK);
-		assert_int_equal(ctlen - SDPP_AEAD_TAG_BYTES, strlen(items[seq - 1].plaintext));
-		assert_memory_equal(pt, items[seq - 1].plaintext, ctlen - SDPP_AEAD_TAG_BYTES);
+		assert_int_equal(ctlen - SDPP_AEAD_TAG_BYTES, strlen(v->plaintext));
+		assert_memory_equal(pt, v->plaintext, ctlen - SDPP_AEAD_TAG_BYTES);
 		assert_int_equal(
 		    sdpp_item_parse(&it, (const char *)pt, ctlen - SDPP_AEAD_TAG_BYTES), SDPP_OK);
 		assert_int_equal(it.seq, seq);
 		assert_string_equal(it.topic, TOPIC);
-		assert_int_equal(it.received_at, samples[seq - 1].received_at);
-		assert_int_equal(it.payload_len, strlen(samples[seq - 1].payload));
-		assert_memory_equal(it.payload, samples[seq - 1].payload, it.payload_len);
+		assert_int_equal(it.received_at, r->samples[seq - 1].received_at);
+		assert_int_equal(it.payload_len, strlen(r->samples[seq - 1].payload));
+		assert_memory_equal(it.payload, r->samples[seq - 1].payload, it.payload_len);
 		sdpp_item_free(&it);
 		assert_int_equal(sdpp_chain_next(chain, seq, ct, ctlen), SDPP_OK);
-		hex_is(what, chain, sizeof(chain), items[seq - 1].chain);
+		hex_is(what, chain, sizeof(chain), v->chain);
 	}
 	sdpp_aead_free(aead);
+}
+
+static void
+test_items(void **state)
+{
+	struct conv *c = conv_new();
+	size_t i;
+
+	(void)state;
+	/* The appendix says each sdpp/1 payload is 24 bytes. */
+	for (i = 0; i < ITEMS; i++)
+		assert_int_equal(strlen(samples[i].payload), PAYLOAD_BYTES);
+	items_check(&c->v1);
+	items_check(&c->v2);
 	conv_free(c);
 }
 
@@ -956,12 +1123,12 @@ test_signed_item(void **state)
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_DATA;
 	m.from = SEL;
-	memcpy(m.u.data.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+	memcpy(m.u.data.order_id, c->v1.oid, SDPP_ORDER_ID_BYTES);
 	m.u.data.seq = 1;
-	m.u.data.ciphertext = c->ct[1];
-	m.u.data.ciphertext_len = c->ctlen[1];
+	m.u.data.ciphertext = c->v1.ct[1];
+	m.u.data.ciphertext_len = c->v1.ctlen[1];
 	/* A signed item's verification is hex(chain_seq) (section 5.5). */
-	sdpp_hex_encode(m.verification, c->chain[1], SDPP_DIGEST_BYTES);
+	sdpp_hex_encode(m.verification, c->v1.chain[1], SDPP_DIGEST_BYTES);
 	frame_check("signed item", c, &m, SELLER, signed_item_frame, signed_item_input);
 	conv_free(c);
 }
@@ -987,7 +1154,7 @@ test_anchor(void **state)
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_ANCHOR;
 	m.from = SEL;
-	memcpy(m.u.anchor.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+	memcpy(m.u.anchor.order_id, c->v1.oid, SDPP_ORDER_ID_BYTES);
 	snprintf(m.u.anchor.record, sizeof(m.u.anchor.record), "%s", ANCHOR_RECORD);
 	assert_true((size_t)snprintf(m.u.anchor.ref, sizeof(m.u.anchor.ref), "iota:%s", b58) <
 	            sizeof(m.u.anchor.ref));
@@ -996,25 +1163,56 @@ test_anchor(void **state)
 }
 
 /*
- * Resume (section 15.6): the buyer's resume names the chain at the item it
- * holds (chain_2 of the conversation above), the seller's resumed what it
- * sent; each parses back to the same values, and a resumed whose seq is
- * beyond sent is refused.
+ * Resume (section 15.6) on the sdpp/2 order: its session_key, items 1 and
+ * 2 and the buyer's ACK of item 2; then the buyer's resume names the chain
+ * at the item it holds (chain_2), the seller's resumed what it sent. Each
+ * parses back to the same values, and a resumed whose seq is beyond sent is
+ * refused.
  */
 static void
 test_resume(void **state)
 {
 	struct conv *c = conv_new();
 	struct sdpp_msg m, p;
-	char *bad;
+	char *bad, what[32];
+	uint64_t seq;
 
 	(void)state;
+	hex_is("sdpp/2 order_id", c->v2.oid, sizeof(c->v2.oid), ORDER2_ID_HEX);
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_SESSION_KEY;
+	m.from = SEL;
+	snprintf(m.verification, sizeof(m.verification), "ledger:1");
+	memcpy(m.u.session_key.order_id, c->v2.oid, SDPP_ORDER_ID_BYTES);
+	memcpy(m.u.session_key.sealed, c->v2.sealed, SDPP_SEALED_BYTES);
+	memcpy(m.u.session_key.nonce_prefix, c->v2.prefix, SDPP_NONCE_PREFIX_BYTES);
+	frame_check("sdpp/2 session_key", c, &m, SELLER, session_key2_frame, NULL);
+	for (seq = 1; seq <= ITEMS2; seq++) {
+		snprintf(what, sizeof(what), "sdpp/2 item %llu", (unsigned long long)seq);
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_DATA;
+		m.from = SEL;
+		memcpy(m.u.data.order_id, c->v2.oid, SDPP_ORDER_ID_BYTES);
+		m.u.data.seq = seq;
+		m.u.data.ciphertext = c->v2.ct[seq];
+		m.u.data.ciphertext_len = c->v2.ctlen[seq];
+		frame_check(what, c, &m, NOBODY, data2_frames[seq - 1], NULL);
+	}
+	/* The ACK of the item the buyer resumes from, which reached the seller. */
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_ACK;
+	m.from = BUY;
+	memcpy(m.u.ack.order_id, c->v2.oid, SDPP_ORDER_ID_BYTES);
+	m.u.ack.seq = RESUME_SEQ;
+	memcpy(m.u.ack.digest, c->v2.chain[RESUME_SEQ], SDPP_DIGEST_BYTES);
+	frame_check("sdpp/2 ack", c, &m, BUYER, ack2_frame, ack2_input);
+
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_RESUME;
 	m.from = BUY;
-	memcpy(m.u.resume.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+	memcpy(m.u.resume.order_id, c->v2.oid, SDPP_ORDER_ID_BYTES);
 	m.u.resume.seq = RESUME_SEQ;
-	memcpy(m.u.resume.digest, c->chain[RESUME_SEQ], SDPP_DIGEST_BYTES);
+	memcpy(m.u.resume.digest, c->v2.chain[RESUME_SEQ], SDPP_DIGEST_BYTES);
 	m.u.resume.invoice = RESUME_INVOICE;
 	m.u.resume.attempt = RESUME_ATTEMPT;
 	frame_check("resume", c, &m, BUYER, resume_frame, resume_input);
@@ -1026,7 +1224,7 @@ test_resume(void **state)
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_RESUMED;
 	m.from = SEL;
-	memcpy(m.u.resumed.order_id, c->oid, SDPP_ORDER_ID_BYTES);
+	memcpy(m.u.resumed.order_id, c->v2.oid, SDPP_ORDER_ID_BYTES);
 	m.u.resumed.seq = RESUME_SEQ;
 	m.u.resumed.sent = RESUMED_SENT;
 	m.u.resumed.invoice = RESUMED_INVOICE;
@@ -1066,9 +1264,7 @@ test_v2(void **state)
 	snprintf(m.u.menu.version, sizeof(m.u.menu.version), "%s", SDPP_VERSION_2);
 	m.u.menu.products = menu2_products;
 	frame_check("sdpp/2 menu", c, &m, SELLER, menu2_frame, menu2_input);
-	order_fill(&m, c);
-	m.u.order.version = 2;
-	snprintf(m.u.order.topic, sizeof(m.u.order.topic), "%s", ORDER2_TOPIC);
+	order2_fill(&m, c);
 	frame_check("sdpp/2 order", c, &m, BUYER, order2_frame, order2_input);
 	assert_int_equal(
 	    sdpp_msg_parse(&p, order2_frame, strlen(order2_frame), BUY, NULL, 0), SDPP_OK);
@@ -1138,7 +1334,8 @@ static void
 test_document(void **state)
 {
 	static const char *const pretty_sigs[] = { RESUME_SIG_B64, RESUMED_SIG_B64 };
-	char *doc, *app, *end, row[128];
+	const struct keys_vec *const keys[] = { &keys1, &keys2 };
+	char *doc, *app, *end, row[1024];
 	const char *want[64];
 	size_t n = 0, i, len;
 
@@ -1160,16 +1357,8 @@ test_document(void **state)
 	want[n++] = order_input;
 	want[n++] = "order_id = " ORDER_ID_HEX "\n";
 	want[n++] = "chain_0  = " CHAIN0_HEX "\n";
-	want[n++] = "session key SK   " SESSION_KEY_HEX "\n";
-	want[n++] = "ephemeral e      " EPHEMERAL_HEX "\n";
-	want[n++] = "E = X25519(e,9)  " SEAL_E_HEX "\n";
-	want[n++] = "Z = X25519(e,R)  " SEAL_Z_HEX "\n";
-	want[n++] = "HKDF key k       " SEAL_K_HEX "\n";
-	want[n++] = "HKDF nonce n     " SEAL_N_HEX "\n";
-	want[n++] = "C                " SEAL_C_HEX "\n";
-	want[n++] = "T                " SEAL_T_HEX "\n";
-	want[n++] = "sealed_key       " SEALED_B64 "\n";
 	want[n++] = "`nonce_prefix` = `" NONCE_PREFIX_HEX "`";
+	want[n++] = "`nonce_prefix` = `" NONCE_PREFIX2_HEX "`";
 	want[n++] = "`" ANCHOR_DIGEST_B58 "`";
 	want[n++] = signed_item_frame;
 	want[n++] = signed_item_input;
@@ -1185,6 +1374,11 @@ test_document(void **state)
 	want[n++] = statement2_frame;
 	want[n++] = statement2_input;
 	want[n++] = tree_head_input;
+	want[n++] = session_key2_frame;
+	want[n++] = data2_frames[0];
+	want[n++] = data2_frames[1];
+	want[n++] = ack2_frame;
+	want[n++] = ack2_input;
 	want[n++] = resume_frame;
 	want[n++] = resume_input;
 	want[n++] = resumed_frame;
@@ -1202,6 +1396,17 @@ test_document(void **state)
 		if (strstr(doc, row) == NULL || strstr(doc, row) > app)
 			fail_msg("not in section 15.6: %s", row);
 	}
+	/* Each order's sealing, in the same block format. */
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(row, sizeof(row),
+		    "session key SK   %s\nephemeral e      %s\nE = X25519(e,9)  %s\n"
+		    "Z = X25519(e,R)  %s\nHKDF key k       %s\nHKDF nonce n     %s\n"
+		    "C                %s\nT                %s\nsealed_key       %s\n",
+		    keys[i]->sk, keys[i]->eph, keys[i]->e, keys[i]->z, keys[i]->k, keys[i]->n,
+		    keys[i]->c, keys[i]->t, keys[i]->sealed);
+		if (strstr(app, row) == NULL)
+			fail_msg("not in Appendix A: %s", row);
+	}
 	for (i = 0; i < ITEMS; i++) {
 		if (strstr(app, items[i].plaintext) == NULL ||
 		    strstr(app, items[i].ciphertext) == NULL)
@@ -1216,6 +1421,24 @@ test_document(void **state)
 		snprintf(row, sizeof(row), "| %zu | `%s` | %lld |", i + 1, samples[i].payload,
 		    (long long)samples[i].received_at);
 		if (i > 0 && strstr(app, row) == NULL)
+			fail_msg("not in Appendix A: %s", row);
+	}
+	for (i = 0; i < ITEMS2; i++) {
+		snprintf(row, sizeof(row), "sdpp/2 item %zu\nplaintext (%zu bytes)\n  %s\n", i + 1,
+		    strlen(items2[i].plaintext), items2[i].plaintext);
+		if (strstr(app, row) == NULL || strstr(app, items2[i].ciphertext) == NULL)
+			fail_msg(
+			    "sdpp/2 item %zu: plaintext or ciphertext not in Appendix A", i + 1);
+		snprintf(
+		    row, sizeof(row), "nonce  %s\naad    %s\n", items2[i].nonce, items2[i].aad);
+		if (strstr(app, row) == NULL)
+			fail_msg("sdpp/2 item %zu: not in Appendix A: %s", i + 1, row);
+		snprintf(row, sizeof(row), "sdpp/2 chain_%zu = %s\n", i + 1, items2[i].chain);
+		if (strstr(app, row) == NULL)
+			fail_msg("not in Appendix A: %s", row);
+		snprintf(row, sizeof(row), "| %zu | `%s` | `%s` | %lld |", i + 1, samples2[i].mqtt,
+		    samples2[i].payload, (long long)samples2[i].received_at);
+		if (strstr(app, row) == NULL)
 			fail_msg("not in Appendix A: %s", row);
 	}
 	free(doc);
