@@ -235,6 +235,39 @@ off() {
 	teardown_pair
 }
 
+# 3. The payment timer runs on while an order is detached: a buyer that
+# stops paying and drops is closed for payment_timeout before its
+# resume_timeout, and its late resume gets unknown_order.
+unpaid() {
+	local oid t0 t1 rc
+	setup_pair r3 "resume_timeout = 5s
+payment_granularity = 2
+max_unpaid = 2
+payment_timeout = 1s" || return
+	tool r3a -P -n 2 "127.0.0.1:$GP" "$PUB" resume-late co2 $((3 + 2 * SLOW))
+	wait_orders 1 && pub_seq "$CO2" r3- 1 2 >>"$d/pub.err" 2>&1
+	oid=$(last_order)
+	wait_until 10 has_at_least "$GLOG" " event=detached order=${oid:0:16} " 1
+	rc=$?
+	t0=$(now_ms)
+	check "r3: the unpaid order is held when its buyer drops" $rc "$d/r3a.err" "$GLOG"
+	wait_until 10 has_at_least "$GLOG" ' event=close reason=payment_timeout ' 1
+	rc=$?
+	t1=$(now_ms)
+	[ $rc -eq 0 ] && [ $((t1 - t0)) -lt 4500 ] &&
+	    ! grep -qE ' event=close reason=resume_timeout ' "$GLOG"
+	check "r3: closed for payment_timeout while detached, $((t1 - t0)) ms after the drop (resume_timeout is 5 s)" \
+	    $? "$GLOG"
+	tool_done r3a "the resume after it gets unknown_order" '^error unknown_order;$'
+	wait_until 5 closed_orders_at_least 1
+	[ "$(order_close "$oid")" = payment_timeout ]
+	rc=$?
+	check "r3: the ledger closes it with reason payment_timeout (ledger show: $(order_close "$oid"))" \
+	    $rc "$GLOG"
+	teardown_pair
+}
+
 timed "1 held orders" held
 timed "2 resume_timeout = 0" off
+timed "3 unpaid while detached" unpaid
 finish

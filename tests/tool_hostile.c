@@ -29,7 +29,7 @@
 #define READ_BUF 65536
 
 static const char usage_text[] =
-    "usage: tool_hostile [-t SECONDS] [-e CODE] [-n N] [-w FILE] [-o FILE] [-1]\n"
+    "usage: tool_hostile [-t SECONDS] [-e CODE] [-n N] [-w FILE] [-o FILE] [-P] [-1]\n"
     "                    HOST:PORT SELLER_KEY SCENARIO [ARGS]\n"
     "\n"
     "SELLER_KEY is the seller's public key file (or 64 hex digits). Scenarios and\n"
@@ -75,7 +75,8 @@ static const char usage_text[] =
     "                      then our exit and the statement            (none)\n"
     "Each accepted resume prints `resumed seq=S sent=T dropped=D'. -w FILE waits\n"
     "(up to -t) for FILE to exist before the first resume; -o FILE writes each\n"
-    "item received as a line `SEQ PAYLOAD' (control bytes as `.'); -1 speaks sdpp/1.\n"
+    "item received as a line `SEQ PAYLOAD' (control bytes as `.'); -P never pays;\n"
+    "-1 speaks sdpp/1.\n"
     "\n"
     "-k KEY uses that sdpp key file as the buyer (default: a fresh identity) and\n"
     "declares its IOTA address as the order's payment_address; -a ADDRESS declares\n"
@@ -119,6 +120,7 @@ static uint64_t hold_items;
 static const char *go_file;
 static int hello_version = 2;
 static FILE *items_out; /* -o: the items received, for the script to compare */
+static int never_pay;   /* -P */
 
 static uint64_t
 now_ms(void)
@@ -180,7 +182,7 @@ peer_open_as(struct peer *p, const char *hostport, const struct sdpp_identity *i
 	struct sdpp_buyer_config bc;
 
 	memset(p, 0, sizeof(*p));
-	p->pay = 1;
+	p->pay = !never_pay;
 	p->fd = connect_to(hostport);
 	if (p->fd < 0)
 		return -1;
@@ -1047,6 +1049,9 @@ main(int argc, char **argv)
 				return 2;
 			}
 			i += 2;
+		} else if (strcmp(argv[i], "-P") == 0) {
+			never_pay = 1;
+			i++;
 		} else if (strcmp(argv[i], "-1") == 0) {
 			hello_version = 1;
 			i++;
