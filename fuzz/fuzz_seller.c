@@ -80,6 +80,8 @@ struct h {
 	uint64_t inv_due[64], inv_delivered[64];
 	int statements;
 	uint64_t exit_seq, exit_total;
+	uint64_t exit_req; /* the exit's record request */
+	int exit_kept;     /* recorded while detached: the statement waits */
 
 	/* Resume (sdpp/2): the order detached, and resumes offered to it. */
 	int detached;
@@ -328,6 +330,7 @@ check_events(struct h *h, int *closes)
 			h->stopped = 1;
 			h->exit_seq = ev->msg->u.exit.seq;
 			h->exit_total = ev->msg->u.exit.total;
+			h->exit_req = ev->req;
 			pending_add(h, ev->req);
 			break;
 		case SDPP_EV_RECEIPT:
@@ -390,7 +393,7 @@ check_progress(struct h *h)
 		CHECK(h->quantity == 0 || p.invoiced <= h->quantity);
 		CHECK(!__builtin_mul_overflow(p.invoiced, h->price, &due));
 		/* Once the exit is settled, what it pays for counts as due too. */
-		if (h->statements > 0 && h->exit_seq * h->price > due)
+		if ((h->statements > 0 || h->exit_kept) && h->exit_seq * h->price > due)
 			due = h->exit_seq * h->price;
 		CHECK(p.total_due == due);
 		/* Credit limits (docs/PROTOCOL.md 10.2.5, 10.2.6): never more sent
@@ -798,6 +801,12 @@ check_resumed(struct h *h, const struct sdpp_resume *r, uint64_t claimed)
 			      (m.u.invoice.delivered > r->seq ? m.u.invoice.delivered : r->seq));
 			resent[n % 64] = 1;
 			next_inv = n + 1;
+		} else if (m.type == SDPP_T_EXIT) {
+			/* An exit recorded while detached: only its statement,
+			 * last (checked by check_statement()). */
+			CHECK(h->stopped && nl + 1 == end);
+			sdpp_msg_free(&m);
+			return;
 		} else {
 			CHECK(m.type == SDPP_T_DATA_INVOICE);
 		}
@@ -933,6 +942,8 @@ complete(struct h *h, size_t idx, int ok, const char *verification)
 		CHECK(sdpp_seller_set_tree_head(h->s, &th) == SDPP_OK);
 	}
 	e = sdpp_seller_complete(h->s, req, ok, verification, h->now, &h->out);
+	if (e == SDPP_OK && ok && req == h->exit_req && h->detached && !was)
+		h->exit_kept = 1;
 	after(h, e, was);
 }
 
