@@ -1355,6 +1355,10 @@ complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sd
 		 * buyer that resumes for it would find the order gone: keep it
 		 * for the resume (or close at the resume timeout). */
 		s->req_exit = 0;
+		if (s->closing) {
+			seller_close_ok(s, out); /* shutting down: no resume */
+			return SDPP_OK;
+		}
 		if (sdpp_msg_encode(&m, s->cfg.id, &s->statement, &s->statement_len) != SDPP_OK)
 			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build statement");
 		return SDPP_OK;

@@ -339,6 +339,39 @@ test_items_lost_resent(void **state)
 	conv_teardown(&c);
 }
 
+/* A fixed order's last invoice lost: the buyer, waiting for it to exit,
+ * gets it with the resume, pays, exits. */
+static void
+test_last_invoice_lost(void **state)
+{
+	struct conv c;
+	enum sdpp_type t[16];
+	uint64_t n[16];
+	int i;
+
+	(void)state;
+	resume_setup(&c, 4, 1, 3);
+	conv_start(&c);
+	conv_order(&c, "co2", 8);
+	for (i = 1; i <= 7; i++)
+		conv_sample(&c, i);
+	sample_only(&c, 8);
+	assert_int_equal(pipe_frames(&c.s2b), 2); /* item 8, invoice 2 */
+	cut(&c, 1, 0, 1);
+	assert_int_equal(c.items, 8);
+	assert_int_equal(c.exits, 0);
+	assert_int_equal(rejoin(&c), SDPP_OK);
+	assert_int_equal(pipe_types(&c.s2b, t, n, 16), 2);
+	assert_true(t[0] == SDPP_T_RESUMED && t[1] == SDPP_T_DATA_INVOICE && n[1] == 2);
+	pump(&c);
+	assert_int_equal(c.invoices, 2);
+	assert_int_equal(c.payments, 2);
+	assert_int_equal(c.statements, 1);
+	assert_true(c.statement.total_due == 24 && c.statement.total_paid == 24);
+	assert_true(c.statement.settled);
+	conv_teardown(&c);
+}
+
 /* Everything arrives but the ACKs: the resume is the receipt, nothing is
  * sent again. */
 static void
@@ -637,7 +670,7 @@ test_statement_while_detached(void **state)
 	int i, late;
 
 	(void)state;
-	for (late = 0; late <= 1; late++) {
+	for (late = 0; late <= 2; late++) {
 		resume_setup(&c, 4, 1, 3);
 		conv_start(&c);
 		conv_order(&c, "co2", 0);
@@ -649,6 +682,22 @@ test_statement_while_detached(void **state)
 		pump(&c);
 		cut(&c, 0, 0, 1);
 		c.hold_confirm = 0;
+		if (late == 2) {
+			/* Shutting down: a resume would be refused; closed once
+			 * the exit is recorded. */
+			assert_int_equal(sdpp_seller_shutdown(c.s, c.now, &c.so), SDPP_OK);
+			seller_drain(&c);
+			assert_false(sdpp_seller_done(c.s));
+			assert_int_equal(
+			    sdpp_seller_complete(c.s, c.held_confirm_req, 1, "", c.now, &c.so),
+			    SDPP_OK);
+			seller_drain(&c);
+			assert_int_equal(c.exits, 1);
+			assert_int_equal(c.seller_closed, 1);
+			assert_int_equal(c.seller_close_err, SDPP_OK);
+			conv_teardown(&c);
+			continue;
+		}
 		assert_int_equal(
 		    sdpp_seller_complete(c.s, c.held_confirm_req, 1, "", c.now, &c.so), SDPP_OK);
 		seller_drain(&c);
@@ -1255,6 +1304,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_items_lost_resent),
 		cmocka_unit_test(test_acks_lost),
+		cmocka_unit_test(test_last_invoice_lost),
 		cmocka_unit_test(test_payment_lost_resent),
 		cmocka_unit_test(test_payment_while_resuming),
 		cmocka_unit_test(test_chain_payments_resume),
