@@ -1,5 +1,4 @@
-/* libFuzzer target: the seller state machine fed input-chosen buyer messages, samples, timers, cuts
- * and resumes. */
+/* libFuzzer target: the seller machine fed input-chosen messages, samples, timers, resumes. */
 #include "fuzz/fuzz.h"
 #include "sdpp/crypto.h"
 #include "sdpp/framer.h"

@@ -1,5 +1,4 @@
-/* Resume (sdpp/2): an order survives a dropped connection, in memory, with frames lost at the cut.
- */
+/* Resume (sdpp/2) in memory: orders survive cuts that lose frames each way. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
