@@ -193,6 +193,11 @@ metrics_listen = 127.0.0.1:$MPORT" || return
 	tool r1l "127.0.0.1:$GP" "$PUB" resume-unknown "${oid:-0}"
 	tool_done r1l "a resume naming the sdpp/1 order gets unknown_order" '^error unknown_order;$'
 
+	# Sockets moved between sessions are counted once: none is left.
+	wait_until 5 metric_is buyers_connected 0 && metric_is orders_detached 0
+	rc=$?
+	check "r1: all done: buyers_connected $(metric buyers_connected), orders_detached $(metric orders_detached) (both 0)" \
+	    $rc
 	metric_is resumes_total 9
 	rc=$?
 	check "r1: resumes_total counts the 9 accepted resumes (got $(metric resumes_total))" $rc
