@@ -323,4 +323,6 @@ timed "3 timeouts" timeouts
 timed "4 over TLS" over_tls
 timed "5 lost statement" lost_statement
 timed "6 exit and mqtt-out" exit_and_mqtt
+sanitizer_clean "$d"/*.err
+check "no sanitizer report from any buyer or proxy" $? "$d"/*.err
 finish
