@@ -67,13 +67,14 @@ pub_n() {
 	wait_until 10 metric_at_least samples_total $SAMPLES
 }
 
-# 1. The held order: resumed with its queue, the refusals, the takeover and
-# the timeout, on one gateway (resume_timeout = 2s, buyer_queue = 4).
+# 1. The held order: resumed with its queue, the refusals, the takeover,
+# sdpp/1 and a stop, on one gateway (buyer_queue = 4; resume_timeout long
+# enough for what the script does while orders wait, on a loaded machine).
 held() {
 	local ports oid t0 t1 n0 rc logged
 	ports=$("$TOOLS/tool_freeport" 1) || return
 	MPORT=$ports
-	setup_pair r1 "resume_timeout = 2s
+	setup_pair r1 "resume_timeout = 60s
 buyer_queue = 4
 metrics_listen = 127.0.0.1:$MPORT" || return
 
@@ -118,6 +119,33 @@ metrics_listen = 127.0.0.1:$MPORT" || return
 	rc=$?
 	check "r1: the queue kept the newest 4 of the 10 (got $(tr '\n' ' ' <"$d/r1b.items"))" $rc
 
+	# Eight orders detached at once share the samples published meanwhile,
+	# and come back together.
+	local i good=0 held0
+	n0=$(orders)
+	held0=$(count_in "$GLOG" ' event=detached ')
+	for i in 1 2 3 4 5 6 7 8; do
+		tool "r1n$i" -w "$d/r1n.go" -o "$d/r1n$i.items" "127.0.0.1:$GP" "$PUB" resume co2 2 4
+		eval "pid_r1n$i=$HPID"
+	done
+	wait_orders $((n0 + 8)) && pub_n r1n- 1 2
+	wait_until 10 detached_at_least $((held0 + 8)) && wait_until 5 metric_is orders_detached 8
+	rc=$?
+	check "r1: eight orders detached at once (orders_detached $(metric orders_detached))" $rc "$GLOG"
+	pub_n r1n- 3 2
+	go r1n
+	for i in 1 2 3 4 5 6 7 8; do
+		eval "HPID=\$pid_r1n$i"
+		wait_exit "$HPID" 25
+		[ "$WAIT_RC" -eq 0 ] &&
+		    [ "$(lines "r1n$i")" = "resumed seq=2 sent=2 dropped=0;items 4;exit ok;" ] &&
+		    [ "$(tr '\n' ' ' <"$d/r1n$i.items")" = "1 r1n-1 2 r1n-2 3 r1n-3 4 r1n-4 " ] &&
+		    good=$((good + 1))
+	done
+	[ $good -eq 8 ]
+	check "r1: all eight resumed and got the two samples queued while detached ($good of 8)" $? \
+	    "$d/r1n1.err" "$d/r1n8.err"
+
 	# Refused resumes, each on a new connection; then the right one on a
 	# third: the order was not disturbed.
 	refusal() {
@@ -152,34 +180,6 @@ metrics_listen = 127.0.0.1:$MPORT" || return
 	has_at_least "$GLOG" ' event=takeover ' $((logged + 1))
 	check "r1: the gateway logs event=takeover" $? "$GLOG"
 
-	# Not resumed in time: closed with resume_timeout after about 2 s; a
-	# resume after that gets unknown_order.
-	n0=$(orders)
-	tool r1j "127.0.0.1:$GP" "$PUB" resume-late co2 $((2 + SLOW))
-	wait_orders $((n0 + 1))
-	oid=$(last_order)
-	wait_until 10 has_at_least "$GLOG" " event=detached order=${oid:0:16} " 1
-	wait_until 5 metric_is orders_detached 1
-	rc=$?
-	check "r1: orders_detached is 1 again (got $(metric orders_detached))" $rc
-	wait_until $((5 + 2)) has_at_least "$GLOG" ' event=close reason=resume_timeout ' 1
-	check "r1: the gateway logs event=close reason=resume_timeout" $? "$GLOG"
-	t0=$(log_ms " event=detached order=${oid:0:16} ")
-	t1=$(log_ms ' event=close reason=resume_timeout ')
-	[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge 1990 ] &&
-	    [ $((t1 - t0)) -le $((2000 + 1000 * SLOW)) ]
-	check "r1: the held order closed 2 s after it was detached ($((t1 - t0)) ms by the log)" $?
-	wait_until 5 metric_is orders_detached 0
-	rc=$?
-	check "r1: orders_detached is 0 after the timeout (got $(metric orders_detached))" $rc
-	tool_done r1j "resume-late: the resume after the timeout gets unknown_order" \
-	    '^error unknown_order;$'
-	wait_until 5 closed_orders_at_least $((n0 + 1))
-	[ "$(order_close "$oid")" = resume_timeout ]
-	rc=$?
-	check "r1: the ledger closes the order with reason resume_timeout (ledger show: $(order_close "$oid"))" \
-	    $rc "$GLOG"
-
 	# An sdpp/1 order is not held: closed at once, and unknown to a resume.
 	n0=$(orders)
 	"$H" -t $((10 * SLOW)) -1 "127.0.0.1:$GP" "$PUB" save-order "$d/r1k.order" co2 \
@@ -198,12 +198,12 @@ metrics_listen = 127.0.0.1:$MPORT" || return
 	rc=$?
 	check "r1: all done: buyers_connected $(metric buyers_connected), orders_detached $(metric orders_detached) (both 0)" \
 	    $rc
-	metric_is resumes_total 9
+	metric_is resumes_total 17
 	rc=$?
-	check "r1: resumes_total counts the 9 accepted resumes (got $(metric resumes_total))" $rc
-	metric_is resumes_refused_total 8
+	check "r1: resumes_total counts the 17 accepted resumes (got $(metric resumes_total))" $rc
+	metric_is resumes_refused_total 7
 	rc=$?
-	check "r1: resumes_refused_total counts the 8 refusals (got $(metric resumes_refused_total))" $rc
+	check "r1: resumes_refused_total counts the 7 refusals (got $(metric resumes_refused_total))" $rc
 	"$SDPP" ledger verify "$DB" --key "$PUB" >"$d/r1-verify" 2>&1
 	check "r1: ledger verify" $? "$d/r1-verify"
 
@@ -278,7 +278,49 @@ payment_timeout = 1s" || return
 	teardown_pair
 }
 
+# 4. Not resumed in time (resume_timeout = 2s): closed with reason
+# resume_timeout 2 s after the drop; a resume after that gets unknown_order.
+late() {
+	local ports oid t0 t1 rc
+	ports=$("$TOOLS/tool_freeport" 1) || return
+	MPORT=$ports
+	setup_pair r4 "resume_timeout = 2s
+metrics_listen = 127.0.0.1:$MPORT" || return
+	tool r4a "127.0.0.1:$GP" "$PUB" resume-late co2 $((2 + SLOW))
+	wait_orders 1
+	oid=$(last_order)
+	wait_until 10 has_at_least "$GLOG" " event=detached order=${oid:0:16} " 1
+	wait_until 5 metric_is orders_detached 1
+	rc=$?
+	check "r4: orders_detached is 1 while it waits (got $(metric orders_detached))" $rc
+	wait_until $((5 + 2)) has_at_least "$GLOG" ' event=close reason=resume_timeout ' 1
+	check "r4: the gateway logs event=close reason=resume_timeout" $? "$GLOG"
+	t0=$(log_ms " event=detached order=${oid:0:16} ")
+	t1=$(log_ms ' event=close reason=resume_timeout ')
+	[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge 1990 ] &&
+	    [ $((t1 - t0)) -le $((2000 + 1000 * SLOW)) ]
+	check "r4: the held order closed 2 s after it was detached ($((t1 - t0)) ms by the log)" $?
+	wait_until 5 metric_is orders_detached 0
+	rc=$?
+	check "r4: orders_detached is 0 after the timeout (got $(metric orders_detached))" $rc
+	tool_done r4a "resume-late: the resume after the timeout gets unknown_order" \
+	    '^error unknown_order;$'
+	wait_until 5 closed_orders_at_least 1
+	[ "$(order_close "$oid")" = resume_timeout ]
+	rc=$?
+	check "r4: the ledger closes the order with reason resume_timeout (ledger show: $(order_close "$oid"))" \
+	    $rc "$GLOG"
+	metric_is resumes_refused_total 1 && metric_is resumes_total 0
+	rc=$?
+	check "r4: resumes_refused_total 1, resumes_total 0 (got $(metric resumes_refused_total), $(metric resumes_total))" \
+	    $rc
+	"$SDPP" ledger verify "$DB" --key "$PUB" >"$d/r4-verify" 2>&1
+	check "r4: ledger verify" $? "$d/r4-verify"
+	teardown_pair
+}
+
 timed "1 held orders" held
 timed "2 resume_timeout = 0" off
 timed "3 unpaid while detached" unpaid
+timed "4 resume_timeout = 2s" late
 finish
