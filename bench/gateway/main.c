@@ -520,7 +520,7 @@ main(int argc, char **argv)
 	if (B.pin)
 		sb_printf(&B.machine,
 		    ",\"pinned\":{\"gateway_and_broker_cpu\":%d,\"roles_cpu\":%d,"
-		    "\"scenarios\":\"throughput,fanout\"}",
+		    "\"scenarios\":\"throughput,fanout,fanout10k\"}",
 		    B.pin_cpu[0], B.pin_cpu[1]);
 	else
 		sb_printf(&B.machine, ",\"pinned\":null");
