@@ -1023,9 +1023,11 @@ run(struct buyer_ctx *x)
 		    !(cl->tls != NULL && net_tls_pending(cl->tls) > 0)) {
 			if (cl->write_failed)
 				continue;
-			if (x->resuming && now >= sdpp_buyer_deadline(cl->b)) {
-				/* Unanswered: another connection may fare better;
-				 * the session's own timeout would end the order. */
+			if (x->resuming && (now >= sdpp_buyer_deadline(cl->b) ||
+			                       mono_ms() >= x->outage_since + x->resume_for_ms)) {
+				/* Unanswered: another connection may fare better
+				 * (the session's own timeout would end the order),
+				 * unless --resume-for is up. */
 				client_lost(cl, "no answer to our resume", 0);
 				if (resume_begin(x) != 0)
 					return -1;

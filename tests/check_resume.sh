@@ -174,6 +174,29 @@ timeouts() {
 	    has_at_least "$d/r3b.err" 'resuming order .* \(attempt 3\)' 1 &&
 	    grep -q "^sdpp buy: connection lost (127.0.0.1:$PP: Connection refused); order [0-9a-f]*\.\.\. not resumed within 2 s: giving up$" "$d/r3b.err"
 	check "r3b: --resume-for 2: attempts, then gives up after ${el} ms, exit 3 (status $WAIT_RC)" $? "$d/r3b.err"
+
+	# A seller that takes the connection and never answers the resume:
+	# --resume-for still bounds the wait (not the session's 30 s timeout).
+	proxy_start r3-proxy3 -b 100000000 || {
+		notok "r3: tool_cutproxy started"
+		return
+	}
+	buy_via "$PP" r3c co2 100 --resume-for 3
+	wait_orders 3
+	pub_seq "$CO2" f 1 1
+	wait_until 10 lines_at_least "$d/r3c.jsonl" 1
+	t0=$(now_ms)
+	kill -TERM "$PROXY_PID"
+	wait_exit "$PROXY_PID" 5
+	"$TOOLS/tool_cutproxy" -D "$PP" >/dev/null 2>"$d/r3-sink.err" &
+	track $!
+	wait_exit "$BUY_PID" 20
+	el=$(($(now_ms) - t0))
+	[ "$WAIT_RC" -eq 3 ] && [ "$el" -ge 2900 ] && [ "$el" -lt $((6000 * SLOW)) ] &&
+	    grep -q "^sdpp buy: connection lost (no answer to our resume); order [0-9a-f]*\.\.\. not resumed within 3 s: giving up$" "$d/r3c.err" &&
+	    grep -q 'target conn=1 open' "$d/r3-sink.err"
+	check "r3c: a resume never answered: gives up after ${el} ms with --resume-for 3, exit 3 (status $WAIT_RC)" $? \
+	    "$d/r3c.err" "$d/r3-sink.err"
 	teardown_pair
 }
 
