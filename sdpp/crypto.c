@@ -83,9 +83,16 @@ sodium_ready(void)
 	return sodium_init() < 0 ? SDPP_E_CRYPTO : SDPP_OK;
 }
 
+/*
+ * Each direction's context is keyed on its first use, then each message
+ * only sets the nonce. A seller only seals and a buyer only opens: the
+ * other context (a key schedule, about 1.1 KB) is never made, which a
+ * gateway holding thousands of sessions notices.
+ */
 struct sdpp_aead {
-	EVP_CIPHER_CTX *enc; /* keyed once; each message only sets the nonce */
+	EVP_CIPHER_CTX *enc;
 	EVP_CIPHER_CTX *dec;
+	uint8_t key[SDPP_AEAD_KEY_BYTES]; /* until both contexts exist */
 };
 
 void
@@ -754,6 +761,31 @@ fail:
 	return e;
 }
 
+/* The direction's context, keyed on first use (NULL if that fails). */
+static EVP_CIPHER_CTX *
+aead_ctx(struct sdpp_aead *a, int encrypt)
+{
+	EVP_CIPHER_CTX **pc = encrypt ? &a->enc : &a->dec, *c;
+
+	if (*pc != NULL)
+		return *pc;
+	c = EVP_CIPHER_CTX_new();
+	if (c == NULL)
+		return NULL;
+	/* 12 is OpenSSL's default; set it anyway so the nonce size is explicit. */
+	if (EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, a->key, NULL, encrypt) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SDPP_AEAD_NONCE_BYTES, NULL) != 1) {
+		EVP_CIPHER_CTX_free(c);
+		ERR_clear_error();
+		return NULL;
+	}
+	*pc = c;
+	/* Both made: the schedules hold the key, no copy is needed. */
+	if (a->enc != NULL && a->dec != NULL)
+		sdpp_wipe(a->key, sizeof(a->key));
+	return c;
+}
+
 enum sdpp_err
 sdpp_aead_new(struct sdpp_aead **out, const uint8_t key[SDPP_AEAD_KEY_BYTES])
 {
@@ -764,25 +796,16 @@ sdpp_aead_new(struct sdpp_aead **out, const uint8_t key[SDPP_AEAD_KEY_BYTES])
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return SDPP_E_NOMEM;
-	a->enc = EVP_CIPHER_CTX_new();
-	a->dec = EVP_CIPHER_CTX_new();
-	if (a->enc == NULL || a->dec == NULL) {
-		e = SDPP_E_NOMEM;
-		goto fail;
+	memcpy(a->key, key, sizeof(a->key));
+	/* Checked now, so a key the library refuses fails here and not at
+	 * the first item: the context it makes is the one a seller uses. */
+	e = aead_ctx(a, 1) != NULL ? SDPP_OK : SDPP_E_CRYPTO;
+	if (e != SDPP_OK) {
+		sdpp_aead_free(a);
+		return e;
 	}
-	/* The key schedule is computed once here; each message only sets a nonce. */
-	if (EVP_EncryptInit_ex(a->enc, EVP_aes_256_gcm(), NULL, key, NULL) != 1 ||
-	    EVP_DecryptInit_ex(a->dec, EVP_aes_256_gcm(), NULL, key, NULL) != 1)
-		goto fail;
-	/* 12 is OpenSSL's default; set it anyway so the nonce size is explicit. */
-	if (EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_GCM_SET_IVLEN, SDPP_AEAD_NONCE_BYTES, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_GCM_SET_IVLEN, SDPP_AEAD_NONCE_BYTES, NULL) != 1)
-		goto fail;
 	*out = a;
 	return SDPP_OK;
-fail:
-	sdpp_aead_free(a);
-	return e;
 }
 
 void
@@ -793,6 +816,7 @@ sdpp_aead_free(struct sdpp_aead *a)
 	/* EVP_CIPHER_CTX_free() clears the key schedule. */
 	EVP_CIPHER_CTX_free(a->enc);
 	EVP_CIPHER_CTX_free(a->dec);
+	sdpp_wipe(a, sizeof(*a));
 	free(a);
 }
 
@@ -828,7 +852,7 @@ sdpp_aead_seal(struct sdpp_aead *a, const uint8_t nonce[SDPP_AEAD_NONCE_BYTES], 
 
 	if (out == NULL || (aad == NULL && aadlen > 0) || (pt == NULL && ptlen > 0))
 		return SDPP_E_INVAL;
-	if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, nonce) != 1)
+	if (aead_ctx(a, 1) == NULL || EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, nonce) != 1)
 		goto fail;
 	if (cipher_update(a->enc, NULL, aad, aadlen) != 0 ||
 	    cipher_update(a->enc, out, pt, ptlen) != 0)
@@ -860,7 +884,7 @@ sdpp_aead_open(struct sdpp_aead *a, const uint8_t nonce[SDPP_AEAD_NONCE_BYTES], 
 		return SDPP_E_INVAL;
 	/* Copied first: in and out may be the same buffer. */
 	memcpy(tag, in + ctlen, SDPP_AEAD_TAG_BYTES);
-	if (EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, nonce) != 1)
+	if (aead_ctx(a, 0) == NULL || EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, nonce) != 1)
 		goto fail;
 	if (cipher_update(a->dec, NULL, aad, aadlen) != 0 ||
 	    cipher_update(a->dec, out, in, ctlen) != 0)
