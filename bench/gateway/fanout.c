@@ -252,6 +252,7 @@ scenario_fanout(struct bench *B)
 
 struct fan10k {
 	double items_s, p99, p50, cpu, hwm, setup_s;
+	double us_boundary; /* gateway CPU per invoice, as in the fan-out */
 	double per_menu, per_ordered, per_stream;
 	double rss0, rss_menu, rss_ordered, rss_stream;
 	int connected;
@@ -344,7 +345,7 @@ fan10k_once(struct bench *B, int n, int m, struct fan10k *f)
 	struct buy_args args[FAN10K_KIDS];
 	struct lat all = { 0 };
 	char lp[FAN10K_KIDS][PATH_CAP], line[LINE_CAP];
-	double secs = B->quick ? 2 : 5, items = 0, cpu0, cpu1, rss_go;
+	double secs = B->quick ? 2 : 5, items = 0, cpu0, cpu1, inv0, inv1, rss_go;
 	int per[FAN10K_KIDS], ns, nq, nm, i, nk = 0, rc = -1, got;
 	int q = m < n - m ? m : n - m, rest = n - m - q;
 	uint64_t s, e, t0;
@@ -418,8 +419,10 @@ fan10k_once(struct bench *B, int n, int m, struct fan10k *f)
 		child_send(&kids[i], "window %" PRIu64 " %" PRIu64 " 1\n", s, e);
 	sleep_until(s);
 	cpu0 = proc_cpu_s(g.c.pid);
+	inv0 = gw_metric(&g, "invoices_total");
 	sleep_until(e);
 	cpu1 = proc_cpu_s(g.c.pid);
+	inv1 = gw_metric(&g, "invoices_total");
 	f->rss_stream = proc_status_bytes(g.c.pid, "VmRSS:");
 	f->hwm = proc_status_bytes(g.c.pid, "VmHWM:");
 	fan10k_phase(&g, "streaming");
@@ -444,6 +447,7 @@ fan10k_once(struct bench *B, int n, int m, struct fan10k *f)
 	}
 	f->items_s = items / secs;
 	f->cpu = (cpu1 - cpu0) / secs;
+	f->us_boundary = inv1 > inv0 ? (cpu1 - cpu0) / (inv1 - inv0) * 1e6 : -1;
 	f->per_menu = (f->rss_menu - f->rss0) / n;
 	f->per_ordered = q > 0 ? f->per_menu + (f->rss_ordered - f->rss_menu) / q : -1;
 	f->per_stream = f->per_menu + (f->rss_stream - rss_go) / m;
@@ -483,7 +487,7 @@ fan10k_fds_ok(int n)
 void
 scenario_fanout10k(struct bench *B)
 {
-	struct result *bi, *bp, *ri, *rp, *rc, *rh, *rmenu, *rord, *rstr, *rset;
+	struct result *bi, *bp, *ri, *rp, *rc, *rcb, *rh, *rmenu, *rord, *rstr, *rset;
 	int run, n = B->fan10k_buyers, m = B->fan10k_streaming;
 	int q = m < n - m ? m : n - m;
 	char name[128];
@@ -502,6 +506,7 @@ scenario_fanout10k(struct bench *B)
 	snprintf(name, sizeof(name), "%d of %d buyers: p99 publish -> decrypted", m, n);
 	rp = result_new(B, "fanout10k", name, "ms");
 	rc = result_new(B, "fanout10k", "gateway CPU while streaming", "cores");
+	rcb = result_new(B, "fanout10k", "gateway CPU per invoice boundary", "us");
 	rh = result_new(B, "fanout10k", "gateway peak RSS (VmHWM)", "MiB");
 	rmenu = result_new(B, "fanout10k", "memory per idle buyer (menu, no order)", "bytes");
 	rord = result_new(B, "fanout10k", "memory per idle buyer (ordered, no samples)", "bytes");
@@ -520,6 +525,8 @@ scenario_fanout10k(struct bench *B)
 			result_add(ri, f.items_s);
 			result_add(rp, f.p99);
 			result_add(rc, f.cpu);
+			if (f.us_boundary >= 0)
+				result_add(rcb, f.us_boundary);
 			result_add(rh, f.hwm / 1048576.0);
 			result_add(rmenu, f.per_menu);
 			if (f.per_ordered >= 0)
@@ -537,6 +544,7 @@ scenario_fanout10k(struct bench *B)
 	result_done(B, ri, "plain subscribers", bi->med);
 	result_done(B, rp, "plain subscribers", bp->med);
 	result_done(B, rc, NULL, 0);
+	result_done(B, rcb, NULL, 0);
 	result_done(B, rh, NULL, 0);
 	result_done(B, rmenu, NULL, 0);
 	result_done(B, rord, NULL, 0);
