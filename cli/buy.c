@@ -840,11 +840,13 @@ resume_schedule(struct buyer_ctx *x)
 		delay = end - now;
 	x->next_try = now + delay;
 	x->backoff_ms = x->backoff_ms * 2 < RESUME_MAX_MS ? x->backoff_ms * 2 : RESUME_MAX_MS;
-	fprintf(stderr,
-	    "%s%s: connection lost (%s); resuming order %s... (attempt %u) in %" PRIu64 ".%" PRIu64
-	    " s\n",
-	    x->progress ? "\n" : "", x->cmd, cl->lost_why, tag, x->attempt, (delay + 50) / 1000,
-	    (delay + 50) % 1000 / 100);
+	/* Not an error while it may still work out: -q leaves it out. */
+	if (!x->quiet)
+		fprintf(stderr,
+		    "%s%s: connection lost (%s); resuming order %s... (attempt %u) in %" PRIu64
+		    ".%" PRIu64 " s\n",
+		    x->progress ? "\n" : "", x->cmd, cl->lost_why, tag, x->attempt,
+		    (delay + 50) / 1000, (delay + 50) % 1000 / 100);
 	cl->lost = 0;
 	cl->lost_why[0] = '\0';
 	return 0;
@@ -1524,9 +1526,11 @@ cmd_buy(int argc, char **argv)
 			    "on a\n"
 			    "new connection to the same address: attempts after 0.2 s, doubling "
 			    "to\n"
-			    "10 s, one line each on stderr; every sample is still output once, "
-			    "in\n"
-			    "order. --resume-for SECONDS (default 60, the gateway's default\n"
+			    "10 s, one line each on stderr (none with -q); every sample is "
+			    "still\n"
+			    "output once, in order. --resume-for SECONDS (default 60, the "
+			    "gateway's\n"
+			    "default "
 			    "resume_timeout) gives up after that long without success (exit 3);\n"
 			    "--no-resume ends the buy at the drop instead (exit 6).\n"
 			    "\n"

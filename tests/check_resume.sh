@@ -242,8 +242,9 @@ lost_statement() {
 }
 
 # 6. Ctrl-C while the order has no connection: the exit waits in the
-# session and goes out after the resume; and --mqtt-out through 20 cuts
-# republishes every sample once, in order.
+# session and goes out after the resume; --mqtt-out -q through 20 cuts
+# republishes every sample once, in order, quietly; --budget through 20
+# cuts stops where it should.
 exit_and_mqtt() {
 	local cnt=150 subpid
 	setup_pair r6 "payment_granularity = 4
@@ -278,7 +279,7 @@ buyer_queue = 5000" || return
 		notok "r6: tool_cutproxy started"
 		return
 	}
-	buy_via "$PP" r6b co2 $cnt --mqtt-out "tcp://127.0.0.1:$MQ" --mqtt-prefix out/ --mqtt-qos 1
+	buy_via "$PP" r6b co2 $cnt --mqtt-out "tcp://127.0.0.1:$MQ" --mqtt-prefix out/ --mqtt-qos 1 -q
 	wait_orders 2
 	pub_seq "$CO2" m 1 $cnt
 	wait_exit "$BUY_PID" 60
@@ -286,10 +287,30 @@ buyer_queue = 5000" || return
 	    "$d/r6b.err" "$d/r6-proxy2.err"
 	wait_exit $subpid 10
 	seq 1 $cnt | sed "s|^|out/$CO2 m|" | cmp -s - "$d/r6b.sub" &&
-	    [ "$(count_in "$d/r6-proxy2.err" '^cut [0-9]+ ')" -eq 20 ] &&
-	    has_at_least "$d/r6b.err" '^sdpp buy: resumed order ' 10
+	    [ "$(count_in "$d/r6-proxy2.err" '^cut [0-9]+ ')" -eq 20 ]
 	check "r6b: the broker got m1..m$cnt once each, in order, across 20 cuts" $? "$d/r6b.sub" \
-	    "$d/r6b.err"
+	    "$d/r6-proxy2.err"
+	[ ! -s "$d/r6b.err" ]
+	check "r6b: -q: the resumes print nothing (no sample was dropped)" $? "$d/r6b.err"
+	kill -TERM "$PROXY_PID"
+
+	# --budget 300 at 3 nanos an item, open-ended, through 20 cuts: the
+	# budget stops it after the 100th item, settled within it. Only those
+	# 100 are published (check_cli_buy_exit e7 says why).
+	proxy_start r6-proxy3 -s "$SEED" -n 20 -b 300-3000 -m mixed || {
+		notok "r6: tool_cutproxy started"
+		return
+	}
+	buy_via "$PP" r6c co2 0 --budget 300
+	wait_orders 3
+	pub_seq "$CO2" b 1 100
+	wait_exit "$BUY_PID" 60
+	[ "$WAIT_RC" -eq 7 ] && check_items "$d/r6c.jsonl" b "$CO2" 100 >/dev/null 2>"$d/r6c-items" &&
+	    grep -q '^sdpp buy: your --budget of 300 nanos is reached: stopping after 100 items' "$d/r6c.err" &&
+	    grep -qx 'settled: 100 items received, 300 nanos due, 300 nanos paid' "$d/r6c.err" &&
+	    [ "$(count_in "$d/r6-proxy3.err" '^cut [0-9]+ ')" -eq 20 ]
+	check "r6c: --budget across 20 cuts: 100 items once each, settled at 300, exit 7 (status $WAIT_RC)" $? \
+	    "$d/r6c.err" "$d/r6c-items"
 	teardown_pair
 }
 
