@@ -741,7 +741,7 @@ order_narrow(struct conn *c, const struct sdpp_msg *order)
 	char why[SDPP_TEXT_MAX + 1];
 	size_t i;
 
-	if (topic[0] == '\0')
+	if (topic == NULL || topic[0] == '\0') /* NULL: an sdpp/1 order */
 		return 0;
 	i = menu_find(c->menu, product);
 	if (i == c->menu->m.nproducts) /* the session checked it against this menu */

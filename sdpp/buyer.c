@@ -265,8 +265,9 @@ sdpp_buyer_order_topic(struct sdpp_buyer *b, const char *product, const char *to
 	sdpp_identity_enc_public(b->cfg.id, m.u.order.enc_key);
 	m.u.order.time = (int64_t)now;
 	m.u.order.version = b->cfg.version;
-	snprintf(m.u.order.topic, sizeof(m.u.order.topic), "%s", topic);
-	e = sdpp_random(m.u.order.nonce, sizeof(m.u.order.nonce));
+	m.u.order.topic = strdup(topic); /* m's: sdpp_msg_free() below */
+	e = m.u.order.topic == NULL ? SDPP_E_NOMEM
+	                            : sdpp_random(m.u.order.nonce, sizeof(m.u.order.nonce));
 	if (e != SDPP_OK)
 		goto fail;
 	e = sdpp_msg_encode(&m, b->cfg.id, &frame, &flen);
@@ -292,6 +293,7 @@ sdpp_buyer_order_topic(struct sdpp_buyer *b, const char *product, const char *to
 	b->st = BS_SESSION;
 	b->wait_since = now;
 fail:
+	sdpp_msg_free(&m);
 	sdpp_msg_free(&parsed);
 	free(frame);
 	return e;

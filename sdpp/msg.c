@@ -546,11 +546,15 @@ parse_body(struct rd *r, struct sdpp_msg *m)
 		 * version with its session's. */
 		o->version = 1;
 		if (r->e == SDPP_OK && cJSON_GetObjectItemCaseSensitive(r->obj, "topic") != NULL) {
+			char topic[SDPP_TOPIC_MAX + 1];
+
 			o->version = 2;
-			rd_str(r, "topic", o->topic, sizeof(o->topic), TEXT_ANY, 1);
-			if (r->e == SDPP_OK && o->topic[0] != '\0' &&
-			    !sdpp_topic_filter_ok(o->topic))
+			topic[0] = '\0';
+			rd_str(r, "topic", topic, sizeof(topic), TEXT_ANY, 1);
+			if (r->e == SDPP_OK && topic[0] != '\0' && !sdpp_topic_filter_ok(topic))
 				rd_fail(r, SDPP_E_BAD_MESSAGE, "topic", "not an MQTT topic filter");
+			if (r->e == SDPP_OK && (o->topic = strdup(topic)) == NULL)
+				rd_fail(r, SDPP_E_NOMEM, "topic", "out of memory");
 		}
 		break;
 	}
@@ -816,6 +820,9 @@ sdpp_msg_free(struct sdpp_msg *msg)
 	} else if (msg->type == SDPP_T_DATA) {
 		free(msg->u.data.ciphertext);
 		msg->u.data.ciphertext = NULL;
+	} else if (msg->type == SDPP_T_ORDER) {
+		free(msg->u.order.topic);
+		msg->u.order.topic = NULL;
 	}
 }
 
@@ -974,7 +981,7 @@ build_body(cJSON *d, const struct sdpp_msg *m)
 		     put_hex(d, "nonce", o->nonce, sizeof(o->nonce)) |
 		     put_uint(d, "time", (uint64_t)(o->time < 0 ? 0 : o->time));
 		if (o->version == 2)
-			rc |= put_str(d, "topic", o->topic);
+			rc |= put_str(d, "topic", o->topic != NULL ? o->topic : "");
 		else if (o->version != 0 && o->version != 1)
 			rc = -1;
 		break;

@@ -114,8 +114,11 @@ struct sdpp_order {
 	uint8_t nonce[SDPP_ORDER_NONCE_BYTES];
 	int64_t time; /* buyer's clock, ms since the epoch */
 	/* sdpp/2 only: "" the whole product, else an MQTT filter within the
-	 * product's topic; version says which member set the order has. */
-	char topic[SDPP_TOPIC_MAX + 1];
+	 * product's topic (up to SDPP_TOPIC_MAX bytes); version says which
+	 * member set the order has. A pointer, as data's ciphertext: malloc'd
+	 * by the parser (sdpp_msg_free()), read only by the encoder (NULL is
+	 * ""), so that every struct sdpp_msg is not sized by a 1 KiB filter. */
+	char *topic;
 	int version; /* 1 or 2 */
 };
 

@@ -303,7 +303,9 @@ sdpp_seller_product(const struct sdpp_seller *s)
 const char *
 sdpp_seller_topic(const struct sdpp_seller *s)
 {
-	return s->order.type == SDPP_T_ORDER ? s->order.u.order.topic : NULL;
+	if (s->order.type != SDPP_T_ORDER)
+		return NULL;
+	return s->order.u.order.topic != NULL ? s->order.u.order.topic : "";
 }
 
 int

@@ -1292,7 +1292,7 @@ test_order_version_mismatch(void **state)
 	};
 	struct conv c;
 	struct sdpp_msg m;
-	char *f;
+	char *f, topic[SDPP_TOPIC_MAX + 1];
 	size_t i, len;
 
 	(void)state;
@@ -1308,7 +1308,8 @@ test_order_version_mismatch(void **state)
 		m.u.order.price = 1;
 		m.u.order.quantity = 2;
 		m.u.order.version = t[i].order;
-		snprintf(m.u.order.topic, sizeof(m.u.order.topic), "%s", t[i].topic);
+		snprintf(topic, sizeof(topic), "%s", t[i].topic);
+		m.u.order.topic = topic;
 		sdpp_identity_sign_public(c.bid, m.u.order.buyer);
 		sdpp_identity_enc_public(c.bid, m.u.order.enc_key);
 		f = forge(&m, c.bid, &len);

@@ -642,7 +642,7 @@ order2_fill(struct sdpp_msg *m, const struct conv *c)
 {
 	order_fill(m, c);
 	m->u.order.version = 2;
-	snprintf(m->u.order.topic, sizeof(m->u.order.topic), "%s", ORDER2_TOPIC);
+	m->u.order.topic = ORDER2_TOPIC;
 }
 
 /* Rebuilds the order `order` and its sealed key and items into r. */
