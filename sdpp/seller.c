@@ -138,6 +138,7 @@ struct sdpp_seller {
 	uint64_t last_attempt; /* of the last resume accepted */
 	uint64_t dropped_away; /* samples dropped since the connection went */
 	struct keptinv *kept;  /* ring of invq_cap, allocated with the order */
+	uint64_t inv_seen;     /* the buyer named invoices up to this one */
 	size_t kept_head, kept_len;
 	/* The closing statement, when the exit was recorded while detached:
 	 * it goes to the buyer's resume (there is nobody to send it to). */
@@ -145,6 +146,7 @@ struct sdpp_seller {
 	size_t statement_len;
 };
 
+static void kept_prune(struct sdpp_seller *s);
 static enum sdpp_err seller_fail(struct sdpp_seller *s, struct sdpp_out *out, enum sdpp_err e,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -993,6 +995,10 @@ on_payment(struct sdpp_seller *s, struct sdpp_out *out)
 	if (p->invoice > s->nsent_inv)
 		return seller_fail(s, out, SDPP_E_INVOICE, "invoice %llu was not sent",
 		    (unsigned long long)p->invoice);
+	if (p->invoice > s->inv_seen) {
+		s->inv_seen = p->invoice;
+		kept_prune(s);
+	}
 	if (s->chain_payments)
 		return chain_payment(s, out);
 	if (p->invoice + DUE_RING <= s->nsent_inv)
@@ -1167,7 +1173,12 @@ shutdown_settle(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
-/* Frees kept invoices the payments so far cover. */
+/*
+ * Frees the kept invoices the buyer has shown it holds: those up to the
+ * number a payment_ack or a resume of its named. Not those that payments
+ * cover: a buyer that paid ahead does not pay (or name) an invoice its
+ * credit covers, and may still have lost it in a drop.
+ */
 static void
 kept_prune(struct sdpp_seller *s)
 {
@@ -1175,7 +1186,7 @@ kept_prune(struct sdpp_seller *s)
 
 	while (s->kept_len > 0) {
 		k = &s->kept[s->kept_head];
-		if (k->total_due > s->paid_total)
+		if (k->number > s->inv_seen)
 			break;
 		free(k->frame);
 		memset(k, 0, sizeof(*k));
@@ -1745,6 +1756,10 @@ sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *msg, uint64_t n
 	ev = sdpp_out_add_event(out, SDPP_EV_REJOINED);
 	if (ev != NULL)
 		ev->msg = msg;
+	if (r->invoice > s->inv_seen) {
+		s->inv_seen = r->invoice;
+		kept_prune(s);
+	}
 	if (s->statement != NULL) {
 		s->detached = 0;
 		seller_close_ok(s, out);

@@ -371,6 +371,63 @@ test_last_invoice_lost(void **state)
 	conv_teardown(&c);
 }
 
+/* A voucher the seller holds from this buyer, as if it had paid ahead. */
+static void
+pay_ahead(struct conv *c, uint64_t invoice, uint64_t total)
+{
+	struct sdpp_msg m;
+	char *frame = NULL;
+	size_t len = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_PAYMENT_ACK;
+	m.from = SDPP_ROLE_BUYER;
+	memcpy(m.u.payment.order_id, sdpp_buyer_order_id(c->b), SDPP_ORDER_ID_BYTES);
+	m.u.payment.invoice = invoice;
+	m.u.payment.total = total;
+	assert_int_equal(sdpp_msg_encode(&m, c->bid, &frame, &len), SDPP_OK);
+	assert_int_equal(sdpp_seller_input(c->s, frame, len - 1, c->now, &c->so), SDPP_OK);
+	seller_drain(c);
+	free(frame);
+}
+
+/* A buyer that paid ahead does not pay, or name, an invoice its credit
+ * covers; lost in a drop, that invoice still comes again (the seller keeps
+ * invoices until the buyer names them, not until they are paid). */
+static void
+test_paid_ahead_invoice_lost(void **state)
+{
+	struct conv c;
+	enum sdpp_type t[16];
+	uint64_t n[16];
+	size_t k;
+	int i;
+
+	(void)state;
+	resume_setup(&c, 4, 1, 3);
+	conv_start(&c);
+	conv_order(&c, "co2", 12);
+	for (i = 1; i <= 4; i++)
+		conv_sample(&c, i);
+	assert_int_equal(c.payments, 1);
+	pay_ahead(&c, 1, 36); /* all three blocks */
+	for (i = 5; i <= 8; i++)
+		sample_only(&c, i); /* items 5-8 and invoice 2, all to be lost */
+	pay_ahead(&c, 1, 37);       /* a later credit: the seller prunes what it may */
+	c.hold_payments = 1;
+	cut(&c, 0, 0, 1);
+	assert_int_equal(c.invoices, 1);
+	assert_int_equal(rejoin(&c), SDPP_OK);
+	k = pipe_types(&c.s2b, t, n, 16);
+	assert_int_equal(k, 6);
+	assert_true(t[0] == SDPP_T_RESUMED && t[5] == SDPP_T_DATA_INVOICE && n[5] == 2);
+	pump(&c);
+	assert_int_equal(c.invoices, 2);
+	assert_int_equal(c.items, 8);
+	assert_false(sdpp_buyer_done(c.b));
+	conv_teardown(&c);
+}
+
 /* Everything arrives but the ACKs: the resume is the receipt, nothing is
  * sent again. */
 static void
@@ -1304,6 +1361,7 @@ main(void)
 		cmocka_unit_test(test_items_lost_resent),
 		cmocka_unit_test(test_acks_lost),
 		cmocka_unit_test(test_last_invoice_lost),
+		cmocka_unit_test(test_paid_ahead_invoice_lost),
 		cmocka_unit_test(test_payment_lost_resent),
 		cmocka_unit_test(test_payment_while_resuming),
 		cmocka_unit_test(test_chain_payments_resume),
