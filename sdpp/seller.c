@@ -95,7 +95,7 @@ struct sdpp_seller {
 	uint32_t resends;
 	uint64_t resent_items;
 	struct qsample *queue;
-	size_t qhead, qlen;
+	size_t qhead, qlen, qcap; /* qcap grows to queue_max as needed */
 	uint64_t dropped;
 
 	/* Billing. */
@@ -110,8 +110,9 @@ struct sdpp_seller {
 	uint64_t paid_total;
 	int paused;
 	uint64_t paused_since;
-	struct sdpp_msg pay_cur, pay_next; /* being confirmed, latest waiting */
-	int have_pay_cur, have_pay_next;
+	/* Being confirmed, the latest waiting; NULL: none. Allocated while
+	 * in use: a gateway holds thousands of sessions, few of them paying. */
+	struct sdpp_msg *pay_cur, *pay_next;
 	/* Ledger payments are transfers, not cumulative vouchers: each one
 	 * waiting is confirmed in turn, none replaces another. */
 	struct sdpp_msg *payq;
@@ -123,7 +124,7 @@ struct sdpp_seller {
 	uint64_t req_payment;
 
 	/* End. */
-	struct sdpp_msg exit_msg;
+	struct sdpp_msg *exit_msg; /* the buyer's, once received */
 	uint64_t req_exit;
 	struct sdpp_tree_head tree_head; /* for the sdpp/2 statement */
 	int have_tree_head;
@@ -175,6 +176,30 @@ seller_close_ok(struct sdpp_seller *s, struct sdpp_out *out)
 	sdpp_out_add_close(out, SDPP_OK);
 }
 
+/* Moves *m into a new heap copy, leaving *m empty; NULL if out of memory
+ * (then *m is unchanged). */
+static struct sdpp_msg *
+msg_take(struct sdpp_msg *m)
+{
+	struct sdpp_msg *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	*c = *m;
+	memset(m, 0, sizeof(*m));
+	return c;
+}
+
+static void
+msg_drop(struct sdpp_msg **m)
+{
+	if (*m == NULL)
+		return;
+	sdpp_msg_free(*m);
+	free(*m);
+	*m = NULL;
+}
+
 enum sdpp_err
 sdpp_seller_new(struct sdpp_seller **out, const struct sdpp_seller_config *cfg, uint64_t now)
 {
@@ -224,14 +249,14 @@ seller_free_stream(struct sdpp_seller *s)
 	s->ring = NULL;
 	if (s->queue != NULL)
 		for (q = 0; q < s->qlen; q++) {
-			struct qsample *x = &s->queue[(s->qhead + q) % s->cfg.queue_max];
+			struct qsample *x = &s->queue[(s->qhead + q) % s->qcap];
 
 			free(x->topic);
 			free(x->payload);
 		}
 	free(s->queue);
 	s->queue = NULL;
-	s->qlen = 0;
+	s->qhead = s->qlen = s->qcap = 0;
 }
 
 void
@@ -254,14 +279,14 @@ sdpp_seller_free(struct sdpp_seller *s)
 	sdpp_verifier_free(s->buyer);
 	sdpp_msg_free(&s->in);
 	sdpp_msg_free(&s->order);
-	sdpp_msg_free(&s->pay_cur);
-	sdpp_msg_free(&s->pay_next);
+	msg_drop(&s->pay_cur);
+	msg_drop(&s->pay_next);
 	for (; s->payq != NULL && s->payq_len > 0; s->payq_len--) {
 		sdpp_msg_free(&s->payq[s->payq_head]);
 		s->payq_head = (s->payq_head + 1) % PAYQ_MAX;
 	}
 	free(s->payq);
-	sdpp_msg_free(&s->exit_msg);
+	msg_drop(&s->exit_msg);
 	sdpp_wipe(s, sizeof(*s));
 	free(s);
 }
@@ -590,11 +615,36 @@ queue_flush(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		free(x->payload);
 		x->topic = NULL;
 		x->payload = NULL;
-		s->qhead = (s->qhead + 1) % s->cfg.queue_max;
+		s->qhead = (s->qhead + 1) % s->qcap;
 		s->qlen--;
 		if (e != SDPP_OK)
 			return e;
 	}
+	return SDPP_OK;
+}
+
+/*
+ * Doubles the sample queue, up to queue_max: most buyers keep up and never
+ * queue a sample, and a gateway holds thousands of them (queue_max slots up
+ * front were 2 KB each).
+ */
+static enum sdpp_err
+queue_grow(struct sdpp_seller *s)
+{
+	size_t cap = s->qcap == 0 ? 4 : 2 * s->qcap, i;
+	struct qsample *q;
+
+	if (cap > s->cfg.queue_max)
+		cap = s->cfg.queue_max;
+	q = calloc(cap, sizeof(*q));
+	if (q == NULL)
+		return SDPP_E_NOMEM;
+	for (i = 0; i < s->qlen; i++)
+		q[i] = s->queue[(s->qhead + i) % s->qcap];
+	free(s->queue);
+	s->queue = q;
+	s->qhead = 0;
+	s->qcap = cap;
 	return SDPP_OK;
 }
 
@@ -628,7 +678,7 @@ sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const uint8_t *payl
 		x = &s->queue[s->qhead];
 		free(x->topic);
 		free(x->payload);
-		s->qhead = (s->qhead + 1) % s->cfg.queue_max;
+		s->qhead = (s->qhead + 1) % s->qcap;
 		s->qlen--;
 		s->dropped++;
 		if (s->detached)
@@ -637,7 +687,9 @@ sdpp_seller_sample(struct sdpp_seller *s, const char *topic, const uint8_t *payl
 		if (ev != NULL)
 			ev->count = 1;
 	}
-	x = &s->queue[(s->qhead + s->qlen) % s->cfg.queue_max];
+	if (s->qlen == s->qcap && queue_grow(s) != SDPP_OK)
+		return SDPP_E_NOMEM;
+	x = &s->queue[(s->qhead + s->qlen) % s->qcap];
 	x->topic = strdup(topic);
 	x->payload = malloc(len == 0 ? 1 : len);
 	if (x->topic == NULL || x->payload == NULL) {
@@ -822,8 +874,7 @@ start_stream(struct sdpp_seller *s, const char *verification, uint64_t now, stru
 		    e == SDPP_E_CRYPTO ? SDPP_E_BAD_MESSAGE : SDPP_E_INTERNAL,
 		    "cannot seal the session key to order.enc_key");
 	s->ring = calloc(s->window, sizeof(*s->ring));
-	s->queue = calloc(s->cfg.queue_max, sizeof(*s->queue));
-	if (s->ring == NULL || s->queue == NULL)
+	if (s->ring == NULL)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	if (sdpp_chain_init(s->chain, s->order_id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "hash failed");
@@ -917,27 +968,26 @@ payment_start(struct sdpp_seller *s, struct sdpp_out *out)
 {
 	struct sdpp_event *ev;
 
-	if (s->have_pay_cur)
+	if (s->pay_cur != NULL)
 		return SDPP_OK;
 	if (s->payq_len > 0) {
-		s->pay_cur = s->payq[s->payq_head];
-		memset(&s->payq[s->payq_head], 0, sizeof(s->payq[0]));
+		s->pay_cur = msg_take(&s->payq[s->payq_head]);
+		if (s->pay_cur == NULL)
+			return SDPP_E_NOMEM;
 		s->payq_head = (s->payq_head + 1) % PAYQ_MAX;
 		s->payq_len--;
-	} else if (s->have_pay_next) {
+	} else if (s->pay_next != NULL) {
 		s->pay_cur = s->pay_next;
-		memset(&s->pay_next, 0, sizeof(s->pay_next));
-		s->have_pay_next = 0;
+		s->pay_next = NULL;
 	} else {
 		return SDPP_OK;
 	}
-	s->have_pay_cur = 1;
 	s->req_payment = s->next_req++;
 	ev = sdpp_out_add_event(out, SDPP_EV_PAYMENT);
 	if (ev == NULL)
 		return SDPP_E_NOMEM;
 	ev->req = s->req_payment;
-	ev->msg = &s->pay_cur;
+	ev->msg = s->pay_cur;
 	return SDPP_OK;
 }
 
@@ -953,8 +1003,8 @@ chain_payment(struct sdpp_seller *s, struct sdpp_out *out)
 	uint64_t claimed = s->paid_total;
 	size_t i;
 
-	if (s->have_pay_cur && s->pay_cur.u.payment.total > claimed)
-		claimed = s->pay_cur.u.payment.total;
+	if (s->pay_cur != NULL && s->pay_cur->u.payment.total > claimed)
+		claimed = s->pay_cur->u.payment.total;
 	for (i = 0; i < s->payq_len; i++)
 		if (s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total > claimed)
 			claimed = s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total;
@@ -1011,11 +1061,9 @@ on_payment(struct sdpp_seller *s, struct sdpp_out *out)
 		    (unsigned long long)(due > s->paid_total ? due : s->paid_total),
 		    (unsigned long long)p->invoice);
 	/* Vouchers are cumulative: a newer one replaces one still waiting. */
-	sdpp_msg_free(&s->pay_next);
-	s->pay_next = s->in;
-	memset(&s->in, 0, sizeof(s->in));
-	s->have_pay_next = 1;
-	if (payment_start(s, out) != SDPP_OK)
+	msg_drop(&s->pay_next);
+	s->pay_next = msg_take(&s->in);
+	if (s->pay_next == NULL || payment_start(s, out) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	return SDPP_OK;
 }
@@ -1032,7 +1080,7 @@ exit_request(struct sdpp_seller *s, struct sdpp_out *out)
 	if (ev == NULL)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	ev->req = s->req_exit;
-	ev->msg = &s->exit_msg;
+	ev->msg = s->exit_msg;
 	return SDPP_OK;
 }
 
@@ -1060,12 +1108,13 @@ on_exit_msg(struct sdpp_seller *s, struct sdpp_out *out)
 		return seller_fail(s, out, SDPP_E_PAYMENT, "exit total %llu is less than %llu owed",
 		    (unsigned long long)x->total,
 		    (unsigned long long)(owed > s->paid_total ? owed : s->paid_total));
-	s->exit_msg = s->in;
-	memset(&s->in, 0, sizeof(s->in));
+	s->exit_msg = msg_take(&s->in);
+	if (s->exit_msg == NULL)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	s->st = SS_EXITING;
 	/* A payment still being confirmed decides what the statement says:
 	 * record the exit once it is (complete_payment()). */
-	if (s->have_pay_cur || s->have_pay_next || s->payq_len > 0) {
+	if (s->pay_cur != NULL || s->pay_next != NULL || s->payq_len > 0) {
 		s->exit_deferred = 1;
 		return SDPP_OK;
 	}
@@ -1137,9 +1186,9 @@ sdpp_seller_input(
 	case SS_EXITING:
 		/* A buyer that resumed sends its exit again: the same one is
 		 * already being recorded. */
-		if (s->in.type == SDPP_T_EXIT && s->in.u.exit.seq == s->exit_msg.u.exit.seq &&
-		    s->in.u.exit.total == s->exit_msg.u.exit.total &&
-		    memcmp(s->in.u.exit.digest, s->exit_msg.u.exit.digest, SDPP_DIGEST_BYTES) == 0)
+		if (s->in.type == SDPP_T_EXIT && s->in.u.exit.seq == s->exit_msg->u.exit.seq &&
+		    s->in.u.exit.total == s->exit_msg->u.exit.total &&
+		    memcmp(s->in.u.exit.digest, s->exit_msg->u.exit.digest, SDPP_DIGEST_BYTES) == 0)
 			return SDPP_OK;
 		break;
 	default:
@@ -1291,29 +1340,27 @@ complete_invoice(struct sdpp_seller *s, struct invslot *v, int ok, const char *v
 static enum sdpp_err
 complete_payment(struct sdpp_seller *s, int ok, uint64_t now, struct sdpp_out *out)
 {
-	uint64_t total = s->pay_cur.u.payment.total;
+	uint64_t total = s->pay_cur->u.payment.total;
 
 	if (!ok)
 		return seller_fail(s, out, SDPP_E_PAYMENT_REJECTED,
 		    "payment for invoice %llu was not confirmed",
-		    (unsigned long long)s->pay_cur.u.payment.invoice);
+		    (unsigned long long)s->pay_cur->u.payment.invoice);
 	if (total > s->paid_total)
 		s->paid_total = total;
 	kept_prune(s);
-	sdpp_msg_free(&s->pay_cur);
-	memset(&s->pay_cur, 0, sizeof(s->pay_cur));
-	s->have_pay_cur = 0;
+	msg_drop(&s->pay_cur);
 	s->req_payment = 0;
 	if (s->exit_deferred) {
 		if (payment_start(s, out) != SDPP_OK)
 			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot confirm payment");
-		return s->have_pay_cur ? SDPP_OK : exit_request(s, out);
+		return s->pay_cur != NULL ? SDPP_OK : exit_request(s, out);
 	}
 	if (payment_start(s, out) != SDPP_OK || pause_check(s, now, out) != SDPP_OK ||
 	    queue_flush(s, now, out) != SDPP_OK || invoice_build(s, out) != SDPP_OK ||
 	    pause_check(s, now, out) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot resume");
-	if (s->closing && s->st == SS_STREAM && s->invq_len == 0 && !s->have_pay_cur)
+	if (s->closing && s->st == SS_STREAM && s->invq_len == 0 && s->pay_cur == NULL)
 		return shutdown_settle(s, now, out);
 	return SDPP_OK;
 }
@@ -1321,7 +1368,7 @@ complete_payment(struct sdpp_seller *s, int ok, uint64_t now, struct sdpp_out *o
 static enum sdpp_err
 complete_exit(struct sdpp_seller *s, int ok, const char *verification, struct sdpp_out *out)
 {
-	const struct sdpp_exit *x = &s->exit_msg.u.exit;
+	const struct sdpp_exit *x = &s->exit_msg->u.exit;
 	struct sdpp_msg m;
 	uint64_t invoiced;
 
@@ -1424,7 +1471,7 @@ sdpp_seller_complete(struct sdpp_seller *s, uint64_t req, int ok, const char *ve
 		if (v != NULL && !v->recorded)
 			return complete_invoice(s, v, ok, verification, now, out);
 	}
-	if (req == s->req_payment && s->have_pay_cur)
+	if (req == s->req_payment && s->pay_cur != NULL)
 		return complete_payment(s, ok, now, out);
 	if (req == s->req_exit && s->st == SS_EXITING)
 		return complete_exit(s, ok, verification, out);
@@ -1466,11 +1513,11 @@ sdpp_seller_deadline(const struct sdpp_seller *s)
 		if (s->sent > s->acked && !s->detached)
 			d = min_u64(d, s->ack_wait_since + s->cfg.ack_timeout_ms);
 		/* A payment under confirmation is the backend's to time out. */
-		if (s->paused && s->invq_len == 0 && !s->have_pay_cur)
+		if (s->paused && s->invq_len == 0 && s->pay_cur == NULL)
 			d = min_u64(d, pay_clock(s) + s->cfg.payment_timeout_ms);
 		/* The grace bounds when a payment may arrive, not its
 		 * confirmation: a transfer already on chain must be credited. */
-		if (s->grace_until != 0 && !s->have_pay_cur)
+		if (s->grace_until != 0 && s->pay_cur == NULL)
 			d = min_u64(d, s->grace_until);
 		if (order_full(s) && s->acked == s->sent)
 			d = min_u64(d, s->complete_since + s->cfg.idle_timeout_ms);
@@ -1509,9 +1556,9 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 			    (unsigned long long)s->cfg.handshake_timeout_ms);
 		break;
 	case SS_STREAM:
-		if (s->grace_until != 0 && now >= s->grace_until && !s->have_pay_cur)
+		if (s->grace_until != 0 && now >= s->grace_until && s->pay_cur == NULL)
 			return seller_fail(s, out, SDPP_E_SHUTDOWN, "seller is shutting down");
-		if (s->paused && s->invq_len == 0 && !s->have_pay_cur &&
+		if (s->paused && s->invq_len == 0 && s->pay_cur == NULL &&
 		    now >= pay_clock(s) + s->cfg.payment_timeout_ms)
 			return seller_fail(s, out, SDPP_E_PAYMENT_TIMEOUT,
 			    "invoice %llu not paid within %llu ms",
@@ -1606,10 +1653,10 @@ claimed_total(const struct sdpp_seller *s)
 	uint64_t c = s->paid_total;
 	size_t i;
 
-	if (s->have_pay_cur && s->pay_cur.u.payment.total > c)
-		c = s->pay_cur.u.payment.total;
-	if (s->have_pay_next && s->pay_next.u.payment.total > c)
-		c = s->pay_next.u.payment.total;
+	if (s->pay_cur != NULL && s->pay_cur->u.payment.total > c)
+		c = s->pay_cur->u.payment.total;
+	if (s->pay_next != NULL && s->pay_next->u.payment.total > c)
+		c = s->pay_next->u.payment.total;
 	for (i = 0; i < s->payq_len; i++)
 		if (s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total > c)
 			c = s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total;
