@@ -1062,6 +1062,31 @@ conn_by_order(struct server *srv, const uint8_t *order_id)
 	return NULL;
 }
 
+static int
+account_found(void *ctx, const struct ledger_account *a)
+{
+	*(struct ledger_account *)ctx = *a;
+	return 0;
+}
+
+/* Why an order named by a resume is not here, as far as the ledger knows:
+ * a buyer told "has ended here: resume_timeout" knows to stop trying. */
+static void
+order_gone(struct server *srv, const char *hex, char *why, size_t len)
+{
+	struct ledger_account a;
+	char err[LEDGER_ERR_MAX];
+
+	memset(&a, 0, sizeof(a));
+	if (ledger_accounts(srv->gw->ledger, hex, NULL, account_found, &a, err, sizeof(err)) == 0 &&
+	    a.order_id[0] != '\0' && a.closed)
+		snprintf(why, len, "order %.16s... has ended here: %s", hex, a.reason);
+	else if (a.order_id[0] != '\0')
+		snprintf(why, len, "order %.16s... is not open for resume here", hex);
+	else
+		snprintf(why, len, "no order %.16s... here", hex);
+}
+
 /*
  * The order's session (c) takes over the new connection's socket and
  * framer (from n, which then goes without a word). A socket c still had
@@ -1126,8 +1151,7 @@ conn_resume(struct conn *n)
 	c = conn_by_order(srv, m->u.resume.order_id);
 	if (c == NULL) {
 		e = SDPP_E_UNKNOWN_ORDER;
-		snprintf(why, sizeof(why),
-		    "no order %.16s... is open here (ended, expired or never made)", hex);
+		order_gone(srv, hex, why, sizeof(why));
 	} else {
 		e = sdpp_seller_resume(c->s, m, now_ms(), c->out, why, sizeof(why));
 	}
@@ -1292,7 +1316,10 @@ conn_lost(struct conn *c, const char *why)
 {
 	if (c->dead)
 		return;
-	if (!c->srv->gw->stopping && sdpp_seller_resumable(c->s)) {
+	/* Waiting orders are bounded as connections are: at most max_buyers
+	 * of them; beyond, an order ends with its connection as before. */
+	if (!c->srv->gw->stopping && sdpp_seller_resumable(c->s) &&
+	    c->srv->nparked < c->srv->gw->cfg->max_buyers) {
 		conn_park(c, why);
 		return;
 	}

@@ -319,8 +319,31 @@ metrics_listen = 127.0.0.1:$MPORT" || return
 	teardown_pair
 }
 
+# 5. Waiting orders are bounded as connections are: at most max_buyers of
+# them wait; beyond, a dropped order ends with its connection.
+capped() {
+	local i oid rc
+	setup_pair r5 "resume_timeout = 60s
+max_buyers = 2" || return
+	for i in 1 2 3; do
+		"$H" -t $((10 * SLOW)) "127.0.0.1:$GP" "$PUB" save-order "$d/r5-order$i" co2 \
+		    >"$d/r5-$i" 2>&1
+		wait_orders $i
+		[ "$i" -lt 3 ] && wait_until 10 detached_at_least "$i"
+	done
+	oid=$(last_order)
+	wait_until 10 closed_orders_at_least 1
+	[ "$(order_close "$oid")" = disconnected ] &&
+	    [ "$(grep -cE ' event=detached order=[0-9a-f]{16} ' "$GLOG")" -eq 2 ]
+	rc=$?
+	check "r5: max_buyers = 2: two dropped orders wait, the third closes as disconnected (ledger show: $(order_close "$oid"))" \
+	    $rc "$GLOG"
+	teardown_pair
+}
+
 timed "1 held orders" held
 timed "2 resume_timeout = 0" off
 timed "3 unpaid while detached" unpaid
 timed "4 resume_timeout = 2s" late
+timed "5 at most max_buyers wait" capped
 finish

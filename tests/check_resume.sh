@@ -158,7 +158,7 @@ timeouts() {
 	track $PROXY_PID
 	wait_exit "$BUY_PID" 20
 	[ "$WAIT_RC" -eq 4 ] &&
-	    grep -q "^sdpp buy: the seller ended the order: unknown_order: " "$d/r3a.err"
+	    grep -q "^sdpp buy: the seller ended the order: unknown_order: .*has ended here: resume_timeout" "$d/r3a.err"
 	check "r3a: the resume comes too late: unknown_order, exit 4 (status $WAIT_RC)" $? \
 	    "$d/r3a.err" "$GLOG"
 
