@@ -7,14 +7,6 @@
 
 FLOOD=$TOOLS/tool_flood
 
-http_get() {
-	local body
-	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
-	body=$(timeout $((10 * SLOW)) cat <&3)
-	exec 3<&-
-	printf '%s\n' "$body" | sed '1,/^\r*$/d'
-}
 # refused_metric PORT REASON: sdpp_access_refused_total{reason=REASON} now.
 refused_metric() {
 	http_get "$1" /metrics | sed -n "s/^sdpp_access_refused_total{reason=\"$2\"} //p"

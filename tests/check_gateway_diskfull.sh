@@ -6,15 +6,6 @@
 
 PRLIMIT=$(command -v prlimit || echo /usr/bin/prlimit)
 
-# http_get PORT PATH: the body of a plain HTTP/1.0 GET on 127.0.0.1.
-http_get() {
-	local body
-	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
-	body=$(timeout $((10 * SLOW)) cat <&3)
-	exec 3<&-
-	printf '%s\n' "$body" | sed '1,/^\r*$/d'
-}
 
 # size FILE: its size in bytes (0 if absent).
 size() { stat -c %s "$1" 2>/dev/null || echo 0; }

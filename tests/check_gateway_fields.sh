@@ -6,15 +6,6 @@
 
 Z=zigbee2mqtt
 
-# http_get PORT PATH: the body of a plain HTTP/1.0 GET on 127.0.0.1.
-http_get() {
-	local body
-	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
-	body=$(timeout $((10 * SLOW)) cat <&3)
-	exec 3<&-
-	printf '%s\n' "$body" | sed '1,/^\r*$/d'
-}
 
 # payloads JSONL: the payload member of each item, one per line.
 payloads() { sed 's/.*"payload":"\(.*\)"}$/\1/' "$1"; }

@@ -9,14 +9,6 @@
 CO2=building/7/floor2/co2
 H=$TOOLS/tool_hostile
 
-http_get() {
-	local body
-	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
-	body=$(timeout $((10 * SLOW)) cat <&3)
-	exec 3<&-
-	printf '%s\n' "$body" | sed '1,/^\r*$/d'
-}
 # metric NAME: the gateway's sdpp_NAME now (metrics on $MPORT).
 metric() { http_get "$MPORT" /metrics | sed -n "s/^sdpp_$1 //p"; }
 metric_is() { [ "$(metric "$1")" = "$2" ]; }

@@ -319,6 +319,17 @@ buy_start() {
 
 # sql QUERY: one query on the gateway's ledger (WAL: readers never block it).
 sql() { sqlite3 -cmd '.timeout 5000' "$DB" "$1"; }
+
+# http_get PORT PATH: the body of a plain HTTP/1.0 GET on 127.0.0.1 (the
+# gateway's metrics and health endpoints).
+http_get() {
+	local body
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+	body=$(timeout $((10 * SLOW)) cat <&3)
+	exec 3<&-
+	printf '%s\n' "$body" | sed '1,/^\r*$/d'
+}
 sql_at_least() { # QUERY N: the query's single number is at least N
 	local v
 	v=$(sql "$1" 2>/dev/null) || return 1
