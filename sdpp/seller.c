@@ -920,13 +920,39 @@ check_order_id(struct sdpp_seller *s, const uint8_t *id, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/*
+ * The buyer has signed for items 1..seq, whose chain is c (an ACK's or a
+ * resume's receipt, checked): the ACK timer starts again.
+ */
+static void
+ack_advance(struct sdpp_seller *s, uint64_t seq, const uint8_t *c, uint64_t now)
+{
+	uint64_t i;
+
+	memmove(s->acked_chain, c, SDPP_DIGEST_BYTES); /* c may be acked_chain */
+	/* Acknowledged items are never resent: free their frames now rather
+	 * than when the ring comes round, so a buyer holds only its unacked
+	 * frames (most of a streaming buyer's memory otherwise). */
+	for (i = s->acked + 1; i <= seq; i++) {
+		struct inflight *slot = &s->ring[i % s->window];
+
+		free(slot->frame);
+		slot->frame = NULL;
+		slot->len = 0;
+	}
+	s->acked = seq;
+	s->resends = 0;
+	s->ack_wait_since = now;
+	if (s->acked == s->sent && order_full(s))
+		s->complete_since = now;
+}
+
 static enum sdpp_err
 on_ack(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 {
 	const struct sdpp_ack *a = &s->in.u.ack;
 	const uint8_t *c;
 	struct sdpp_event *ev;
-	uint64_t seq;
 
 	if (check_order_id(s, a->order_id, out) != SDPP_OK)
 		return SDPP_E_ORDER_ID;
@@ -939,25 +965,10 @@ on_ack(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	if (c == NULL || sdpp_memcmp_ct(c, a->digest, SDPP_DIGEST_BYTES) != 0)
 		return seller_fail(s, out, SDPP_E_DIGEST, "ack digest for item %llu does not match",
 		    (unsigned long long)a->seq);
-	memcpy(s->acked_chain, c, SDPP_DIGEST_BYTES);
-	/* Acknowledged items are never resent: free their frames now rather
-	 * than when the ring comes round, so a buyer holds only its unacked
-	 * frames (most of a streaming buyer's memory otherwise). */
-	for (seq = s->acked + 1; seq <= a->seq; seq++) {
-		struct inflight *slot = &s->ring[seq % s->window];
-
-		free(slot->frame);
-		slot->frame = NULL;
-		slot->len = 0;
-	}
-	s->acked = a->seq;
-	s->resends = 0;
-	s->ack_wait_since = now;
+	ack_advance(s, a->seq, c, now);
 	ev = sdpp_out_add_event(out, SDPP_EV_RECEIPT);
 	if (ev != NULL)
 		ev->msg = &s->in;
-	if (s->acked == s->sent && order_full(s))
-		s->complete_since = now;
 	if (queue_flush(s, now, out) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot send item");
 	return SDPP_OK;
@@ -991,6 +1002,24 @@ payment_start(struct sdpp_seller *s, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/* What the buyer has paid or asked us to confirm: its payments above it
+ * did not arrive and are to be sent again. */
+static uint64_t
+claimed_total(const struct sdpp_seller *s)
+{
+	uint64_t c = s->paid_total;
+	size_t i;
+
+	if (s->pay_cur != NULL && s->pay_cur->u.payment.total > c)
+		c = s->pay_cur->u.payment.total;
+	if (s->pay_next != NULL && s->pay_next->u.payment.total > c)
+		c = s->pay_next->u.payment.total;
+	for (i = 0; i < s->payq_len; i++)
+		if (s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total > c)
+			c = s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total;
+	return c;
+}
+
 /*
  * A transfer on a ledger: it must add to what the buyer has paid (and to
  * what it already asked us to confirm), and it waits its turn; the host
@@ -1000,14 +1029,8 @@ static enum sdpp_err
 chain_payment(struct sdpp_seller *s, struct sdpp_out *out)
 {
 	const struct sdpp_payment *p = &s->in.u.payment;
-	uint64_t claimed = s->paid_total;
-	size_t i;
+	uint64_t claimed = claimed_total(s);
 
-	if (s->pay_cur != NULL && s->pay_cur->u.payment.total > claimed)
-		claimed = s->pay_cur->u.payment.total;
-	for (i = 0; i < s->payq_len; i++)
-		if (s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total > claimed)
-			claimed = s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total;
 	if (p->total <= claimed)
 		return seller_fail(s, out, SDPP_E_PAYMENT,
 		    "payment total %llu adds nothing to the %llu already paid or claimed",
@@ -1645,24 +1668,6 @@ sdpp_seller_detached(const struct sdpp_seller *s)
 	return s->detached;
 }
 
-/* What the buyer has paid or asked us to confirm: its payments above it
- * did not arrive and are to be sent again. */
-static uint64_t
-claimed_total(const struct sdpp_seller *s)
-{
-	uint64_t c = s->paid_total;
-	size_t i;
-
-	if (s->pay_cur != NULL && s->pay_cur->u.payment.total > c)
-		c = s->pay_cur->u.payment.total;
-	if (s->pay_next != NULL && s->pay_next->u.payment.total > c)
-		c = s->pay_next->u.payment.total;
-	for (i = 0; i < s->payq_len; i++)
-		if (s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total > c)
-			c = s->payq[(s->payq_head + i) % PAYQ_MAX].u.payment.total;
-	return c;
-}
-
 static enum sdpp_err resume_refuse(enum sdpp_err e, char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -1728,7 +1733,6 @@ sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *msg, uint64_t n
 	const uint8_t *c;
 	struct sdpp_event *ev;
 	struct sdpp_msg m;
-	uint64_t seq;
 	enum sdpp_err e;
 
 	if (why != NULL && whylen > 0)
@@ -1736,12 +1740,13 @@ sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *msg, uint64_t n
 	if (msg->type != SDPP_T_RESUME || s->buyer == NULL ||
 	    memcmp(r->order_id, s->order_id, SDPP_ORDER_ID_BYTES) != 0)
 		return SDPP_E_INVAL;
-	sdpp_hex_encode(hex, s->order_id, sizeof(s->order_id));
 	if (s->closing)
 		return resume_refuse(SDPP_E_SHUTDOWN, why, whylen, "seller is shutting down");
-	if (!sdpp_seller_resumable(s))
+	if (!sdpp_seller_resumable(s)) {
+		sdpp_hex_encode(hex, s->order_id, sizeof(s->order_id));
 		return resume_refuse(
 		    SDPP_E_UNKNOWN_ORDER, why, whylen, "order %.16s... cannot be resumed", hex);
+	}
 	/* Only the order's buyer may move it: anyone can name an order id. */
 	if (sdpp_msg_verify(msg, s->buyer) != SDPP_OK)
 		return resume_refuse(SDPP_E_SIGNATURE, why, whylen,
@@ -1767,21 +1772,8 @@ sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *msg, uint64_t n
 		    "resume names invoice %llu, %llu sent", (unsigned long long)r->invoice,
 		    (unsigned long long)s->nsent_inv);
 
-	/* Accepted. The resume is the buyer's receipt for 1..seq. */
-	s->last_attempt = r->attempt;
-	if (r->seq > s->acked) {
-		memcpy(s->acked_chain, c, SDPP_DIGEST_BYTES);
-		for (seq = s->acked + 1; seq <= r->seq; seq++) {
-			struct inflight *slot = &s->ring[seq % s->window];
-
-			free(slot->frame);
-			slot->frame = NULL;
-			slot->len = 0;
-		}
-		s->acked = r->seq;
-		if (s->acked == s->sent && order_full(s))
-			s->complete_since = now;
-	}
+	/* Accepted: what the buyer lacks goes out first, so that a failure
+	 * (out of memory) still leaves the order as it was. */
 	memset(&m, 0, sizeof(m));
 	m.type = SDPP_T_RESUMED;
 	m.from = SDPP_ROLE_SELLER;
@@ -1803,6 +1795,11 @@ sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *msg, uint64_t n
 	ev = sdpp_out_add_event(out, SDPP_EV_REJOINED);
 	if (ev != NULL)
 		ev->msg = msg;
+	/* The resume is the buyer's receipt for 1..seq (the resend above
+	 * starts after seq, so the frames freed here are not needed). */
+	s->last_attempt = r->attempt;
+	if (r->seq > s->acked)
+		ack_advance(s, r->seq, c, now);
 	if (r->invoice > s->inv_seen) {
 		s->inv_seen = r->invoice;
 		kept_prune(s);
@@ -1815,7 +1812,7 @@ sdpp_seller_resume(struct sdpp_seller *s, const struct sdpp_msg *msg, uint64_t n
 	s->detached = 0;
 	s->dropped_away = 0;
 	s->resends = 0;
-	s->ack_wait_since = now;
+	s->ack_wait_since = now; /* what was resent gets a full ACK timer */
 	if (queue_flush(s, now, out) != SDPP_OK || pause_check(s, now, out) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "cannot send item");
 	return SDPP_OK;
