@@ -7,6 +7,7 @@
 
 /* The system headers the program uses, for all its files. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +106,12 @@ struct lat {
 	size_t n, cap;
 };
 
+/* CPU seconds of a process's threads of one name (proc_thread_cpu()). */
+struct thr_cpu {
+	char name[20];
+	double s;
+};
+
 /* p50/p99/p999 in ms. */
 struct pcts {
 	double p50, p99, p999, max;
@@ -169,6 +176,9 @@ struct gw_opts {
 	uint64_t mqtt_queue;
 	/* [ledger] checkpoint ("0", "1s"); NULL: the gateway's default. */
 	const char *checkpoint;
+	/* [gateway] worker_threads (issue 17), -1: not written, so a gateway
+	 * older than the setting still starts. */
+	int worker_threads;
 };
 
 extern const struct gw_opts GW_DEFAULTS;
@@ -230,7 +240,8 @@ struct bench {
 /* util.c: clocks (CLOCK_MONOTONIC ns, wall ms), sb_printf() growing b (the
  * caller frees b->p), files written whole, statistics, kv() reading a
  * "key=value" from a role's result line, a loopback TCP connection, /proc
- * figures of a process, payloads stamped with their publish time, latency
+ * figures of a process (proc_thread_cpu(): its threads' CPU by name, the
+ * main thread as "main"), payloads stamped with their publish time, latency
  * logs (lat_free() frees), a role reading its window command, say() to the
  * orchestrator. */
 uint64_t mono_ns(void);
@@ -243,6 +254,7 @@ double median(const double *v, int n);
 double kv(const char *line, const char *key, double def);
 int tcp_connect(int port, int nonblock);
 double proc_cpu_s(pid_t pid);
+int proc_thread_cpu(pid_t pid, struct thr_cpu *t, int cap);
 double proc_status_bytes(pid_t pid, const char *field);
 size_t payload_make(char *p, uint64_t seq);
 uint64_t payload_time(const uint8_t *p, size_t len);
@@ -278,13 +290,16 @@ int role_buy(void *arg);
 
 /* harness.c: the broker, a gateway per measurement (gw_start() writes its
  * INI and waits for it, gw_stop() stops it), bench_pin() binding the
- * broker and later children to B->pin_cpu (on) or back (off), results (result_done() prints
+ * broker and later children to B->pin_cpu (on) or back (off) and saying
+ * so (bench_pin_set(): the same, silently, for a scenario that switches
+ * between variants), results (result_done() prints
  * the row and computes the ratio to the baseline), and the roles started
  * for a scenario (each *_start() returns once the role is ready). */
 int bench_broker_start(struct bench *B);
 int gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g);
 void gw_stop(struct gateway *g);
 void bench_pin(struct bench *B, int on);
+void bench_pin_set(struct bench *B, int on);
 double gw_metric(const struct gateway *g, const char *name);
 struct result *result_new(struct bench *B, const char *group, const char *name, const char *unit);
 void result_add(struct result *r, double v);
@@ -300,6 +315,7 @@ int buy_start(struct bench *B, struct child *c, struct buy_args *a, const struct
 
 /* The scenarios, each printing its rows and adding its results to B. */
 void scenario_throughput(struct bench *B);
+void scenario_signscale(struct bench *B);
 void scenario_latency(struct bench *B);
 void scenario_ledger(struct bench *B);
 

@@ -3,7 +3,7 @@
 
 /* ---------------------------------------------------------------- broker and gateway */
 
-const struct gw_opts GW_DEFAULTS = { 10, 1, 0, 0, 64, 0, 0, 1000, NULL, NULL, 0, NULL };
+const struct gw_opts GW_DEFAULTS = { 10, 1, 0, 0, 64, 0, 0, 1000, NULL, NULL, 0, NULL, -1 };
 
 /* The tests' broker (tests/common/broker.c), tuned for the bench; its files
  * go to the run's directory, so BENCH_KEEP keeps its log. */
@@ -46,6 +46,7 @@ int
 gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 {
 	char ini[PATH_CAP], log[PATH_CAP], unpaid[64] = "", queue[64] = "", ckpt[64] = "";
+	char workers[64] = "";
 	char *argv[] = { B->gateway_bin, "-c", ini, NULL };
 	struct sbuf t = { 0 };
 	uint64_t deadline;
@@ -68,6 +69,8 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 		snprintf(queue, sizeof(queue), "queue = %" PRIu64 "\n", o->mqtt_queue);
 	if (o->checkpoint != NULL)
 		snprintf(ckpt, sizeof(ckpt), "checkpoint = %s\n", o->checkpoint);
+	if (o->worker_threads >= 0)
+		snprintf(workers, sizeof(workers), "worker_threads = %d\n", o->worker_threads);
 	sb_printf(&t,
 	    "; written by bench/gateway/harness.c\n"
 	    "[gateway]\n"
@@ -78,6 +81,7 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 	    "ack_every = %" PRIu64 "\n"
 	    "%s"
 	    "sign_items = %s\n"
+	    "%s"
 	    "window = %" PRIu64 "\n"
 	    "buyer_queue = %" PRIu64 "\n"
 	    "max_buyers = %u\n"
@@ -94,8 +98,8 @@ gw_start(struct bench *B, const struct gw_opts *o, struct gateway *g)
 	    "path = %s.db\n"
 	    "commit_delay = %" PRIu64 "ms\n"
 	    "%s",
-	    g->name, g->port, o->k, o->ack_every, unpaid, o->sign ? "yes" : "no", o->window,
-	    o->buyer_queue, o->max_buyers, g->mport, B->broker.port, queue, g->name,
+	    g->name, g->port, o->k, o->ack_every, unpaid, o->sign ? "yes" : "no", workers,
+	    o->window, o->buyer_queue, o->max_buyers, g->mport, B->broker.port, queue, g->name,
 	    o->commit_delay_ms, ckpt);
 	if (o->products != NULL)
 		sb_printf(&t, "\n%s", o->products);
@@ -150,7 +154,7 @@ gw_stop(struct gateway *g)
  * (on), or gives the broker back the mask we started with (off). mosquitto
  * runs one thread, so binding its pid binds all of it. */
 void
-bench_pin(struct bench *B, int on)
+bench_pin_set(struct bench *B, int on)
 {
 	cpu_set_t one;
 
@@ -162,7 +166,14 @@ bench_pin(struct bench *B, int on)
 		fprintf(stderr, "bench: cannot bind mosquitto (pid %ld): %s\n", (long)B->broker.pid,
 		    strerror(errno));
 	child_pin(on ? B->pin_cpu[0] : -1, on ? B->pin_cpu[1] : -1);
-	if (on)
+}
+
+/* bench_pin_set(), and a line of the output saying where each part runs. */
+void
+bench_pin(struct bench *B, int on)
+{
+	bench_pin_set(B, on);
+	if (B->pin && on)
 		printf("\n# pinned: gateway and mosquitto on CPU %d; publisher, buyers and "
 		       "subscribers on CPU %d (--no-pin to share both)",
 		    B->pin_cpu[0], B->pin_cpu[1]);

@@ -79,6 +79,7 @@ goals(struct bench *B)
 		"K=1000 ack_every=1000 sign_items=no" };
 	static const char *const sig[] = { "K=10 ack_every=10 sign_items=yes",
 		"K=1000 ack_every=1000 sign_items=yes" };
+	const struct result *best;
 	char what[160];
 	int i;
 
@@ -91,13 +92,31 @@ goals(struct bench *B)
 		goal(
 		    B, what, ">= 0.80 x raw", r->ratio, "ratio to raw subscriber", r->ratio >= 0.8);
 	}
+	/* Issue 17: per-item signatures >= 0.6 x one core's sign rate with
+	 * the machine's 2 cores: signscale's best unpinned row (the gateway
+	 * signs on as many threads as it is told), and the throughput rows,
+	 * pinned with the gateway on one core, against the same target. */
+	best = NULL;
+	for (i = 0; i < B->nres; i++) {
+		r = B->res[i];
+		if (strcmp(r->group, "signscale") == 0 &&
+		    strncmp(r->name, "gateway on 2 CPUs", 17) == 0 && r->nruns > 0 &&
+		    (best == NULL || r->med > best->med))
+			best = r;
+	}
+	if (best != NULL && B->ed_sign > 0) {
+		snprintf(what, sizeof(what), "1 buyer, per-item signatures, 2 CPUs (best: %s)",
+		    strstr(best->name, "worker_threads"));
+		goal(B, what, ">= 0.60 x sign/s", best->med / B->ed_sign, "ratio to openssl sign/s",
+		    best->med / B->ed_sign >= 0.6);
+	}
 	for (i = 0; B->ed_sign > 0 && i < 2; i++) {
 		r = find(B, "throughput", sig[i]);
 		if (r == NULL || r->nruns == 0)
 			continue;
 		snprintf(what, sizeof(what), "1 buyer, per-item signatures (%s)", sig[i]);
-		goal(B, what, ">= 0.80 x sign/s", r->med / B->ed_sign, "ratio to openssl sign/s",
-		    r->med / B->ed_sign >= 0.8);
+		goal(B, what, ">= 0.60 x sign/s", r->med / B->ed_sign, "ratio to openssl sign/s",
+		    r->med / B->ed_sign >= 0.6);
 	}
 	/* Ceilings: the slower of the two engines, each alone on a core (the
 	 * seller signs every item; the buyer checks one signature per ACK). */
@@ -118,9 +137,9 @@ goals(struct bench *B)
 		    i == 0
 		        ? "  (ceiling: library in memory, slower side on its own core, signed)"
 		        : "  (ceiling: library in memory, slower side on its own core, unsigned)",
-		    i == 0 ? ">= 0.80 x sign/s" : ">= 0.80 x raw", 1e6 / us / base,
+		    i == 0 ? ">= 0.60 x sign/s" : ">= 0.80 x raw", 1e6 / us / base,
 		    i == 0 ? "ratio to openssl sign/s" : "ratio to raw subscriber",
-		    1e6 / us / base >= 0.8);
+		    1e6 / us / base >= (i == 0 ? 0.6 : 0.8));
 	}
 	r = find(B, "latency", "defaults (K=10 ack_every=1 sign_items=no) p50");
 	if (r != NULL && r->nruns > 0 && r->base >= 0) {
@@ -135,6 +154,16 @@ goals(struct bench *B)
 
 		goal(B, "latency added over raw MQTT at 1000/s, p99", "< 2 ms", added,
 		    "ms added (median runs)", added < 2);
+	}
+	/* Issue 17: the fan-out's p99 within 3 x that of as many plain
+	 * subscribers, measured in the same invocation (the row's ratio). */
+	snprintf(what, sizeof(what), "%d buyers: p99 publish -> decrypted", B->fanout_buyers);
+	r = find(B, "fanout", what);
+	if (r != NULL && r->nruns > 0 && r->ratio >= 0) {
+		snprintf(what, sizeof(what), "%d-buyer fan-out p99 (%d buyers: p99 row)",
+		    B->fanout_buyers, B->fanout_buyers);
+		goal(
+		    B, what, "<= 3 x plain", r->ratio, "ratio to plain subscribers", r->ratio <= 3);
 	}
 	r = find(B, "fanout", "gateway memory per streaming buyer");
 	if (r != NULL && r->nruns > 0) {
@@ -364,15 +393,16 @@ usage(void)
 	    "[--no-pin]\n"
 	    "  DIR      where the bench binaries are and scratch files go (build/bench)\n"
 	    "  --quick  short windows, one run each (a smoke test, not figures)\n"
-	    "  --only   comma list of: throughput,latency,fanout,fanout10k,setup,fig3,ledger,\n"
-	    "           library,ingest,storage\n"
+	    "  --only   comma list of: throughput,signscale,latency,fanout,fanout10k,setup,\n"
+	    "           fig3,ledger,library,ingest,storage\n"
 	    "  --fanout10k-buyers N, --fanout10k-streaming M: fanout10k's buyers connected\n"
 	    "           (10000) and of those streaming (1000)\n"
 	    "  --json   results file (default bench/results.json, else DIR/results.json)\n"
-	    "  --window S, --variant N: throughput only, window S seconds, variant N "
-	    "(profiling)\n"
+	    "  --window S, --variant N: throughput (and signscale: window) only, window S\n"
+	    "           seconds, variant N (profiling)\n"
 	    "  --pin, --no-pin  throughput and fan-out: gateway and broker on one CPU, the\n"
-	    "           simulated publisher and buyers on another (default with >= 2 CPUs)\n");
+	    "           simulated publisher and buyers on another (default with >= 2 CPUs);\n"
+	    "           signscale's 1-CPU rows (its 2-CPU rows are never pinned)\n");
 }
 
 int
@@ -406,8 +436,8 @@ main(int argc, char **argv)
 			B.runs = (int)v;
 		} else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
 			static const char *const groups =
-			    ",throughput,latency,fanout,fanout10k,setup,fig3,ledger,"
-			    "library,ingest,storage,";
+			    ",throughput,signscale,latency,fanout,fanout10k,setup,fig3,"
+			    "ledger,library,ingest,storage,";
 			const char *p = argv[++i], *q;
 
 			B.only = p;
@@ -520,7 +550,7 @@ main(int argc, char **argv)
 	if (B.pin)
 		sb_printf(&B.machine,
 		    ",\"pinned\":{\"gateway_and_broker_cpu\":%d,\"roles_cpu\":%d,"
-		    "\"scenarios\":\"throughput,fanout,fanout10k\"}",
+		    "\"scenarios\":\"throughput,fanout,fanout10k,signscale 1-CPU rows\"}",
 		    B.pin_cpu[0], B.pin_cpu[1]);
 	else
 		sb_printf(&B.machine, ",\"pinned\":null");
@@ -535,6 +565,8 @@ main(int argc, char **argv)
 		scenario_throughput(&B);
 		bench_pin(&B, 0);
 	}
+	if (want(&B, "signscale"))
+		scenario_signscale(&B);
 	if (want(&B, "latency"))
 		scenario_latency(&B);
 	if (want(&B, "fanout")) {

@@ -1,7 +1,9 @@
-/* Gateway benchmarks, scenarios 1, 2 and 5: throughput, latency, a slow ledger. */
+/* Gateway benchmarks: 1 throughput, 1b signing across cores, 2 latency, 5 a slow ledger. */
 #include "bench/gateway/bench.h"
 
 /* ---------------------------------------------------------------- 1. throughput */
+
+#define TP_THREADS 16 /* thread names told apart; more go uncounted */
 
 struct tp_extra {
 	double pub_rate;     /* what the publisher managed */
@@ -10,9 +12,13 @@ struct tp_extra {
 	double invoices;     /* invoices recorded per second */
 	double commits;      /* ledger commits per second */
 	double consumer_cpu; /* the subscriber's or the buyer's CPU, cores */
+	double broker_cpu;   /* mosquitto's CPU, cores (gateway runs) */
 	/* Issue 17: totals over the window(s), for the gateway's CPU per item
 	 * delivered and per invoice boundary crossed (one invoice each). */
 	double gw_cpu_s, items, boundaries;
+	/* The gateway's CPU seconds in the window(s) by thread name. */
+	struct thr_cpu thr[TP_THREADS];
+	int nthr;
 };
 
 /* Items/s a single plain subscriber receives from a full-speed publisher. */
@@ -48,6 +54,25 @@ out:
 	return rate;
 }
 
+/* Adds n named CPU figures t, times sign, to x's. */
+static void
+thr_add(struct tp_extra *x, const struct thr_cpu *t, int n, double sign)
+{
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < x->nthr && strcmp(x->thr[k].name, t[i].name) != 0; k++)
+			;
+		if (k == x->nthr) {
+			if (k == TP_THREADS)
+				continue;
+			x->thr[x->nthr++] = (struct thr_cpu){ .s = 0 };
+			snprintf(x->thr[k].name, sizeof(x->thr[k].name), "%s", t[i].name);
+		}
+		x->thr[k].s += sign * t[i].s;
+	}
+}
+
 /* Items/s one buyer receives, verified and decrypted, through a gateway. */
 static double
 tp_gw_once(struct bench *B, const struct gw_opts *o, double warm, double window, struct tp_extra *x)
@@ -55,9 +80,11 @@ tp_gw_once(struct bench *B, const struct gw_opts *o, double warm, double window,
 	struct gateway g;
 	struct child buy, pub;
 	struct buy_args ba;
+	struct thr_cpu t0[TP_THREADS], t1[TP_THREADS];
 	char line[LINE_CAP];
 	uint64_t s, e;
-	double rate = -1, cpu0, cpu1, samp0, samp1, inv0, inv1, com0, com1, bc0;
+	double rate = -1, cpu0, cpu1, samp0, samp1, inv0, inv1, com0, com1, bc0, mc0;
+	int n0, n1;
 
 	memset(x, 0, sizeof(*x));
 	memset(&buy, 0, sizeof(buy));
@@ -73,13 +100,17 @@ tp_gw_once(struct bench *B, const struct gw_opts *o, double warm, double window,
 	child_send(&buy, "window %" PRIu64 " %" PRIu64 "\n", s, e);
 	sleep_until(s);
 	cpu0 = proc_cpu_s(g.c.pid);
+	n0 = proc_thread_cpu(g.c.pid, t0, TP_THREADS);
 	bc0 = proc_cpu_s(buy.pid);
+	mc0 = proc_cpu_s(B->broker.pid);
 	samp0 = gw_metric(&g, "samples_total");
 	inv0 = gw_metric(&g, "invoices_total");
 	com0 = gw_metric(&g, "ledger_commits_total");
 	sleep_until(e);
 	cpu1 = proc_cpu_s(g.c.pid);
+	n1 = proc_thread_cpu(g.c.pid, t1, TP_THREADS);
 	x->consumer_cpu = (proc_cpu_s(buy.pid) - bc0) / window;
+	x->broker_cpu = (proc_cpu_s(B->broker.pid) - mc0) / window;
 	samp1 = gw_metric(&g, "samples_total");
 	inv1 = gw_metric(&g, "invoices_total");
 	com1 = gw_metric(&g, "ledger_commits_total");
@@ -96,6 +127,10 @@ tp_gw_once(struct bench *B, const struct gw_opts *o, double warm, double window,
 	x->gw_cpu_s = cpu1 - cpu0;
 	x->items = rate > 0 ? rate * window : 0;
 	x->boundaries = inv1 - inv0;
+	if (n0 >= 0 && n1 >= 0) {
+		thr_add(x, t1, n1, 1);
+		thr_add(x, t0, n0, -1);
+	}
 out:
 	(void)child_stop(&pub, SIGKILL, 1000);
 	(void)child_stop(&buy, SIGKILL, 1000);
@@ -148,9 +183,11 @@ tp_add(struct tp_extra *sum, const struct tp_extra *x)
 	sum->invoices += x->invoices;
 	sum->commits += x->commits;
 	sum->consumer_cpu += x->consumer_cpu;
+	sum->broker_cpu += x->broker_cpu;
 	sum->gw_cpu_s += x->gw_cpu_s;
 	sum->items += x->items;
 	sum->boundaries += x->boundaries;
+	thr_add(sum, x->thr, x->nthr, 1);
 }
 
 struct tp_variant {
@@ -233,6 +270,118 @@ scenario_throughput(struct bench *B)
 		printf("%-12s   gateway CPU %.2f us per item, %.1f us per invoice boundary, "
 		       "%.2f us per sample taken (all runs)\n",
 		    "", tp_us_item(&xs[i]), tp_us_boundary(&xs[i]), tp_us_sample(&xs[i]));
+	}
+}
+
+/* ---------------------------------------------------------------- 1b. signatures across cores */
+
+/* Issue 17: per-item signatures (the throughput scenario's last variant)
+ * with the gateway's signing off the event loop in worker_threads threads,
+ * the gateway bound to one CPU or free on all, so the rows say how the
+ * signed rate scales with cores and where the gateway's time goes. The
+ * last row, unsigned, is what the same set-up delivers without signatures:
+ * the publisher, broker and buyer share the cores, so it is the ceiling
+ * of the signed rows (its ratio to sign/s too). */
+struct ss_variant {
+	int pinned; /* gateway and broker on pin_cpu[0], the roles on pin_cpu[1] */
+	int workers;
+	int sign; /* 0: the reference, what the same set-up delivers unsigned */
+};
+
+/* One line: the gateway's CPU by thread, in cores over the windows. */
+static void
+ss_threads(struct result *r, const struct tp_extra *x, double secs)
+{
+	int i;
+
+	printf("%-12s   gateway threads, cores:", "");
+	sb_printf(&r->extra, ",\"gateway_thread_cores\":{");
+	for (i = 0; i < x->nthr; i++) {
+		printf("%s %s %.2f", i ? "," : "", x->thr[i].name, x->thr[i].s / secs);
+		sb_printf(
+		    &r->extra, "%s\"%s\":%.3f", i ? "," : "", x->thr[i].name, x->thr[i].s / secs);
+	}
+	sb_printf(&r->extra, "}");
+	printf("\n");
+}
+
+void
+scenario_signscale(struct bench *B)
+{
+	static const struct ss_variant v[] = {
+		{ 1, 0, 1 },
+		{ 1, 1, 1 },
+		{ 0, 0, 1 },
+		{ 0, 1, 1 },
+		{ 0, 2, 1 },
+		{ 0, -1, 0 },
+	};
+	enum { NV = sizeof(v) / sizeof(v[0]) };
+	struct result *r[NV];
+	struct tp_extra xs[NV], x;
+	/* 1.5 s windows, not 2: 18 gateways at 3 runs then fit in a minute. */
+	double warm = B->quick ? 0.3 : 0.5, window = B->quick ? 1.0 : 1.5, rate;
+	char name[96];
+	int run, i, nok[NV] = { 0 };
+
+	if (B->tp_window > 0)
+		window = B->tp_window;
+	printf("\n# 1b. per-item signatures across cores: 1 buyer, K=1000 ack_every=1000 "
+	       "sign_items=yes, full-speed publisher, %.1f s windows\n",
+	    window);
+	if (B->pin)
+		printf("# 1 CPU: gateway and mosquitto on CPU %d, publisher and buyer on CPU %d; "
+		       "2 CPUs: nothing pinned\n",
+		    B->pin_cpu[0], B->pin_cpu[1]);
+	else
+		printf("# no pinning (--no-pin or one CPU): the 1-CPU rows are not run\n");
+	memset(xs, 0, sizeof(xs));
+	for (i = 0; i < NV; i++) {
+		if (v[i].sign)
+			snprintf(name, sizeof(name), "gateway on %s, worker_threads=%d",
+			    v[i].pinned ? "1 CPU" : "2 CPUs (free)", v[i].workers);
+		else
+			snprintf(name, sizeof(name), "%s, sign_items=no (reference)",
+			    v[i].pinned ? "1 CPU" : "2 CPUs (free)");
+		r[i] = result_new(B, "signscale", name, "items/s");
+	}
+	/* Interleaved as in the throughput scenario: load hits every row alike. */
+	for (run = 0; run < B->runs; run++) {
+		for (i = 0; i < NV; i++) {
+			struct gw_opts o = GW_DEFAULTS;
+
+			if (v[i].pinned && !B->pin)
+				continue;
+			o.k = 1000;
+			o.ack_every = 1000;
+			o.sign = v[i].sign;
+			o.worker_threads = v[i].workers;
+			bench_pin_set(B, v[i].pinned);
+			rate = tp_gw_once(B, &o, warm, window, &x);
+			bench_pin_set(B, 0);
+			if (rate < 0)
+				continue;
+			result_add(r[i], rate);
+			tp_add(&xs[i], &x);
+			nok[i]++;
+		}
+	}
+	for (i = 0; i < NV; i++) {
+		result_done(B, r[i], "openssl sign/s", B->ed_sign);
+		if (r[i]->nruns == 0)
+			continue;
+		extra_tp(r[i], &xs[i], nok[i]);
+		sb_printf(&r[i]->extra, ",\"pinned\":%s,\"sign_items\":%s",
+		    v[i].pinned ? "true" : "false", v[i].sign ? "true" : "false");
+		if (v[i].workers >= 0)
+			sb_printf(&r[i]->extra, ",\"worker_threads\":%d", v[i].workers);
+		sb_printf(&r[i]->extra, ",\"broker_cpu_cores\":%.3f", xs[i].broker_cpu / nok[i]);
+		printf("%-12s   gateway %.2f cores, %.2f us CPU per item (%.0f samples/s in), "
+		       "buyer %.2f cores, mosquitto %.2f cores; publisher %.0f msgs/s\n",
+		    "", xs[i].gw_cpu / nok[i], tp_us_item(&xs[i]), xs[i].samples / nok[i],
+		    xs[i].consumer_cpu / nok[i], xs[i].broker_cpu / nok[i],
+		    xs[i].pub_rate / nok[i]);
+		ss_threads(r[i], &xs[i], window * nok[i]);
 	}
 }
 

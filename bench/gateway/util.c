@@ -183,6 +183,65 @@ proc_cpu_s(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The CPU seconds of pid's threads, summed by thread name into t[0..cap)
+ * (the main thread, whose id is pid, as "main", apart from its namesakes:
+ * Paho's and other unnamed threads keep the program's name); returns how
+ * many names, -1 if pid is gone. Threads beyond cap names are left out; a
+ * name keeps only letters, digits and "_-." (others become '_'), so it
+ * goes into JSON as it is. */
+int
+proc_thread_cpu(pid_t pid, struct thr_cpu *t, int cap)
+{
+	char path[64], tpath[128], buf[2048], name[20], *p, *q;
+	unsigned long long ut, st;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+	size_t n;
+	int nt = 0, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(tpath, sizeof(tpath), "%s/%.20s/stat", path, de->d_name);
+		f = fopen(tpath, "r");
+		if (f == NULL)
+			continue; /* the thread ended meanwhile */
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		/* "TID (COMM) S ...": the name may hold spaces and parentheses. */
+		p = strchr(buf, '(');
+		q = strrchr(buf, ')');
+		if (p == NULL || q == NULL || q < p ||
+		    sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+		        &st) != 2)
+			continue;
+		if (strtol(de->d_name, NULL, 10) == (long)pid)
+			snprintf(name, sizeof(name), "main");
+		else
+			snprintf(name, sizeof(name), "%.*s", (int)(q - p - 1), p + 1);
+		for (i = 0; name[i] != '\0'; i++)
+			if (!isalnum((unsigned char)name[i]) && strchr("_-.", name[i]) == NULL)
+				name[i] = '_';
+		for (i = 0; i < nt && strcmp(t[i].name, name) != 0; i++)
+			;
+		if (i == nt) {
+			if (nt == cap)
+				continue;
+			snprintf(t[nt].name, sizeof(t[nt].name), "%s", name);
+			t[nt++].s = 0;
+		}
+		t[i].s += (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	}
+	closedir(d);
+	return nt;
+}
+
 /* A "Vm...:" line of /proc/PID/status in bytes. */
 double
 proc_status_bytes(pid_t pid, const char *field)
