@@ -75,6 +75,7 @@ tangle.uses  = iota sdpp util
 tangle.pkgs  = libcurl libevent libcjson
 gateway.uses = tangle ledger mqtt iota sdpp util
 gateway.pkgs = libevent libevent_openssl libssl
+gateway.libs = -lpthread
 
 # What each program links: P.uses names the layers P calls itself (it links
 # those and what they use, nothing more, so a call into a layer it does not

@@ -48,6 +48,7 @@
 enum ktype {
 	T_UINT,    /* uint64_t, min..max */
 	T_INT,     /* int, min..max (qos) */
+	T_COUNT,   /* uint64_t, min..max or "auto" (CONFIG_AUTO): chosen at start */
 	T_BOOL,    /* int 0/1 */
 	T_MS,      /* uint64_t ms, written as a duration; min..max in ms */
 	T_SEC,     /* uint64_t s, written as a duration in whole seconds; min..max in ms */
@@ -113,6 +114,7 @@ enum gw_key {
 	G_BUYER_QUEUE,
 	G_MAX_FRAME,
 	G_OUTPUT_CAP,
+	G_WORKER_THREADS,
 	G_METRICS_LISTEN,
 	G_TLS_CERT,
 	G_TLS_KEY,
@@ -205,6 +207,10 @@ static const struct key gw_keys[G__COUNT] = {
 	    SDPP_FRAME_CAP_MAX, "1048576", R_MENU },
 	[G_OUTPUT_CAP] = { "gateway", "output_cap", T_UINT, GW(output_cap),
 	    SDPP_FRAME_CAP_HANDSHAKE, UINT64_C(1073741824), "4194304", R_LIVE },
+	/* Threads that sign items (sign_items) off the event loop; 0: the
+	 * loop signs them; auto: one per CPU the daemon may run on. */
+	[G_WORKER_THREADS] = { "gateway", "worker_threads", T_COUNT, GW(worker_threads), 0, 64,
+	    "auto", R_RESTART },
 	[G_METRICS_LISTEN] = { "gateway", "metrics_listen", T_ADDR, GW(metrics_listen), 0, 0, "",
 	    R_RESTART },
 	/* TLS for buyers: both or neither; reloaded files serve new connections. */
@@ -788,6 +794,19 @@ set_value(
 	int b;
 
 	switch (k->type) {
+	case T_COUNT:
+		if (strcmp(v, "auto") == 0) {
+			*(uint64_t *)(void *)field = CONFIG_AUTO;
+			return 0;
+		}
+		if (parse_uint(v, k->min, k->max, &u) != 0) {
+			snprintf(err, errlen,
+			    "%s is not `auto' or an integer %" PRIu64 "-%" PRIu64 ": `%s'", k->name,
+			    k->min, k->max, v);
+			return -1;
+		}
+		*(uint64_t *)(void *)field = u;
+		return 0;
 	case T_UINT:
 	case T_INT:
 		if (parse_uint(v, k->min, k->max, &u) != 0)

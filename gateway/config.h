@@ -21,6 +21,8 @@ struct access_keys;
 /* [discovery] price.CLASS keys, and the bytes of allow and deny. */
 #define CONFIG_CLASS_PRICES_MAX 64
 #define CONFIG_RULES_MAX 200
+/* A count chosen at start (worker_threads = auto). */
+#define CONFIG_AUTO UINT64_MAX
 
 struct product_config {
 	char id[SDPP_NAME_MAX + 1];       /* from the section header [product ID] */
@@ -93,7 +95,8 @@ struct gateway_config {
 	uint64_t buyer_queue;       /* samples held per blocked buyer, default 64 */
 	uint64_t max_frame;         /* default 1048576 */
 	uint64_t output_cap;        /* bytes queued to one buyer, default 4194304 */
-	char metrics_listen[256];   /* Prometheus text endpoint, default "" (off) */
+	uint64_t worker_threads;  /* item signers off the loop, default CONFIG_AUTO (one per CPU) */
+	char metrics_listen[256]; /* Prometheus text endpoint, default "" (off) */
 	/* TLS on listen: a PEM certificate chain and its key, both or
 	 * neither; default "" (plain TCP) */
 	char tls_cert[CONFIG_PATH_MAX];

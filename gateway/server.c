@@ -25,6 +25,7 @@
 #include "gateway/gateway.h"
 #include "gateway/iota.h"
 #include "gateway/log.h"
+#include "gateway/pool.h"
 #include "gateway/records.h"
 #include "gateway/server.h"
 #include "gateway/tls.h"
@@ -103,6 +104,24 @@ enum conn_tls { CONN_PLAIN_NEW, CONN_PLAIN, CONN_TLS_HANDSHAKE, CONN_TLS_UP };
  * events go through the server's one scratch sdpp_out, and the ACK batch
  * exists only while it holds ACKs.
  */
+/*
+ * Output held behind an item whose signature a worker is computing
+ * (worker_threads): a buyer's frames leave in order, so whatever the
+ * session wrote after that item waits for it. Plain bytes, or one data
+ * frame being signed in place.
+ */
+struct pend {
+	struct pool_work work; /* first: the pool hands it back */
+	struct pend *next;
+	struct conn *c;                 /* holds a ref while signing */
+	const struct sdpp_identity *id; /* the seller's, for the worker */
+	unsigned char signing;          /* at a worker: not ours to touch */
+	unsigned char orphan;           /* its socket went: free it when signed */
+	unsigned char failed;           /* the worker could not sign it */
+	size_t len;
+	char buf[];
+};
+
 struct conn {
 	uint64_t id; /* session id in logs */
 	struct server *srv;
@@ -141,6 +160,8 @@ struct conn {
 	/* enum conn_tls: a byte, in the padding before the next member */
 	unsigned char tls;
 	uint64_t dropped_logged;
+	struct pend *pend, **pend_tail; /* output held for a signature, in order */
+	size_t pend_bytes;
 	struct access_slot *slot;     /* its address's count (gateway/access.h), or NULL */
 	TAILQ_ENTRY(conn) entry;      /* all connections */
 	TAILQ_ENTRY(conn) feed_entry; /* buyers of c->feed */
@@ -166,6 +187,7 @@ struct server {
 	 * serves one connection at a time and copies the frames to its
 	 * bufferevent at once, so one buffer serves every buyer. */
 	struct sdpp_out out;
+	struct pool *signers; /* worker_threads; NULL: the loop signs items */
 	/* Home Assistant discovery: the announcements, the prefix they were
 	 * read under, and the timer that rebuilds the menu once they settle. */
 	struct discover *disc;
@@ -963,6 +985,149 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 	}
 }
 
+/* ------------------------------------------------------------ items signed off the loop */
+
+static void
+pend_run(struct pool_work *w)
+{
+	struct pend *p = (struct pend *)(void *)w;
+
+	p->failed = sdpp_data_frame_sign(p->buf, p->len, p->id) != SDPP_OK;
+}
+
+static void pend_done(struct pool_work *w);
+
+/* Holds len bytes of c's output behind what is held already; sign: a data
+ * frame that a worker signs first. */
+static int
+pend_add(struct conn *c, const char *buf, size_t len, int sign)
+{
+	struct pend *p;
+
+	if (len == 0)
+		return 0;
+	p = malloc(sizeof(*p) + len);
+	if (p == NULL)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	memcpy(p->buf, buf, len);
+	p->len = len;
+	p->c = c;
+	p->id = c->srv->gw->id;
+	*c->pend_tail = p;
+	c->pend_tail = &p->next;
+	c->pend_bytes += len;
+	if (sign && c->srv->signers == NULL) {
+		p->failed = sdpp_data_frame_sign(p->buf, p->len, p->id) != SDPP_OK;
+	} else if (sign) {
+		p->signing = 1;
+		p->work.run = pend_run;
+		p->work.done = pend_done;
+		c->refs++; /* c stays until the worker is done with p */
+		pool_submit(c->srv->signers, &p->work);
+	}
+	return 0;
+}
+
+/* Forgets the held output (its socket is gone); frames at a worker are
+ * freed when they come back. */
+static void
+pend_orphan(struct conn *c)
+{
+	struct pend *p, *next;
+
+	for (p = c->pend; p != NULL; p = next) {
+		next = p->next;
+		if (p->signing)
+			p->orphan = 1;
+		else
+			free(p);
+	}
+	c->pend = NULL;
+	c->pend_tail = &c->pend;
+	c->pend_bytes = 0;
+}
+
+/* Writes the held output up to the first frame still being signed. */
+static void
+pend_flush(struct conn *c)
+{
+	struct pend *p;
+
+	while ((p = c->pend) != NULL && !p->signing) {
+		c->pend = p->next;
+		if (c->pend == NULL)
+			c->pend_tail = &c->pend;
+		c->pend_bytes -= p->len;
+		/* A frame the worker could not sign (no memory) is signed here,
+		 * or the buyer is let go: it never leaves unsigned. */
+		if (p->failed && sdpp_data_frame_sign(p->buf, p->len, p->id) != SDPP_OK) {
+			free(p);
+			log_warnx("%llu event=sign_failed", (unsigned long long)c->id);
+			conn_kill(c, "an item could not be signed");
+			return;
+		}
+		if (bufferevent_write(c->bev, p->buf, p->len) != 0) {
+			free(p);
+			conn_kill(c, "write failed");
+			return;
+		}
+		free(p);
+	}
+}
+
+/* A frame comes back signed: it and what waited behind it go out. */
+static void
+pend_done(struct pool_work *w)
+{
+	struct pend *p = (struct pend *)(void *)w;
+	struct conn *c = p->c;
+
+	p->signing = 0;
+	if (p->orphan) {
+		free(p);
+	} else if (!c->dead) {
+		pend_flush(c);
+		/* Closing: the last frames are out of our hands once written. */
+		if (!c->dead && c->closing && c->pend == NULL &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			conn_kill(c, NULL);
+	}
+	conn_release(c);
+}
+
+/*
+ * Writes the session's frames to c's socket, or holds them behind an item
+ * still being signed (SDPP_EV_SIGN_ITEM; with none held, nothing waits).
+ * Returns -1 when c was killed.
+ */
+static int
+conn_write(struct conn *c)
+{
+	const struct sdpp_out *o = c->out;
+	size_t i, at = 0;
+	int hold = c->pend != NULL;
+
+	for (i = 0; i < o->nev && !hold; i++)
+		hold = o->ev[i].type == SDPP_EV_SIGN_ITEM;
+	if (!hold)
+		return o->len > 0 && bufferevent_write(c->bev, o->buf, o->len) != 0 ? -1 : 0;
+	for (i = 0; i < o->nev; i++) {
+		const struct sdpp_event *ev = &o->ev[i];
+
+		if (ev->type != SDPP_EV_SIGN_ITEM)
+			continue;
+		if (pend_add(c, o->buf + at, ev->off - at, 0) != 0 ||
+		    pend_add(c, o->buf + ev->off, ev->len, 1) != 0)
+			return -1;
+		at = ev->off + ev->len;
+	}
+	if (pend_add(c, o->buf + at, o->len - at, 0) != 0)
+		return -1;
+	pend_flush(c);
+	return c->dead ? -1 : 0;
+}
+
 static void
 conn_process(struct conn *c)
 {
@@ -993,14 +1158,15 @@ conn_process(struct conn *c)
 		conn_resume(c);
 		return;
 	}
-	if (c->out->len > 0 && bufferevent_write(c->bev, c->out->buf, c->out->len) != 0) {
+	if (conn_write(c) != 0) {
 		sdpp_out_clear(c->out);
 		conn_kill(c, "write failed");
 		return;
 	}
 	sdpp_out_clear(c->out);
 	output = bufferevent_get_output(c->bev);
-	if (!c->closing && evbuffer_get_length(output) > c->srv->gw->cfg->output_cap) {
+	if (!c->closing &&
+	    evbuffer_get_length(output) + c->pend_bytes > c->srv->gw->cfg->output_cap) {
 		/* The session's window bounds what an honest buyer has in
 		 * flight; only a buyer that stopped reading gets here. */
 		log_info("%llu event=close reason=slow_consumer queued=%zu",
@@ -1013,9 +1179,9 @@ conn_process(struct conn *c)
 		/* Still in the TLS handshake: the timer armed at accept bounds it. */
 		if (c->tls != CONN_TLS_HANDSHAKE)
 			evtimer_del(c->timer);
-		if (evbuffer_get_length(output) == 0)
+		if (evbuffer_get_length(output) == 0 && c->pend == NULL)
 			conn_kill(c, NULL);
-		return; /* the write callback kills it once flushed */
+		return; /* the write callback, or the last signature, kills it */
 	}
 	timer_arm(c);
 }
@@ -1187,6 +1353,7 @@ conn_free(struct conn *c)
 		bufferevent_free(c->bev);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	pend_orphan(c);
 	book_clear(&c->book);
 	cut_release(c->cut);
 	free(c->narrow);
@@ -1202,6 +1369,7 @@ conn_drop_socket(struct conn *c)
 {
 	struct server *srv = c->srv;
 
+	pend_orphan(c); /* a resume resends from the session, signed */
 	if (c->rev != NULL) {
 		event_del(c->rev); /* before the socket closes */
 		event_free(c->rev);
@@ -1442,7 +1610,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 
 	(void)bev;
-	if (c->closing && !c->dead)
+	if (c->closing && !c->dead && c->pend == NULL)
 		conn_kill(c, NULL);
 }
 
@@ -1549,6 +1717,7 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 		log_fatalx("out of memory");
 	c->srv = srv;
 	c->id = ++srv->next_conn_id;
+	c->pend_tail = &c->pend;
 	if (getnameinfo(sa, (socklen_t)salen, host, sizeof(host), serv, sizeof(serv),
 	        NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
@@ -1581,6 +1750,7 @@ conn_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen)
 	scfg.window = gw->cfg->window;
 	scfg.queue_max = (size_t)gw->cfg->buyer_queue;
 	scfg.max_quantity = gw->cfg->max_quantity;
+	scfg.defer_item_signatures = srv->signers != NULL;
 	if (sdpp_seller_new(&c->s, &scfg, now_ms()) != SDPP_OK)
 		log_fatalx("cannot create a session");
 	c->out = &srv->out;
@@ -1885,6 +2055,7 @@ int
 server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
+	uint64_t threads;
 
 	*out = NULL;
 	if (srv == NULL) {
@@ -1920,6 +2091,9 @@ server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
 	}
 	if (refusals_sign(srv, err, errlen) != 0)
 		goto fail;
+	threads = gw->cfg->worker_threads == CONFIG_AUTO ? pool_cpus() : gw->cfg->worker_threads;
+	if (threads > 0 && pool_new(&srv->signers, gw->base, (unsigned)threads, err, errlen) != 0)
+		goto fail;
 	if (server_listen(srv, err, errlen) != 0)
 		goto fail;
 	*out = srv;
@@ -1937,6 +2111,9 @@ server_free(struct server *srv)
 
 	if (srv == NULL)
 		return;
+	/* Hands back every frame at a worker (and the refs they hold). */
+	pool_free(srv->signers);
+	srv->signers = NULL;
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL) {
 		TAILQ_REMOVE(&srv->conns, c, entry);
 		conn_free(c);

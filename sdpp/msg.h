@@ -289,6 +289,19 @@ enum sdpp_err sdpp_msg_verify(
 enum sdpp_err sdpp_msg_encode(const struct sdpp_msg *msg, const struct sdpp_identity *signer,
     char **out, size_t *len) SDPP_WARN_UNUSED;
 
+/*
+ * A data frame whose signature is left for later: the frame as
+ * sdpp_msg_encode() signs it, but with the signature's place held by an
+ * invalid one. sdpp_data_frame_sign() fills it in place, the same bytes as
+ * sdpp_msg_encode() would write. It touches only frame and signer (read
+ * only), so a host may call it on another thread: that is what it is for,
+ * as per-item signatures are most of a seller's work (PROTOCOL.md 5.5).
+ */
+enum sdpp_err sdpp_msg_encode_data_unsigned(
+    const struct sdpp_msg *msg, char **out, size_t *len) SDPP_WARN_UNUSED;
+enum sdpp_err sdpp_data_frame_sign(
+    char *frame, size_t len, const struct sdpp_identity *signer) SDPP_WARN_UNUSED;
+
 /* The reference encoder behind sdpp_msg_encode(): a cJSON tree serialised
  * by sdpp_jcs_serialize_int(). sdpp_msg_encode() writes data frames
  * directly instead (most of the traffic); the two give the same bytes and

@@ -37,7 +37,8 @@ struct inflight {
 	uint64_t seq;
 	uint8_t chain[SDPP_DIGEST_BYTES]; /* receipt chain after this item */
 	char *frame;                      /* for resends */
-	size_t len;
+	uint32_t len;                     /* frames are capped far below 4 GiB */
+	uint8_t unsigned_;                /* the host signs the first copy: sign before a resend */
 };
 
 /* A built invoice: recorded by the host, then sent, strictly in order. */
@@ -524,6 +525,24 @@ pause_check(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/*
+ * A kept frame whose first copy the host signs (defer_item_signatures) is
+ * signed here before it is sent again: a resend may come before the host's
+ * copy has its signature, and the two are the same bytes once signed.
+ */
+static enum sdpp_err
+slot_sign(struct sdpp_seller *s, struct inflight *slot)
+{
+	enum sdpp_err e;
+
+	if (!slot->unsigned_)
+		return SDPP_OK;
+	e = sdpp_data_frame_sign(slot->frame, slot->len, s->cfg.id);
+	if (e == SDPP_OK)
+		slot->unsigned_ = 0;
+	return e;
+}
+
 static enum sdpp_err
 send_item(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size_t len,
     int64_t received_at, uint64_t now, struct sdpp_out *out)
@@ -531,11 +550,13 @@ send_item(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size
 	struct sdpp_item item;
 	struct sdpp_msg m;
 	struct inflight *slot;
+	struct sdpp_event *ev = NULL;
 	uint8_t nonce[SDPP_AEAD_NONCE_BYTES], aad[SDPP_DATA_AAD_BYTES];
 	uint8_t *ct = NULL;
 	char *pt = NULL, *frame = NULL;
 	size_t ptlen = 0, flen = 0;
 	uint64_t seq = s->sent + 1;
+	int defer;
 	enum sdpp_err e;
 
 	memset(&item, 0, sizeof(item));
@@ -573,18 +594,36 @@ send_item(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size
 		goto fail;
 	if (s->sign_items)
 		sdpp_hex_encode(m.verification, s->chain, sizeof(s->chain));
-	e = sdpp_msg_encode(&m, s->sign_items ? s->cfg.id : NULL, &frame, &flen);
+	defer = s->sign_items && s->cfg.defer_item_signatures;
+	if (defer)
+		e = sdpp_msg_encode_data_unsigned(&m, &frame, &flen);
+	else
+		e = sdpp_msg_encode(&m, s->sign_items ? s->cfg.id : NULL, &frame, &flen);
 	if (e != SDPP_OK)
 		goto fail;
+	if (defer) {
+		/* The event first: without it the frame would go out unsigned. */
+		ev = sdpp_out_add_event(out, SDPP_EV_SIGN_ITEM);
+		e = SDPP_E_NOMEM;
+		if (ev == NULL)
+			goto fail;
+		ev->count = seq;
+		ev->off = out->len;
+		ev->len = flen;
+	}
 	e = sdpp_out_add_bytes(out, frame, flen);
-	if (e != SDPP_OK)
+	if (e != SDPP_OK) {
+		if (ev != NULL)
+			ev->type = SDPP_EV_NONE;
 		goto fail;
+	}
 	slot = &s->ring[seq % s->window];
 	free(slot->frame);
 	slot->seq = seq;
 	memcpy(slot->chain, s->chain, sizeof(slot->chain));
 	slot->frame = frame;
-	slot->len = flen;
+	slot->len = (uint32_t)flen;
+	slot->unsigned_ = (uint8_t)defer;
 	frame = NULL;
 	if (s->sent == s->acked)
 		s->ack_wait_since = now;
@@ -1602,9 +1641,11 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 			/* Resending is also how the seller asks for an ACK of a
 			 * partial ack_every block: the buyer re-ACKs duplicates. */
 			for (seq = s->acked + 1; seq <= s->sent; seq++) {
-				const struct inflight *slot = &s->ring[seq % s->window];
+				struct inflight *slot = &s->ring[seq % s->window];
 
-				e = sdpp_out_add_bytes(out, slot->frame, slot->len);
+				e = slot_sign(s, slot);
+				if (e == SDPP_OK)
+					e = sdpp_out_add_bytes(out, slot->frame, slot->len);
 				if (e != SDPP_OK)
 					return seller_fail(
 					    s, out, SDPP_E_INTERNAL, "resend failed");
@@ -1711,11 +1752,13 @@ resume_resend(struct sdpp_seller *s, const struct sdpp_resume *r, struct sdpp_ou
 		if (p >= s->sent)
 			break;
 		{
-			const struct inflight *slot = &s->ring[(p + 1) % s->window];
+			struct inflight *slot = &s->ring[(p + 1) % s->window];
 
 			if (slot->seq != p + 1 || slot->frame == NULL)
 				return SDPP_E_INTERNAL;
-			e = sdpp_out_add_bytes(out, slot->frame, slot->len);
+			e = slot_sign(s, slot);
+			if (e == SDPP_OK)
+				e = sdpp_out_add_bytes(out, slot->frame, slot->len);
 			if (e != SDPP_OK)
 				return e;
 			s->resent_items++;

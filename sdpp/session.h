@@ -40,10 +40,13 @@ enum sdpp_event_type {
 	                  * (sdpp/2: sdpp_seller_set_tree_head() before the complete) */
 	SDPP_EV_PAUSED,  /* delivery paused: unpaid items reached max_unpaid */
 	SDPP_EV_RESUMED,
-	SDPP_EV_DROPPED, /* count = samples dropped because the buyer's queue was full */
-	SDPP_EV_RESUME,  /* msg = a `resume` (parsed, not verified) as a new connection's
-	                  * first frame: the host finds the order's session and calls
-	                  * sdpp_seller_resume() on it, or sdpp_seller_fail() on this one */
+	SDPP_EV_DROPPED,   /* count = samples dropped because the buyer's queue was full */
+	SDPP_EV_SIGN_ITEM, /* defer_item_signatures: the data frame of item `count` is
+	                    * out->buf[off .. off + len) with its signature's place held;
+	                    * sdpp_data_frame_sign() it (any thread) before it is written */
+	SDPP_EV_RESUME,    /* msg = a `resume` (parsed, not verified) as a new connection's
+	                    * first frame: the host finds the order's session and calls
+	                    * sdpp_seller_resume() on it, or sdpp_seller_fail() on this one */
 	/* buyer */
 	SDPP_EV_MENU,    /* msg = verified menu; call sdpp_buyer_order() */
 	SDPP_EV_STARTED, /* session key received: data will follow */
@@ -63,7 +66,8 @@ struct sdpp_event {
 	enum sdpp_event_type type;
 	uint64_t req;                       /* request id for *_complete(), 0 if none */
 	enum sdpp_err err;                  /* SDPP_EV_CLOSE */
-	uint64_t count;                     /* SDPP_EV_DROPPED */
+	uint64_t count;                     /* SDPP_EV_DROPPED; SDPP_EV_SIGN_ITEM: seq */
+	size_t off, len;                    /* SDPP_EV_SIGN_ITEM: the frame in out->buf */
 	const struct sdpp_msg *msg;         /* borrowed */
 	const struct sdpp_invoice *invoice; /* borrowed */
 	const struct sdpp_item *item;       /* borrowed */
@@ -124,6 +128,10 @@ struct sdpp_seller_config {
 	/* An sdpp/2 order whose connection drops waits this long for its
 	 * buyer's `resume` (sdpp_seller_detach()); 0: orders are not held. */
 	uint64_t resume_timeout_ms;
+	/* sign_items: the host signs each item's first copy off the session's
+	 * thread (SDPP_EV_SIGN_ITEM), and writes nothing after it until then;
+	 * 0: the session signs every item itself. */
+	int defer_item_signatures;
 };
 
 struct sdpp_seller;

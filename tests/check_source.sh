@@ -97,7 +97,7 @@ prefixes() {
 	ledger) echo "ledger_ merkle_" ;;
 	mqtt) echo "mqtt_" ;;
 	tangle) echo "tangle_" ;;
-	gateway) echo "server_ access_ book_ cut_ discover_ records_ anchor_ pay_iota_ payment_ gw_ config_ log_ tls_ main" ;;
+	gateway) echo "server_ access_ book_ cut_ discover_ records_ anchor_ pay_iota_ payment_ pool_ gw_ config_ log_ tls_ main" ;;
 	esac
 }
 objroot=${SDPP_BIN:-build/bin}
