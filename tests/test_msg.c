@@ -605,6 +605,81 @@ test_roundtrip(void **state)
 	free(st);
 }
 
+/*
+ * A data frame left for the host to sign (the gateway's workers) becomes,
+ * once sdpp_data_frame_sign() fills it in, the very frame
+ * sdpp_msg_encode() signs; unsigned it carries a signature no key accepts.
+ * Frames that are not such a data frame are refused, never written past.
+ */
+static void
+test_data_signed_later(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"\n",
+		"{}\n",
+		"{\"data\":{}}\n",
+		"{\"data\":{\"ciphertext\":\"\",\"order_id\":\"\",\"seq\":1},"
+		"\"message_type\":\"data\",\"signature\":\"\",\"verification\":\"\"}\n",
+		"{\"data\":{\"ciphertext\":\"\",\"order_id\":\"\",\"seq\":1},"
+		"\"message_type\":\"data\",\"signature\":\"AAAA\"",
+	};
+	struct keys *k = *state;
+	struct store *st;
+	int variant;
+	size_t i;
+
+	st = malloc(sizeof(*st));
+	assert_non_null(st);
+	for (variant = 0; variant < 2; variant++) {
+		struct sdpp_msg m, p;
+		char *want = NULL, *got = NULL;
+		size_t wlen = 0, glen = 0;
+
+		fill_sample(&m, st, SDPP_T_DATA, SEL, variant);
+		assert_int_equal(sdpp_msg_encode(&m, k->id[0], &want, &wlen), SDPP_OK);
+		assert_int_equal(sdpp_msg_encode_data_unsigned(&m, &got, &glen), SDPP_OK);
+		assert_int_equal(glen, wlen);
+		assert_memory_not_equal(got, want, wlen);
+		/* Parses as signed, and fails the check until it is signed. */
+		assert_int_equal(sdpp_msg_parse(&p, got, glen - 1, SEL, NULL, 0), SDPP_OK);
+		assert_true(p.signed_);
+		assert_int_equal(sdpp_msg_verify(&p, k->ver[0]), SDPP_E_SIGNATURE);
+		sdpp_msg_free(&p);
+		assert_int_equal(sdpp_data_frame_sign(got, glen, k->id[0]), SDPP_OK);
+		assert_memory_equal(got, want, wlen);
+		/* Signing again gives the same bytes (Ed25519 is deterministic). */
+		assert_int_equal(sdpp_data_frame_sign(got, glen, k->id[0]), SDPP_OK);
+		assert_memory_equal(got, want, wlen);
+		/* Without its '\n' it is not a frame. */
+		assert_int_equal(sdpp_data_frame_sign(got, glen - 1, k->id[0]), SDPP_E_INVAL);
+		free(want);
+		free(got);
+	}
+	/* Only data frames. */
+	{
+		struct sdpp_msg m;
+		char *out = NULL;
+		size_t len = 0;
+
+		fill_sample(&m, st, SDPP_T_ACK, BUY, 0);
+		assert_int_equal(sdpp_msg_encode_data_unsigned(&m, &out, &len), SDPP_E_INVAL);
+		assert_null(out);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = strlen(bad[i]);
+		char *f = malloc(n + 1);
+
+		assert_non_null(f);
+		memcpy(f, bad[i], n + 1);
+		assert_int_equal(sdpp_data_frame_sign(f, n, k->id[0]), SDPP_E_INVAL);
+		assert_string_equal(f, bad[i]);
+		free(f);
+	}
+	assert_int_equal(sdpp_data_frame_sign(NULL, 0, k->id[0]), SDPP_E_INVAL);
+	free(st);
+}
+
 /* hay (NUL-terminated) with the one occurrence of find replaced by repl; malloc'd. */
 static char *
 replace_once(const char *name, const char *hay, const char *find, const char *repl)
@@ -3090,6 +3165,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_data_signed_later),
 		cmocka_unit_test(test_signature_binding),
 		cmocka_unit_test(test_encode_refuses),
 		cmocka_unit_test(test_baselines),

@@ -73,6 +73,13 @@ seller_drain(struct conv *c)
 	size_t nreq = 0, i;
 	enum sdpp_err e;
 
+	/* With defer_item_signatures this host signs each item's first copy
+	 * as the gateway's workers do; a cut loses it unsigned. */
+	for (i = 0; i < c->so.nev && !c->cut; i++)
+		if (c->so.ev[i].type == SDPP_EV_SIGN_ITEM)
+			assert_int_equal(sdpp_data_frame_sign(
+			                     c->so.buf + c->so.ev[i].off, c->so.ev[i].len, c->sid),
+			    SDPP_OK);
 	if (!c->cut)
 		pipe_put(&c->s2b, c->so.buf, c->so.len);
 	for (i = 0; i < c->so.nev; i++) {
@@ -123,6 +130,10 @@ seller_drain(struct conv *c)
 			break;
 		case SDPP_EV_DROPPED:
 			c->dropped += (int)ev->count;
+			break;
+		case SDPP_EV_SIGN_ITEM:
+			assert_true(c->scfg.defer_item_signatures);
+			c->signed_later++;
 			break;
 		case SDPP_EV_REJOINED:
 			c->seller_rejoined++;

@@ -58,6 +58,7 @@ struct conv {
 	/* What happened. */
 	int items, invoices, payments, receipts, orders, exits, statements;
 	int paused, resumed, dropped, started;
+	int signed_later; /* SDPP_EV_SIGN_ITEM: items this host signed */
 	uint64_t invoice_total[CONV_INVOICES_MAX], invoice_first[CONV_INVOICES_MAX],
 	    invoice_last[CONV_INVOICES_MAX];
 	uint64_t payment_total[16];
