@@ -184,15 +184,15 @@ proc_cpu_s(pid_t pid)
 }
 
 /* The CPU seconds of pid's threads, summed by thread name into t[0..cap)
- * (the main thread, whose id is pid, as "main", apart from its namesakes:
- * Paho's and other unnamed threads keep the program's name); returns how
- * many names, -1 if pid is gone. Threads beyond cap names are left out; a
+ * (the main thread, whose id is pid, as "main"; threads that kept the
+ * program's name, such as the gateway's signing pool, as "unnamed");
+ * returns how many names, -1 if pid is gone. Threads beyond cap names are left out; a
  * name keeps only letters, digits and "_-." (others become '_'), so it
  * goes into JSON as it is. */
 int
 proc_thread_cpu(pid_t pid, struct thr_cpu *t, int cap)
 {
-	char path[64], tpath[128], buf[2048], name[20], *p, *q;
+	char path[64], tpath[128], buf[2048], name[20], comm[20] = "", *p, *q;
 	unsigned long long ut, st;
 	struct dirent *de;
 	DIR *d;
@@ -200,6 +200,13 @@ proc_thread_cpu(pid_t pid, struct thr_cpu *t, int cap)
 	size_t n;
 	int nt = 0, i;
 
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	if (fgets(comm, sizeof(comm), f) != NULL)
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
 	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
 	d = opendir(path);
 	if (d == NULL)
@@ -223,6 +230,9 @@ proc_thread_cpu(pid_t pid, struct thr_cpu *t, int cap)
 			continue;
 		if (strtol(de->d_name, NULL, 10) == (long)pid)
 			snprintf(name, sizeof(name), "main");
+		else if ((size_t)(q - p - 1) == strlen(comm) &&
+		         strncmp(p + 1, comm, strlen(comm)) == 0)
+			snprintf(name, sizeof(name), "unnamed");
 		else
 			snprintf(name, sizeof(name), "%.*s", (int)(q - p - 1), p + 1);
 		for (i = 0; name[i] != '\0'; i++)
