@@ -100,7 +100,10 @@ struct sdpp_seller {
 	uint64_t dropped;
 
 	/* Billing. */
-	struct invslot *invq; /* built, not yet sent; allocated with the order */
+	/* Built, not yet sent: the ring is allocated with the order, each
+	 * slot only while its invoice is queued (an event points into it),
+	 * so a buyer whose invoices are recorded and sent holds none. */
+	struct invslot **invq;
 	size_t invq_cap;
 	size_t invq_head, invq_len;
 	uint64_t invoiced;  /* items covered by built invoices */
@@ -268,9 +271,12 @@ sdpp_seller_free(struct sdpp_seller *s)
 	if (s == NULL)
 		return;
 	seller_free_stream(s);
-	if (s->invq != NULL)
-		for (q = 0; q < s->invq_cap; q++)
-			free(s->invq[q].verification);
+	for (q = 0; s->invq != NULL && q < s->invq_len; q++) {
+		struct invslot *v = s->invq[(s->invq_head + q) % s->invq_cap];
+
+		free(v->verification);
+		free(v);
+	}
 	free(s->invq);
 	for (q = 0; s->kept != NULL && q < s->kept_len; q++)
 		free(s->kept[(s->kept_head + q) % s->invq_cap].frame);
@@ -435,7 +441,7 @@ invoice_request(struct sdpp_seller *s, struct sdpp_out *out)
 	size_t i;
 
 	for (i = 0; i < s->invq_len; i++) {
-		v = &s->invq[(s->invq_head + i) % s->invq_cap];
+		v = s->invq[(s->invq_head + i) % s->invq_cap];
 		if (v->req != 0)
 			continue;
 		v->req = s->next_req++;
@@ -453,6 +459,7 @@ static enum sdpp_err
 invoice_build(struct sdpp_seller *s, struct sdpp_out *out)
 {
 	uint64_t first, last, n, amount, total;
+	struct invslot *slot;
 	struct sdpp_invoice *v;
 	enum sdpp_err e;
 
@@ -484,9 +491,11 @@ invoice_build(struct sdpp_seller *s, struct sdpp_out *out)
 		if (amount > UINT64_MAX - s->total_due)
 			return SDPP_E_OVERFLOW;
 		total = s->total_due + amount;
-		v = &s->invq[(s->invq_head + s->invq_len) % s->invq_cap].inv;
-		memset(&s->invq[(s->invq_head + s->invq_len) % s->invq_cap], 0,
-		    sizeof(struct invslot));
+		slot = calloc(1, sizeof(*slot));
+		if (slot == NULL)
+			return SDPP_E_NOMEM;
+		s->invq[(s->invq_head + s->invq_len) % s->invq_cap] = slot;
+		v = &slot->inv;
 		memcpy(v->order_id, s->order_id, sizeof(v->order_id));
 		v->number = ++s->ninvoices;
 		v->first_seq = first;
@@ -1349,8 +1358,8 @@ invoices_send(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	struct invslot *v;
 	struct sdpp_msg m;
 
-	while (s->invq_len > 0 && s->invq[s->invq_head].recorded) {
-		v = &s->invq[s->invq_head];
+	while (s->invq_len > 0 && s->invq[s->invq_head]->recorded) {
+		v = s->invq[s->invq_head];
 		memset(&m, 0, sizeof(m));
 		m.type = SDPP_T_DATA_INVOICE;
 		m.from = SDPP_ROLE_SELLER;
@@ -1361,7 +1370,8 @@ invoices_send(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		s->nsent_inv = v->inv.number;
 		s->sent_due[v->inv.number % DUE_RING] = v->inv.total_due;
 		free(v->verification);
-		memset(v, 0, sizeof(*v));
+		free(v);
+		s->invq[s->invq_head] = NULL;
 		s->invq_head = (s->invq_head + 1) % s->invq_cap;
 		s->invq_len--;
 		s->inv_sent_at = now;
@@ -1380,8 +1390,8 @@ invoice_by_req(struct sdpp_seller *s, uint64_t req)
 	size_t i;
 
 	for (i = 0; i < s->invq_len; i++)
-		if (s->invq[(s->invq_head + i) % s->invq_cap].req == req)
-			return &s->invq[(s->invq_head + i) % s->invq_cap];
+		if (s->invq[(s->invq_head + i) % s->invq_cap]->req == req)
+			return s->invq[(s->invq_head + i) % s->invq_cap];
 	return NULL;
 }
 

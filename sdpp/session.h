@@ -33,7 +33,8 @@ enum sdpp_event_type {
 	SDPP_EV_NONE = 0,
 	/* seller */
 	SDPP_EV_ORDER,   /* msg = verified order; record it, then complete(req, id) */
-	SDPP_EV_INVOICE, /* invoice = to record; complete(req, id) sends it */
+	SDPP_EV_INVOICE, /* invoice = to record; complete(req, id) sends it (and frees
+	                  * the invoice: read it before completing) */
 	SDPP_EV_PAYMENT, /* msg = verified payment_ack; confirm and record, then complete */
 	SDPP_EV_RECEIPT, /* msg = verified ack (a signed receipt); record, no completion */
 	SDPP_EV_EXIT,    /* msg = verified buyer exit; record, complete sends the statement
