@@ -13,6 +13,7 @@ struct tp_extra {
 	double commits;      /* ledger commits per second */
 	double consumer_cpu; /* the subscriber's or the buyer's CPU, cores */
 	double broker_cpu;   /* mosquitto's CPU, cores (gateway runs) */
+	double pub_cpu;      /* the publisher's CPU, cores (gateway runs) */
 	/* Issue 17: totals over the window(s), for the gateway's CPU per item
 	 * delivered and per invoice boundary crossed (one invoice each). */
 	double gw_cpu_s, items, boundaries;
@@ -83,7 +84,7 @@ tp_gw_once(struct bench *B, const struct gw_opts *o, double warm, double window,
 	struct thr_cpu t0[TP_THREADS], t1[TP_THREADS];
 	char line[LINE_CAP];
 	uint64_t s, e;
-	double rate = -1, cpu0, cpu1, samp0, samp1, inv0, inv1, com0, com1, bc0, mc0;
+	double rate = -1, cpu0, cpu1, samp0, samp1, inv0, inv1, com0, com1, bc0, mc0, pc0;
 	int n0, n1;
 
 	memset(x, 0, sizeof(*x));
@@ -103,6 +104,7 @@ tp_gw_once(struct bench *B, const struct gw_opts *o, double warm, double window,
 	n0 = proc_thread_cpu(g.c.pid, t0, TP_THREADS);
 	bc0 = proc_cpu_s(buy.pid);
 	mc0 = proc_cpu_s(B->broker.pid);
+	pc0 = proc_cpu_s(pub.pid);
 	samp0 = gw_metric(&g, "samples_total");
 	inv0 = gw_metric(&g, "invoices_total");
 	com0 = gw_metric(&g, "ledger_commits_total");
@@ -111,6 +113,7 @@ tp_gw_once(struct bench *B, const struct gw_opts *o, double warm, double window,
 	n1 = proc_thread_cpu(g.c.pid, t1, TP_THREADS);
 	x->consumer_cpu = (proc_cpu_s(buy.pid) - bc0) / window;
 	x->broker_cpu = (proc_cpu_s(B->broker.pid) - mc0) / window;
+	x->pub_cpu = (proc_cpu_s(pub.pid) - pc0) / window;
 	samp1 = gw_metric(&g, "samples_total");
 	inv1 = gw_metric(&g, "invoices_total");
 	com1 = gw_metric(&g, "ledger_commits_total");
@@ -184,6 +187,7 @@ tp_add(struct tp_extra *sum, const struct tp_extra *x)
 	sum->commits += x->commits;
 	sum->consumer_cpu += x->consumer_cpu;
 	sum->broker_cpu += x->broker_cpu;
+	sum->pub_cpu += x->pub_cpu;
 	sum->gw_cpu_s += x->gw_cpu_s;
 	sum->items += x->items;
 	sum->boundaries += x->boundaries;
@@ -320,7 +324,7 @@ scenario_signscale(struct bench *B)
 	struct result *r[NV];
 	struct tp_extra xs[NV], x;
 	/* 1.5 s windows, not 2: 18 gateways at 3 runs then fit in a minute. */
-	double warm = B->quick ? 0.3 : 0.5, window = B->quick ? 1.0 : 1.5, rate;
+	double warm = B->quick ? 0.3 : 0.5, window = B->quick ? 1.0 : 1.5, rate, all, us_all;
 	char name[96];
 	int run, i, nok[NV] = { 0 };
 
@@ -375,12 +379,22 @@ scenario_signscale(struct bench *B)
 		    v[i].pinned ? "true" : "false", v[i].sign ? "true" : "false");
 		if (v[i].workers >= 0)
 			sb_printf(&r[i]->extra, ",\"worker_threads\":%d", v[i].workers);
-		sb_printf(&r[i]->extra, ",\"broker_cpu_cores\":%.3f", xs[i].broker_cpu / nok[i]);
+		/* Every process of the pipeline, per item delivered: with the
+		 * 2 CPUs to themselves they could deliver 2 s / this a second. */
+		all = xs[i].gw_cpu + xs[i].consumer_cpu + xs[i].broker_cpu + xs[i].pub_cpu;
+		us_all = xs[i].items > 0 ? all * window / xs[i].items * 1e6 : -1;
+		sb_printf(&r[i]->extra,
+		    ",\"broker_cpu_cores\":%.3f,\"publisher_cpu_cores\":%.3f,"
+		    "\"all_cpu_us_per_item\":%.3f",
+		    xs[i].broker_cpu / nok[i], xs[i].pub_cpu / nok[i], us_all);
 		printf("%-12s   gateway %.2f cores, %.2f us CPU per item (%.0f samples/s in), "
-		       "buyer %.2f cores, mosquitto %.2f cores; publisher %.0f msgs/s\n",
+		       "buyer %.2f cores, mosquitto %.2f cores, publisher %.2f cores "
+		       "(%.0f msgs/s)\n",
 		    "", xs[i].gw_cpu / nok[i], tp_us_item(&xs[i]), xs[i].samples / nok[i],
-		    xs[i].consumer_cpu / nok[i], xs[i].broker_cpu / nok[i],
+		    xs[i].consumer_cpu / nok[i], xs[i].broker_cpu / nok[i], xs[i].pub_cpu / nok[i],
 		    xs[i].pub_rate / nok[i]);
+		printf("%-12s   all four %.2f cores, %.2f us CPU per item delivered\n", "",
+		    all / nok[i], us_all);
 		ss_threads(r[i], &xs[i], window * nok[i]);
 	}
 }
