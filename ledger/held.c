@@ -27,30 +27,55 @@
 enum { SLOT_RECEIPTS, SLOT_INVOICE, SLOT_PAYMENT, SLOTS };
 #define HELD_BUCKETS 1024
 
+/* A slot's strings, in this order in its text[]. */
+enum { STR_DETAIL, STR_EVIDENCE, STR_MESSAGE, STR_SIGNATURE, STR_BUYER, STRS };
+#define STR_NONE UINT32_MAX
+/* More than any record can carry: detail and evidence share one body of
+ * LEDGER_BODY_MAX, and a receipts record's ACK is inside its evidence. */
+#define SLOT_TEXT_MAX (4 * LEDGER_BODY_MAX)
+
+/*
+ * One held record in one allocation sized to it (issue 17: an open order
+ * costs its three records, not three fixed structs and a string each).
+ * Its strings follow the numbers in text[]; str[] holds their offsets,
+ * STR_NONE for one it does not have: the ACK unless receipts, the buyer
+ * when it is the entry's. Receipts whose detail and evidence are what
+ * ledger_record_receipts() makes of their ACK (all that the ledger's own
+ * callers hold) keep only the ACK, and the two are made again when
+ * written; a slot is never changed once built (a put replaces it).
+ */
 struct slot {
-	int have;
-	struct ledger_record rec; /* detail, evidence owned; rec.acks = &ack */
-	struct ledger_ack ack;    /* receipts: its one ACK */
-	uint64_t first_invoice;   /* invoices: the first held since the checkpoint */
+	int64_t since; /* when this slot was first held after a checkpoint */
+	int64_t time;
+	uint64_t invoice, amount, rec_first_seq; /* the record's */
+	uint64_t first_invoice;                  /* invoices: the first held since the checkpoint */
 	uint64_t first_seq;
 	uint64_t amount_sum;
-	int64_t since; /* when this slot was first held after a checkpoint */
+	uint64_t ack_seq;
+	uint32_t str[STRS];
+	uint32_t len; /* of text[] */
+	char text[];
 };
 
 struct entry {
+	struct entry *next;      /* hash chain */
+	struct entry *dnext;     /* dirty list */
+	struct slot *cur[SLOTS]; /* NULL: none held */
+	struct slot *dur[SLOTS]; /* while dirty: the durable state of a changed slot */
+	unsigned dirty;          /* slots changed in this batch (bit per slot) */
 	char order_id[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
-	struct slot cur[SLOTS];
-	struct slot *dur;    /* while dirty: the durable state (SLOTS, malloc'd) */
-	unsigned dirty;      /* slots changed in this batch (bit per slot) */
-	struct entry *next;  /* hash chain */
-	struct entry *dnext; /* dirty list */
+	char buyer[SDPP_HEX_LEN(SDPP_SIGN_PUBLIC_BYTES)]; /* its first record's */
 };
 
 struct held {
 	struct entry *bucket[HELD_BUCKETS];
 	struct entry *dirty;
 	size_t n;
+	size_t bytes; /* entries and slots */
 };
+
+static const enum ledger_kind slot_kinds[SLOTS] = { LEDGER_RECEIPTS, LEDGER_INVOICE,
+	LEDGER_PAYMENT };
 
 static int
 slot_of(enum ledger_kind k)
@@ -73,42 +98,148 @@ ledger_held_kind(enum ledger_kind k)
 	return slot_of(k) >= 0;
 }
 
-static void
-slot_clear(struct slot *s)
+static const char *
+str(const struct slot *s, int k)
 {
-	ledger_record_clear(&s->rec);
-	ledger_ack_clear(&s->ack);
-	memset(s, 0, sizeof(*s));
+	return s->str[k] != STR_NONE ? s->text + s->str[k] : NULL;
 }
 
-/* Deep copy of src into an empty dst. */
-static int
-slot_copy(struct slot *dst, const struct slot *src)
+/* A string for a field that is not const (ledger_record, ledger_ack) of a
+ * struct that only borrows it: nothing writes through it or frees it. */
+static char *
+borrow(const char *p)
 {
-	*dst = *src;
-	dst->rec.detail = NULL;
-	dst->rec.evidence = NULL;
-	dst->rec.acks = NULL;
-	dst->ack.message = dst->ack.signature = NULL;
-	dst->rec.nacks = 0;
-	if (!src->have)
+	return (char *)(uintptr_t)p;
+}
+
+static void
+slot_free(struct held *h, struct slot *s)
+{
+	if (s == NULL)
+		return;
+	h->bytes -= sizeof(*s) + s->len;
+	free(s);
+}
+
+/* The detail and evidence of a receipts record of one ACK, as the ledger
+ * builds them (neither names the order or the buyer). */
+static int
+receipts_text(struct ledger_record *out, const struct ledger_ack *a)
+{
+	static const uint8_t none[SDPP_ORDER_ID_BYTES];
+
+	return ledger_record_receipts(out, none, NULL, a, 1, 0);
+}
+
+/* 1 if r's detail and evidence can be made again from its ACK a. */
+static int
+receipts_derived(const struct ledger_record *r, const struct ledger_ack *a)
+{
+	struct ledger_record d;
+	int same;
+
+	if (r->evidence == NULL || receipts_text(&d, a) != 0)
 		return 0;
-	dst->rec.detail = strdup(src->rec.detail);
-	if (src->rec.evidence != NULL)
-		dst->rec.evidence = strdup(src->rec.evidence);
-	if (src->ack.message != NULL) {
-		dst->ack.message = strdup(src->ack.message);
-		dst->ack.signature = strdup(src->ack.signature);
-		dst->rec.acks = &dst->ack;
-		dst->rec.nacks = 1;
+	same = strcmp(d.detail, r->detail) == 0 && strcmp(d.evidence, r->evidence) == 0;
+	ledger_record_clear(&d);
+	return same;
+}
+
+/* A slot holding r (its numbers and copies of its strings), for entry e;
+ * the held-only numbers (since, first_*, amount_sum) are left 0. NULL if
+ * out of memory or too long (*toolong set). */
+static struct slot *
+slot_new(struct held *h, const struct entry *e, const struct ledger_record *r, int *toolong)
+{
+	const struct ledger_ack *a = NULL;
+	const char *src[STRS];
+	size_t len[STRS], total = 0;
+	struct slot *s;
+	int k;
+
+	*toolong = 0;
+	if (r->kind == LEDGER_RECEIPTS && r->nacks == 1 && r->acks[0].message != NULL &&
+	    r->acks[0].signature != NULL)
+		a = &r->acks[0];
+	src[STR_DETAIL] = r->detail;
+	src[STR_EVIDENCE] = r->evidence;
+	src[STR_MESSAGE] = a != NULL ? a->message : NULL;
+	src[STR_SIGNATURE] = a != NULL ? a->signature : NULL;
+	src[STR_BUYER] = strcmp(r->buyer, e->buyer) != 0 ? r->buyer : NULL;
+	if (a != NULL && receipts_derived(r, a))
+		src[STR_DETAIL] = src[STR_EVIDENCE] = NULL;
+	for (k = 0; k < STRS; k++) {
+		len[k] = src[k] != NULL ? strlen(src[k]) + 1 : 0;
+		total += len[k];
+		if (total > SLOT_TEXT_MAX) {
+			*toolong = 1;
+			return NULL;
+		}
 	}
-	if (dst->rec.detail == NULL || (src->rec.evidence != NULL && dst->rec.evidence == NULL) ||
-	    (src->ack.message != NULL &&
-	        (dst->ack.message == NULL || dst->ack.signature == NULL))) {
-		slot_clear(dst);
-		return -1;
+	s = malloc(sizeof(*s) + total);
+	if (s == NULL)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->time = r->time;
+	s->invoice = r->invoice;
+	s->amount = r->amount;
+	s->rec_first_seq = r->first_seq;
+	s->ack_seq = a != NULL ? a->seq : 0;
+	s->len = (uint32_t)total;
+	total = 0;
+	for (k = 0; k < STRS; k++) {
+		s->str[k] = src[k] != NULL ? (uint32_t)total : STR_NONE;
+		if (src[k] != NULL)
+			memcpy(s->text + total, src[k], len[k]);
+		total += len[k];
+	}
+	h->bytes += sizeof(*s) + s->len;
+	return s;
+}
+
+/* s as a log record of slot i of e, the strings malloc'd (freed with
+ * ledger_record_clear and ledger_ack_clear; out->acks is left NULL). */
+static int
+slot_record(const struct entry *e, const struct slot *s, int i, struct ledger_record *out,
+    struct ledger_ack *ack)
+{
+	struct ledger_ack a = { s->ack_seq, borrow(str(s, STR_MESSAGE)),
+		borrow(str(s, STR_SIGNATURE)) };
+	const char *buyer = str(s, STR_BUYER);
+
+	memset(out, 0, sizeof(*out));
+	memset(ack, 0, sizeof(*ack));
+	if (str(s, STR_DETAIL) == NULL) {
+		if (receipts_text(out, &a) != 0)
+			return -1;
+		out->acks = NULL;
+		out->nacks = 0;
+	} else {
+		out->detail = strdup(str(s, STR_DETAIL));
+		if (str(s, STR_EVIDENCE) != NULL)
+			out->evidence = strdup(str(s, STR_EVIDENCE));
+		if (out->detail == NULL || (str(s, STR_EVIDENCE) != NULL && out->evidence == NULL))
+			goto fail;
+	}
+	out->kind = slot_kinds[i];
+	out->time = s->time;
+	snprintf(out->order_id, sizeof(out->order_id), "%s", e->order_id);
+	snprintf(out->buyer, sizeof(out->buyer), "%s", buyer != NULL ? buyer : e->buyer);
+	out->invoice = s->invoice;
+	out->amount = s->amount;
+	out->first_seq = s->rec_first_seq;
+	if (a.message != NULL) {
+		ack->seq = a.seq;
+		ack->message = strdup(a.message);
+		ack->signature = strdup(a.signature);
+		if (ack->message == NULL || ack->signature == NULL)
+			goto fail;
 	}
 	return 0;
+fail:
+	ledger_record_clear(out);
+	ledger_ack_clear(ack);
+	return -1;
 }
 
 static unsigned
@@ -133,7 +264,7 @@ find(struct held *h, const char *order_hex)
 }
 
 static struct entry *
-get(struct held *h, const char *order_hex)
+get(struct held *h, const char *order_hex, const char *buyer)
 {
 	struct entry *e = find(h, order_hex);
 	unsigned b;
@@ -144,10 +275,12 @@ get(struct held *h, const char *order_hex)
 	if (e == NULL)
 		return NULL;
 	snprintf(e->order_id, sizeof(e->order_id), "%s", order_hex);
+	snprintf(e->buyer, sizeof(e->buyer), "%s", buyer);
 	b = bucket_of(order_hex);
 	e->next = h->bucket[b];
 	h->bucket[b] = e;
 	h->n++;
+	h->bytes += sizeof(*e);
 	return e;
 }
 
@@ -161,41 +294,36 @@ entry_free(struct held *h, struct entry *e)
 		pp = &(*pp)->next;
 	*pp = e->next;
 	for (i = 0; i < SLOTS; i++) {
-		slot_clear(&e->cur[i]);
-		if (e->dur != NULL)
-			slot_clear(&e->dur[i]);
+		slot_free(h, e->cur[i]);
+		slot_free(h, e->dur[i]);
 	}
-	free(e->dur);
 	free(e);
 	h->n--;
+	h->bytes -= sizeof(*e);
 }
 
 static int
 entry_empty(const struct entry *e)
 {
-	return !e->cur[0].have && !e->cur[1].have && !e->cur[2].have;
+	return e->cur[0] == NULL && e->cur[1] == NULL && e->cur[2] == NULL;
 }
 
-/* Keeps the durable state of slot i aside before its first change in a
- * batch (allocated only then: most orders are not in most batches). */
-static int
+/* Takes slot i out of e for a change: before its first change in a batch
+ * the durable state goes aside (dur), later a tentative one is dropped. */
+static void
 touch(struct held *h, struct entry *e, int i)
 {
-	if (e->dirty & (1u << i))
-		return 0;
-	if (e->dur == NULL) {
-		e->dur = calloc(SLOTS, sizeof(*e->dur));
-		if (e->dur == NULL)
-			return -1;
-		e->dnext = h->dirty;
-		h->dirty = e;
+	if (e->dirty & (1u << i)) {
+		slot_free(h, e->cur[i]);
+	} else {
+		if (e->dirty == 0) {
+			e->dnext = h->dirty;
+			h->dirty = e;
+		}
+		e->dur[i] = e->cur[i];
+		e->dirty |= 1u << i;
 	}
-	/* On the dirty list from here (dur set): the settle frees dur and
-	 * undoes what a failed copy left. */
-	if (slot_copy(&e->dur[i], &e->cur[i]) != 0)
-		return -1;
-	e->dirty |= 1u << i;
-	return 0;
+	e->cur[i] = NULL;
 }
 
 struct held *
@@ -223,15 +351,20 @@ ledger_held_orders(const struct held *h)
 	return h->n;
 }
 
+size_t
+ledger_held_bytes(const struct held *h)
+{
+	return h->bytes;
+}
+
 int
 ledger_held_put(
     struct held *h, const struct ledger_record *r, int64_t now, char *err, size_t errlen)
 {
 	struct entry *e;
-	struct slot n, *s;
-	int i = slot_of(r->kind);
+	struct slot *s, *old;
+	int i = slot_of(r->kind), toolong;
 
-	memset(&n, 0, sizeof(n));
 	if (i < 0) {
 		util_errf(err, errlen, "a %s record is never held", ledger_kind_name(r->kind));
 		return -1;
@@ -240,32 +373,38 @@ ledger_held_put(
 		util_errf(err, errlen, "held receipts carry one ACK, not %zu", r->nacks);
 		return -1;
 	}
-	e = get(h, r->order_id);
-	if (e == NULL || touch(h, e, i) != 0)
-		goto nomem;
-	s = &e->cur[i];
-	n.have = 1;
-	n.rec = *r;
-	n.since = s->have ? s->since : now;
-	if (r->kind == LEDGER_RECEIPTS)
-		n.ack = r->acks[0];
-	if (r->kind == LEDGER_INVOICE) {
-		n.first_invoice = s->have ? s->first_invoice : r->invoice;
-		n.first_seq = s->have ? s->first_seq : r->first_seq;
-		n.amount_sum = s->have ? s->amount_sum : 0;
-		if (r->amount > UINT64_MAX - n.amount_sum) {
-			util_errf(err, errlen, "held invoices overflow");
-			return -1;
-		}
-		n.amount_sum += r->amount;
+	e = get(h, r->order_id, r->buyer);
+	if (e == NULL) {
+		util_errf(err, errlen, "out of memory");
+		return -1;
 	}
-	/* n borrows r's strings: the slot gets copies of its own. */
-	slot_clear(s);
-	if (slot_copy(s, &n) != 0)
-		goto nomem;
+	old = e->cur[i];
+	if (r->kind == LEDGER_INVOICE && old != NULL && r->amount > UINT64_MAX - old->amount_sum) {
+		util_errf(err, errlen, "held invoices overflow");
+		goto fail;
+	}
+	s = slot_new(h, e, r, &toolong);
+	if (s == NULL && toolong) {
+		util_errf(err, errlen, "a held %s record is too long", ledger_kind_name(r->kind));
+		goto fail;
+	}
+	if (s == NULL) {
+		util_errf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->since = old != NULL ? old->since : now;
+	if (r->kind == LEDGER_INVOICE) {
+		s->first_invoice = old != NULL ? old->first_invoice : r->invoice;
+		s->first_seq = old != NULL ? old->first_seq : r->first_seq;
+		s->amount_sum = (old != NULL ? old->amount_sum : 0) + r->amount;
+	}
+	touch(h, e, i);
+	e->cur[i] = s;
 	return 0;
-nomem:
-	util_errf(err, errlen, "out of memory");
+fail:
+	/* An entry made for this put alone holds nothing. */
+	if (entry_empty(e) && e->dirty == 0)
+		entry_free(h, e);
 	return -1;
 }
 
@@ -282,32 +421,27 @@ ledger_held_take(struct held *h, const char *order_hex, struct ledger_record out
 	/* Log order: the receipts, then the invoices, then the payment that
 	 * pays them (a payment names an invoice recorded before it). */
 	for (i = 0; i < SLOTS; i++) {
-		struct slot *s = &e->cur[i];
-		struct slot c;
+		const struct slot *s = e->cur[i];
 
-		if (!s->have)
+		if (s == NULL)
 			continue;
-		if (touch(h, e, i) != 0 || slot_copy(&c, s) != 0)
-			goto nomem;
-		if (i == SLOT_INVOICE && ledger_record_invoice_merge(&c.rec, c.first_invoice,
-		                             c.first_seq, c.amount_sum) != 0) {
-			slot_clear(&c);
+		if (slot_record(e, s, i, &out[*n], &acks[*n]) != 0) {
+			util_errf(err, errlen, "out of memory");
+			goto fail;
+		}
+		/* The record borrows its ACK. */
+		out[*n].acks = acks[*n].message != NULL ? &acks[*n] : NULL;
+		out[*n].nacks = acks[*n].message != NULL ? 1 : 0;
+		(*n)++;
+		if (i == SLOT_INVOICE && ledger_record_invoice_merge(&out[*n - 1], s->first_invoice,
+		                             s->first_seq, s->amount_sum) != 0) {
 			util_errf(
 			    err, errlen, "order %s: cannot merge its held invoices", order_hex);
 			goto fail;
 		}
-		/* out and acks take the strings (the record borrows its ACK). */
-		out[*n] = c.rec;
-		acks[*n] = c.ack;
-		out[*n].acks = c.ack.message != NULL ? &acks[*n] : NULL;
-		out[*n].nacks = c.ack.message != NULL ? 1 : 0;
-		(*n)++;
-		memset(&c, 0, sizeof(c));
-		slot_clear(s);
+		touch(h, e, i);
 	}
 	return 0;
-nomem:
-	util_errf(err, errlen, "out of memory");
 fail:
 	ledger_held_take_done(out, acks, *n);
 	*n = 0;
@@ -338,7 +472,7 @@ ledger_held_due(
 		for (e = h->bucket[b]; e != NULL; e = next) {
 			next = e->next;
 			for (i = 0; i < SLOTS; i++)
-				if (e->cur[i].have && e->cur[i].since <= cutoff)
+				if (e->cur[i] != NULL && e->cur[i]->since <= cutoff)
 					break;
 			if (i == SLOTS)
 				continue;
@@ -357,39 +491,57 @@ ledger_held_dirty(const struct held *h)
 }
 
 static int
-bind_slot(sqlite3_stmt *st, const char *order_hex, const struct slot *s)
+bind_slot(sqlite3_stmt *st, const struct entry *e, const struct slot *s, int i)
 {
 	char amount[SDPP_MONEY_LEN], sum[SDPP_MONEY_LEN];
+	struct ledger_ack a = { s->ack_seq, borrow(str(s, STR_MESSAGE)),
+		borrow(str(s, STR_SIGNATURE)) };
+	struct ledger_record d;
+	const char *detail = str(s, STR_DETAIL), *evidence = str(s, STR_EVIDENCE);
+	const char *buyer = str(s, STR_BUYER);
+	int rc;
 
+	memset(&d, 0, sizeof(d));
+	if (detail == NULL) {
+		if (receipts_text(&d, &a) != 0)
+			return -1;
+		detail = d.detail;
+		evidence = d.evidence;
+	}
 	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, order_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ledger_kind_name(s->rec.kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, e->order_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ledger_kind_name(slot_kinds[i]), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, s->since);
-	sqlite3_bind_int64(st, 4, s->rec.time);
-	sqlite3_bind_text(st, 5, s->rec.buyer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->rec.invoice);
-	sdpp_money_format(amount, s->rec.amount);
+	sqlite3_bind_int64(st, 4, s->time);
+	sqlite3_bind_text(st, 5, buyer != NULL ? buyer : e->buyer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->invoice);
+	sdpp_money_format(amount, s->amount);
 	sqlite3_bind_text(st, 7, amount, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, s->rec.detail, -1, SQLITE_STATIC);
-	if (s->rec.evidence != NULL)
-		sqlite3_bind_text(st, 9, s->rec.evidence, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, detail, -1, SQLITE_STATIC);
+	if (evidence != NULL)
+		sqlite3_bind_text(st, 9, evidence, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 9);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)s->first_invoice);
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)s->first_seq);
 	sdpp_money_format(sum, s->amount_sum);
 	sqlite3_bind_text(st, 12, sum, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 13, (sqlite3_int64)s->rec.first_seq);
-	if (s->ack.message != NULL) {
-		sqlite3_bind_int64(st, 14, (sqlite3_int64)s->ack.seq);
-		sqlite3_bind_text(st, 15, s->ack.message, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 16, s->ack.signature, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)s->rec_first_seq);
+	if (a.message != NULL) {
+		sqlite3_bind_int64(st, 14, (sqlite3_int64)a.seq);
+		sqlite3_bind_text(st, 15, a.message, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 16, a.signature, -1, SQLITE_STATIC);
 	} else {
 		sqlite3_bind_null(st, 14);
 		sqlite3_bind_null(st, 15);
 		sqlite3_bind_null(st, 16);
 	}
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	/* The statement keeps pointers to what it was bound: not to d's. */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	ledger_record_clear(&d);
+	return rc;
 }
 
 int
@@ -414,19 +566,17 @@ ledger_held_write(struct held *h, sqlite3 *db, char *err, size_t errlen)
 	}
 	for (e = h->dirty; e != NULL; e = e->dnext) {
 		for (i = 0; i < SLOTS; i++) {
-			static const enum ledger_kind kinds[SLOTS] = { LEDGER_RECEIPTS,
-				LEDGER_INVOICE, LEDGER_PAYMENT };
-
 			if (!(e->dirty & (1u << i)))
 				continue;
-			if (e->cur[i].have) {
-				if (bind_slot(up, e->order_id, &e->cur[i]) != 0)
+			if (e->cur[i] != NULL) {
+				if (bind_slot(up, e, e->cur[i], i) != 0)
 					goto sqlerr;
 				continue;
 			}
 			sqlite3_reset(del);
 			sqlite3_bind_text(del, 1, e->order_id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(del, 2, ledger_kind_name(kinds[i]), -1, SQLITE_STATIC);
+			sqlite3_bind_text(
+			    del, 2, ledger_kind_name(slot_kinds[i]), -1, SQLITE_STATIC);
 			if (sqlite3_step(del) != SQLITE_DONE)
 				goto sqlerr;
 		}
@@ -453,17 +603,13 @@ ledger_held_settle(struct held *h, int ok)
 			if (!(e->dirty & (1u << i)))
 				continue;
 			if (!ok) {
-				slot_clear(&e->cur[i]);
+				slot_free(h, e->cur[i]);
 				e->cur[i] = e->dur[i];
-				if (e->cur[i].ack.message != NULL)
-					e->cur[i].rec.acks = &e->cur[i].ack;
-				memset(&e->dur[i], 0, sizeof(e->dur[i]));
 			} else {
-				slot_clear(&e->dur[i]);
+				slot_free(h, e->dur[i]);
 			}
+			e->dur[i] = NULL;
 		}
-		free(e->dur);
-		e->dur = NULL;
 		e->dirty = 0;
 		e->dnext = NULL;
 		if (entry_empty(e))
@@ -500,9 +646,11 @@ ledger_held_load(struct held *h, sqlite3 *db, char *err, size_t errlen)
 		struct ledger_ack a;
 		struct entry *e;
 		struct slot *sl;
-		int i, k;
+		uint64_t sum;
+		int i, k, toolong;
 
 		memset(&r, 0, sizeof(r));
+		memset(&a, 0, sizeof(a));
 		for (k = 1; k < LEDGER_KIND__COUNT; k++)
 			if (kind != NULL && strcmp(kind, ledger_kind_name(k)) == 0)
 				break;
@@ -510,50 +658,51 @@ ledger_held_load(struct held *h, sqlite3 *db, char *err, size_t errlen)
 		if (oid == NULL || strlen(oid) != SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES) - 1 ||
 		    detail == NULL || i < 0 || col(st, 4) == NULL ||
 		    strlen(col(st, 4)) >= sizeof(r.buyer) ||
-		    sdpp_money_parse(&r.amount, col(st, 6)) != SDPP_OK) {
+		    sdpp_money_parse(&r.amount, col(st, 6)) != SDPP_OK ||
+		    sdpp_money_parse(&sum, col(st, 11)) != SDPP_OK) {
 			util_errf(err, errlen, "held: a malformed row (order %s, kind %s)",
 			    oid != NULL ? oid : "?", kind != NULL ? kind : "?");
 			goto out;
 		}
-		e = get(h, oid);
-		if (e == NULL)
-			goto nomem;
-		sl = &e->cur[i];
-		slot_clear(sl);
 		r.kind = (enum ledger_kind)k;
 		r.time = sqlite3_column_int64(st, 3);
 		snprintf(r.order_id, sizeof(r.order_id), "%s", oid);
 		snprintf(r.buyer, sizeof(r.buyer), "%s", col(st, 4));
 		r.invoice = (uint64_t)sqlite3_column_int64(st, 5);
 		r.first_seq = (uint64_t)sqlite3_column_int64(st, 12);
-		memset(&a, 0, sizeof(a));
-		r.detail = strdup(detail);
-		r.evidence = col(st, 8) != NULL ? strdup(col(st, 8)) : NULL;
+		/* The row's strings, borrowed until the next step: the slot
+		 * copies them. */
+		r.detail = borrow(detail);
+		r.evidence = borrow(col(st, 8));
 		if (col(st, 14) != NULL && col(st, 15) != NULL) {
 			a.seq = (uint64_t)sqlite3_column_int64(st, 13);
-			a.message = strdup(col(st, 14));
-			a.signature = strdup(col(st, 15));
+			a.message = borrow(col(st, 14));
+			a.signature = borrow(col(st, 15));
+			r.acks = &a;
+			r.nacks = 1;
 		}
-		sl->have = 1;
-		sl->rec = r;
-		sl->ack = a;
-		if (a.message != NULL) {
-			sl->rec.acks = &sl->ack;
-			sl->rec.nacks = 1;
-		}
-		if (r.detail == NULL || (col(st, 8) != NULL && r.evidence == NULL) ||
-		    (col(st, 14) != NULL && col(st, 15) != NULL &&
-		        (a.message == NULL || a.signature == NULL)))
-			goto nomem;
-		sl->since = sqlite3_column_int64(st, 2);
-		sl->first_invoice = (uint64_t)sqlite3_column_int64(st, 9);
-		sl->first_seq = (uint64_t)sqlite3_column_int64(st, 10);
-		if (sdpp_money_parse(&sl->amount_sum, col(st, 11)) != SDPP_OK ||
-		    (k == LEDGER_RECEIPTS && a.message == NULL)) {
+		if (k == LEDGER_RECEIPTS && a.message == NULL) {
 			util_errf(
 			    err, errlen, "held: a malformed row (order %s, kind %s)", oid, kind);
 			goto out;
 		}
+		e = get(h, oid, r.buyer);
+		if (e == NULL)
+			goto nomem;
+		sl = slot_new(h, e, &r, &toolong);
+		if (sl == NULL) {
+			if (!toolong)
+				goto nomem;
+			util_errf(
+			    err, errlen, "held: a row too long (order %s, kind %s)", oid, kind);
+			goto out;
+		}
+		sl->since = sqlite3_column_int64(st, 2);
+		sl->first_invoice = (uint64_t)sqlite3_column_int64(st, 9);
+		sl->first_seq = (uint64_t)sqlite3_column_int64(st, 10);
+		sl->amount_sum = sum;
+		slot_free(h, e->cur[i]);
+		e->cur[i] = sl;
 	}
 	if (s != SQLITE_DONE) {
 		util_errf(err, errlen, "held: %s", sqlite3_errmsg(db));

@@ -30,6 +30,9 @@ void ledger_held_free(struct held *h);
 int ledger_held_kind(enum ledger_kind k);
 /* Number of orders with held records. */
 size_t ledger_held_orders(const struct held *h);
+/* Heap bytes of the held records and their orders (malloc's own overhead
+ * not counted). */
+size_t ledger_held_bytes(const struct held *h);
 /* Replaces the order's held record of r's kind with a copy of r (invoices
  * merge with those held before). */
 int ledger_held_put(
