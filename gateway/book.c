@@ -1,4 +1,5 @@
 /* Seller bookkeeping: session events become ledger records (orders, invoices, payments, ...). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,21 +35,59 @@ book_order(struct book *b, const struct book_sink *k, const struct sdpp_seller *
 	return BOOK_OK;
 }
 
+/* Room for an ACK's signed message as ack_message() spells it (~225). */
+#define BOOK_ACK_MESSAGE_MAX 256
+
+/* An ACK's signed message (its signature input without the context) as
+ * the buyer library spells it: the JCS of its envelope without the
+ * signature, keys sorted, nothing else in it (PROTOCOL, the ACK examples).
+ * -1 if it does not fit. */
+static int
+ack_message(
+    char *out, size_t cap, const uint8_t order_id[SDPP_ORDER_ID_BYTES], const struct book_ack *a)
+{
+	char digest[SDPP_HEX_LEN(SDPP_DIGEST_BYTES)], oid[SDPP_HEX_LEN(SDPP_ORDER_ID_BYTES)];
+	int n;
+
+	sdpp_hex_encode(digest, a->digest, sizeof(a->digest));
+	sdpp_hex_encode(oid, order_id, SDPP_ORDER_ID_BYTES);
+	n = snprintf(out, cap,
+	    "{\"data\":{\"digest\":\"%s\",\"order_id\":\"%s\",\"seq\":%llu},"
+	    "\"message_type\":\"ack\",\"verification\":\"\"}",
+	    digest, oid, (unsigned long long)a->seq);
+	return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
 void
 book_flush_receipts(
     struct book *b, const struct book_sink *k, const struct sdpp_seller *s, int64_t now)
 {
 	struct ledger_record r;
+	struct ledger_ack a;
+	char msg[BOOK_ACK_MESSAGE_MAX], sig[SDPP_B64_LEN(SDPP_SIGN_BYTES)];
 	const uint8_t *oid = sdpp_seller_order_id(s);
 
 	if (b->nacks == 0 || oid == NULL || !b->owns_order)
 		goto out;
+	a.seq = b->ack->seq;
+	a.message = b->ack->message;
+	if (a.message == NULL) {
+		if (ack_message(msg, sizeof(msg), oid, b->ack) != 0)
+			goto out;
+		a.message = msg;
+	}
+	sdpp_b64_encode(sig, b->ack->signature, SDPP_SIGN_BYTES);
+	a.signature = sig;
 	/* A receipts record that cannot be built or queued loses nothing the
-	 * next one will not hold: that one's ACK covers these items too. */
-	if (ledger_record_receipts(&r, oid, sdpp_seller_buyer(s), &b->ack, 1, now) == 0)
+	 * next one will not hold: that one's ACK covers these items too. The
+	 * ledger copies the ACK it is given. */
+	if (ledger_record_receipts(&r, oid, sdpp_seller_buyer(s), &a, 1, now) == 0)
 		(void)append(k, &r, 0);
 out:
-	ledger_ack_clear(&b->ack);
+	if (b->ack != NULL) {
+		free(b->ack->message);
+		b->ack->message = NULL;
+	}
 	b->nacks = 0;
 }
 
@@ -56,13 +95,39 @@ void
 book_receipt(struct book *b, const struct book_sink *k, const struct sdpp_seller *s,
     const struct sdpp_event *ev, int64_t now)
 {
-	struct ledger_ack a;
+	const struct sdpp_msg *m = ev->msg;
+	const uint8_t *oid = sdpp_seller_order_id(s);
+	const char *received;
+	char spelled[BOOK_ACK_MESSAGE_MAX], *text = NULL;
+	struct book_ack n, *a = b->ack;
 
-	/* The latest replaces the one held: it covers every item that did. */
-	if (ledger_ack_from_msg(&a, ev->msg) != 0)
+	if (m->type != SDPP_T_ACK || !m->signed_ || m->signed_bytes == NULL)
 		return;
-	ledger_ack_clear(&b->ack);
-	b->ack = a;
+	if (a == NULL) {
+		a = calloc(1, sizeof(*a));
+		if (a == NULL)
+			return;
+		b->ack = a;
+	}
+	/* The latest replaces the one held: it covers every item that did.
+	 * Kept as numbers when they spell its signed bytes again (the buyer
+	 * library's ACKs: 112 bytes, reused for the next ACK, instead of ~300
+	 * in two strings per ACK), else as text; either way the receipts
+	 * record gets the very bytes signed. */
+	received = m->signed_bytes + SDPP_SIG_CONTEXT_LEN;
+	memset(&n, 0, sizeof(n));
+	n.seq = m->u.ack.seq;
+	memcpy(n.digest, m->u.ack.digest, sizeof(n.digest));
+	memcpy(n.signature, m->signature, sizeof(n.signature));
+	if (oid == NULL || ack_message(spelled, sizeof(spelled), oid, &n) != 0 ||
+	    strcmp(spelled, received) != 0) {
+		text = strdup(received);
+		if (text == NULL)
+			return;
+	}
+	free(a->message);
+	*a = n;
+	a->message = text;
 	if (++b->nacks == BOOK_ACKS_MAX)
 		book_flush_receipts(b, k, s, now);
 }
@@ -194,6 +259,8 @@ book_event(struct book *b, const struct book_sink *k, const struct sdpp_seller *
 void
 book_clear(struct book *b)
 {
-	ledger_ack_clear(&b->ack);
+	if (b->ack != NULL)
+		free(b->ack->message);
+	free(b->ack);
 	memset(b, 0, sizeof(*b));
 }

@@ -40,12 +40,24 @@ struct book_sink {
 	struct ledger *ledger;
 };
 
+/* An ACK as the book holds it until its receipts record: binary, with the
+ * signed message spelled again when the record is built (book.c), or, for
+ * an ACK whose signed bytes are not spelled that way, those bytes. */
+struct book_ack {
+	uint64_t seq;
+	uint8_t digest[SDPP_DIGEST_BYTES];
+	uint8_t signature[SDPP_SIGN_BYTES];
+	char *message; /* NULL, or the signed message as received (malloc'd) */
+};
+
 /* One session's bookkeeping state. Zeroed to start; book_clear() frees. */
 struct book {
-	int owns_order;        /* the order record is this session's */
-	int closed;            /* the close is recorded (or was never ours to record) */
-	struct ledger_ack ack; /* the latest ACK not yet in a receipts record */
-	size_t nacks;          /* ACKs received since the last receipts record */
+	int owns_order; /* the order record is this session's */
+	int closed;     /* the close is recorded (or was never ours to record) */
+	/* The latest ACK not yet in a receipts record (when nacks > 0);
+	 * allocated at the first ACK and kept for the next. */
+	struct book_ack *ack;
+	size_t nacks; /* ACKs received since the last receipts record */
 };
 
 enum book_result {
