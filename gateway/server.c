@@ -144,11 +144,6 @@ struct conn {
 	uint64_t paid_counted;              /* payment total counted into pstat->paid */
 	uint64_t order_record;              /* the order's record id, once durable */
 	char product[SDPP_NAME_MAX + 1];
-	/* The log line of the record being appended: written once that record
-	 * is durable (conn_record_done), so the log never tells of a record
-	 * the ledger lost. "" when none waits. */
-	char note[256];
-	enum ledger_kind note_kind; /* the kind of record note belongs to */
 	struct book book;
 	int refs;    /* record waiters and payments in flight */
 	int closing; /* flush output, then free */
@@ -187,7 +182,13 @@ struct server {
 	 * serves one connection at a time and copies the frames to its
 	 * bufferevent at once, so one buffer serves every buyer. */
 	struct sdpp_out out;
-	struct pool *signers; /* worker_threads; NULL: the loop signs items */
+	/* The log line of the record the connection being served appends:
+	 * written once that record is durable (conn_record_done), so the log
+	 * never tells of a record the ledger lost. "" when none waits. Set
+	 * and taken within one session call, so one serves every buyer. */
+	char note[256];
+	enum ledger_kind note_kind; /* the kind of record note belongs to */
+	struct pool *signers;       /* worker_threads; NULL: the loop signs items */
 	/* Home Assistant discovery: the announcements, the prefix they were
 	 * read under, and the timer that rebuilds the menu once they settle. */
 	struct discover *disc;
@@ -522,9 +523,9 @@ conn_note(struct conn *c, enum ledger_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
-	c->note_kind = kind;
+	c->srv->note_kind = kind;
 	va_start(ap, fmt);
-	vsnprintf(c->note, sizeof(c->note), fmt, ap);
+	vsnprintf(c->srv->note, sizeof(c->srv->note), fmt, ap);
 	va_end(ap);
 }
 
@@ -533,9 +534,11 @@ conn_note(struct conn *c, enum ledger_kind kind, const char *fmt, ...)
 static void
 conn_note_flush(struct conn *c, int log)
 {
-	if (c->note[0] != '\0' && log)
-		log_info("%llu %s", (unsigned long long)c->id, c->note);
-	c->note[0] = '\0';
+	struct server *srv = c->srv;
+
+	if (srv->note[0] != '\0' && log)
+		log_info("%llu %s", (unsigned long long)c->id, srv->note);
+	srv->note[0] = '\0';
 }
 
 /*
@@ -636,9 +639,9 @@ conn_append(void *ctx, struct ledger_record *r, uint64_t req)
 	q->kind = r->kind;
 	q->amount = r->amount;
 	q->invoice = r->invoice;
-	if (r->kind == c->note_kind) {
-		memcpy(q->note, c->note, sizeof(q->note));
-		c->note[0] = '\0';
+	if (r->kind == c->srv->note_kind) {
+		memcpy(q->note, c->srv->note, sizeof(q->note));
+		c->srv->note[0] = '\0';
 	}
 	if (records_append(c->srv->gw->records, r, conn_record_done, q) != 0) {
 		free(q);
