@@ -41,8 +41,9 @@ enum { STR_DETAIL, STR_EVIDENCE, STR_MESSAGE, STR_SIGNATURE, STR_BUYER, STRS };
  * STR_NONE for one it does not have: the ACK unless receipts, the buyer
  * when it is the entry's. Receipts whose detail and evidence are what
  * ledger_record_receipts() makes of their ACK (all that the ledger's own
- * callers hold) keep only the ACK, and the two are made again when
- * written; a slot is never changed once built (a put replaces it).
+ * callers hold) keep only the ACK once the put is durable (slot_compact),
+ * and the two are made again when taken; a slot is never changed once
+ * built (a put replaces it).
  */
 struct slot {
 	int64_t since; /* when this slot was first held after a checkpoint */
@@ -145,11 +146,13 @@ receipts_derived(const struct ledger_record *r, const struct ledger_ack *a)
 	return same;
 }
 
-/* A slot holding r (its numbers and copies of its strings), for entry e;
- * the held-only numbers (since, first_*, amount_sum) are left 0. NULL if
- * out of memory or too long (*toolong set). */
+/* A slot holding r (its numbers and copies of its strings, but for
+ * derived receipts its detail and evidence), for entry e; the held-only
+ * numbers (since, first_*, amount_sum) are left 0. NULL if out of memory
+ * or too long (*toolong set). */
 static struct slot *
-slot_new(struct held *h, const struct entry *e, const struct ledger_record *r, int *toolong)
+slot_new(
+    struct held *h, const struct entry *e, const struct ledger_record *r, int derived, int *toolong)
 {
 	const struct ledger_ack *a = NULL;
 	const char *src[STRS];
@@ -166,7 +169,7 @@ slot_new(struct held *h, const struct entry *e, const struct ledger_record *r, i
 	src[STR_MESSAGE] = a != NULL ? a->message : NULL;
 	src[STR_SIGNATURE] = a != NULL ? a->signature : NULL;
 	src[STR_BUYER] = strcmp(r->buyer, e->buyer) != 0 ? r->buyer : NULL;
-	if (a != NULL && receipts_derived(r, a))
+	if (a != NULL && derived)
 		src[STR_DETAIL] = src[STR_EVIDENCE] = NULL;
 	for (k = 0; k < STRS; k++) {
 		len[k] = src[k] != NULL ? strlen(src[k]) + 1 : 0;
@@ -197,37 +200,87 @@ slot_new(struct held *h, const struct entry *e, const struct ledger_record *r, i
 	return s;
 }
 
+/* s as a log record of slot i of e that borrows s's strings (*a its ACK). */
+static void
+slot_view(const struct entry *e, const struct slot *s, int i, struct ledger_record *r,
+    struct ledger_ack *a)
+{
+	const char *buyer = str(s, STR_BUYER);
+
+	memset(r, 0, sizeof(*r));
+	r->kind = slot_kinds[i];
+	r->time = s->time;
+	snprintf(r->order_id, sizeof(r->order_id), "%s", e->order_id);
+	snprintf(r->buyer, sizeof(r->buyer), "%s", buyer != NULL ? buyer : e->buyer);
+	r->invoice = s->invoice;
+	r->amount = s->amount;
+	r->first_seq = s->rec_first_seq;
+	r->detail = borrow(str(s, STR_DETAIL));
+	r->evidence = borrow(str(s, STR_EVIDENCE));
+	a->seq = s->ack_seq;
+	a->message = borrow(str(s, STR_MESSAGE));
+	a->signature = borrow(str(s, STR_SIGNATURE));
+	if (a->message != NULL) {
+		r->acks = a;
+		r->nacks = 1;
+	}
+}
+
+/*
+ * Receipts put since the last commit, now durable as given, drop their
+ * detail and evidence if ledger_record_receipts() makes them again from
+ * their ACK: checked once per put, here, so that the commit wrote the
+ * strings it was given without making them. Left as they are if not
+ * (or out of memory).
+ */
+static void
+slot_compact(struct held *h, struct entry *e, int i)
+{
+	struct slot *s = e->cur[i], *n;
+	struct ledger_record r;
+	struct ledger_ack a;
+	int toolong;
+
+	if (s == NULL || i != SLOT_RECEIPTS || str(s, STR_DETAIL) == NULL ||
+	    str(s, STR_MESSAGE) == NULL)
+		return;
+	slot_view(e, s, i, &r, &a);
+	if (!receipts_derived(&r, &a))
+		return;
+	n = slot_new(h, e, &r, 1, &toolong);
+	if (n == NULL)
+		return;
+	n->since = s->since;
+	n->first_invoice = s->first_invoice;
+	n->first_seq = s->first_seq;
+	n->amount_sum = s->amount_sum;
+	slot_free(h, s);
+	e->cur[i] = n;
+}
+
 /* s as a log record of slot i of e, the strings malloc'd (freed with
  * ledger_record_clear and ledger_ack_clear; out->acks is left NULL). */
 static int
 slot_record(const struct entry *e, const struct slot *s, int i, struct ledger_record *out,
     struct ledger_ack *ack)
 {
-	struct ledger_ack a = { s->ack_seq, borrow(str(s, STR_MESSAGE)),
-		borrow(str(s, STR_SIGNATURE)) };
-	const char *buyer = str(s, STR_BUYER);
+	struct ledger_record d;
+	struct ledger_ack a;
 
-	memset(out, 0, sizeof(*out));
+	slot_view(e, s, i, out, &a);
+	out->acks = NULL;
+	out->nacks = 0;
 	memset(ack, 0, sizeof(*ack));
-	if (str(s, STR_DETAIL) == NULL) {
-		if (receipts_text(out, &a) != 0)
-			return -1;
-		out->acks = NULL;
-		out->nacks = 0;
+	memset(&d, 0, sizeof(d));
+	if (out->detail == NULL) {
+		if (receipts_text(&d, &a) != 0)
+			goto fail;
 	} else {
-		out->detail = strdup(str(s, STR_DETAIL));
-		if (str(s, STR_EVIDENCE) != NULL)
-			out->evidence = strdup(str(s, STR_EVIDENCE));
-		if (out->detail == NULL || (str(s, STR_EVIDENCE) != NULL && out->evidence == NULL))
+		d.detail = strdup(out->detail);
+		d.evidence = out->evidence != NULL ? strdup(out->evidence) : NULL;
+		if (d.detail == NULL || (out->evidence != NULL && d.evidence == NULL))
 			goto fail;
 	}
-	out->kind = slot_kinds[i];
-	out->time = s->time;
-	snprintf(out->order_id, sizeof(out->order_id), "%s", e->order_id);
-	snprintf(out->buyer, sizeof(out->buyer), "%s", buyer != NULL ? buyer : e->buyer);
-	out->invoice = s->invoice;
-	out->amount = s->amount;
-	out->first_seq = s->rec_first_seq;
 	if (a.message != NULL) {
 		ack->seq = a.seq;
 		ack->message = strdup(a.message);
@@ -235,10 +288,14 @@ slot_record(const struct entry *e, const struct slot *s, int i, struct ledger_re
 		if (ack->message == NULL || ack->signature == NULL)
 			goto fail;
 	}
+	out->detail = d.detail;
+	out->evidence = d.evidence;
 	return 0;
 fail:
-	ledger_record_clear(out);
+	/* out's strings are still s's, not its own. */
+	ledger_record_clear(&d);
 	ledger_ack_clear(ack);
+	memset(out, 0, sizeof(*out));
 	return -1;
 }
 
@@ -383,7 +440,8 @@ ledger_held_put(
 		util_errf(err, errlen, "held invoices overflow");
 		goto fail;
 	}
-	s = slot_new(h, e, r, &toolong);
+	/* Kept as given until the commit has written it (slot_compact). */
+	s = slot_new(h, e, r, 0, &toolong);
 	if (s == NULL && toolong) {
 		util_errf(err, errlen, "a held %s record is too long", ledger_kind_name(r->kind));
 		goto fail;
@@ -490,24 +548,14 @@ ledger_held_dirty(const struct held *h)
 	return h->dirty != NULL;
 }
 
+/* A dirty slot was put since the last commit: it still has the strings it
+ * was given (slot_compact comes after the commit). */
 static int
 bind_slot(sqlite3_stmt *st, const struct entry *e, const struct slot *s, int i)
 {
 	char amount[SDPP_MONEY_LEN], sum[SDPP_MONEY_LEN];
-	struct ledger_ack a = { s->ack_seq, borrow(str(s, STR_MESSAGE)),
-		borrow(str(s, STR_SIGNATURE)) };
-	struct ledger_record d;
-	const char *detail = str(s, STR_DETAIL), *evidence = str(s, STR_EVIDENCE);
-	const char *buyer = str(s, STR_BUYER);
-	int rc;
+	const char *buyer = str(s, STR_BUYER), *evidence = str(s, STR_EVIDENCE);
 
-	memset(&d, 0, sizeof(d));
-	if (detail == NULL) {
-		if (receipts_text(&d, &a) != 0)
-			return -1;
-		detail = d.detail;
-		evidence = d.evidence;
-	}
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, e->order_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ledger_kind_name(slot_kinds[i]), -1, SQLITE_STATIC);
@@ -517,7 +565,8 @@ bind_slot(sqlite3_stmt *st, const struct entry *e, const struct slot *s, int i)
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)s->invoice);
 	sdpp_money_format(amount, s->amount);
 	sqlite3_bind_text(st, 7, amount, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 8, detail, -1, SQLITE_STATIC);
+	/* NULL (never, see above) fails the NOT NULL column: the commit. */
+	sqlite3_bind_text(st, 8, str(s, STR_DETAIL), -1, SQLITE_STATIC);
 	if (evidence != NULL)
 		sqlite3_bind_text(st, 9, evidence, -1, SQLITE_STATIC);
 	else
@@ -527,21 +576,16 @@ bind_slot(sqlite3_stmt *st, const struct entry *e, const struct slot *s, int i)
 	sdpp_money_format(sum, s->amount_sum);
 	sqlite3_bind_text(st, 12, sum, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)s->rec_first_seq);
-	if (a.message != NULL) {
-		sqlite3_bind_int64(st, 14, (sqlite3_int64)a.seq);
-		sqlite3_bind_text(st, 15, a.message, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 16, a.signature, -1, SQLITE_STATIC);
+	if (str(s, STR_MESSAGE) != NULL) {
+		sqlite3_bind_int64(st, 14, (sqlite3_int64)s->ack_seq);
+		sqlite3_bind_text(st, 15, str(s, STR_MESSAGE), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 16, str(s, STR_SIGNATURE), -1, SQLITE_STATIC);
 	} else {
 		sqlite3_bind_null(st, 14);
 		sqlite3_bind_null(st, 15);
 		sqlite3_bind_null(st, 16);
 	}
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	/* The statement keeps pointers to what it was bound: not to d's. */
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	ledger_record_clear(&d);
-	return rc;
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
 int
@@ -607,6 +651,7 @@ ledger_held_settle(struct held *h, int ok)
 				e->cur[i] = e->dur[i];
 			} else {
 				slot_free(h, e->dur[i]);
+				slot_compact(h, e, i);
 			}
 			e->dur[i] = NULL;
 		}
@@ -689,7 +734,7 @@ ledger_held_load(struct held *h, sqlite3 *db, char *err, size_t errlen)
 		e = get(h, oid, r.buyer);
 		if (e == NULL)
 			goto nomem;
-		sl = slot_new(h, e, &r, &toolong);
+		sl = slot_new(h, e, &r, r.nacks == 1 && receipts_derived(&r, &a), &toolong);
 		if (sl == NULL) {
 			if (!toolong)
 				goto nomem;
