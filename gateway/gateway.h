@@ -48,6 +48,7 @@ struct gw_stats {
 	uint64_t accepted, refused, orders, items, invoices, payments, closed;
 	uint64_t samples, samples_unmatched;
 	uint64_t resumes, resumes_refused;      /* orders resumed on a new connection, refused */
+	uint64_t worker_signed, worker_checked; /* items signed, buyer frames checked by workers */
 	uint64_t access_refused[ACCESS__COUNT]; /* who may buy: by enum access_refusal */
 };
 

@@ -141,6 +141,8 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	struct records_stats rs;
 	struct anchor_stats as = { 0, 0 };
 	const struct discover_stats *ds;
+	size_t pending;
+	unsigned threads;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		reply_text(req, 405, "Method Not Allowed", "only GET\n");
@@ -160,6 +162,15 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	metric(b, "orders_detached", "gauge",
 	    "Orders whose connection dropped, waiting for a resume.", server_detached(gw->server));
 	metric(b, "resumes_total", "counter", "Orders resumed on a new connection.", s->resumes);
+	threads = server_workers(gw->server, &pending);
+	metric(b, "worker_threads", "gauge",
+	    "Threads that sign items and check buyers' signatures.", threads);
+	metric(b, "worker_pending", "gauge", "Items and buyer frames at the worker threads now.",
+	    pending);
+	metric(b, "worker_signed_total", "counter", "Items signed by the worker threads.",
+	    s->worker_signed);
+	metric(b, "worker_checked_total", "counter",
+	    "Buyer frames whose signature the worker threads checked.", s->worker_checked);
 	metric(b, "resumes_refused_total", "counter",
 	    "Resumes refused (unknown order, stale, ...).", s->resumes_refused);
 	metric(b, "connections_total", "counter", "Buyer connections accepted.", s->accepted);

@@ -162,6 +162,12 @@ pool_submit(struct pool *p, struct pool_work *w)
 	pthread_mutex_unlock(&p->lock);
 }
 
+unsigned
+pool_threads(const struct pool *p)
+{
+	return p->nthreads;
+}
+
 size_t
 pool_pending(const struct pool *p)
 {

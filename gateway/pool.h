@@ -30,6 +30,8 @@ int pool_new(
 unsigned pool_cpus(void);
 /* Queues w; it runs as soon as a thread is free. */
 void pool_submit(struct pool *p, struct pool_work *w);
+/* Threads running. */
+unsigned pool_threads(const struct pool *p);
 /* Works submitted whose done() has not been called yet. */
 size_t pool_pending(const struct pool *p);
 /* Runs what is queued, stops the threads, then calls every done() left,

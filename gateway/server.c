@@ -122,6 +122,21 @@ struct pend {
 	char buf[];
 };
 
+/*
+ * A buyer's frame whose signature a worker checks (worker_threads): its
+ * connection reads nothing more until it comes back, so the session still
+ * takes the buyer's frames one by one, in order.
+ */
+struct check {
+	struct pool_work work;         /* first: the pool hands it back */
+	struct conn *c;                /* holds a ref while at the worker */
+	const struct sdpp_verifier *v; /* the session's buyer key, read only */
+	unsigned char orphan;          /* its socket went: drop the frame */
+	unsigned char ok;              /* the signature verified */
+	size_t len;
+	char frame[];
+};
+
 struct conn {
 	uint64_t id; /* session id in logs */
 	struct server *srv;
@@ -157,6 +172,9 @@ struct conn {
 	uint64_t dropped_logged;
 	struct pend *pend, **pend_tail; /* output held for a signature, in order */
 	size_t pend_bytes;
+	struct check *checking; /* a frame of the buyer's at a worker; reading paused */
+	char *unread;           /* input read after it, fed once it is back */
+	size_t unread_len;
 	struct access_slot *slot;     /* its address's count (gateway/access.h), or NULL */
 	TAILQ_ENTRY(conn) entry;      /* all connections */
 	TAILQ_ENTRY(conn) feed_entry; /* buyers of c->feed */
@@ -1027,6 +1045,7 @@ pend_add(struct conn *c, const char *buf, size_t len, int sign)
 		p->work.run = pend_run;
 		p->work.done = pend_done;
 		c->refs++; /* c stays until the worker is done with p */
+		c->srv->gw->stats.worker_signed++;
 		pool_submit(c->srv->signers, &p->work);
 	}
 	return 0;
@@ -1357,6 +1376,7 @@ conn_free(struct conn *c)
 	if (c->timer != NULL)
 		event_free(c->timer);
 	pend_orphan(c);
+	free(c->unread);
 	book_clear(&c->book);
 	cut_release(c->cut);
 	free(c->narrow);
@@ -1373,6 +1393,15 @@ conn_drop_socket(struct conn *c)
 	struct server *srv = c->srv;
 
 	pend_orphan(c); /* a resume resends from the session, signed */
+	if (c->checking != NULL) {
+		/* A frame of the socket that went: dropped with the rest of
+		 * what it sent (the buyer resends what a resume needs). */
+		c->checking->orphan = 1;
+		c->checking = NULL;
+	}
+	free(c->unread);
+	c->unread = NULL;
+	c->unread_len = 0;
 	if (c->rev != NULL) {
 		event_del(c->rev); /* before the socket closes */
 		event_free(c->rev);
@@ -1508,34 +1537,169 @@ conn_lost(struct conn *c, const char *why)
 	conn_kill(c, why);
 }
 
+/* Stops (pause) or restarts reading c's socket. */
+static void
+conn_read_pause(struct conn *c, int pause)
+{
+	if (c->bev == NULL)
+		return;
+	if (c->rev != NULL) {
+		if (pause)
+			event_del(c->rev);
+		else if (event_add(c->rev, NULL) != 0)
+			log_fatalx("cannot watch a buyer's socket");
+	} else if (pause) {
+		bufferevent_disable(c->bev, EV_READ);
+	} else {
+		bufferevent_enable(c->bev, EV_READ);
+	}
+}
+
+static void
+check_run(struct pool_work *w)
+{
+	struct check *k = (struct check *)(void *)w;
+	struct sdpp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	k->ok = sdpp_msg_parse(&m, k->frame, k->len, SDPP_ROLE_BUYER, NULL, 0) == SDPP_OK &&
+	        sdpp_msg_verify(&m, k->v) == SDPP_OK;
+	sdpp_msg_free(&m);
+}
+
+static void check_done(struct pool_work *w);
+
+/*
+ * Once the order is accepted every frame of the buyer's is signed by its
+ * key: a worker checks it (two per invoice boundary, the ACK and the
+ * payment: most of the loop's work there otherwise). Returns 1 when frame
+ * went to a worker, 0 when the session should take it now.
+ */
+static int
+conn_check(struct conn *c, const char *frame, size_t len)
+{
+	const struct sdpp_verifier *v = sdpp_seller_verifier(c->s);
+	struct check *k;
+
+	if (c->srv->signers == NULL || v == NULL || c->bev == NULL)
+		return 0;
+	k = malloc(sizeof(*k) + len);
+	if (k == NULL)
+		return 0; /* the session checks it itself */
+	memset(k, 0, sizeof(*k));
+	k->work.run = check_run;
+	k->work.done = check_done;
+	k->c = c;
+	k->v = v;
+	k->len = len;
+	memcpy(k->frame, frame, len);
+	c->checking = k;
+	c->refs++; /* c stays until the worker is done with k */
+	c->srv->gw->stats.worker_checked++;
+	conn_read_pause(c, 1);
+	pool_submit(c->srv->signers, &k->work);
+	return 1;
+}
+
+/* Keeps input read while a frame is at a worker, to feed it afterwards. */
+static void
+conn_keep_unread(struct conn *c, const char *buf, size_t n)
+{
+	char *p;
+
+	if (n == 0)
+		return;
+	p = realloc(c->unread, c->unread_len + n);
+	if (p == NULL)
+		log_fatalx("out of memory");
+	memcpy(p + c->unread_len, buf, n);
+	c->unread = p;
+	c->unread_len += n;
+}
+
+/* Hands the framer's complete frames to the session, in order. Returns 1
+ * when it stopped at one a worker checks first. */
+static int
+conn_frames(struct conn *c)
+{
+	const char *frame;
+	size_t len;
+	enum sdpp_err e = SDPP_E_AGAIN;
+
+	while (
+	    !c->dead && !c->closing && (e = sdpp_framer_next(c->framer, &frame, &len)) == SDPP_OK) {
+		if (conn_check(c, frame, len))
+			return 1;
+		(void)sdpp_seller_input(c->s, frame, len, now_ms(), c->out);
+		conn_process(c);
+	}
+	if (e == SDPP_E_FRAME_TOO_LARGE && !c->dead && !c->closing) {
+		log_info("%llu event=refused reason=frame_too_large", (unsigned long long)c->id);
+		(void)sdpp_seller_fail(
+		    c->s, SDPP_E_FRAME_TOO_LARGE, "frame exceeds the limit", c->out);
+		conn_process(c);
+	}
+	return 0;
+}
+
 /* Hands the bytes read to the framer and each complete frame to the session. */
 static void
 conn_feed(struct conn *c, const char *buf, size_t n)
 {
-	const char *frame;
-	size_t off = 0, took, len;
+	size_t off = 0, took;
 	enum sdpp_err e;
 
+	if (c->checking != NULL) {
+		conn_keep_unread(c, buf, n);
+		return;
+	}
 	while (!c->dead && !c->closing && off < n) {
 		took = sdpp_framer_feed(c->framer, buf + off, n - off, &e);
 		off += took;
 		if (e == SDPP_E_NOMEM)
 			log_fatalx("out of memory");
-		while (!c->dead && !c->closing &&
-		       (e = sdpp_framer_next(c->framer, &frame, &len)) == SDPP_OK) {
-			(void)sdpp_seller_input(c->s, frame, len, now_ms(), c->out);
-			conn_process(c);
-		}
-		if (e == SDPP_E_FRAME_TOO_LARGE && !c->dead && !c->closing) {
-			log_info(
-			    "%llu event=refused reason=frame_too_large", (unsigned long long)c->id);
-			(void)sdpp_seller_fail(
-			    c->s, SDPP_E_FRAME_TOO_LARGE, "frame exceeds the limit", c->out);
-			conn_process(c);
+		if (conn_frames(c)) {
+			conn_keep_unread(c, buf + off, n - off);
+			return;
 		}
 		if (took == 0)
 			break;
 	}
+}
+
+/* The frame at the worker is back: the session takes it, then the input
+ * that waited behind it, and reading starts again. */
+static void
+check_done(struct pool_work *w)
+{
+	struct check *k = (struct check *)(void *)w;
+	struct conn *c = k->c;
+	char *buf;
+	size_t n;
+
+	if (!k->orphan && !c->dead) {
+		c->checking = NULL;
+		if (!c->closing) {
+			(void)sdpp_seller_input_checked(
+			    c->s, k->frame, k->len, k->ok, now_ms(), c->out);
+			conn_process(c);
+		}
+		if (!c->dead && !conn_frames(c)) {
+			buf = c->unread;
+			n = c->unread_len;
+			c->unread = NULL;
+			c->unread_len = 0;
+			if (buf != NULL && !c->closing)
+				conn_feed(c, buf, n);
+			free(buf);
+			if (!c->dead && c->checking == NULL) {
+				sdpp_framer_trim(c->framer);
+				conn_read_pause(c, 0);
+			}
+		}
+	}
+	free(k);
+	conn_release(c);
 }
 
 /*
@@ -1581,7 +1745,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (!c->closing)
 		conn_feed(c, buf, (size_t)n);
 	/* Buyers send little (an ACK now and then): keep no buffer between. */
-	if (!c->dead)
+	if (!c->dead && c->checking == NULL)
 		sdpp_framer_trim(c->framer);
 }
 
@@ -1603,7 +1767,7 @@ conn_tls_read_cb(struct bufferevent *bev, void *arg)
 		if (!c->closing)
 			conn_feed(c, buf, (size_t)n);
 	}
-	if (!c->dead)
+	if (!c->dead && c->checking == NULL)
 		sdpp_framer_trim(c->framer);
 }
 
@@ -2184,6 +2348,13 @@ size_t
 server_buyers(const struct server *srv)
 {
 	return srv->nconns;
+}
+
+unsigned
+server_workers(const struct server *srv, size_t *pending)
+{
+	*pending = srv->signers != NULL ? pool_pending(srv->signers) : 0;
+	return srv->signers != NULL ? pool_threads(srv->signers) : 0;
 }
 
 size_t

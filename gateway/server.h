@@ -45,6 +45,9 @@ void server_shutdown(struct server *srv);
 size_t server_buyers(const struct server *srv);
 /* Orders whose connection dropped, waiting for their buyer's resume. */
 size_t server_detached(const struct server *srv);
+/* worker_threads running (0: the loop signs and checks), and the items and
+ * frames handed to them and not back yet. */
+unsigned server_workers(const struct server *srv, size_t *pending);
 
 /* What one product (by id: the counts outlive reloads and discovery
  * changes) did since start. */

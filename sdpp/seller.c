@@ -1207,9 +1207,11 @@ on_resume_request(struct sdpp_seller *s, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
-enum sdpp_err
-sdpp_seller_input(
-    struct sdpp_seller *s, const char *frame, size_t len, uint64_t now, struct sdpp_out *out)
+/* checked: the host verified the buyer's signature on these very bytes
+ * (sdpp_seller_input_checked()); 0: the session verifies it here. */
+static enum sdpp_err
+seller_input(struct sdpp_seller *s, const char *frame, size_t len, int checked, uint64_t now,
+    struct sdpp_out *out)
 {
 	char err[SDPP_TEXT_MAX + 1];
 	enum sdpp_err e;
@@ -1225,13 +1227,13 @@ sdpp_seller_input(
 	if (s->in.type == SDPP_T_ERROR) {
 		/* The buyer's key is known once ordered: then the error must
 		 * be its own, or anyone could end the session by forging one. */
-		if (s->buyer != NULL && sdpp_msg_verify(&s->in, s->buyer) != SDPP_OK)
+		if (s->buyer != NULL && !checked && sdpp_msg_verify(&s->in, s->buyer) != SDPP_OK)
 			return seller_fail(s, out, SDPP_E_SIGNATURE, "error: bad signature");
 		s->st = SS_DONE;
 		sdpp_out_add_peer_error(out, &s->in);
 		return SDPP_E_REMOTE;
 	}
-	if (s->buyer != NULL && s->in.type != SDPP_T_ORDER &&
+	if (s->buyer != NULL && s->in.type != SDPP_T_ORDER && !checked &&
 	    sdpp_msg_verify(&s->in, s->buyer) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_SIGNATURE, "%s: signature does not verify",
 		    sdpp_type_name(s->in.type));
@@ -1267,6 +1269,26 @@ sdpp_seller_input(
 	}
 	return seller_fail(
 	    s, out, SDPP_E_UNEXPECTED, "%s not expected now", sdpp_type_name(s->in.type));
+}
+
+enum sdpp_err
+sdpp_seller_input(
+    struct sdpp_seller *s, const char *frame, size_t len, uint64_t now, struct sdpp_out *out)
+{
+	return seller_input(s, frame, len, 0, now, out);
+}
+
+enum sdpp_err
+sdpp_seller_input_checked(struct sdpp_seller *s, const char *frame, size_t len, int checked,
+    uint64_t now, struct sdpp_out *out)
+{
+	return seller_input(s, frame, len, checked && s->buyer != NULL, now, out);
+}
+
+const struct sdpp_verifier *
+sdpp_seller_verifier(const struct sdpp_seller *s)
+{
+	return s->buyer;
 }
 
 enum sdpp_err

@@ -149,6 +149,20 @@ void sdpp_seller_set_menu(struct sdpp_seller *s, const struct sdpp_menu *menu);
 enum sdpp_err sdpp_seller_input(
     struct sdpp_seller *s, const char *frame, size_t len, uint64_t now, struct sdpp_out *out);
 
+/*
+ * The buyer's signatures, checked off the session's thread: once the order
+ * is accepted, sdpp_seller_verifier() is the buyer's key (NULL before; it
+ * stays the same until the session is freed, and a check with it is safe on
+ * any thread). A host that parsed a frame with sdpp_msg_parse() as the
+ * buyer's and found sdpp_msg_verify() with that key passing hands the very
+ * bytes to sdpp_seller_input_checked() with checked = 1, and the session
+ * does not verify them again; with checked = 0 it verifies them itself, as
+ * sdpp_seller_input() does (so a failure is reported the same way).
+ */
+const struct sdpp_verifier *sdpp_seller_verifier(const struct sdpp_seller *s);
+enum sdpp_err sdpp_seller_input_checked(struct sdpp_seller *s, const char *frame, size_t len,
+    int checked, uint64_t now, struct sdpp_out *out);
+
 /* The framer refused a frame: answer frame_too_large and close. */
 enum sdpp_err sdpp_seller_fail(
     struct sdpp_seller *s, enum sdpp_err why, const char *message, struct sdpp_out *out);

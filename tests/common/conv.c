@@ -66,6 +66,26 @@ exit_tree_head(struct conv *c)
 }
 
 void
+conv_seller_input(struct conv *c, const char *frame, size_t len)
+{
+	const struct sdpp_verifier *v = sdpp_seller_verifier(c->s);
+	struct sdpp_msg m;
+	int ok;
+
+	if (!c->check_in_host || v == NULL) {
+		(void)sdpp_seller_input(c->s, frame, len, c->now, &c->so);
+	} else {
+		memset(&m, 0, sizeof(m));
+		ok = sdpp_msg_parse(&m, frame, len, SDPP_ROLE_BUYER, NULL, 0) == SDPP_OK &&
+		     sdpp_msg_verify(&m, v) == SDPP_OK;
+		sdpp_msg_free(&m);
+		c->checked_in_host += ok;
+		(void)sdpp_seller_input_checked(c->s, frame, len, ok, c->now, &c->so);
+	}
+	seller_drain(c);
+}
+
+void
 seller_drain(struct conv *c)
 {
 	uint64_t reqs[64], exit_req = 0;
@@ -246,8 +266,7 @@ pump(struct conv *c)
 			moved = 1;
 		}
 		while (!sdpp_seller_done(c->s) && pipe_next(&c->b2s, frame, MAXF, &len)) {
-			(void)sdpp_seller_input(c->s, frame, len, c->now, &c->so);
-			seller_drain(c);
+			conv_seller_input(c, frame, len);
 			moved = 1;
 		}
 	} while (moved);

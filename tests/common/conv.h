@@ -59,6 +59,9 @@ struct conv {
 	int items, invoices, payments, receipts, orders, exits, statements;
 	int paused, resumed, dropped, started;
 	int signed_later; /* SDPP_EV_SIGN_ITEM: items this host signed */
+	/* The host checks the buyer's signatures itself, as the gateway's
+	 * workers do (sdpp_seller_input_checked()); how many passed. */
+	int check_in_host, checked_in_host;
 	uint64_t invoice_total[CONV_INVOICES_MAX], invoice_first[CONV_INVOICES_MAX],
 	    invoice_last[CONV_INVOICES_MAX];
 	uint64_t payment_total[16];
@@ -79,6 +82,9 @@ struct conv {
 void pipe_put(struct pipe *p, const char *buf, size_t len);
 /* Next frame (without '\n') into frame (cap bytes); 0 if none. */
 int pipe_next(struct pipe *p, char *frame, size_t cap, size_t *len);
+/* One frame from the buyer into the seller (checked by the host first when
+ * check_in_host), then seller_drain(). */
+void conv_seller_input(struct conv *c, const char *frame, size_t len);
 /* Moves a machine's output into its pipe and acts on its events like a host. */
 void seller_drain(struct conv *c);
 void buyer_drain(struct conv *c);
