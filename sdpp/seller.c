@@ -110,7 +110,7 @@ struct sdpp_seller {
 	uint64_t ninvoices; /* invoices built */
 	uint64_t nsent_inv; /* invoices sent */
 	uint64_t total_due; /* over built invoices */
-	uint64_t sent_due[DUE_RING];
+	uint64_t last_due;  /* total_due of the latest invoice sent (due_of()) */
 	uint64_t paid_total;
 	int paused;
 	uint64_t paused_since;
@@ -1069,6 +1069,28 @@ claimed_total(const struct sdpp_seller *s)
 }
 
 /*
+ * total_due of sent invoice j (1..nsent_inv). Every invoice but the last
+ * bills exactly K items: only a shutdown's final partial block and a
+ * prepaid order's last block capped at its quantity bill fewer, and no
+ * invoice follows either (PROTOCOL.md 10.2.4, 10.2.6). So j x K x price,
+ * and the latest one's is kept: a session need not keep the 64 totals a
+ * payment may name.
+ */
+static uint64_t
+due_of(const struct sdpp_seller *s, uint64_t j)
+{
+	uint64_t items, due;
+
+	if (j >= s->nsent_inv)
+		return s->last_due;
+	/* Never overflows: invoice j's total was computed without. */
+	if (sdpp_money_mul(&items, j, s->k) != SDPP_OK ||
+	    sdpp_money_mul(&due, items, s->price) != SDPP_OK)
+		return UINT64_MAX;
+	return due;
+}
+
+/*
  * A transfer on a ledger: it must add to what the buyer has paid (and to
  * what it already asked us to confirm), and it waits its turn; the host
  * checks the money itself.
@@ -1083,11 +1105,10 @@ chain_payment(struct sdpp_seller *s, struct sdpp_out *out)
 		return seller_fail(s, out, SDPP_E_PAYMENT,
 		    "payment total %llu adds nothing to the %llu already paid or claimed",
 		    (unsigned long long)p->total, (unsigned long long)claimed);
-	if (p->invoice + DUE_RING > s->nsent_inv && p->total < s->sent_due[p->invoice % DUE_RING])
+	if (p->invoice + DUE_RING > s->nsent_inv && p->total < due_of(s, p->invoice))
 		return seller_fail(s, out, SDPP_E_PAYMENT,
 		    "payment total %llu is less than %llu due by invoice %llu",
-		    (unsigned long long)p->total,
-		    (unsigned long long)s->sent_due[p->invoice % DUE_RING],
+		    (unsigned long long)p->total, (unsigned long long)due_of(s, p->invoice),
 		    (unsigned long long)p->invoice);
 	if (s->payq == NULL) {
 		s->payq = calloc(PAYQ_MAX, sizeof(*s->payq));
@@ -1124,7 +1145,7 @@ on_payment(struct sdpp_seller *s, struct sdpp_out *out)
 		return chain_payment(s, out);
 	if (p->invoice + DUE_RING <= s->nsent_inv)
 		return SDPP_OK; /* superseded by later invoices */
-	due = s->sent_due[p->invoice % DUE_RING];
+	due = due_of(s, p->invoice);
 	if (p->total < due || p->total < s->paid_total)
 		return seller_fail(s, out, SDPP_E_PAYMENT,
 		    "payment total %llu is less than %llu due by invoice %llu",
@@ -1390,7 +1411,7 @@ invoices_send(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		if (invoice_emit(s, &m, out) != SDPP_OK)
 			return seller_fail(s, out, SDPP_E_INTERNAL, "cannot build invoice");
 		s->nsent_inv = v->inv.number;
-		s->sent_due[v->inv.number % DUE_RING] = v->inv.total_due;
+		s->last_due = v->inv.total_due;
 		free(v->verification);
 		free(v);
 		s->invq[s->invq_head] = NULL;

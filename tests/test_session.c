@@ -826,6 +826,57 @@ test_seller_stream_forgeries(void **state)
 	sdpp_identity_free(other);
 }
 
+/*
+ * A voucher for an older invoice than the latest sent must still cover
+ * that invoice's total_due (the session works it out rather than keeping
+ * every sent total): 11 for invoice 1 (due 12) is refused even though
+ * invoice 2 (due 24) is out, 12 is taken.
+ */
+static void
+test_seller_pays_older_invoice(void **state)
+{
+	static const struct {
+		uint64_t total;
+		const char *code;
+	} t[] = { { 11, "payment_insufficient" }, { 12, NULL } };
+	struct sdpp_progress pr;
+	struct conv c;
+	struct sdpp_msg m;
+	char *f;
+	size_t len, i;
+	int j;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		conv_setup(&c, 4, 1, 3);
+		c.menu.max_unpaid = 100; /* the buyer is not paused */
+		conv_start(&c);
+		c.hold_payments = 1;
+		conv_order(&c, "co2", 0);
+		for (j = 1; j <= 8; j++)
+			conv_sample(&c, j);
+		sdpp_seller_progress(c.s, &pr);
+		assert_true(pr.invoiced == 8 && pr.total_due == 24); /* invoice 2 sent */
+		memset(&m, 0, sizeof(m));
+		m.type = SDPP_T_PAYMENT_ACK;
+		m.from = SDPP_ROLE_BUYER;
+		memcpy(m.u.payment.order_id, sdpp_buyer_order_id(c.b), SDPP_ORDER_ID_BYTES);
+		m.u.payment.invoice = 1;
+		m.u.payment.total = t[i].total;
+		f = forge(&m, c.bid, &len);
+		if (t[i].code != NULL) {
+			assert_string_equal(seller_answer(&c, f, len, SDPP_E_PAYMENT), t[i].code);
+			assert_non_null(strstr(c.so.buf, "less than 12 due by invoice 1"));
+		} else {
+			assert_int_equal(sdpp_seller_input(c.s, f, len, c.now, &c.so), SDPP_OK);
+			assert_int_equal(c.so.nev, 1);
+			assert_int_equal(c.so.ev[0].type, SDPP_EV_PAYMENT);
+		}
+		free(f);
+		conv_teardown(&c);
+	}
+}
+
 /* Rewrites the base64 field `name` of a frame by flipping one decoded bit. */
 static void
 flip_b64_field(char *frame, const char *name)
@@ -1649,6 +1700,7 @@ main(void)
 		cmocka_unit_test(test_seller_illegal_transitions),
 		cmocka_unit_test(test_seller_bad_orders),
 		cmocka_unit_test(test_seller_stream_forgeries),
+		cmocka_unit_test(test_seller_pays_older_invoice),
 		cmocka_unit_test(test_buyer_forgeries),
 		cmocka_unit_test(test_buyer_bad_invoices),
 		cmocka_unit_test(test_buyer_signed_batches),
