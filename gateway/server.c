@@ -2258,7 +2258,11 @@ server_new(struct server **out, struct gw *gw, char *err, size_t errlen)
 	}
 	if (refusals_sign(srv, err, errlen) != 0)
 		goto fail;
-	threads = gw->cfg->worker_threads == CONFIG_AUTO ? pool_cpus() : gw->cfg->worker_threads;
+	/* auto: a thread per CPU; with one CPU they could only take turns
+	 * with the loop, at the cost of a hand-over per item: none. */
+	threads = gw->cfg->worker_threads;
+	if (threads == CONFIG_AUTO)
+		threads = pool_cpus() > 1 ? pool_cpus() : 0;
 	if (threads > 0 && pool_new(&srv->signers, gw->base, (unsigned)threads, err, errlen) != 0)
 		goto fail;
 	if (server_listen(srv, err, errlen) != 0)
