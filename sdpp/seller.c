@@ -72,8 +72,11 @@ struct sdpp_seller {
 	uint64_t next_req;
 	int version; /* the hello's: 1 (sdpp/1) or 2 (sdpp/2); 0 before */
 
-	/* The accepted order and what it fixed. */
-	struct sdpp_msg order;
+	/* The accepted order and what it fixed. The message itself is kept
+	 * only while it is recorded and its session key sealed. */
+	struct sdpp_msg *order;
+	char *topic; /* the order's topic filter, taken from it then; NULL: "" */
+	uint8_t buyer_key[SDPP_SIGN_PUBLIC_BYTES];
 	uint8_t order_id[SDPP_ORDER_ID_BYTES];
 	struct sdpp_verifier *buyer;
 	char product[SDPP_NAME_MAX + 1];
@@ -285,7 +288,8 @@ sdpp_seller_free(struct sdpp_seller *s)
 	sdpp_aead_free(s->aead);
 	sdpp_verifier_free(s->buyer);
 	sdpp_msg_free(&s->in);
-	sdpp_msg_free(&s->order);
+	msg_drop(&s->order);
+	free(s->topic);
 	msg_drop(&s->pay_cur);
 	msg_drop(&s->pay_next);
 	for (; s->payq != NULL && s->payq_len > 0; s->payq_len--) {
@@ -337,9 +341,11 @@ sdpp_seller_product(const struct sdpp_seller *s)
 const char *
 sdpp_seller_topic(const struct sdpp_seller *s)
 {
-	if (s->order.type != SDPP_T_ORDER)
+	const char *t = s->order != NULL ? s->order->u.order.topic : s->topic;
+
+	if (s->buyer == NULL)
 		return NULL;
-	return s->order.u.order.topic != NULL ? s->order.u.order.topic : "";
+	return t != NULL ? t : "";
 }
 
 int
@@ -357,7 +363,7 @@ sdpp_seller_order_id(const struct sdpp_seller *s)
 const uint8_t *
 sdpp_seller_buyer(const struct sdpp_seller *s)
 {
-	return s->buyer != NULL ? s->order.u.order.buyer : NULL;
+	return s->buyer != NULL ? s->buyer_key : NULL;
 }
 
 int
@@ -888,15 +894,17 @@ on_order(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 		if (s->kept == NULL)
 			return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	}
-	s->order = s->in;
-	memset(&s->in, 0, sizeof(s->in));
+	memcpy(s->buyer_key, s->in.u.order.buyer, sizeof(s->buyer_key));
+	s->order = msg_take(&s->in);
+	if (s->order == NULL)
+		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	s->req_order = s->next_req++;
 	s->st = SS_RECORD_ORDER;
 	ev = sdpp_out_add_event(out, SDPP_EV_ORDER);
 	if (ev == NULL)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "out of memory");
 	ev->req = s->req_order;
-	ev->msg = &s->order;
+	ev->msg = s->order;
 	return SDPP_OK;
 }
 
@@ -914,7 +922,7 @@ start_stream(struct sdpp_seller *s, const char *verification, uint64_t now, stru
 	if (e == SDPP_OK)
 		e = sdpp_aead_new(&s->aead, key);
 	if (e == SDPP_OK)
-		e = sdpp_seal(m.u.session_key.sealed, s->order.u.order.enc_key, key, s->order_id,
+		e = sdpp_seal(m.u.session_key.sealed, s->order->u.order.enc_key, key, s->order_id,
 		    sizeof(s->order_id));
 	sdpp_wipe(key, sizeof(key));
 	if (e != SDPP_OK)
@@ -927,6 +935,10 @@ start_stream(struct sdpp_seller *s, const char *verification, uint64_t now, stru
 	if (sdpp_chain_init(s->chain, s->order_id) != SDPP_OK)
 		return seller_fail(s, out, SDPP_E_INTERNAL, "hash failed");
 	memcpy(s->acked_chain, s->chain, sizeof(s->chain));
+	/* Recorded and sealed to: only its topic is needed from here on. */
+	s->topic = s->order->u.order.topic;
+	s->order->u.order.topic = NULL;
+	msg_drop(&s->order);
 	m.type = SDPP_T_SESSION_KEY;
 	m.from = SDPP_ROLE_SELLER;
 	memcpy(m.u.session_key.order_id, s->order_id, sizeof(s->order_id));
