@@ -55,8 +55,10 @@ ledger_paid() {
 # 1, 2. One buyer, 400 items published as fast as tool_publish goes, items
 # signed by THREADS workers (0: the loop).
 one_buyer() {
-	local name=$1 threads=$2 cnt=400 first
-	setup_pair "$name" "$(signed_conf "$threads")" || return
+	local name=$1 threads=$2 cnt=400 first mport
+	mport=$("$TOOLS/tool_freeport" 1) || return
+	setup_pair "$name" "$(signed_conf "$threads")
+metrics_listen = 127.0.0.1:$mport" || return
 	buy_start "$name-buy" co2 $cnt
 	wait_orders 1
 	pub_seq "$CO2" k 1 $cnt >>"$d/pub.err" 2>&1
@@ -74,6 +76,25 @@ one_buyer() {
 	ledger_paid 1 $cnt
 	check "$name: the ledger: $((cnt / 10)) invoices, $((3 * cnt)) paid, nothing owed; ledger verify" \
 	    $? "$d/$name-show" "$d/$name-verify"
+	# Who did the work: the threads signed every item and checked the
+	# buyer's 40 ACKs and 40 payments (at least), or the loop did it all.
+	http_get "$mport" /metrics >"$d/$name-metrics"
+	if [ "$threads" -gt 0 ]; then
+		awk -v t="$threads" -v n=$cnt '
+		$1 == "sdpp_worker_threads" && $2 == t { a = 1 }
+		$1 == "sdpp_worker_signed_total" && $2 >= n { b = 1 }
+		$1 == "sdpp_worker_checked_total" && $2 >= n / 5 { c = 1 }
+		$1 == "sdpp_worker_pending" && $2 == 0 { e = 1 }
+		END { exit !(a && b && c && e) }' "$d/$name-metrics"
+		check "$name: metrics: $threads worker threads signed >= $cnt items and checked >= $((cnt / 5)) buyer frames, none pending" \
+		    $? "$d/$name-metrics"
+	else
+		grep -qx 'sdpp_worker_threads 0' "$d/$name-metrics" &&
+		    grep -qx 'sdpp_worker_signed_total 0' "$d/$name-metrics" &&
+		    grep -qx 'sdpp_worker_checked_total 0' "$d/$name-metrics"
+		check "$name: metrics: no worker thread, nothing signed or checked off the loop" \
+		    $? "$d/$name-metrics"
+	fi
 	teardown_pair
 }
 
