@@ -36,9 +36,10 @@ enum seller_state {
 struct inflight {
 	uint64_t seq;
 	uint8_t chain[SDPP_DIGEST_BYTES]; /* receipt chain after this item */
-	char *frame;                      /* for resends */
-	uint32_t len;                     /* frames are capped far below 4 GiB */
-	uint8_t unsigned_;                /* the host signs the first copy: sign before a resend */
+	/* Its ciphertext, for resends: the frame is made again from it (the
+	 * same bytes, Ed25519 being deterministic), a third of its size. */
+	uint8_t *ct;
+	size_t ctlen;
 };
 
 /* A built invoice: recorded by the host, then sent, strictly in order. */
@@ -251,7 +252,7 @@ seller_free_stream(struct sdpp_seller *s)
 
 	if (s->ring != NULL)
 		for (i = 0; i < s->window; i++)
-			free(s->ring[i].frame);
+			free(s->ring[i].ct);
 	free(s->ring);
 	s->ring = NULL;
 	if (s->queue != NULL)
@@ -540,21 +541,31 @@ pause_check(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
-/*
- * A kept frame whose first copy the host signs (defer_item_signatures) is
- * signed here before it is sent again: a resend may come before the host's
- * copy has its signature, and the two are the same bytes once signed.
- */
+/* Sends the item of slot again: its frame made again from the ciphertext
+ * kept, signed here even when the host signed its first copy. */
 static enum sdpp_err
-slot_sign(struct sdpp_seller *s, struct inflight *slot)
+slot_resend(const struct sdpp_seller *s, const struct inflight *slot, struct sdpp_out *out)
 {
+	struct sdpp_msg m;
+	char *frame = NULL;
+	size_t flen;
 	enum sdpp_err e;
 
-	if (!slot->unsigned_)
-		return SDPP_OK;
-	e = sdpp_data_frame_sign(slot->frame, slot->len, s->cfg.id);
+	if (slot->ct == NULL)
+		return SDPP_E_INTERNAL;
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_DATA;
+	m.from = SDPP_ROLE_SELLER;
+	memcpy(m.u.data.order_id, s->order_id, sizeof(s->order_id));
+	m.u.data.seq = slot->seq;
+	m.u.data.ciphertext = slot->ct;
+	m.u.data.ciphertext_len = slot->ctlen;
+	if (s->sign_items)
+		sdpp_hex_encode(m.verification, slot->chain, sizeof(slot->chain));
+	e = sdpp_msg_encode(&m, s->sign_items ? s->cfg.id : NULL, &frame, &flen);
 	if (e == SDPP_OK)
-		slot->unsigned_ = 0;
+		e = sdpp_out_add_bytes(out, frame, flen);
+	free(frame);
 	return e;
 }
 
@@ -633,13 +644,12 @@ send_item(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size
 		goto fail;
 	}
 	slot = &s->ring[seq % s->window];
-	free(slot->frame);
+	free(slot->ct);
 	slot->seq = seq;
 	memcpy(slot->chain, s->chain, sizeof(slot->chain));
-	slot->frame = frame;
-	slot->len = (uint32_t)flen;
-	slot->unsigned_ = (uint8_t)defer;
-	frame = NULL;
+	slot->ct = ct;
+	slot->ctlen = ptlen + SDPP_AEAD_TAG_BYTES;
+	ct = NULL;
 	if (s->sent == s->acked)
 		s->ack_wait_since = now;
 	s->sent = seq;
@@ -996,9 +1006,8 @@ ack_advance(struct sdpp_seller *s, uint64_t seq, const uint8_t *c, uint64_t now)
 	for (i = s->acked + 1; i <= seq; i++) {
 		struct inflight *slot = &s->ring[i % s->window];
 
-		free(slot->frame);
-		slot->frame = NULL;
-		slot->len = 0;
+		free(slot->ct);
+		slot->ct = NULL;
 	}
 	s->acked = seq;
 	s->resends = 0;
@@ -1706,11 +1715,7 @@ sdpp_seller_tick(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 			/* Resending is also how the seller asks for an ACK of a
 			 * partial ack_every block: the buyer re-ACKs duplicates. */
 			for (seq = s->acked + 1; seq <= s->sent; seq++) {
-				struct inflight *slot = &s->ring[seq % s->window];
-
-				e = slot_sign(s, slot);
-				if (e == SDPP_OK)
-					e = sdpp_out_add_bytes(out, slot->frame, slot->len);
+				e = slot_resend(s, &s->ring[seq % s->window], out);
 				if (e != SDPP_OK)
 					return seller_fail(
 					    s, out, SDPP_E_INTERNAL, "resend failed");
@@ -1817,13 +1822,11 @@ resume_resend(struct sdpp_seller *s, const struct sdpp_resume *r, struct sdpp_ou
 		if (p >= s->sent)
 			break;
 		{
-			struct inflight *slot = &s->ring[(p + 1) % s->window];
+			const struct inflight *slot = &s->ring[(p + 1) % s->window];
 
-			if (slot->seq != p + 1 || slot->frame == NULL)
+			if (slot->seq != p + 1)
 				return SDPP_E_INTERNAL;
-			e = slot_sign(s, slot);
-			if (e == SDPP_OK)
-				e = sdpp_out_add_bytes(out, slot->frame, slot->len);
+			e = slot_resend(s, slot, out);
 			if (e != SDPP_OK)
 				return e;
 			s->resent_items++;

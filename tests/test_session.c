@@ -203,7 +203,9 @@ test_pause_resume(void **state)
 	conv_teardown(&c);
 }
 
-/* Without ACKs the seller resends, then gives up. */
+/* Without ACKs the seller resends (the very bytes first sent, made again
+ * from what it kept: unsigned, signed, signed first by the host), then
+ * gives up. */
 static void
 test_ack_timeout_resend(void **state)
 {
@@ -211,42 +213,50 @@ test_ack_timeout_resend(void **state)
 	struct sdpp_progress p;
 	char frame[MAXF];
 	size_t len;
+	int variant;
 
 	(void)state;
-	conv_setup(&c, 4, 1, 1);
-	c.scfg.ack_timeout_ms = 100;
-	c.scfg.max_resends = 2;
-	conv_start(&c);
-	conv_order(&c, "co2", 0);
-	/* Send a sample, but lose the buyer's ACK. */
-	(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"x", 1, 1, c.now, &c.so);
-	seller_drain(&c);
-	assert_true(pipe_next(&c.s2b, frame, sizeof(frame), &len));
-	assert_int_equal(sdpp_buyer_input(c.b, frame, len, c.now, &c.bo), SDPP_OK);
-	sdpp_out_clear(&c.bo); /* ACK lost */
-	c.now += 100;
-	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
-	seller_drain(&c);
-	pump(&c); /* the resend reaches the buyer, which ACKs again */
-	sdpp_seller_progress(c.s, &p);
-	assert_true(p.resent == 1 && p.acked == 1);
-	sdpp_buyer_progress(c.b, &p);
-	assert_true(p.duplicates == 1 && p.sent == 1);
-	assert_int_equal(
-	    c.items, 0); /* the first copy bypassed buyer_drain(); no second delivery */
-	/* Now lose everything: two resends, then ack_timeout. */
-	(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"y", 1, 2, c.now, &c.so);
-	sdpp_out_clear(&c.so);
-	c.now += 100;
-	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
-	sdpp_out_clear(&c.so);
-	c.now += 100;
-	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
-	sdpp_out_clear(&c.so);
-	c.now += 100;
-	assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_E_ACK_TIMEOUT);
-	assert_true(sdpp_seller_done(c.s));
-	conv_teardown(&c);
+	for (variant = 0; variant < 3; variant++) {
+		conv_setup(&c, 4, 1, 1);
+		c.scfg.ack_timeout_ms = 100;
+		c.scfg.max_resends = 2;
+		c.menu.sign_items = variant > 0;
+		c.scfg.defer_item_signatures = variant == 2;
+		conv_start(&c);
+		conv_order(&c, "co2", 0);
+		/* Send a sample, but lose the buyer's ACK. */
+		(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"x", 1, 1, c.now, &c.so);
+		seller_drain(&c);
+		assert_true(pipe_next(&c.s2b, frame, sizeof(frame), &len));
+		assert_int_equal(sdpp_buyer_input(c.b, frame, len, c.now, &c.bo), SDPP_OK);
+		sdpp_out_clear(&c.bo); /* ACK lost */
+		c.now += 100;
+		assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+		assert_int_equal(c.so.len, len + 1);
+		assert_memory_equal(c.so.buf, frame, len);
+		assert_int_equal(c.so.nev, 0); /* a resend is never left to the host */
+		seller_drain(&c);
+		pump(&c); /* the resend reaches the buyer, which ACKs again */
+		sdpp_seller_progress(c.s, &p);
+		assert_true(p.resent == 1 && p.acked == 1);
+		sdpp_buyer_progress(c.b, &p);
+		assert_true(p.duplicates == 1 && p.sent == 1);
+		assert_int_equal(
+		    c.items, 0); /* the first copy bypassed buyer_drain(); no second delivery */
+		/* Now lose everything: two resends, then ack_timeout. */
+		(void)sdpp_seller_sample(c.s, "t", (const uint8_t *)"y", 1, 2, c.now, &c.so);
+		sdpp_out_clear(&c.so);
+		c.now += 100;
+		assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+		sdpp_out_clear(&c.so);
+		c.now += 100;
+		assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_OK);
+		sdpp_out_clear(&c.so);
+		c.now += 100;
+		assert_int_equal(sdpp_seller_tick(c.s, c.now, &c.so), SDPP_E_ACK_TIMEOUT);
+		assert_true(sdpp_seller_done(c.s));
+		conv_teardown(&c);
+	}
 }
 
 static void
