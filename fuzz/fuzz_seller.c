@@ -16,6 +16,7 @@
 static struct sdpp_identity *sid, *bid, *other;
 static struct sdpp_verifier *sver;
 static uint8_t bpub[SDPP_SIGN_PUBLIC_BYTES], spub[SDPP_SIGN_PUBLIC_BYTES];
+static uint8_t opub[SDPP_SIGN_PUBLIC_BYTES];
 /* SDPP_FUZZ_TRACE=1 prints each step, to read a reproducer. */
 static int trace;
 
@@ -29,6 +30,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	CHECK(sdpp_identity_generate(&other) == SDPP_OK);
 	sdpp_identity_sign_public(sid, spub);
 	sdpp_identity_sign_public(bid, bpub);
+	sdpp_identity_sign_public(other, opub);
 	CHECK(sdpp_verifier_new(&sver, spub) == SDPP_OK);
 	trace = getenv("SDPP_FUZZ_TRACE") != NULL;
 	return 0;
@@ -42,8 +44,9 @@ struct h {
 	struct sdpp_menu menu[2];
 	struct sdpp_out out;
 	uint64_t now;
-	uint64_t window; /* effective window */
-	int v2;          /* the hello and order say sdpp/2 */
+	uint64_t window;                   /* effective window */
+	int v2;                            /* the hello and order say sdpp/2 */
+	const struct sdpp_identity *buyer; /* who ordered (bid, other), once ordered */
 
 	/* Host. */
 	uint64_t pending[MAX_PENDING];
@@ -297,6 +300,10 @@ check_events(struct h *h, int *closes)
 			CHECK(oid != NULL && memcmp(oid, want, sizeof(want)) == 0);
 			CHECK(sdpp_seller_buyer(h->s) != NULL);
 			CHECK(memcmp(sdpp_seller_buyer(h->s), ev->msg->u.order.buyer, 32) == 0);
+			/* Whose order it is: a stranger may order for its own key. */
+			h->buyer = memcmp(ev->msg->u.order.buyer, bpub, 32) == 0   ? bid
+			           : memcmp(ev->msg->u.order.buyer, opub, 32) == 0 ? other
+			                                                           : NULL;
 			CHECK(sdpp_seller_product(h->s) != NULL);
 			CHECK(strcmp(sdpp_seller_product(h->s), ev->msg->u.order.product) == 0);
 			memcpy(h->order_id, want, sizeof(want));
@@ -365,6 +372,8 @@ check_events(struct h *h, int *closes)
 			break;
 		case SDPP_EV_CLOSE:
 			(*closes)++;
+			break;
+		case SDPP_EV_SIGN_ITEM: /* signed in after() */
 			break;
 		default:
 			CHECK(!"buyer event from the seller");
@@ -448,6 +457,15 @@ after(struct h *h, enum sdpp_err ret, int was_done)
 	}
 	if (was_done)
 		CHECK(h->out.len == 0 && h->out.nev == 0);
+	/* With defer_item_signatures the host signs each item's first copy
+	 * (the gateway's workers) before anything reads the frames. */
+	for (i = 0; i < h->out.nev; i++)
+		if (h->out.ev[i].type == SDPP_EV_SIGN_ITEM) {
+			CHECK(h->cfg.defer_item_signatures && h->sign_items);
+			CHECK(h->out.ev[i].off + h->out.ev[i].len <= h->out.len);
+			CHECK(sdpp_data_frame_sign(
+			          h->out.buf + h->out.ev[i].off, h->out.ev[i].len, sid) == SDPP_OK);
+		}
 	h->data_out = 0;
 	check_frames(h, &errors);
 	/* Detached: no item goes out (nor a resend), until a resume. */
@@ -482,8 +500,22 @@ after(struct h *h, enum sdpp_err ret, int was_done)
 static void
 feed(struct h *h, const char *frame, size_t len)
 {
-	int was = h->done;
-	enum sdpp_err e = sdpp_seller_input(h->s, frame, len, h->now, &h->out);
+	const struct sdpp_verifier *v = sdpp_seller_verifier(h->s);
+	int was = h->done, ok;
+	struct sdpp_msg m;
+	enum sdpp_err e;
+
+	if (h->cfg.defer_item_signatures && v != NULL) {
+		/* The host checks the buyer's signature, as the gateway's
+		 * workers do: the session must answer exactly as it would. */
+		memset(&m, 0, sizeof(m));
+		ok = sdpp_msg_parse(&m, frame, len, SDPP_ROLE_BUYER, NULL, 0) == SDPP_OK &&
+		     sdpp_msg_verify(&m, v) == SDPP_OK;
+		sdpp_msg_free(&m);
+		e = sdpp_seller_input_checked(h->s, frame, len, ok, h->now, &h->out);
+	} else {
+		e = sdpp_seller_input(h->s, frame, len, h->now, &h->out);
+	}
 
 	if (was)
 		CHECK(e == SDPP_E_INVAL);
@@ -866,7 +898,7 @@ op_resume(struct h *h, struct fuzz_in *in)
 	}
 	CHECK(fo.nev == 1 && fo.ev[0].type == SDPP_EV_RESUME && fo.len == 0);
 	ok = h->ordered && !h->done && sdpp_seller_resumable(h->s) &&
-	     memcmp(r->order_id, h->order_id, SDPP_ORDER_ID_BYTES) == 0 && signer == bid &&
+	     memcmp(r->order_id, h->order_id, SDPP_ORDER_ID_BYTES) == 0 && signer == h->buyer &&
 	     r->attempt > h->last_attempt && r->seq >= h->prev.acked && r->seq <= h->prev.sent &&
 	     r->seq < MAX_ITEMS && memcmp(r->digest, h->chain[r->seq], SDPP_DIGEST_BYTES) == 0 &&
 	     r->invoice <= h->ninv;
@@ -1035,6 +1067,8 @@ setup(struct h *h, struct fuzz_in *in, struct sdpp_product *prod)
 	h->cfg.queue_max = (b3 >> 3) & 7;
 	h->cfg.max_resends = b3 >> 6;
 	h->cfg.max_quantity = (b4 & 0x80) ? 1 + (b4 & 31) : 0;
+	/* The host signs items and checks the buyer's signatures itself. */
+	h->cfg.defer_item_signatures = (b4 & 0x20) != 0;
 	/* sdpp/2 (b0 & 0x40), whose orders are held for a resume unless
 	 * (b0 & 0x80); an sdpp/1 order never is. */
 	h->v2 = (b0 & 0x40) != 0;
