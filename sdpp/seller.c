@@ -541,28 +541,46 @@ pause_check(struct sdpp_seller *s, uint64_t now, struct sdpp_out *out)
 	return SDPP_OK;
 }
 
+/*
+ * The data frame of item seq from its ciphertext and the receipt chain
+ * after it: a signed item signs that chain (in `verification`), so one
+ * checked signature vouches for every item up to it and the buyer need not
+ * verify each one (PROTOCOL.md s.5.5). defer: the signature's place held
+ * for the host. The first copy and every resend are made here, the same
+ * bytes.
+ */
+static enum sdpp_err
+data_frame(const struct sdpp_seller *s, uint64_t seq, uint8_t *ct, size_t ctlen,
+    const uint8_t chain[SDPP_DIGEST_BYTES], int defer, char **frame, size_t *flen)
+{
+	struct sdpp_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = SDPP_T_DATA;
+	m.from = SDPP_ROLE_SELLER;
+	memcpy(m.u.data.order_id, s->order_id, sizeof(s->order_id));
+	m.u.data.seq = seq;
+	m.u.data.ciphertext = ct; /* borrowed: m is never freed */
+	m.u.data.ciphertext_len = ctlen;
+	if (s->sign_items)
+		sdpp_hex_encode(m.verification, chain, SDPP_DIGEST_BYTES);
+	if (defer)
+		return sdpp_msg_encode_data_unsigned(&m, frame, flen);
+	return sdpp_msg_encode(&m, s->sign_items ? s->cfg.id : NULL, frame, flen);
+}
+
 /* Sends the item of slot again: its frame made again from the ciphertext
  * kept, signed here even when the host signed its first copy. */
 static enum sdpp_err
 slot_resend(const struct sdpp_seller *s, const struct inflight *slot, struct sdpp_out *out)
 {
-	struct sdpp_msg m;
 	char *frame = NULL;
 	size_t flen;
 	enum sdpp_err e;
 
 	if (slot->ct == NULL)
 		return SDPP_E_INTERNAL;
-	memset(&m, 0, sizeof(m));
-	m.type = SDPP_T_DATA;
-	m.from = SDPP_ROLE_SELLER;
-	memcpy(m.u.data.order_id, s->order_id, sizeof(s->order_id));
-	m.u.data.seq = slot->seq;
-	m.u.data.ciphertext = slot->ct;
-	m.u.data.ciphertext_len = slot->ctlen;
-	if (s->sign_items)
-		sdpp_hex_encode(m.verification, slot->chain, sizeof(slot->chain));
-	e = sdpp_msg_encode(&m, s->sign_items ? s->cfg.id : NULL, &frame, &flen);
+	e = data_frame(s, slot->seq, slot->ct, slot->ctlen, slot->chain, 0, &frame, &flen);
 	if (e == SDPP_OK)
 		e = sdpp_out_add_bytes(out, frame, flen);
 	free(frame);
@@ -574,7 +592,6 @@ send_item(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size
     int64_t received_at, uint64_t now, struct sdpp_out *out)
 {
 	struct sdpp_item item;
-	struct sdpp_msg m;
 	struct inflight *slot;
 	struct sdpp_event *ev = NULL;
 	uint8_t nonce[SDPP_AEAD_NONCE_BYTES], aad[SDPP_DATA_AAD_BYTES];
@@ -605,26 +622,11 @@ send_item(struct sdpp_seller *s, const char *topic, const uint8_t *payload, size
 	e = sdpp_aead_seal(s->aead, nonce, aad, sizeof(aad), (const uint8_t *)pt, ptlen, ct);
 	if (e != SDPP_OK)
 		goto fail;
-	memset(&m, 0, sizeof(m));
-	m.type = SDPP_T_DATA;
-	m.from = SDPP_ROLE_SELLER;
-	memcpy(m.u.data.order_id, s->order_id, sizeof(s->order_id));
-	m.u.data.seq = seq;
-	m.u.data.ciphertext = ct;
-	m.u.data.ciphertext_len = ptlen + SDPP_AEAD_TAG_BYTES;
-	/* A signed item signs the receipt chain after it (in `verification`):
-	 * one checked signature then vouches for every item up to it, so the
-	 * buyer need not verify each one (PROTOCOL.md s.5.5). */
 	e = sdpp_chain_next(s->chain, seq, ct, ptlen + SDPP_AEAD_TAG_BYTES);
 	if (e != SDPP_OK)
 		goto fail;
-	if (s->sign_items)
-		sdpp_hex_encode(m.verification, s->chain, sizeof(s->chain));
 	defer = s->sign_items && s->cfg.defer_item_signatures;
-	if (defer)
-		e = sdpp_msg_encode_data_unsigned(&m, &frame, &flen);
-	else
-		e = sdpp_msg_encode(&m, s->sign_items ? s->cfg.id : NULL, &frame, &flen);
+	e = data_frame(s, seq, ct, ptlen + SDPP_AEAD_TAG_BYTES, s->chain, defer, &frame, &flen);
 	if (e != SDPP_OK)
 		goto fail;
 	if (defer) {
