@@ -99,12 +99,6 @@ struct feed {
 enum conn_tls { CONN_PLAIN_NEW, CONN_PLAIN, CONN_TLS_HANDSHAKE, CONN_TLS_UP };
 
 /*
- * One buyer. Kept small, as a gateway may serve thousands: the socket is
- * read straight into the framer (bufferevent for output only), frames and
- * events go through the server's one scratch sdpp_out, and the ACK batch
- * exists only while it holds ACKs.
- */
-/*
  * Output held behind an item whose signature a worker is computing
  * (worker_threads): a buyer's frames leave in order, so whatever the
  * session wrote after that item waits for it. Plain bytes, or one data
@@ -137,6 +131,12 @@ struct check {
 	char frame[];
 };
 
+/*
+ * One buyer. Kept small, as a gateway may serve thousands: the socket is
+ * read straight into the framer (bufferevent for output only), frames and
+ * events go through the server's one scratch sdpp_out, and the ACK batch
+ * exists only while it holds ACKs.
+ */
 struct conn {
 	uint64_t id; /* session id in logs */
 	struct server *srv;
@@ -1007,7 +1007,8 @@ handle_event(struct conn *c, const struct sdpp_event *ev)
 	}
 }
 
-/* ------------------------------------------------------------ items signed off the loop */
+/* ------------------------------------------------------------ output, and items signed off the
+ * loop */
 
 /*
  * Writes len bytes to c's socket: the first write of a loop turn straight
@@ -1074,9 +1075,8 @@ pend_add(struct conn *c, const char *buf, size_t len, int sign)
 	*c->pend_tail = p;
 	c->pend_tail = &p->next;
 	c->pend_bytes += len;
-	if (sign && c->srv->signers == NULL) {
-		p->failed = sdpp_data_frame_sign(p->buf, p->len, p->id) != SDPP_OK;
-	} else if (sign) {
+	/* Only a session with signers defers signatures (conn_new). */
+	if (sign) {
 		p->signing = 1;
 		p->work.run = pend_run;
 		p->work.done = pend_done;
@@ -1637,7 +1637,9 @@ conn_check(struct conn *c, const char *frame, size_t len)
 	return 1;
 }
 
-/* Keeps input read while a frame is at a worker, to feed it afterwards. */
+/* Keeps the rest of a read while a frame is at a worker, to feed it
+ * afterwards: at most READ_CHUNK, as nothing more is read meanwhile (the
+ * socket's event is off; TLS input waits in the bufferevent). */
 static void
 conn_keep_unread(struct conn *c, const char *buf, size_t n)
 {
@@ -1685,10 +1687,6 @@ conn_feed(struct conn *c, const char *buf, size_t n)
 	size_t off = 0, took;
 	enum sdpp_err e;
 
-	if (c->checking != NULL) {
-		conn_keep_unread(c, buf, n);
-		return;
-	}
 	while (!c->dead && !c->closing && off < n) {
 		took = sdpp_framer_feed(c->framer, buf + off, n - off, &e);
 		off += took;
@@ -1728,6 +1726,10 @@ check_done(struct pool_work *w)
 			if (buf != NULL && !c->closing)
 				conn_feed(c, buf, n);
 			free(buf);
+			/* TLS input read before the pause waits in the bufferevent,
+			 * which calls back only when more comes. */
+			if (!c->dead && c->checking == NULL && c->rev == NULL)
+				conn_tls_read_cb(c->bev, c);
 			if (!c->dead && c->checking == NULL) {
 				sdpp_framer_trim(c->framer);
 				conn_read_pause(c, 0);
@@ -1795,7 +1797,8 @@ conn_tls_read_cb(struct bufferevent *bev, void *arg)
 	char buf[READ_CHUNK];
 	int n;
 
-	while (!c->dead && evbuffer_get_length(in) > 0) {
+	/* A frame at a worker: the rest waits here (check_done). */
+	while (!c->dead && c->checking == NULL && evbuffer_get_length(in) > 0) {
 		n = evbuffer_remove(in, buf, sizeof(buf));
 		if (n <= 0)
 			break;
