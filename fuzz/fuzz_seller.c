@@ -47,6 +47,11 @@ struct h {
 	uint64_t window;                   /* effective window */
 	int v2;                            /* the hello and order say sdpp/2 */
 	const struct sdpp_identity *buyer; /* who ordered (bid, other), once ordered */
+	/* The highest invoice a payment or an accepted resume named: the
+	 * seller frees kept invoices up to it (the buyer showed it has them),
+	 * so a later resume naming fewer gets only those above it again. A
+	 * payment that names one the seller did not take ends the session. */
+	uint64_t inv_named;
 
 	/* Host. */
 	uint64_t pending[MAX_PENDING];
@@ -665,6 +670,8 @@ op_payment(struct h *h, struct fuzz_in *in)
 		break;
 	}
 	snprintf(m.verification, sizeof(m.verification), "tx-%u", (unsigned)fuzz_in_u8(in));
+	if (m.u.payment.invoice <= h->ninv && m.u.payment.invoice > h->inv_named)
+		h->inv_named = m.u.payment.invoice;
 	send_msg(h, &m, pick_signer(f));
 }
 
@@ -845,7 +852,7 @@ check_resumed(struct h *h, const struct sdpp_resume *r, uint64_t claimed)
 		p = nl + 1;
 	}
 	/* What the buyer lacks and has not paid for comes again. */
-	for (n = r->invoice + 1; n <= h->ninv; n++)
+	for (n = (r->invoice > h->inv_named ? r->invoice : h->inv_named) + 1; n <= h->ninv; n++)
 		if (n + 64 > h->ninv && h->inv_due[n % 64] > h->prev.total_paid)
 			CHECK(resent[n % 64]);
 }
@@ -925,6 +932,8 @@ op_resume(struct h *h, struct fuzz_in *in)
 		claimed = d.u.resumed.paid;
 		sdpp_msg_free(&d);
 		check_resumed(h, r, claimed);
+		if (r->invoice > h->inv_named)
+			h->inv_named = r->invoice;
 		h->detached = 0;
 		h->dropped_away = 0;
 		h->last_attempt = r->attempt;
